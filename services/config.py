@@ -1,0 +1,81 @@
+"""Settings, read once from ``WORKBENCH_*`` environment variables.
+
+Every setting read here must appear in the README's settings table; a test checks it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from services.errors import InvalidInput
+
+BACKENDS = ("local", "aws")
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "local"
+    home: Path = Path("workspace")
+    seed_on_start: bool = True
+    query_timeout_seconds: float = 60.0
+    query_memory_limit: str = "4GB"
+    query_threads: int = 2
+    display_rows: int = 1000
+    aws_region: str | None = None
+    athena_workgroup: str = "primary"
+    athena_output: str | None = None
+    s3_bucket: str | None = None
+    glue_crawler_role: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from ``env`` (default ``os.environ``); pure apart from that read."""
+        env = os.environ if env is None else env
+        backend = env.get("WORKBENCH_BACKEND", "local").strip().lower()
+        if backend not in BACKENDS:
+            raise InvalidInput(
+                f"WORKBENCH_BACKEND={backend!r} is not a backend.",
+                hint="Use WORKBENCH_BACKEND=local (default) or WORKBENCH_BACKEND=aws.",
+            )
+        return cls(
+            backend=backend,
+            home=Path(env.get("WORKBENCH_HOME", "workspace")).expanduser(),
+            seed_on_start=_flag(env, "WORKBENCH_SEED_ON_START", True),
+            query_timeout_seconds=_number(env, "WORKBENCH_QUERY_TIMEOUT_SECONDS", 60.0),
+            query_memory_limit=env.get("WORKBENCH_QUERY_MEMORY_LIMIT", "4GB"),
+            query_threads=int(_number(env, "WORKBENCH_QUERY_THREADS", 2)),
+            display_rows=int(_number(env, "WORKBENCH_DISPLAY_ROWS", 1000)),
+            aws_region=env.get("WORKBENCH_AWS_REGION") or None,
+            athena_workgroup=env.get("WORKBENCH_ATHENA_WORKGROUP", "primary"),
+            athena_output=env.get("WORKBENCH_ATHENA_OUTPUT") or None,
+            s3_bucket=env.get("WORKBENCH_S3_BUCKET") or None,
+            glue_crawler_role=env.get("WORKBENCH_GLUE_CRAWLER_ROLE") or None,
+        )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(f"{name}={raw!r} is not a yes/no value.", hint=f"Set {name} to true or false.")
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}={raw!r} is not a number.", hint=f"Set {name} to a number such as {default:g}.") from exc
+    if value <= 0:
+        raise InvalidInput(f"{name} must be positive, got {raw}.", hint=f"Set {name} to a number such as {default:g}.")
+    return value

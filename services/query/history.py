@@ -1,0 +1,112 @@
+"""Query history and saved queries, kept in the workspace's metadata store on both backends."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from services.embedded.metadata import MetadataStore, utc_now
+from services.errors import InvalidInput, NotFound
+from services.models import HistoryEntry, SavedQuery, ScanEstimate
+
+FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+class QueryHistory:
+    """Every execution with its status and statistics; saved queries by name."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+
+    def record_start(self, query_id: str, sql: str, database: str, status: str = "RUNNING") -> None:
+        self.store.execute(
+            "INSERT OR REPLACE INTO query_history (query_id, sql, database, status, submitted_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (query_id, sql, database or "", status, utc_now()),
+        )
+
+    def record_finish(
+        self,
+        query_id: str,
+        status: str,
+        *,
+        elapsed_ms: float | None = None,
+        rows: int | None = None,
+        bytes_scanned: int | None = None,
+        error: str = "",
+        result_path: str = "",
+    ) -> None:
+        self.store.execute(
+            "UPDATE query_history SET status = ?, elapsed_ms = ?, rows = ?, bytes_scanned = ?, "
+            "error = ?, result_path = ? WHERE query_id = ?",
+            (status, elapsed_ms, rows, bytes_scanned, error, result_path, query_id),
+        )
+
+    def get(self, query_id: str) -> HistoryEntry:
+        row = self.store.fetch_one("SELECT * FROM query_history WHERE query_id = ?", (query_id,))
+        if row is None:
+            raise NotFound(f"No query with id {query_id}.", hint="Pick a query from the history.")
+        return _entry(row)
+
+    def result_path(self, query_id: str) -> str:
+        row = self.store.fetch_one("SELECT result_path FROM query_history WHERE query_id = ?", (query_id,))
+        return "" if row is None else str(row["result_path"])
+
+    def list(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
+        rows = self.store.fetch_all(
+            "SELECT * FROM query_history WHERE sql LIKE ? ORDER BY submitted_at DESC LIMIT ?",
+            (f"%{search}%", limit),
+        )
+        return [_entry(row) for row in rows]
+
+    def mark_abandoned(self) -> None:
+        """Executions still RUNNING from an earlier process can never finish: mark them failed."""
+        self.store.execute(
+            "UPDATE query_history SET status = 'FAILED', error = 'The app stopped while the query ran.' "
+            "WHERE status IN ('QUEUED', 'RUNNING')"
+        )
+
+    def save_query(self, query: SavedQuery) -> SavedQuery:
+        name = query.name.strip()
+        if not name:
+            raise InvalidInput("A saved query needs a name.", hint="Type a name, e.g. 'reviews by rating'.")
+        if not query.sql.strip():
+            raise InvalidInput("There is no SQL to save.", hint="Write a query in the editor first.")
+        saved = SavedQuery(name, query.sql, query.database, query.description, utc_now())
+        self.store.execute(
+            "INSERT OR REPLACE INTO saved_queries (name, sql, database, description, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (saved.name, saved.sql, saved.database, saved.description, saved.updated_at),
+        )
+        return saved
+
+    def saved_queries(self) -> list[SavedQuery]:
+        rows = self.store.fetch_all("SELECT * FROM saved_queries ORDER BY name")
+        return [SavedQuery(r["name"], r["sql"], r["database"], r["description"], r["updated_at"]) for r in rows]
+
+    def delete_saved_query(self, name: str) -> None:
+        if self.store.fetch_one("SELECT 1 FROM saved_queries WHERE name = ?", (name,)) is None:
+            raise NotFound(f"No saved query named {name!r}.", hint="Pick one from the saved queries list.")
+        self.store.execute("DELETE FROM saved_queries WHERE name = ?", (name,))
+
+
+def _entry(row: sqlite3.Row) -> HistoryEntry:
+    return HistoryEntry(
+        query_id=row["query_id"],
+        sql=row["sql"],
+        database=row["database"],
+        status=row["status"],
+        submitted_at=row["submitted_at"],
+        elapsed_ms=row["elapsed_ms"],
+        rows=row["rows"],
+        bytes_scanned=row["bytes_scanned"],
+        error=row["error"],
+    )
+
+
+def unfiltered_warning(estimate: ScanEstimate) -> str:
+    """The warning shown when a partitioned table is read without a partition filter."""
+    tables = ", ".join(estimate.unfiltered_partitioned_tables)
+    return (
+        f"{tables} is partitioned but the query has no filter on its partition keys, "
+        "so every partition is scanned. Add a WHERE clause on a partition key to scan less."
+    )
