@@ -130,9 +130,13 @@ class ScanEstimate:
 
     @property
     def athena_cost_usd(self) -> float:
-        # Athena bills $5 per TB scanned, with a 10 MB minimum per query.
-        billed = max(self.bytes_to_scan, 10 * 1024**2) if self.bytes_to_scan else 0
-        return billed / 1024**4 * 5.0
+        return athena_cost_usd(self.bytes_to_scan)
+
+
+def athena_cost_usd(bytes_scanned: int) -> float:
+    """What Athena charges: $5 per TB scanned, at least 10 MB per query that scans anything."""
+    billed = max(bytes_scanned, 10 * 1024**2) if bytes_scanned else 0
+    return billed / 1024**4 * 5.0
 
 
 @dataclass(frozen=True)

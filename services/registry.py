@@ -29,6 +29,13 @@ class Services:
     query: QueryPort
 
     @property
+    def lake_root(self) -> str:
+        """Where crawls start by default: the lake bucket locally, the configured bucket on AWS."""
+        if self.settings.backend == "aws":
+            return f"s3://{self.settings.s3_bucket}/" if self.settings.s3_bucket else "s3://"
+        return "s3://workbench-lake/"
+
+    @property
     def backend_label(self) -> str:
         if self.settings.backend == "aws":
             return f"AWS ({self.settings.aws_region or 'default region'})"

@@ -1,0 +1,45 @@
+# Two commands: `make run` serves the app on http://localhost:8501; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.test-installed
+PORT ?= 8501
+
+.PHONY: run test lint bench seed chromium clean
+
+$(INSTALLED): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(TEST_INSTALLED): $(INSTALLED) requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(INSTALLED)
+	$(PY) -m services seed
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+seed: $(INSTALLED)
+	$(PY) -m services seed
+
+# Browser tests drive Debian's chromium; Playwright's own browser download cannot work offline.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(TEST_INSTALLED)
+	$(PY) -m ruff check services app.py pages components tests
+	$(PY) -m mypy services
+
+test: $(TEST_INSTALLED) chromium lint
+	$(PY) -m pytest
+
+bench: $(TEST_INSTALLED)
+	$(PY) tests/benchmarks/bench_query.py
+	$(PY) tests/benchmarks/bench_crawl.py
+
+clean:
+	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,22 @@
+"""Entry point: page setup, navigation and the shared sidebar; nothing else."""
+
+import streamlit as st
+
+from components.services import get_services, render_sidebar, show_error
+from services.errors import ServiceError
+
+st.set_page_config(page_title="Practical Data Science Workbench", page_icon=":material/science:", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/catalog.py", title="Catalog", icon=":material/dataset:"),
+        st.Page("pages/query.py", title="Query", icon=":material/terminal:"),
+    ]
+)
+try:
+    render_sidebar(get_services())
+except ServiceError as error:
+    render_sidebar(None)
+    show_error(error)
+    st.stop()
+navigation.run()

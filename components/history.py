@@ -1,0 +1,56 @@
+"""Query history and saved queries: searchable lists the user picks from."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.formatting import human_bytes, human_ms
+from services.models import HistoryEntry, SavedQuery
+
+STATUS_ICONS = {"SUCCEEDED": "✅", "FAILED": "❌", "CANCELLED": "⏹", "RUNNING": "⏳", "QUEUED": "⏳"}
+
+
+def _one_line(sql: str, width: int = 70) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def history_frame(entries: list[HistoryEntry]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "status": [f"{STATUS_ICONS.get(e.status, '')} {e.status}" for e in entries],
+            "submitted (UTC)": [e.submitted_at.replace("T", " ")[:19] for e in entries],
+            "query": [_one_line(e.sql) for e in entries],
+            "database": [e.database for e in entries],
+            "rows": [e.rows for e in entries],
+            "run time": [human_ms(e.elapsed_ms) for e in entries],
+            "scanned": [human_bytes(e.bytes_scanned) for e in entries],
+            "error": [e.error for e in entries],
+        }
+    )
+
+
+def render_history(entries: list[HistoryEntry], *, key: str) -> HistoryEntry | None:
+    """The history as a table and a picker; returns the picked entry."""
+    if not entries:
+        st.caption("No queries match.")
+        return None
+    st.dataframe(history_frame(entries), hide_index=True, width="stretch", key=f"{key}.table")
+    labels = [f"{e.submitted_at[:19].replace('T', ' ')} · {e.status} · {_one_line(e.sql, 60)}" for e in entries]
+    index = st.selectbox("Pick a query", range(len(entries)), format_func=labels.__getitem__, key=f"{key}.pick")
+    return entries[index] if index is not None else None
+
+
+def render_saved_queries(saved: list[SavedQuery], *, key: str) -> SavedQuery | None:
+    """Saved queries with their descriptions; returns the picked one."""
+    if not saved:
+        st.caption("No saved queries yet. Write a query and use 'Save query' under the editor.")
+        return None
+    names = [s.name for s in saved]
+    name = st.selectbox("Saved query", names, key=f"{key}.pick")
+    chosen = saved[names.index(name)] if name in names else None
+    if chosen is not None:
+        st.caption(chosen.description or "No description.")
+        st.code(chosen.sql, language="sql")
+    return chosen

@@ -1,0 +1,78 @@
+"""Query results: statistics, the capped grid, downloads, a quick chart, and the scan estimate."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from components.formatting import human_bytes, human_cost, human_ms
+from services.models import QueryResult, ScanEstimate, athena_cost_usd
+
+CHART_KINDS = ("bar", "line", "scatter", "histogram")
+
+
+def render_estimate(estimate: ScanEstimate, warning: str) -> None:
+    """Bytes to scan and the Athena price of it, before anything runs."""
+    tables = ", ".join(estimate.tables) or "no tables"
+    st.caption(
+        f":material/database: Will scan about **{human_bytes(estimate.bytes_to_scan)}** from {tables} "
+        f"— on Athena ≈ **{human_cost(estimate.athena_cost_usd)}** at $5 per TB."
+    )
+    if estimate.unfiltered_partitioned_tables:
+        st.warning(warning, icon=":material/warning:")
+
+
+def render_result(result: QueryResult, *, key: str, export: Callable[[str], bytes]) -> None:
+    """Statistics, notices, the grid and full-result downloads (built only when clicked)."""
+    stats = result.statistics
+    cols = st.columns(4)
+    cols[0].metric("Rows", f"{stats.rows:,}")
+    cols[1].metric("Run time", human_ms(stats.elapsed_ms))
+    cols[2].metric("Data scanned", human_bytes(stats.bytes_scanned))
+    cols[3].metric("Athena cost", human_cost(athena_cost_usd(stats.bytes_scanned)))
+    for notice in result.notices:
+        st.info(notice, icon=":material/info:")
+    st.dataframe(result.frame, hide_index=True, width="stretch", key=f"{key}.grid")
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button(
+        "Download CSV", data=lambda: export("csv"), file_name=f"{result.query_id}.csv", mime="text/csv",
+        icon=":material/download:", key=f"{key}.csv", on_click="ignore",
+    )
+    right.download_button(
+        "Download Parquet", data=lambda: export("parquet"), file_name=f"{result.query_id}.parquet",
+        mime="application/vnd.apache.parquet", icon=":material/download:", key=f"{key}.parquet", on_click="ignore",
+    )
+
+
+def render_quick_chart(frame: pd.DataFrame, *, key: str) -> None:
+    """A plotly chart of the result from columns the user picks."""
+    if frame.empty:
+        st.caption("No rows to chart.")
+        return
+    columns = list(frame.columns)
+    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
+    kind = st.segmented_control("Chart", CHART_KINDS, default="bar", key=f"{key}.kind") or "bar"
+    left, middle, right = st.columns(3)
+    x = left.selectbox("X axis", columns, key=f"{key}.x")
+    y_choices = numeric if kind != "histogram" else ["(count)"] + numeric
+    y = middle.selectbox("Y axis", y_choices, index=_default_y(y_choices, x), key=f"{key}.y")
+    color = right.selectbox("Colour by", ["(none)"] + columns, key=f"{key}.color")
+    if kind != "histogram" and not numeric:
+        st.caption("Pick a result with a numeric column to chart it.")
+        return
+    st.plotly_chart(_figure(frame, kind, x, y, None if color == "(none)" else color), key=f"{key}.figure")
+
+
+def _default_y(choices: list[str], x: str) -> int:
+    others = [i for i, c in enumerate(choices) if c != x]
+    return others[0] if others else 0
+
+
+def _figure(frame: pd.DataFrame, kind: str, x: str, y: str | None, color: str | None):  # type: ignore[no-untyped-def]
+    if kind == "histogram":
+        return px.histogram(frame, x=x, y=None if y == "(count)" else y, color=color)
+    draw = {"bar": px.bar, "line": px.line, "scatter": px.scatter}[kind]
+    return draw(frame, x=x, y=y, color=color)

@@ -1,0 +1,31 @@
+"""The services for this Streamlit process, and how pages show their errors."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services.config import Settings
+from services.errors import ServiceError
+from services.registry import Services, build_services
+
+
+@st.cache_resource(show_spinner="Opening the workspace…")
+def get_services() -> Services:
+    """One set of adapters per server process (connections and thread pools are shared)."""
+    return build_services(Settings.from_env())
+
+
+def show_error(error: ServiceError) -> None:
+    """An expected failure: what went wrong and what to do, without a traceback."""
+    st.error(f"**{error.message}**" + (f"\n\n{error.hint}" if error.hint else ""), icon=":material/error:")
+
+
+def render_sidebar(services: Services | None) -> None:
+    """Which backend is live, always visible."""
+    with st.sidebar:
+        if services is None:
+            st.error("No backend", icon=":material/cloud_off:")
+            return
+        icon = ":material/cloud:" if services.settings.backend == "aws" else ":material/computer:"
+        st.caption("Backend")
+        st.markdown(f"{icon} **{services.backend_label}**")

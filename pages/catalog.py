@@ -1,0 +1,136 @@
+"""Catalog: databases → tables → schema, versions, partitions, sample rows; import and crawl."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import keys
+from components.catalog_views import (
+    render_partitions,
+    render_properties,
+    render_schema,
+    render_table_picker,
+    render_versions,
+)
+from components.catalog_forms import CrawlRequest, ImportRequest, render_crawl_form, render_import_form
+from components.services import get_services, show_error
+from services.catalog.uploads import discard_upload, stage_upload
+from services.errors import InvalidInput, ServiceError
+from services.models import Partition, Table
+from services.query.sql_text import partition_preview_sql, table_preview_sql
+
+st.title("Catalog")
+services = get_services()
+catalog = services.catalog
+
+
+def open_in_query(sql: str, database: str) -> None:
+    """Hand SQL to the Query page (session state survives the page switch)."""
+    st.session_state[keys.QUERY_SQL] = sql
+    st.session_state[keys.QUERY_DATABASE] = database
+    st.session_state.pop(keys.QUERY_ID, None)
+    st.session_state.pop(keys.QUERY_ERROR, None)
+    st.switch_page("pages/query.py")
+
+
+def show_table(table: Table) -> None:
+    st.subheader(f"{table.database}.{table.name}")
+    if st.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
+        open_in_query(table_preview_sql(table), table.database)
+    tabs = st.tabs(["Schema", "Sample rows", "Partitions", "Versions", "Properties"])
+    with tabs[0]:
+        render_schema(table, key="catalog.schema")
+    with tabs[1]:
+        show_sample(table)
+    with tabs[2]:
+        show_partitions(table)
+    with tabs[3]:
+        render_versions(catalog.table_versions(table.database, table.name), key="catalog.versions")
+    with tabs[4]:
+        render_properties(table, key="catalog.properties")
+
+
+def show_sample(table: Table) -> None:
+    try:
+        sample = services.query.sample_rows(table.database, table.name, limit=20)
+    except ServiceError as error:
+        show_error(error)
+        return
+    st.dataframe(sample.frame, hide_index=True, width="stretch", key="catalog.sample")
+
+
+def show_partitions(table: Table) -> None:
+    partitions = catalog.list_partitions(table.database, table.name)
+    chosen: Partition | None = render_partitions(
+        partitions, [k.name for k in table.partition_keys], key="catalog.partitions"
+    )
+    if chosen is not None and st.button("Preview partition", icon=":material/filter_alt:", key="catalog.preview"):
+        open_in_query(partition_preview_sql(table, chosen), table.database)
+
+
+def import_data(request: ImportRequest) -> None:
+    if request.upload is None and request.path is None:
+        raise InvalidInput("Nothing to import.", hint="Upload a file or type the path of a file or folder.")
+    path = request.path
+    if request.upload is not None:
+        path = stage_upload(services.settings.home / "uploads", request.upload.name, request.upload)
+    try:
+        with st.spinner("Reading, checking and cataloguing the data…"):
+            table = catalog.import_path(path, request.database, request.table)  # type: ignore[arg-type]
+    finally:
+        if request.upload is not None and path is not None:
+            discard_upload(path)
+    rows = table.parameters.get("recordCount", "?")
+    select_table(table.database, table.name, f"Imported {table.qualified_name}: {rows} rows, version {table.version_id}.")
+
+
+def crawl(request: CrawlRequest) -> None:
+    with st.spinner(f"Crawling {request.location}…"):
+        result = catalog.crawl(request.location, request.database, request.table_prefix)
+    st.success(
+        f"Crawler finished: {len(result.created)} created, {len(result.updated)} updated (new version), "
+        f"{len(result.unchanged)} unchanged."
+    )
+    for name in result.created + result.updated:
+        st.caption(name)
+
+
+def select_table(database: str, table: str, message: str) -> None:
+    """Show the new table: the pickers already rendered, so pick it at the top of a fresh run."""
+    st.session_state[keys.CATALOG_PENDING] = (database, table, message)
+    st.rerun()
+
+
+def apply_pending_selection() -> None:
+    pending = st.session_state.pop(keys.CATALOG_PENDING, None)
+    if pending is not None:
+        st.session_state[keys.CATALOG_DATABASE], st.session_state[keys.CATALOG_TABLE], message = pending
+        st.success(message, icon=":material/check_circle:")
+
+
+apply_pending_selection()
+databases = [d.name for d in catalog.list_databases()]
+left, right = st.columns([1, 3], gap="large")
+with left:
+    database = st.selectbox("Database", databases, key=keys.CATALOG_DATABASE, placeholder="No databases yet")
+    table = render_table_picker(catalog.list_tables(database), key=keys.CATALOG_TABLE) if database else None
+with right:
+    if table is not None:
+        show_table(table)
+
+
+st.divider()
+import_tab, crawl_tab = st.tabs(["Import a file or folder", "Crawl a lake folder"])
+with import_tab:
+    import_request = render_import_form(default_database=database or "uploads", key="catalog.import")
+with crawl_tab:
+    crawl_request = render_crawl_form(
+        default_location=services.lake_root, default_database=database or "crawled", key="catalog.crawl"
+    )
+try:
+    if import_request is not None:
+        import_data(import_request)
+    if crawl_request is not None:
+        crawl(crawl_request)
+except ServiceError as error:
+    show_error(error)

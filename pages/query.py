@@ -1,0 +1,170 @@
+"""Query: Athena SQL editor, results, chart, history and saved queries. Errors keep the SQL in the editor."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from components import keys
+from components.history import render_history, render_saved_queries
+from components.results import render_estimate, render_quick_chart, render_result
+from components.services import get_services, show_error
+from components.state import keep, restore
+from services.errors import ServiceError
+from services.models import SavedQuery
+from services.query.history import unfiltered_warning
+
+DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
+RUNNING = ("QUEUED", "RUNNING")
+WAIT_INLINE_SECONDS = 3.0
+
+st.title("Query")
+services = get_services()
+query = services.query
+
+
+def load_sql(sql: str, database: str, run: bool = False) -> None:
+    """Callback: put SQL in the editor (callbacks run before widgets, so this is allowed)."""
+    st.session_state[keys.QUERY_SQL] = sql
+    if database:
+        st.session_state[keys.QUERY_DATABASE] = database
+    st.session_state[keys.QUERY_AUTORUN] = run
+
+
+def start(sql: str, database: str | None) -> None:
+    for stale in (keys.QUERY_ERROR, keys.QUERY_ID, keys.QUERY_ESTIMATE):
+        st.session_state.pop(stale, None)
+    try:
+        estimate = query.estimate(sql, database)
+        st.session_state[keys.QUERY_ESTIMATE] = estimate
+        st.session_state[keys.QUERY_ID] = query.start_query(sql, database)
+    except ServiceError as error:
+        st.session_state[keys.QUERY_ERROR] = error
+
+
+def wait_briefly(query_id: str) -> str:
+    """Most queries finish in moments: wait a little before showing the running panel."""
+    deadline = time.monotonic() + WAIT_INLINE_SECONDS
+    status = query.query_status(query_id).status
+    while status in RUNNING and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = query.query_status(query_id).status
+    return status
+
+
+@st.fragment(run_every=1.0)
+def running_panel(query_id: str) -> None:
+    entry = query.query_status(query_id)
+    if entry.status not in RUNNING:
+        st.rerun()
+    started = datetime.fromisoformat(entry.submitted_at)
+    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    with st.status(f"Running for {seconds:,.0f} s…", expanded=False):
+        st.code(entry.sql, language="sql")
+    if st.button("Cancel query", icon=":material/stop_circle:", key="query.cancel"):
+        query.cancel(query_id)
+        st.rerun()
+
+
+def show_outcome(query_id: str) -> None:
+    if wait_briefly(query_id) in RUNNING:
+        running_panel(query_id)
+        return
+    try:
+        result = query.get_result(query_id)
+    except ServiceError as error:
+        show_error(error)
+        return
+    render_result(result, key="query.result", export=lambda fmt: query.export_result(query_id, fmt))  # type: ignore[arg-type]
+    with st.expander("Chart", icon=":material/bar_chart:", expanded=False):
+        render_quick_chart(result.frame, key="query.chart")
+    save_as_table_form(query_id)
+
+
+def save_as_table_form(query_id: str) -> None:
+    with st.expander("Save results as table", icon=":material/save:"), st.form("query.ctas"):
+        left, right = st.columns(2)
+        database = left.text_input("Database", value=st.session_state.get(keys.QUERY_DATABASE) or "results")
+        table = right.text_input("Table name", placeholder="e.g. reviews_by_rating")
+        if st.form_submit_button("Save as table"):
+            try:
+                saved = query.save_result_as_table(query_id, database, table)
+                st.success(f"Saved {saved.qualified_name} ({saved.parameters.get('recordCount')} rows) in the catalog.")
+            except ServiceError as error:
+                show_error(error)
+
+
+def save_query_form(sql: str, database: str | None) -> None:
+    with st.expander("Save query", icon=":material/bookmark_add:"), st.form("query.save"):
+        name = st.text_input("Name", key="query.save_name")
+        description = st.text_input("Description", key="query.save_description")
+        if st.form_submit_button("Save query"):
+            try:
+                query.save_query(SavedQuery(name, sql, database or "", description))
+                st.success(f"Saved as {name.strip()!r}.")
+            except ServiceError as error:
+                show_error(error)
+
+
+def history_tab() -> None:
+    search = st.text_input("Search the SQL", key=keys.QUERY_HISTORY_SEARCH, placeholder="e.g. reviews")
+    entry = render_history(query.history(search), key="query.history")
+    if entry is not None:
+        left, right, _ = st.columns([1, 1, 3])
+        left.button("Open in editor", on_click=load_sql, args=(entry.sql, entry.database), key="query.h_open")
+        right.button("Run again", on_click=load_sql, args=(entry.sql, entry.database, True), key="query.h_run")
+
+
+def saved_tab() -> None:
+    chosen = render_saved_queries(query.saved_queries(), key=keys.QUERY_SAVED)
+    if chosen is None:
+        return
+    left, right, _ = st.columns([1, 1, 3])
+    left.button("Open in editor", on_click=load_sql, args=(chosen.sql, chosen.database), key="query.s_open")
+    if right.button("Delete", key="query.s_delete"):
+        query.delete_saved_query(chosen.name)
+        st.rerun()
+
+
+restore(keys.QUERY_SQL, DEFAULT_SQL)
+restore(keys.QUERY_DATABASE, None)
+databases = [d.name for d in services.catalog.list_databases()]
+if st.session_state.get(keys.QUERY_DATABASE) not in databases:
+    st.session_state[keys.QUERY_DATABASE] = databases[0] if databases else None
+database = st.selectbox("Database (for table names without one)", databases, key=keys.QUERY_DATABASE)
+with st.form("query.editor", border=False):
+    sql = st.text_area("SQL (Athena / Trino dialect)", key=keys.QUERY_SQL, height=200)
+    run_col, estimate_col, _ = st.columns([1, 1, 4])
+    run = run_col.form_submit_button("Run", type="primary", icon=":material/play_arrow:", shortcut="ctrl+enter")
+    estimate_only = estimate_col.form_submit_button("Estimate cost", icon=":material/request_quote:")
+keep(keys.QUERY_SQL)
+keep(keys.QUERY_DATABASE)
+st.caption("Ctrl+Enter runs. Tables: `database.table`, or bare names in the selected database.")
+
+if run or st.session_state.pop(keys.QUERY_AUTORUN, False):
+    start(sql or "", database)
+elif estimate_only:
+    try:
+        st.session_state[keys.QUERY_ESTIMATE] = query.estimate(sql or "", database)
+    except ServiceError as error:
+        st.session_state[keys.QUERY_ERROR] = error
+
+if keys.QUERY_ESTIMATE in st.session_state:
+    estimate = st.session_state[keys.QUERY_ESTIMATE]
+    render_estimate(estimate, unfiltered_warning(estimate))
+save_query_form(sql or "", database)
+
+results, history, saved = st.tabs(["Results", "History", "Saved queries"])
+with results:
+    if keys.QUERY_ERROR in st.session_state:
+        show_error(st.session_state[keys.QUERY_ERROR])
+    elif keys.QUERY_ID in st.session_state:
+        show_outcome(st.session_state[keys.QUERY_ID])
+    else:
+        st.caption("Run a query to see its results here.")
+with history:
+    history_tab()
+with saved:
+    saved_tab()

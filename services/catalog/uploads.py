@@ -1,0 +1,32 @@
+"""Uploaded files are staged on this machine before an import copies them into the lake."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from services.catalog.files import EXTENSIONS
+from services.errors import InvalidInput
+
+CHUNK = 4 * 1024 * 1024
+
+
+def stage_upload(staging_root: Path, filename: str, stream: BinaryIO) -> Path:
+    """Write an uploaded stream to a new folder under ``staging_root`` and return the file's path."""
+    name = Path(filename).name
+    if Path(name).suffix.lower() not in EXTENSIONS:
+        raise InvalidInput(
+            f"{name} has an extension the catalog does not read.",
+            hint="Upload a .csv, .tsv, .json/.jsonl (JSON lines) or .parquet file.",
+        )
+    staging_root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=staging_root))
+    with (folder / name).open("wb") as target:
+        shutil.copyfileobj(stream, target, CHUNK)
+    return folder / name
+
+
+def discard_upload(path: Path) -> None:
+    shutil.rmtree(path.parent, ignore_errors=True)

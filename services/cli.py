@@ -1,0 +1,115 @@
+"""``python -m services``: the workbench from the command line. JSON on stdout; errors on stderr.
+
+Exit codes: 0 success, 2 user error (bad input, missing table, refused SQL), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from services.config import Settings
+from services.errors import InvalidInput, ServiceError
+from services.registry import Services, build_services
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m services", description="Practical Data Science Workbench")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("seed", help="create the demo tables that are missing (idempotent)")
+    _add_catalog(commands.add_parser("catalog", help="Glue-style catalog"))
+    query = commands.add_parser("query", help="run Athena SQL")
+    query.add_argument("sql")
+    query.add_argument("--database", default=None)
+    query.add_argument("--format", choices=("json", "csv"), default="json")
+    query.add_argument("--max-rows", type=int, default=None)
+    return parser
+
+
+def _add_catalog(catalog: argparse.ArgumentParser) -> None:
+    actions = catalog.add_subparsers(dest="action", required=True)
+    actions.add_parser("databases")
+    actions.add_parser("tables").add_argument("database")
+    actions.add_parser("describe").add_argument("table", help="DATABASE.TABLE")
+    imported = actions.add_parser("import")
+    imported.add_argument("path", type=Path)
+    imported.add_argument("--database", required=True)
+    imported.add_argument("--table", required=True)
+    crawl = actions.add_parser("crawl")
+    crawl.add_argument("location", help="s3://bucket/prefix/ inside the lake")
+    crawl.add_argument("--database", required=True)
+    crawl.add_argument("--table-prefix", default="")
+
+
+def run(args: argparse.Namespace) -> str:
+    """Execute a parsed command and return what goes to stdout."""
+    if args.command == "seed":
+        return _seed()
+    services = build_services(Settings.from_env())
+    if args.command == "catalog":
+        return _json(_catalog(services, args))
+    return _query(services, args)
+
+
+def _seed() -> str:
+    from dataclasses import replace
+
+    from services.embedded.seed import seed_workspace
+
+    settings = replace(Settings.from_env(), seed_on_start=False)
+    if settings.backend != "local":
+        raise InvalidInput("Seeding fills the local workspace only.", hint="Unset WORKBENCH_BACKEND or set it to local.")
+    services = build_services(settings)
+    created = seed_workspace(services.catalog, services.query)  # type: ignore[arg-type]
+    return _json({"created": created, "home": str(settings.home)})
+
+
+def _catalog(services: Services, args: argparse.Namespace) -> Any:
+    catalog = services.catalog
+    if args.action == "databases":
+        return [{"Name": d.name, "Description": d.description} for d in catalog.list_databases()]
+    if args.action == "tables":
+        return [{"Name": t.name, "DatabaseName": t.database} for t in catalog.list_tables(args.database)]
+    if args.action == "describe":
+        return catalog.get_table(*_split_table(args.table)).to_glue()
+    if args.action == "import":
+        return catalog.import_path(args.path, args.database, args.table).to_glue()
+    result = catalog.crawl(args.location, args.database, args.table_prefix)
+    return {"Created": list(result.created), "Updated": list(result.updated), "Unchanged": list(result.unchanged)}
+
+
+def _split_table(name: str) -> tuple[str, str]:
+    database, _, table = name.partition(".")
+    if not database or not table:
+        raise InvalidInput(f"{name!r} is not DATABASE.TABLE.", hint="Write it as e.g. demo.reviews.")
+    return database, table
+
+
+def _query(services: Services, args: argparse.Namespace) -> str:
+    if args.max_rows is not None and args.max_rows < 1:
+        raise InvalidInput("--max-rows must be at least 1.", hint="Give a positive number, e.g. --max-rows 100.")
+    result = services.query.run(args.sql, args.database, args.max_rows)
+    if args.format == "csv":
+        return result.frame.to_csv(index=False).rstrip("\n")
+    return _json(result.to_json())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        print(run(args))
+    except ServiceError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        print(f"error: {exc.message}{hint}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
+        print(f"error: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
+        return 1
+    return 0
