@@ -80,10 +80,12 @@ def _seed_reviews_sentiment(catalog: LocalCatalog, query: LocalQuery) -> None:
     query_id = query.start_query(REVIEWS_SENTIMENT_SQL, DEMO)
     query.get_result(query_id, max_rows=1)
     query.save_result_as_table(query_id, DEMO, "reviews_sentiment")
+    query.history_store.forget(query_id)  # seeding is not the user's query
 
 
 def _seed_reviews_by_division(catalog: LocalCatalog, query: LocalQuery) -> None:
     result = query.run("SELECT * FROM demo.reviews", DEMO, max_rows=REVIEW_ROWS * 10)
+    query.history_store.forget(result.query_id)
     frame = result.frame
     folder = _fresh_folder(catalog, "reviews_by_division")
     for division, part in frame.groupby("division_name", sort=True):

@@ -58,6 +58,10 @@ class QueryHistory:
         )
         return [_entry(row) for row in rows]
 
+    def forget(self, query_id: str) -> None:
+        """Drop an execution from the history (the app's own housekeeping queries)."""
+        self.store.execute("DELETE FROM query_history WHERE query_id = ?", (query_id,))
+
     def mark_abandoned(self) -> None:
         """Executions still RUNNING from an earlier process can never finish: mark them failed."""
         self.store.execute(

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import frame_with, open_page, texts
+
+RUN = "FormSubmitter:query.editor-Run"
+
+
+def run_sql(app: AppTest, sql: str) -> AppTest:
+    app.text_area(key="query.sql").input(sql)
+    app.button(key=RUN).click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_run_shows_rows_statistics_and_downloads(app: AppTest) -> None:
+    run_sql(open_page(app, "query"), "SELECT rating, count(*) AS n FROM demo.reviews GROUP BY rating ORDER BY rating")
+    grid = frame_with(app, "rating")
+    assert list(grid["rating"]) == [1, 2, 3, 4, 5]
+    assert grid["n"].sum() == 20_000
+    assert metrics(app)["Rows"] == "5"
+    assert metrics(app)["Data scanned"].endswith("MB")
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Download CSV", "Download Parquet"]
+
+
+def test_sql_error_is_shown_and_the_sql_stays_in_the_editor(app: AppTest) -> None:
+    sql = "SELECT nope FROM demo.reviews"
+    run_sql(open_page(app, "query"), sql)
+    assert "nope" in texts(app.error)
+    assert app.text_area(key="query.sql").value == sql
+    app.switch_page("pages/catalog.py").run()
+    app.switch_page("pages/query.py").run()
+    assert app.text_area(key="query.sql").value == sql  # kept across page switches too
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("DROP TABLE demo.reviews", "DROP is not allowed"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "reads files directly"),
+        ("SELECT 1; SELECT 2", "one statement at a time"),
+        ("SELECT * FROM demo.reviewz", "Did you mean demo.reviews"),
+        ("SELEC 1", "Syntax error"),
+    ],
+)
+def test_bad_sql_gets_a_reason(app: AppTest, sql: str, reason: str) -> None:
+    run_sql(open_page(app, "query"), sql)
+    assert reason in texts(app.error)
+    assert app.text_area(key="query.sql").value == sql
+
+
+def test_partitioned_table_without_filter_warns_before_running(app: AppTest) -> None:
+    open_page(app, "query")
+    app.text_area(key="query.sql").input("SELECT * FROM demo.reviews_by_division")
+    app.button(key="FormSubmitter:query.editor-Estimate cost").click().run()
+    assert "no filter on its partition keys" in texts(app.warning)
+    assert "Will scan about" in texts(app.caption)
+    assert not app.dataframe  # nothing ran
+
+
+def test_large_result_is_capped_for_display(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_DISPLAY_ROWS", "50")
+    run_sql(open_page(app, "query"), "SELECT * FROM demo.reviews")
+    assert len(frame_with(app, "review_text")) == 50
+    assert "first 50 of 20,000 rows" in texts(app.info)
+    assert metrics(app)["Rows"] == "20,000"
+
+
+def test_history_records_runs_and_runs_them_again(app: AppTest) -> None:
+    run_sql(open_page(app, "query"), "SELECT 42 AS answer")
+    run_sql(app, "SELECT nope")
+    history = frame_with(app, "submitted (UTC)")
+    assert [s.split()[-1] for s in history["status"]] == ["FAILED", "SUCCEEDED"]
+    app.selectbox(key="query.history.pick").select(1).run()
+    app.button(key="query.h_run").click().run()
+    assert app.text_area(key="query.sql").value == "SELECT 42 AS answer"
+    assert list(frame_with(app, "answer")["answer"]) == [42]
+
+
+def test_save_query_and_open_it_again(app: AppTest) -> None:
+    open_page(app, "query")
+    app.text_area(key="query.sql").input("SELECT count(*) FROM demo.wine")
+    app.button(key=RUN).click().run()
+    app.text_input(key="query.save_name").input("wine count")
+    app.text_input(key="query.save_description").input("how many wines")
+    app.button(key="FormSubmitter:query.save-Save query").click().run()
+    assert "Saved as 'wine count'" in texts(app.success)
+    run_sql(app, "SELECT 1")
+    app.button(key="query.s_open").click().run()
+    assert app.text_area(key="query.sql").value == "SELECT count(*) FROM demo.wine"
+
+
+def test_save_query_without_a_name_explains(app: AppTest) -> None:
+    open_page(app, "query")
+    app.button(key="FormSubmitter:query.save-Save query").click().run()
+    assert "needs a name" in texts(app.error)
+
+
+def test_save_results_as_table(app: AppTest) -> None:
+    run_sql(open_page(app, "query"), "SELECT product_category, count(*) AS n FROM demo.reviews_sentiment GROUP BY 1")
+    form = app.get("form")
+    assert form
+    inputs = [t for t in app.text_input if t.label == "Table name"]
+    inputs[0].input("reviews_per_category")
+    app.button(key="FormSubmitter:query.ctas-Save as table").click().run()
+    assert not app.exception
+    assert "Saved demo.reviews_per_category" in texts(app.success)
+    run_sql(app, "SELECT sum(n) AS total FROM demo.reviews_per_category")
+    assert int(frame_with(app, "total")["total"][0]) > 19_000
