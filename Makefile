@@ -21,7 +21,7 @@ $(TEST_INSTALLED): $(INSTALLED) requirements-test.txt
 
 run: $(INSTALLED)
 	$(PY) -m services seed
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 seed: $(INSTALLED)
 	$(PY) -m services seed

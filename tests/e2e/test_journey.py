@@ -1,0 +1,110 @@
+"""The main journey in a real browser: Catalog → reviews → Query this table → Run → rows → CSV download.
+
+Drives Debian's chromium (Playwright's own browser download cannot work offline) against a real
+`streamlit run` on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("Debian's chromium is missing; `make test` installs it with apt-get.")
+    pytest.skip("Debian's chromium is not installed (`make chromium`).")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _require_chromium()
+    home = tmp_path_factory.mktemp("e2e-workspace")
+    port = _free_port()
+    env = os.environ | {"WORKBENCH_HOME": str(home), "WORKBENCH_BACKEND": "local", "WORKBENCH_SEED_ON_START": "true"}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    log = (home / "streamlit.log").open("wb")
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_catalog_to_query_to_csv_download(app_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(accept_downloads=True)
+        page.set_default_timeout(60_000)
+        expect.set_options(timeout=60_000)
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="Practical Data Science Workbench")).to_be_visible()
+
+        page.get_by_role("link", name="Catalog").first.click()
+        expect(page.get_by_role("heading", name="demo.reviews", exact=True)).to_be_visible()
+        page.get_by_role("button", name="Query this table").click()
+
+        expect(page.get_by_role("heading", name="Query", exact=True)).to_be_visible()
+        editor = page.get_by_label("SQL (Athena / Trino dialect)")
+        expect(editor).to_have_value('SELECT *\nFROM "demo"."reviews"\nLIMIT 100')
+        page.get_by_role("button", name="Run").click()
+
+        rows_metric = page.get_by_test_id("stMetric").filter(has_text="Rows")
+        expect(rows_metric).to_contain_text("100")
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="Download CSV").click()
+        target = tmp_path / "result.csv"
+        download_info.value.save_as(target)
+        browser.close()
+
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith('"clothing_id","age","title","review_text","rating"')
+    assert len(lines) >= 101  # header plus 100 rows (review texts never hold raw newlines)
