@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import keys
+from components.catalog_forms import CrawlRequest, ImportRequest, render_crawl_form, render_import_form
 from components.catalog_views import (
     render_partitions,
     render_properties,
@@ -12,7 +13,6 @@ from components.catalog_views import (
     render_table_picker,
     render_versions,
 )
-from components.catalog_forms import CrawlRequest, ImportRequest, render_crawl_form, render_import_form
 from components.services import get_services, show_error
 from services.catalog.uploads import discard_upload, stage_upload
 from services.errors import InvalidInput, ServiceError

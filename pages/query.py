@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -60,7 +60,7 @@ def running_panel(query_id: str) -> None:
     if entry.status not in RUNNING:
         st.rerun()
     started = datetime.fromisoformat(entry.submitted_at)
-    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    seconds = (datetime.now(UTC) - started).total_seconds()
     with st.status(f"Running for {seconds:,.0f} s…", expanded=False):
         st.code(entry.sql, language="sql")
     if st.button("Cancel query", icon=":material/stop_circle:", key="query.cancel"):

@@ -6,9 +6,9 @@ Every setting read here must appear in the README's settings table; a test check
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from services.errors import InvalidInput
 
@@ -31,7 +31,7 @@ class Settings:
     glue_crawler_role: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``env`` (default ``os.environ``); pure apart from that read."""
         env = os.environ if env is None else env
         backend = env.get("WORKBENCH_BACKEND", "local").strip().lower()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from services.catalog.files import InspectedData, data_files, inspect_path, partition_values, sanitize_table_name
 from services.embedded.metadata import MetadataStore, utc_now

@@ -29,7 +29,7 @@ class Workspace:
     def table_folder(self, database: str, table: str) -> Path:
         return self.lake / LAKE_BUCKET / database / table
 
-    def create(self) -> "Workspace":
+    def create(self) -> Workspace:
         for folder in (self.home, self.lake / LAKE_BUCKET, self.results):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -51,7 +51,7 @@ class QueryHistory:
         row = self.store.fetch_one("SELECT result_path FROM query_history WHERE query_id = ?", (query_id,))
         return "" if row is None else str(row["result_path"])
 
-    def list(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
+    def entries(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
         rows = self.store.fetch_all(
             "SELECT * FROM query_history WHERE sql LIKE ? ORDER BY submitted_at DESC LIMIT ?",
             (f"%{search}%", limit),

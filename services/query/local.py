@@ -170,7 +170,7 @@ class LocalQuery:
         unfiltered = tuple(t.qualified_name for t, (_, filtered) in zip(tables, scan) if t.partition_keys and not filtered)
         return _Plan(to_duckdb(qualified, date_columns), tuple(tables), sum(b for b, _ in scan), unfiltered)
 
-    def _referenced_tables(self, statement: exp.Expression, database: str) -> list[Table]:
+    def _referenced_tables(self, statement: exp.Expr, database: str) -> list[Table]:
         ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
         found: dict[str, Table] = {}
         for ref in statement.find_all(exp.Table):
@@ -196,7 +196,7 @@ class LocalQuery:
         close = difflib.get_close_matches(f"{database}.{name}".lower(), known, n=1)
         return f"Did you mean {close[0]}?" if close else "SHOW TABLES IN <database> lists the tables."
 
-    def _table_scan(self, statement: exp.Expression, table: Table) -> tuple[int, bool]:
+    def _table_scan(self, statement: exp.Expr, table: Table) -> tuple[int, bool]:
         """Bytes of the files the query reads from ``table`` and whether a partition filter applies."""
         folder = self.workspace.from_uri(table.location)
         try:
@@ -320,7 +320,7 @@ class LocalQuery:
     # -- history and saved queries ------------------------------------------------------------
 
     def history(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
-        return self.history_store.list(search, limit)
+        return self.history_store.entries(search, limit)
 
     def save_query(self, query: SavedQuery) -> SavedQuery:
         return self.history_store.save_query(query)
@@ -435,7 +435,7 @@ def _error_for(entry: HistoryEntry) -> ServiceError:
     return QueryFailed(entry.error or "The query failed.", hint="")
 
 
-def _qualify_tables(statement: exp.Expression, database: str) -> exp.Expression:
+def _qualify_tables(statement: exp.Expr, database: str) -> exp.Expr:
     """Bare table names resolve under the selected database, as in Athena."""
     ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     tree = statement.copy()
@@ -445,7 +445,7 @@ def _qualify_tables(statement: exp.Expression, database: str) -> exp.Expression:
     return tree
 
 
-def partition_filters(statement: exp.Expression, keys: list[str]) -> tuple[dict[str, set[str]], bool]:
+def partition_filters(statement: exp.Expr, keys: list[str]) -> tuple[dict[str, set[str]], bool]:
     """Literal values the WHERE clauses allow per partition key, and whether any key is filtered at all."""
     wanted: dict[str, set[str]] = {}
     filtered = False
@@ -460,7 +460,7 @@ def partition_filters(statement: exp.Expression, keys: list[str]) -> tuple[dict[
     return wanted, filtered
 
 
-def _literal_values(node: exp.Expression | None) -> set[str] | None:
+def _literal_values(node: exp.Expr | None) -> set[str] | None:
     if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Literal):
         return {node.expression.name}
     if isinstance(node, exp.In) and node.expressions and all(isinstance(e, exp.Literal) for e in node.expressions):

@@ -106,7 +106,7 @@ def catalog_command(sql: str) -> CatalogCommand | None:
     return None
 
 
-def check_read_only(sql: str) -> exp.Expression:
+def check_read_only(sql: str) -> exp.Expr:
     """Parse ``sql`` (Athena dialect) and return it if the editor may run it; raise otherwise."""
     text = strip_sql(sql)
     if not text:
@@ -144,7 +144,7 @@ def _refuse_file_function_text(text: str) -> None:
         )
 
 
-def _parse_single(sql: str) -> exp.Expression:
+def _parse_single(sql: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
     except ParseError as exc:
@@ -167,7 +167,7 @@ def _parse_message(exc: ParseError) -> str:
     return f"{description}{where}"
 
 
-def _refuse_file_access(statement: exp.Expression) -> None:
+def _refuse_file_access(statement: exp.Expr) -> None:
     for node in statement.find_all(exp.Func):
         name = _function_name(node)
         if isinstance(node, FILE_CLASSES) or name in FILE_FUNCTIONS:

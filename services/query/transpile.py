@@ -8,7 +8,7 @@ DATE_UNITS = {"day", "week", "month", "quarter", "year"}
 AWS_CATALOG = "awsdatacatalog"
 
 
-def to_duckdb(statement: exp.Expression, date_columns: frozenset[str] = frozenset()) -> str:
+def to_duckdb(statement: exp.Expr, date_columns: frozenset[str] = frozenset()) -> str:
     """DuckDB SQL for a parsed Athena statement. ``date_columns`` names columns of type date."""
     tree = statement.copy()
     tree = tree.transform(_drop_aws_catalog)
@@ -17,7 +17,7 @@ def to_duckdb(statement: exp.Expression, date_columns: frozenset[str] = frozense
     return tree.sql(dialect="duckdb")
 
 
-def _drop_aws_catalog(node: exp.Expression) -> exp.Expression:
+def _drop_aws_catalog(node: exp.Expr) -> exp.Expr:
     """Athena's ``AwsDataCatalog.db.table`` is just ``db.table`` here."""
     if isinstance(node, exp.Table) and node.catalog.lower() == AWS_CATALOG:
         node = node.copy()
@@ -25,7 +25,7 @@ def _drop_aws_catalog(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _keep_date_arithmetic_a_date(node: exp.Expression, date_columns: frozenset[str]) -> exp.Expression:
+def _keep_date_arithmetic_a_date(node: exp.Expr, date_columns: frozenset[str]) -> exp.Expr:
     """In Athena ``date_add('day', n, DATE …)`` is a DATE; DuckDB's DATE + INTERVAL is a TIMESTAMP."""
     if not isinstance(node, (exp.DateAdd, exp.DateSub)) or node.meta.get("date_kept"):
         return node
@@ -36,7 +36,7 @@ def _keep_date_arithmetic_a_date(node: exp.Expression, date_columns: frozenset[s
     return exp.Cast(this=node, to=exp.DataType.build("DATE"))
 
 
-def _is_date(node: exp.Expression, date_columns: frozenset[str]) -> bool:
+def _is_date(node: exp.Expr, date_columns: frozenset[str]) -> bool:
     if isinstance(node, exp.Cast):
         return node.to.this == exp.DataType.Type.DATE
     if isinstance(node, (exp.CurrentDate, exp.DateStrToDate, exp.StrToDate, exp.TsOrDsToDate, exp.Date, exp.FromISO8601Date)):
@@ -46,7 +46,7 @@ def _is_date(node: exp.Expression, date_columns: frozenset[str]) -> bool:
     return isinstance(node, exp.Column) and node.name.lower() in date_columns
 
 
-def _name_unnamed_columns(tree: exp.Expression) -> None:
+def _name_unnamed_columns(tree: exp.Expr) -> None:
     """Athena names an unaliased expression ``_col<position>``; DuckDB would use its text."""
     if isinstance(tree, exp.SetOperation):
         _name_unnamed_columns(tree.this)  # a union's columns are named by its first branch
