@@ -9,11 +9,8 @@ from components.formatting import human_bytes
 from services.models import Partition, Table
 
 
-def render_table_picker(tables: list[Table], *, key: str) -> Table | None:
-    """A summary of the database's tables and a picker; returns the chosen table."""
-    if not tables:
-        st.info("This database has no tables yet. Import a file or crawl a lake folder below.")
-        return None
+def render_table_summary(tables: list[Table], *, key: str) -> None:
+    """Every table of a database at a glance: format, rows, size, partitioning, version."""
     summary = pd.DataFrame(
         {
             "table": [t.name for t in tables],
@@ -22,9 +19,17 @@ def render_table_picker(tables: list[Table], *, key: str) -> Table | None:
             "size": [human_bytes(int(t.parameters.get("sizeKey", "0"))) for t in tables],
             "partitioned by": [", ".join(k.name for k in t.partition_keys) or "–" for t in tables],
             "version": [t.version_id for t in tables],
+            "location": [t.location for t in tables],
         }
     )
-    st.dataframe(summary, hide_index=True, width="stretch")
+    st.dataframe(summary, hide_index=True, width="stretch", key=key)
+
+
+def render_table_picker(tables: list[Table], *, key: str) -> Table | None:
+    """A picker over the database's tables; returns the chosen table."""
+    if not tables:
+        st.info("This database has no tables yet. Import a file or crawl a lake folder below.")
+        return None
     names = [t.name for t in tables]
     chosen = st.selectbox("Table", names, key=key)
     return next((t for t in tables if t.name == chosen), None)

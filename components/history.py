@@ -8,9 +8,6 @@ import streamlit as st
 from components.formatting import human_bytes, human_ms
 from services.models import HistoryEntry, SavedQuery
 
-STATUS_ICONS = {"SUCCEEDED": "✅", "FAILED": "❌", "CANCELLED": "⏹", "RUNNING": "⏳", "QUEUED": "⏳"}
-
-
 def _one_line(sql: str, width: int = 70) -> str:
     text = " ".join(sql.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -19,7 +16,7 @@ def _one_line(sql: str, width: int = 70) -> str:
 def history_frame(entries: list[HistoryEntry]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "status": [f"{STATUS_ICONS.get(e.status, '')} {e.status}" for e in entries],
+            "status": [e.status for e in entries],
             "submitted (UTC)": [e.submitted_at.replace("T", " ")[:19] for e in entries],
             "query": [_one_line(e.sql) for e in entries],
             "database": [e.database for e in entries],

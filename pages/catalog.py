@@ -11,14 +11,17 @@ from components.catalog_views import (
     render_properties,
     render_schema,
     render_table_picker,
+    render_table_summary,
     render_versions,
 )
+from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.catalog.uploads import discard_upload, stage_upload
 from services.errors import InvalidInput, ServiceError
 from services.models import Partition, Table
 from services.query.sql_text import partition_preview_sql, table_preview_sql
 
+ensure_app_navigation("pages/catalog.py")
 st.title("Catalog")
 services = get_services()
 catalog = services.catalog
@@ -110,13 +113,17 @@ def apply_pending_selection() -> None:
 
 apply_pending_selection()
 databases = [d.name for d in catalog.list_databases()]
-left, right = st.columns([1, 3], gap="large")
+left, right = st.columns(2)
 with left:
     database = st.selectbox("Database", databases, key=keys.CATALOG_DATABASE, placeholder="No databases yet")
-    table = render_table_picker(catalog.list_tables(database), key=keys.CATALOG_TABLE) if database else None
+tables = catalog.list_tables(database) if database else []
 with right:
-    if table is not None:
-        show_table(table)
+    table = render_table_picker(tables, key=keys.CATALOG_TABLE) if database else None
+if tables:
+    with st.expander(f"All {len(tables)} tables in {database}", icon=":material/table_rows:"):
+        render_table_summary(tables, key="catalog.summary")
+if table is not None:
+    show_table(table)
 
 
 st.divider()

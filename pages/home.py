@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components.history import history_frame
+from components.navigation import ensure_app_navigation
 from components.services import get_services
 
+ensure_app_navigation("pages/home.py")
 st.title("Practical Data Science Workbench")
 st.markdown(
     "Browse the **catalog**, query tables with **Athena SQL**, and follow the practical data-science "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import keys
 from components.history import render_history, render_saved_queries
+from components.navigation import ensure_app_navigation
 from components.results import render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
 from components.state import keep, restore
@@ -20,6 +21,7 @@ DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM dem
 RUNNING = ("QUEUED", "RUNNING")
 WAIT_INLINE_SECONDS = 3.0
 
+ensure_app_navigation("pages/query.py")
 st.title("Query")
 services = get_services()
 query = services.query
@@ -136,7 +138,7 @@ if st.session_state.get(keys.QUERY_DATABASE) not in databases:
 database = st.selectbox("Database (for table names without one)", databases, key=keys.QUERY_DATABASE)
 with st.form("query.editor", border=False):
     sql = st.text_area("SQL (Athena / Trino dialect)", key=keys.QUERY_SQL, height=200)
-    run_col, estimate_col, _ = st.columns([1, 1, 4])
+    run_col, estimate_col, _ = st.columns([1, 1, 3])
     run = run_col.form_submit_button("Run", type="primary", icon=":material/play_arrow:", shortcut="ctrl+enter")
     estimate_only = estimate_col.form_submit_button("Estimate cost", icon=":material/request_quote:")
 keep(keys.QUERY_SQL)
