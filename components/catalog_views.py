@@ -102,3 +102,19 @@ def render_partitions(partitions: list[Partition], keys: list[str], *, key: str)
     labels = list(frame["partition"])
     chosen = st.selectbox("Partition", labels, key=f"{key}.pick")
     return partitions[labels.index(chosen)] if chosen in labels else None
+
+
+def columns_frame(tables: list[Table]) -> pd.DataFrame:
+    rows = [(t.name, c.name, c.type + (" (partition)" if c in t.partition_keys else "")) for t in tables for c in t.all_columns]
+    return pd.DataFrame(rows, columns=["table", "column", "type"])
+
+
+def render_schema_browser(database: str, tables: list[Table], *, key: str) -> None:
+    """Every column of the database's tables, filterable: what to type in the editor."""
+    with st.expander(f"Tables and columns in {database}", icon=":material/schema:"):
+        needle = st.text_input("Filter", key=f"{key}.filter", placeholder="table or column name")
+        frame = columns_frame(tables)
+        if needle:
+            mask = frame["table"].str.contains(needle, case=False) | frame["column"].str.contains(needle, case=False)
+            frame = frame[mask]
+        st.dataframe(frame, hide_index=True, width="stretch", height=240)

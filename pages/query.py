@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components import keys
+from components.catalog_views import render_schema_browser
 from components.history import render_history, render_saved_queries
 from components.navigation import ensure_app_navigation
 from components.results import render_estimate, render_quick_chart, render_result
@@ -136,6 +137,8 @@ databases = [d.name for d in services.catalog.list_databases()]
 if st.session_state.get(keys.QUERY_DATABASE) not in databases:
     st.session_state[keys.QUERY_DATABASE] = databases[0] if databases else None
 database = st.selectbox("Database (for table names without one)", databases, key=keys.QUERY_DATABASE)
+if database:
+    render_schema_browser(database, services.catalog.list_tables(database), key="query.schema")
 with st.form("query.editor", border=False):
     sql = st.text_area("SQL (Athena / Trino dialect)", key=keys.QUERY_SQL, height=200)
     run_col, estimate_col, _ = st.columns([1, 1, 3])

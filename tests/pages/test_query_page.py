@@ -62,7 +62,7 @@ def test_partitioned_table_without_filter_warns_before_running(app: AppTest) -> 
     app.button(key="FormSubmitter:query.editor-Estimate cost").click().run()
     assert "no filter on its partition keys" in texts(app.warning)
     assert "Will scan about" in texts(app.caption)
-    assert not app.dataframe  # nothing ran
+    assert not app.metric  # nothing ran
 
 
 def test_large_result_is_capped_for_display(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,3 +114,13 @@ def test_save_results_as_table(app: AppTest) -> None:
     assert "Saved demo.reviews_per_category" in texts(app.success)
     run_sql(app, "SELECT sum(n) AS total FROM demo.reviews_per_category")
     assert int(frame_with(app, "total")["total"][0]) > 19_000
+
+
+def test_schema_browser_filters_columns(app: AppTest) -> None:
+    open_page(app, "query")
+    app.text_input(key="query.schema.filter").input("department").run()
+    columns = frame_with(app, "column")
+    assert set(columns["column"]) == {"department_name"}
+    assert set(columns["table"]) == {"reviews", "reviews_by_division"}
+    app.text_input(key="query.schema.filter").input("by_division").run()
+    assert "string (partition)" in set(frame_with(app, "column")["type"])
