@@ -13,6 +13,7 @@ import awswrangler as wr
 import boto3
 import pandas as pd
 import sqlglot
+from botocore.exceptions import ClientError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
@@ -40,6 +41,8 @@ from services.models import (
 )
 from services.query.base import ExportFormat
 from services.query.history import FINISHED, QueryHistory
+from services.query.sandbox import catalog_command
+from services.query.sandbox import check_read_only as sandbox_check
 
 PAGE_ROWS = 1000  # Athena's GetQueryResults maximum
 FAILED_HINT = "Fix the SQL and run it again; DESCRIBE shows a table's columns."
@@ -148,6 +151,7 @@ class AwsQuery:
         entry = entry_from_execution(self._execution(query_id))
         if entry.status in FINISHED:
             return
+        wr.athena.stop_query_execution(query_id, boto3_session=self.session)
         self._record_finish(replace(entry, status="CANCELLED", error="Cancelled by the user."))
 
     def _wait(self, query_id: str) -> dict[str, Any]:
@@ -190,7 +194,7 @@ class AwsQuery:
     def _fetch(self, query_id: str, execution: dict[str, Any], max_rows: int) -> QueryResult:
         columns, rows = self._first_rows(query_id, max_rows + 1)
         truncated = len(rows) > max_rows
-        total = self._total_rows(query_id) if truncated else len(rows)
+        total = self._total_rows(query_id, len(rows)) if truncated else len(rows)
         statistics = execution.get("Statistics", {})
         notices = (f"Showing the first {max_rows:,} of {total:,} rows; download the full result.",) if truncated else ()
         return QueryResult(
@@ -223,9 +227,13 @@ class AwsQuery:
                 return columns, rows
             request["NextToken"] = page["NextToken"]
 
-    def _total_rows(self, query_id: str) -> int:
-        statistics = self._athena.get_query_runtime_statistics(QueryExecutionId=query_id)
-        return int(statistics["QueryRuntimeStatistics"].get("Rows", {}).get("OutputRows", 0))
+    def _total_rows(self, query_id: str, at_least: int) -> int:
+        """All rows of a truncated result, from Athena's runtime statistics when it has them."""
+        try:
+            statistics = self._athena.get_query_runtime_statistics(QueryExecutionId=query_id)
+        except ClientError:
+            return at_least  # not every statement type has runtime statistics
+        return max(at_least, int(statistics["QueryRuntimeStatistics"].get("Rows", {}).get("OutputRows", 0)))
 
     @translated
     def sample_rows(self, database: str, table: str, limit: int = 20) -> QueryResult:
@@ -247,7 +255,8 @@ class AwsQuery:
         data = self._download(location)
         if fmt == "csv":
             return data
-        columns = result_columns(self._athena.get_query_results(QueryExecutionId=query_id, MaxResults=1)["ResultSet"]["ResultSetMetadata"])
+        first_page = self._athena.get_query_results(QueryExecutionId=query_id, MaxResults=1)
+        columns = result_columns(first_page["ResultSet"]["ResultSetMetadata"])
         buffer = io.BytesIO()
         csv_frame(data, columns).to_parquet(buffer, index=False)
         return buffer.getvalue()
@@ -307,7 +316,7 @@ class AwsQuery:
         for table in tables:
             size, filtered = self._table_scan(statements, table)
             total += size
-            if False:
+            if table.partition_keys and not filtered:
                 unfiltered.append(table.qualified_name)
         return ScanEstimate(total, tuple(t.qualified_name for t in tables), tuple(unfiltered))
 
@@ -323,7 +332,7 @@ class AwsQuery:
 
     def history(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
         """Past executions, newest first; ``search`` matches the SQL text."""
-        return self.history_store.list(search, limit)
+        return self.history_store.entries(search, limit)
 
     def save_query(self, query: SavedQuery) -> SavedQuery:
         """Create or replace a saved query by name."""
@@ -339,16 +348,7 @@ class AwsQuery:
 
 
 def check_read_only(sql: str) -> None:
-    """The editor's read-only check (``services.query.sandbox.check_read_only``), shared with the
-    local engine. SHOW/DESCRIBE catalog commands pass: Athena answers them itself."""
-    try:
-        from services.query.sandbox import catalog_command
-        from services.query.sandbox import check_read_only as sandbox_check
-    except ImportError as exc:
-        # TODO: wire services.query.sandbox.check_read_only unconditionally once it has landed everywhere.
-        if exc.name != "services.query.sandbox":
-            raise
-        return
+    """The editor's read-only check, shared with the local engine. SHOW/DESCRIBE pass: Athena answers them."""
     if catalog_command(sql) is None:
         sandbox_check(sql)
 
@@ -394,7 +394,7 @@ def row_values(row: dict[str, Any]) -> list[str | None]:
 def drop_header(columns: tuple[ResultColumn, ...], rows: list[list[str | None]]) -> list[list[str | None]]:
     """SELECT results start with a row of column labels; DDL results (SHOW ...) do not."""
     if rows and rows[0] == [c.name for c in columns]:
-        return rows
+        return rows[1:]
     return rows
 
 
