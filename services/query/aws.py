@@ -31,7 +31,6 @@ from services.errors import (
 )
 from services.models import (
     HistoryEntry,
-    Partition,
     QueryResult,
     QueryStatistics,
     ResultColumn,
@@ -41,6 +40,7 @@ from services.models import (
 )
 from services.query.base import ExportFormat
 from services.query.history import FINISHED, QueryHistory
+from services.query.partitions import partition_filter
 from services.query.sandbox import catalog_command
 from services.query.sandbox import check_read_only as sandbox_check
 
@@ -324,9 +324,10 @@ class AwsQuery:
         if not table.partition_keys:
             return sum(object_sizes(self.session, table.location).values()), False
         keys = [k.name.lower() for k in table.partition_keys]
-        wanted, filtered = partition_filters(statements, keys)
+        wanted = [partition_filter(statement, table) for statement in statements]
         partitions = self.catalog.list_partitions(table.database, table.name)
-        return sum(p.size_bytes for p in partitions if partition_matches(p, keys, wanted)), filtered
+        size = sum(p.size_bytes for p in partitions if any(w.matches(dict(zip(keys, p.values))) for w in wanted))
+        return size, all(w.filtered for w in wanted)
 
     # -- history and saved queries ------------------------------------------------------------
 
@@ -480,28 +481,3 @@ def referenced_tables(statements: list[exp.Expr], database: str) -> list[tuple[s
     return found
 
 
-def partition_filters(statements: list[exp.Expr], keys: list[str]) -> tuple[dict[str, set[str]], bool]:
-    """Literal values WHERE clauses allow per partition key, and whether any key is filtered at all."""
-    wanted: dict[str, set[str]] = {}
-    filtered = False
-    for where in (w for s in statements for w in s.find_all(exp.Where)):
-        for column in where.find_all(exp.Column):
-            if column.name.lower() in keys:
-                filtered = True
-                values = _literal_values(column.parent)
-                if values is not None:
-                    wanted.setdefault(column.name.lower(), set()).update(values)
-    return wanted, filtered
-
-
-def _literal_values(node: exp.Expr | None) -> set[str] | None:
-    if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Literal):
-        return {node.expression.name}
-    if isinstance(node, exp.In) and node.expressions and all(isinstance(e, exp.Literal) for e in node.expressions):
-        return {e.name for e in node.expressions}
-    return None
-
-
-def partition_matches(partition: Partition, keys: list[str], wanted: dict[str, set[str]]) -> bool:
-    values = dict(zip(keys, partition.values))
-    return all(values.get(key) in allowed for key, allowed in wanted.items())

@@ -37,6 +37,7 @@ from services.errors import (
 from services.models import HistoryEntry, QueryResult, QueryStatistics, ResultColumn, SavedQuery, ScanEstimate, Table
 from services.query.base import ExportFormat
 from services.query.history import QueryHistory
+from services.query.partitions import partition_filter
 from services.query.sandbox import CatalogCommand, catalog_command, check_read_only
 from services.query.transpile import to_duckdb
 
@@ -203,11 +204,12 @@ class LocalQuery:
             files = data_files(folder)
         except ServiceError:
             return 0, False
+        if not table.partition_keys:
+            return sum(f.stat().st_size for f in files), False
         keys = [k.name for k in table.partition_keys]
-        wanted, filtered = partition_filters(statement, keys)
-        if wanted:
-            files = [f for f in files if _matches(dict(zip(keys, partition_values(folder, f))), wanted)]
-        return sum(f.stat().st_size for f in files), filtered
+        wanted = partition_filter(statement, table)
+        read = [f for f in files if wanted.matches(dict(zip(keys, partition_values(folder, f))))]
+        return sum(f.stat().st_size for f in read), wanted.filtered
 
     def estimate(self, sql: str, database: str | None = None) -> ScanEstimate:
         if catalog_command(sql) is not None:
@@ -431,7 +433,7 @@ def _error_for(entry: HistoryEntry) -> ServiceError:
     if entry.status == "CANCELLED":
         return QueryCancelled(entry.error or "The query was cancelled.", hint="Run it again when you are ready.")
     if entry.status in ("QUEUED", "RUNNING"):
-        return QueryFailed("The query is still running in another session.", hint="Wait, then refresh.")
+        return QueryFailed("The query has not finished yet.", hint="Wait for it to finish, then try again.")
     return QueryFailed(entry.error or "The query failed.", hint="")
 
 
@@ -443,33 +445,6 @@ def _qualify_tables(statement: exp.Expr, database: str) -> exp.Expr:
         if ref.name and not ref.db and database and ref.name.lower() not in ctes and not isinstance(ref.this, exp.Func):
             ref.set("db", exp.to_identifier(database))
     return tree
-
-
-def partition_filters(statement: exp.Expr, keys: list[str]) -> tuple[dict[str, set[str]], bool]:
-    """Literal values the WHERE clauses allow per partition key, and whether any key is filtered at all."""
-    wanted: dict[str, set[str]] = {}
-    filtered = False
-    for where in statement.find_all(exp.Where):
-        for column in where.find_all(exp.Column):
-            if column.name.lower() not in keys:
-                continue
-            filtered = True
-            values = _literal_values(column.parent)
-            if values is not None:
-                wanted.setdefault(column.name.lower(), set()).update(values)
-    return wanted, filtered
-
-
-def _literal_values(node: exp.Expr | None) -> set[str] | None:
-    if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Literal):
-        return {node.expression.name}
-    if isinstance(node, exp.In) and node.expressions and all(isinstance(e, exp.Literal) for e in node.expressions):
-        return {e.name for e in node.expressions}
-    return None
-
-
-def _matches(values: dict[str, str], wanted: dict[str, set[str]]) -> bool:
-    return all(values.get(key) in allowed for key, allowed in wanted.items())
 
 
 def _like(names: list[str], pattern: str) -> list[str]:

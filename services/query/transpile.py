@@ -18,8 +18,8 @@ def to_duckdb(statement: exp.Expr, date_columns: frozenset[str] = frozenset()) -
 
 
 def _drop_aws_catalog(node: exp.Expr) -> exp.Expr:
-    """Athena's ``AwsDataCatalog.db.table`` is just ``db.table`` here."""
-    if isinstance(node, exp.Table) and node.catalog.lower() == AWS_CATALOG:
+    """Athena's ``AwsDataCatalog.db.table`` (and ``….table.column``) is just ``db.table`` here."""
+    if isinstance(node, (exp.Table, exp.Column)) and node.text("catalog").lower() == AWS_CATALOG:
         node = node.copy()
         node.set("catalog", None)
     return node

@@ -1,0 +1,73 @@
+"""moto set-up shared by the aws halves of the contract tests (fake credentials, a bucket, queued Athena results)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.config import Settings
+
+REGION = "us-east-1"
+BUCKET = "workbench-test"
+
+
+def aws_available() -> bool:
+    """True when the aws adapters and moto import; the aws contract classes are skipped otherwise."""
+    try:
+        import moto  # noqa: F401
+
+        import services.aws_session  # noqa: F401
+        import services.catalog.aws  # noqa: F401
+        import services.query.aws  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+AWS_AVAILABLE = aws_available()
+needs_aws = pytest.mark.skipif(not AWS_AVAILABLE, reason="the aws adapters (or moto) are not importable")
+
+
+def aws_settings(home: Path) -> Settings:
+    return Settings(backend="aws", home=home, aws_region=REGION, s3_bucket=BUCKET,
+                    athena_output=f"s3://{BUCKET}/athena/", glue_crawler_role="arn:aws:iam::123456789012:role/glue")
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    from moto import mock_aws
+
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield
+
+
+def queue_athena_result(columns: list[tuple[str, str]], rows: list[list[str | None]]) -> None:
+    """moto does not run SQL: the next GetQueryResults returns this (header row first, as Athena does)."""
+    from moto.athena.models import QueryResults, athena_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    info = [{"Name": n, "Label": n, "Type": t} for n, t in columns]
+    data = [[{"VarCharValue": n} for n, _ in columns]] + [[{"VarCharValue": v} if v is not None else {} for v in row]
+                                                          for row in rows]
+    backend = athena_backends[DEFAULT_ACCOUNT_ID][REGION]
+    backend.query_results_queue.append(QueryResults([{"Data": d} for d in data], info))
+
+
+def athena_execution_count() -> int:
+    from moto.athena.models import athena_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    return len(athena_backends[DEFAULT_ACCOUNT_ID][REGION].executions)
