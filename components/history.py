@@ -8,6 +8,7 @@ import streamlit as st
 from components.formatting import human_bytes, human_ms
 from services.models import HistoryEntry, SavedQuery
 
+
 def _one_line(sql: str, width: int = 70) -> str:
     text = " ".join(sql.split())
     return text if len(text) <= width else text[: width - 1] + "…"
