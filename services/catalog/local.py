@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from services.embedded.workspace import Workspace
 from services.errors import InvalidInput, NotFound
 from services.models import Column, CrawlResult, Database, Partition, Table
 
+GENERATION_KEY = "catalog_generation"
+
 
 class LocalCatalog:
     """A Glue-shaped catalog whose table locations are folders in the workspace lake."""
@@ -23,11 +24,10 @@ class LocalCatalog:
     def __init__(self, workspace: Workspace, store: MetadataStore) -> None:
         self.workspace = workspace
         self.store = store
-        self._listeners: list[Callable[[], None]] = []
 
-    def on_change(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after any table is created, changed or deleted (the query engine rebinds)."""
-        self._listeners.append(listener)
+    def generation(self) -> int:
+        """A counter bumped by every table change, in any process sharing this workspace."""
+        return int(self.store.get_state(GENERATION_KEY) or 0)
 
     def list_databases(self) -> list[Database]:
         rows = self.store.fetch_all("SELECT name, description FROM databases ORDER BY name")
@@ -187,8 +187,12 @@ class LocalCatalog:
             raise NotFound(f"Database {database!r} does not exist.", hint="Pick a database from the catalog.")
 
     def _notify(self) -> None:
-        for listener in self._listeners:
-            listener()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO app_state (key, value) VALUES (?, '1') "
+                "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                (GENERATION_KEY,),
+            )
 
 
 def table_parameters(inspected: InspectedData) -> dict[str, str]:

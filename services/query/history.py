@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
@@ -62,11 +63,14 @@ class QueryHistory:
         """Drop an execution from the history (the app's own housekeeping queries)."""
         self.store.execute("DELETE FROM query_history WHERE query_id = ?", (query_id,))
 
-    def mark_abandoned(self) -> None:
-        """Executions still RUNNING from an earlier process can never finish: mark them failed."""
+    def mark_abandoned(self, older_than_seconds: float) -> None:
+        """Executions still unfinished long after any timeout would have stopped them belong to a
+        process that is gone: mark them failed. Younger ones may belong to another live process."""
+        cutoff = (datetime.now(UTC) - timedelta(seconds=older_than_seconds)).isoformat(timespec="milliseconds")
         self.store.execute(
             "UPDATE query_history SET status = 'FAILED', error = 'The app stopped while the query ran.' "
-            "WHERE status IN ('QUEUED', 'RUNNING')"
+            "WHERE status IN ('QUEUED', 'RUNNING') AND submitted_at < ?",
+            (cutoff,),
         )
 
     def save_query(self, query: SavedQuery) -> SavedQuery:

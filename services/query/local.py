@@ -73,13 +73,13 @@ class LocalQuery:
         self.catalog = catalog
         self.settings = settings
         self.history_store = QueryHistory(store)
-        self.history_store.mark_abandoned()
+        self.history_store.mark_abandoned(older_than_seconds=settings.query_timeout_seconds + 30)
         self._executor = ThreadPoolExecutor(max_workers=max(1, settings.query_threads), thread_name_prefix="query")
         self._futures: dict[str, Future[QueryStatistics]] = {}
         self._executions: dict[str, _Execution] = {}
         self._conn: duckdb.DuckDBPyConnection | None = None
+        self._conn_generation = -1
         self._conn_lock = threading.Lock()
-        catalog.on_change(self._catalog_changed)
 
     # -- executions ---------------------------------------------------------------------------
 
@@ -336,17 +336,16 @@ class LocalQuery:
     # -- engine -------------------------------------------------------------------------------
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The sandbox with one view per catalog table, rebuilt when the catalog changed (in any process).
+        Queries in flight keep the connection they started with."""
         with self._conn_lock:
-            if self._conn is None:
+            generation = self.catalog.generation()
+            if self._conn is None or generation != self._conn_generation:
                 tables = [t for d in self.catalog.list_databases() for t in self.catalog.list_tables(d.name)]
                 self._conn = open_sandbox(self.workspace, tables, self.settings.query_memory_limit,
                                           self.settings.query_threads)
+                self._conn_generation = generation
             return self._conn
-
-    def _catalog_changed(self) -> None:
-        # Queries in flight keep the old connection; the next query gets views for the new catalog.
-        with self._conn_lock:
-            self._conn = None
 
 
 def write_result(reader: pa.RecordBatchReader, path: Path) -> int:

@@ -393,18 +393,6 @@ def test_query_status_of_a_finished_query(services: Services) -> None:
     assert status.rows == 1
 
 
-def test_queries_running_when_the_app_stopped_are_marked_failed(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "ws", seed_on_start=False, query_timeout_seconds=30)
-    first = build_services(settings)
-    query_id = first.query.start_query(SLOW_SQL)
-    wait_for_status(first, query_id, "RUNNING")
-    second = build_services(settings)
-    entry = second.query.query_status(query_id)
-    assert entry.status == "FAILED"
-    assert "stopped" in entry.error
-    first.query.cancel(query_id)
-
-
 # -- saved queries ------------------------------------------------------------------------------
 
 
@@ -488,3 +476,27 @@ def test_query_of_an_imported_date_column_keeps_dates(services: Services, tmp_pa
     result = services.query.run("SELECT date_add('month', 1, day) AS next FROM d.events ORDER BY n")
     assert [c.type for c in result.columns] == ["date"]
     assert [str(v) for v in result.frame["next"]] == ["2024-02-29", "2024-03-28"]
+
+
+# -- several processes on one workspace -----------------------------------------------------------
+
+
+def test_a_table_imported_by_another_process_is_queryable(seeded_services: Services, data_dir: Path) -> None:
+    app = seeded_services
+    assert app.query.run("SELECT count(*) AS n FROM demo.wine").frame["n"][0] == 178  # engine is warm
+    cli = build_services(app.settings)  # a second process's view of the same workspace
+    source = data_dir / "late.csv"
+    source.write_text("id,name\n1,a\n2,b\n3,c\n")
+    cli.catalog.import_path(source, "late", "arrivals")
+    assert app.query.run("SELECT count(*) AS n FROM late.arrivals").frame["n"][0] == 3
+
+
+def test_only_long_dead_executions_are_marked_abandoned(seeded_services: Services) -> None:
+    history = seeded_services.query.history_store  # type: ignore[attr-defined]
+    history.record_start("fresh", "SELECT 1", "demo", status="RUNNING")
+    history.record_start("stale", "SELECT 2", "demo", status="RUNNING")
+    history.store.execute("UPDATE query_history SET submitted_at = '2020-01-01T00:00:00.000+00:00' WHERE query_id = 'stale'")
+    build_services(seeded_services.settings)  # another process starting on this workspace
+    assert history.get("fresh").status == "RUNNING"  # may belong to a live app
+    assert history.get("stale").status == "FAILED"
+    assert "stopped" in history.get("stale").error
