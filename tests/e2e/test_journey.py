@@ -98,7 +98,7 @@ def test_catalog_to_query_to_csv_download(app_url: str, tmp_path: Path) -> None:
 
         rows_metric = page.get_by_test_id("stMetric").filter(has_text="Rows")
         expect(rows_metric).to_contain_text("100")
-        expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        expect(page.locator("[data-testid=stDataFrame]:visible").first).to_be_visible()
 
         with page.expect_download() as download_info:
             page.get_by_role("button", name="Download CSV").click()
