@@ -312,3 +312,28 @@ def test_settings_home_isolated(tmp_path: Path) -> None:
     two = build_services(Settings(home=tmp_path / "two", seed_on_start=False))
     one.catalog.create_database("only_here")
     assert two.catalog.list_databases() == []
+
+
+def test_an_uploaded_file_is_staged_imported_and_discarded(services: Services, tmp_path: Path) -> None:
+    import io
+
+    from services.catalog.uploads import discard_upload, stage_upload
+
+    staged = stage_upload(tmp_path / "uploads", "../Sales 2024.csv", io.BytesIO(b"region,total\nnorth,3\nsouth,4\n"))
+    assert staged.parent.parent == tmp_path / "uploads"  # the name cannot escape the staging folder
+    table = services.catalog.import_path(staged, "uploads", staged.stem)
+    discard_upload(staged)
+    assert not staged.exists()
+    assert table.name == "sales_2024" and table.parameters["recordCount"] == "2"
+    assert services.query.run("SELECT sum(total) AS t FROM uploads.sales_2024").frame["t"][0] == 7
+
+
+def test_an_upload_with_an_unreadable_extension_is_refused(tmp_path: Path) -> None:
+    import io
+
+    from services.catalog.uploads import stage_upload
+    from services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="extension"):
+        stage_upload(tmp_path / "uploads", "report.xlsx", io.BytesIO(b"PK\x03\x04"))
+    assert not any((tmp_path / "uploads").glob("*")) if (tmp_path / "uploads").exists() else True
