@@ -51,11 +51,12 @@ def athena_type_name(duckdb_type_name: str) -> str:
     return ATHENA_TYPE_NAMES.get(upper, upper.lower())
 
 
-def split_top_level(text: str) -> list[str]:
-    """Split on commas that are not inside ``<…>``."""
-    parts, depth, current = [], 0, ""
+def split_top_level(text: str, brackets: str = "<>") -> list[str]:
+    """Split on commas that are not inside ``brackets`` (``<…>`` for Glue types, ``(…)`` for Athena's)."""
+    parts: list[str] = []
+    depth, current = 0, ""
     for char in text:
-        depth += {"<": 1, ">": -1}.get(char, 0)
+        depth += {brackets[0]: 1, brackets[1]: -1}.get(char, 0)
         if char == "," and depth == 0:
             parts.append(current)
             current = ""

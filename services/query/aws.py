@@ -34,12 +34,11 @@ from services.models import (
     QueryResult,
     QueryStatistics,
     ResultColumn,
-    SavedQuery,
     ScanEstimate,
     Table,
 )
 from services.query.base import ExportFormat
-from services.query.history import FINISHED, QueryHistory
+from services.query.history import FINISHED, HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
 from services.query.sandbox import catalog_command
 from services.query.sandbox import check_read_only as sandbox_check
@@ -49,7 +48,7 @@ FAILED_HINT = "Fix the SQL and run it again; DESCRIBE shows a table's columns."
 CANCELLED_HINT = "Run it again when you are ready."
 
 
-class AwsQuery:
+class AwsQuery(HistoryMethods):
     """Athena-style SQL over the Glue catalog, run by Athena in ``settings.athena_workgroup``."""
 
     def __init__(
@@ -329,23 +328,6 @@ class AwsQuery:
         size = sum(p.size_bytes for p in partitions if any(w.matches(dict(zip(keys, p.values))) for w in wanted))
         return size, all(w.filtered for w in wanted)
 
-    # -- history and saved queries ------------------------------------------------------------
-
-    def history(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
-        """Past executions, newest first; ``search`` matches the SQL text."""
-        return self.history_store.entries(search, limit)
-
-    def save_query(self, query: SavedQuery) -> SavedQuery:
-        """Create or replace a saved query by name."""
-        return self.history_store.save_query(query)
-
-    def saved_queries(self) -> list[SavedQuery]:
-        """Saved queries sorted by name."""
-        return self.history_store.saved_queries()
-
-    def delete_saved_query(self, name: str) -> None:
-        """Delete a saved query; ``NotFound`` when missing."""
-        self.history_store.delete_saved_query(name)
 
 
 def check_read_only(sql: str) -> None:

@@ -97,6 +97,28 @@ class QueryHistory:
         self.store.execute("DELETE FROM saved_queries WHERE name = ?", (name,))
 
 
+class HistoryMethods:
+    """The port's history and saved-query methods, the same on every backend (kept in the workspace)."""
+
+    history_store: QueryHistory
+
+    def history(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
+        """Past executions, newest first; ``search`` matches the SQL text."""
+        return self.history_store.entries(search, limit)
+
+    def save_query(self, query: SavedQuery) -> SavedQuery:
+        """Create or replace a saved query by name."""
+        return self.history_store.save_query(query)
+
+    def saved_queries(self) -> list[SavedQuery]:
+        """Saved queries sorted by name."""
+        return self.history_store.saved_queries()
+
+    def delete_saved_query(self, name: str) -> None:
+        """Delete a saved query; ``NotFound`` when missing."""
+        self.history_store.delete_saved_query(name)
+
+
 def _entry(row: sqlite3.Row) -> HistoryEntry:
     return HistoryEntry(
         query_id=row["query_id"],

@@ -22,7 +22,7 @@ from sqlglot import exp
 from services.catalog.files import data_files, glue_type, partition_values, sanitize_table_name
 from services.catalog.local import LocalCatalog
 from services.config import Settings
-from services.embedded.duckdb_engine import friendly_engine_message, open_sandbox
+from services.embedded.duckdb_engine import friendly_engine_message, open_sandbox, split_top_level
 from services.embedded.metadata import MetadataStore
 from services.embedded.workspace import Workspace
 from services.errors import (
@@ -34,9 +34,9 @@ from services.errors import (
     QueryTimeout,
     ServiceError,
 )
-from services.models import HistoryEntry, QueryResult, QueryStatistics, ResultColumn, SavedQuery, ScanEstimate, Table
+from services.models import HistoryEntry, QueryResult, QueryStatistics, ResultColumn, ScanEstimate, Table
 from services.query.base import ExportFormat
-from services.query.history import QueryHistory
+from services.query.history import HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
 from services.query.sandbox import CatalogCommand, catalog_command, check_read_only
 from services.query.transpile import to_duckdb
@@ -65,7 +65,7 @@ class _Plan:
     unfiltered: tuple[str, ...]
 
 
-class LocalQuery:
+class LocalQuery(HistoryMethods):
     """The query port on DuckDB. Executions run on worker threads; ids are Athena-style UUIDs."""
 
     def __init__(self, workspace: Workspace, store: MetadataStore, catalog: LocalCatalog, settings: Settings) -> None:
@@ -319,19 +319,6 @@ class LocalQuery:
             shutil.rmtree(folder, ignore_errors=True)
             raise
 
-    # -- history and saved queries ------------------------------------------------------------
-
-    def history(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
-        return self.history_store.entries(search, limit)
-
-    def save_query(self, query: SavedQuery) -> SavedQuery:
-        return self.history_store.save_query(query)
-
-    def saved_queries(self) -> list[SavedQuery]:
-        return self.history_store.saved_queries()
-
-    def delete_saved_query(self, name: str) -> None:
-        self.history_store.delete_saved_query(name)
 
     # -- engine -------------------------------------------------------------------------------
 
@@ -374,22 +361,10 @@ def _with_athena_types(schema: pa.Schema) -> pa.Schema:
 
 def _result_columns(schema: pa.Schema) -> tuple[ResultColumn, ...]:
     stored = (schema.metadata or {}).get(TYPES_KEY)
-    types = _split_types(stored.decode()) if stored else [athena_type(f.type) for f in schema]
+    types = split_top_level(stored.decode(), "()") if stored else [athena_type(f.type) for f in schema]
     if len(types) != len(schema.names):
         types = [athena_type(f.type) for f in schema]
     return tuple(ResultColumn(n, t) for n, t in zip(schema.names, types))
-
-
-def _split_types(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return parts + [current] if text else []
 
 
 def _first_rows(parquet: pq.ParquetFile, max_rows: int) -> pa.Table:

@@ -35,10 +35,8 @@ def aws_settings(home: Path) -> Settings:
                     athena_output=f"s3://{BUCKET}/athena/", glue_crawler_role="arn:aws:iam::123456789012:role/glue")
 
 
-@pytest.fixture
-def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    from moto import mock_aws
-
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials moto accepts, and nothing from the developer's own AWS set-up."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -47,6 +45,13 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    from moto import mock_aws
+
+    fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
         import boto3
 

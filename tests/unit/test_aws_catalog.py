@@ -23,6 +23,7 @@ from services.aws_session import build_aws, make_session
 from services.catalog.aws import AwsCatalog, crawler_name
 from services.config import Settings
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, QueryFailed
+from tests.contract.aws_fixtures import fake_aws_credentials
 
 REGION = "us-east-1"
 BUCKET = "workbench-lake"
@@ -31,14 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    fake_aws_credentials(monkeypatch, tmp_path)
 
 
 @pytest.fixture

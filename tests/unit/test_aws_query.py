@@ -26,6 +26,7 @@ from services.errors import AlreadyExists, BackendUnavailable, NotFound, QueryFa
 from services.models import SavedQuery
 from services.query.aws import AwsQuery
 from services.query.history import QueryHistory
+from tests.contract.aws_fixtures import fake_aws_credentials
 
 REGION = "us-east-1"
 BUCKET = "workbench-lake"
@@ -41,13 +42,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Iterator[boto3.Session]:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
         made = make_session(settings)
         made.client("s3").create_bucket(Bucket=BUCKET)
