@@ -135,13 +135,16 @@ def _refuse_file_function_text(text: str) -> None:
     names = "|".join(sorted(FILE_FUNCTIONS | ENGINE_FUNCTIONS))
     match = re.search(rf"\b({names})\s*\(", text, re.I)
     if match:
-        name = match.group(1).lower()
-        if name in ENGINE_FUNCTIONS:
-            raise QueryRefused(f"{name}() reaches engine internals or the environment.", hint=READ_ONLY_HINT)
-        raise QueryRefused(
-            f"{name}() reads files directly, which the editor does not allow.",
-            hint="Query catalog tables (e.g. demo.reviews); add files with Import on the Catalog page.",
-        )
+        raise _function_refusal(match.group(1).lower())
+
+
+def _function_refusal(name: str) -> QueryRefused:
+    if name in ENGINE_FUNCTIONS:
+        return QueryRefused(f"{name}() reaches engine internals or the environment.", hint=READ_ONLY_HINT)
+    return QueryRefused(
+        f"{name or 'This function'}() reads files directly, which the editor does not allow.",
+        hint="Query catalog tables (e.g. demo.reviews); add files with Import on the Catalog page.",
+    )
 
 
 def _parse_single(sql: str) -> exp.Expr:
@@ -170,13 +173,8 @@ def _parse_message(exc: ParseError) -> str:
 def _refuse_file_access(statement: exp.Expr) -> None:
     for node in statement.find_all(exp.Func):
         name = _function_name(node)
-        if isinstance(node, FILE_CLASSES) or name in FILE_FUNCTIONS:
-            raise QueryRefused(
-                f"{name or 'This function'}() reads files directly, which the editor does not allow.",
-                hint="Query catalog tables (e.g. demo.reviews); add files with Import on the Catalog page.",
-            )
-        if name in ENGINE_FUNCTIONS:
-            raise QueryRefused(f"{name}() reaches engine internals or the environment.", hint=READ_ONLY_HINT)
+        if isinstance(node, FILE_CLASSES) or name in FILE_FUNCTIONS | ENGINE_FUNCTIONS:
+            raise _function_refusal(name)
     for table in statement.find_all(exp.Table):
         if _looks_like_path(table.name):
             raise QueryRefused(
