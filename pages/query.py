@@ -64,8 +64,9 @@ def running_panel(query_id: str) -> None:
         st.rerun()
     started = datetime.fromisoformat(entry.submitted_at)
     seconds = (datetime.now(UTC) - started).total_seconds()
-    with st.status(f"Running for {seconds:,.0f} s…", expanded=False):
-        st.code(entry.sql, language="sql")
+    # Not a `with` block: leaving one marks the status complete while the query still runs.
+    status = st.status(f"Running for {seconds:,.0f} s…", state="running", expanded=False)
+    status.code(entry.sql, language="sql")
     if st.button("Cancel query", icon=":material/stop_circle:", key="query.cancel"):
         query.cancel(query_id)
         st.rerun()

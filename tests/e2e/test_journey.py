@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def test_catalog_to_query_to_csv_download(app_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def page(app_url: str) -> Iterator[Any]:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -84,28 +86,52 @@ def test_catalog_to_query_to_csv_download(app_url: str, tmp_path: Path) -> None:
         page = browser.new_page(accept_downloads=True)
         page.set_default_timeout(60_000)
         expect.set_options(timeout=60_000)
-        page.goto(app_url)
-        expect(page.get_by_role("heading", name="Practical Data Science Workbench")).to_be_visible()
-
-        page.get_by_role("link", name="Catalog").first.click()
-        expect(page.get_by_role("heading", name="demo.reviews", exact=True)).to_be_visible()
-        page.get_by_role("button", name="Query this table").click()
-
-        expect(page.get_by_role("heading", name="Query", exact=True)).to_be_visible()
-        editor = page.get_by_label("SQL (Athena / Trino dialect)")
-        expect(editor).to_have_value('SELECT *\nFROM "demo"."reviews"\nLIMIT 100')
-        page.get_by_role("button", name="Run").click()
-
-        rows_metric = page.get_by_test_id("stMetric").filter(has_text="Rows")
-        expect(rows_metric).to_contain_text("100")
-        expect(page.locator("[data-testid=stDataFrame]:visible").first).to_be_visible()
-
-        with page.expect_download() as download_info:
-            page.get_by_role("button", name="Download CSV").click()
-        target = tmp_path / "result.csv"
-        download_info.value.save_as(target)
+        yield page
         browser.close()
+
+
+def test_catalog_to_query_to_csv_download(app_url: str, page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="Practical Data Science Workbench")).to_be_visible()
+
+    page.get_by_role("link", name="Catalog").first.click()
+    expect(page.get_by_role("heading", name="demo.reviews", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Query this table").click()
+
+    expect(page.get_by_role("heading", name="Query", exact=True)).to_be_visible()
+    editor = page.get_by_label("SQL (Athena / Trino dialect)")
+    expect(editor).to_have_value('SELECT *\nFROM "demo"."reviews"\nLIMIT 100')
+    page.get_by_role("button", name="Run").click()
+
+    rows_metric = page.get_by_test_id("stMetric").filter(has_text="Rows")
+    expect(rows_metric).to_contain_text("100")
+    expect(page.locator("[data-testid=stDataFrame]:visible").first).to_be_visible()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    target = tmp_path / "result.csv"
+    download_info.value.save_as(target)
 
     lines = target.read_text().splitlines()
     assert lines[0].startswith('"clothing_id","age","title","review_text","rating"')
     assert len(lines) >= 101  # header plus 100 rows (review texts never hold raw newlines)
+
+
+def test_ctrl_enter_runs_and_a_long_query_can_be_cancelled(app_url: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_url}/query")
+    editor = page.get_by_label("SQL (Athena / Trino dialect)")
+    editor.fill("SELECT 7 AS seven")
+    editor.press("Control+Enter")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Rows")).to_contain_text("1")
+
+    slow = ("SELECT count(*) AS n FROM demo.reviews a CROSS JOIN demo.reviews b CROSS JOIN demo.wine c "
+            "WHERE a.age + b.age + c.magnesium = 177.5")
+    editor.fill(slow)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Cancel query").click()
+    expect(page.get_by_text("The query was cancelled.")).to_be_visible()
+    expect(editor).to_have_value(slow)  # the SQL stays in the editor
