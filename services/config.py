@@ -29,6 +29,10 @@ class Settings:
     athena_output: str | None = None
     s3_bucket: str | None = None
     glue_crawler_role: str | None = None
+    max_heavy_jobs: int = 1
+    mlflow_tracking_uri: str | None = None
+    sagemaker_role: str | None = None
+    training_instance_type: str = "ml.m5.large"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +57,10 @@ class Settings:
             athena_output=env.get("WORKBENCH_ATHENA_OUTPUT") or None,
             s3_bucket=env.get("WORKBENCH_S3_BUCKET") or None,
             glue_crawler_role=env.get("WORKBENCH_GLUE_CRAWLER_ROLE") or None,
+            max_heavy_jobs=int(_number(env, "WORKBENCH_MAX_HEAVY_JOBS", 1)),
+            mlflow_tracking_uri=env.get("WORKBENCH_MLFLOW_TRACKING_URI") or None,
+            sagemaker_role=env.get("WORKBENCH_SAGEMAKER_ROLE") or None,
+            training_instance_type=env.get("WORKBENCH_TRAINING_INSTANCE_TYPE", "ml.m5.large"),
         )
 
 

@@ -159,3 +159,149 @@ class SavedQuery:
     database: str = ""
     description: str = ""
     updated_at: str = ""
+
+
+# -- training, jobs, models, runs ---------------------------------------------------------------
+
+JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
+FINISHED_JOB_STATUSES = ("Completed", "Failed", "Stopped")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a job's data comes from: a catalog table (with its version) or a file."""
+
+    table: str = ""  # "database.table"
+    path: str = ""
+    table_version: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.table or self.path
+
+
+@dataclass(frozen=True)
+class Job:
+    """A training, tuning, AutoML or script job, with SageMaker's statuses."""
+
+    name: str
+    kind: str  # training | autopilot | script | tuning | transform
+    status: str
+    secondary_status: str
+    created_at: str
+    config: dict[str, Any] = field(default_factory=dict)
+    started_at: str = ""
+    ended_at: str = ""
+    failure_reason: str = ""
+    model_id: str = ""
+    run_id: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_JOB_STATUSES
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """An entry of the model registry: what predictions and deployments refer to."""
+
+    model_id: str  # "<name>/<version>"
+    name: str
+    version: int
+    framework: str  # xgboost | linear-learner | text-tfidf | text-minilm | autogluon | sklearn | script
+    problem_type: str  # BinaryClassification | MulticlassClassification | Regression
+    target: str
+    input_schema: tuple[Column, ...]
+    classes: tuple[str, ...]
+    metrics: dict[str, float]
+    run_id: str
+    job_name: str
+    artifact_path: str
+    approval_status: str = "PendingManualApproval"
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One Autopilot candidate on the leaderboard."""
+
+    name: str
+    algorithm: str
+    objective_name: str
+    objective_value: float | None
+    training_seconds: float
+    model_id: str = ""
+    status: str = "Completed"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """An MLflow run as the compare page needs it."""
+
+    run_id: str
+    experiment: str
+    name: str
+    status: str
+    start_time: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """A training job with a built-in algorithm (SageMaker's names and hyperparameters)."""
+
+    algorithm: str  # xgboost | linear-learner | text-tfidf | text-minilm
+    source: DataSource
+    target: str
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    text_column: str = ""
+    name: str = ""
+    experiment: str = ""
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class AutopilotRequest:
+    """An AutoML job: only the target is required."""
+
+    source: DataSource
+    target: str
+    problem_type: str = ""  # inferred when empty
+    objective: str = ""  # Autopilot's default for the problem type when empty
+    mode: str = "AUTO"  # ENSEMBLING | HYPERPARAMETER_TUNING | AUTO
+    max_runtime_seconds: int = 300
+    max_candidates: int = 10
+    name: str = ""
+    experiment: str = ""
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class ScriptJobRequest:
+    """Bring your own script under the SageMaker training contract."""
+
+    entry_point: str
+    source_dir: str
+    channels: dict[str, str]  # channel name -> local path (file or folder)
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    metric_definitions: dict[str, str] = field(default_factory=dict)  # name -> regex (first group is the value)
+    name: str = ""
+    experiment: str = ""
+
+
+@dataclass(frozen=True)
+class TuningRequest:
+    """A hyperparameter tuning job over a built-in algorithm or a script."""
+
+    base: TrainingRequest | ScriptJobRequest
+    ranges: dict[str, dict[str, Any]]  # name -> {"type": integer|continuous|categorical, "min", "max", "scale", "values"}
+    objective_metric: str
+    objective_type: str = "Maximize"  # Maximize | Minimize
+    strategy: str = "Bayesian"  # Bayesian | Random
+    max_jobs: int = 10
+    max_parallel_jobs: int = 1
+    name: str = ""

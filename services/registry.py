@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from services.catalog.base import CatalogPort
 from services.config import Settings
 from services.errors import BackendUnavailable
 from services.query.base import QueryPort
+from services.runs.base import RunsPort
+from services.training.base import TrainingPort
 
 # backend -> "module:function" returning (catalog, query); imported only when chosen.
 BUILDERS = {
     "local": "services.embedded.stack:build_local",
     "aws": "services.aws_session:build_aws",
+}
+
+# Capabilities built on first use, so pages that do not need them never import their libraries.
+LAZY_BUILDERS = {
+    ("training", "local"): "services.training.local:build_local_training",
+    ("training", "aws"): "services.training.aws:build_aws_training",
+    ("runs", "local"): "services.runs.local:build_local_runs",
+    ("runs", "aws"): "services.runs.aws:build_aws_runs",
 }
 
 INSTALL_HINTS = {
@@ -28,6 +39,14 @@ class Services:
     catalog: CatalogPort
     query: QueryPort
 
+    @cached_property
+    def training(self) -> TrainingPort:
+        return _build_lazy("training", self)  # type: ignore[no-any-return]
+
+    @cached_property
+    def runs(self) -> RunsPort:
+        return _build_lazy("runs", self)  # type: ignore[no-any-return]
+
     @property
     def lake_root(self) -> str:
         """Where crawls start by default: the lake bucket locally, the configured bucket on AWS."""
@@ -40,6 +59,11 @@ class Services:
         if self.settings.backend == "aws":
             return f"AWS ({self.settings.aws_region or 'default region'})"
         return f"Local ({self.settings.home})"
+
+
+def _build_lazy(capability: str, services: Services) -> Any:
+    module_name, function_name = LAZY_BUILDERS[(capability, services.settings.backend)].split(":")
+    return getattr(importlib.import_module(module_name), function_name)(services)
 
 
 def build_services(settings: Settings) -> Services:

@@ -128,10 +128,7 @@ def inspect_path(path: Path) -> InspectedData:
 
 def data_files(path: Path) -> list[Path]:
     """The data files under ``path``: hidden files, ``_SUCCESS`` markers and checksums skipped."""
-    if path.is_file():
-        candidates = [path]
-    else:
-        candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+    candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
     if not candidates:
         raise InvalidInput(f"{path} holds no data files.", hint="Put CSV, TSV, JSON lines or Parquet files in it.")
     return candidates

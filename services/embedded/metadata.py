@@ -66,6 +66,11 @@ class MetadataStore:
                 raise
             self._conn.execute("COMMIT")
 
+    def ensure_schema(self, script: str) -> None:
+        """Create a capability's own tables (``CREATE … IF NOT EXISTS`` statements)."""
+        with self._lock:
+            self._conn.executescript(script)
+
     def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()

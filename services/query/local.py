@@ -290,6 +290,15 @@ class LocalQuery(HistoryMethods):
         statistics = QueryStatistics(arrow.num_rows, (time.perf_counter() - started) * 1000, 0)
         return QueryResult("", _result_columns(arrow.schema), arrow.to_pandas(), statistics)
 
+    def read_table(self, database: str, table: str) -> pd.DataFrame:
+        """Every row of a catalog table, for training and scoring (not recorded in the history)."""
+        found = self.catalog.get_table(database, table)
+        sql = f'SELECT * FROM "{found.database}"."{found.name}"'
+        try:
+            return self._connection().cursor().sql(sql).to_arrow_table().to_pandas()
+        except duckdb.Error as exc:
+            raise _translate(exc, "", self.settings.query_timeout_seconds) from exc
+
     def export_result(self, query_id: str, fmt: ExportFormat) -> bytes:
         path = self._stored_result(query_id)
         if fmt == "parquet":

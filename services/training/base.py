@@ -1,0 +1,90 @@
+"""The training port: SageMaker's model of training, tuning and AutoML jobs, and a model registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from services.models import (
+    AutopilotRequest,
+    Candidate,
+    DataSource,
+    Job,
+    ModelRecord,
+    ScriptJobRequest,
+    TrainingRequest,
+    TuningRequest,
+)
+
+
+class TrainingPort(Protocol):
+    """Jobs run asynchronously: ``start_*`` returns the job's name at once; ``describe_job`` polls.
+
+    Statuses are SageMaker's (InProgress, Completed, Failed, Stopping, Stopped) with secondary
+    statuses. Bad requests (unknown algorithm or column, impossible hyperparameters) raise
+    ``InvalidInput`` before a job is created; failures inside a job end it as Failed with a reason.
+    """
+
+    def start_training_job(self, request: TrainingRequest) -> str:
+        """Train a built-in algorithm on a table or file; the model is registered when it completes."""
+        ...
+
+    def start_autopilot_job(self, request: AutopilotRequest) -> str:
+        """Start an AutoML job; its candidates form a leaderboard and the best is registered."""
+        ...
+
+    def start_script_job(self, request: ScriptJobRequest) -> str:
+        """Run the user's training script under the SageMaker training contract."""
+        ...
+
+    def start_tuning_job(self, request: TuningRequest) -> str:
+        """Tune hyperparameters; each trial is its own run."""
+        ...
+
+    def start_transform_job(self, model_id: str, source: DataSource, output: Path) -> str:
+        """Batch transform: score every row of a table or file into a CSV."""
+        ...
+
+    def describe_job(self, name: str) -> Job:
+        """The job's current state; ``NotFound`` for unknown names."""
+        ...
+
+    def list_jobs(self, kind: str = "", limit: int = 200) -> list[Job]:
+        """Jobs, newest first, optionally of one kind."""
+        ...
+
+    def stop_job(self, name: str) -> Job:
+        """Ask a job to stop (Stopping → Stopped); finished jobs are returned unchanged."""
+        ...
+
+    def wait_for_job(self, name: str, timeout_seconds: float = 3600) -> Job:
+        """Block until the job finishes (or the timeout passes) and return it."""
+        ...
+
+    def job_logs(self, name: str, tail_bytes: int = 64_000) -> str:
+        """The end of the job's log."""
+        ...
+
+    def job_transitions(self, name: str) -> list[dict[str, str]]:
+        """Secondary-status transitions with timestamps and messages."""
+        ...
+
+    def job_metric_points(self, name: str) -> list[dict[str, object]]:
+        """Live metric points (name, value, step, seconds) reported so far."""
+        ...
+
+    def list_candidates(self, job_name: str) -> list[Candidate]:
+        """An Autopilot job's candidates, best first."""
+        ...
+
+    def list_models(self) -> list[ModelRecord]:
+        """Registered models, newest first."""
+        ...
+
+    def get_model(self, model_id: str) -> ModelRecord:
+        """One registered model; ``NotFound`` when missing."""
+        ...
+
+    def set_model_approval(self, model_id: str, status: str) -> ModelRecord:
+        """Approved | Rejected | PendingManualApproval."""
+        ...

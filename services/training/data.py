@@ -1,0 +1,68 @@
+"""Where training data comes from: a catalog table (at its current version) or a file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from services.catalog.files import inspect_path
+from services.config import Settings
+from services.errors import InvalidInput, NotFound
+from services.models import Column, DataSource
+from services.registry import Services, build_services
+
+
+def split_table_name(name: str) -> tuple[str, str]:
+    database, _, table = name.partition(".")
+    if not database or not table:
+        raise InvalidInput(f"{name!r} is not DATABASE.TABLE.", hint="Write it as e.g. demo.reviews_sentiment.")
+    return database.lower(), table.lower()
+
+
+def resolve_source(services: Services, source: DataSource) -> tuple[DataSource, tuple[Column, ...]]:
+    """The source with its table version pinned, and its columns; raises when it does not exist."""
+    if bool(source.table) == bool(source.path):
+        raise InvalidInput("Give either a catalog table or a data file.", hint="Use --table DB.TABLE or --data FILE.")
+    if source.table:
+        table = services.catalog.get_table(*split_table_name(source.table))
+        return replace(source, table=table.qualified_name, table_version=table.version_id), table.all_columns
+    path = Path(source.path).expanduser().resolve()
+    if not path.exists():
+        raise NotFound(f"{source.path} does not exist.", hint="Check the path of the data file.")
+    return replace(source, path=str(path)), inspect_path(path).columns
+
+
+def require_column(columns: tuple[Column, ...], name: str, role: str) -> None:
+    names = [c.name for c in columns]
+    if name not in names:
+        raise InvalidInput(
+            f"The {role} column {name!r} is not in the data.", hint=f"Pick one of: {', '.join(names[:30])}."
+        )
+
+
+def load_frame(settings: Settings, source: DataSource) -> pd.DataFrame:
+    """All rows of the source as a DataFrame (tables read through the local query engine)."""
+    if source.table:
+        services = build_services(replace(settings, seed_on_start=False, backend="local"))
+        database, table = split_table_name(source.table)
+        return services.query.read_table(database, table)  # type: ignore[attr-defined]
+    return read_file(Path(source.path))
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """A data file (or a folder of them) with the catalog's sanitised column names."""
+    inspected = inspect_path(path)
+    frames = [_read_one(file, inspected.format) for file in inspected.files]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    originals = [c.comment or c.name for c in inspected.columns]
+    return frame[originals].set_axis([c.name for c in inspected.columns], axis=1)
+
+
+def _read_one(path: Path, fmt: str) -> pd.DataFrame:
+    if fmt == "parquet":
+        return pd.read_parquet(path)
+    if fmt == "json":
+        return pd.read_json(path, lines=True)
+    return pd.read_csv(path, sep="\t" if fmt == "tsv" else ",")

@@ -1,0 +1,152 @@
+"""Training on this machine: every job is a worker process (services/embedded/job_worker.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from services.config import Settings
+from services.embedded.job_worker import read_metrics
+from services.embedded.jobs import JobRunner
+from services.embedded.metadata import MetadataStore
+from services.embedded.model_registry import ModelRegistry
+from services.errors import InvalidInput, NotFound
+from services.models import (
+    AutopilotRequest,
+    Candidate,
+    DataSource,
+    Job,
+    ModelRecord,
+    ScriptJobRequest,
+    TrainingRequest,
+    TuningRequest,
+)
+from services.registry import Services
+from services.training.data import require_column, resolve_source
+
+ALGORITHMS = ("xgboost", "linear-learner", "text-tfidf", "text-minilm")
+AUTOPILOT_MODES = ("AUTO", "ENSEMBLING", "HYPERPARAMETER_TUNING")
+PROBLEM_TYPES = ("", "BinaryClassification", "MulticlassClassification", "Regression")
+
+
+class LocalTraining:
+    """The training port on the local stack."""
+
+    def __init__(self, services: Services, store: MetadataStore) -> None:
+        self.services = services
+        self.settings: Settings = services.settings
+        self.runner = JobRunner(self.settings.home, store, self.settings.max_heavy_jobs)
+        self.registry = ModelRegistry(store, self.settings.home / "models")
+
+    # -- starting jobs ------------------------------------------------------------------------
+
+    def start_training_job(self, request: TrainingRequest) -> str:
+        if request.algorithm not in ALGORITHMS:
+            raise InvalidInput(f"Unknown algorithm {request.algorithm!r}.", hint=f"Use one of {', '.join(ALGORITHMS)}.")
+        source, columns = resolve_source(self.services, request.source)
+        require_column(columns, request.target, "target")
+        if request.text_column:
+            require_column(columns, request.text_column, "text")
+        config = asdict(replace(request, source=source))
+        return self._submit("training", config, request.name)
+
+    def start_autopilot_job(self, request: AutopilotRequest) -> str:
+        if request.mode not in AUTOPILOT_MODES:
+            raise InvalidInput(f"Unknown mode {request.mode!r}.", hint=f"Use one of {', '.join(AUTOPILOT_MODES)}.")
+        if request.problem_type not in PROBLEM_TYPES:
+            raise InvalidInput(f"Unknown problem type {request.problem_type!r}.", hint=f"Use one of {', '.join(PROBLEM_TYPES[1:])}.")
+        if request.max_runtime_seconds < 30 or request.max_candidates < 1:
+            raise InvalidInput("The time limit must be at least 30 s and at least one candidate allowed.",
+                               hint="For example --max-runtime 120 --max-candidates 5.")
+        source, columns = resolve_source(self.services, request.source)
+        require_column(columns, request.target, "target")
+        return self._submit("autopilot", asdict(replace(request, source=source)), request.name)
+
+    def start_script_job(self, request: ScriptJobRequest) -> str:
+        source_dir = Path(request.source_dir).expanduser().resolve()
+        if not (source_dir / request.entry_point).is_file():
+            raise NotFound(f"{request.entry_point} is not in {source_dir}.", hint="Point --source-dir at the folder holding the script.")
+        for channel, path in request.channels.items():
+            if not Path(path).expanduser().exists():
+                raise NotFound(f"Channel {channel!r}: {path} does not exist.", hint="Give NAME=PATH with an existing file or folder.")
+        config = asdict(replace(request, source_dir=str(source_dir),
+                                channels={k: str(Path(v).expanduser().resolve()) for k, v in request.channels.items()}))
+        return self._submit("script", config, request.name)
+
+    def start_tuning_job(self, request: TuningRequest) -> str:
+        if not request.ranges:
+            raise InvalidInput("A tuning job needs at least one hyperparameter range.", hint="e.g. max_depth integer 3..8.")
+        if request.max_jobs < 1 or request.max_parallel_jobs < 1:
+            raise InvalidInput("max_jobs and max_parallel_jobs must be at least 1.", hint="e.g. max_jobs 10, max_parallel_jobs 1.")
+        base: dict[str, Any] = {"kind": "script" if isinstance(request.base, ScriptJobRequest) else "training",
+                                **asdict(request.base)}
+        if isinstance(request.base, TrainingRequest):
+            source, columns = resolve_source(self.services, request.base.source)
+            require_column(columns, request.base.target, "target")
+            base["source"] = asdict(source)
+        config = {**asdict(request), "base": base}
+        return self._submit("tuning", config, request.name)
+
+    def start_transform_job(self, model_id: str, source: DataSource, output: Path) -> str:
+        self.registry.get(model_id)
+        resolved, _ = resolve_source(self.services, source)
+        config = {"model_id": model_id, "source": asdict(resolved), "output": str(Path(output).expanduser().resolve())}
+        return self._submit("transform", config, "")
+
+    def _submit(self, kind: str, config: dict[str, Any], name: str) -> str:
+        return self.runner.submit(kind, config, name).name
+
+    # -- watching jobs ------------------------------------------------------------------------
+
+    def describe_job(self, name: str) -> Job:
+        self.runner.dispatch()
+        return self.runner.jobs.get(name)
+
+    def list_jobs(self, kind: str = "", limit: int = 200) -> list[Job]:
+        self.runner.dispatch()
+        return self.runner.jobs.recent(kind, limit)
+
+    def stop_job(self, name: str) -> Job:
+        return self.runner.stop(name)
+
+    def wait_for_job(self, name: str, timeout_seconds: float = 3600) -> Job:
+        deadline = time.monotonic() + timeout_seconds
+        job = self.describe_job(name)
+        while not job.finished and time.monotonic() < deadline:
+            time.sleep(0.5)
+            job = self.describe_job(name)
+        return job
+
+    def job_logs(self, name: str, tail_bytes: int = 64_000) -> str:
+        return self.runner.logs(name, tail_bytes)
+
+    def job_transitions(self, name: str) -> list[dict[str, str]]:
+        self.runner.jobs.get(name)
+        return self.runner.jobs.transitions(name)
+
+    def job_metric_points(self, name: str) -> list[dict[str, object]]:
+        self.runner.jobs.get(name)
+        return read_metrics(self.runner.job_dir(name))
+
+    def list_candidates(self, job_name: str) -> list[Candidate]:
+        job = self.runner.jobs.get(job_name)
+        if job.kind != "autopilot":
+            raise InvalidInput(f"{job_name} is a {job.kind} job, not an Autopilot job.", hint="Pick an Autopilot job.")
+        return [Candidate(**c) for c in job.result.get("candidates", [])]
+
+    # -- model registry -----------------------------------------------------------------------
+
+    def list_models(self) -> list[ModelRecord]:
+        return self.registry.all()
+
+    def get_model(self, model_id: str) -> ModelRecord:
+        return self.registry.get(model_id)
+
+    def set_model_approval(self, model_id: str, status: str) -> ModelRecord:
+        return self.registry.set_approval(model_id, status)
+
+
+def build_local_training(services: Services) -> LocalTraining:
+    return LocalTraining(services, services.catalog.store)  # type: ignore[attr-defined]
