@@ -12,3 +12,8 @@ QUERY_ESTIMATE = "query.estimate"  # ScanEstimate of the last run or estimate
 QUERY_AUTORUN = "query.autorun"  # run the editor's SQL on this run ('Run again' from history)
 QUERY_HISTORY_SEARCH = "query.history_search"
 QUERY_SAVED = "query.saved"
+
+TRAIN_DATABASE = "train.database"
+TRAIN_TABLE = "train.table"
+
+JOBS_SELECTED = "jobs.selected"  # the job the Jobs page shows

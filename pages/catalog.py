@@ -38,8 +38,13 @@ def open_in_query(sql: str, database: str) -> None:
 
 def show_table(table: Table) -> None:
     st.subheader(f"{table.database}.{table.name}")
-    if st.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
+    query_col, train_col, _ = st.columns([1, 1, 3])
+    if query_col.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
         open_in_query(table_preview_sql(table), table.database)
+    if train_col.button("Train a model", icon=":material/model_training:", key="catalog.train"):
+        st.session_state[keys.TRAIN_DATABASE], st.session_state[keys.TRAIN_TABLE] = table.database, table.name
+        st.session_state[f"_kept.{keys.TRAIN_DATABASE}"], st.session_state[f"_kept.{keys.TRAIN_TABLE}"] = table.database, table.name
+        st.switch_page("pages/train.py")
     tabs = st.tabs(["Schema", "Sample rows", "Partitions", "Versions", "Properties"])
     with tabs[0]:
         render_schema(table, key="catalog.schema")

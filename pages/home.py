@@ -33,6 +33,20 @@ with right, st.container(border=True):
     st.write("Athena SQL with cost estimates, charts, history and saved queries.")
     st.page_link("pages/query.py", label="Open the SQL editor", icon=":material/arrow_forward:")
 
+left, middle, right = st.columns(3)
+with left, st.container(border=True):
+    st.subheader(":material/model_training: Train")
+    st.write("Autopilot (AutoML), built-in algorithms, your own SageMaker script, tuning.")
+    st.page_link("pages/train.py", label="Train a model", icon=":material/arrow_forward:")
+with middle, st.container(border=True):
+    st.subheader(":material/work_history: Jobs & models")
+    st.write("Watch jobs live, leaderboards, model insights, the model registry, batch predictions.")
+    st.page_link("pages/jobs.py", label="Open jobs", icon=":material/arrow_forward:")
+with right, st.container(border=True):
+    st.subheader(":material/compare: Compare runs")
+    st.write("Every run side by side: parameters, metrics, curves, confusion matrices.")
+    st.page_link("pages/compare.py", label="Compare runs", icon=":material/arrow_forward:")
+
 recent = services.query.history(limit=5)
 if recent:
     st.subheader("Recent queries")

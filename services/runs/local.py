@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from services.config import Settings
-from services.errors import NotFound
+from services.errors import BackendUnavailable, NotFound
 from services.models import RunSummary
 from services.registry import Services
-from services.runs.tracking import configure
+from services.runs.tracking import configure, tracking_uri
 
 
 class MlflowRuns:
@@ -27,7 +27,14 @@ class MlflowRuns:
         return self._client
 
     def list_experiments(self) -> list[str]:
-        return sorted(e.name for e in self.client.search_experiments() if e.name != "Default")
+        try:
+            experiments = self.client.search_experiments()
+        except Exception as exc:  # mlflow raises its own and requests' errors for an unreachable server
+            raise BackendUnavailable(
+                f"The MLflow tracking store at {tracking_uri(self.settings)} cannot be read ({str(exc)[:160]}).",
+                hint="Check WORKBENCH_MLFLOW_TRACKING_URI (unset it to use the workspace's own store).",
+            ) from exc
+        return sorted(e.name for e in experiments if e.name != "Default")
 
     def list_runs(self, experiment: str = "", limit: int = 1000) -> list[RunSummary]:
         experiments = {e.experiment_id: e.name for e in self.client.search_experiments()}

@@ -1,0 +1,106 @@
+"""Charts and tables for comparing runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from services.models import RunSummary
+from services.runs.compare import axis_values, curve_summary, metric_long, numeric_params, param_diff
+
+
+def render_param_diff(runs: list[RunSummary], *, key: str) -> None:
+    left, right = st.columns(2)
+    differences_only = left.toggle("Differences only", value=True, key=f"{key}.diff_only")
+    transpose = right.toggle("Transpose", value=False, key=f"{key}.transpose")
+    table = param_diff(runs, differences_only, transpose)
+    if table.empty:
+        st.caption("The selected runs have identical parameters." if differences_only else "No parameters logged.")
+        return
+    st.dataframe(table, width="stretch")
+
+
+def render_metric_bars(runs: list[RunSummary], metrics: list[str], *, key: str) -> None:
+    chosen = st.multiselect("Metrics", metrics, default=metrics[:3], key=f"{key}.metrics")
+    frame = metric_long(runs, chosen)
+    if frame.empty:
+        st.caption("Pick metrics the selected runs logged.")
+        return
+    figure = px.bar(frame, x="metric", y="value", color="run", barmode="group")
+    st.plotly_chart(figure, key=f"{key}.chart")
+
+
+def render_parallel(runs: list[RunSummary], metrics: list[str], *, key: str) -> None:
+    axes_choices = numeric_params(runs) + metrics
+    axes = st.multiselect("Axes", axes_choices, default=axes_choices[:5], key=f"{key}.axes")
+    if len(axes) < 2:
+        st.caption("Pick at least two numeric parameters or metrics.")
+        return
+    dimensions = [dict(label=a, values=[v if v is not None else float("nan") for v in axis_values(runs, a)]) for a in axes]
+    colour = dimensions[-1]["values"]
+    figure = go.Figure(go.Parcoords(line=dict(color=colour, colorscale="Viridis", showscale=True), dimensions=dimensions))
+    st.plotly_chart(figure, key=f"{key}.chart")
+
+
+def render_scatter(runs: list[RunSummary], metrics: list[str], *, key: str) -> None:
+    choices = numeric_params(runs) + metrics
+    if len(choices) < 2:
+        st.caption("The selected runs need two numeric parameters or metrics.")
+        return
+    left, right = st.columns(2)
+    x = left.selectbox("X", choices, key=f"{key}.x")
+    y = right.selectbox("Y", choices, index=1, key=f"{key}.y")
+    frame = pd.DataFrame({"run": [r.name for r in runs], x: axis_values(runs, x), y: axis_values(runs, y)})
+    st.plotly_chart(px.scatter(frame, x=x, y=y, hover_name="run"), key=f"{key}.chart")
+
+
+def render_curves(runs: list[RunSummary], metrics: list[str], history: Callable[[str, str], list[tuple[int, float]]],
+                  *, key: str) -> None:
+    """Step-wise metric curves across runs, with min / max / last per run."""
+    metric = st.selectbox("Metric", metrics, key=f"{key}.metric")
+    if metric is None:
+        return
+    rows, summary = [], []
+    for run in runs:
+        points = history(run.run_id, metric)
+        rows += [(run.name, step, value) for step, value in points]
+        summary.append({"run": run.name, **curve_summary(points), "points": len(points)})
+    frame = pd.DataFrame(rows, columns=["run", "step", "value"])
+    if frame.empty:
+        st.caption(f"No run logged {metric}.")
+        return
+    st.plotly_chart(px.line(frame, x="step", y="value", color="run", markers=len(frame) < 60), key=f"{key}.chart")
+    st.dataframe(pd.DataFrame(summary), hide_index=True, width="stretch")
+
+
+def confusion_from_artifact(raw: bytes | None) -> tuple[list[str], list[list[int]]] | None:
+    """A confusion matrix saved as ``{"labels"|"classes": [...], "matrix": [[...]]}`` or a bare matrix."""
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    if isinstance(data, dict):
+        matrix = data.get("matrix") or data.get("confusion_matrix")
+        labels = data.get("labels") or data.get("classes") or [str(i) for i in range(len(matrix or []))]
+        return (list(map(str, labels)), matrix) if matrix else None
+    return [str(i) for i in range(len(data))], data
+
+
+def render_confusions(runs: list[RunSummary], artifact: Callable[[str, str], bytes | None], *, key: str) -> None:
+    shown = 0
+    columns = st.columns(min(3, max(1, len(runs))))
+    for index, run in enumerate(runs):
+        found = confusion_from_artifact(artifact(run.run_id, "confusion_matrix.json"))
+        if found is None:
+            continue
+        labels, matrix = found
+        figure = px.imshow(matrix, x=labels, y=labels, text_auto=True, color_continuous_scale="Blues",
+                           labels=dict(x="predicted", y="actual", color="rows"), title=run.name)
+        columns[index % len(columns)].plotly_chart(figure, key=f"{key}.{run.run_id}")
+        shown += 1
+    if not shown:
+        st.caption("None of the selected runs saved a confusion matrix (classification runs do).")

@@ -1,0 +1,131 @@
+"""Training forms. Each returns a request when submitted (the page starts the job), else None."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from services.models import AutopilotRequest, Column, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
+from services.training.forms import (
+    ALGORITHM_LABELS,
+    ALL_OBJECTIVES,
+    OBJECTIVES,
+    RANGE_TYPES,
+    SUGGESTED_HYPERPARAMETERS,
+    parse_pairs,
+    ranges_from_rows,
+)
+
+PROBLEM_TYPES = ["(detect)", "BinaryClassification", "MulticlassClassification", "Regression"]
+
+
+def _default_target(columns: list[Column]) -> int:
+    names = [c.name for c in columns]
+    for guess in ("sentiment", "target", "label", "income", "count", "y"):
+        if guess in names:
+            return names.index(guess)
+    return len(names) - 1
+
+
+def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str) -> AutopilotRequest | None:
+    """Pick the target; everything else has Autopilot's defaults."""
+    names = [c.name for c in columns]
+    with st.form(key):
+        target = st.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
+        left, middle, right = st.columns(3)
+        problem = left.selectbox("Problem type", PROBLEM_TYPES, key=f"{key}.problem")
+        objectives = OBJECTIVES.get(problem, ALL_OBJECTIVES)
+        objective = middle.selectbox("Objective", ["(default)", *objectives], key=f"{key}.objective")
+        mode = right.selectbox("Mode", ["AUTO", "ENSEMBLING", "HYPERPARAMETER_TUNING"], key=f"{key}.mode",
+                               help="AUTO picks ensembling (AutoGluon) below 100 MB of data, tuning above, as Autopilot does.")
+        left, middle, right = st.columns(3)
+        runtime = left.number_input("Time limit (seconds)", 30, 24 * 3600, 300, step=30, key=f"{key}.runtime")
+        candidates = middle.number_input("Max candidates", 1, 250, 10, key=f"{key}.candidates")
+        name = right.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
+        submitted = st.form_submit_button("Start Autopilot", type="primary", icon=":material/rocket_launch:")
+    if not submitted:
+        return None
+    return AutopilotRequest(
+        source=source, target=target, problem_type="" if problem == "(detect)" else problem,
+        objective="" if objective == "(default)" else objective, mode=mode, max_runtime_seconds=int(runtime),
+        max_candidates=int(candidates), name=name.strip(),
+    )
+
+
+def render_builtin_form(source: DataSource, columns: list[Column], *, key: str) -> TrainingRequest | None:
+    """A built-in algorithm with its SageMaker hyperparameters, pre-filled with sensible values."""
+    algorithm = st.selectbox("Algorithm", list(ALGORITHM_LABELS), format_func=ALGORITHM_LABELS.__getitem__,
+                             key=f"{key}.algorithm")
+    names = [c.name for c in columns]
+    text_columns = [c.name for c in columns if c.type == "string"]
+    with st.form(f"{key}.form"):
+        left, right = st.columns(2)
+        target = left.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
+        text_column = right.selectbox("Text column", ["(detect)", *text_columns], key=f"{key}.text",
+                                      disabled=not algorithm.startswith("text-"))
+        hyperparameters = st.text_area(
+            "Hyperparameters (KEY=VALUE per line)", key=f"{key}.hps.{algorithm}", height=140,
+            value="\n".join(f"{k}={v}" for k, v in SUGGESTED_HYPERPARAMETERS[algorithm].items()),
+        )
+        name = st.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
+        submitted = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
+    if not submitted:
+        return None
+    return TrainingRequest(
+        algorithm=algorithm, source=source, target=target, hyperparameters=parse_pairs(hyperparameters),
+        text_column="" if text_column in (None, "(detect)") else text_column, name=name.strip(),
+    )
+
+
+def render_script_form(*, default_source_dir: str, key: str) -> ScriptJobRequest | None:
+    """Your SageMaker script-mode train.py, run locally under the same contract."""
+    with st.form(key):
+        left, right = st.columns(2)
+        entry_point = left.text_input("Entry point", value="train.py", key=f"{key}.entry")
+        source_dir = right.text_input("Source folder", value=default_source_dir, key=f"{key}.source")
+        channels = st.text_area("Channels (NAME=PATH per line)", key=f"{key}.channels", placeholder="train=/data/train.csv")
+        hyperparameters = st.text_area("Hyperparameters (KEY=VALUE per line)", key=f"{key}.hps", placeholder="epochs=10")
+        metrics = st.text_area("Metric definitions (NAME=REGEX per line; the first group is the value)",
+                               key=f"{key}.metrics", placeholder="validation:accuracy=validation:accuracy=([0-9.]+)")
+        name = st.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
+        submitted = st.form_submit_button("Start script job", type="primary", icon=":material/code:")
+    if not submitted:
+        return None
+    return ScriptJobRequest(
+        entry_point=entry_point.strip(), source_dir=source_dir.strip(), channels=parse_pairs(channels, "channel"),
+        hyperparameters=parse_pairs(hyperparameters), metric_definitions=parse_pairs(metrics, "metric definition"),
+        name=name.strip(),
+    )
+
+
+DEFAULT_RANGES = pd.DataFrame(
+    [
+        {"name": "max_depth", "type": "integer", "min": 2.0, "max": 8.0, "scale": "linear", "values": ""},
+        {"name": "eta", "type": "continuous", "min": 0.01, "max": 0.3, "scale": "log", "values": ""},
+    ]
+)
+
+
+def render_tuning_form(source: DataSource, columns: list[Column], *, key: str) -> TuningRequest | None:
+    """Automatic model tuning over a built-in algorithm: ranges, objective, strategy, budget."""
+    names = [c.name for c in columns]
+    with st.form(key):
+        left, right = st.columns(2)
+        algorithm = left.selectbox("Algorithm", ["xgboost", "linear-learner", "text-tfidf"], key=f"{key}.algorithm")
+        target = right.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
+        ranges = st.data_editor(
+            DEFAULT_RANGES, num_rows="dynamic", key=f"{key}.ranges", hide_index=True,
+            column_config={"type": st.column_config.SelectboxColumn(options=list(RANGE_TYPES)),
+                           "scale": st.column_config.SelectboxColumn(options=["linear", "log"])},
+        )
+        cols = st.columns(4)
+        objective = cols[0].text_input("Objective metric", value="validation:f1_macro", key=f"{key}.objective")
+        direction = cols[1].selectbox("Direction", ["Maximize", "Minimize"], key=f"{key}.direction")
+        strategy = cols[2].selectbox("Strategy", ["Bayesian", "Random"], key=f"{key}.strategy")
+        max_jobs = cols[3].number_input("Max jobs", 1, 200, 8, key=f"{key}.max_jobs")
+        submitted = st.form_submit_button("Start tuning", type="primary", icon=":material/tune:")
+    if not submitted:
+        return None
+    base = TrainingRequest(algorithm=algorithm, source=source, target=target)
+    return TuningRequest(base=base, ranges=ranges_from_rows(ranges.to_dict("records")), objective_metric=objective.strip(),
+                         objective_type=direction, strategy=strategy, max_jobs=int(max_jobs))

@@ -1,0 +1,115 @@
+"""Jobs: watch training, Autopilot, script and tuning jobs live; the model registry; batch predictions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import keys
+from components.job_views import (
+    models_frame,
+    render_insights,
+    render_job_picker,
+    render_job_status,
+    render_leaderboard,
+    render_metric_points,
+    render_metrics,
+    render_notebooks,
+    render_transitions,
+    render_trials,
+)
+from components.navigation import ensure_app_navigation
+from components.services import get_services, show_error
+from services.errors import ServiceError
+from services.models import DataSource, Job
+
+ensure_app_navigation("pages/jobs.py")
+st.title("Jobs")
+services = get_services()
+training = services.training
+
+
+@st.fragment(run_every=2.0)
+def live_panel(name: str) -> None:
+    """Refreshes every 2 s while the job runs; a full rerun shows the finished job."""
+    job = training.describe_job(name)
+    if job.finished:
+        st.rerun()
+    render_job_status(job)
+    if st.button("Stop job", icon=":material/stop_circle:", key="jobs.stop", disabled=job.status == "Stopping"):
+        training.stop_job(name)
+        st.rerun()
+    render_metric_points(training.job_metric_points(name), key="jobs.live_metrics")
+    st.code(training.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
+
+
+def finished_panel(job: Job) -> None:
+    render_job_status(job)
+    render_metrics(job.metrics)
+    if job.model_id:
+        st.caption(f"Registered model: `{job.model_id}`")
+    if job.kind == "autopilot" and job.status == "Completed":
+        autopilot_results(job)
+    render_trials(job.result)
+    with st.expander("Metric curves", icon=":material/show_chart:"):
+        render_metric_points(training.job_metric_points(job.name), key="jobs.metrics")
+    with st.expander("Stages", icon=":material/timeline:"):
+        render_transitions(training.job_transitions(job.name))
+    with st.expander("Log", icon=":material/article:"):
+        st.code(training.job_logs(job.name) or "(empty)", language="log")
+    if st.button("Compare this job's runs", icon=":material/compare:", key="jobs.compare"):
+        st.session_state["compare.filter"] = job.name
+        st.switch_page("pages/compare.py")
+
+
+def autopilot_results(job: Job) -> None:
+    st.subheader("Leaderboard")
+    render_leaderboard(training.list_candidates(job.name))
+    insights = job.result.get("insights") or {}
+    if insights:
+        st.subheader("Model insights (best candidate)")
+        render_insights(insights, key="jobs.insights")
+    render_notebooks(job.result.get("notebooks") or {}, key="jobs.notebooks")
+
+
+def models_tab() -> None:
+    models = training.list_models()
+    if not models:
+        st.caption("No models yet: every completed training or Autopilot job registers one.")
+        return
+    st.dataframe(models_frame(models), hide_index=True, width="stretch")
+    chosen = st.selectbox("Model", [m.model_id for m in models], key="jobs.model")
+    left, right, _ = st.columns([1, 1, 3])
+    if left.button("Approve", key="jobs.approve"):
+        training.set_model_approval(chosen, "Approved")
+        st.rerun()
+    if right.button("Reject", key="jobs.reject"):
+        training.set_model_approval(chosen, "Rejected")
+        st.rerun()
+    with st.form("jobs.predict"):
+        st.markdown("**Batch predictions** (batch transform): score every row of a table into a CSV.")
+        table = st.text_input("Table", value="demo.reviews_sentiment", key="jobs.predict_table")
+        output = st.text_input("Output CSV", value=str(services.settings.home / "predictions" / "predictions.csv"),
+                               key="jobs.predict_out")
+        if st.form_submit_button("Start batch transform"):
+            st.session_state[keys.JOBS_SELECTED] = training.start_transform_job(chosen, DataSource(table=table), output)
+            st.rerun()
+
+
+jobs_tab, models = st.tabs(["Jobs", "Models"])
+try:
+    with jobs_tab:
+        jobs = training.list_jobs()
+        if not jobs:
+            st.info("No jobs yet. Start one on the Train page.")
+        else:
+            if st.session_state.get(keys.JOBS_SELECTED) not in [j.name for j in jobs]:
+                st.session_state[keys.JOBS_SELECTED] = jobs[0].name
+            job = render_job_picker(jobs, key=keys.JOBS_SELECTED)
+            if job is not None and not job.finished:
+                live_panel(job.name)
+            elif job is not None:
+                finished_panel(job)
+    with models:
+        models_tab()
+except ServiceError as error:
+    show_error(error)

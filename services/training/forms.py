@@ -1,0 +1,67 @@
+"""What the training forms offer, and parsing of their free-text fields. Pure functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.errors import InvalidInput
+
+ALGORITHM_LABELS = {
+    "xgboost": "XGBoost (tabular; SageMaker's built-in hyperparameters)",
+    "linear-learner": "Linear learner (tabular; binary, multiclass or regression)",
+    "text-tfidf": "Text: TF-IDF word n-grams + linear model (BlazingText-style)",
+    "text-minilm": "Text: all-MiniLM-L6-v2 fine-tuned (or frozen with fine_tune=false)",
+}
+SUGGESTED_HYPERPARAMETERS = {
+    "xgboost": {"num_round": "100", "max_depth": "6", "eta": "0.3", "subsample": "1", "early_stopping_rounds": "10"},
+    "linear-learner": {"epochs": "15", "learning_rate": "0.01", "mini_batch_size": "100", "wd": "0", "l1": "0"},
+    "text-tfidf": {"word_ngrams": "2", "class_balancing": "true", "min_count": "2"},
+    "text-minilm": {"fine_tune": "true", "epochs": "2", "learning_rate": "5e-5", "batch_size": "32", "max_seq_length": "128"},
+}
+OBJECTIVES = {
+    "BinaryClassification": ("F1", "Accuracy", "BalancedAccuracy", "AUC", "Precision", "Recall"),
+    "MulticlassClassification": ("Accuracy", "F1macro", "BalancedAccuracy"),
+    "Regression": ("MSE", "RMSE", "MAE", "R2"),
+}
+ALL_OBJECTIVES = ("Accuracy", "BalancedAccuracy", "F1", "F1macro", "AUC", "Precision", "Recall", "MSE", "RMSE", "MAE", "R2")
+RANGE_TYPES = ("integer", "continuous", "categorical")
+
+
+def parse_pairs(text: str, what: str = "hyperparameter") -> dict[str, str]:
+    """``KEY=VALUE`` per line (blank lines and ``#`` comments ignored)."""
+    pairs: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(
+                f"Line {number} of the {what}s is not KEY=VALUE: {line!r}.", hint=f"Write one {what} per line, e.g. max_depth=6."
+            )
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def ranges_from_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Tuning ranges from the form's table rows (name, type, min, max, scale, values)."""
+    ranges: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = str(row.get("name") or "").strip()
+        if not name:
+            continue
+        kind = str(row.get("type") or "").strip()
+        if kind == "categorical":
+            values = [v.strip() for v in str(row.get("values") or "").split(",") if v.strip()]
+            ranges[name] = {"type": kind, "values": values}
+        else:
+            ranges[name] = {"type": kind, "min": _number(row.get("min"), name), "max": _number(row.get("max"), name),
+                            "scale": str(row.get("scale") or "linear").lower()}
+    return ranges
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"The range of {name!r} needs numeric min and max, got {value!r}.", hint="e.g. min 3, max 8.") from exc
