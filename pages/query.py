@@ -85,6 +85,8 @@ def show_outcome(query_id: str) -> None:
     with st.expander("Chart", icon=":material/bar_chart:", expanded=False):
         render_quick_chart(result.frame, key="query.chart")
     save_as_table_form(query_id)
+    if st.button("Train a model on this result", icon=":material/model_training:", key="query.train"):
+        train_on_result(query_id)
 
 
 def save_as_table_form(query_id: str) -> None:
@@ -98,6 +100,18 @@ def save_as_table_form(query_id: str) -> None:
                 st.success(f"Saved {saved.qualified_name} ({saved.parameters.get('recordCount')} rows) in the catalog.")
             except ServiceError as error:
                 show_error(error)
+
+
+def train_on_result(query_id: str) -> None:
+    """Keep the result as a table (Autopilot and training read tables), then open the Train page on it."""
+    try:
+        table = query.save_result_as_table(query_id, "results", f"result_{query_id[:8]}")
+    except ServiceError as error:
+        show_error(error)
+        return
+    for key, value in ((keys.TRAIN_DATABASE, table.database), (keys.TRAIN_TABLE, table.name)):
+        st.session_state[key] = st.session_state[f"_kept.{key}"] = value
+    st.switch_page("pages/train.py")
 
 
 def save_query_form(sql: str, database: str | None) -> None:

@@ -124,3 +124,13 @@ def test_schema_browser_filters_columns(app: AppTest) -> None:
     assert set(columns["table"]) == {"reviews", "reviews_by_division"}
     app.text_input(key="query.schema.filter").input("by_division").run()
     assert "string (partition)" in set(frame_with(app, "column")["type"])
+
+
+def test_train_on_a_query_result(app: AppTest) -> None:
+    run_sql(open_page(app, "query"), "SELECT review_body, sentiment FROM demo.reviews_sentiment WHERE age < 40")
+    app.button(key="query.train").click().run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Train"]
+    assert app.selectbox(key="train.database").value == "results"
+    assert app.selectbox(key="train.table").value.startswith("result_")
+    assert app.selectbox(key="train.autopilot.target").value == "sentiment"
