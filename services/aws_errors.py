@@ -85,6 +85,14 @@ ERROR_CODES: dict[str, tuple[type[ServiceError], str]] = {
         BackendUnavailable,
         "An AWS account limit was reached; clean up or ask for a higher quota.",
     ),
+    # SageMaker spells these without the "Exception" suffix.
+    "ResourceNotFound": (NotFound, "Check the name; the job or model may be in another region or account."),
+    "ResourceInUse": (AlreadyExists, "A SageMaker resource with that name exists already; pick another name."),
+    "ResourceLimitExceeded": (
+        BackendUnavailable,
+        "A SageMaker quota was reached (e.g. instances of this type); stop other jobs or ask for a higher quota.",
+    ),
+    "ConflictException": _BUSY,
 }
 
 # awswrangler raises its own exceptions (no common base); matched by class name to keep this module light.

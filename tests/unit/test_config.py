@@ -37,6 +37,10 @@ def test_every_variable_is_parsed() -> None:
         "WORKBENCH_ATHENA_OUTPUT": "s3://bucket/athena/",
         "WORKBENCH_S3_BUCKET": "bucket",
         "WORKBENCH_GLUE_CRAWLER_ROLE": "arn:aws:iam::123456789012:role/glue",
+        "WORKBENCH_MAX_HEAVY_JOBS": "2",
+        "WORKBENCH_MLFLOW_TRACKING_URI": "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/wb",
+        "WORKBENCH_SAGEMAKER_ROLE": "arn:aws:iam::123456789012:role/sagemaker",
+        "WORKBENCH_TRAINING_INSTANCE_TYPE": "ml.m5.xlarge",
     }
     settings = Settings.from_env(env)
     assert settings == Settings(
@@ -52,6 +56,10 @@ def test_every_variable_is_parsed() -> None:
         athena_output="s3://bucket/athena/",
         s3_bucket="bucket",
         glue_crawler_role="arn:aws:iam::123456789012:role/glue",
+        max_heavy_jobs=2,
+        mlflow_tracking_uri="arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/wb",
+        sagemaker_role="arn:aws:iam::123456789012:role/sagemaker",
+        training_instance_type="ml.m5.xlarge",
     )
 
 
@@ -79,6 +87,7 @@ def test_seed_flag_spellings(raw: str, expected: bool) -> None:
         ("WORKBENCH_DISPLAY_ROWS", "lots", "not a number"),
         ("WORKBENCH_QUERY_THREADS", "-2", "must be positive"),
         ("WORKBENCH_SEED_ON_START", "maybe", "not a yes/no value"),
+        ("WORKBENCH_MAX_HEAVY_JOBS", "none", "not a number"),
     ],
 )
 def test_bad_values_are_refused_with_a_hint(name: str, value: str, message: str) -> None:
