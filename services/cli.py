@@ -15,6 +15,7 @@ from typing import Any
 from services.config import Settings
 from services.errors import InvalidInput, ServiceError
 from services.registry import Services, build_services
+from services.training import cli_autopilot, cli_scripts, cli_train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--database", default=None)
     query.add_argument("--format", choices=("json", "csv"), default="json")
     query.add_argument("--max-rows", type=int, default=None)
+    cli_scripts.add_commands(commands)
+    cli_train.add_commands(commands)
+    cli_autopilot.add_commands(commands)
     return parser
 
 
@@ -49,9 +53,15 @@ def run(args: argparse.Namespace) -> str:
     """Execute a parsed command and return what goes to stdout."""
     if args.command == "seed":
         return _seed()
+    if args.command in cli_train.COMMANDS:
+        return cli_train.run_command(args)
     services = build_services(Settings.from_env())
     if args.command == "catalog":
         return _json(_catalog(services, args))
+    if args.command in cli_scripts.COMMANDS:
+        return _json(cli_scripts.run_command(services, args))
+    if args.command in cli_autopilot.COMMANDS:
+        return _json(cli_autopilot.run_command(services, args))
     return _query(services, args)
 
 

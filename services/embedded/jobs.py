@@ -208,7 +208,10 @@ def process_alive(pid: int, job_name: str) -> bool:
     except OSError:
         return False
     state = stat.rsplit(")", 1)[-1].split()[0]
-    return state != "Z" and job_name in cmdline
+    if state == "Z":
+        return False
+    # Right after fork the new process's cmdline reads empty for a few milliseconds: that is our worker.
+    return not cmdline or job_name in cmdline
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

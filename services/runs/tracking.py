@@ -36,7 +36,22 @@ def configure(settings: Settings) -> Any:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(tracking_uri(settings))
+    if not settings.mlflow_tracking_uri:
+        _create_store_once(settings, mlflow)
     return mlflow
+
+
+def _create_store_once(settings: Settings, mlflow: Any) -> None:
+    """Several workers may open a new SQLite store at once; its schema migrations must run only once."""
+    import fcntl
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (settings.home / "mlflow.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            mlflow.MlflowClient().search_experiments(max_results=1)  # runs pending migrations under the lock
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def ensure_experiment(settings: Settings, name: str) -> str:

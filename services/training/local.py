@@ -25,6 +25,7 @@ from services.models import (
 )
 from services.registry import Services
 from services.training.data import require_column, resolve_source
+from services.training.tuning_job import validate_ranges, validate_script_objective, validate_tuning_settings
 
 ALGORITHMS = ("xgboost", "linear-learner", "text-tfidf", "text-minilm")
 AUTOPILOT_MODES = ("AUTO", "ENSEMBLING", "HYPERPARAMETER_TUNING")
@@ -78,8 +79,11 @@ class LocalTraining:
     def start_tuning_job(self, request: TuningRequest) -> str:
         if not request.ranges:
             raise InvalidInput("A tuning job needs at least one hyperparameter range.", hint="e.g. max_depth integer 3..8.")
-        if request.max_jobs < 1 or request.max_parallel_jobs < 1:
-            raise InvalidInput("max_jobs and max_parallel_jobs must be at least 1.", hint="e.g. max_jobs 10, max_parallel_jobs 1.")
+        validate_ranges(request.ranges)
+        validate_tuning_settings(request.objective_metric, request.objective_type, request.strategy,
+                                 request.max_jobs, request.max_parallel_jobs)
+        if isinstance(request.base, ScriptJobRequest):
+            validate_script_objective(request.base.metric_definitions, request.objective_metric)
         base: dict[str, Any] = {"kind": "script" if isinstance(request.base, ScriptJobRequest) else "training",
                                 **asdict(request.base)}
         if isinstance(request.base, TrainingRequest):

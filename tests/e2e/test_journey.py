@@ -135,3 +135,33 @@ def test_ctrl_enter_runs_and_a_long_query_can_be_cancelled(app_url: str, page: A
     page.get_by_role("button", name="Cancel query").click()
     expect(page.get_by_text("The query was cancelled.")).to_be_visible()
     expect(editor).to_have_value(slow)  # the SQL stays in the editor
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox by typing into it."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+
+
+def test_table_to_autopilot_to_leaderboard_to_compare(app_url: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_url}/train")
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+    choose(page, "Table", "wine")
+    expect(page.get_by_text("Columns of demo.wine")).to_be_visible()
+    runtime = page.get_by_label("Time limit (seconds)")
+    runtime.fill("30")
+    runtime.press("Tab")
+    page.get_by_role("button", name="Start Autopilot").click()
+
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible(timeout=240_000)
+    expect(page.get_by_text("Best candidate:")).to_be_visible()
+
+    page.get_by_role("button", name="Compare this job's runs").click()
+    expect(page.get_by_role("heading", name="Compare runs", exact=True)).to_be_visible()
+    expect(page.get_by_text("runs", exact=False).first).to_be_visible()
+    expect(page.locator("[data-testid=stDataFrame]:visible").first).to_be_visible()

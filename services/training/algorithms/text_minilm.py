@@ -1,0 +1,548 @@
+"""``text-minilm``: all-MiniLM-L6-v2 fine-tuned end to end for the sentiment classes, offline, on the CPU.
+
+The course fine-tunes RoBERTa; we fine-tune the packaged MiniLM the same way (mean pooling and a
+linear head, AdamW with warm-up and linear decay, early stopping on validation loss). With
+``fine_tune=false`` the encoder is frozen: its sentence embeddings are computed once per table
+version, kept as a feature group (see ``minilm_features``) and only the head is trained.
+
+Hyperparameters (strings):
+    fine_tune        true | false (default true)
+    epochs           default 2 when fine-tuning, 10 for the head alone (each head epoch takes well under a second)
+    learning_rate    default 5e-5 when fine-tuning, 1e-2 for the head
+    batch_size       default 32
+    max_seq_length   default 128 (tokens; longer reviews are truncated)
+    eval_steps       evaluate on the validation split every N steps; 0 (default) = once per epoch
+    patience         stop after this many evaluations without a lower validation loss (default 1);
+                     the weights of the best evaluation are kept
+    max_train_rows   train on at most this many rows (a seeded sample); 0 (default) = all
+    class_balancing  true | false (default false): weight the loss by inverse class frequency
+
+Private hyperparameters the built-in training job passes (names start with ``_``; not logged as used):
+    _source_table    "database.table" the data was read from
+    _source_version  that table's catalog version
+    _workbench_home  the workspace folder (default: WORKBENCH_HOME from the environment)
+With ``fine_tune=false`` and ``_source_table``/``_source_version`` given, embeddings are read from and
+added to the feature group ``feature_store.<table>_v<version>_<text column>_minilm``; without them
+every run encodes its texts afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from services.config import Settings
+from services.errors import InvalidInput
+from services.training.algorithms import minilm_features as features
+from services.training.algorithms.base import Dataset, FitResult, Reporter, write_predictor_manifest
+from services.training.algorithms.common import (
+    Hyperparameter,
+    classification_metrics,
+    hyperparameters_used,
+    label_strings,
+    parse_hyperparameters,
+    prediction_frame,
+)
+
+LOADER = "services.training.algorithms.text_minilm:load_minilm_predictor"
+CONFIG_FILE = "minilm.json"
+HEAD_FILE = "head.safetensors"
+THREADS = 2
+REPORT_INTERVAL_SECONDS = 0.5
+WARMUP_SHARE = 0.06
+PREDICT_BATCH_SIZE = 64
+
+
+# -- hyperparameters -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MiniLMOptions:
+    fine_tune: bool = True
+    epochs: int = 2
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    max_seq_length: int = features.DEFAULT_MAX_SEQ_LENGTH
+    eval_steps: int = 0
+    patience: int = 1
+    max_train_rows: int = 0
+    class_balancing: bool = False
+
+    def as_hyperparameters(self) -> dict[str, str]:
+        return hyperparameters_used(asdict(self))
+
+
+HYPERPARAMETERS = {
+    "fine_tune": Hyperparameter("boolean", True),
+    "epochs": Hyperparameter("integer", None, minimum=1, maximum=1000),  # None: 2 fine-tuning, 10 for the head
+    "learning_rate": Hyperparameter("number", None, minimum=0, maximum=10, above_minimum=True),  # None: 5e-5 / 1e-2
+    "batch_size": Hyperparameter("integer", 32, minimum=1, maximum=4096),
+    "max_seq_length": Hyperparameter("integer", features.DEFAULT_MAX_SEQ_LENGTH, minimum=8, maximum=512),
+    "eval_steps": Hyperparameter("integer", 0, minimum=0),
+    "patience": Hyperparameter("integer", 1, minimum=1),
+    "max_train_rows": Hyperparameter("integer", 0, minimum=0),
+    "class_balancing": Hyperparameter("boolean", False),
+}
+
+
+def parse_options(hyperparameters: Mapping[str, str]) -> MiniLMOptions:
+    """Validated options from the job's string hyperparameters (private ``_`` ones are skipped).
+
+    Raises InvalidInput on an unknown name or a bad value, e.g. "fine_tune must be true or false".
+    """
+    public = {name: value for name, value in hyperparameters.items() if not name.startswith("_")}
+    values = parse_hyperparameters(public, HYPERPARAMETERS, MiniLMAlgorithm.name)
+    fine_tune = bool(values["fine_tune"])
+    if values["epochs"] is None:
+        values["epochs"] = 2 if fine_tune else 10
+    if values["learning_rate"] is None:
+        values["learning_rate"] = 5e-5 if fine_tune else 1e-2
+    return MiniLMOptions(**values)
+
+
+# -- the network ---------------------------------------------------------------------------------
+
+
+class MiniLMClassifier(nn.Module):
+    """MiniLM encoder → mean pooling (→ L2 normalisation for frozen embeddings) → dropout → linear head."""
+
+    def __init__(self, encoder: Any, n_classes: int, normalize: bool, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.normalize = normalize
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(int(encoder.config.hidden_size), n_classes)
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        pooled = features.mean_pool(hidden, attention_mask)
+        return nn.functional.normalize(pooled, dim=1) if self.normalize else pooled
+
+    def classify(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(embeddings))  # type: ignore[no-any-return]
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.embed(input_ids, attention_mask))
+
+
+class TextRows:
+    """Texts (and labels) fed through the whole network, tokenised batch by batch."""
+
+    def __init__(self, texts: list[str], labels: np.ndarray | None, tokenizer: Any, max_seq_length: int) -> None:
+        self.texts, self.labels = texts, labels
+        self.tokenizer, self.max_seq_length = tokenizer, max_seq_length
+        ids = tokenizer(texts, truncation=True, max_length=max_seq_length)["input_ids"] if texts else []
+        self.lengths: np.ndarray | None = np.array([len(i) for i in ids], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def logits(self, model: MiniLMClassifier, rows: np.ndarray) -> torch.Tensor:
+        inputs = self.tokenizer([self.texts[i] for i in rows], truncation=True, max_length=self.max_seq_length,
+                                padding=True, return_tensors="pt")
+        return model(inputs["input_ids"], inputs["attention_mask"])
+
+
+class VectorRows:
+    """Stored sentence embeddings (and labels) fed through the head only."""
+
+    lengths: np.ndarray | None = None
+
+    def __init__(self, vectors: np.ndarray, labels: np.ndarray | None) -> None:
+        self.vectors, self.labels = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)), labels
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def logits(self, model: MiniLMClassifier, rows: np.ndarray) -> torch.Tensor:
+        return model.classify(self.vectors[torch.from_numpy(rows)])
+
+
+Rows = TextRows | VectorRows
+
+
+def training_batches(rows: Rows, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches; texts of similar length are grouped (within windows of 50 batches) to pad less."""
+    order = rng.permutation(len(rows))
+    if rows.lengths is not None:
+        window = batch_size * 50
+        order = np.concatenate([chunk[np.argsort(rows.lengths[chunk], kind="stable")]
+                                for chunk in np.array_split(order, max(1, math.ceil(len(order) / window)))])
+    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def inference_batches(rows: Rows, batch_size: int) -> Iterator[np.ndarray]:
+    order = np.arange(len(rows)) if rows.lengths is None else np.argsort(rows.lengths, kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+def predict_probabilities(model: MiniLMClassifier, rows: Rows, batch_size: int = PREDICT_BATCH_SIZE) -> np.ndarray:
+    """Class probabilities, one row per input row in the input order."""
+    model.eval()
+    probabilities = np.zeros((len(rows), model.head.out_features), dtype=np.float64)
+    with torch.no_grad():
+        for batch in inference_batches(rows, batch_size):
+            probabilities[batch] = torch.softmax(rows.logits(model, batch), dim=1).double().numpy()
+    return probabilities
+
+
+def validation_loss(model: MiniLMClassifier, rows: Rows) -> float:
+    """Mean cross-entropy on the validation rows (unweighted)."""
+    probabilities = predict_probabilities(model, rows)
+    assert rows.labels is not None
+    picked = probabilities[np.arange(len(rows)), rows.labels]
+    return float(-np.log(np.clip(picked, 1e-12, None)).mean())
+
+
+# -- training ------------------------------------------------------------------------------------
+
+
+class StepReporter:
+    """Per-step progress and ``train:loss``, at most one report per half second.
+
+    Fine-tuning steps take seconds, so every step is reported; training the head alone takes
+    thousands of sub-millisecond steps, whose losses are averaged between reports.
+    """
+
+    def __init__(self, reporter: Reporter, total_steps: int, epochs: int) -> None:
+        self.reporter, self.total_steps, self.epochs = reporter, total_steps, epochs
+        self.losses: list[float] = []
+        self.last_report = 0.0
+
+    def step(self, step: int, epoch: int, loss: float) -> None:
+        self.losses.append(loss)
+        now = time.monotonic()
+        if now - self.last_report < REPORT_INTERVAL_SECONDS and step < self.total_steps:
+            return
+        mean_loss = float(np.mean(self.losses))
+        self.reporter.metric("train:loss", mean_loss, step)
+        self.reporter.progress(step / self.total_steps,
+                               f"Epoch {epoch}/{self.epochs}, step {step}/{self.total_steps}, loss {mean_loss:.4f}")
+        self.losses, self.last_report = [], now
+
+
+class EarlyStopping:
+    """Keeps the weights of the lowest validation loss; says stop after ``patience`` evaluations without one."""
+
+    def __init__(self, module: nn.Module, patience: int) -> None:
+        self.module, self.patience = module, patience
+        self.best_loss = math.inf
+        self.best_step = 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.bad_evaluations = 0
+
+    def should_stop(self, loss: float, step: int) -> bool:
+        if loss < self.best_loss:
+            self.best_loss, self.best_step, self.bad_evaluations = loss, step, 0
+            self.best_state = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+            return False
+        self.bad_evaluations += 1
+        return self.bad_evaluations >= self.patience
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.module.load_state_dict(self.best_state)
+
+
+@dataclass
+class TrainingRun:
+    """Everything one training loop needs."""
+
+    model: MiniLMClassifier
+    train: Rows
+    validation: Rows
+    options: MiniLMOptions
+    reporter: Reporter
+    class_weights: torch.Tensor | None
+    seed: int
+
+
+def train_classifier(run: TrainingRun) -> dict[str, float]:
+    """Train (the whole network, or the head for frozen embeddings); returns a summary of the loop."""
+    trained = run.model if run.options.fine_tune else run.model.head
+    rng = np.random.default_rng(run.seed)
+    steps_per_epoch = math.ceil(len(run.train) / run.options.batch_size)
+    total_steps = steps_per_epoch * run.options.epochs
+    optimizer = torch.optim.AdamW([p for p in trained.parameters() if p.requires_grad], lr=run.options.learning_rate,
+                                  weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total_steps, run.options.fine_tune))
+    loss_fn = nn.CrossEntropyLoss(weight=run.class_weights)
+    stopper = EarlyStopping(trained, run.options.patience)
+    steps = StepReporter(run.reporter, total_steps, run.options.epochs)
+    eval_every = run.options.eval_steps or steps_per_epoch
+    step = 0
+    for epoch in range(1, run.options.epochs + 1):
+        for batch in training_batches(run.train, run.options.batch_size, rng):
+            step += 1
+            steps.step(step, epoch, _train_step(run, batch, optimizer, scheduler, loss_fn))
+            if (step % eval_every == 0 or step == total_steps) and _evaluate(run, stopper, step):
+                return _finish(run, stopper, step, stopped_early=True)
+    return _finish(run, stopper, step, stopped_early=False)
+
+
+def _schedule(total_steps: int, warm_up: bool) -> Callable[[int], float]:
+    """Linear warm-up then linear decay (the usual BERT fine-tuning schedule); constant for the head."""
+    warmup = max(1, int(total_steps * WARMUP_SHARE)) if warm_up else 0
+
+    def factor(step: int) -> float:
+        if not warm_up:
+            return 1.0
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return factor
+
+
+def _train_step(run: TrainingRun, batch: np.ndarray, optimizer: torch.optim.Optimizer,
+                scheduler: torch.optim.lr_scheduler.LRScheduler, loss_fn: nn.Module) -> float:
+    run.model.train()
+    assert run.train.labels is not None
+    loss = loss_fn(run.train.logits(run.model, batch), torch.from_numpy(run.train.labels[batch]))
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], 1.0)  # only what is trained
+    optimizer.step()
+    scheduler.step()
+    return float(loss.item())
+
+
+def _evaluate(run: TrainingRun, stopper: EarlyStopping, step: int) -> bool:
+    """Validation loss at ``step``; True when training should stop."""
+    if len(run.validation) == 0:
+        return False
+    loss = validation_loss(run.model, run.validation)
+    run.reporter.metric("validation:loss", loss, step)
+    run.reporter.log(f"Step {step}: validation loss {loss:.4f}")
+    return stopper.should_stop(loss, step)
+
+
+def _finish(run: TrainingRun, stopper: EarlyStopping, step: int, stopped_early: bool) -> dict[str, float]:
+    stopper.restore_best()
+    if stopped_early:
+        run.reporter.log(f"Stopped early at step {step}; keeping step {stopper.best_step} "
+                         f"(validation loss {stopper.best_loss:.4f}).")
+    summary = {"steps": float(step), "stopped_early": float(stopped_early)}
+    if stopper.best_state is not None:
+        summary |= {"best_step": float(stopper.best_step), "validation_loss": stopper.best_loss}
+    return summary
+
+
+# -- the predictor -------------------------------------------------------------------------------
+
+
+class MiniLMPredictor:
+    """Scores review texts with the trained network; batches under ``torch.no_grad()``."""
+
+    problem_type: str
+    classes: list[str]
+
+    def __init__(self, model: MiniLMClassifier, tokenizer: Any, config: dict[str, Any]) -> None:
+        self.model, self.tokenizer, self.config = model.eval(), tokenizer, config
+        self.problem_type = config["problem_type"]
+        self.classes = list(config["classes"])
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """The input columns the model reads: the text column(s)."""
+        return list(self.config["text_columns"])
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        texts = input_texts(frame, self.config["text_columns"])
+        torch.set_num_threads(THREADS)
+        probabilities = predict_probabilities(self.model, TextRows(texts, None, self.tokenizer, self.config["max_seq_length"]))
+        return prediction_frame(probabilities, self.classes, frame.index)
+
+    def save(self, folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.config["fine_tuned"]:
+            self.model.encoder.save_pretrained(str(folder / "encoder"))
+        self.tokenizer.save_pretrained(str(folder / "tokenizer"))
+        save_file({k: v.contiguous() for k, v in self.model.head.state_dict().items()}, str(folder / HEAD_FILE))
+        (folder / CONFIG_FILE).write_text(json.dumps(self.config, indent=2))
+        write_predictor_manifest(folder, LOADER, framework="pytorch", base_model=features.MODEL_NAME)
+
+
+def load_minilm_predictor(folder: Path) -> MiniLMPredictor:
+    """The predictor saved in ``folder``; works offline (a frozen encoder comes from the model package)."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    torch.set_num_threads(THREADS)
+    encoder = features.load_encoder(folder / "encoder" if config["fine_tuned"] else None)
+    model = MiniLMClassifier(encoder, len(config["classes"]), normalize=config["normalize"])
+    model.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+    return MiniLMPredictor(model, features.load_tokenizer(folder / "tokenizer"), config)
+
+
+def input_texts(frame: pd.DataFrame, text_columns: list[str]) -> list[str]:
+    """The text each row is classified by (several text columns are joined with a space)."""
+    missing = [c for c in text_columns if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"The input has no {', '.join(missing)} column.", hint=f"Send the column(s) {', '.join(text_columns)}.")
+    parts = frame[text_columns].fillna("").astype(str)
+    return parts.agg(" ".join, axis=1).str.strip().tolist() if len(text_columns) > 1 else parts.iloc[:, 0].tolist()
+
+
+# -- the algorithm -------------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedText:
+    """The dataset's texts and label indices per split."""
+
+    text_columns: list[str]
+    train: tuple[pd.DataFrame, list[str], np.ndarray]
+    validation: tuple[pd.DataFrame, list[str], np.ndarray]
+    test: tuple[pd.DataFrame, list[str], np.ndarray]
+
+
+class MiniLMAlgorithm:
+    """The built-in ``text-minilm`` algorithm (PyTorch on the CPU)."""
+
+    name = "text-minilm"
+    framework = "pytorch"
+
+    def parse_hyperparameters(self, hyperparameters: Mapping[str, str]) -> dict[str, Any]:
+        """The typed values (defaults filled in); InvalidInput on unknown names or bad values."""
+        return asdict(parse_options(hyperparameters))
+
+    def fit(self, data: Dataset, hyperparameters: dict[str, str], reporter: Reporter) -> FitResult:
+        options = parse_options(hyperparameters)
+        _require_classification(data)
+        torch.set_num_threads(THREADS)
+        torch.manual_seed(data.seed)
+        prepared = prepare_text(data, options)
+        reporter.log(f"text-minilm: {'fine-tuning' if options.fine_tune else 'frozen encoder, training the head'}; "
+                     f"{len(prepared.train[1])} training, {len(prepared.validation[1])} validation, "
+                     f"{len(prepared.test[1])} test rows")
+        tokenizer = features.load_tokenizer()
+        model = MiniLMClassifier(features.load_encoder(), len(data.classes), normalize=not options.fine_tune)
+        rows = _model_rows(prepared, options, hyperparameters, model, tokenizer, reporter)
+        run = TrainingRun(model, rows[0], rows[1], options, reporter, _class_weights(prepared, data, options), data.seed)
+        summary = train_classifier(run)
+        reporter.log("Training finished: " + ", ".join(f"{k} {v:g}" for k, v in summary.items()))
+        predictor = MiniLMPredictor(model, tokenizer, _predictor_config(data, prepared, options))
+        return _fit_result(predictor, rows[2], options)
+
+
+def _model_rows(prepared: PreparedText, options: MiniLMOptions, hyperparameters: Mapping[str, str],
+                model: MiniLMClassifier, tokenizer: Any, reporter: Reporter) -> list[Rows]:
+    """Train/validation/test rows: texts through the whole network, or stored embeddings through the head."""
+    if options.fine_tune:
+        return [TextRows(texts, labels, tokenizer, options.max_seq_length) for _, texts, labels in _splits(prepared)]
+    model.encoder.requires_grad_(False)
+    return _frozen_rows(prepared, options, hyperparameters, model, tokenizer, reporter)
+
+
+def _require_classification(data: Dataset) -> None:
+    if data.problem_type == "Regression" or len(data.classes) < 2:
+        raise InvalidInput("text-minilm classifies texts; the target must have at least two classes.",
+                           hint="Pick a class column such as sentiment, or use xgboost / linear-learner for numbers.")
+
+
+def prepare_text(data: Dataset, options: MiniLMOptions) -> PreparedText:
+    """Texts and label indices per split; the training split capped at ``max_train_rows``."""
+    text_columns = [data.text_column] if data.text_column else _string_columns(data)
+    train = data.train
+    if options.max_train_rows and len(train) > options.max_train_rows:
+        train = train.sample(n=options.max_train_rows, random_state=data.seed)
+    return PreparedText(text_columns, *(_split(frame, text_columns, data) for frame in (train, data.validation, data.test)))
+
+
+def _string_columns(data: Dataset) -> list[str]:
+    columns = [c for c in data.feature_columns if c in data.train.columns and data.train[c].dtype == object]
+    if not columns:
+        raise InvalidInput("text-minilm needs a text column.", hint="Choose the column holding the review text.")
+    return columns
+
+
+def _split(frame: pd.DataFrame, text_columns: list[str], data: Dataset) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    return frame, input_texts(frame, text_columns), label_indices(frame[data.target], data.classes)
+
+
+def label_indices(values: pd.Series, classes: list[str]) -> np.ndarray:
+    """Each target value's position in ``classes`` (the dataset's sorted string labels)."""
+    position = {name: i for i, name in enumerate(classes)}
+    labels = label_strings(values).map(position)
+    if labels.isna().any():
+        unknown = sorted(values[labels.isna()].astype(str).unique())[:5]
+        raise InvalidInput(f"Target values {unknown} are not among the classes {classes}.", hint="Check the target column.")
+    return labels.to_numpy(dtype=np.int64)
+
+
+def _splits(prepared: PreparedText) -> list[tuple[pd.DataFrame, list[str], np.ndarray]]:
+    return [prepared.train, prepared.validation, prepared.test]
+
+
+def _frozen_rows(prepared: PreparedText, options: MiniLMOptions, hyperparameters: Mapping[str, str],
+                 model: MiniLMClassifier, tokenizer: Any, reporter: Reporter) -> list[Rows]:
+    """Sentence embeddings of every split: from the feature group when the source table is known."""
+    encoder = features.SentenceEncoder(tokenizer, model.encoder.eval(), options.max_seq_length, PREDICT_BATCH_SIZE)
+    frames = [frame for frame, _, _ in _splits(prepared)]
+    texts = [text for _, split_texts, _ in _splits(prepared) for text in split_texts]
+    started = time.monotonic()
+    group = _feature_group(hyperparameters, prepared.text_columns, options)
+    if group is None:
+        vectors = features.encode_texts(encoder, texts)
+    else:
+        settings, name = group
+        ids = [rid for frame, split_texts, _ in _splits(prepared) for rid in features.record_ids_for(frame, split_texts)]
+        vectors = features.embeddings_for(settings, texts, ids, name, encoder=encoder, reporter=reporter)
+    reporter.log(f"Embeddings for {len(texts)} rows ready in {time.monotonic() - started:.1f} s")
+    bounds = np.cumsum([0] + [len(f) for f in frames])
+    return [VectorRows(vectors[bounds[i]:bounds[i + 1]], labels) for i, (_, _, labels) in enumerate(_splits(prepared))]
+
+
+def _feature_group(hyperparameters: Mapping[str, str], text_columns: list[str], options: MiniLMOptions) -> tuple[Settings, str] | None:
+    """The workspace and feature-group name, or None when the job did not say which table the data is."""
+    table, version = hyperparameters.get("_source_table", ""), hyperparameters.get("_source_version", "")
+    if not table or not version:
+        return None
+    settings = Settings.from_env()
+    home = hyperparameters.get("_workbench_home", "")
+    if home:
+        settings = replace(settings, home=Path(home))
+    return settings, features.feature_group_name(table, version, "_".join(text_columns), options.max_seq_length)
+
+
+def _class_weights(prepared: PreparedText, data: Dataset, options: MiniLMOptions) -> torch.Tensor | None:
+    if not options.class_balancing:
+        return None
+    counts = np.bincount(prepared.train[2], minlength=len(data.classes)).astype(np.float64)
+    weights = len(prepared.train[2]) / (len(data.classes) * np.clip(counts, 1, None))
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def _predictor_config(data: Dataset, prepared: PreparedText, options: MiniLMOptions) -> dict[str, Any]:
+    return {"problem_type": data.problem_type, "classes": list(data.classes), "text_columns": prepared.text_columns,
+            "max_seq_length": options.max_seq_length, "fine_tuned": options.fine_tune, "normalize": not options.fine_tune,
+            "base_model": features.MODEL_NAME, "target": data.target}
+
+
+def _fit_result(predictor: MiniLMPredictor, test: Rows, options: MiniLMOptions) -> FitResult:
+    """Test-split metrics of the trained network."""
+    probabilities = predict_probabilities(predictor.model, test)
+    assert test.labels is not None
+    classes = predictor.classes
+    predicted = [classes[i] for i in probabilities.argmax(axis=1)]
+    truth = [classes[i] for i in test.labels]
+    metrics, per_class, confusion = classification_metrics(truth, predicted, probabilities, classes)
+    return FitResult(predictor=predictor, metrics=metrics, per_class=per_class,
+                     confusion_matrix=confusion, hyperparameters=options.as_hyperparameters())

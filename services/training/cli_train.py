@@ -1,0 +1,114 @@
+"""``python -m services train`` and ``python -m services predict``: training and batch transform jobs.
+
+Both wait for the job unless ``--no-wait`` and print JSON on stdout. Exit codes: 0 when the job
+completed (or was left running with ``--no-wait``); 2 for bad input, before a job exists (unknown
+algorithm, column or hyperparameter, missing table) or when the job failed on the data (e.g. a
+single-class target); 1 when the job failed for another reason (a bug, a killed process) or was
+stopped. A failed job still prints its JSON (with ``failure_reason``) and then one ``error:`` line
+on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from services.config import Settings
+from services.errors import InvalidInput, ServiceError
+from services.models import DataSource, Job, TrainingRequest
+from services.registry import build_services
+
+COMMANDS = ("train", "predict")
+
+
+class JobFailed(ServiceError):
+    """A job the CLI waited for did not complete; ``exit_code`` says whose fault it was."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``train`` and ``predict`` to the CLI's subparsers."""
+    train = commands.add_parser("train", help="train a built-in algorithm (waits for the job)")
+    train.add_argument("--algorithm", required=True, help="xgboost | linear-learner | text-tfidf | text-minilm")
+    _add_source(train)
+    train.add_argument("--target", required=True)
+    train.add_argument("--text-column", default="")
+    train.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="a hyperparameter (repeatable)")
+    train.add_argument("--name", default="", help="job and model name (default: <table or file stem>-<algorithm>)")
+    train.add_argument("--experiment", default="")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--no-wait", action="store_true")
+    predict = commands.add_parser("predict", help="batch transform: score a table or file with a registered model")
+    predict.add_argument("model_id", help="NAME/VERSION from the model registry")
+    _add_source(predict)
+    predict.add_argument("--out", required=True, type=Path, help="the CSV to write")
+    predict.add_argument("--no-wait", action="store_true")
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--table", default="", help="DATABASE.TABLE")
+    source.add_argument("--data", default="", help="a CSV/TSV/JSON-lines/Parquet file or folder")
+
+
+def run_command(args: argparse.Namespace) -> str:
+    """Run ``train`` or ``predict`` and return the JSON for stdout (raises ``JobFailed`` after printing it)."""
+    services = build_services(Settings.from_env())
+    if args.command == "train":
+        return _train(services, args)
+    return _predict(services, args)
+
+
+def parse_hyperparameters(items: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict; ``InvalidInput`` for anything else."""
+    values = {}
+    for item in items:
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise InvalidInput(f"--hp {item!r} is not KEY=VALUE.", hint="e.g. --hp max_depth=4 --hp eta=0.2")
+        if key.startswith("_"):
+            raise InvalidInput(f"--hp {key}: names starting with _ are reserved for the training job.",
+                               hint="Leave it out; the job sets it.")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def _train(services: Any, args: argparse.Namespace) -> str:
+    from services.training.algorithms.common import validate_hyperparameters
+
+    hyperparameters = parse_hyperparameters(args.hp)
+    validate_hyperparameters(args.algorithm, hyperparameters)
+    request = TrainingRequest(algorithm=args.algorithm, source=DataSource(table=args.table, path=args.data),
+                              target=args.target, hyperparameters=hyperparameters, text_column=args.text_column,
+                              name=args.name, experiment=args.experiment, seed=args.seed)
+    job = _finish(services, services.training.start_training_job(request), args.no_wait)
+    return _report(job, {"job_name": job.name, "status": job.status, "model_id": job.model_id, "run_id": job.run_id,
+                         "metrics": job.metrics})
+
+
+def _predict(services: Any, args: argparse.Namespace) -> str:
+    source = DataSource(table=args.table, path=args.data)
+    job = _finish(services, services.training.start_transform_job(args.model_id, source, args.out), args.no_wait)
+    output = job.result.get("output", str(args.out.expanduser().resolve()))
+    return _report(job, {"job_name": job.name, "status": job.status, "output": output, "rows": job.result.get("rows")})
+
+
+def _finish(services: Any, name: str, no_wait: bool) -> Job:
+    training = services.training
+    return training.describe_job(name) if no_wait else training.wait_for_job(name)
+
+
+def _report(job: Job, fields: dict[str, Any]) -> str:
+    text = json.dumps(fields | ({"failure_reason": job.failure_reason} if job.failure_reason else {}),
+                      indent=2, default=str, ensure_ascii=False)
+    if job.status in ("Failed", "Stopped"):
+        print(text)
+        raise JobFailed(f"job {job.name} {job.status.lower()}: {job.failure_reason or 'no reason given'}",
+                        int(job.result.get("exit_code", 1)))
+    return text
+

@@ -1,0 +1,130 @@
+"""Benchmark: local Autopilot with a 120 s budget against a default HistGradientBoosting model.
+
+Two public sets (skipped with a message when /work/shared/data is absent):
+  * Kaggle bike-sharing demand, target ``count`` (regression, objective MSE). ``casual`` and
+    ``registered`` are dropped: they sum to ``count``, so keeping them leaks the answer.
+  * UCI Adult, target ``income`` (binary, objective F1 of ``>50K``).
+
+Both contenders see the same rows: the job's own seeded 70/15/15 split. HistGradientBoosting is fit
+on train + validation with scikit-learn's defaults, with the same date expansion Autopilot applies
+(year, month, day, day of week, hour) and text columns as pandas categories, and scored on the
+test split with the job's objective. The Autopilot job runs end to end through the training port
+(worker process, reports, notebooks, MLflow, registry) and its wall time is measured.
+
+Run: `.venv/bin/python tests/benchmarks/bench_autopilot.py [--budget 120] [--only bike|adult]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from services.config import Settings  # noqa: E402
+from services.models import AutopilotRequest, DataSource  # noqa: E402
+from services.registry import build_services  # noqa: E402
+from services.training.autopilot import objectives  # noqa: E402
+from services.training.autopilot.features import expand_dates  # noqa: E402
+from services.training.autopilot.prepare import prepare_data  # noqa: E402
+from services.training.data import read_file  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+SETS = {
+    "bike": {"file": DATA / "bike_sharing_demand_kaggle" / "train.csv", "target": "count",
+             "drop": ["casual", "registered"]},
+    "adult": {"file": DATA / "uci_adult" / "adult_train_with_header.csv", "target": "income", "drop": []},
+}
+SEED = 42
+
+
+def input_file(name: str, folder: Path) -> Path:
+    """The set as a CSV the job reads (leaking columns dropped)."""
+    spec = SETS[name]
+    frame = pd.read_csv(spec["file"], skipinitialspace=True).drop(columns=spec["drop"])
+    path = folder / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def baseline_score(path: Path, target: str, objective_name: str) -> float:
+    """Default HistGradientBoosting on the job's split, scored on its test rows."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    prepared = prepare_data(read_file(path), target, seed=SEED)
+    data = prepared.dataset
+    fit_rows = pd.concat([data.train, data.validation], ignore_index=True)
+    features_fit, features_test = (_features(rows, data.feature_columns, prepared.date_columns)
+                                   for rows in (fit_rows, data.test))
+    classification = data.problem_type in objectives.CLASSIFICATION
+    model = HistGradientBoostingClassifier() if classification else HistGradientBoostingRegressor()
+    model.fit(features_fit, fit_rows[target])
+    predicted = model.predict(features_test)
+    probabilities = model.predict_proba(features_test) if classification else None
+    objective = objectives.OBJECTIVES[objective_name]
+    return objectives.score(objective, data.test[target].to_numpy(), predicted, probabilities, data.classes)
+
+
+def _features(rows: pd.DataFrame, columns: list[str], dates: list[str]) -> pd.DataFrame:
+    frame = expand_dates(rows[columns], dates)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype("category")
+    return frame
+
+
+def run_autopilot(path: Path, target: str, budget: int, home: Path) -> tuple[dict[str, object], float]:
+    services = build_services(Settings(home=home, seed_on_start=False))
+    request = AutopilotRequest(source=DataSource(path=str(path)), target=target, max_runtime_seconds=budget,
+                               max_candidates=10, seed=SEED)
+    started = time.monotonic()
+    name = services.training.start_autopilot_job(request)
+    job = services.training.wait_for_job(name, timeout_seconds=budget + 600)
+    wall = time.monotonic() - started
+    if job.status != "Completed":
+        raise SystemExit(f"{name} {job.status}: {job.failure_reason}")
+    return {"job": name, **job.result}, wall
+
+
+def bench(name: str, budget: int, folder: Path) -> dict[str, object]:
+    spec = SETS[name]
+    path = input_file(name, folder)
+    result, wall = run_autopilot(path, str(spec["target"]), budget, folder / f"home-{name}")
+    objective = str(result["objective"]["name"])  # type: ignore[index]
+    autopilot = float(result["test_metrics"][f"test_{objective}"])  # type: ignore[index]
+    baseline = baseline_score(path, str(spec["target"]), objective)
+    better = objectives.is_better(objectives.OBJECTIVES[objective], autopilot, baseline)
+    return {"dataset": name, "target": spec["target"], "problem_type": result["problem_type"], "mode": result["mode"],
+            "objective": objective, "autopilot_test": round(autopilot, 5), "hist_gradient_boosting_test": round(baseline, 5),
+            "autopilot_better": better, "best_candidate": result["best_candidate"],
+            "candidates": len(result["candidates"]), "budget_seconds": budget,  # type: ignore[arg-type]
+            "autopilot_wall_seconds": round(wall, 1), "within_budget_plus_60": wall <= budget + 60}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=int, default=120)
+    parser.add_argument("--only", choices=sorted(SETS), default=None)
+    args = parser.parse_args()
+    missing = [str(spec["file"]) for spec in SETS.values() if not Path(spec["file"]).exists()]  # type: ignore[arg-type]
+    if missing:
+        print(f"skipped: the benchmark data is absent ({', '.join(missing)})")
+        return 0
+    figures = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name in [args.only] if args.only else list(SETS):
+            figures.append(bench(name, args.budget, Path(folder)))
+            print(json.dumps(figures[-1]), flush=True)
+    print(json.dumps({"all_better": all(f["autopilot_better"] for f in figures),
+                      "all_within_budget": all(f["within_budget_plus_60"] for f in figures)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""text-minilm on a tiny set of generated reviews: fine-tuning, the frozen route's feature group,
+saving and loading offline. Kept small (1 epoch, 32 tokens) so the file runs in well under a minute."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from services.errors import InvalidInput
+from services.registry import Services
+from services.training.algorithms import minilm_features as features
+from services.training.algorithms import text_minilm
+from services.training.algorithms.base import Dataset, load_predictor
+from services.training.algorithms.common import prepare_dataset
+
+POSITIVE = ("Love this {item}, it fits perfectly", "Absolutely gorgeous {item}, so comfortable",
+            "Great quality {item}, highly recommend it", "My favorite {item} ever, wonderful")
+NEUTRAL = ("The {item} is okay, nothing special", "Average {item}, fine for the price",
+           "The {item} is decent but the color is so-so", "An ordinary {item}, neither good nor bad")
+NEGATIVE = ("Terrible {item}, I returned it", "Awful {item}, cheap material",
+            "Very disappointed, the {item} fell apart", "The worst {item}, it ripped after one wash")
+ITEMS = ("dress", "top", "sweater", "skirt", "jacket", "blouse", "cardigan", "coat", "shirt", "tunic")
+FAST = {"epochs": "1", "batch_size": "8", "max_seq_length": "32"}
+SOURCE = {"_source_table": "demo.tiny_reviews", "_source_version": "3"}
+
+
+class RecordingReporter:
+    """Keeps what training reports."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+        self.metrics: list[tuple[str, float, int | None]] = []
+        self.fractions: list[float] = []
+
+    def log(self, message: str) -> None:
+        self.logs.append(message)
+
+    def metric(self, name: str, value: float, step: int | None = None) -> None:
+        self.metrics.append((name, value, step))
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        self.fractions.append(fraction)
+
+
+def tiny_reviews() -> pd.DataFrame:
+    """120 short reviews, 40 per sentiment, with a review_id like demo.reviews_sentiment."""
+    rows = [(template.format(item=item), sentiment)
+            for sentiment, templates in ((1, POSITIVE), (0, NEUTRAL), (-1, NEGATIVE))
+            for template, item in itertools.product(templates, ITEMS)]
+    frame = pd.DataFrame(rows, columns=["review_body", "sentiment"])
+    frame.insert(0, "review_id", np.arange(1, len(frame) + 1, dtype=np.int64))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def dataset() -> Dataset:
+    return prepare_dataset(tiny_reviews(), "sentiment", text_column="review_body", seed=7, validation=0.15, test=0.25)
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(dataset: Dataset) -> tuple[Any, RecordingReporter]:
+    reporter = RecordingReporter()
+    result = text_minilm.MiniLMAlgorithm().fit(dataset, FAST | {"learning_rate": "3e-4"}, reporter)
+    return result, reporter
+
+
+def frozen_hyperparameters(home: Path) -> dict[str, str]:
+    return FAST | SOURCE | {"fine_tune": "false", "epochs": "10", "_workbench_home": str(home)}
+
+
+def test_bad_hyperparameters_are_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match="fine_tune must be true or false"):
+        text_minilm.parse_options({"fine_tune": "maybe"})
+    with pytest.raises(InvalidInput, match="Unknown hyperparameter 'epoch'"):
+        text_minilm.parse_options({"epoch": "2"})
+    with pytest.raises(InvalidInput, match="learning_rate"):
+        text_minilm.parse_options({"learning_rate": "-1"})
+
+
+def test_defaults_depend_on_fine_tuning_and_private_names_are_skipped() -> None:
+    assert text_minilm.parse_options(SOURCE).learning_rate == 5e-5
+    head = text_minilm.parse_options({"fine_tune": "false"})
+    assert (head.learning_rate, head.epochs, head.batch_size, head.max_seq_length) == (1e-2, 10, 32, 128)
+
+
+def test_fine_tuning_beats_chance_and_reports_each_step(fine_tuned: tuple[Any, RecordingReporter]) -> None:
+    result, reporter = fine_tuned
+    assert result.metrics["accuracy"] > 0.5  # three balanced classes: chance is 1/3
+    assert result.hyperparameters["fine_tune"] == "true"
+    assert len(result.confusion_matrix) == 3
+    losses = [step or 0 for name, _, step in reporter.metrics if name == "train:loss"]
+    assert losses and losses[-1] == max(losses)
+    assert any(name == "validation:loss" for name, _, _ in reporter.metrics)
+    assert reporter.fractions[-1] == pytest.approx(1.0)
+
+
+def test_saved_fine_tuned_predictor_loads_offline_with_identical_predictions(
+        fine_tuned: tuple[Any, RecordingReporter], dataset: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    predictor = fine_tuned[0].predictor
+    before = predictor.predict_frame(dataset.test)
+    predictor.save(tmp_path / "model")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+    loaded = load_predictor(tmp_path / "model")
+    after = loaded.predict_frame(dataset.test)
+    pd.testing.assert_frame_equal(before, after)
+    assert getattr(loaded, "feature_columns", None) == ["review_body"]
+    assert list(after.columns) == ["predicted_label", "probability", "probability_-1", "probability_0", "probability_1"]
+
+
+def test_predictor_names_a_missing_text_column(fine_tuned: tuple[Any, RecordingReporter]) -> None:
+    with pytest.raises(InvalidInput, match="review_body"):
+        fine_tuned[0].predictor.predict_frame(pd.DataFrame({"text": ["fine"]}))
+
+
+def test_frozen_runs_store_query_and_reuse_the_feature_group(
+        dataset: Dataset, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hyperparameters = frozen_hyperparameters(services.settings.home)
+    first = text_minilm.MiniLMAlgorithm().fit(dataset, hyperparameters, RecordingReporter())
+    name = features.feature_group_name("demo.tiny_reviews", "3", "review_body", 32)
+    assert name == "demo_tiny_reviews_v3_review_body_minilm_len32"
+    count = services.query.run(f"SELECT count(*) AS n FROM {features.FEATURE_DATABASE}.{name}")
+    assert count.frame["n"].tolist() == [len(tiny_reviews())]
+    sample = services.query.run(f"SELECT record_id, event_time, embedding FROM feature_store.{name} LIMIT 5")
+    assert len(sample.frame["embedding"][0]) == features.EMBEDDING_SIZE
+
+    monkeypatch.setattr(features, "encode_texts", _no_encoding)
+    reporter = RecordingReporter()
+    second = text_minilm.MiniLMAlgorithm().fit(dataset, hyperparameters, reporter)
+    assert any("encoded 0." in line for line in reporter.logs)
+    assert second.metrics["accuracy"] == pytest.approx(first.metrics["accuracy"])
+    assert first.metrics["accuracy"] > 0.5
+
+    second.predictor.save(tmp_path / "frozen")
+    assert not (tmp_path / "frozen" / "encoder").exists()  # the frozen encoder comes from the model package
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+    loaded = load_predictor(tmp_path / "frozen")
+    pd.testing.assert_frame_equal(loaded.predict_frame(dataset.test), first.predictor.predict_frame(dataset.test))
+
+
+def test_embeddings_for_encodes_only_missing_records(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded: list[str] = []
+
+    def fake_encode(encoder: Any, texts: list[str]) -> np.ndarray:
+        encoded.extend(texts)
+        return np.ones((len(texts), features.EMBEDDING_SIZE), dtype=np.float32)
+
+    monkeypatch.setattr(features, "encode_texts", fake_encode)
+    settings = services.settings
+    first = features.embeddings_for(settings, ["a", "b"], ["1", "2"], "group", encoder=object())  # type: ignore[arg-type]
+    again = features.embeddings_for(settings, ["b", "c", "a"], ["2", "3", "1"], "group", encoder=object())  # type: ignore[arg-type]
+    assert encoded == ["a", "b", "c"]
+    assert first.shape == (2, 384) and again.shape == (3, 384)
+    assert features.record_ids_for(pd.DataFrame({"x": [1]}), ["same"]) == [features.text_record_id("same")]
+
+
+def _no_encoding(encoder: Any, texts: list[str]) -> np.ndarray:
+    raise AssertionError(f"encoded {len(texts)} texts although their vectors were stored")
+
+
+def _no_network(*args: Any, **kwargs: Any) -> None:
+    raise OSError("network access is not allowed in this test")

@@ -1,0 +1,173 @@
+"""Training and batch transform end to end through the real job runner (worker processes).
+
+One workspace (a copy of the seeded one) serves the whole module, so MLflow's store is created once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from services.config import Settings
+from services.errors import InvalidInput, NotFound
+from services.models import DataSource, Job, TrainingRequest
+from services.registry import Services, build_services
+from services.runs.tracking import configure
+from tests.conftest import close_services
+
+WINE = DataSource(table="demo.wine")
+LONG = {"num_round": "1000000", "eta": "0.001"}  # runs far longer than any test waits
+
+
+def copy_empty_mlflow_store(tmp_path_factory: pytest.TempPathFactory, home: Path) -> None:
+    """Put an empty MLflow store in ``home``. Creating one runs MLflow's schema migrations, a commit
+    each, which takes seconds on a slow disk, so it is done once per session and copied."""
+    template = tmp_path_factory.getbasetemp() / "mlflow-template" / "mlflow.db"
+    if not template.exists():
+        template.parent.mkdir(parents=True, exist_ok=True)
+        configure(Settings(home=template.parent, seed_on_start=False)).MlflowClient().search_experiments()
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, home / "mlflow.db")
+
+
+@pytest.fixture(scope="module")
+def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    home = tmp_path_factory.mktemp("training-jobs") / "workspace"
+    shutil.copytree(seeded_home, home)
+    copy_empty_mlflow_store(tmp_path_factory, home)
+    services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
+    yield services
+    for job in services.training.list_jobs():
+        if not job.finished:
+            services.training.stop_job(job.name)
+    close_services(services)
+
+
+@pytest.fixture(scope="module")
+def wine_job(workspace: Services) -> Job:
+    """A completed xgboost job on demo.wine (10 rounds)."""
+    request = TrainingRequest(algorithm="xgboost", source=WINE, target="cultivar",
+                              hyperparameters={"num_round": "10", "max_depth": "3"})
+    return workspace.training.wait_for_job(workspace.training.start_training_job(request), 120)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def start_long_job(services: Services) -> str:
+    name = services.training.start_training_job(TrainingRequest(algorithm="xgboost", source=WINE, target="cultivar",
+                                                                hyperparameters=LONG))
+    # Once its task reports a secondary status, the worker is running and handles SIGTERM.
+    wait_until(lambda: services.training.describe_job(name).secondary_status != "Starting")
+    return name
+
+
+def test_training_job_completes_and_registers_the_model(workspace: Services, wine_job: Job) -> None:
+    assert wine_job.status == "Completed", workspace.training.job_logs(wine_job.name)
+    assert wine_job.metrics["accuracy"] > 0.8 and "f1_macro" in wine_job.metrics
+    steps = [t["status"] for t in workspace.training.job_transitions(wine_job.name)]
+    assert steps == ["Starting", "Downloading", "Training", "Uploading", "Completed"]
+    model = workspace.training.get_model(wine_job.model_id)
+    assert model.model_id.startswith("wine-xgboost/")
+    assert (model.framework, model.problem_type, model.target) == ("xgboost", "MulticlassClassification", "cultivar")
+    assert model.classes == ("class_0", "class_1", "class_2")
+    assert model.job_name == wine_job.name and model.run_id == wine_job.run_id
+    types = {c.name: c.type for c in model.input_schema}
+    assert types["alcohol"] == "double" and types["target"] == "bigint" and "cultivar" not in types
+    assert (Path(model.artifact_path) / "predictor.json").exists()
+    rounds = [p for p in workspace.training.job_metric_points(wine_job.name) if p["name"] == "validation:mlogloss"]
+    assert [p["step"] for p in rounds] == list(range(10))
+
+
+def test_training_job_logs_one_mlflow_run(workspace: Services, wine_job: Job) -> None:
+    run = workspace.runs.get_run(wine_job.run_id)
+    assert run.status == "FINISHED"
+    assert run.params["algorithm"] == "xgboost" and run.params["num_round"] == "10" and run.params["max_depth"] == "3"
+    assert run.metrics["accuracy"] == pytest.approx(wine_job.metrics["accuracy"])
+    assert run.tags["workbench.job"] == wine_job.name
+    assert run.tags["workbench.input"] == "demo.wine" and run.tags["workbench.input_version"] == "1"
+    assert run.tags["workbench.model_id"] == wine_job.model_id
+    assert [step for step, _ in workspace.runs.metric_history(wine_job.run_id, "validation:mlogloss")] == list(range(10))
+    confusion = json.loads(workspace.runs.run_artifact(wine_job.run_id, "confusion_matrix.json") or b"{}")
+    assert confusion["classes"] == ["class_0", "class_1", "class_2"] and len(confusion["matrix"]) == 3
+    for name in ("feature_importance.json", "per_class.json", "model/predictor.json"):
+        assert workspace.runs.run_artifact(wine_job.run_id, name) is not None
+
+
+def test_transform_job_writes_inputs_and_predictions(workspace: Services, wine_job: Job, tmp_path: Path) -> None:
+    output = tmp_path / "scored" / "wine.csv"
+    name = workspace.training.start_transform_job(wine_job.model_id, WINE, output)
+    job = workspace.training.wait_for_job(name, 120)
+    assert job.status == "Completed", workspace.training.job_logs(name)
+    assert job.result["rows"] == 178 and job.result["output"] == str(output)
+    scored = pd.read_csv(output)
+    source = workspace.query.read_table("demo", "wine")  # type: ignore[attr-defined]
+    assert list(scored.columns) == [*source.columns, "predicted_label", "probability", "probability_class_0",
+                                    "probability_class_1", "probability_class_2"]
+    assert len(scored) == 178
+    assert (scored["predicted_label"] == scored["cultivar"]).mean() > 0.9
+
+
+def test_bad_requests_fail_before_any_job_exists(workspace: Services, tmp_path: Path) -> None:
+    before = len(workspace.training.list_jobs())
+    with pytest.raises(InvalidInput, match="Unknown algorithm"):
+        workspace.training.start_training_job(TrainingRequest(algorithm="svm", source=WINE, target="cultivar"))
+    with pytest.raises(InvalidInput, match="target column 'colour'"):
+        workspace.training.start_training_job(TrainingRequest(algorithm="xgboost", source=WINE, target="colour"))
+    with pytest.raises(NotFound):
+        workspace.training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.nope"),
+                                                              target="cultivar"))
+    with pytest.raises(NotFound):
+        workspace.training.start_transform_job("nope/1", WINE, tmp_path / "out.csv")
+    assert len(workspace.training.list_jobs()) == before
+
+
+def test_job_whose_data_cannot_be_learned_fails_with_the_reason(workspace: Services, tmp_path: Path) -> None:
+    data = tmp_path / "one_class.csv"
+    pd.DataFrame({"x": range(50), "label": ["yes"] * 50}).to_csv(data, index=False)
+    name = workspace.training.start_training_job(TrainingRequest(algorithm="linear-learner",
+                                                                 source=DataSource(path=str(data)), target="label"))
+    job = workspace.training.wait_for_job(name, 120)
+    assert job.status == "Failed"
+    assert "single value" in job.failure_reason
+    assert job.result["failure_type"] == "InvalidInput" and job.result["exit_code"] == 2
+
+
+def test_queue_waits_for_a_free_slot_and_a_stopped_job_frees_it(workspace: Services, wine_job: Job, tmp_path: Path) -> None:
+    training = workspace.training
+    first = start_long_job(workspace)
+    second = training.start_transform_job(wine_job.model_id, WINE, tmp_path / "queued.csv")
+    time.sleep(0.5)
+    waiting = training.describe_job(second)
+    assert (waiting.status, waiting.secondary_status, waiting.started_at) == ("InProgress", "Starting", "")
+    assert training.job_transitions(second)[-1]["message"] == "Waiting for a free slot"
+    assert training.stop_job(first).status == "Stopping"
+    assert training.wait_for_job(first, 60).status == "Stopped"
+    done = training.wait_for_job(second, 120)
+    assert done.status == "Completed", training.job_logs(second)
+    # The slot frees when the stop is requested (JobRunner.dispatch counts InProgress jobs only).
+    stop_requested = next(t["at"] for t in training.job_transitions(first) if t["status"] == "Stopping")
+    assert done.started_at >= stop_requested
+
+
+def test_a_job_whose_process_was_killed_is_marked_failed(workspace: Services) -> None:
+    name = start_long_job(workspace)
+    pid = workspace.training.runner.jobs.pid(name)  # type: ignore[attr-defined]
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: workspace.training.describe_job(name).finished, 30)
+    job = workspace.training.describe_job(name)
+    assert job.status == "Failed"
+    assert f"pid {pid}" in job.failure_reason and "ended without reporting" in job.failure_reason
