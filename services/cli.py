@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--database", default=None)
     query.add_argument("--format", choices=("json", "csv"), default="json")
     query.add_argument("--max-rows", type=int, default=None)
+    runs = commands.add_parser("runs", help="experiment runs (MLflow)").add_subparsers(dest="action", required=True)
+    runs.add_parser("list").add_argument("--experiment", default="")
     cli_scripts.add_commands(commands)
     cli_train.add_commands(commands)
     cli_autopilot.add_commands(commands)
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> str:
     services = build_services(Settings.from_env())
     if args.command == "catalog":
         return _json(_catalog(services, args))
+    if args.command == "runs":
+        return _json(_runs(services, args.experiment))
     if args.command in cli_scripts.COMMANDS:
         return _json(cli_scripts.run_command(services, args))
     if args.command in cli_autopilot.COMMANDS:
@@ -90,6 +94,14 @@ def _catalog(services: Services, args: argparse.Namespace) -> Any:
         return catalog.import_path(args.path, args.database, args.table).to_glue()
     result = catalog.crawl(args.location, args.database, args.table_prefix)
     return {"Created": list(result.created), "Updated": list(result.updated), "Unchanged": list(result.unchanged)}
+
+
+def _runs(services: Services, experiment: str) -> list[dict[str, Any]]:
+    return [
+        {"run_id": r.run_id, "experiment": r.experiment, "name": r.name, "status": r.status, "start_time": r.start_time,
+         "params": r.params, "metrics": r.metrics}
+        for r in services.runs.list_runs(experiment)
+    ]
 
 
 def _split_table(name: str) -> tuple[str, str]:

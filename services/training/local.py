@@ -24,6 +24,7 @@ from services.models import (
     TuningRequest,
 )
 from services.registry import Services
+from services.training.autopilot.objectives import check_objective
 from services.training.data import require_column, resolve_source
 from services.training.tuning_job import validate_ranges, validate_script_objective, validate_tuning_settings
 
@@ -61,6 +62,7 @@ class LocalTraining:
         if request.max_runtime_seconds < 30 or request.max_candidates < 1:
             raise InvalidInput("The time limit must be at least 30 s and at least one candidate allowed.",
                                hint="For example --max-runtime 120 --max-candidates 5.")
+        check_objective(request.objective, request.problem_type)
         source, columns = resolve_source(self.services, request.source)
         require_column(columns, request.target, "target")
         return self._submit("autopilot", asdict(replace(request, source=source)), request.name)

