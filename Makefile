@@ -40,6 +40,10 @@ test: $(TEST_INSTALLED) chromium lint
 bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_query.py
 	$(PY) tests/benchmarks/bench_crawl.py
+	$(PY) tests/benchmarks/bench_text_sentiment.py
+	$(PY) tests/benchmarks/bench_minilm.py
+	$(PY) tests/benchmarks/bench_autopilot.py
+	$(PY) tests/benchmarks/bench_compare.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

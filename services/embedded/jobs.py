@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS job_transitions (
 );
 """
 WAITING = "Waiting for a free slot"
+CLAIMED = -1  # pid placeholder while the claiming process starts the worker
 
 
 class JobStore:
@@ -128,16 +129,23 @@ class JobRunner:
         """Mark dead jobs failed, then start waiting jobs while heavy slots are free."""
         self.reap()
         rows = self.jobs.store.fetch_all(
-            "SELECT name, heavy, pid FROM jobs WHERE status = 'InProgress' ORDER BY created_at"
+            "SELECT name, heavy, pid, status FROM jobs WHERE status IN ('InProgress', 'Stopping') ORDER BY created_at"
         )
-        running = sum(1 for r in rows if r["pid"] is not None and r["heavy"])
+        running = sum(1 for r in rows if r["pid"] is not None and r["heavy"])  # a Stopping job still holds its slot
         for row in rows:
-            if row["pid"] is not None:
+            if row["pid"] is not None or row["status"] != "InProgress":
                 continue
             if row["heavy"] and running >= self.max_heavy:
                 continue
-            self._start(row["name"])
-            running += int(row["heavy"])
+            if self._claim(row["name"]):
+                self._start(row["name"])
+                running += int(row["heavy"])
+
+    def _claim(self, name: str) -> bool:
+        """Only one process may start a waiting job (the app, the CLI and exiting workers all dispatch)."""
+        with self.jobs.store.transaction() as conn:
+            claimed = conn.execute("UPDATE jobs SET pid = ? WHERE name = ? AND pid IS NULL", (CLAIMED, name)).rowcount
+        return claimed == 1
 
     def _start(self, name: str) -> None:
         folder = self.job_dir(name)
@@ -156,7 +164,9 @@ class JobRunner:
         for name, child in list(self._children.items()):
             if child.poll() is not None:
                 del self._children[name]
-        rows = self.jobs.store.fetch_all("SELECT name, pid FROM jobs WHERE status IN ('InProgress', 'Stopping') AND pid IS NOT NULL")
+        rows = self.jobs.store.fetch_all(
+            "SELECT name, pid FROM jobs WHERE status IN ('InProgress', 'Stopping') AND pid IS NOT NULL AND pid != ?", (CLAIMED,)
+        )
         for row in rows:
             if not process_alive(int(row["pid"]), row["name"]):
                 self._mark_vanished(row["name"], int(row["pid"]))

@@ -24,6 +24,7 @@ from services.models import (
     TuningRequest,
 )
 from services.registry import Services
+from services.training.algorithms.common import validate_hyperparameters
 from services.training.autopilot.objectives import check_objective
 from services.training.data import require_column, resolve_source
 from services.training.tuning_job import validate_ranges, validate_script_objective, validate_tuning_settings
@@ -47,6 +48,7 @@ class LocalTraining:
     def start_training_job(self, request: TrainingRequest) -> str:
         if request.algorithm not in ALGORITHMS:
             raise InvalidInput(f"Unknown algorithm {request.algorithm!r}.", hint=f"Use one of {', '.join(ALGORITHMS)}.")
+        validate_hyperparameters(request.algorithm, request.hyperparameters)
         source, columns = resolve_source(self.services, request.source)
         require_column(columns, request.target, "target")
         if request.text_column:

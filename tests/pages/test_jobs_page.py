@@ -1,0 +1,57 @@
+"""The Jobs & models page over real jobs run by the job runner in the test's workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from services.config import Settings
+from services.models import DataSource, ScriptJobRequest, TrainingRequest
+from services.registry import build_services
+from tests.pages.conftest import open_page, texts
+
+
+def run_job(workspace: Path, request: TrainingRequest | ScriptJobRequest) -> str:
+    training = build_services(Settings(home=workspace, seed_on_start=False)).training
+    start = training.start_training_job if isinstance(request, TrainingRequest) else training.start_script_job
+    name = start(request)  # type: ignore[arg-type]
+    assert training.wait_for_job(name, 240).finished
+    return name
+
+
+def test_no_jobs_yet_says_where_to_start(app: AppTest) -> None:
+    open_page(app, "jobs")
+    assert "Start one on the Train page" in texts(app.info)
+
+
+def test_a_completed_training_job_shows_metrics_and_its_registered_model(app: AppTest, workspace: Path) -> None:
+    name = run_job(workspace, TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
+                                              hyperparameters={"num_round": "10"}))
+    open_page(app, "jobs")
+    assert app.selectbox(key="jobs.selected").value == name
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Status"] == "Completed"
+    assert any(label.startswith("test") or label in ("accuracy", "f1_macro") for label in metrics)
+    assert "wine-xgboost/1" in texts(app.caption)
+    app.selectbox(key="jobs.model").select("wine-xgboost/1").run()
+    app.button(key="jobs.approve").click().run()
+    assert not app.exception
+    training = build_services(Settings(home=workspace, seed_on_start=False)).training
+    assert training.get_model("wine-xgboost/1").approval_status == "Approved"
+
+
+def test_a_failed_script_job_shows_its_failure_reason(app: AppTest, workspace: Path, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text(
+        "import os, sys\n"
+        "open(os.path.join(os.environ['SM_OUTPUT_DIR'], 'failure'), 'w').write('Column price is missing')\n"
+        "sys.exit(3)\n"
+    )
+    data = tmp_path / "train.csv"
+    data.write_text("a,b\n1,2\n")
+    run_job(workspace, ScriptJobRequest(entry_point="train.py", source_dir=str(code), channels={"train": str(data)}))
+    open_page(app, "jobs")
+    assert {m.label: m.value for m in app.metric}["Status"] == "Failed"
+    assert "Column price is missing" in texts(app.error)
