@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from components import keys
@@ -21,6 +22,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.errors import ServiceError
 from services.models import DataSource, Job
+from services.training import script_mode
 
 ensure_app_navigation("pages/jobs.py")
 st.title("Jobs")
@@ -40,6 +42,23 @@ def live_panel(name: str) -> None:
         st.rerun()
     render_metric_points(training.job_metric_points(name), key="jobs.live_metrics")
     st.code(training.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
+    if job.kind == "script":
+        regex_tester(job, key="jobs.live_regex")
+
+
+def regex_tester(job: Job, *, key: str) -> None:
+    """Try a metric definition's regex against this job's log before starting the next run."""
+    with st.expander("Metric regex tester", icon=":material/regular_expression:"):
+        default = next(iter((job.config.get("metric_definitions") or {}).values()), "loss=([0-9.]+)")
+        pattern = st.text_input("Regex (the first group is the value)", value=default, key=f"{key}.pattern")
+        try:
+            points = script_mode.test_metric_regex(pattern, training.job_logs(job.name))
+        except ServiceError as error:
+            show_error(error)
+            return
+        st.caption(f"{len(points)} matching lines")
+        if points:
+            st.dataframe(pd.DataFrame(points, columns=["log line", "value"]), hide_index=True, height=200)
 
 
 def finished_panel(job: Job) -> None:
@@ -50,6 +69,8 @@ def finished_panel(job: Job) -> None:
     if job.kind == "autopilot" and job.status == "Completed":
         autopilot_results(job)
     render_trials(job.result)
+    if job.kind == "script":
+        regex_tester(job, key="jobs.regex")
     with st.expander("Metric curves", icon=":material/show_chart:"):
         render_metric_points(training.job_metric_points(job.name), key="jobs.metrics")
     with st.expander("Stages", icon=":material/timeline:"):

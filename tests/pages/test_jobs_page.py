@@ -55,3 +55,19 @@ def test_a_failed_script_job_shows_its_failure_reason(app: AppTest, workspace: P
     open_page(app, "jobs")
     assert {m.label: m.value for m in app.metric}["Status"] == "Failed"
     assert "Column price is missing" in texts(app.error)
+
+
+def test_the_regex_tester_reads_the_script_log_and_explains_bad_patterns(app: AppTest, workspace: Path, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text("for epoch in range(3):\n    print(f'epoch={epoch} loss={1 / (epoch + 1):.3f}')\n")
+    data = tmp_path / "train.csv"
+    data.write_text("a,b\n1,2\n")
+    run_job(workspace, ScriptJobRequest(entry_point="train.py", source_dir=str(code), channels={"train": str(data)},
+                                        metric_definitions={"loss": "loss=([0-9.]+)"}))
+    open_page(app, "jobs")
+    assert app.text_input(key="jobs.regex.pattern").value == "loss=([0-9.]+)"
+    assert "3 matching lines" in texts(app.caption)
+    app.text_input(key="jobs.regex.pattern").input("loss=(").run()
+    assert not app.exception
+    assert "is invalid: missing )" in texts(app.error)  # explained, not raised
