@@ -9,8 +9,9 @@ Reports, as JSON:
   * a second frozen run on the same table version, which reads the stored feature group instead of
     encoding: its wall time and the speed-up (target: ≥ 5×).
 
-Run: `.venv/bin/python tests/benchmarks/bench_minilm.py [--epochs 2] [--learning-rate 1e-4] ...`
-(about half an hour on 2 CPU cores; `--skip-fine-tune` for the frozen figures alone, a few minutes).
+Run: `.venv/bin/python tests/benchmarks/bench_minilm.py` (defaults: 1 epoch, learning rate 1e-4, 128 tokens,
+class balancing; about 25 minutes on 2 idle CPU cores, much longer on busy ones; `--skip-fine-tune` or
+`--skip-frozen` for half of it).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def timed_fit(data: Dataset, hyperparameters: dict[str, str]) -> tuple[Any, floa
 def fine_tune_figures(data: Dataset, args: argparse.Namespace) -> dict[str, Any]:
     hyperparameters = {"epochs": str(args.epochs), "learning_rate": str(args.learning_rate), "batch_size": str(args.batch_size),
                        "max_seq_length": str(args.max_seq_length), "patience": str(args.patience),
-                       "eval_steps": str(args.eval_steps), "class_balancing": str(args.class_balancing).lower()}
+                       "eval_steps": str(args.eval_steps), "class_balancing": args.class_balancing}
     if args.max_train_rows:
         hyperparameters["max_train_rows"] = str(args.max_train_rows)
     result, seconds = timed_fit(data, hyperparameters)
@@ -129,14 +130,14 @@ def _timing(encode: Callable[..., np.ndarray], record: list[tuple[int, float]]) 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--eval-steps", type=int, default=0)
     parser.add_argument("--max-train-rows", type=int, default=0, help="train on a sample (0 = all)")
-    parser.add_argument("--class-balancing", action="store_true")
+    parser.add_argument("--class-balancing", choices=("true", "false"), default="true")
     parser.add_argument("--skip-fine-tune", action="store_true")
     parser.add_argument("--skip-frozen", action="store_true")
     args = parser.parse_args()

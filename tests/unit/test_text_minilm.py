@@ -18,6 +18,7 @@ from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
 from services.training.algorithms.common import prepare_dataset
+from tests.recording import RecordingReporter
 
 POSITIVE = ("Love this {item}, it fits perfectly", "Absolutely gorgeous {item}, so comfortable",
             "Great quality {item}, highly recommend it", "My favorite {item} ever, wonderful")
@@ -28,24 +29,6 @@ NEGATIVE = ("Terrible {item}, I returned it", "Awful {item}, cheap material",
 ITEMS = ("dress", "top", "sweater", "skirt", "jacket", "blouse", "cardigan", "coat", "shirt", "tunic")
 FAST = {"epochs": "1", "batch_size": "8", "max_seq_length": "32"}
 SOURCE = {"_source_table": "demo.tiny_reviews", "_source_version": "3"}
-
-
-class RecordingReporter:
-    """Keeps what training reports."""
-
-    def __init__(self) -> None:
-        self.logs: list[str] = []
-        self.metrics: list[tuple[str, float, int | None]] = []
-        self.fractions: list[float] = []
-
-    def log(self, message: str) -> None:
-        self.logs.append(message)
-
-    def metric(self, name: str, value: float, step: int | None = None) -> None:
-        self.metrics.append((name, value, step))
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        self.fractions.append(fraction)
 
 
 def tiny_reviews() -> pd.DataFrame:
@@ -84,7 +67,7 @@ def test_bad_hyperparameters_are_invalid_input() -> None:
 
 
 def test_defaults_depend_on_fine_tuning_and_private_names_are_skipped() -> None:
-    assert text_minilm.parse_options(SOURCE).learning_rate == 5e-5
+    assert text_minilm.parse_options(SOURCE).learning_rate == 1e-4
     head = text_minilm.parse_options({"fine_tune": "false"})
     assert (head.learning_rate, head.epochs, head.batch_size, head.max_seq_length) == (1e-2, 10, 32, 128)
 
