@@ -100,6 +100,7 @@ def render_confusions(runs: list[RunSummary], artifact: Callable[[str, str], byt
         labels, matrix = found
         figure = px.imshow(matrix, x=labels, y=labels, text_auto=True, color_continuous_scale="Blues",
                            labels=dict(x="predicted", y="actual", color="rows"), title=run.name)
+        figure.update_xaxes(type="category").update_yaxes(type="category")
         columns[index % len(columns)].plotly_chart(figure, key=f"{key}.{run.run_id}")
         shown += 1
     if not shown:

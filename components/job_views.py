@@ -107,9 +107,10 @@ def render_insights(insights: dict[str, Any], *, key: str) -> None:
     matrix = insights.get("confusion_matrix")
     if isinstance(matrix, dict) and matrix.get("matrix"):
         labels = [str(x) for x in matrix.get("labels") or matrix.get("classes") or []]
-        st.plotly_chart(px.imshow(matrix["matrix"], x=labels or None, y=labels or None, text_auto=True,
-                                  color_continuous_scale="Blues", labels=dict(x="predicted", y="actual"),
-                                  title="Confusion matrix"), key=f"{key}.cm")
+        figure = px.imshow(matrix["matrix"], x=labels or None, y=labels or None, text_auto=True,
+                           color_continuous_scale="Blues", labels=dict(x="predicted", y="actual"), title="Confusion matrix")
+        figure.update_xaxes(type="category").update_yaxes(type="category")  # class labels like "-1" are not numbers
+        st.plotly_chart(figure, key=f"{key}.cm")
     for name, x_key, y_key in (("roc_curve", "fpr", "tpr"), ("precision_recall_curve", "recall", "precision")):
         curve = insights.get(name)
         if isinstance(curve, dict) and curve.get(x_key):
@@ -119,6 +120,16 @@ def render_insights(insights: dict[str, Any], *, key: str) -> None:
     if isinstance(residuals, dict) and residuals.get("predicted"):
         st.plotly_chart(px.scatter(x=residuals["predicted"], y=residuals["residual"],
                                    labels={"x": "predicted", "y": "residual"}, title="Residuals"), key=f"{key}.res")
+
+
+def render_importance(explainability: dict[str, Any], *, key: str) -> None:
+    """Which columns the best candidate relies on (permutation importance on the test rows)."""
+    importance = explainability.get("importance") or {}
+    if not importance:
+        return
+    frame = pd.DataFrame(sorted(importance.items(), key=lambda kv: kv[1]), columns=["column", "importance"])
+    title = f"Feature importance ({explainability.get('method', 'permutation')}, {explainability.get('objective', '')})"
+    st.plotly_chart(px.bar(frame, x="importance", y="column", orientation="h", title=title), key=f"{key}.chart")
 
 
 def render_notebooks(notebooks: dict[str, str], *, key: str) -> None:

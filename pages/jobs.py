@@ -8,6 +8,7 @@ import streamlit as st
 from components import keys
 from components.job_views import (
     models_frame,
+    render_importance,
     render_insights,
     render_job_picker,
     render_job_status,
@@ -85,10 +86,11 @@ def finished_panel(job: Job) -> None:
 def autopilot_results(job: Job) -> None:
     st.subheader("Leaderboard")
     render_leaderboard(training.list_candidates(job.name))
-    insights = job.result.get("insights") or {}
+    insights = training.job_insights(job.name)
     if insights:
         st.subheader("Model insights (best candidate)")
-        render_insights(insights, key="jobs.insights")
+        render_insights(insights.get("model_insights") or {}, key="jobs.insights")
+        render_importance(insights.get("explainability") or {}, key="jobs.importance")
     render_notebooks(job.result.get("notebooks") or {}, key="jobs.notebooks")
 
 

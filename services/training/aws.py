@@ -511,6 +511,10 @@ class AwsTraining:
     # -- model registry -----------------------------------------------------------------------
 
     @translated
+    def job_insights(self, name: str) -> dict[str, Any]:
+        """Autopilot V2 writes its insights reports to S3; reading them back is not implemented yet."""
+        return {}
+
     def list_models(self) -> list[ModelRecord]:
         """Every versioned model package in the region, newest first (one DescribeModelPackage each)."""
         pages = self._sagemaker.get_paginator("list_model_packages").paginate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.models import (
     AutopilotRequest,
@@ -75,6 +75,11 @@ class TrainingPort(Protocol):
 
     def list_candidates(self, job_name: str) -> list[Candidate]:
         """An Autopilot job's candidates, best first."""
+        ...
+
+    def job_insights(self, name: str) -> dict[str, Any]:
+        """An Autopilot job's reports: ``model_insights`` (confusion matrix, ROC/PR curves or residuals)
+        and ``explainability`` (feature importance); ``{}`` when the job has none."""
         ...
 
     def list_models(self) -> list[ModelRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -143,6 +144,15 @@ class LocalTraining:
         if job.kind != "autopilot":
             raise InvalidInput(f"{job_name} is a {job.kind} job, not an Autopilot job.", hint="Pick an Autopilot job.")
         return [Candidate(**c) for c in job.result.get("candidates", [])]
+
+    def job_insights(self, name: str) -> dict[str, Any]:
+        reports = self.runner.jobs.get(name).result.get("insights") or {}
+        loaded: dict[str, Any] = {}
+        for report, path in reports.items():
+            file = Path(str(path))
+            if file.is_file():
+                loaded[report] = json.loads(file.read_text())
+        return loaded
 
     # -- model registry -----------------------------------------------------------------------
 

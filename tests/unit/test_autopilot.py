@@ -294,6 +294,8 @@ def test_autopilot_job_end_to_end(tmp_path: Path) -> None:
         assert Path(path).exists()
     insights = json.loads(Path(result["insights"]["model_insights"]).read_text())
     assert "roc_curve" in insights and "confusion_matrix" in insights
+    reports = services.training.job_insights(name)  # what the Jobs page renders
+    assert reports["model_insights"] == insights and reports["explainability"]["importance"]
 
     model = services.training.get_model(job.model_id)
     assert model.framework == "autogluon" and model.classes == ("no", "yes")
