@@ -25,3 +25,8 @@ def keep(key: str) -> None:
     """After the widget renders: remember its value for the next visit."""
     if key in st.session_state:
         st.session_state[_shadow(key)] = st.session_state[key]
+
+
+def hand_off(key: str, value: Any) -> None:
+    """Set another page's widget value before switching to it (and keep it for later visits)."""
+    st.session_state[key] = st.session_state[_shadow(key)] = value

@@ -16,6 +16,7 @@ from components.catalog_views import (
 )
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
+from components.state import hand_off
 from services.catalog.uploads import discard_upload, stage_upload
 from services.errors import InvalidInput, ServiceError
 from services.models import Partition, Table
@@ -42,8 +43,8 @@ def show_table(table: Table) -> None:
     if query_col.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
         open_in_query(table_preview_sql(table), table.database)
     if train_col.button("Train a model", icon=":material/model_training:", key="catalog.train"):
-        st.session_state[keys.TRAIN_DATABASE], st.session_state[keys.TRAIN_TABLE] = table.database, table.name
-        st.session_state[f"_kept.{keys.TRAIN_DATABASE}"], st.session_state[f"_kept.{keys.TRAIN_TABLE}"] = table.database, table.name
+        hand_off(keys.TRAIN_DATABASE, table.database)
+        hand_off(keys.TRAIN_TABLE, table.name)
         st.switch_page("pages/train.py")
     tabs = st.tabs(["Schema", "Sample rows", "Partitions", "Versions", "Properties"])
     with tabs[0]:

@@ -23,29 +23,24 @@ cols[0].metric("Databases", len(databases))
 cols[1].metric("Tables", len(tables))
 cols[2].metric("Rows catalogued", f"{rows:,}")
 
-left, right = st.columns(2)
-with left, st.container(border=True):
-    st.subheader(":material/dataset: Catalog")
-    st.write("Databases, tables, schemas, partitions and versions. Import files or crawl a lake folder.")
-    st.page_link("pages/catalog.py", label="Open the catalog", icon=":material/arrow_forward:")
-with right, st.container(border=True):
-    st.subheader(":material/terminal: Query")
-    st.write("Athena SQL with cost estimates, charts, history and saved queries.")
-    st.page_link("pages/query.py", label="Open the SQL editor", icon=":material/arrow_forward:")
-
-left, middle, right = st.columns(3)
-with left, st.container(border=True):
-    st.subheader(":material/model_training: Train")
-    st.write("Autopilot (AutoML), built-in algorithms, your own SageMaker script, tuning.")
-    st.page_link("pages/train.py", label="Train a model", icon=":material/arrow_forward:")
-with middle, st.container(border=True):
-    st.subheader(":material/work_history: Jobs & models")
-    st.write("Watch jobs live, leaderboards, model insights, the model registry, batch predictions.")
-    st.page_link("pages/jobs.py", label="Open jobs", icon=":material/arrow_forward:")
-with right, st.container(border=True):
-    st.subheader(":material/compare: Compare runs")
-    st.write("Every run side by side: parameters, metrics, curves, confusion matrices.")
-    st.page_link("pages/compare.py", label="Compare runs", icon=":material/arrow_forward:")
+CARDS = [  # (icon, title, what it is for, page, link label)
+    (":material/dataset:", "Catalog", "Databases, tables, schemas, partitions and versions. Import files or crawl a lake folder.",
+     "pages/catalog.py", "Open the catalog"),
+    (":material/terminal:", "Query", "Athena SQL with cost estimates, charts, history and saved queries.",
+     "pages/query.py", "Open the SQL editor"),
+    (":material/model_training:", "Train", "Autopilot (AutoML), built-in algorithms, your own SageMaker script, tuning.",
+     "pages/train.py", "Train a model"),
+    (":material/work_history:", "Jobs & models", "Watch jobs live, leaderboards, model insights, the model registry, "
+     "batch predictions.", "pages/jobs.py", "Open jobs"),
+    (":material/compare:", "Compare runs", "Every run side by side: parameters, metrics, curves, confusion matrices.",
+     "pages/compare.py", "Compare runs"),
+]
+for row in (CARDS[:2], CARDS[2:]):
+    for column, (icon, title, text, page, label) in zip(st.columns(len(row)), row):
+        with column, st.container(border=True):
+            st.subheader(f"{icon} {title}")
+            st.write(text)
+            st.page_link(page, label=label, icon=":material/arrow_forward:")
 
 recent = services.query.history(limit=5)
 if recent:

@@ -13,7 +13,7 @@ from components.history import render_history, render_saved_queries
 from components.navigation import ensure_app_navigation
 from components.results import render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
-from components.state import keep, restore
+from components.state import hand_off, keep, restore
 from services.errors import ServiceError
 from services.models import SavedQuery
 from services.query.history import unfiltered_warning
@@ -109,8 +109,8 @@ def train_on_result(query_id: str) -> None:
     except ServiceError as error:
         show_error(error)
         return
-    for key, value in ((keys.TRAIN_DATABASE, table.database), (keys.TRAIN_TABLE, table.name)):
-        st.session_state[key] = st.session_state[f"_kept.{key}"] = value
+    hand_off(keys.TRAIN_DATABASE, table.database)
+    hand_off(keys.TRAIN_TABLE, table.name)
     st.switch_page("pages/train.py")
 
 
