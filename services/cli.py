@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from services.bias import cli_bias
 from services.config import Settings
 from services.errors import InvalidInput, ServiceError
+from services.explain import cli_explain
 from services.registry import Services, build_services
 from services.training import cli_autopilot, cli_scripts, cli_train
 
@@ -33,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_scripts.add_commands(commands)
     cli_train.add_commands(commands)
     cli_autopilot.add_commands(commands)
+    cli_bias.add_commands(commands)
+    cli_explain.add_commands(commands)
     return parser
 
 
@@ -66,6 +70,10 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_scripts.run_command(services, args))
     if args.command in cli_autopilot.COMMANDS:
         return _json(cli_autopilot.run_command(services, args))
+    if args.command in cli_bias.COMMANDS:
+        return _json(cli_bias.run_command(services, args))
+    if args.command in cli_explain.COMMANDS:
+        return _json(cli_explain.run_command(services, args))
     return _query(services, args)
 
 

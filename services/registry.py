@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
 from services.config import Settings
 from services.errors import BackendUnavailable
+from services.explain.base import ExplainPort
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
 from services.training.base import TrainingPort
@@ -26,6 +28,10 @@ LAZY_BUILDERS = {
     ("training", "aws"): "services.training.aws:build_aws_training",
     ("runs", "local"): "services.runs.local:build_local_runs",
     ("runs", "aws"): "services.runs.aws:build_aws_runs",
+    ("bias", "local"): "services.bias.local:build_local_bias",
+    ("bias", "aws"): "services.bias.aws:build_aws_bias",
+    ("explain", "local"): "services.explain.local:build_local_explain",
+    ("explain", "aws"): "services.explain.aws:build_aws_explain",
 }
 
 INSTALL_HINTS = {
@@ -46,6 +52,14 @@ class Services:
     @cached_property
     def runs(self) -> RunsPort:
         return _build_lazy("runs", self)  # type: ignore[no-any-return]
+
+    @cached_property
+    def bias(self) -> BiasPort:
+        return _build_lazy("bias", self)  # type: ignore[no-any-return]
+
+    @cached_property
+    def explain(self) -> ExplainPort:
+        return _build_lazy("explain", self)  # type: ignore[no-any-return]
 
     @property
     def lake_root(self) -> str:

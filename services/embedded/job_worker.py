@@ -31,6 +31,8 @@ TASKS = {
     "script": "services.training.script_job:run",
     "tuning": "services.training.tuning_job:run",
     "transform": "services.training.transform_job:run",
+    "bias": "services.bias.bias_job:run",
+    "explain": "services.explain.explain_job:run",
 }
 
 

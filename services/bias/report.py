@@ -1,0 +1,178 @@
+"""What a bias analysis asks for and what it returns, and Clarify's ``analysis.json`` layout.
+
+``BiasReport.analysis_json()`` writes exactly Clarify's layout (metrics alphabetical, ±∞ as the
+strings "Infinity"/"-Infinity", failed metrics as ``value: null`` plus ``error``);
+``BiasReport.from_analysis_json`` reads one back (ours or a Clarify processing job's).
+Our extras — the counts behind every value and bootstrap intervals — live beside it, not in it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.models import DataSource
+
+ANALYSIS_VERSION = "1.0"
+PRE_TRAINING = "pre_training_bias_metrics"
+POST_TRAINING = "post_training_bias_metrics"
+
+
+@dataclass(frozen=True)
+class BiasRequest:
+    """One facet against one label, like one entry of Clarify's analysis config.
+
+    Facet d (the sensitive group) is the rows whose facet is in ``facet_values`` or strictly above
+    ``facet_threshold``; with neither, every distinct facet value is analysed one-vs-all. The label
+    is positive when in ``label_values`` or strictly above ``label_threshold``. A prediction column
+    (``predicted``) or a registered model (``model_id``, scored first) adds the post-training metrics.
+    """
+
+    source: DataSource = field(default_factory=DataSource)  # a catalog table or a file …
+    sql: str = ""  # … or the result of this SQL (run through the query engine)
+    label: str = ""
+    label_values: tuple[str, ...] = ()
+    label_threshold: float | None = None
+    facet: str = ""
+    facet_values: tuple[str, ...] = ()
+    facet_threshold: float | None = None
+    group: str = ""  # the group variable for CDDL / CDDPL
+    predicted: str = ""
+    predicted_threshold: float | None = None  # for score columns; default: the label's rule
+    model_id: str = ""
+    methods: tuple[str, ...] = ("all",)
+    flip_test_rows: int = 10_000  # FlipTest reads a sample of at most this many rows
+    flip_test_features: tuple[str, ...] = ()  # default: every other column, as Clarify does
+    bootstrap: int = 200  # resamples for the 95 % intervals; 0 = none
+    seed: int = 0
+
+    @property
+    def source_label(self) -> str:
+        return "SQL result" if self.sql else self.source.label
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    name: str
+    description: str
+    value: float | None  # None when the metric failed; may be ±inf
+    error: str = ""
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"name": self.name, "description": self.description, "value": json_number(self.value)}
+        if self.error:
+            entry["error"] = self.error
+        return entry
+
+
+@dataclass(frozen=True)
+class FacetEntry:
+    """One facet group (one value, a set of values, or a threshold interval)."""
+
+    value_or_threshold: str
+    metrics: tuple[MetricValue, ...]
+    counts: dict[str, Any] = field(default_factory=dict)  # n_a, n_d, positive rates, confusion matrices
+
+    def metric(self, name: str) -> MetricValue:
+        return next(m for m in self.metrics if m.name == name)
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """Pre- or post-training metrics for one label and one facet column."""
+
+    label: str
+    label_value_or_threshold: str
+    facet: str
+    entries: tuple[FacetEntry, ...]
+    error: str = ""  # the whole stage failed (e.g. no positive predictions at all)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "label_value_or_threshold": self.label_value_or_threshold,
+                "facets": {self.facet: [{"value_or_threshold": e.value_or_threshold,
+                                         "metrics": [m.to_json() for m in sorted(e.metrics, key=lambda m: m.name)]}
+                                        for e in self.entries]}}
+
+
+@dataclass(frozen=True)
+class BiasReport:
+    pre: StageReport
+    post: StageReport | None = None
+    rows: int = 0
+    notes: tuple[str, ...] = ()  # e.g. "FlipTest on a sample of 10,000 of 2,000,000 rows"
+    config: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def analysis_json(self) -> dict[str, Any]:
+        """Clarify's ``analysis.json``."""
+        analysis: dict[str, Any] = {"version": ANALYSIS_VERSION, PRE_TRAINING: self.pre.to_json()}
+        if self.post is not None and not self.post.error:
+            analysis[POST_TRAINING] = self.post.to_json()
+        return analysis
+
+    def extras_json(self) -> dict[str, Any]:
+        """What Clarify does not give: counts, intervals, notes, stage errors."""
+        def stage(report: StageReport | None) -> dict[str, Any] | None:
+            if report is None:
+                return None
+            return {"error": report.error,
+                    "entries": [{"value_or_threshold": e.value_or_threshold, "counts": e.counts,
+                                 "intervals": {m.name: [json_number(m.ci_low), json_number(m.ci_high)]
+                                               for m in e.metrics if m.ci_low is not None}}
+                                for e in report.entries]}
+        return {"rows": self.rows, "notes": list(self.notes), "config": self.config, "seconds": self.seconds,
+                "pre": stage(self.pre), "post": stage(self.post)}
+
+    @classmethod
+    def from_analysis_json(cls, analysis: dict[str, Any], extras: dict[str, Any] | None = None) -> BiasReport:
+        """Read an ``analysis.json`` (ours or a Clarify job's) and, when present, our extras."""
+        extras = extras or {}
+        pre = _stage_from_json(analysis.get(PRE_TRAINING), (extras.get("pre") or {}))
+        post_json = analysis.get(POST_TRAINING)
+        post = _stage_from_json(post_json, extras.get("post") or {}) if post_json else None
+        if post is None and (extras.get("post") or {}).get("error"):
+            post = StageReport(pre.label, pre.label_value_or_threshold, pre.facet, (), extras["post"]["error"])
+        return cls(pre=pre, post=post, rows=int(extras.get("rows", 0)), notes=tuple(extras.get("notes", ())),
+                   config=dict(extras.get("config", {})), seconds=float(extras.get("seconds", 0.0)))
+
+
+def json_number(value: float | None) -> float | str | None:
+    """Clarify writes ±∞ as strings and NaN as null."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float(value)
+
+
+def parse_number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if value == "Infinity":
+        return math.inf
+    if value == "-Infinity":
+        return -math.inf
+    return float(value)
+
+
+def _stage_from_json(stage: dict[str, Any] | None, extras: dict[str, Any]) -> StageReport:
+    if not stage:
+        return StageReport("", "", "", (), "No pre-training metrics in this analysis.")
+    facets = stage.get("facets") or {}
+    facet, groups = next(iter(facets.items())) if facets else ("", [])
+    extra_entries = extras.get("entries") or []
+    entries = []
+    for i, group in enumerate(groups):
+        extra = extra_entries[i] if i < len(extra_entries) else {}
+        intervals = extra.get("intervals", {})
+        metrics = tuple(
+            MetricValue(m["name"], m.get("description", ""), parse_number(m.get("value")), m.get("error", ""),
+                        *(parse_number(v) for v in intervals.get(m["name"], [None, None])))
+            for m in group.get("metrics", [])
+        )
+        entries.append(FacetEntry(str(group.get("value_or_threshold", "")), metrics, dict(extra.get("counts", {}))))
+    return StageReport(stage.get("label", ""), str(stage.get("label_value_or_threshold", "")), facet, tuple(entries),
+                       extras.get("error", ""))
