@@ -11,6 +11,8 @@ navigation = st.navigation(
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/catalog.py", title="Catalog", icon=":material/dataset:"),
         st.Page("pages/query.py", title="Query", icon=":material/terminal:"),
+        st.Page("pages/bias.py", title="Bias", icon=":material/balance:"),
+        st.Page("pages/explain.py", title="Explain", icon=":material/insights:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),

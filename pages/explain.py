@@ -1,0 +1,8 @@
+"""Explain page (being written)."""
+
+import streamlit as st
+
+from components.navigation import ensure_app_navigation
+
+ensure_app_navigation("pages/explain.py")
+st.title("Explain")
