@@ -52,6 +52,16 @@ class BiasRequest:
         return "SQL result" if self.sql else self.source.label
 
 
+def request_from_json(config: dict[str, Any]) -> BiasRequest:
+    """A ``BiasRequest`` back from ``dataclasses.asdict`` output (a job's config)."""
+    fields = dict(config)
+    fields["source"] = DataSource(**fields.get("source", {}))
+    for name in ("label_values", "facet_values", "methods", "flip_test_features"):
+        if name in fields:
+            fields[name] = tuple(fields[name])
+    return BiasRequest(**fields)
+
+
 @dataclass(frozen=True)
 class MetricValue:
     name: str
@@ -103,6 +113,7 @@ class BiasReport:
     post: StageReport | None = None
     rows: int = 0
     notes: tuple[str, ...] = ()  # e.g. "FlipTest on a sample of 10,000 of 2,000,000 rows"
+    warnings: tuple[str, ...] = ()  # e.g. "no row has a positive label": likely a wrong configuration
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -123,7 +134,8 @@ class BiasReport:
                                  "intervals": {m.name: [json_number(m.ci_low), json_number(m.ci_high)]
                                                for m in e.metrics if m.ci_low is not None}}
                                 for e in report.entries]}
-        return {"rows": self.rows, "notes": list(self.notes), "config": self.config, "seconds": self.seconds,
+        return {"rows": self.rows, "notes": list(self.notes), "warnings": list(self.warnings), "config": self.config,
+                "seconds": self.seconds,
                 "pre": stage(self.pre), "post": stage(self.post)}
 
     @classmethod
@@ -136,6 +148,7 @@ class BiasReport:
         if post is None and (extras.get("post") or {}).get("error"):
             post = StageReport(pre.label, pre.label_value_or_threshold, pre.facet, (), extras["post"]["error"])
         return cls(pre=pre, post=post, rows=int(extras.get("rows", 0)), notes=tuple(extras.get("notes", ())),
+                   warnings=tuple(extras.get("warnings", ())),
                    config=dict(extras.get("config", {})), seconds=float(extras.get("seconds", 0.0)))
 
 

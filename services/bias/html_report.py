@@ -1,0 +1,60 @@
+"""A self-contained HTML bias report (no scripts, no external files) to download or mail."""
+
+from __future__ import annotations
+
+import html
+import math
+
+from services.bias.glossary import INFO, flag
+from services.bias.report import BiasReport, FacetEntry, StageReport
+
+COLOURS = {"green": "#d8f3dc", "amber": "#ffe8a3", "red": "#ffd6d6", "grey": "#eeeeee"}
+STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}
+td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f4f4f4}
+.note{color:#555}.warning{color:#8a4b00}"""
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:.4f}"
+
+
+def render_html(report: BiasReport) -> str:
+    config = report.config
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Bias report</title><style>{STYLE}</style></head><body>",
+             "<h1>Bias report</h1>",
+             f"<p>Data: <b>{html.escape(str(config.get('dataset', '')))}</b> · {report.rows:,} rows · "
+             f"label <b>{html.escape(report.pre.label)}</b> positive when {html.escape(report.pre.label_value_or_threshold)} · "
+             f"facet <b>{html.escape(report.pre.facet)}</b></p>"]
+    parts += [f"<p class='warning'>⚠ {html.escape(w)}</p>" for w in report.warnings]
+    parts += [f"<p class='note'>{html.escape(n)}</p>" for n in report.notes]
+    parts.append(_stage("Pre-training metrics", report.pre))
+    if report.post is not None:
+        parts.append(_stage("Post-training metrics", report.post))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _stage(title: str, stage: StageReport) -> str:
+    if stage.error:
+        return f"<h2>{title}</h2><p class='warning'>{html.escape(stage.error)}</p>"
+    return f"<h2>{title}</h2>" + "".join(_entry(stage.facet, entry) for entry in stage.entries)
+
+
+def _entry(facet: str, entry: FacetEntry) -> str:
+    counts = entry.counts
+    rows = ["<tr><th>Metric</th><th>Value</th><th>95 % interval</th><th>Ideal · range</th><th>What it says</th></tr>"]
+    for metric in sorted(entry.metrics, key=lambda m: m.name):
+        info = INFO[metric.name]
+        interval = f"{number(metric.ci_low)} … {number(metric.ci_high)}" if metric.ci_low is not None else ""
+        value = number(metric.value) if metric.value is not None else f"error: {html.escape(metric.error)}"
+        rows.append(f"<tr style='background:{COLOURS[flag(metric.name, metric.value)]}'><td>{html.escape(metric.description)}</td>"
+                    f"<td>{value}</td><td>{interval}</td><td>{info.ideal:g} · {info.range_text}</td>"
+                    f"<td>{html.escape(info.plain)} Positive: {html.escape(info.positive_means)}.</td></tr>")
+    summary = (f"n_d = {counts.get('n_d', 0):,}, n_a = {counts.get('n_a', 0):,}; positive rate d = {number(counts.get('rate_d'))}, "
+               f"a = {number(counts.get('rate_a'))}")
+    return (f"<h3>{html.escape(facet)} = {html.escape(entry.value_or_threshold)} (d) vs the rest (a)</h3>"
+            f"<p>{summary}</p><table>{''.join(rows)}</table>")
