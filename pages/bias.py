@@ -1,8 +1,104 @@
-"""Bias page (being written)."""
+"""Bias: Clarify's pre- and post-training bias metrics for a catalog table or a SQL result."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from components.bias_forms import render_bias_form
+from components.bias_views import render_report
 from components.navigation import ensure_app_navigation
+from components.services import get_services, show_error
+from components.state import keep, restore
+from services.bias import engine
+from services.bias.report import BiasRequest
+from services.errors import ServiceError
+from services.models import DataSource
 
 ensure_app_navigation("pages/bias.py")
 st.title("Bias")
+st.caption("SageMaker Clarify's bias metrics, computed with an aggregation query so whole tables are analysed. "
+           "d is the sensitive group you pick; a is everyone else.")
+services = get_services()
+REPORT, JOB, ERROR = "bias.report", "bias.job", "bias.error"
+TABLE, SQL = "Catalog table", "SQL query"
+
+
+def pick_source() -> BiasRequest | None:
+    restore("bias.source_kind", TABLE)
+    kind = st.radio("Data", [TABLE, SQL], key="bias.source_kind", horizontal=True)
+    keep("bias.source_kind")
+    if kind == SQL:
+        restore("bias.sql", "SELECT * FROM demo.reviews_sentiment")
+        sql = st.text_area("SQL (its result is analysed)", key="bias.sql", height=100)
+        keep("bias.sql")
+        return BiasRequest(sql=sql) if sql.strip() else None
+    databases = [d.name for d in services.catalog.list_databases()]
+    left, right = st.columns(2)
+    restore("bias.database", "demo" if "demo" in databases else (databases[0] if databases else None))
+    database = left.selectbox("Database", databases, key="bias.database")
+    tables = [t.name for t in services.catalog.list_tables(database)] if database else []
+    if st.session_state.get("bias.table") not in tables:
+        st.session_state.pop("bias.table", None)
+    restore("bias.table", "reviews_sentiment" if "reviews_sentiment" in tables else (tables[0] if tables else None))
+    table = right.selectbox("Table", tables, key="bias.table")
+    keep("bias.database")
+    keep("bias.table")
+    return BiasRequest(source=DataSource(table=f"{database}.{table}")) if table else None
+
+
+@st.fragment(run_every=2.0)
+def watch_job(name: str) -> None:
+    job = services.bias.describe_job(name)
+    if not job.finished:
+        progress = float(job.result.get("progress", 0.0))
+        st.progress(progress, text=f"{name}: {job.secondary_status} — {job.result.get('progress_message', '')}")
+        return
+    if job.status == "Completed":
+        st.session_state[REPORT] = services.bias.job_report(name)
+    else:
+        st.session_state[ERROR] = (f"Bias job {name} {job.status.lower()}: {job.failure_reason}", "")
+    st.session_state.pop(JOB, None)
+    st.rerun()
+
+
+def run_request(request: BiasRequest) -> None:
+    st.session_state.pop(ERROR, None)
+    if request.model_id:
+        st.session_state[JOB] = services.bias.start_job(request)
+        st.session_state.pop(REPORT, None)
+        return
+    with st.spinner("Counting and computing the metrics…"):
+        st.session_state[REPORT] = services.bias.analyze(request)
+
+
+base = pick_source()
+if base is None:
+    st.info("Pick a table (import or crawl one on the Catalog page) or write a query.")
+    st.stop()
+try:
+    kinds = engine.column_kinds(services, base)
+    request = render_bias_form(services, base, kinds, services.training.list_models())
+    if request is not None:
+        run_request(request)
+except ServiceError as error:
+    show_error(error)
+
+if st.session_state.get(ERROR):
+    message, hint = st.session_state[ERROR]
+    st.error(message + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
+if st.session_state.get(JOB):
+    watch_job(st.session_state[JOB])
+elif st.session_state.get(REPORT) is not None:
+    st.divider()
+    render_report(st.session_state[REPORT], key="bias.view")
+
+with st.expander("Earlier bias jobs", icon=":material/history:"):
+    jobs = services.bias.list_jobs()
+    done = [j.name for j in jobs if j.status == "Completed"]
+    if not done:
+        st.caption("Bias jobs (analyses that score the data with a model first) appear here.")
+    else:
+        chosen = st.selectbox("Job", done, key="bias.old_job")
+        if st.button("Show this report", key="bias.show_job") and chosen:
+            st.session_state[REPORT] = services.bias.job_report(chosen)
+            st.rerun()

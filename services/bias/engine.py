@@ -423,3 +423,21 @@ def _config(request: BiasRequest) -> dict[str, Any]:
     if request.sql:
         config["sql"] = request.sql
     return config
+
+
+def column_kinds(services: Services, request: BiasRequest) -> dict[str, str]:
+    """The data's columns and their kinds (integer | float | boolean | string | other)."""
+    if request.source.path and not request.sql:
+        from services.catalog.files import inspect_path
+
+        return {c.name: type_kind(c.type) for c in inspect_path(Path(request.source.path).expanduser()).columns}
+    head = services.query.run(f"SELECT * FROM {source_sql(services, request)} LIMIT 0", max_rows=1)
+    return {c.name: type_kind(c.type) for c in head.columns}
+
+
+def distinct_values(services: Services, request: BiasRequest, column: str, limit: int = 50) -> tuple[list[Any], bool]:
+    """Up to ``limit`` distinct values of ``column`` (most frequent first) and whether there are more."""
+    sql = (f"SELECT {quote(column)} AS value, count(*) AS n FROM {source_sql(services, request)} "
+           f"WHERE {quote(column)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {limit + 1}")
+    values = services.query.run(sql, max_rows=limit + 1).frame["value"].tolist()
+    return [v.item() if hasattr(v, "item") else v for v in values[:limit]], len(values) > limit

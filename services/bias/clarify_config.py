@@ -1,0 +1,219 @@
+"""What the aws bias and explain adapters send to SageMaker Clarify.
+
+Our requests become the sagemaker SDK's config objects (``DataConfig``, ``BiasConfig``,
+``ModelConfig``, ``ModelPredictedLabelConfig``, ``SHAPConfig``); ``SageMakerClarifyProcessor``
+turns them into the analysis config it uploads next to the output and into ``CreateProcessingJob``.
+Imported only by the aws adapters: it loads the sagemaker SDK.
+
+Clarify reads a CSV either with its header row (a table's own files: no ``headers`` given, so
+Clarify takes them from the data) or without one (files we stage: ``headers`` given), so
+``ClarifyInput.names`` maps our column names to the names Clarify will see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker.core.clarify import (
+    BiasConfig,
+    DataConfig,
+    ModelConfig,
+    ModelPredictedLabelConfig,
+    SageMakerClarifyProcessor,
+    SHAPConfig,
+)
+from sagemaker.core.helper.session_helper import Session
+
+from services.bias.report import BiasRequest
+from services.errors import InvalidInput
+from services.explain.base import AGGREGATIONS, ExplainRequest
+
+PRE_TRAINING_METHODS = ("CI", "DPL", "KL", "JS", "LP", "TVD", "KS", "CDDL")
+POST_TRAINING_METHODS = ("DPPL", "DI", "DCA", "DCR", "RD", "DAR", "DRR", "AD", "CDDPL", "TE", "FT")
+DATASET_TYPES = {"csv": "text/csv", "parquet": "application/x-parquet"}
+INTEGER_TYPES = ("tinyint", "smallint", "int", "integer", "bigint")
+FLOAT_TYPES = ("float", "double", "real")
+MAX_RUNTIME_SECONDS = 4 * 3600
+
+Methods = str | list[str]
+
+
+@dataclass(frozen=True)
+class ClarifyInput:
+    """Where Clarify reads the rows, and how it names and types their columns."""
+
+    uri: str
+    dataset_type: str
+    names: dict[str, str]  # our column name -> the name Clarify sees
+    types: dict[str, str]  # our column name -> Glue type
+    headers: tuple[str, ...] = ()  # given for the CSVs we stage (written without a header row)
+    excluded: tuple[str, ...] = ()  # analysed, but not sent to the model
+    rows: int = 0  # known for staged data only
+
+    def name(self, column: str) -> str:
+        return self.names.get(column, column)
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """A registered model as Clarify's shadow endpoint serves it."""
+
+    model_name: str
+    instance_type: str
+    label_headers: tuple[str, ...] = ()  # the classes, when the model answers with one score per class
+
+
+# -- checks -----------------------------------------------------------------------------------------
+
+
+def split_methods(methods: Sequence[str]) -> tuple[Methods, Methods]:
+    """(pre-training, post-training) methods as Clarify takes them: ``"all"`` or a list (maybe empty)."""
+    if not methods or tuple(methods) == ("all",):
+        return "all", "all"
+    unknown = [m for m in methods if m not in PRE_TRAINING_METHODS + POST_TRAINING_METHODS]
+    if unknown:
+        raise InvalidInput(f"Clarify has no bias metric {', '.join(unknown)}.",
+                           hint=f"Use all, or some of {', '.join(PRE_TRAINING_METHODS + POST_TRAINING_METHODS)}.")
+    return [m for m in methods if m in PRE_TRAINING_METHODS], [m for m in methods if m in POST_TRAINING_METHODS]
+
+
+def check_bias_request(request: BiasRequest) -> None:
+    """Configurations Clarify cannot express, refused before anything is uploaded or created."""
+    if not request.label or not request.facet:
+        raise InvalidInput("A bias analysis needs a label column and a facet column.", hint="Pick both, e.g. rating and age.")
+    if request.label == request.facet:
+        raise InvalidInput("The label and the facet must be different columns.", hint="Pick a sensitive attribute as the facet.")
+    if bool(request.label_values) == (request.label_threshold is not None):
+        raise InvalidInput("Say which labels are positive: values or a threshold, not both.",
+                           hint="e.g. label values 4,5 or label threshold 3 (positive above it).")
+    if request.facet_values and request.facet_threshold is not None:
+        raise InvalidInput("Give facet values or a facet threshold, not both.", hint="Leave both empty to compare every facet value.")
+    if request.predicted and request.model_id:
+        raise InvalidInput("Give a prediction column or a model to score the rows, not both.",
+                           hint="Clear one of them: the model's predictions would replace the column's.")
+    pre, post = split_methods(request.methods)
+    if post and not pre and not (request.predicted or request.model_id):
+        raise InvalidInput("Post-training metrics need predictions.",
+                           hint="Pick a prediction column or a registered model, or add pre-training metrics.")
+
+
+def check_explain_request(request: ExplainRequest) -> None:
+    if request.aggregation not in AGGREGATIONS:
+        raise InvalidInput(f"Unknown aggregation {request.aggregation!r}.", hint=f"Use one of {', '.join(AGGREGATIONS)}.")
+    if request.rows < 1 or request.background_rows < 1:
+        raise InvalidInput("Explain at least one row against at least one baseline row.", hint="e.g. 500 rows, 100 background rows.")
+    if not request.model_id:
+        raise InvalidInput("Pick the registered model to explain.", hint="Model ids are GROUP/VERSION.")
+
+
+# -- values -----------------------------------------------------------------------------------------
+
+
+def typed_values(values: Sequence[str], glue_type: str) -> list[int | float | str]:
+    """Values as the column holds them, so Clarify compares numbers with numbers."""
+    kind = glue_type.lower()
+    try:
+        if kind in INTEGER_TYPES:
+            return [int(float(v)) for v in values]
+        if kind in FLOAT_TYPES or kind.startswith("decimal"):
+            return [float(v) for v in values]
+    except ValueError as exc:
+        raise InvalidInput(f"{', '.join(values)} are not all numbers, and the column holds {glue_type}.",
+                           hint="Give values the column can hold.") from exc
+    return [str(v) for v in values]
+
+
+def label_values_or_threshold(request: BiasRequest, glue_type: str) -> list[int | float | str]:
+    if request.label_threshold is not None:
+        return [float(request.label_threshold)]
+    return typed_values(request.label_values, glue_type)
+
+
+def facet_values_or_threshold(request: BiasRequest, glue_type: str) -> list[int | float | str] | None:
+    if request.facet_threshold is not None:
+        return [float(request.facet_threshold)]
+    return typed_values(request.facet_values, glue_type) if request.facet_values else None
+
+
+# -- SDK config objects -----------------------------------------------------------------------------
+
+
+def bias_config(request: BiasRequest, data: ClarifyInput) -> BiasConfig:
+    """Label rule, facet (one column; its values, threshold, or every value) and CDDL's group."""
+    return BiasConfig(
+        label_values_or_threshold=label_values_or_threshold(request, data.types.get(request.label, "string")),
+        facet_name=data.name(request.facet),
+        facet_values_or_threshold=facet_values_or_threshold(request, data.types.get(request.facet, "string")),
+        group_name=data.name(request.group) if request.group else None,
+    )
+
+
+def data_config(data: ClarifyInput, output_uri: str, label: str = "", predicted: str = "") -> DataConfig:
+    return DataConfig(
+        s3_data_input_path=data.uri,
+        s3_output_path=output_uri,
+        label=data.name(label) if label else None,
+        headers=list(data.headers) or None,
+        dataset_type=data.dataset_type,
+        predicted_label=data.name(predicted) if predicted else None,
+        excluded_columns=[data.name(c) for c in data.excluded] or None,
+    )
+
+
+def model_config(target: ModelTarget) -> ModelConfig:
+    """Clarify deploys ``model_name`` on a shadow endpoint for the job's life and sends it CSV rows."""
+    return ModelConfig(model_name=target.model_name, instance_count=1, instance_type=target.instance_type,
+                       content_type="text/csv", accept_type="text/csv")
+
+
+def predicted_label_config(threshold: float | None, label_headers: Sequence[str] = ()) -> ModelPredictedLabelConfig | None:
+    """How a score becomes a label: above ``threshold`` (binary), or the best of ``label_headers``."""
+    if threshold is None and not label_headers:
+        return None
+    return ModelPredictedLabelConfig(probability_threshold=None if threshold is None else float(threshold),
+                                     label_headers=list(label_headers) or None)
+
+
+def shap_config(request: ExplainRequest, features: int) -> SHAPConfig:
+    """Kernel SHAP against a K-means baseline of ``background_rows`` rows; as many samples as shap's
+    ``nsamples="auto"`` (2·features + 2048), so local and Clarify explanations are alike in effort."""
+    return SHAPConfig(num_clusters=request.background_rows, num_samples=2 * features + 2048, agg_method=request.aggregation,
+                      save_local_shap_values=True, seed=request.seed)
+
+
+# -- the processing job -----------------------------------------------------------------------------
+
+
+def clarify_processor(boto_session: Any, sagemaker_client: Any, role: str, instance_type: str) -> SageMakerClarifyProcessor:
+    """A processor on our own session and SageMaker client (never a default one)."""
+    session = Session(boto_session=boto_session, sagemaker_client=sagemaker_client)
+    return SageMakerClarifyProcessor(role=role, instance_count=1, instance_type=instance_type,
+                                     max_runtime_in_seconds=MAX_RUNTIME_SECONDS, sagemaker_session=session)
+
+
+def start_bias_job(processor: SageMakerClarifyProcessor, request: BiasRequest, data: ClarifyInput, output_uri: str,
+                   name: str, model: ModelTarget | None = None) -> None:
+    """Pre-training metrics always; post-training ones from the prediction column or the model's endpoint."""
+    pre, post = split_methods(request.methods)
+    with_predictions = bool(request.predicted or model)
+    config = data_config(data, output_uri, request.label, request.predicted)
+    bias = bias_config(request, data)
+    if not with_predictions or not post:
+        processor.run_pre_training_bias(config, bias, methods=pre, wait=False, logs=False, job_name=name)
+        return
+    labels = predicted_label_config(request.predicted_threshold, model.label_headers if model else ())
+    endpoint = model_config(model) if model else None
+    if not pre:
+        processor.run_post_training_bias(config, bias, endpoint, labels, methods=post, wait=False, logs=False, job_name=name)
+        return
+    processor.run_bias(config, bias, endpoint, labels, pre_training_methods=pre, post_training_methods=post,
+                       wait=False, logs=False, job_name=name)
+
+
+def start_shap_job(processor: SageMakerClarifyProcessor, request: ExplainRequest, data: ClarifyInput, output_uri: str,
+                   name: str, model: ModelTarget) -> None:
+    """Kernel SHAP of every model output (``label0`` … in ``analysis.json``), local values kept."""
+    shap = shap_config(request, len(data.headers))
+    processor.run_explainability(data_config(data, output_uri), model_config(model), shap, wait=False, logs=False, job_name=name)
