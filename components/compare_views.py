@@ -105,3 +105,16 @@ def render_confusions(runs: list[RunSummary], artifact: Callable[[str, str], byt
         shown += 1
     if not shown:
         st.caption("None of the selected runs saved a confusion matrix (classification runs do).")
+
+
+def render_fairness(frame: pd.DataFrame, *, key: str) -> None:
+    """Quality next to bias: one point per model with a bias report (DPPL: 0 is parity)."""
+    if frame.empty:
+        st.caption("No model has a bias report yet. On the Bias page, pick 'Score with a registered model' to add one.")
+        return
+    st.dataframe(frame, hide_index=True, width="stretch")
+    if "DPPL" in frame and frame["quality"].notna().any():
+        figure = px.scatter(frame, x="DPPL", y="quality", text="run", hover_data=["facet (d)", "quality metric"],
+                            title="Model quality against the difference in positive predictions (DPPL, 0 = parity)")
+        figure.add_vline(x=0, line_dash="dot")
+        st.plotly_chart(figure, key=f"{key}.scatter")

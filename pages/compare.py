@@ -7,6 +7,7 @@ import streamlit as st
 from components.compare_views import (
     render_confusions,
     render_curves,
+    render_fairness,
     render_metric_bars,
     render_parallel,
     render_param_diff,
@@ -16,7 +17,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.errors import ServiceError
 from services.models import RunSummary
-from services.runs.compare import filter_runs, leaderboard, metric_names, run_kind, runs_frame, seed_groups
+from services.runs.compare import fairness_frame, filter_runs, leaderboard, metric_names, run_kind, runs_frame, seed_groups
 
 ensure_app_navigation("pages/compare.py")
 st.title("Compare runs")
@@ -62,7 +63,8 @@ st.dataframe(board, hide_index=True, width="stretch", height=320, column_config=
 ranked = leaderboard(runs, board_metric, higher)["run_id"].tolist() if board_metric else []
 by_id = {r.run_id: r for r in runs}
 selected = pick_runs([by_id[i] for i in ranked] + [r for r in runs if r.run_id not in set(ranked)])
-tabs = st.tabs(["Parameters", "Metrics", "Parallel coordinates", "Scatter", "Curves", "Confusion matrices", "Across seeds"])
+tabs = st.tabs(["Parameters", "Metrics", "Parallel coordinates", "Scatter", "Curves", "Confusion matrices", "Across seeds",
+                "Fairness"])
 with tabs[0]:
     render_param_diff(selected, key="compare.params")
 with tabs[1]:
@@ -81,3 +83,5 @@ with tabs[6]:
         st.caption("No runs differ only by their seed. Train the same configuration with other seeds to see mean ± std.")
     else:
         st.dataframe(seeds, hide_index=True, width="stretch")
+with tabs[7]:
+    render_fairness(fairness_frame(runs), key="compare.fairness")

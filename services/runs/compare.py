@@ -146,3 +146,19 @@ def _mean_std(values: list[float]) -> str:
     mean = sum(values) / len(values)
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
     return f"{mean:.4f} ± {std:.4f}"
+
+
+QUALITY_METRICS = ("test_accuracy", "accuracy", "test_f1_macro", "f1_macro", "test_r2", "r2")
+
+
+def fairness_frame(runs: list[RunSummary]) -> pd.DataFrame:
+    """Runs whose model has a bias report: its quality metric next to the bias metrics logged by the bias job."""
+    rows = []
+    for run in runs:
+        bias = {name.removeprefix("bias_"): value for name, value in run.metrics.items() if name.startswith("bias_")}
+        if not bias:
+            continue
+        quality = next((name for name in QUALITY_METRICS if name in run.metrics), "")
+        rows.append({"run": run.name, "facet (d)": run.tags.get("workbench.bias_facet", ""), "quality metric": quality,
+                     "quality": run.metrics.get(quality) if quality else None, **dict(sorted(bias.items()))})
+    return pd.DataFrame(rows)

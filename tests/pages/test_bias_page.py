@@ -124,3 +124,8 @@ def test_a_registered_model_scores_the_table_in_a_job_then_shows_post_training_m
     analysis = json.loads((workspace / "jobs" / name / "analysis.json").read_text())
     assert analysis["post_training_bias_metrics"]["facets"]["alcohol"][0]["value_or_threshold"].startswith("(13.0, ")
     assert [f.value for f in app.dataframe if "metric" in f.value.columns]
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception, app.exception
+    fairness = frame_with(app, "DPPL")
+    assert fairness.iloc[0]["facet (d)"].startswith("alcohol=(13.0, ")
+    assert fairness.iloc[0]["quality metric"] in ("test_accuracy", "accuracy", "test_f1_macro", "f1_macro")
