@@ -44,6 +44,8 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_minilm.py
 	$(PY) tests/benchmarks/bench_autopilot.py
 	$(PY) tests/benchmarks/bench_compare.py
+	$(PY) tests/benchmarks/bench_bias.py
+	$(PY) tests/benchmarks/bench_shap.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache
