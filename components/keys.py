@@ -17,3 +17,8 @@ TRAIN_DATABASE = "train.database"
 TRAIN_TABLE = "train.table"
 
 JOBS_SELECTED = "jobs.selected"  # the job the Jobs page shows
+
+BIAS_SOURCE_KIND = "bias.source_kind"
+BIAS_DATABASE = "bias.database"
+BIAS_TABLE = "bias.table"
+BIAS_SQL = "bias.sql"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import keys
 from components.bias_forms import render_bias_form
 from components.bias_views import render_report
 from components.navigation import ensure_app_navigation
@@ -24,25 +25,25 @@ TABLE, SQL = "Catalog table", "SQL query"
 
 
 def pick_source() -> BiasRequest | None:
-    restore("bias.source_kind", TABLE)
-    kind = st.radio("Data", [TABLE, SQL], key="bias.source_kind", horizontal=True)
-    keep("bias.source_kind")
+    restore(keys.BIAS_SOURCE_KIND, TABLE)
+    kind = st.radio("Data", [TABLE, SQL], key=keys.BIAS_SOURCE_KIND, horizontal=True)
+    keep(keys.BIAS_SOURCE_KIND)
     if kind == SQL:
-        restore("bias.sql", "SELECT * FROM demo.reviews_sentiment")
-        sql = st.text_area("SQL (its result is analysed)", key="bias.sql", height=100)
-        keep("bias.sql")
+        restore(keys.BIAS_SQL, "SELECT * FROM demo.reviews_sentiment")
+        sql = st.text_area("SQL (its result is analysed)", key=keys.BIAS_SQL, height=100)
+        keep(keys.BIAS_SQL)
         return BiasRequest(sql=sql) if sql.strip() else None
     databases = [d.name for d in services.catalog.list_databases()]
     left, right = st.columns(2)
-    restore("bias.database", "demo" if "demo" in databases else (databases[0] if databases else None))
-    database = left.selectbox("Database", databases, key="bias.database")
+    restore(keys.BIAS_DATABASE, "demo" if "demo" in databases else (databases[0] if databases else None))
+    database = left.selectbox("Database", databases, key=keys.BIAS_DATABASE)
     tables = [t.name for t in services.catalog.list_tables(database)] if database else []
-    if st.session_state.get("bias.table") not in tables:
-        st.session_state.pop("bias.table", None)
-    restore("bias.table", "reviews_sentiment" if "reviews_sentiment" in tables else (tables[0] if tables else None))
-    table = right.selectbox("Table", tables, key="bias.table")
-    keep("bias.database")
-    keep("bias.table")
+    if st.session_state.get(keys.BIAS_TABLE) not in tables:
+        st.session_state.pop(keys.BIAS_TABLE, None)
+    restore(keys.BIAS_TABLE, "reviews_sentiment" if "reviews_sentiment" in tables else (tables[0] if tables else None))
+    table = right.selectbox("Table", tables, key=keys.BIAS_TABLE)
+    keep(keys.BIAS_DATABASE)
+    keep(keys.BIAS_TABLE)
     return BiasRequest(source=DataSource(table=f"{database}.{table}")) if table else None
 
 

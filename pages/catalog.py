@@ -39,13 +39,18 @@ def open_in_query(sql: str, database: str) -> None:
 
 def show_table(table: Table) -> None:
     st.subheader(f"{table.database}.{table.name}")
-    query_col, train_col, _ = st.columns([1, 1, 3])
+    query_col, train_col, bias_col, _ = st.columns([1, 1, 1, 2])
     if query_col.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
         open_in_query(table_preview_sql(table), table.database)
     if train_col.button("Train a model", icon=":material/model_training:", key="catalog.train"):
         hand_off(keys.TRAIN_DATABASE, table.database)
         hand_off(keys.TRAIN_TABLE, table.name)
         st.switch_page("pages/train.py")
+    if bias_col.button("Check for bias", icon=":material/balance:", key="catalog.bias"):
+        hand_off(keys.BIAS_SOURCE_KIND, "Catalog table")
+        hand_off(keys.BIAS_DATABASE, table.database)
+        hand_off(keys.BIAS_TABLE, table.name)
+        st.switch_page("pages/bias.py")
     tabs = st.tabs(["Schema", "Sample rows", "Partitions", "Versions", "Properties"])
     with tabs[0]:
         render_schema(table, key="catalog.schema")

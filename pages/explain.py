@@ -1,8 +1,202 @@
-"""Explain page (being written)."""
+"""Explain: SHAP importances for any registered model — global, per row, and which words moved a review."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from components.explain_views import (
+    importance_frame,
+    render_beeswarm,
+    render_dependence,
+    render_explain_form,
+    render_explain_job_picker,
+    render_explanation_summary,
+    render_global_importance,
+    render_model_picker,
+    render_quick_model,
+    render_quick_model_form,
+    render_review_form,
+    render_shap_download,
+    render_token_attribution,
+    render_top_words,
+    render_waterfall,
+)
+from components.job_views import render_job_status
 from components.navigation import ensure_app_navigation
+from components.services import get_services, show_error
+from components.state import keep, restore
+from services.errors import ServiceError
+from services.explain.base import Explanation
+from services.models import Job, ModelRecord
 
 ensure_app_navigation("pages/explain.py")
+
+MODEL = "explain.model"
+JOB = "explain.job"  # the explanation shown
+REUSED = "explain.reused"  # the job name start_job returned finished (a cached result)
+ATTRIBUTION = "explain.attribution"  # the last TokenAttribution (one review: small)
+QUICK_RESULT = "explain.quick_result"  # the last QuickModelResult
+
 st.title("Explain")
+st.caption("SHAP importances for any registered model: which features matter overall, for each row, "
+           "and — for review models — which words pushed a review towards each class.")
+services = get_services()
+
+
+@st.cache_data(ttl=600, show_spinner="Reading the explanation…")
+def load_explanation(name: str, backend_label: str) -> Explanation:
+    return get_services().explain.explanation(name)
+
+
+@st.cache_data(ttl=600, show_spinner="Reading the SHAP values…")
+def load_shap_frames(name: str, backend_label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return get_services().explain.shap_frames(name)
+
+
+@st.fragment(run_every=2.0)
+def live_panel(name: str) -> None:
+    """Refreshes every 2 s while SHAP runs; a full rerun shows the results."""
+    job = services.explain.describe_job(name)
+    if job.finished:
+        st.rerun()
+    render_job_status(job)
+
+
+def training_table(model: ModelRecord) -> str:
+    """The catalog table the model was trained on, when its job recorded one."""
+    try:
+        source = services.training.describe_job(model.job_name).config.get("source") if model.job_name else None
+    except ServiceError:
+        return ""
+    return str(source.get("table") or "") if isinstance(source, dict) else ""
+
+
+def start_explanation(model: ModelRecord, tables: list[str]) -> None:
+    request = render_explain_form(model.model_id, tables, training_table(model), text_model=is_text(model), key="explain.form")
+    if request is None:
+        return
+    known = {j.name for j in services.explain.list_jobs(limit=500)}
+    with st.spinner("Starting the explanation…"):
+        name = services.explain.start_job(request)
+    st.session_state[JOB] = name
+    if name in known:  # start_job handed back the finished job with the same model, data version and settings
+        st.session_state[REUSED] = name
+
+
+def model_jobs(model: ModelRecord) -> list[Job]:
+    return [j for j in services.explain.list_jobs() if model.model_id in (j.model_id, j.config.get("model_id"))]
+
+
+def shap_results(job: Job, text_model: bool) -> None:
+    explanation = load_explanation(job.name, services.backend_label)
+    render_explanation_summary(explanation)
+    values, features = load_shap_frames(job.name, services.backend_label)
+    render_shap_download(lambda: values, job_name=job.name, key="explain.download")
+    order = importance_frame(explanation.global_importance)["feature"].tolist()
+    names = ["Global importance", "Beeswarm", "Dependence", "Per row"] + (["Top words"] if text_model or explanation.top_words else [])
+    tabs = st.tabs(names)
+    with tabs[0]:
+        render_global_importance(explanation, key="explain.global")
+    with tabs[1]:
+        render_beeswarm(values, features, order, key="explain.beeswarm")
+    with tabs[2]:
+        render_dependence(values, features, order, key="explain.dependence")
+    with tabs[3]:
+        render_waterfall(values, features, explanation, key="explain.waterfall")
+    if len(tabs) > 4:
+        with tabs[4]:
+            render_top_words(explanation.top_words, key="explain.top_words")
+
+
+def shap_section(model: ModelRecord) -> None:
+    tables = [t.qualified_name for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
+    start_explanation(model, tables)
+    jobs = model_jobs(model)
+    if not jobs:
+        st.caption("No explanations of this model yet: pick the data and press **Explain**.")
+        return
+    if st.session_state.get(JOB) not in [j.name for j in jobs]:
+        st.session_state[JOB] = jobs[0].name
+    job = render_explain_job_picker(jobs, key=JOB)
+    if job is None:
+        return
+    if job.name == st.session_state.get(REUSED):
+        st.info(f"Reused **{job.name}**: this model was already explained on this data version with these settings.",
+                icon=":material/cached:")
+    if not job.finished:
+        live_panel(job.name)
+    elif job.status != "Completed":
+        render_job_status(job)
+    else:
+        shap_results(job, is_text(model))
+
+
+def review_section(model: ModelRecord) -> None:
+    if not is_text(model):
+        st.caption(f"**{model.model_id}** is a {model.framework} model on columns. Word attributions need a review model "
+                   "(text-tfidf or text-minilm): train one on demo.reviews_sentiment on the Train page.")
+        return
+    text = render_review_form(key="explain.review")
+    if text is not None:
+        st.session_state.pop(ATTRIBUTION, None)
+        with st.spinner("Explaining the review…"):
+            st.session_state[ATTRIBUTION] = services.explain.explain_text(model.model_id, text)
+    attribution = st.session_state.get(ATTRIBUTION)
+    if attribution is not None and attribution.model_id == model.model_id:
+        render_token_attribution(attribution, key="explain.tokens")
+
+
+def quick_model_section(default_table: str) -> None:
+    st.caption("Data Wrangler's Quick Model: a fast random forest on a seeded 70/30 split — how predictable is a target, "
+               "and from which columns? Nothing is registered.")
+    tables = [t for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
+    submitted = render_quick_model_form(tables, default_table, key="explain.quick")
+    if submitted is not None:
+        source, target, sql = submitted
+        st.session_state.pop(QUICK_RESULT, None)
+        with st.spinner("Fitting a quick model…"):
+            st.session_state[QUICK_RESULT] = services.explain.quick_model(source, target, sql)
+    result = st.session_state.get(QUICK_RESULT)
+    if result is not None:
+        render_quick_model(result, key="explain.quick_result")
+
+
+def is_text(model: ModelRecord) -> bool:
+    return model.framework.startswith("text-")
+
+
+def guarded(section, *args) -> None:  # type: ignore[no-untyped-def]
+    try:
+        section(*args)
+    except ServiceError as error:
+        show_error(error)
+
+
+try:
+    models = services.training.list_models()
+except ServiceError as error:
+    show_error(error)
+    st.stop()
+if not models:
+    st.info("No registered models yet. Every completed training or Autopilot job registers one — a built-in algorithm "
+            "on demo.wine or demo.reviews_sentiment takes seconds. You can still try a Quick Model below.",
+            icon=":material/model_training:")
+    st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+    st.subheader("Quick Model")
+    guarded(quick_model_section, "demo.wine")
+    st.stop()
+
+restore(MODEL, models[0].model_id)
+if st.session_state[MODEL] not in [m.model_id for m in models]:
+    st.session_state[MODEL] = models[0].model_id
+model = render_model_picker(models, key=MODEL)
+keep(MODEL)
+if model is not None:
+    shap_tab, review_tab, quick_tab = st.tabs(["SHAP importances", "Review words", "Quick Model"])
+    with shap_tab:
+        guarded(shap_section, model)
+    with review_tab:
+        guarded(review_section, model)
+    with quick_tab:
+        guarded(quick_model_section, training_table(model))

@@ -145,6 +145,15 @@ def choose(page: Any, label: str, option: str) -> None:
     page.keyboard.press("Enter")
 
 
+def choose_many(page: Any, label: str, option: str) -> None:
+    """Add an option to a Streamlit multiselect by typing into it."""
+    box = page.get_by_test_id("stMultiSelect").filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
 def test_table_to_autopilot_to_leaderboard_to_compare(app_url: str, page: Any) -> None:
     from playwright.sync_api import expect
 
@@ -165,3 +174,35 @@ def test_table_to_autopilot_to_leaderboard_to_compare(app_url: str, page: Any) -
     expect(page.get_by_role("heading", name="Compare runs", exact=True)).to_be_visible()
     expect(page.get_by_text("runs", exact=False).first).to_be_visible()
     expect(page.locator("[data-testid=stDataFrame]:visible").first).to_be_visible()
+
+
+def test_table_to_bias_report_to_analysis_json(app_url: str, page: Any, tmp_path: Path) -> None:
+    """Catalog → demo.reviews_sentiment → Check for bias → pick the sensitive category → report → analysis.json."""
+    import json
+
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_url}/catalog")
+    expect(page.get_by_role("heading", name="Catalog", exact=True)).to_be_visible()
+    choose(page, "Table", "reviews_sentiment")
+    expect(page.get_by_role("heading", name="demo.reviews_sentiment", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Check for bias").click()
+
+    expect(page.get_by_role("heading", name="Bias", exact=True)).to_be_visible()
+    choose_many(page, "Sensitive (d) values", "Trend")
+    page.get_by_role("button", name="Compute bias report").click()
+    expect(page.get_by_role("button", name="analysis.json")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Rows in d")).to_be_visible()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="analysis.json").click()
+    target = tmp_path / "analysis.json"
+    download_info.value.save_as(target)
+    analysis = json.loads(target.read_text())
+    assert analysis["version"] == "1.0"
+    pre = analysis["pre_training_bias_metrics"]
+    assert pre["label"] == "sentiment" and pre["label_value_or_threshold"] == "1"
+    entry = pre["facets"]["product_category"][0]
+    assert entry["value_or_threshold"] == "Trend"
+    assert [m["name"] for m in entry["metrics"]] == ["CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD"]
+    assert 0.9 < next(m["value"] for m in entry["metrics"] if m["name"] == "CI") < 1

@@ -42,6 +42,14 @@ def test_query_this_table_fills_the_editor(app: AppTest) -> None:
     assert 'FROM "demo"."wine"' in app.text_area(key="query.sql").value
 
 
+def test_check_for_bias_opens_the_bias_page_on_the_table(app: AppTest) -> None:
+    pick_table(open_page(app, "catalog"), "wine")
+    app.button(key="catalog.bias").click().run()
+    assert [t.value for t in app.title] == ["Bias"]
+    assert app.selectbox(key="bias.table").value == "wine"
+    assert "target" in app.selectbox(key="bias.label").options
+
+
 def test_import_a_csv_from_a_path_selects_the_new_table(app: AppTest, tmp_path: Path) -> None:
     source = tmp_path / "Sales Data.csv"
     source.write_text("Order ID,Amount ($),\n1,9.5,x\n2,3.25,y\n")

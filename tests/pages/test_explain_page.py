@@ -1,0 +1,170 @@
+"""The Explain page over real models and real SHAP jobs in the test's workspace.
+
+Two small models (XGBoost on demo.wine, TF-IDF on demo.reviews_sentiment) are trained once per module
+and copied into each test's workspace, so every test starts from the same registry.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services.config import Settings
+from services.models import DataSource, TrainingRequest
+from services.registry import build_services
+from tests.pages.conftest import APP, frame_with, open_page, texts
+
+WINE_MODEL = "wine-xgboost/1"
+REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"
+EXPLAIN = "FormSubmitter:explain.form-Explain"
+EXPLAIN_REVIEW = "FormSubmitter:explain.review-Explain this review"
+QUICK_TABLE = "FormSubmitter:explain.quick.form-Run Quick Model"
+QUICK_SQL = "FormSubmitter:explain.quick.sql_form-Run Quick Model"
+
+
+@pytest.fixture(scope="module")
+def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("explain-models") / "workspace"
+    shutil.copytree(seeded_page_home, home)
+    training = build_services(Settings(home=home, seed_on_start=False)).training
+    requests = [
+        TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
+                        hyperparameters={"num_round": "10", "max_depth": "3"}),
+        TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment"),
+    ]
+    for name in [training.start_training_job(r) for r in requests]:
+        job = training.wait_for_job(name, 240)
+        assert job.status == "Completed", job.failure_reason
+    return home
+
+
+@pytest.fixture
+def trained_app(trained_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """An app over a copy of the workspace that holds both models."""
+    home = tmp_path / "trained"
+    shutil.copytree(trained_home, home)
+    for name in ("WORKBENCH_BACKEND", "WORKBENCH_QUERY_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
+    yield AppTest.from_file(str(APP), default_timeout=90)
+
+
+def pick_model(app: AppTest, model_id: str) -> AppTest:
+    open_page(app, "explain")
+    app.selectbox(key="explain.model").set_value(model_id).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def wait_for_explanation(app: AppTest, timeout: float = 90) -> None:
+    """Wait on the job the page started, then rerun the page to show its results."""
+    from components.services import get_services
+
+    explain = get_services().explain
+    name = app.session_state["explain.job"]
+    deadline = time.monotonic() + timeout
+    while not explain.describe_job(name).finished:
+        assert time.monotonic() < deadline, f"{name} did not finish"
+        time.sleep(0.5)
+    app.run()
+    assert not app.exception, app.exception
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_without_models_the_page_points_to_training_and_still_offers_a_quick_model(app: AppTest) -> None:
+    open_page(app, "explain")
+    assert "No registered models yet" in texts(app.info)
+    assert [link.value for link in app.page_link] == ["Train a model"]
+    assert app.selectbox(key="explain.quick.table").value == "demo.wine"
+    assert app.selectbox(key="explain.quick.target.demo.wine").value == "target"
+    app.button(key=QUICK_TABLE).click().run()
+    assert not app.exception, app.exception
+    found = metrics(app)
+    assert float(found["f1 (test)"]) > 0.8
+    assert int(found["Train rows"].replace(",", "")) + int(found["Test rows"].replace(",", "")) == 178
+    assert app.get("plotly_chart"), "the feature-importance chart is missing"
+
+
+def test_explaining_a_tabular_model_shows_importances_plots_and_the_download(trained_app: AppTest) -> None:
+    app = pick_model(trained_app, WINE_MODEL)
+    assert app.selectbox(key="explain.form.table").value == "demo.wine"  # the model's training table
+    app.number_input(key="explain.form.rows.tabular").set_value(60)
+    app.number_input(key="explain.form.background.tabular").set_value(30)
+    app.button(key=EXPLAIN).click().run()
+    assert not app.exception, app.exception
+    wait_for_explanation(app)
+    found = metrics(app)
+    assert found["Explainer"] == "Tree"
+    assert found["Rows explained"] == "60"
+    importance = frame_with(app, "importance")
+    assert len(importance) >= 10 and importance["importance"].is_monotonic_decreasing
+    assert len(app.get("plotly_chart")) >= 4  # importance, beeswarm, dependence, waterfall
+    assert any(b.proto.label.startswith("Download per-row SHAP values") for b in app.get("download_button"))
+    app.number_input(key="explain.waterfall.row").set_value(5).run()
+    app.selectbox(key="explain.dependence.feature").set_value(importance["feature"].iloc[1]).run()
+    assert not app.exception, app.exception
+
+    app.button(key=EXPLAIN).click().run()  # the same model, data and settings again
+    assert "Reused" in texts(app.info)
+
+
+def test_explaining_on_data_without_the_models_columns_is_explained_and_keeps_the_form(trained_app: AppTest) -> None:
+    app = pick_model(trained_app, WINE_MODEL)
+    app.selectbox(key="explain.form.table").set_value("demo.reviews_sentiment")
+    app.number_input(key="explain.form.rows.tabular").set_value(42)
+    app.button(key=EXPLAIN).click().run()
+    assert not app.exception, app.exception
+    assert texts(app.error), "the missing columns should be reported"
+    assert app.selectbox(key="explain.form.table").value == "demo.reviews_sentiment"
+    assert app.number_input(key="explain.form.rows.tabular").value == 42
+
+
+def test_a_review_is_shown_with_its_words_shaded_by_contribution(trained_app: AppTest) -> None:
+    app = pick_model(trained_app, REVIEW_MODEL)
+    app.button(key="explain.review.example.negative").click().run()
+    assert "disappointed" in app.text_area(key="explain.review.text").value
+    app.button(key=EXPLAIN_REVIEW).click().run()
+    assert not app.exception, app.exception
+    assert metrics(app)["Predicted label"] == "-1"
+    shaded = [m.value for m in app.markdown if "<span" in m.value]
+    assert shaded and "rgba(220, 38, 38" in shaded[0] and "disappointed" in shaded[0]
+    words = frame_with(app, "contribution")
+    assert len(words) > 3
+    app.button_group(key="explain.tokens.class").set_value("-1").run()  # the negative class: its words turn green
+    assert not app.exception, app.exception
+    assert "towards class **-1**" in texts(app.caption)
+
+
+def test_an_empty_review_is_refused_and_a_tabular_model_has_no_review_words(trained_app: AppTest) -> None:
+    app = pick_model(trained_app, REVIEW_MODEL)
+    app.text_area(key="explain.review.text").input("   ")
+    app.button(key=EXPLAIN_REVIEW).click().run()
+    assert not app.exception, app.exception
+    assert texts(app.error)
+    app.selectbox(key="explain.model").set_value(WINE_MODEL).run()
+    assert "Word attributions need a review model" in texts(app.caption)
+
+
+def test_quick_model_errors_keep_the_sql_and_the_target(trained_app: AppTest) -> None:
+    app = open_page(trained_app, "explain")
+    app.button_group(key="explain.quick.mode").set_value("SQL").run()
+    sql = "SELECT *, 1 AS constant FROM demo.wine"
+    app.text_area(key="explain.quick.sql").input(sql)
+    app.text_input(key="explain.quick.sql_target").input("constant")
+    app.button(key=QUICK_SQL).click().run()
+    assert not app.exception, app.exception
+    assert texts(app.error), "a one-value target should be refused"
+    assert app.text_area(key="explain.quick.sql").value == sql
+    app.text_input(key="explain.quick.sql_target").input("no_such_column")
+    app.button(key=QUICK_SQL).click().run()
+    assert "no_such_column" in texts(app.error)
+    assert app.text_input(key="explain.quick.sql_target").value == "no_such_column"
