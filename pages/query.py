@@ -14,7 +14,7 @@ from components.navigation import ensure_app_navigation
 from components.results import render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
-from services.errors import ServiceError
+from services.errors import AlreadyExists, ServiceError
 from services.models import SavedQuery
 from services.query.history import unfiltered_warning
 
@@ -85,8 +85,11 @@ def show_outcome(query_id: str) -> None:
     with st.expander("Chart", icon=":material/bar_chart:", expanded=False):
         render_quick_chart(result.frame, key="query.chart")
     save_as_table_form(query_id)
-    if st.button("Train a model on this result", icon=":material/model_training:", key="query.train"):
-        train_on_result(query_id)
+    train_col, bias_col, _ = st.columns([1, 1, 2])
+    if train_col.button("Train a model on this result", icon=":material/model_training:", key="query.train"):
+        open_result_in(query_id, "pages/train.py")
+    if bias_col.button("Check this result for bias", icon=":material/balance:", key="query.bias"):
+        open_result_in(query_id, "pages/bias.py")
 
 
 def save_as_table_form(query_id: str) -> None:
@@ -102,16 +105,22 @@ def save_as_table_form(query_id: str) -> None:
                 show_error(error)
 
 
-def train_on_result(query_id: str) -> None:
-    """Keep the result as a table (Autopilot and training read tables), then open the Train page on it."""
+def open_result_in(query_id: str, page: str) -> None:
+    """Keep the result as a table (training and bias jobs read tables), then open ``page`` on it."""
+    name = f"result_{query_id[:8]}"
     try:
-        table = query.save_result_as_table(query_id, "results", f"result_{query_id[:8]}")
+        table = query.save_result_as_table(query_id, "results", name)
+    except AlreadyExists:
+        table = services.catalog.get_table("results", name)
     except ServiceError as error:
         show_error(error)
         return
     hand_off(keys.TRAIN_DATABASE, table.database)
     hand_off(keys.TRAIN_TABLE, table.name)
-    st.switch_page("pages/train.py")
+    hand_off(keys.BIAS_SOURCE_KIND, "Catalog table")
+    hand_off(keys.BIAS_DATABASE, table.database)
+    hand_off(keys.BIAS_TABLE, table.name)
+    st.switch_page(page)
 
 
 def save_query_form(sql: str, database: str | None) -> None:

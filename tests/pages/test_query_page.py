@@ -134,3 +134,14 @@ def test_train_on_a_query_result(app: AppTest) -> None:
     assert app.selectbox(key="train.database").value == "results"
     assert app.selectbox(key="train.table").value.startswith("result_")
     assert app.selectbox(key="train.autopilot.target").value == "sentiment"
+
+
+def test_check_a_query_result_for_bias_after_training_on_it(app: AppTest) -> None:
+    run_sql(open_page(app, "query"), "SELECT review_body, sentiment, age FROM demo.reviews_sentiment WHERE rating > 1")
+    app.button(key="query.train").click().run()
+    app.switch_page("pages/query.py").run()
+    app.button(key="query.bias").click().run()  # the same result again: the saved table is reused
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Bias"]
+    assert app.selectbox(key="bias.database").value == "results"
+    assert set(app.selectbox(key="bias.label").options) == {"review_body", "sentiment", "age"}
