@@ -33,6 +33,9 @@ class Settings:
     mlflow_tracking_uri: str | None = None
     sagemaker_role: str | None = None
     training_instance_type: str = "ml.m5.large"
+    endpoint_host: str = "127.0.0.1"
+    gateway_port: int = 8765
+    inference_instance_type: str = "ml.m5.large"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +64,9 @@ class Settings:
             mlflow_tracking_uri=env.get("WORKBENCH_MLFLOW_TRACKING_URI") or None,
             sagemaker_role=env.get("WORKBENCH_SAGEMAKER_ROLE") or None,
             training_instance_type=env.get("WORKBENCH_TRAINING_INSTANCE_TYPE", "ml.m5.large"),
+            endpoint_host=env.get("WORKBENCH_ENDPOINT_HOST", "127.0.0.1"),
+            gateway_port=int(_number(env, "WORKBENCH_GATEWAY_PORT", 8765)),
+            inference_instance_type=env.get("WORKBENCH_INFERENCE_INSTANCE_TYPE", "ml.m5.large"),
         )
 
 

@@ -41,6 +41,9 @@ def test_every_variable_is_parsed() -> None:
         "WORKBENCH_MLFLOW_TRACKING_URI": "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/wb",
         "WORKBENCH_SAGEMAKER_ROLE": "arn:aws:iam::123456789012:role/sagemaker",
         "WORKBENCH_TRAINING_INSTANCE_TYPE": "ml.m5.xlarge",
+        "WORKBENCH_ENDPOINT_HOST": "0.0.0.0",
+        "WORKBENCH_GATEWAY_PORT": "9000",
+        "WORKBENCH_INFERENCE_INSTANCE_TYPE": "ml.c5.large",
     }
     settings = Settings.from_env(env)
     assert settings == Settings(
@@ -60,6 +63,9 @@ def test_every_variable_is_parsed() -> None:
         mlflow_tracking_uri="arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/wb",
         sagemaker_role="arn:aws:iam::123456789012:role/sagemaker",
         training_instance_type="ml.m5.xlarge",
+        endpoint_host="0.0.0.0",
+        gateway_port=9000,
+        inference_instance_type="ml.c5.large",
     )
 
 

@@ -1,0 +1,79 @@
+"""The endpoints port: SageMaker real-time hosting, live scoring, batch scoring and monitoring.
+
+Locally an endpoint is one HTTP server process on this machine honouring the SageMaker inference
+container contract (``GET /ping``, ``POST /invocations``); on AWS it is a SageMaker real-time
+endpoint. Both are invoked through ``sagemaker-runtime``'s ``InvokeEndpoint`` shape — locally via
+the gateway (``gateway_url``), so an unchanged boto3 client works against either.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from services.endpoints.models import (
+    DeployRequest,
+    DriftReport,
+    Endpoint,
+    InvokeResult,
+    ScoreResult,
+)
+from services.models import DataSource
+
+
+class EndpointsPort(Protocol):
+    # -- lifecycle ----------------------------------------------------------------------------
+    def deploy(self, request: DeployRequest) -> Endpoint:
+        """Create the endpoint (status Creating) and return at once; ``InvalidInput``/``NotFound``/
+        ``AlreadyExists`` before anything starts."""
+        ...
+
+    def wait_for_endpoint(self, name: str, timeout_seconds: float = 120) -> Endpoint:
+        """Block until the endpoint is InService or Failed (or the timeout passes)."""
+        ...
+
+    def describe_endpoint(self, name: str) -> Endpoint:
+        """Status, URL, variants, uptime and traffic figures; ``NotFound`` for unknown names."""
+        ...
+
+    def list_endpoints(self) -> list[Endpoint]:
+        """Every endpoint, newest first."""
+        ...
+
+    def delete_endpoint(self, name: str) -> None:
+        """Stop serving and forget the endpoint; returns when the server is gone."""
+        ...
+
+    def endpoint_logs(self, name: str, tail_bytes: int = 64_000) -> str:
+        ...
+
+    # -- invoking -----------------------------------------------------------------------------
+    def gateway_url(self) -> str:
+        """The base URL a ``sagemaker-runtime`` client uses (``endpoint_url=``); started if needed."""
+        ...
+
+    def invoke(self, name: str, body: bytes, content_type: str = "application/json", accept: str = "application/json",
+               target_variant: str = "", custom_attributes: str = "") -> InvokeResult:
+        """``InvokeEndpoint``: the raw response body, its content type and the variant that answered."""
+        ...
+
+    def score_text(self, name: str, text: str, explain: bool = False) -> ScoreResult:
+        """One review → label, class probabilities, latency (and token attributions when asked)."""
+        ...
+
+    def score_record(self, name: str, record: dict[str, object]) -> ScoreResult:
+        """One row of a tabular model's input schema → its prediction."""
+        ...
+
+    # -- batch scoring and monitoring -----------------------------------------------------------
+    def start_batch_transform(self, model_id: str, source: DataSource, output_table: str, sql: str = "") -> str:
+        """Score every row of a table/SQL result as a job; the result becomes the catalog table
+        ``output_table`` ("database.table"). Returns the job name."""
+        ...
+
+    def capture_table(self, name: str) -> str:
+        """The catalog table ("database.table") over the endpoint's captured traffic (created or refreshed)."""
+        ...
+
+    def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
+        """Captured traffic (or ``source``) against the model's training baseline."""
+        ...
