@@ -10,6 +10,7 @@ from typing import Any
 from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
 from services.config import Settings
+from services.endpoints.base import EndpointsPort
 from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
 from services.query.base import QueryPort
@@ -32,6 +33,8 @@ LAZY_BUILDERS = {
     ("bias", "aws"): "services.bias.aws:build_aws_bias",
     ("explain", "local"): "services.explain.local:build_local_explain",
     ("explain", "aws"): "services.explain.aws:build_aws_explain",
+    ("endpoints", "local"): "services.endpoints.local:build_local_endpoints",
+    ("endpoints", "aws"): "services.endpoints.aws:build_aws_endpoints",
 }
 
 INSTALL_HINTS = {
@@ -60,6 +63,10 @@ class Services:
     @cached_property
     def explain(self) -> ExplainPort:
         return _build_lazy("explain", self)  # type: ignore[no-any-return]
+
+    @cached_property
+    def endpoints(self) -> EndpointsPort:
+        return _build_lazy("endpoints", self)  # type: ignore[no-any-return]
 
     @property
     def lake_root(self) -> str:
