@@ -33,6 +33,7 @@ TASKS = {
     "transform": "services.training.transform_job:run",
     "bias": "services.bias.bias_job:run",
     "explain": "services.explain.explain_job:run",
+    "batch": "services.endpoints.batch_job:run",
 }
 
 
