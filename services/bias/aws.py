@@ -264,6 +264,8 @@ class ClarifyJobs:
 
     def _staged_input(self, frame: pd.DataFrame, prefix: str, types: dict[str, str], excluded: tuple[str, ...] = ()) -> ClarifyInput:
         """Rows written as CSV without header under ``prefix``; Clarify is given their names."""
+        if frame.empty:
+            raise InvalidInput("The data has no rows to analyse.", hint="Pick a table, file or query with data.")
         uri = f"{prefix}data.csv"
         self._put_csv(frame, uri, header=False)
         return ClarifyInput(uri, "text/csv", {}, types, headers=tuple(str(c) for c in frame.columns), excluded=excluded, rows=len(frame))

@@ -26,12 +26,13 @@ from sagemaker.core.clarify import (
 )
 from sagemaker.core.helper.session_helper import Session
 
+from services.bias import metrics
 from services.bias.report import BiasRequest
 from services.errors import InvalidInput
 from services.explain.base import AGGREGATIONS, ExplainRequest
 
-PRE_TRAINING_METHODS = ("CI", "DPL", "KL", "JS", "LP", "TVD", "KS", "CDDL")
-POST_TRAINING_METHODS = ("DPPL", "DI", "DCA", "DCR", "RD", "DAR", "DRR", "AD", "CDDPL", "TE", "FT")
+PRE_TRAINING_METHODS = metrics.ALL_PRE  # Clarify's names, as the local engine computes them
+POST_TRAINING_METHODS = metrics.ALL_POST
 DATASET_TYPES = {"csv": "text/csv", "parquet": "application/x-parquet"}
 INTEGER_TYPES = ("tinyint", "smallint", "int", "integer", "bigint")
 FLOAT_TYPES = ("float", "double", "real")
@@ -69,14 +70,16 @@ class ModelTarget:
 
 
 def split_methods(methods: Sequence[str]) -> tuple[Methods, Methods]:
-    """(pre-training, post-training) methods as Clarify takes them: ``"all"`` or a list (maybe empty)."""
-    if not methods or tuple(methods) == ("all",):
+    """(pre-training, post-training) methods as Clarify takes them: ``"all"`` or a list (maybe empty).
+    Names are read as the local engine reads them (any case, Clarify's aliases)."""
+    names = [metrics.ALIASES.get(n.strip().upper(), n.strip().upper()) for n in methods if n.strip()]
+    if not names or "ALL" in names:
         return "all", "all"
-    unknown = [m for m in methods if m not in PRE_TRAINING_METHODS + POST_TRAINING_METHODS]
+    unknown = [n for n in names if n not in PRE_TRAINING_METHODS + POST_TRAINING_METHODS]
     if unknown:
         raise InvalidInput(f"Clarify has no bias metric {', '.join(unknown)}.",
                            hint=f"Use all, or some of {', '.join(PRE_TRAINING_METHODS + POST_TRAINING_METHODS)}.")
-    return [m for m in methods if m in PRE_TRAINING_METHODS], [m for m in methods if m in POST_TRAINING_METHODS]
+    return [n for n in PRE_TRAINING_METHODS if n in names], [n for n in POST_TRAINING_METHODS if n in names]
 
 
 def check_bias_request(request: BiasRequest) -> None:
