@@ -62,7 +62,13 @@ def ensure_experiment(settings: Settings, name: str) -> str:
     if found is not None:
         return str(found.experiment_id)
     location = None if settings.mlflow_tracking_uri else f"{artifact_root(settings)}/{name}"
-    return str(client.create_experiment(name, artifact_location=location))
+    try:
+        return str(client.create_experiment(name, artifact_location=location))
+    except mlflow.exceptions.MlflowException:
+        found = client.get_experiment_by_name(name)  # another job created it at the same moment
+        if found is None:
+            raise
+        return str(found.experiment_id)
 
 
 @contextmanager

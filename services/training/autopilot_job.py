@@ -17,6 +17,7 @@ import pyarrow as pa
 from services.catalog.files import glue_type
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry, model_name
+from services.endpoints.baseline import baseline_at_training
 from services.models import AutopilotRequest, Column, DataSource, ModelRecord
 from services.runs.tracking import job_run, job_tags, log_json_artifact
 from services.training.autopilot import choose_mode
@@ -167,6 +168,7 @@ def _register(ctx: JobContext, request: AutopilotRequest, prepared: PreparedData
     folder = ctx.job_dir / "best-model"
     with forwarded_logs(ctx, "autogluon"):
         search.predictor.save(folder)
+    baseline_at_training(ctx.log, data, search.predictor, folder / "baseline")
     framework = FRAMEWORKS["ENSEMBLING"] if search.mode == "ENSEMBLING" else FRAMEWORKS[search.best.algorithm]
     draft = ModelRecord(model_id="", name=model_name(ctx.name), version=0, framework=framework,
                         problem_type=data.problem_type, target=data.target,

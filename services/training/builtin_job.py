@@ -16,6 +16,7 @@ from typing import Any
 
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry
+from services.endpoints.baseline import baseline_at_training
 from services.errors import ServiceError
 from services.models import Column, DataSource, ModelRecord, TrainingRequest
 from services.registry import build_services
@@ -136,6 +137,7 @@ def _register(ctx: JobContext, request: TrainingRequest, data: Dataset, fit: Fit
               run_id: str) -> ModelRecord:
     model_dir = ctx.job_dir / "model"
     fit.predictor.save(model_dir)
+    baseline_at_training(ctx.log, data, fit.predictor, model_dir / "baseline")
     columns = getattr(fit.predictor, "feature_columns", data.feature_columns)
     draft = ModelRecord(model_id="", name=default_model_name(request), version=0, framework=framework,
                         problem_type=data.problem_type, target=data.target, input_schema=_schema(ctx, request, columns),

@@ -1,0 +1,443 @@
+"""A model's training baseline, like Model Monitor's ``statistics.json`` and ``constraints.json``, and
+the distances that compare new data with it.
+
+Written into the model's artifact folder (``baseline/``) at training time. Per input column:
+
+- numeric: count, missing, mean, std, min, max, percentiles (0..100) and decile bins;
+- categorical: the top categories with their shares (the rest as ``other``);
+- dates (date types, or strings that parse as dates): the numeric statistics of days since 1970;
+- text (reviews): the same numeric statistics of the word count.
+
+Plus the predicted-label distribution on the training data (numeric statistics for regression).
+``constraints.json`` holds each column's type, completeness, known categories and the thresholds
+a drift report flags as violations. No embedding centroid is stored for text-minilm models:
+embedding the training reviews again would cost seconds to minutes of CPU per model, and the word-count and
+prediction distributions already catch the drift a demo shows.
+
+Distances: PSI on the baseline's bins, Jensen-Shannon distance on the same bins, and for numeric
+columns a two-sample Kolmogorov-Smirnov statistic against the baseline's percentiles (see
+``ks_statistic`` for the approximation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from services.embedded.metadata import utc_now
+from services.endpoints.models import FeatureDrift
+from services.errors import InvalidInput, NotFound
+from services.models import DataSource
+from services.registry import Services
+from services.training.algorithms.base import Dataset, Predictor, load_predictor
+from services.training.algorithms.common import column_kinds, label_strings
+from services.training.autopilot.features import find_date_columns
+
+BASELINE_FOLDER = "baseline"
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+THRESHOLDS = {"psi": 0.2, "completeness_drop": 0.05, "unseen_share": 0.05}
+BINS = 10
+TOP_CATEGORIES = 20
+MAX_KNOWN_VALUES = 1000  # more distinct values than this: not checked for unseen categories
+UNIQUE_SHARE = 0.5  # categorical columns with more distinct values than this share of rows are not checked for unseen values
+MAX_ROWS = 50_000  # rows summarised (a seeded sample of larger data)
+PREDICTION_ROWS = 2_000  # rows scored for the predicted-label distribution (scoring is the costly part)
+EPSILON = 1e-4  # stands in for an empty bin, so PSI stays finite
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The two documents of a baseline."""
+
+    statistics: dict[str, Any]
+    constraints: dict[str, Any]
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return list(self.statistics["feature_columns"])
+
+    @property
+    def features(self) -> dict[str, dict[str, Any]]:
+        return dict(self.statistics["features"])
+
+    @property
+    def prediction(self) -> dict[str, Any] | None:
+        return self.statistics.get("prediction")
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {**THRESHOLDS, **self.constraints.get("thresholds", {})}
+
+
+# -- writing and reading ---------------------------------------------------------------------------
+
+
+def write_baseline(frame: pd.DataFrame, feature_columns: list[str], text_column: str, predictions_frame: pd.DataFrame | None,
+                   folder: Path) -> Baseline:
+    """Summarise ``frame``'s feature columns (and the predictions made on it) into ``folder``."""
+    kinds = feature_kinds(frame, feature_columns, text_column)
+    features = {name: column_statistics(frame[name], kind) for name, kind in kinds.items()}
+    prediction = prediction_statistics(predictions_frame)
+    statistics = {"version": 1, "created_at": utc_now(), "dataset": {"item_count": len(frame)},
+                  "feature_columns": [c for c in feature_columns if c in frame.columns], "text_column": text_column,
+                  "features": features, "prediction": prediction, "embedding_centroid": None}
+    baseline = Baseline(statistics, constraints_for(features, prediction))
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / CONSTRAINTS_FILE, baseline.constraints)
+    write_json(folder / STATISTICS_FILE, statistics)
+    return baseline
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Written under another name first: a drift report running meanwhile never reads half a file."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    partial.write_text(json.dumps(data, indent=2))
+    os.replace(partial, path)
+
+
+def has_baseline(artifact_path: str | Path) -> bool:
+    folder = Path(artifact_path) / BASELINE_FOLDER
+    return (folder / STATISTICS_FILE).is_file() and (folder / CONSTRAINTS_FILE).is_file()
+
+
+def load_baseline(artifact_path: str | Path) -> Baseline:
+    """The baseline in a model's artifact folder; ``NotFound`` when it has none."""
+    folder = Path(artifact_path) / BASELINE_FOLDER
+    if not has_baseline(artifact_path):
+        raise NotFound(f"The model at {artifact_path} has no baseline.", hint="Compute it with ensure_baseline.")
+    return Baseline(json.loads((folder / STATISTICS_FILE).read_text()), json.loads((folder / CONSTRAINTS_FILE).read_text()))
+
+
+def baseline_at_training(log: Callable[[str], None], data: Dataset, predictor: Predictor, folder: Path) -> None:
+    """Write the baseline of a model being trained; a failure is logged, never fatal to the job."""
+    try:
+        columns = list(getattr(predictor, "feature_columns", data.feature_columns))
+        sample = sample_rows(data.train, MAX_ROWS)
+        write_baseline(sample, columns, data.text_column, predict_sample(predictor, sample), folder)
+        log(f"Wrote the monitoring baseline of {len(sample)} training rows")
+    except Exception as exc:  # noqa: BLE001 - the model is still good without a baseline; drift reports compute one later
+        log(f"Could not write the monitoring baseline ({type(exc).__name__}: {exc}); it will be computed when first needed")
+
+
+def ensure_baseline(services: Services, model_id: str) -> Baseline:
+    """The model's baseline, computed from its training job's source when it was trained without one."""
+    record = services.training.get_model(model_id)
+    if has_baseline(record.artifact_path):
+        return load_baseline(record.artifact_path)
+    source, text_column = training_source(services, record.job_name, model_id)
+    from services.training.data import load_frame
+
+    frame = load_frame(services.settings, source)
+    if record.target in frame.columns:
+        frame = frame[frame[record.target].notna()]
+    columns = [c.name for c in record.input_schema if c.name in frame.columns]
+    if not columns:
+        raise InvalidInput(f"{source.label} no longer has the columns model {model_id} reads.",
+                           hint="Compare against a source with the model's input columns.")
+    sample = sample_rows(frame.reset_index(drop=True), MAX_ROWS)
+    predictions = predict_sample(load_predictor(Path(record.artifact_path)), sample)
+    return write_baseline(sample, columns, text_column, predictions, Path(record.artifact_path) / BASELINE_FOLDER)
+
+
+def training_source(services: Services, job_name: str, model_id: str) -> tuple[DataSource, str]:
+    """The data source (current version) and text column of the job that trained a model."""
+    if not job_name:
+        raise InvalidInput(f"Model {model_id} has no training job to take a baseline from.",
+                           hint="Compare it against a table instead (pass a source).")
+    config = services.training.describe_job(job_name).config
+    config = config.get("base", config)  # a tuning job keeps its training request under "base"
+    if not isinstance(config.get("source"), dict):
+        raise InvalidInput(f"Job {job_name} did not read a table or file, so model {model_id} has no training data to summarise.",
+                           hint="Compare it against a table instead (pass a source).")
+    source = config["source"]
+    return DataSource(table=source.get("table", ""), path=source.get("path", "")), str(config.get("text_column", ""))
+
+
+def sample_rows(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """At most ``rows`` rows: a seeded sample of larger frames."""
+    return frame if len(frame) <= rows else frame.sample(rows, random_state=0)
+
+
+def predict_sample(predictor: Predictor, frame: pd.DataFrame) -> pd.DataFrame:
+    return predictor.predict_frame(sample_rows(frame, PREDICTION_ROWS))
+
+
+# -- statistics ---------------------------------------------------------------------------------------
+
+
+def feature_kinds(frame: pd.DataFrame, feature_columns: list[str], text_column: str) -> dict[str, str]:
+    """numeric | categorical | date | text per column (the text column is text whatever its lengths)."""
+    kinds = column_kinds(frame, [c for c in feature_columns if c in frame.columns])
+    for name in find_date_columns(frame[list(kinds)]):
+        kinds[name] = "date"
+    if text_column in kinds:
+        kinds[text_column] = "text"
+    return kinds
+
+
+def column_statistics(values: pd.Series, kind: str) -> dict[str, Any]:
+    common = {"kind": kind, "count": int(values.notna().sum()), "missing": int(values.isna().sum())}
+    if kind in ("numeric", "date"):
+        return common | numeric_statistics(kind_values(values, kind))
+    if kind == "text":
+        return common | {"word_count": numeric_statistics(word_counts(values))}
+    return common | categorical_statistics(values.dropna().map(label_text))
+
+
+def numeric_values(values: pd.Series) -> np.ndarray:
+    """The non-missing values as floats (dates as days since 1970; what does not parse is missing)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        values = (values - pd.Timestamp("1970-01-01", tz=getattr(values.dt, "tz", None))).dt.total_seconds() / 86400
+    numbers = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce").astype(float)
+    return numbers.dropna().to_numpy()
+
+
+def date_values(values: pd.Series) -> np.ndarray:
+    """Dates (or date strings) as days since 1970; what does not parse is missing."""
+    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed").dropna()
+    return ((stamps - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds() / 86400).to_numpy(dtype=float)
+
+
+def kind_values(values: pd.Series, kind: str) -> np.ndarray:
+    """The numbers a numeric, date or text column is compared on (a text column: its word counts)."""
+    if kind == "date":
+        return date_values(values)
+    return word_counts(values) if kind == "text" else numeric_values(values)
+
+
+def word_counts(values: pd.Series) -> np.ndarray:
+    """Words per text (split on white space)."""
+    return np.array([len(text.split()) for text in values.dropna().astype(str)], dtype=float)
+
+
+def numeric_statistics(numbers: np.ndarray) -> dict[str, Any]:
+    if not len(numbers):
+        return {"mean": None, "std": None, "min": None, "max": None, "percentiles": [], "bin_edges": [], "bin_fractions": [1.0]}
+    edges = bin_edges(numbers)
+    return {"mean": float(numbers.mean()), "std": float(numbers.std()), "min": float(numbers.min()), "max": float(numbers.max()),
+            "percentiles": [float(q) for q in np.percentile(numbers, np.arange(101))],
+            "bin_edges": edges, "bin_fractions": bin_fractions(numbers, edges).tolist()}
+
+
+def bin_edges(numbers: np.ndarray, bins: int = BINS) -> list[float]:
+    """The distinct inner decile cut points; the outer bins are open (anything below or above falls in)."""
+    return [float(q) for q in np.unique(np.percentile(numbers, np.arange(1, bins) * 100 / bins))]
+
+
+def bin_fractions(numbers: np.ndarray, edges: list[float]) -> np.ndarray:
+    """The share of ``numbers`` in each of the ``len(edges) + 1`` bins (a value on an edge goes up)."""
+    counts = np.bincount(np.searchsorted(edges, numbers, side="right"), minlength=len(edges) + 1).astype(float)
+    return counts / max(counts.sum(), 1.0)
+
+
+def categorical_statistics(values: pd.Series) -> dict[str, Any]:
+    shares = values.value_counts(normalize=True)
+    top = {str(k): float(v) for k, v in shares.head(TOP_CATEGORIES).items()}
+    # Identifiers and other mostly-unique values: every new one is unseen, so they are not checked.
+    checked = len(shares) <= MAX_KNOWN_VALUES and len(shares) <= UNIQUE_SHARE * len(values)
+    return {"distinct": int(len(shares)), "categories": top, "other": float(max(0.0, 1.0 - sum(top.values()))),
+            "known_values": [str(k) for k in shares.index] if checked else None}
+
+
+def category_fractions(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Shares of each known category, then of everything else (the ``other`` bin)."""
+    texts = values.dropna().map(label_text)
+    if texts.empty:
+        return np.zeros(len(categories) + 1)
+    counts = texts.value_counts()
+    known = np.array([float(counts.get(c, 0)) for c in categories])
+    return np.append(known, len(texts) - known.sum()) / len(texts)
+
+
+def prediction_statistics(predictions: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The distribution of ``predicted_label``: every class's share for classifiers, numeric statistics for regression."""
+    if predictions is None or "predicted_label" not in predictions.columns or predictions.empty:
+        return None
+    labels = predictions["predicted_label"].dropna()
+    if "probability" not in predictions.columns and pd.api.types.is_numeric_dtype(labels):
+        return {"kind": "numeric", "count": len(labels)} | numeric_statistics(numeric_values(labels))
+    shares = label_strings(labels).value_counts(normalize=True)
+    classes = [c[len("probability_"):] for c in predictions.columns if c.startswith("probability_")]
+    categories = {c: float(shares.get(c, 0.0)) for c in classes} | {str(k): float(v) for k, v in shares.items()}
+    return {"kind": "categorical", "count": len(labels), "distinct": len(categories), "categories": categories,
+            "other": 0.0, "known_values": list(categories)}
+
+
+def constraints_for(features: dict[str, dict[str, Any]], prediction: dict[str, Any] | None) -> dict[str, Any]:
+    """Model Monitor-style constraints: type, completeness and known values per column, plus the thresholds."""
+    columns = {}
+    for name, stats in features.items():
+        total = stats["count"] + stats["missing"]
+        columns[name] = {"kind": stats["kind"], "inferred_type": INFERRED_TYPES[stats["kind"]],
+                         "completeness": stats["count"] / total if total else 1.0}
+        if stats["kind"] == "categorical":
+            columns[name]["known_values"] = stats["known_values"]
+    predicted = {"kind": prediction["kind"], "known_values": prediction.get("known_values")} if prediction else None
+    return {"version": 1, "features": columns, "prediction": predicted, "thresholds": dict(THRESHOLDS)}
+
+
+INFERRED_TYPES = {"numeric": "Fractional", "categorical": "String", "date": "Date", "text": "Text"}
+
+
+# -- distances -------------------------------------------------------------------------------------------
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index: sum of (actual - expected) * ln(actual / expected) over the bins."""
+    e, a = np.clip(np.asarray(expected, float), EPSILON, None), np.clip(np.asarray(actual, float), EPSILON, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def js_distance(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Jensen-Shannon distance (base 2, so between 0 and 1) of two distributions over the same bins."""
+    p, q = np.asarray(expected, float), np.asarray(actual, float)
+    if p.sum() == 0 or q.sum() == 0:
+        return 1.0
+    p, q = p / p.sum(), q / q.sum()
+    middle = (p + q) / 2
+    divergence = 0.5 * _kl(p, middle) + 0.5 * _kl(q, middle)
+    return float(np.sqrt(max(divergence, 0.0)))
+
+
+def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    mask = p > 0
+    return float(np.sum(p[mask] * np.log2(p[mask] / q[mask])))
+
+
+def ks_statistic(numbers: np.ndarray, percentiles: list[float]) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic of ``numbers`` against the baseline's percentiles.
+
+    The baseline keeps only its 101 percentiles, so its distribution function is known at those
+    points and taken as linear in between (0 below the minimum, 1 above the maximum). The
+    statistic is the largest gap between that curve and the new data's empirical distribution,
+    checked just before and at every new value; it is exact up to about one percentile (0.01).
+    """
+    if not len(numbers) or not percentiles:
+        return 0.0
+    points, levels = _baseline_cdf(percentiles)
+    values = np.sort(np.asarray(numbers, float))
+    baseline = np.interp(values, points, levels, left=0.0, right=1.0)
+    at_or_below = np.searchsorted(values, values, side="right") / len(values)
+    below = np.searchsorted(values, values, side="left") / len(values)
+    return float(max(np.max(np.abs(at_or_below - baseline)), np.max(np.abs(baseline - below))))
+
+
+def _baseline_cdf(percentiles: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct percentile values and the share at or below each (a repeated value keeps its highest level)."""
+    values = np.asarray(percentiles, float)
+    levels = np.linspace(0.0, 1.0, len(values))
+    points, last = np.unique(values[::-1], return_index=True)
+    return points, levels[::-1][last]
+
+
+# -- comparing new data with the baseline ---------------------------------------------------------------
+
+DRIFT_KINDS = {"numeric": "numeric", "categorical": "categorical", "date": "numeric", "text": "text_length"}
+
+
+@dataclass(frozen=True)
+class Observed:
+    """New values binned like the baseline: the baseline's shares, the new shares, KS, and how many values were usable."""
+
+    expected: np.ndarray
+    actual: np.ndarray
+    ks: float | None
+    present: int
+
+
+def observe(stats: dict[str, Any], values: pd.Series) -> Observed:
+    """Bin ``values`` on the baseline column's bins (top categories plus ``other`` for categorical ones)."""
+    if stats["kind"] == "categorical":
+        categories = list(stats["categories"])
+        expected = np.append([stats["categories"][c] for c in categories], stats.get("other", 0.0))
+        return Observed(expected, category_fractions(values, categories), None, int(values.notna().sum()))
+    numeric = stats["word_count"] if stats["kind"] == "text" else stats
+    numbers = kind_values(values, stats["kind"])
+    expected = np.asarray(numeric["bin_fractions"], float)
+    if not len(numbers):
+        return Observed(expected, np.zeros(len(expected)), None, 0)
+    return Observed(expected, bin_fractions(numbers, numeric["bin_edges"]), ks_statistic(numbers, numeric["percentiles"]),
+                    len(numbers))
+
+
+def column_psi(stats: dict[str, Any], values: pd.Series) -> float | None:
+    """PSI of ``values`` against a baseline column (None when none of them is usable)."""
+    observed = observe(stats, values)
+    return psi(observed.expected, observed.actual) if observed.present else None
+
+
+def compare_feature(name: str, stats: dict[str, Any], constraint: dict[str, Any], values: pd.Series,
+                    thresholds: dict[str, float]) -> FeatureDrift:
+    """PSI, KS and JS of one input column, with the constraints it breaks in plain words."""
+    observed = observe(stats, values)
+    label = f"{name} (word count)" if stats["kind"] == "text" else name
+    problems = [_completeness_problem(name, constraint.get("completeness", 1.0), observed.present / max(len(values), 1),
+                                      thresholds["completeness_drop"])]
+    if not observed.present:
+        return FeatureDrift(name, DRIFT_KINDS[stats["kind"]], None, None, None, _joined(problems))
+    value = psi(observed.expected, observed.actual)
+    problems += [_shift_problem(label, value, thresholds["psi"]),
+                 _unseen_problem(name, values, constraint.get("known_values"), thresholds["unseen_share"])]
+    return FeatureDrift(name, DRIFT_KINDS[stats["kind"]], value, observed.ks, js_distance(observed.expected, observed.actual),
+                        _joined(problems))
+
+
+def compare_prediction(stats: dict[str, Any], labels: pd.Series, thresholds: dict[str, float]) -> FeatureDrift | None:
+    """Drift of the predicted labels (or predicted values of a regression) against training; None without predictions."""
+    labels = labels.dropna()
+    if labels.empty:
+        return None
+    if stats["kind"] == "categorical":
+        labels = labels.map(label_text)
+    observed = observe(stats, labels)
+    if not observed.present:
+        return None
+    value = psi(observed.expected, observed.actual)
+    problem = _shift_problem("predicted label", value, thresholds["psi"], "the model's predictions have shifted")
+    return FeatureDrift("predicted_label", "prediction", value, observed.ks, js_distance(observed.expected, observed.actual),
+                        problem)
+
+
+def label_text(value: Any) -> str:
+    """A label as the model's classes spell it: 1.0 and "1" are both "1"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _shift_problem(label: str, value: float, limit: float, meaning: str = "the distribution has shifted") -> str:
+    return f"{label}: PSI {value:.2f} > {limit:g} — {meaning}" if value > limit else ""
+
+
+def _completeness_problem(name: str, baseline: float, current: float, limit: float) -> str:
+    drop = baseline - current
+    if drop <= limit:
+        return ""
+    return (f"{name}: {current:.0%} of values are present (or of the right type) against {baseline:.0%} in training "
+            f"— completeness dropped by {drop * 100:.0f} points")
+
+
+def _unseen_problem(name: str, values: pd.Series, known: list[str] | None, limit: float) -> str:
+    texts = values.dropna().map(label_text)
+    if known is None or texts.empty:
+        return ""
+    unseen = texts[~texts.isin(set(known))]
+    share = len(unseen) / len(texts)
+    if share <= limit:
+        return ""
+    # no ";" in the examples: a report splits a column's problems on it
+    examples = ", ".join(repr(str(v)[:30].replace(";", ",")) for v in unseen.value_counts().index[:3])
+    return f"{name}: {share:.0%} of values were never seen in training (e.g. {examples})"
+
+
+def _joined(problems: list[str]) -> str:
+    return "; ".join(p for p in problems if p)

@@ -1,0 +1,78 @@
+"""Batch Transform into a catalog table: ``start_batch_transform`` checks the request and submits a
+job of kind "batch" (``services/endpoints/batch_job.py`` does the scoring in a worker process).
+
+The scored rows land as Parquet under ``<lake>/workbench-lake/batch/<database>/<table>/`` and are
+catalogued as ``database.table``: the input columns plus ``predicted_label`` and, for classifiers,
+``probability`` and ``probability_<class>``. Scoring into a table an earlier batch job wrote replaces
+it; any other existing table is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from services.catalog.files import sanitize_table_name
+from services.embedded.jobs import JobRunner
+from services.embedded.workspace import LAKE_BUCKET, Workspace
+from services.errors import AlreadyExists, InvalidInput, NotFound
+from services.models import DataSource, ModelRecord
+from services.registry import Services
+from services.training.data import resolve_source
+
+BATCH_PREFIX = "batch"
+
+
+def batch_folder(home: Path, database: str, table: str) -> Path:
+    """Where a batch job's output table lives in the lake."""
+    return Workspace(home).lake / LAKE_BUCKET / BATCH_PREFIX / database / table
+
+
+def output_table_name(name: str) -> tuple[str, str]:
+    """(database, table) of a valid "database.table" name; ``InvalidInput`` otherwise."""
+    database, _, table = name.strip().partition(".")
+    try:
+        valid = bool(database and table) and (sanitize_table_name(database), sanitize_table_name(table)) == (database, table)
+    except InvalidInput:
+        valid = False
+    if not valid or database[0].isdigit():
+        raise InvalidInput(f"{name!r} is not a valid output table name.",
+                           hint="Write database.table in lower-case letters, digits and underscores, e.g. scored.reviews_batch.")
+    return database, table
+
+
+def start_batch_transform(services: Services, model_id: str, source: DataSource, output_table: str, sql: str = "") -> str:
+    """Score every row of ``source`` (or of the ``sql`` result) with ``model_id`` into the catalog table
+    ``output_table``, as a job; returns the job name."""
+    record = services.training.get_model(model_id)
+    database, table = output_table_name(output_table)
+    check_output_free(services, database, table)
+    config: dict[str, Any] = {"model_id": record.model_id, "output_table": f"{database}.{table}", "sql": sql.strip(), "source": None}
+    if sql.strip():
+        services.query.estimate(sql)  # refused or unknown tables fail now, not in the job
+    else:
+        resolved, columns = resolve_source(services, source)
+        check_columns(record, [c.name for c in columns], resolved.label)
+        config["source"] = asdict(resolved)
+    runner = JobRunner(services.settings.home, services.catalog.store, services.settings.max_heavy_jobs)  # type: ignore[attr-defined]
+    return runner.submit("batch", config).name
+
+
+def check_output_free(services: Services, database: str, table: str) -> None:
+    """``AlreadyExists`` when ``database.table`` exists and is not an earlier batch job's output."""
+    try:
+        existing = services.catalog.get_table(database, table)
+    except NotFound:
+        return
+    ours = Workspace(services.settings.home).to_uri(batch_folder(services.settings.home, database, table)) + "/"
+    if existing.location != ours:
+        raise AlreadyExists(f"Table {database}.{table} exists already and was not written by a batch job.",
+                            hint="Pick a new output table name.")
+
+
+def check_columns(record: ModelRecord, columns: list[str], label: str) -> None:
+    missing = [c.name for c in record.input_schema if c.name not in columns]
+    if missing:
+        raise InvalidInput(f"{label} lacks columns model {record.model_id} needs: {', '.join(missing[:20])}.",
+                           hint="Score a table with the columns the model was trained on.")

@@ -1,0 +1,447 @@
+"""Model monitoring on the local stack: drift reports of an endpoint's captured traffic against its
+model's training baseline, reports on a schedule, and the captured traffic as a catalog table.
+
+The inference server writes data capture in SageMaker's JSON-lines format under
+``<home>/endpoints/<name>/capture/<variant>/YYYY/MM/DD/HH/*.jsonl``; the endpoint itself is
+described by ``<home>/endpoints/<name>/endpoint.json``. Both are read here as files, so this module
+needs nothing from the server's code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from services.catalog.files import sanitize_table_name
+from services.embedded.metadata import utc_now
+from services.embedded.workspace import Workspace
+from services.endpoints.baseline import (
+    Baseline,
+    column_psi,
+    compare_feature,
+    compare_prediction,
+    ensure_baseline,
+    label_text,
+    sample_rows,
+)
+from services.endpoints.models import DriftReport, FeatureDrift
+from services.errors import InvalidInput, NotFound, ServiceError
+from services.models import DataSource, ModelRecord
+from services.registry import Services
+from services.training.algorithms.base import load_predictor
+
+CAPTURE_DATABASE = "endpoints"
+SOURCE_ROWS = 10_000  # rows of a source table compared (a seeded sample of larger ones)
+REPORTS_FOLDER = "monitoring"
+CAPTURE_SCHEMA = pa.schema([
+    ("event_id", pa.string()), ("inference_time", pa.timestamp("ms")), ("variant", pa.string()),
+    ("input_content_type", pa.string()), ("input_data", pa.string()), ("output_content_type", pa.string()),
+    ("output_data", pa.string()), ("predicted_label", pa.string()), ("probability", pa.float64()),
+    ("prediction_count", pa.int64()),
+])
+
+log = logging.getLogger(__name__)
+
+
+# -- the endpoint's files ------------------------------------------------------------------------------
+
+
+def endpoint_folder(services: Services, name: str) -> Path:
+    return services.settings.home / "endpoints" / name
+
+
+def read_endpoint(services: Services, name: str) -> dict[str, Any]:
+    """The endpoint's ``endpoint.json``; ``NotFound`` when there is no such endpoint."""
+    path = endpoint_folder(services, name) / "endpoint.json"
+    if not path.is_file():
+        raise NotFound(f"No endpoint named {name!r}.", hint="Pick an endpoint from the endpoints list, or deploy one.")
+    return dict(json.loads(path.read_text()))
+
+
+def monitored_variant(endpoint: dict[str, Any], baseline_model_id: str = "") -> tuple[str, str]:
+    """(variant, model id): the variant serving ``baseline_model_id``, else the first one that answers
+    (not a shadow); with a ``baseline_model_id`` no variant serves, that variant's traffic against it."""
+    variants = endpoint.get("variants") or []
+    live = [v for v in variants if not v.get("shadow")] or variants
+    if not live:
+        raise InvalidInput(f"Endpoint {endpoint.get('name')!r} has no variants.", hint="Deploy a model to it first.")
+    serving = [v for v in variants if baseline_model_id and v.get("model_id") == baseline_model_id]
+    chosen = (serving or live)[0]
+    return str(chosen["name"]), baseline_model_id or str(chosen["model_id"])
+
+
+def capture_root(services: Services, endpoint: dict[str, Any]) -> Path:
+    return Path(endpoint.get("capture_dir") or endpoint_folder(services, str(endpoint["name"])) / "capture")
+
+
+def capture_files(root: Path, variant: str = "") -> list[Path]:
+    """The capture files of one variant (all variants when ``variant`` is empty), oldest hour first."""
+    return sorted((root / variant if variant else root).rglob("*.jsonl"))
+
+
+def read_events(files: list[Path]) -> Iterator[dict[str, Any]]:
+    """Every capture record; lines that are not JSON (a file being written) are skipped."""
+    for path in files:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict) and isinstance(event.get("captureData"), dict):
+                    yield event
+
+
+# -- parsing captured requests and responses ---------------------------------------------------------------
+
+
+def decoded_data(part: dict[str, Any] | None) -> str:
+    """A captured input or output as text (BASE64 decoded)."""
+    if not part:
+        return ""
+    data = part.get("data", "")
+    if not isinstance(data, str):
+        return json.dumps(data)
+    if str(part.get("encoding", "")).upper() == "BASE64":
+        try:
+            return base64.b64decode(data).decode("utf-8", errors="replace")
+        except (binascii.Error, ValueError):
+            return ""
+    return data
+
+
+def parse_instances(text: str, content_type: str, columns: list[str]) -> list[Any]:
+    """The instances of a request body: JSON (``instances``/``inputs``, a list or one record), JSON lines or CSV."""
+    kind = content_type.lower()
+    if not text.strip():
+        return []
+    if "csv" in kind:
+        return [row if len(columns) > 1 else ",".join(row) for row in csv.reader(text.splitlines()) if row]
+    if "jsonlines" in kind or "ndjson" in kind:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    try:
+        body = json.loads(text)
+    except ValueError:
+        if "json" in kind:
+            raise
+        return [text]  # text/plain: the review itself
+    return json_instances(body, columns)
+
+
+def json_instances(body: Any, columns: list[str]) -> list[Any]:
+    if isinstance(body, dict) and "instances" in body:
+        body = body["instances"]
+    elif isinstance(body, dict) and "inputs" in body:
+        body = body["inputs"]
+    if not isinstance(body, list):
+        return [body]
+    one_row = len(columns) > 1 and len(body) == len(columns) and all(not isinstance(v, dict | list) for v in body)
+    return [body] if one_row else body
+
+
+def instance_record(instance: Any, columns: list[str], text_column: str) -> dict[str, Any]:
+    """One instance as {column: value}: a record as is, an array by the model's column order, a string as the review."""
+    if isinstance(instance, dict):
+        features = instance.get("features")
+        return dict(zip(columns, features)) if isinstance(features, list) else instance
+    if isinstance(instance, list | tuple):
+        return dict(zip(columns, instance))
+    return {text_column or (columns[0] if columns else "text"): instance}
+
+
+def response_predictions(response: dict[str, Any] | None) -> list[tuple[Any, float | None]]:
+    """The predictions of a captured response; none when it is missing or does not parse (an error body)."""
+    text = decoded_data(response)
+    if not response or not text.strip():
+        return []
+    try:
+        return parse_predictions(text, str(response.get("observedContentType", "")))
+    except ValueError:
+        return []
+
+
+def parse_predictions(text: str, content_type: str) -> list[tuple[Any, float | None]]:
+    """(predicted label, probability) per instance of a response: JSON ``predictions``, JSON lines or CSV lines."""
+    kind = content_type.lower()
+    if "csv" in kind:
+        return [_csv_prediction(row) for row in csv.reader(text.splitlines()) if row]
+    if "jsonlines" in kind or "ndjson" in kind:
+        return [_json_prediction(json.loads(line)) for line in text.splitlines() if line.strip()]
+    body = json.loads(text)
+    if isinstance(body, dict) and "predictions" in body:
+        body = body["predictions"]
+    return [_json_prediction(item) for item in (body if isinstance(body, list) else [body])]
+
+
+def _csv_prediction(row: list[str]) -> tuple[Any, float | None]:
+    return row[0], _number(row[1]) if len(row) > 1 else None
+
+
+def _json_prediction(item: Any) -> tuple[Any, float | None]:
+    if isinstance(item, dict):
+        return item.get("predicted_label", item.get("label")), _number(item.get("probability"))
+    return item, None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- captured traffic as rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """One row per scored instance: its input columns, the label the endpoint answered and its hour."""
+
+    features: pd.DataFrame
+    predicted: pd.Series
+    hours: pd.Series
+
+
+def event_rows(event: dict[str, Any], columns: list[str], text_column: str) -> tuple[list[dict[str, Any]], list[Any], str]:
+    """(input records, predicted labels, hour) of one capture record; a body that does not parse gives no rows."""
+    data = event["captureData"]
+    request, response = data.get("endpointInput") or {}, data.get("endpointOutput")
+    try:
+        instances = parse_instances(decoded_data(request), str(request.get("observedContentType", "")), columns)
+    except ValueError:
+        return [], [], ""
+    labels = [label for label, _ in response_predictions(response)][:len(instances)]
+    labels += [None] * (len(instances) - len(labels))
+    hour = str((event.get("eventMetadata") or {}).get("inferenceTime", ""))[:13]
+    return [instance_record(i, columns, text_column) for i in instances], labels, hour
+
+
+def captured_traffic(events: Iterator[dict[str, Any]], columns: list[str], text_column: str) -> Traffic:
+    records: list[dict[str, Any]] = []
+    labels: list[Any] = []
+    hours: list[str] = []
+    for event in events:
+        rows, predicted, hour = event_rows(event, columns, text_column)
+        records += rows
+        labels += predicted
+        hours += [hour] * len(rows)
+    features = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
+    return Traffic(features, pd.Series(labels, dtype=object), pd.Series(hours, dtype=object))
+
+
+def source_traffic(services: Services, source: DataSource, record: ModelRecord) -> Traffic:
+    """A table's or file's rows (a sample of large ones), with predictions made here when it has none."""
+    from services.training.data import load_frame, resolve_source
+
+    resolved, _ = resolve_source(services, source)
+    frame = sample_rows(load_frame(services.settings, resolved), SOURCE_ROWS).reset_index(drop=True)
+    if frame.empty:
+        raise InvalidInput(f"{source.label} has no rows to compare.", hint="Pick a table or file with rows.")
+    if "predicted_label" in frame.columns:
+        predicted = frame["predicted_label"]
+    else:
+        predicted = load_predictor(Path(record.artifact_path)).predict_frame(frame)["predicted_label"]
+    return Traffic(frame, predicted.astype(object).reset_index(drop=True), pd.Series([""] * len(frame), dtype=object))
+
+
+# -- drift reports ----------------------------------------------------------------------------------------------
+
+
+def drift_report(services: Services, endpoint_name: str, baseline_model_id: str = "",
+                 source: DataSource | None = None) -> DriftReport:
+    """The endpoint's captured traffic (or ``source``'s rows) against its model's training baseline.
+
+    ``baseline_model_id`` picks another model's baseline (e.g. a candidate's); by default the first
+    variant that answers requests. ``NotFound`` for an unknown endpoint, ``InvalidInput`` with no traffic.
+    """
+    endpoint = read_endpoint(services, endpoint_name)
+    variant, model_id = monitored_variant(endpoint, baseline_model_id)
+    baseline = ensure_baseline(services, model_id)
+    record = services.training.get_model(model_id)
+    if source is not None:
+        traffic = source_traffic(services, source, record)
+    else:
+        columns = [c.name for c in record.input_schema] or baseline.feature_columns
+        events = read_events(capture_files(capture_root(services, endpoint), variant))
+        traffic = captured_traffic(events, columns, str(baseline.statistics.get("text_column", "")))
+    if traffic.features.empty:
+        raise InvalidInput(f"Endpoint {endpoint_name} has no captured traffic yet (variant {variant}).",
+                           hint="Send it some requests with data capture on, or compare a table instead.")
+    return build_report(endpoint_name, model_id, baseline, traffic)
+
+
+def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic) -> DriftReport:
+    thresholds = baseline.thresholds
+    constraints = baseline.constraints.get("features", {})
+    features = tuple(compare_feature(name, stats, constraints.get(name, {}), column_values(traffic.features, name), thresholds)
+                     for name, stats in baseline.features.items())
+    prediction = compare_prediction(baseline.prediction, traffic.predicted, thresholds) if baseline.prediction else None
+    found = [d for d in (*features, prediction) if d is not None and d.violation]
+    return DriftReport(endpoint=endpoint_name, baseline_model_id=model_id, rows=len(traffic.features), features=features,
+                       prediction_drift=prediction, violations=tuple(v for d in found for v in d.violation.split("; ")),
+                       over_time=over_time(baseline, traffic), created_at=utc_now())
+
+
+def column_values(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the traffic; all missing when no request sent it."""
+    return frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
+
+
+def over_time(baseline: Baseline, traffic: Traffic) -> tuple[dict[str, object], ...]:
+    """Per hour of capture: rows and each column's PSI (and the predictions'), for plotting."""
+    rows = []
+    for hour, index in sorted(traffic.hours.groupby(traffic.hours).groups.items()):
+        if not hour:
+            continue
+        part = traffic.features.loc[index]
+        row: dict[str, object] = {"hour": hour, "rows": len(index)}
+        for name, stats in baseline.features.items():
+            row[f"psi_{name}"] = column_psi(stats, column_values(part, name))
+        if baseline.prediction:
+            row["psi_prediction"] = column_psi(baseline.prediction, prediction_values(baseline.prediction, traffic.predicted[index]))
+        rows.append(row)
+    return tuple(rows)
+
+
+def prediction_values(stats: dict[str, Any], labels: pd.Series) -> pd.Series:
+    labels = labels.dropna()
+    return labels.map(label_text) if stats["kind"] == "categorical" else labels
+
+
+# -- reports on a schedule ---------------------------------------------------------------------------------------
+
+
+def reports_folder(services: Services, name: str) -> Path:
+    return endpoint_folder(services, name) / REPORTS_FOLDER
+
+
+def write_report(services: Services, report: DriftReport) -> Path:
+    """Save a report as ``<home>/endpoints/<name>/monitoring/<timestamp>.json``."""
+    folder = reports_folder(services, report.endpoint)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = "".join(ch for ch in report.created_at[:23] if ch.isdigit())
+    path = folder / f"{stamp[:8]}T{stamp[8:]}Z.json"
+    path.write_text(json.dumps(asdict(report), indent=2))
+    return path
+
+
+def list_reports(services: Services, name: str) -> list[DriftReport]:
+    """The endpoint's saved reports, oldest first (for plotting drift over days)."""
+    if not endpoint_folder(services, name).is_dir():
+        raise NotFound(f"No endpoint named {name!r}.", hint="Pick an endpoint from the endpoints list.")
+    return [report_from_json(json.loads(p.read_text())) for p in sorted(reports_folder(services, name).glob("*.json"))]
+
+
+def report_from_json(data: dict[str, Any]) -> DriftReport:
+    prediction = data.get("prediction_drift")
+    return DriftReport(**{**data, "features": tuple(FeatureDrift(**f) for f in data["features"]),
+                          "prediction_drift": FeatureDrift(**prediction) if prediction else None,
+                          "violations": tuple(data["violations"]), "over_time": tuple(data["over_time"])})
+
+
+def run_monitoring_round(services: Services) -> list[Path]:
+    """One report per endpoint that captured traffic since its last report; returns the files written."""
+    written = []
+    for path in sorted((services.settings.home / "endpoints").glob("*/endpoint.json")):
+        name = path.parent.name
+        if not has_new_traffic(services, name):
+            continue
+        try:
+            written.append(write_report(services, drift_report(services, name)))
+        except ServiceError as exc:  # one endpoint's problem (no baseline source, no rows) must not stop the others
+            log.warning("No drift report for endpoint %s: %s", name, exc)
+    return written
+
+
+def has_new_traffic(services: Services, name: str) -> bool:
+    """True when a capture file changed after the newest saved report."""
+    endpoint = read_endpoint(services, name)
+    captured = [p.stat().st_mtime for p in capture_files(capture_root(services, endpoint))]
+    reports = [p.stat().st_mtime for p in reports_folder(services, name).glob("*.json")]
+    return bool(captured) and (not reports or max(captured) > max(reports))
+
+
+class ReportSchedule:
+    """A daemon thread running ``run_monitoring_round`` every ``every_seconds`` until ``stop()``."""
+
+    def __init__(self, services: Services, every_seconds: float) -> None:
+        self.services = services
+        self.every_seconds = every_seconds
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="drift-reports", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            try:
+                run_monitoring_round(self.services)
+            except Exception:  # noqa: BLE001 - the schedule outlives one bad round; the traceback goes to the log
+                log.exception("A scheduled drift-report round failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
+
+
+def start_scheduled_reports(services: Services, every_seconds: float = 3600) -> ReportSchedule:
+    """Write drift reports every ``every_seconds`` while the app runs (the first after one interval)."""
+    if every_seconds <= 0:
+        raise InvalidInput("The report interval must be positive.", hint="For example every 3600 seconds.")
+    schedule = ReportSchedule(services, every_seconds)
+    schedule.thread.start()
+    return schedule
+
+
+# -- the capture as a catalog table ---------------------------------------------------------------------------------
+
+
+def register_capture_table(services: Services, name: str) -> str:
+    """Flatten the endpoint's capture files into Parquet in the lake and catalog them as
+    ``endpoints.<name>_capture`` (one row per request); refreshed on every call."""
+    endpoint = read_endpoint(services, name)
+    rows = [capture_row(event) for event in read_events(capture_files(capture_root(services, endpoint)))]
+    table = sanitize_table_name(f"{name}_capture")
+    folder = Workspace(services.settings.home).table_folder(CAPTURE_DATABASE, table)
+    write_capture_parquet(rows, folder)
+    services.catalog.register(CAPTURE_DATABASE, table, folder)  # type: ignore[attr-defined]
+    return f"{CAPTURE_DATABASE}.{table}"
+
+
+def capture_row(event: dict[str, Any]) -> dict[str, Any]:
+    """One capture record as a flat row; the label and probability are the first instance's."""
+    data, metadata = event["captureData"], event.get("eventMetadata") or {}
+    request, response = data.get("endpointInput") or {}, data.get("endpointOutput") or {}
+    predictions = response_predictions(response)
+    label, probability = predictions[0] if predictions else (None, None)
+    return {"event_id": str(metadata.get("eventId", "")), "inference_time": _timestamp(metadata.get("inferenceTime")),
+            "variant": str(metadata.get("variant", "")), "input_content_type": str(request.get("observedContentType", "")),
+            "input_data": decoded_data(request), "output_content_type": str(response.get("observedContentType", "")),
+            "output_data": decoded_data(response), "predicted_label": None if label is None else label_text(label),
+            "probability": probability, "prediction_count": len(predictions)}
+
+
+def _timestamp(text: Any) -> datetime | None:
+    """An ISO time as naive UTC to the millisecond (what the table's timestamp column holds)."""
+    stamp = pd.to_datetime(text, utc=True, errors="coerce") if text else pd.NaT
+    return None if pd.isna(stamp) else stamp.tz_convert(None).floor("ms").to_pydatetime()
+
+
+def write_capture_parquet(rows: list[dict[str, Any]], folder: Path) -> None:
+    """Replace the table's one file (written under a hidden name first, so readers never see half of it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / ".part-00000.parquet.partial"
+    pq.write_table(pa.Table.from_pylist(rows, schema=CAPTURE_SCHEMA), partial)
+    os.replace(partial, folder / "part-00000.parquet")

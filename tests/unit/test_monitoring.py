@@ -1,0 +1,420 @@
+"""Model monitoring: baseline statistics, PSI/KS/JS, drift reports over capture files in SageMaker's
+format, scheduled reports, and the capture table.
+
+The distance functions are checked on synthetic data; the reports on a workspace (a copy of the
+seeded one) where a text-tfidf model and an xgboost model are trained through the real job runner,
+so their baselines are the ones training writes. Capture files are written here in exactly the
+format the inference server writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+
+from services.config import Settings
+from services.endpoints.baseline import (
+    BASELINE_FOLDER,
+    compare_feature,
+    compare_prediction,
+    ensure_baseline,
+    js_distance,
+    ks_statistic,
+    load_baseline,
+    psi,
+    write_baseline,
+)
+from services.endpoints.monitoring import (
+    drift_report,
+    list_reports,
+    parse_instances,
+    register_capture_table,
+    run_monitoring_round,
+    start_scheduled_reports,
+)
+from services.errors import InvalidInput, NotFound
+from services.models import DataSource, ModelRecord, TrainingRequest
+from services.registry import Services, build_services
+from services.training.algorithms.base import load_predictor
+from tests.conftest import close_services
+from tests.unit.test_training_jobs import copy_empty_mlflow_store
+
+VARIANT = "AllTraffic"
+
+
+# -- synthetic data ---------------------------------------------------------------------------------------
+
+
+def synthetic_frame(rows: int, seed: int, age_shift: float = 0.0, words: int = 12, colors: tuple[str, ...] = ("red", "green", "blue"),
+                    missing_age: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.normal(40 + age_shift, 10, rows)
+    age[:int(rows * missing_age)] = np.nan
+    lengths = rng.poisson(words, rows) + 1
+    return pd.DataFrame({"age": age, "color": rng.choice(colors, rows),
+                         "review": [" ".join(["word"] * n) for n in lengths]})
+
+
+def synthetic_predictions(rows: int, seed: int, positive_share: float = 0.7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    labels = np.where(rng.random(rows) < positive_share, "positive", "negative")
+    probability = rng.uniform(0.5, 1.0, rows)
+    return pd.DataFrame({"predicted_label": labels, "probability": probability,
+                         "probability_negative": np.where(labels == "negative", probability, 1 - probability),
+                         "probability_positive": np.where(labels == "positive", probability, 1 - probability)})
+
+
+@pytest.fixture
+def synthetic_baseline(tmp_path: Path) -> Any:
+    frame = synthetic_frame(5000, seed=1)
+    return write_baseline(frame, ["age", "color", "review"], "review", synthetic_predictions(5000, 1), tmp_path / "baseline")
+
+
+def drift_of(baseline: Any, name: str, frame: pd.DataFrame) -> Any:
+    return compare_feature(name, baseline.features[name], baseline.constraints["features"][name], frame[name], baseline.thresholds)
+
+
+def test_psi_and_js_distance_have_their_textbook_values() -> None:
+    assert psi(np.array([0.5, 0.5]), np.array([0.25, 0.75])) == pytest.approx(0.25 * np.log(2) + 0.25 * np.log(1.5))
+    assert psi(np.array([0.2, 0.8]), np.array([0.2, 0.8])) == 0.0
+    assert js_distance(np.array([0.3, 0.7]), np.array([0.3, 0.7])) == pytest.approx(0.0)
+    assert js_distance(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("shift", [0.0, 3.0, 10.0])
+def test_ks_against_the_baseline_percentiles_is_close_to_the_exact_two_sample_statistic(shift: float) -> None:
+    rng = np.random.default_rng(7)
+    training, new = rng.normal(0, 1, 20_000), rng.normal(shift / 10, 1, 2_000)
+    percentiles = list(np.percentile(training, np.arange(101)))
+    assert ks_statistic(new, percentiles) == pytest.approx(ks_2samp(training, new).statistic, abs=0.02)
+
+
+def test_ks_is_exact_for_discrete_values() -> None:
+    training = np.repeat([1.0, 2.0, 3.0, 4.0, 5.0], [10, 10, 10, 20, 50])
+    new = np.repeat([1.0, 2.0, 3.0, 4.0, 5.0], [50, 20, 10, 10, 10])
+    assert ks_statistic(new, list(np.percentile(training, np.arange(101)))) == pytest.approx(ks_2samp(training, new).statistic, abs=0.011)
+
+
+def test_baseline_files_hold_model_monitor_style_statistics_and_constraints(synthetic_baseline: Any, tmp_path: Path) -> None:
+    statistics = json.loads((tmp_path / "baseline" / "statistics.json").read_text())
+    constraints = json.loads((tmp_path / "baseline" / "constraints.json").read_text())
+    age = statistics["features"]["age"]
+    assert age["kind"] == "numeric" and age["count"] == 5000 and age["mean"] == pytest.approx(40, abs=0.6)
+    assert len(age["bin_edges"]) == 9 and sum(age["bin_fractions"]) == pytest.approx(1.0)
+    assert all(f == pytest.approx(0.1, abs=0.002) for f in age["bin_fractions"])
+    assert set(statistics["features"]["color"]["categories"]) == {"red", "green", "blue"}
+    assert statistics["features"]["review"]["kind"] == "text" and statistics["features"]["review"]["word_count"]["mean"] > 10
+    assert statistics["prediction"]["categories"]["positive"] == pytest.approx(0.7, abs=0.02)
+    assert constraints["features"]["color"]["known_values"] and constraints["features"]["age"]["completeness"] == 1.0
+    assert constraints["thresholds"]["psi"] == 0.2
+    assert load_baseline(tmp_path).statistics == statistics
+
+
+def test_unshifted_data_raises_no_violation(synthetic_baseline: Any) -> None:
+    fresh = synthetic_frame(2000, seed=2)
+    for name in ("age", "color", "review"):
+        drift = drift_of(synthetic_baseline, name, fresh)
+        assert drift.violation == "" and drift.psi < 0.05 and drift.js < 0.1, drift
+    assert drift_of(synthetic_baseline, "age", fresh).ks < 0.06
+
+
+def test_a_shifted_numeric_column_is_a_violation_in_plain_words(synthetic_baseline: Any) -> None:
+    same = drift_of(synthetic_baseline, "age", synthetic_frame(2000, seed=2))
+    shifted = drift_of(synthetic_baseline, "age", synthetic_frame(2000, seed=2, age_shift=8))
+    assert shifted.kind == "numeric" and shifted.psi > 0.2 and shifted.ks > 0.25 and shifted.js > same.js
+    assert shifted.violation.startswith(f"age: PSI {shifted.psi:.2f} > 0.2 — the distribution has shifted")
+
+
+def test_unseen_categories_and_missing_values_break_the_constraints(synthetic_baseline: Any) -> None:
+    frame = synthetic_frame(2000, seed=3, colors=("red", "green", "blue", "purple"), missing_age=0.2)
+    color, age = drift_of(synthetic_baseline, "color", frame), drift_of(synthetic_baseline, "age", frame)
+    assert "of values were never seen in training (e.g. 'purple')" in color.violation
+    assert color.kind == "categorical" and color.js > 0.1
+    assert "completeness dropped by 20 points" in age.violation
+
+
+def test_a_numeric_column_sent_as_text_counts_as_incomplete(synthetic_baseline: Any) -> None:
+    frame = synthetic_frame(100, seed=4).astype({"age": object})
+    frame.loc[:49, "age"] = "unknown"
+    assert "completeness dropped by 50 points" in drift_of(synthetic_baseline, "age", frame).violation
+
+
+def test_longer_reviews_are_text_length_drift(synthetic_baseline: Any) -> None:
+    same = drift_of(synthetic_baseline, "review", synthetic_frame(2000, seed=5))
+    longer = drift_of(synthetic_baseline, "review", synthetic_frame(2000, seed=5, words=30))
+    assert same.kind == longer.kind == "text_length" and same.violation == ""
+    assert longer.violation.startswith("review (word count): PSI") and longer.ks > 0.8
+
+
+def test_predicted_label_drift(synthetic_baseline: Any) -> None:
+    stats, thresholds = synthetic_baseline.prediction, synthetic_baseline.thresholds
+    same = compare_prediction(stats, synthetic_predictions(1000, 9)["predicted_label"], thresholds)
+    flipped = compare_prediction(stats, synthetic_predictions(1000, 9, positive_share=0.2)["predicted_label"], thresholds)
+    assert same is not None and flipped is not None and same.violation == ""
+    assert flipped.kind == "prediction" and flipped.psi > 0.2 and "the model's predictions have shifted" in flipped.violation
+    assert compare_prediction(stats, pd.Series([None, None], dtype=object), thresholds) is None
+
+
+def test_date_strings_are_compared_as_dates_and_identifiers_are_not_checked_for_unseen_values(tmp_path: Path) -> None:
+    def frame(start: str, rows: int = 500) -> pd.DataFrame:
+        posted = pd.date_range(start, periods=rows, freq="h")
+        return pd.DataFrame({"posted": posted.strftime("%Y-%m-%d %H:%M:%S"), "order_id": [f"o-{start}-{i}" for i in range(rows)]})
+
+    baseline = write_baseline(frame("2024-01-01"), ["posted", "order_id"], "", None, tmp_path / "baseline")
+    assert baseline.features["posted"]["kind"] == "date" and baseline.constraints["features"]["posted"]["inferred_type"] == "Date"
+    assert baseline.constraints["features"]["order_id"]["known_values"] is None
+    same, later = frame("2024-01-01"), frame("2024-06-01")
+    assert drift_of(baseline, "posted", same).violation == "" and drift_of(baseline, "posted", same).psi == pytest.approx(0)
+    moved = drift_of(baseline, "posted", later)
+    assert moved.kind == "numeric" and moved.ks == pytest.approx(1.0) and moved.violation.startswith("posted: PSI")
+    assert "never seen" not in drift_of(baseline, "order_id", later).violation
+
+
+def test_request_bodies_of_every_content_type_become_instances() -> None:
+    columns = ["a", "b"]
+    assert parse_instances('{"instances": [{"a": 1, "b": 2}, [3, 4]]}', "application/json", columns) == [{"a": 1, "b": 2}, [3, 4]]
+    assert parse_instances("[1, 2]", "application/json", columns) == [[1, 2]]
+    assert parse_instances("1,2\n3,4\n", "text/csv", columns) == [["1", "2"], ["3", "4"]]
+    assert parse_instances('{"a": 1}\n{"a": 2}\n', "application/jsonlines", columns) == [{"a": 1}, {"a": 2}]
+    assert parse_instances('{"inputs": "Great dress, fits well"}', "application/json", ["review"]) == ["Great dress, fits well"]
+    assert parse_instances('"Great dress, fits"\nToo small\n', "text/csv", ["review"]) == ["Great dress, fits", "Too small"]
+    with pytest.raises(ValueError):
+        parse_instances("{not json", "application/json", columns)
+
+
+# -- capture files in SageMaker's format ----------------------------------------------------------------------
+
+
+def capture_part(data: str, content_type: str, mode: str, encoding: str = "") -> dict[str, str]:
+    encoding = encoding or ("CSV" if "csv" in content_type else "JSON")
+    if encoding == "BASE64":
+        data = base64.b64encode(data.encode()).decode()
+    return {"observedContentType": content_type, "mode": mode, "data": data, "encoding": encoding}
+
+
+def capture_event(request: str, request_type: str, response: str, response_type: str, at: str,
+                  encoding: str = "") -> dict[str, Any]:
+    return {"captureData": {"endpointInput": capture_part(request, request_type, "INPUT", encoding),
+                            "endpointOutput": capture_part(response, response_type, "OUTPUT", encoding)},
+            "eventMetadata": {"eventId": str(uuid.uuid4()), "inferenceTime": at, "variant": VARIANT},
+            "eventVersion": "0"}
+
+
+def write_capture(services: Services, endpoint: str, events: list[dict[str, Any]]) -> Path:
+    """One capture file in the hour folder of the events' first inference time."""
+    hour = events[0]["eventMetadata"]["inferenceTime"][:13]
+    folder = services.settings.home / "endpoints" / endpoint / "capture" / VARIANT / hour[:4] / hour[5:7] / hour[8:10] / hour[11:13]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return path
+
+
+def write_endpoint(services: Services, name: str, record: ModelRecord) -> None:
+    folder = services.settings.home / "endpoints" / name
+    (folder / "capture").mkdir(parents=True, exist_ok=True)
+    config = {"name": name, "host": "127.0.0.1", "port": 0, "capture_percent": 100, "capture_dir": str(folder / "capture"),
+              "variants": [{"name": VARIANT, "model_id": record.model_id, "artifact_path": record.artifact_path,
+                            "weight": 1.0, "shadow": False}]}
+    (folder / "endpoint.json").write_text(json.dumps(config))
+
+
+def json_predictions(scored: pd.DataFrame) -> str:
+    classes = [c[len("probability_"):] for c in scored.columns if c.startswith("probability_")]
+    return json.dumps({"predictions": [{"predicted_label": row["predicted_label"], "probability": row["probability"],
+                                        "probabilities": {c: row[f"probability_{c}"] for c in classes}}
+                                       for _, row in scored.iterrows()]})
+
+
+def review_events(reviews: list[str], scored: pd.DataFrame, hour: str) -> list[dict[str, Any]]:
+    """One JSON request per review, the answer the model gave."""
+    return [capture_event(json.dumps({"instances": [text]}), "application/json", json_predictions(scored.iloc[[i]]),
+                          "application/json", f"{hour}:{i % 60:02d}:00.000Z") for i, text in enumerate(reviews)]
+
+
+# -- a workspace with trained models ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    home = tmp_path_factory.mktemp("monitoring") / "workspace"
+    shutil.copytree(seeded_home, home)
+    copy_empty_mlflow_store(tmp_path_factory, home)
+    # one job at a time: two jobs creating the MLflow experiment at once race
+    services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
+    yield services
+    close_services(services)
+
+
+@pytest.fixture(scope="module")
+def models(workspace: Services) -> dict[str, ModelRecord]:
+    text = workspace.training.start_training_job(TrainingRequest(
+        algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment", text_column="review_body"))
+    wine = workspace.training.start_training_job(TrainingRequest(
+        algorithm="xgboost", source=DataSource(table="demo.wine"), target="cultivar", hyperparameters={"num_round": "10"}))
+    records = {}
+    for key, name in (("text", text), ("wine", wine)):
+        job = workspace.training.wait_for_job(name, 300)
+        assert job.status == "Completed", workspace.training.job_logs(name)
+        records[key] = workspace.training.get_model(job.model_id)
+    return records
+
+
+@pytest.fixture(scope="module")
+def reviews(workspace: Services) -> pd.DataFrame:
+    return workspace.query.read_table("demo", "reviews_sentiment")  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture(scope="module")
+def review_endpoint(workspace: Services, models: dict[str, ModelRecord], reviews: pd.DataFrame) -> str:
+    """An endpoint whose 10:00 traffic looks like training and whose 11:00 traffic has four times longer
+    reviews, all answered "-1"."""
+    name = "reviews-live"
+    write_endpoint(workspace, name, models["text"])
+    usual = reviews["review_body"].sample(300, random_state=11).tolist()
+    scored = load_predictor(Path(models["text"].artifact_path)).predict_frame(pd.DataFrame({"review_body": usual}))
+    write_capture(workspace, name, review_events(usual, scored, "2026-11-22T10"))
+    longer = [" ".join(reviews["review_body"].sample(4, random_state=i)) for i in range(300)]
+    negative = scored.assign(predicted_label="-1", probability=0.9)
+    write_capture(workspace, name, review_events(longer, negative, "2026-11-22T11"))
+    return name
+
+
+def test_training_writes_the_baseline_next_to_the_model(models: dict[str, ModelRecord]) -> None:
+    folder = Path(models["text"].artifact_path) / BASELINE_FOLDER
+    assert (folder / "statistics.json").is_file() and (folder / "constraints.json").is_file()
+    baseline = load_baseline(models["text"].artifact_path)
+    assert baseline.features["review_body"]["kind"] == "text" and baseline.statistics["text_column"] == "review_body"
+    assert set(baseline.prediction["categories"]) == set(models["text"].classes)  # type: ignore[index]
+    wine = load_baseline(models["wine"].artifact_path)
+    assert wine.features["alcohol"]["kind"] == "numeric" and wine.features["alcohol"]["count"] > 100
+    assert set(wine.prediction["categories"]) == {"class_0", "class_1", "class_2"}  # type: ignore[index]
+
+
+def test_ensure_baseline_computes_a_missing_one_from_the_training_source(workspace: Services,
+                                                                         models: dict[str, ModelRecord]) -> None:
+    folder = Path(models["wine"].artifact_path) / BASELINE_FOLDER
+    written = json.loads((folder / "statistics.json").read_text())
+    shutil.rmtree(folder)
+    baseline = ensure_baseline(workspace, models["wine"].model_id)
+    assert (folder / "statistics.json").is_file() and (folder / "constraints.json").is_file()
+    assert set(baseline.features) == set(written["features"])
+    assert baseline.features["alcohol"]["mean"] == pytest.approx(written["features"]["alcohol"]["mean"], rel=0.03)
+    assert baseline.prediction["categories"]["class_1"] == pytest.approx(  # type: ignore[index]
+        written["prediction"]["categories"]["class_1"], abs=0.1)
+
+
+def test_drift_report_flags_longer_reviews_and_shifted_predictions_per_hour(workspace: Services, review_endpoint: str,
+                                                                             models: dict[str, ModelRecord]) -> None:
+    report = drift_report(workspace, review_endpoint)
+    assert report.endpoint == review_endpoint and report.baseline_model_id == models["text"].model_id and report.rows == 600
+    assert any(v.startswith("review_body (word count): PSI") for v in report.violations)
+    assert report.prediction_drift is not None and "the model's predictions have shifted" in report.prediction_drift.violation
+    first, second = report.over_time
+    assert (first["hour"], first["rows"], second["hour"], second["rows"]) == ("2026-11-22T10", 300, "2026-11-22T11", 300)
+    assert first["psi_review_body"] < 0.1 and first["psi_prediction"] < 0.1  # type: ignore[operator]
+    assert second["psi_review_body"] > 0.2 and second["psi_prediction"] > 0.2  # type: ignore[operator]
+
+
+def test_traffic_like_training_has_no_violations(workspace: Services, models: dict[str, ModelRecord], reviews: pd.DataFrame) -> None:
+    write_endpoint(workspace, "reviews-calm", models["text"])
+    usual = reviews["review_body"].sample(400, random_state=5).tolist()
+    scored = load_predictor(Path(models["text"].artifact_path)).predict_frame(pd.DataFrame({"review_body": usual}))
+    write_capture(workspace, "reviews-calm", review_events(usual, scored, "2026-11-22T09"))
+    report = drift_report(workspace, "reviews-calm")
+    assert report.rows == 400 and report.violations == (), report.violations
+
+
+def test_tabular_capture_in_every_format_is_parsed_and_a_shifted_column_is_flagged(
+        workspace: Services, models: dict[str, ModelRecord]) -> None:
+    record = models["wine"]
+    columns = [c.name for c in record.input_schema]
+    wine = workspace.query.read_table("demo", "wine")  # type: ignore[attr-defined]
+    rows = wine[columns].assign(alcohol=wine["alcohol"] + 3).sample(frac=1.0, random_state=0)  # 178 rows, classes mixed
+    records, arrays = rows.iloc[:60].to_dict("records"), rows.iloc[60:120].values.tolist()
+    csv_lines = "".join(",".join(str(v) for v in row) + "\n" for row in rows.iloc[120:150].values.tolist())
+    lines = "".join(json.dumps(r) + "\n" for r in rows.iloc[150:].to_dict("records"))
+    at = "2026-11-22T12:00:00.000Z"
+    events = [capture_event(json.dumps({"instances": records}), "application/json", json.dumps({"predictions": [
+                  {"predicted_label": "class_0", "probability": 0.9}] * 60}), "application/json", at),
+              capture_event(json.dumps({"instances": arrays}), "application/json", "class_0,0.9\n" * 60, "text/csv", at),
+              capture_event(csv_lines, "text/csv", "class_0,0.9\n" * 30, "text/csv", at, encoding="BASE64"),
+              capture_event(lines, "application/jsonlines", '{"predicted_label": "class_0"}\n' * 28, "application/jsonlines", at),
+              capture_event("{broken", "application/json", "", "application/json", at)]
+    write_endpoint(workspace, "wine-live", record)
+    write_capture(workspace, "wine-live", events)
+    report = drift_report(workspace, "wine-live")
+    assert report.rows == 178 and report.over_time[0]["rows"] == 178
+    assert any(v.startswith("alcohol: PSI") for v in report.violations)
+    by_psi = sorted(report.features, key=lambda d: -(d.psi or 0))
+    assert by_psi[0].feature == "alcohol" and by_psi[0].psi > 3 * by_psi[1].psi  # type: ignore[operator]
+    assert report.prediction_drift is not None and report.prediction_drift.psi > 0.2  # type: ignore[operator]
+
+
+def test_drift_report_of_a_source_table_scores_it_with_the_model(workspace: Services, review_endpoint: str) -> None:
+    report = drift_report(workspace, review_endpoint, source=DataSource(table="demo.reviews_sentiment"))
+    assert report.rows == 10_000 and report.over_time == ()
+    assert report.violations == (), report.violations
+    assert report.prediction_drift is not None and report.prediction_drift.psi < 0.05  # type: ignore[operator]
+
+
+def test_a_missing_endpoint_or_one_without_traffic_is_a_clear_error(workspace: Services, models: dict[str, ModelRecord]) -> None:
+    with pytest.raises(NotFound, match="No endpoint named 'nowhere'"):
+        drift_report(workspace, "nowhere")
+    write_endpoint(workspace, "reviews-quiet", models["text"])
+    with pytest.raises(InvalidInput, match="no captured traffic yet") as caught:
+        drift_report(workspace, "reviews-quiet")
+    assert caught.value.hint
+
+
+def test_capture_table_is_queryable_and_refreshed(workspace: Services, review_endpoint: str, models: dict[str, ModelRecord],
+                                                  reviews: pd.DataFrame) -> None:
+    table = register_capture_table(workspace, review_endpoint)
+    assert table == "endpoints.reviews_live_capture"
+    count = workspace.query.run(f"SELECT count(*) AS n FROM {table}").frame["n"].iloc[0]
+    labels = workspace.query.run(f"SELECT predicted_label, count(*) AS n FROM {table} "
+                                 "WHERE inference_time >= TIMESTAMP '2026-11-22 11:00:00' GROUP BY 1").frame
+    assert count == 600 and labels.to_dict("records") == [{"predicted_label": "-1", "n": 300}]
+    text = reviews["review_body"].iloc[0]
+    write_capture(workspace, review_endpoint, [capture_event(text, "text/plain", "1,0.8", "text/csv", "2026-11-22T13:00:00.000Z")])
+    register_capture_table(workspace, review_endpoint)
+    latest = workspace.query.run(f"SELECT input_data, predicted_label, probability, variant FROM {table} "
+                                 "WHERE inference_time >= TIMESTAMP '2026-11-22 13:00:00'").frame
+    assert latest.to_dict("records") == [{"input_data": text, "predicted_label": "1", "probability": 0.8, "variant": VARIANT}]
+
+
+def test_a_monitoring_round_writes_reports_only_for_new_traffic(workspace: Services, models: dict[str, ModelRecord],
+                                                                reviews: pd.DataFrame) -> None:
+    write_endpoint(workspace, "reviews-scheduled", models["text"])
+    usual = reviews["review_body"].sample(50, random_state=3).tolist()
+    scored = load_predictor(Path(models["text"].artifact_path)).predict_frame(pd.DataFrame({"review_body": usual}))
+    write_capture(workspace, "reviews-scheduled", review_events(usual, scored, "2026-11-22T14"))
+    written = run_monitoring_round(workspace)
+    assert [p.parent.parent.name for p in written if p.parent.parent.name == "reviews-scheduled"] == ["reviews-scheduled"]
+    assert all(p.parent.name == "monitoring" for p in written)
+    assert not [p for p in run_monitoring_round(workspace) if p.parent.parent.name == "reviews-scheduled"]
+    saved = list_reports(workspace, "reviews-scheduled")
+    assert len(saved) == 1 and saved[0].rows == 50 and saved[0].features[0].feature == "review_body"
+    time.sleep(0.05)
+    write_capture(workspace, "reviews-scheduled", review_events(usual, scored, "2026-11-22T15"))
+    schedule = start_scheduled_reports(workspace, every_seconds=0.2)
+    try:
+        deadline = time.monotonic() + 30
+        while len(list_reports(workspace, "reviews-scheduled")) < 2:
+            assert time.monotonic() < deadline, "no scheduled report"
+            time.sleep(0.1)
+    finally:
+        schedule.stop()
+    latest = list_reports(workspace, "reviews-scheduled")[-1]
+    assert latest.rows == 100 and [row["hour"] for row in latest.over_time] == ["2026-11-22T14", "2026-11-22T15"]
