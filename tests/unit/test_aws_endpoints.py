@@ -1,0 +1,612 @@
+"""The SageMaker hosting adapter, offline.
+
+moto (``mock_aws``) answers the control plane (models, endpoint configs, endpoints, transform jobs,
+model packages, tags), S3, Glue, Athena, CloudWatch and CloudWatch Logs, and returns stub bodies from
+``invoke_endpoint``; botocore's ``Stubber`` stands in for realistic runtime answers, runtime errors
+and the deletion sequence. moto never stands in for the local inference servers.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import awswrangler as wr
+import boto3
+import pandas as pd
+import pytest
+import sqlglot
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.athena.models import athena_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sagemaker.models import sagemaker_backends
+from sqlglot import exp
+
+from services.config import Settings
+from services.embedded.metadata import MetadataStore
+from services.endpoints.aws import (
+    AwsEndpoints,
+    Traffic,
+    capture_view_sql,
+    endpoint_from_aws,
+    prediction_of,
+    traffic_from_results,
+)
+from services.endpoints.models import MAX_PAYLOAD_BYTES, DeployRequest, Endpoint, Variant
+from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
+from services.models import DataSource
+from services.registry import Services, build_services
+from services.training.aws import metadata_properties
+from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
+
+ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+RUNTIME = "https://runtime.sagemaker.us-east-1.amazonaws.com"
+TABLE = DataSource(table="demo.reviews")
+CLASSES = ["1", "2", "3", "4", "5"]
+ENCODING = {"features": ["division_name", "age"], "categories": {"division_name": ["General", "Intimates", "Petite"]},
+            "dropped": ["review_text"], "fill_missing": False}
+
+
+class FakeClock:
+    """``sleep`` moves ``now`` on, so waiting loops run instantly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 1.0)
+
+
+def reviews_csv(folder: Path) -> Path:
+    rows = [{"Review Text": f"review number {i} says {'great' if i % 5 > 2 else 'poor'} things",
+             "Rating": i % 5 + 1, "Division Name": ("General", "Petite", "Intimates")[i % 3], "Age": 20 + i}
+            for i in range(30)]
+    path = folder / "reviews.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return replace(aws_settings(tmp_path / "workspace"), sagemaker_role=ROLE, inference_instance_type="ml.c5.xlarge")
+
+
+@pytest.fixture
+def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Iterator[Services]:
+    fake_aws_credentials(monkeypatch, tmp_path)
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield build_services(settings)
+
+
+@pytest.fixture
+def table(services: Services, tmp_path: Path) -> DataSource:
+    """``demo.reviews`` in Glue and S3 (imported only where a test scores rows: it takes a few seconds)."""
+    services.catalog.import_path(reviews_csv(tmp_path), "demo", "reviews")
+    return TABLE
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def endpoints(services: Services, settings: Settings, clock: FakeClock) -> AwsEndpoints:
+    return endpoints_with(services, settings, clock)
+
+
+def endpoints_with(services: Services, settings: Settings, clock: FakeClock | None = None) -> AwsEndpoints:
+    clock = clock or FakeClock()
+    store = MetadataStore(settings.home / "metadata.sqlite")
+    return AwsEndpoints(boto3.Session(region_name=REGION), settings, services, store, poll_seconds=5, sleep=clock.sleep,
+                        clock=clock)
+
+
+def register_model(group: str = "sentiment", framework: str = "xgboost") -> str:
+    """A model package as the training adapter registers it; returns ``group/version``."""
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    metadata = metadata_properties({"framework": framework, "problem_type": "MulticlassClassification", "target": "rating",
+                                    "classes": CLASSES, "encoding": ENCODING,
+                                    "input_schema": [{"Name": "division_name", "Type": "string", "Comment": ""},
+                                                     {"Name": "age", "Type": "bigint", "Comment": ""}]})
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group, CustomerMetadataProperties=metadata,
+        InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/training/{group}/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    return f"{group}/{arn.rsplit('/', 1)[-1]}"
+
+
+def sagemaker_backend() -> Any:
+    return sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def capture_params(client: Any, operation: str) -> list[dict[str, Any]]:
+    """Every request ``client`` sends for ``operation`` (e.g. ``CreateEndpointConfig``), as sent."""
+    sent: list[dict[str, Any]] = []
+    client.meta.events.register(f"before-parameter-build.{client.meta.service_model.endpoint_prefix}.{operation}",
+                                lambda params, **_: sent.append(dict(params)))
+    return sent
+
+
+def fail_operation(client: Any, operation: str, code: str, message: str) -> None:
+    """``operation`` answers ``code`` without reaching moto."""
+    error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    client.meta.events.register(f"before-call.sagemaker.{operation}", lambda **_: (SimpleNamespace(status_code=400), error))
+
+
+def body_of(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+def put_s3(key: str, body: bytes) -> None:
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=body)
+
+
+# -- deploy -----------------------------------------------------------------------------------------
+
+
+def test_deploy_sends_models_weighted_variants_and_data_capture(endpoints: AwsEndpoints) -> None:
+    champion, challenger = register_model("champion"), register_model("challenger")
+    models = capture_params(endpoints._sagemaker, "CreateModel")
+    configs = capture_params(endpoints._sagemaker, "CreateEndpointConfig")
+    created = capture_params(endpoints._sagemaker, "CreateEndpoint")
+    request = DeployRequest("reviews-live", (Variant("a", champion, 0.7), Variant("b", challenger, 0.3)), capture_percent=40)
+    endpoint = endpoints.deploy(request)
+    assert [m["Containers"] for m in models] == [
+        [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/training/{group}/model.tar.gz"}] for group in ("champion", "challenger")]
+    assert {m["ExecutionRoleArn"] for m in models} == {ROLE}
+    (config,) = configs
+    assert [(v["VariantName"], v["ModelName"], v["InitialInstanceCount"], v["InstanceType"], v["InitialVariantWeight"])
+            for v in config["ProductionVariants"]] == [
+        ("a", models[0]["ModelName"], 1, "ml.c5.xlarge", 0.7), ("b", models[1]["ModelName"], 1, "ml.c5.xlarge", 0.3)]
+    assert "ShadowProductionVariants" not in config
+    assert config["DataCaptureConfig"] == {
+        "EnableCapture": True, "InitialSamplingPercentage": 40, "DestinationS3Uri": f"s3://{BUCKET}/endpoints/reviews-live/capture/",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json", "application/jsonlines"], "CsvContentTypes": ["text/csv"]}}
+    assert created == [{"EndpointName": "reviews-live", "EndpointConfigName": config["EndpointConfigName"],
+                        "Tags": [{"Key": "workbench:model:a", "Value": champion}, {"Key": "workbench:model:b", "Value": challenger}]}]
+    assert endpoint.url == f"{RUNTIME}/endpoints/reviews-live/invocations"
+    assert [(v.name, v.model_id, v.weight, v.shadow) for v in endpoint.variants] == [
+        ("a", champion, 0.7, False), ("b", challenger, 0.3, False)]
+    assert (endpoint.capture_percent, endpoint.framework, endpoint.input_columns) == (40, "xgboost", ("division_name", "age"))
+
+
+def test_deploy_with_a_shadow_variant_and_no_capture(endpoints: AwsEndpoints) -> None:
+    model_id = register_model()
+    configs = capture_params(endpoints._sagemaker, "CreateEndpointConfig")
+    request = DeployRequest("shadowed", (Variant("live", model_id), Variant("shadow", model_id, 0.5, shadow=True)), capture_percent=0)
+    endpoints.deploy(request)
+    (config,) = configs
+    assert [v["VariantName"] for v in config["ProductionVariants"]] == ["live"]
+    assert [(v["VariantName"], v["InitialVariantWeight"]) for v in config["ShadowProductionVariants"]] == [("shadow", 0.5)]
+    assert "DataCaptureConfig" not in config
+
+
+@pytest.mark.parametrize("request_", [
+    DeployRequest("bad_name", (Variant("a", "m/1"),)),
+    DeployRequest("x" * 64, (Variant("a", "m/1"),)),
+    DeployRequest("ok", ()),
+    DeployRequest("ok", (Variant("a", "m/1", shadow=True),)),
+    DeployRequest("ok", (Variant("a", "m/1"), Variant("a", "m/1"))),
+    DeployRequest("ok", (Variant("bad variant", "m/1"),)),
+    DeployRequest("ok", (Variant("a", ""),)),
+    DeployRequest("ok", (Variant("a", "m/1", weight=0),)),
+    DeployRequest("ok", (Variant("a", "m/1", weight=-1), Variant("b", "m/1"))),
+    DeployRequest("ok", (Variant("a", "m/1"), Variant("b", "m/1"), Variant("c", "m/1", shadow=True))),
+    DeployRequest("ok", (Variant("a", "m/1"),), capture_percent=101),
+])
+def test_bad_deploy_requests_are_refused_before_anything_exists(endpoints: AwsEndpoints, request_: DeployRequest) -> None:
+    with pytest.raises(InvalidInput):
+        endpoints.deploy(request_)
+    assert sagemaker_backend()._models == {} and sagemaker_backend().endpoint_configs == {}
+
+
+def test_an_existing_endpoint_is_already_exists(endpoints: AwsEndpoints) -> None:
+    model_id = register_model()
+    endpoints.deploy(DeployRequest("taken", (Variant("a", model_id),)))
+    with pytest.raises(AlreadyExists, match="taken"):
+        endpoints.deploy(DeployRequest("taken", (Variant("a", model_id),)))
+    assert len(sagemaker_backend()._models) == 1
+
+
+def test_unknown_models_are_not_found_before_anything_exists(endpoints: AwsEndpoints) -> None:
+    with pytest.raises(NotFound, match="no-such-model/1"):
+        endpoints.deploy(DeployRequest("ep", (Variant("a", "no-such-model/1"),)))
+    assert sagemaker_backend()._models == {}
+
+
+@pytest.mark.parametrize(("missing", "capture", "variable"), [
+    ("sagemaker_role", 0, "WORKBENCH_SAGEMAKER_ROLE"),
+    ("s3_bucket", 100, "WORKBENCH_S3_BUCKET"),
+])
+def test_missing_role_or_bucket_is_explained(services: Services, settings: Settings, missing: str, capture: int,
+                                             variable: str) -> None:
+    endpoints = endpoints_with(services, replace(settings, **{missing: None}))  # type: ignore[arg-type]
+    with pytest.raises(BackendUnavailable) as caught:
+        endpoints.deploy(DeployRequest("ep", (Variant("a", "m/1"),), capture_percent=capture))
+    assert variable in caught.value.hint
+
+
+def test_no_bucket_is_needed_without_capture(services: Services, settings: Settings) -> None:
+    model_id = register_model()
+    endpoints = endpoints_with(services, replace(settings, s3_bucket=None))
+    assert endpoints.deploy(DeployRequest("ep", (Variant("a", model_id),), capture_percent=0)).capture_percent == 0
+
+
+def test_a_failed_create_endpoint_removes_the_models_and_config_it_made(endpoints: AwsEndpoints) -> None:
+    model_id = register_model()
+    fail_operation(endpoints._sagemaker, "CreateEndpoint", "ResourceLimitExceeded", "no more ml.c5.xlarge instances")
+    with pytest.raises(BackendUnavailable, match="no more ml.c5.xlarge"):
+        endpoints.deploy(DeployRequest("ep", (Variant("a", model_id),)))
+    assert sagemaker_backend()._models == {} and sagemaker_backend().endpoint_configs == {}
+
+
+# -- describe, list, wait, delete -------------------------------------------------------------------
+
+
+def raw_endpoint(status: str, **extra: Any) -> dict[str, Any]:
+    return {"EndpointName": "ep", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ep", "EndpointStatus": status,
+            "CreationTime": datetime(2025, 1, 1, tzinfo=UTC), "ProductionVariants": [{"VariantName": "a", "CurrentWeight": 2.0}],
+            **extra}
+
+
+@pytest.mark.parametrize(("status", "ours", "reason"), [
+    ("Creating", "Creating", ""),
+    ("InService", "InService", ""),
+    ("Updating", "InService", ""),
+    ("SystemUpdating", "InService", ""),
+    ("RollingBack", "InService", ""),
+    ("Deleting", "Deleting", ""),
+    ("Failed", "Failed", "The primary container did not pass the ping health check."),
+    ("OutOfService", "Failed", "OutOfService"),
+    ("UpdateRollbackFailed", "Failed", "The primary container did not pass the ping health check."),
+])
+def test_sagemaker_statuses_map_to_ours(status: str, ours: str, reason: str) -> None:
+    failure = {"FailureReason": "The primary container did not pass the ping health check."} if status != "OutOfService" else {}
+    endpoint = endpoint_from_aws(raw_endpoint(status, **failure), {}, {"a": "m/1"}, None, {}, RUNTIME)
+    assert endpoint.status == ours
+    assert reason in endpoint.failure_reason and bool(endpoint.failure_reason) == bool(reason)
+    assert (endpoint.uptime_seconds is not None) == (ours == "InService")
+    assert [(v.name, v.model_id, v.weight) for v in endpoint.variants] == [("a", "m/1", 2.0)]
+
+
+def test_traffic_figures_sum_counts_and_convert_latency_to_milliseconds() -> None:
+    results: list[dict[str, Any]] = [{"Id": "m0_0", "Values": [3.0, 4.0]}, {"Id": "m0_1", "Values": [1.0]}, {"Id": "m0_2", "Values": [2.0]},
+               {"Id": "m0_3", "Values": [1500.0, 2500.0]}, {"Id": "m0_4", "Values": [9000.0]}, {"Id": "m1_0", "Values": []}]
+    traffic = traffic_from_results(["a", "b"], results)
+    assert traffic == {"a": Traffic(7, 3, 2.5, 9.0), "b": Traffic(0, 0, None, None)}
+    config = {"ProductionVariants": [{"VariantName": "a", "InitialVariantWeight": 1.0}],
+              "ShadowProductionVariants": [{"VariantName": "b", "InitialVariantWeight": 1.0}]}
+    endpoint = endpoint_from_aws(raw_endpoint("InService"), config, {}, None, traffic | {"b": Traffic(50, 50, 99.0, 99.0)}, RUNTIME)
+    # shadow variants never answer, so their traffic is not the endpoint's
+    assert (endpoint.requests, endpoint.errors, endpoint.latency_p50_ms, endpoint.latency_p99_ms) == (7, 3, 2.5, 9.0)
+    assert [v.shadow for v in endpoint.variants] == [False, True]
+
+
+def test_describe_reads_invocation_counts_from_cloudwatch(endpoints: AwsEndpoints) -> None:
+    endpoints.deploy(DeployRequest("counted", (Variant("a", register_model()),)))
+    dimensions = [{"Name": "EndpointName", "Value": "counted"}, {"Name": "VariantName", "Value": "a"}]
+    boto3.client("cloudwatch", region_name=REGION).put_metric_data(Namespace="AWS/SageMaker", MetricData=[
+        {"MetricName": "Invocations", "Dimensions": dimensions, "Value": 12.0},
+        {"MetricName": "Invocation4XXErrors", "Dimensions": dimensions, "Value": 2.0}])
+    endpoint = endpoints.describe_endpoint("counted")
+    assert (endpoint.requests, endpoint.errors, endpoint.variants[0].requests) == (12, 2, 12)
+
+
+def test_describe_unknown_endpoint_is_not_found(endpoints: AwsEndpoints) -> None:
+    with pytest.raises(NotFound, match="nope"):
+        endpoints.describe_endpoint("nope")
+
+
+def test_list_endpoints_newest_first(endpoints: AwsEndpoints) -> None:
+    model_id = register_model()
+    for name in ("older", "newer"):
+        endpoints.deploy(DeployRequest(name, (Variant("a", model_id),), capture_percent=0))
+    listed = endpoints.list_endpoints()
+    assert [e.name for e in listed] == ["newer", "older"]
+    assert all(e.status == "InService" and e.variants[0].model_id == model_id for e in listed)
+
+
+def test_wait_for_endpoint_polls_until_in_service_or_timeout(endpoints: AwsEndpoints, clock: FakeClock,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["Creating", "Creating", "InService"])
+    monkeypatch.setattr(endpoints, "describe_endpoint", lambda name: Endpoint(name, next(answers), "", (), ""))
+    assert endpoints.wait_for_endpoint("ep").status == "InService"
+    assert clock.sleeps == [5, 5]
+    monkeypatch.setattr(endpoints, "describe_endpoint", lambda name: Endpoint(name, "Creating", "", (), ""))
+    assert endpoints.wait_for_endpoint("ep", timeout_seconds=12).status == "Creating"
+
+
+def test_delete_removes_the_endpoint_its_config_and_its_models(endpoints: AwsEndpoints) -> None:
+    model_id = register_model()
+    endpoints.deploy(DeployRequest("doomed", (Variant("a", model_id), Variant("b", model_id))))
+    endpoints.deploy(DeployRequest("kept", (Variant("a", model_id),)))
+    endpoints.delete_endpoint("doomed")
+    with pytest.raises(NotFound):
+        endpoints.describe_endpoint("doomed")
+    assert [m.startswith("kept-") for m in sagemaker_backend()._models] == [True]
+    assert [c.startswith("kept-") for c in sagemaker_backend().endpoint_configs] == [True]
+    with pytest.raises(NotFound):
+        endpoints.delete_endpoint("doomed")
+
+
+def test_delete_waits_until_sagemaker_has_removed_the_endpoint(endpoints: AwsEndpoints, clock: FakeClock) -> None:
+    described = {"EndpointName": "ep", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ep", "EndpointConfigName": "ep-cfg",
+                 "EndpointStatus": "InService", "CreationTime": datetime(2025, 1, 1), "LastModifiedTime": datetime(2025, 1, 1)}
+    config = {"EndpointConfigName": "ep-cfg", "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:endpoint-config/ep-cfg",
+              "CreationTime": datetime(2025, 1, 1), "ProductionVariants": [{"VariantName": "a", "ModelName": "ep-a-1"}],
+              "ShadowProductionVariants": [{"VariantName": "s", "ModelName": "ep-s-1"}]}
+    with Stubber(endpoints._sagemaker) as stubber:
+        stubber.add_response("describe_endpoint", described, {"EndpointName": "ep"})
+        stubber.add_response("describe_endpoint_config", config, {"EndpointConfigName": "ep-cfg"})
+        stubber.add_response("delete_endpoint", {}, {"EndpointName": "ep"})
+        stubber.add_response("describe_endpoint", described | {"EndpointStatus": "Deleting"}, {"EndpointName": "ep"})
+        stubber.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint ep.")
+        stubber.add_response("delete_endpoint_config", {}, {"EndpointConfigName": "ep-cfg"})
+        stubber.add_response("delete_model", {}, {"ModelName": "ep-a-1"})
+        stubber.add_client_error("delete_model", "ValidationException", 'Could not find model "ep-s-1".')
+        endpoints.delete_endpoint("ep")
+        stubber.assert_no_pending_responses()
+    assert clock.sleeps == [5]
+
+
+def test_delete_gives_up_waiting_with_a_clear_error(endpoints: AwsEndpoints) -> None:
+    endpoints.delete_timeout_seconds = 10
+    described = {"EndpointName": "ep", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ep", "EndpointConfigName": "ep-cfg",
+                 "EndpointStatus": "Deleting", "CreationTime": datetime(2025, 1, 1), "LastModifiedTime": datetime(2025, 1, 1)}
+    with Stubber(endpoints._sagemaker) as stubber:
+        stubber.add_response("describe_endpoint", described)
+        stubber.add_client_error("describe_endpoint_config", "ValidationException", "Could not find endpoint configuration.")
+        stubber.add_response("delete_endpoint", {})
+        for _ in range(4):
+            stubber.add_response("describe_endpoint", described)
+        with pytest.raises(BackendUnavailable, match="still deleting"):
+            endpoints.delete_endpoint("ep")
+
+
+def test_endpoint_logs_tail_cloudwatch(endpoints: AwsEndpoints) -> None:
+    endpoints.deploy(DeployRequest("logged", (Variant("a", register_model()),)))
+    assert endpoints.endpoint_logs("logged") == ""
+    logs = boto3.client("logs", region_name=REGION)
+    group = "/aws/sagemaker/Endpoints/logged"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="a/i-0123")
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="a/i-0123",
+                        logEvents=[{"timestamp": now, "message": "starting the model server"},
+                                   {"timestamp": now + 1, "message": "GET /ping 200"}])
+    assert endpoints.endpoint_logs("logged") == "starting the model server\nGET /ping 200"
+    assert endpoints.endpoint_logs("logged", tail_bytes=12) == "GET /ping 200"[-12:]
+    with pytest.raises(NotFound):
+        endpoints.endpoint_logs("unknown")
+
+
+# -- invoking ---------------------------------------------------------------------------------------
+
+
+def test_gateway_url_is_the_regions_runtime(endpoints: AwsEndpoints) -> None:
+    assert endpoints.gateway_url() == RUNTIME
+
+
+def test_invoke_through_moto_returns_its_stub_body(endpoints: AwsEndpoints) -> None:
+    sent = capture_params(endpoints._runtime, "InvokeEndpoint")
+    result = endpoints.invoke("ep", b"3,40", content_type="text/csv", accept="text/csv", target_variant="b",
+                              custom_attributes="trace=1")
+    assert (result.body, result.variant, result.status_code) == (b"body", "invoked_production_variant", 200)
+    assert result.latency_ms >= 0
+    assert sent == [{"EndpointName": "ep", "Body": b"3,40", "ContentType": "text/csv", "Accept": "text/csv", "TargetVariant": "b",
+                     "CustomAttributes": "trace=1"}]
+
+
+def test_score_text_with_moto_stub_body_explains_the_unexpected_format(endpoints: AwsEndpoints) -> None:
+    with pytest.raises(InternalError, match="unexpected format") as caught:
+        endpoints.score_text("ep", "Lovely dress")
+    assert "JSON" in caught.value.hint
+
+
+def test_score_text_parses_the_workbench_json_answer(endpoints: AwsEndpoints) -> None:
+    answer = json.dumps({"predictions": [{"predicted_label": "positive", "probability": 0.8,
+                                          "probabilities": {"negative": 0.05, "neutral": 0.15, "positive": 0.8}}]}).encode()
+    with Stubber(endpoints._runtime) as stubber:
+        stubber.add_response("invoke_endpoint", {"Body": body_of(answer), "ContentType": "application/json",
+                                                 "InvokedProductionVariant": "champion"},
+                             {"EndpointName": "ep", "Body": json.dumps({"instances": ["Lovely dress"]}).encode(),
+                              "ContentType": "application/json", "Accept": "application/json"})
+        scored = endpoints.score_text("ep", "Lovely dress")
+    assert (scored.predicted_label, scored.probability, scored.variant) == ("positive", 0.8, "champion")
+    assert scored.probabilities == {"negative": 0.05, "neutral": 0.15, "positive": 0.8}
+
+
+def test_score_record_sends_the_record_and_reads_a_regression_answer(endpoints: AwsEndpoints) -> None:
+    answer = json.dumps({"predictions": [{"predicted_label": 4.2}]}).encode()
+    with Stubber(endpoints._runtime) as stubber:
+        stubber.add_response("invoke_endpoint", {"Body": body_of(answer), "InvokedProductionVariant": "a"},
+                             {"EndpointName": "ep", "Body": b'{"instances": [{"age": 31, "division_name": "General"}]}',
+                              "ContentType": "application/json", "Accept": "application/json"})
+        scored = endpoints.score_record("ep", {"age": 31, "division_name": "General"})
+    assert (scored.predicted_label, scored.probability, scored.probabilities) == ("4.2", None, {})
+
+
+def test_unknown_endpoint_on_invoke_is_not_found(endpoints: AwsEndpoints) -> None:
+    with Stubber(endpoints._runtime) as stubber:
+        stubber.add_client_error("invoke_endpoint", "ValidationError", "Endpoint ep of account 123456789012 not found.", 400)
+        with pytest.raises(NotFound, match="ep"):
+            endpoints.score_text("ep", "hello")
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, InvalidInput), (500, BackendUnavailable)])
+def test_model_errors_keep_the_models_message(endpoints: AwsEndpoints, status: int, error: type[ServiceError]) -> None:
+    with Stubber(endpoints._runtime) as stubber:
+        stubber.add_client_error("invoke_endpoint", "ModelError", "Received client error (400) from primary", 424,
+                                 modeled_fields={"OriginalStatusCode": status, "OriginalMessage": "could not parse CSV row 1"})
+        with pytest.raises(error, match="could not parse CSV row 1"):
+            endpoints.invoke("ep", b"x", content_type="text/csv")
+
+
+def test_oversized_and_empty_payloads_are_refused_before_calling(endpoints: AwsEndpoints) -> None:
+    with Stubber(endpoints._runtime):  # any call would fail: nothing is queued
+        with pytest.raises(InvalidInput, match="at most"):
+            endpoints.invoke("ep", b"x" * (MAX_PAYLOAD_BYTES + 1))
+        with pytest.raises(InvalidInput):
+            endpoints.score_text("ep", "   ")
+        with pytest.raises(InvalidInput):
+            endpoints.score_record("ep", {})
+
+
+# -- capture --------------------------------------------------------------------------------------
+
+
+def capture_line(event: str, time: str, data: str, encoding: str = "JSON", content_type: str = "application/json") -> str:
+    return json.dumps({"captureData": {
+        "endpointInput": {"observedContentType": content_type, "mode": "INPUT", "data": data, "encoding": encoding},
+        "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
+                           "data": '{"predictions": [{"predicted_label": "positive"}]}', "encoding": "JSON"}},
+        "eventMetadata": {"eventId": event, "inferenceTime": time}, "eventVersion": "0"})
+
+
+def test_captured_files_in_s3_are_read_as_flat_rows(endpoints: AwsEndpoints) -> None:
+    prefix = "endpoints/live/capture/live"
+    put_s3(f"{prefix}/a/2025/01/01/10/one.jsonl", "\n".join([
+        capture_line("e2", "2025-01-01T10:00:02Z", '{"instances": ["so soft"]}'), "not json",
+        capture_line("e1", "2025-01-01T10:00:01Z", '{"instances": ["too small"]}')]).encode())
+    encoded = base64.b64encode(b"3,41").decode()
+    put_s3(f"{prefix}/b/2025/01/01/11/two.jsonl", capture_line("e3", "2025-01-01T11:00:00Z", encoded, "BASE64", "text/x-csv").encode())
+    frame = endpoints.read_capture("live")
+    assert list(frame.columns) == ["event_id", "inference_time", "variant", "input_content_type", "input_data",
+                                   "output_content_type", "output_data"]
+    assert frame[["event_id", "variant", "input_data"]].values.tolist() == [
+        ["e1", "a", '{"instances": ["too small"]}'], ["e2", "a", '{"instances": ["so soft"]}'], ["e3", "b", "3,41"]]
+    assert frame["output_data"].iloc[0] == '{"predictions": [{"predicted_label": "positive"}]}'
+    assert endpoints.read_capture("quiet").empty
+
+
+def test_capture_table_catalogs_the_raw_capture_and_creates_the_flat_view(endpoints: AwsEndpoints) -> None:
+    endpoints.deploy(DeployRequest("reviews-live", (Variant("a", register_model()),)))
+    assert endpoints.capture_table("reviews-live") == "endpoints.reviews_live_capture"
+    raw = endpoints.services.catalog.get_table("endpoints", "reviews_live_capture_raw")
+    assert raw.location == f"s3://{BUCKET}/endpoints/reviews-live/capture/"
+    assert [c.name for c in raw.columns] == ["capturedata", "eventmetadata", "eventversion"]
+    queries = [e.query for e in athena_backends[DEFAULT_ACCOUNT_ID][REGION].executions.values()]
+    assert queries == [capture_view_sql("endpoints", "reviews_live_capture")]
+    assert endpoints.capture_table("reviews-live") == "endpoints.reviews_live_capture"  # refresh
+    with pytest.raises(NotFound):
+        endpoints.capture_table("never-deployed")
+
+
+def test_capture_view_has_the_local_capture_columns() -> None:
+    sql = capture_view_sql("endpoints", "live_capture")
+    view = sqlglot.parse_one(sql, read="athena")
+    assert isinstance(view, exp.Create) and view.this.sql(dialect="athena") == '"endpoints"."live_capture"'
+    query = view.expression
+    inner = query.find(exp.Subquery).this
+    assert inner.named_selects == ["event_id", "inference_time", "variant", "input_content_type", "input_data",
+                                   "output_content_type", "output_data"]
+    assert query.named_selects[1:] == ["predicted_label", "probability", "prediction_count"]
+    assert inner.find(exp.Table).sql(dialect="athena") == '"endpoints"."live_capture_raw"'
+
+
+def test_drift_report_says_what_is_missing(endpoints: AwsEndpoints) -> None:
+    with pytest.raises(ServiceError, match="drift_from_frames"):
+        endpoints.drift_report("live")
+
+
+# -- batch transform --------------------------------------------------------------------------------
+
+
+def test_batch_transform_scores_encoded_rows_and_registers_the_output_table(endpoints: AwsEndpoints, table: DataSource) -> None:
+    model_id = register_model("scorer")
+    name = endpoints.start_batch_transform(model_id, TABLE, "scores.reviews_scored")
+    raw = endpoints._sagemaker.describe_transform_job(TransformJobName=name)
+    assert raw["TransformInput"] == {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/transform/{name}/input/"}},
+                                     "ContentType": "text/csv", "SplitType": "Line"}
+    assert raw["TransformOutput"]["S3OutputPath"] == f"s3://{BUCKET}/transform/{name}/output/"
+    assert raw["ModelName"] == "scorer-v1"
+    assert raw["TransformResources"]["InstanceCount"] == 1
+    sent = pd.read_csv(io.BytesIO(boto3.client("s3", region_name=REGION).get_object(
+        Bucket=BUCKET, Key=f"transform/{name}/input/data.csv")["Body"].read()), header=None)
+    assert sent.shape == (30, 2)  # the model's two encoded features, no header
+    scores = "\n".join(",".join("0.9" if c == i % 5 else "0.025" for c in range(5)) for i in range(30))
+    put_s3(f"transform/{name}/output/data.csv.out", scores.encode())
+    job = endpoints.describe_batch_transform(name)
+    assert (job.status, job.model_id, job.result["output_table"]) == ("Completed", model_id, "scores.reviews_scored")
+    output = endpoints.services.catalog.get_table("scores", "reviews_scored")
+    assert output.location == f"s3://{BUCKET}/batch/scores/reviews_scored/"
+    scored = wr.s3.read_parquet(output.location, dataset=True, boto3_session=endpoints.session)
+    assert len(scored) == 30 and {"review_text", "rating", "predicted_label", "probability"} <= set(scored.columns)
+    assert (scored["predicted_label"] == scored["rating"].astype(str)).all()
+    assert endpoints.list_batch_transforms()[0].name == name
+
+
+def test_batch_transform_waits_for_output_and_says_why_registration_failed(endpoints: AwsEndpoints, table: DataSource) -> None:
+    name = endpoints.start_batch_transform(register_model(), TABLE, "scores.pending")
+    job = endpoints.describe_batch_transform(name)  # moto says Completed, but no output was written
+    assert "settle_error" in job.result
+    assert endpoints.batches.find(name).settled is False  # type: ignore[union-attr]
+
+
+def test_batch_transform_reads_a_sql_result_through_the_query_port(endpoints: AwsEndpoints,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = pd.DataFrame({"division_name": ["General", "Petite"], "age": [30, 40], "rating": [5, 1]})
+    fake_query = SimpleNamespace(run=lambda sql, max_rows: SimpleNamespace(query_id="q1"),
+                                 export_result=lambda query_id, fmt: rows.to_csv(index=False).encode())
+    monkeypatch.setattr(endpoints.services, "query", fake_query)
+    name = endpoints.start_batch_transform(register_model(), DataSource(), "scores.from_sql", sql="SELECT * FROM demo.reviews")
+    assert endpoints.batches.find(name).config["sql"] == "SELECT * FROM demo.reviews"  # type: ignore[union-attr]
+    sent = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=f"transform/{name}/input/data.csv")["Body"].read()
+    assert sent.decode().splitlines() == ["0,30", "2,40"]  # category codes as trained
+
+
+def test_batch_transform_refuses_to_overwrite_a_table_that_is_not_a_batch_output(endpoints: AwsEndpoints, table: DataSource) -> None:
+    with pytest.raises(AlreadyExists):
+        endpoints.start_batch_transform(register_model(), TABLE, "demo.reviews")
+    with pytest.raises(InvalidInput):
+        endpoints.start_batch_transform(register_model("other"), TABLE, "no_database")
+    assert sagemaker_backend().transform_jobs == {}
+
+
+def test_batch_transform_needs_role_and_bucket(services: Services, settings: Settings) -> None:
+    for changed in (replace(settings, sagemaker_role=None), replace(settings, s3_bucket=None)):
+        with pytest.raises(BackendUnavailable):
+            endpoints_with(services, changed).start_batch_transform("m/1", TABLE, "scores.x")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("0.1,0.7,0.2", ("b", 0.7)),
+    ("[0.1, 0.2, 0.7]", ("c", 0.7)),
+    ("positive", ("positive", None)),
+])
+def test_transform_output_lines_become_labels(line: str, expected: tuple[str, float | None]) -> None:
+    assert prediction_of(line, ["a", "b", "c"])[:2] == expected
+
+
+def test_binary_scores_pick_the_positive_class_above_one_half() -> None:
+    assert prediction_of("0.8", ["neg", "pos"])[:2] == ("pos", 0.8)
+    assert prediction_of("0.25", ["neg", "pos"])[:2] == ("neg", 0.75)
+    assert prediction_of("3.5", [])[:2] == ("3.5", None)
+
+
+# -- wiring -----------------------------------------------------------------------------------------
+
+
+def test_registry_builds_the_aws_endpoints_adapter(services: Services) -> None:
+    assert isinstance(services.endpoints, AwsEndpoints)
+    assert services.endpoints.gateway_url() == RUNTIME
