@@ -46,6 +46,7 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_compare.py
 	$(PY) tests/benchmarks/bench_bias.py
 	$(PY) tests/benchmarks/bench_shap.py
+	$(PY) tests/benchmarks/bench_endpoint.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

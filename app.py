@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components.services import get_services, render_sidebar, show_error
+from components.services import get_services, render_sidebar, show_error, start_background_monitoring
 from services.errors import ServiceError
 
 st.set_page_config(page_title="Practical Data Science Workbench", page_icon=":material/science:", layout="wide")
@@ -13,6 +13,8 @@ navigation = st.navigation(
         st.Page("pages/query.py", title="Query", icon=":material/terminal:"),
         st.Page("pages/bias.py", title="Bias", icon=":material/balance:"),
         st.Page("pages/explain.py", title="Explain", icon=":material/insights:"),
+        st.Page("pages/endpoints.py", title="Endpoints", icon=":material/dns:"),
+        st.Page("pages/score.py", title="Score", icon=":material/reviews:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
@@ -20,6 +22,7 @@ navigation = st.navigation(
 )
 try:
     render_sidebar(get_services())
+    start_background_monitoring(get_services())
 except ServiceError as error:
     render_sidebar(None)
     show_error(error)

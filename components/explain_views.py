@@ -30,6 +30,10 @@ SHAP_COLOURS = [[0.0, "#008bfb"], [1.0, "#ff0052"]]  # shap's own blue (low) →
 # -- figures ------------------------------------------------------------------------------------------------------
 
 
+def aggregation_label(aggregation: str) -> str:
+    return AGGREGATION_LABELS.get(aggregation, aggregation)
+
+
 def importance_frame(importance: dict[str, float]) -> pd.DataFrame:
     """Features with their aggregated SHAP value, largest first."""
     frame = pd.DataFrame(list(importance.items()), columns=["feature", "importance"])
@@ -58,7 +62,7 @@ def normalised_values(features: pd.DataFrame) -> pd.DataFrame:
 
 def beeswarm_figure(values: pd.DataFrame, features: pd.DataFrame, order: list[str], seed: int = 0) -> go.Figure:
     """One jittered dot per row and feature: SHAP value across, feature down, colour = the feature's value."""
-    shown = [f for f in order if f in values.columns][:MAX_BEESWARM_FEATURES]
+    shown = [f for f in order if f in values.columns and f in features.columns][:MAX_BEESWARM_FEATURES]
     colours = normalised_values(features[shown]) if shown else pd.DataFrame()
     random = np.random.default_rng(seed)
     rows = len(values)
@@ -95,7 +99,8 @@ def waterfall_steps(contributions: pd.Series, limit: int = MAX_WATERFALL_STEPS) 
     return steps
 
 
-def waterfall_figure(contributions: pd.Series, row_values: pd.Series, base_value: float, output_name: str) -> go.Figure:
+def waterfall_figure(contributions: pd.Series, row_values: pd.Series, base_value: float, output_name: str,
+                     title: str = "") -> go.Figure:
     """Base value → each feature's contribution → the model's output for this row."""
     steps = waterfall_steps(contributions)
     labels = [f"{name} = {short_value(row_values[name])}" if name in row_values.index else str(name) for name in steps.index]
@@ -108,7 +113,7 @@ def waterfall_figure(contributions: pd.Series, row_values: pd.Series, base_value
         totals=dict(marker=dict(color="rgb(59, 130, 246)")),
     ))
     figure.update_yaxes(autorange="reversed")
-    return figure.update_layout(title=f"Row {contributions.name} — {output_name}: from the base value to this row's output",
+    return figure.update_layout(title=title or f"Row {contributions.name} — {output_name}: from the base value to this row's output",
                                 height=max(320, 28 * len(steps) + 160))
 
 
@@ -126,8 +131,13 @@ def shaded_review_html(attribution: TokenAttribution, label: str) -> str:
         rgb = POSITIVE_RGB if score > 0 else NEGATIVE_RGB
         alpha = min(1.0, abs(score) / largest) * 0.85
         spans.append(f'<span title="{score:+.4f}" style="background: rgba({rgb}, {alpha:.2f}); border-radius: 3px; '
-                     f'padding: 1px 0">{html.escape(token)}</span>')
-    return f'<div style="line-height: 2; font-size: 1.05rem; white-space: pre-wrap">{"".join(spans)}</div>'
+                     f'padding: 1px 0">{html_text(token)}</span>')
+    return f'<div style="line-height: 2; font-size: 1.05rem">{"".join(spans)}</div>'
+
+
+def html_text(text: str) -> str:
+    """Text safe inside one markdown HTML block: escaped, no blank lines (they would end the block), no $ (math)."""
+    return html.escape(text).replace("$", "&#36;").replace("\n", "<br>")
 
 
 def token_frame(attribution: TokenAttribution, label: str, top: int = 10) -> pd.DataFrame:
@@ -150,7 +160,7 @@ def positive_class(classes: list[str]) -> str:
 
 def render_explanation_summary(explanation: Explanation) -> None:
     """Which explainer ran, what it explains, on how many rows and how fast."""
-    cols = st.columns(5)
+    cols = st.columns([1, 2, 1, 1, 1])
     cols[0].metric("Explainer", explanation.explainer)
     cols[1].metric("Explained output", explanation.explained_output)
     cols[2].metric("Rows explained", f"{explanation.rows:,}")
@@ -164,13 +174,13 @@ def render_global_importance(explanation: Explanation, *, key: str) -> None:
     """The aggregated importances as a sorted bar chart and a table; any aggregation the job computed."""
     available = [a for a in AGGREGATIONS if a in explanation.importances] or [explanation.aggregation]
     default = explanation.aggregation if explanation.aggregation in available else available[0]
-    aggregation = st.segmented_control("Aggregation", available, default=default, format_func=AGGREGATION_LABELS.get,
+    aggregation = st.segmented_control("Aggregation", available, default=default, format_func=aggregation_label,
                                        key=f"{key}.aggregation") or default
     importance = explanation.importances.get(aggregation) or explanation.global_importance
     if not importance:
         st.caption("This explanation has no feature importances.")
         return
-    title = f"Global SHAP importance — {AGGREGATION_LABELS.get(aggregation, aggregation)}, output {explanation.explained_output}"
+    title = f"Global SHAP importance — {aggregation_label(aggregation)}, output {explanation.explained_output}"
     st.plotly_chart(importance_figure(importance, title), key=f"{key}.chart")
     with st.expander("As a table", icon=":material/table:"):
         st.dataframe(importance_frame(importance), hide_index=True, width="stretch")
@@ -187,7 +197,7 @@ def render_beeswarm(values: pd.DataFrame, features: pd.DataFrame, order: list[st
 
 def render_dependence(values: pd.DataFrame, features: pd.DataFrame, order: list[str], *, key: str) -> None:
     """Pick a feature (and one to colour by) and see how its value drives its SHAP value."""
-    ranked = [f for f in order if f in values.columns] or list(values.columns)
+    ranked = [f for f in order if f in values.columns and f in features.columns]
     if not ranked:
         st.caption("No per-row SHAP values to plot.")
         return
@@ -209,7 +219,8 @@ def render_waterfall(values: pd.DataFrame, features: pd.DataFrame, explanation: 
     position = st.columns(3)[0].number_input(f"Row (0–{len(values) - 1})", 0, len(values) - 1, 0, key=f"{key}.row")
     contributions = values.iloc[int(position)]
     row_values = features.iloc[int(position)] if len(features) == len(values) else pd.Series(dtype=object)
-    st.plotly_chart(waterfall_figure(contributions, row_values, explanation.base_value, explanation.explained_output),
+    title = f"Row {int(position)} (data row {contributions.name}) — {explanation.explained_output}: base value → output"
+    st.plotly_chart(waterfall_figure(contributions, row_values, explanation.base_value, explanation.explained_output, title),
                     key=f"{key}.chart")
     with st.expander("This row's feature values", icon=":material/table_rows:"):
         st.dataframe(pd.DataFrame({"value": row_values.astype(str), "SHAP": contributions}), width="stretch")
@@ -234,6 +245,18 @@ def render_top_words(top_words: dict[str, list[tuple[str, float]]], *, key: str)
         figure.update_traces(marker_color=[f"rgb({POSITIVE_RGB})" if v > 0 else f"rgb({NEGATIVE_RGB})" for v in frame["contribution"]])
         columns[index % len(columns)].plotly_chart(figure.update_layout(height=max(260, 24 * len(frame) + 100), yaxis_title=None),
                                                    key=f"{key}.{index}")
+
+
+def render_review_rows(values: pd.DataFrame, features: pd.DataFrame, output_name: str, *, key: str) -> None:
+    """A review model's explained rows: each review with the sum of its words' SHAP values, strongest first."""
+    if values.empty or features.empty:
+        st.caption("No explained reviews to list.")
+        return
+    column = values.columns[0]
+    frame = pd.DataFrame({"review": features[column].astype(str), f"SHAP towards {output_name}": values.sum(axis=1)})
+    frame = frame.reindex(frame.iloc[:, 1].abs().sort_values(ascending=False).index)
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}.table",
+                 column_config={"review": st.column_config.TextColumn(width="large")})
 
 
 # -- review words -------------------------------------------------------------------------------------------------
@@ -288,6 +311,11 @@ EXAMPLE_REVIEWS = {
 }
 
 
+AUTOMATIC = "(automatic)"
+EXPLAINED_CLASS_HELP = ("The class whose probability SHAP explains. Automatic: the positive (last) class of a binary model, "
+                        "the class predicted most often among the explained rows of a multi-class one.")
+
+
 def model_label(model: ModelRecord) -> str:
     return f"{model.model_id} · {model.framework} · {model.problem_type}"
 
@@ -305,31 +333,34 @@ def render_model_picker(models: list[ModelRecord], *, key: str) -> ModelRecord |
     return model
 
 
-def render_explain_form(model_id: str, tables: list[str], default_table: str, *, text_model: bool, key: str) -> ExplainRequest | None:
-    """Data, sample sizes and Clarify's aggregation; returns the request when submitted.
+def render_explain_form(model: ModelRecord, tables: list[str], default_table: str, *, text_model: bool,
+                        key: str) -> ExplainRequest | None:
+    """Data, sample sizes, Clarify's aggregation and the explained class; returns the request when submitted.
 
     Review models get smaller default samples: every review costs a few hundred model calls."""
     kind = "text" if text_model else "tabular"
-    if st.session_state.get(f"{key}.for_model") != model_id or st.session_state.get(f"{key}.table") not in tables:
-        st.session_state[f"{key}.for_model"] = model_id  # a newly picked model starts from its own training table
+    if st.session_state.get(f"{key}.for_model") != model.model_id or st.session_state.get(f"{key}.table") not in tables:
+        st.session_state[f"{key}.for_model"] = model.model_id  # a newly picked model starts from its own training table
         st.session_state[f"{key}.table"] = default_table if default_table in tables else (tables[0] if tables else None)
     with st.form(key):
         left, right = st.columns(2)
         table = left.selectbox("Table", tables, key=f"{key}.table", help="Defaults to the table the model was trained on.")
         path = right.text_input("… or a file (CSV / Parquet)", key=f"{key}.path", placeholder="used instead of the table when filled")
-        cols = st.columns(3)
+        cols = st.columns(4)
         rows = cols[0].number_input("Rows to explain", 1, 100_000, 40 if text_model else 500, step=10 if text_model else 100,
                                     key=f"{key}.rows.{kind}", help="A seeded sample when the data has more rows.")
         background = cols[1].number_input("Background rows", 1, 10_000, 20 if text_model else 100, step=10 if text_model else 50,
                                           key=f"{key}.background.{kind}",
                                           help="The baseline sample the explainer compares each row against.")
-        aggregation = cols[2].selectbox("Aggregation", AGGREGATIONS, format_func=AGGREGATION_LABELS.get, key=f"{key}.aggregation")
+        aggregation = cols[2].selectbox("Aggregation", list(AGGREGATIONS), format_func=aggregation_label, key=f"{key}.aggregation")
+        explained = cols[3].selectbox("Explained class", [AUTOMATIC, *model.classes], key=f"{key}.class.{model.model_id}",
+                                      disabled=not model.classes, help=EXPLAINED_CLASS_HELP)
         submitted = st.form_submit_button("Explain", type="primary", icon=":material/insights:")
     if not submitted:
         return None
     source = DataSource(path=path.strip()) if path.strip() else DataSource(table=table or "")
-    return ExplainRequest(model_id=model_id, source=source, rows=int(rows), background_rows=int(background),
-                          aggregation=aggregation or "mean_abs")
+    return ExplainRequest(model_id=model.model_id, source=source, rows=int(rows), background_rows=int(background),
+                          aggregation=aggregation or "mean_abs", explained_class="" if explained in (None, AUTOMATIC) else explained)
 
 
 def render_explain_job_picker(jobs: list[Job], *, key: str) -> Job | None:
@@ -340,16 +371,19 @@ def render_explain_job_picker(jobs: list[Job], *, key: str) -> Job | None:
     return by_name.get(chosen) if chosen else None
 
 
-def render_review_form(*, key: str) -> str | None:
-    """A review to explain (or one of the examples); returns the text when submitted."""
+def render_review_form(*, key: str) -> tuple[str, int] | None:
+    """A review to explain (or one of the examples); returns (text, model evaluations) when submitted."""
     st.caption("Start from an example:")
     for column, (name, text) in zip(st.columns(len(EXAMPLE_REVIEWS)), EXAMPLE_REVIEWS.items()):
         column.button(name, key=f"{key}.example.{name.lower()}", on_click=st.session_state.__setitem__,
                       args=(f"{key}.text", text), width="stretch")
     with st.form(key):
         text = st.text_area("Review", key=f"{key}.text", height=110, placeholder="Type or paste a product review")
+        evaluations = st.columns(3)[0].number_input(
+            "Model evaluations", 10, 5000, 300, step=50, key=f"{key}.evals",
+            help="How many masked versions of the review SHAP scores: more is more precise and slower.")
         submitted = st.form_submit_button("Explain this review", type="primary", icon=":material/text_fields:")
-    return text if submitted else None
+    return (text, int(evaluations)) if submitted else None
 
 
 def render_quick_model_form(tables: list[Table], default_table: str, *, key: str) -> tuple[DataSource, str, str] | None:

@@ -15,6 +15,16 @@ def get_services() -> Services:
     return build_services(Settings.from_env())
 
 
+@st.cache_resource(show_spinner=False)
+def start_background_monitoring(_services: Services) -> object | None:
+    """Scheduled drift reports for local endpoints, once per server process (AWS has Model Monitor)."""
+    if _services.settings.backend != "local":
+        return None
+    from services.endpoints.monitoring import start_scheduled_reports
+
+    return start_scheduled_reports(_services, _services.settings.monitor_interval_seconds)
+
+
 def show_error(error: ServiceError) -> None:
     """An expected failure: what went wrong and what to do, without a traceback."""
     st.error(f"**{error.message}**" + (f"\n\n{error.hint}" if error.hint else ""), icon=":material/error:")

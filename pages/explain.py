@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +19,7 @@ from components.explain_views import (
     render_quick_model,
     render_quick_model_form,
     render_review_form,
+    render_review_rows,
     render_shap_download,
     render_token_attribution,
     render_top_words,
@@ -73,7 +76,7 @@ def training_table(model: ModelRecord) -> str:
 
 
 def start_explanation(model: ModelRecord, tables: list[str]) -> None:
-    request = render_explain_form(model.model_id, tables, training_table(model), text_model=is_text(model), key="explain.form")
+    request = render_explain_form(model, tables, training_table(model), text_model=is_text(model), key="explain.form")
     if request is None:
         return
     known = {j.name for j in services.explain.list_jobs(limit=500)}
@@ -93,20 +96,30 @@ def shap_results(job: Job, text_model: bool) -> None:
     render_explanation_summary(explanation)
     values, features = load_shap_frames(job.name, services.backend_label)
     render_shap_download(lambda: values, job_name=job.name, key="explain.download")
+    if text_model or explanation.top_words:
+        review_results(explanation, values, features)
+        return
     order = importance_frame(explanation.global_importance)["feature"].tolist()
-    names = ["Global importance", "Beeswarm", "Dependence", "Per row"] + (["Top words"] if text_model or explanation.top_words else [])
-    tabs = st.tabs(names)
-    with tabs[0]:
+    global_tab, beeswarm_tab, dependence_tab, row_tab = st.tabs(["Global importance", "Beeswarm", "Dependence", "Per row"])
+    with global_tab:
         render_global_importance(explanation, key="explain.global")
-    with tabs[1]:
+    with beeswarm_tab:
         render_beeswarm(values, features, order, key="explain.beeswarm")
-    with tabs[2]:
+    with dependence_tab:
         render_dependence(values, features, order, key="explain.dependence")
-    with tabs[3]:
+    with row_tab:
         render_waterfall(values, features, explanation, key="explain.waterfall")
-    if len(tabs) > 4:
-        with tabs[4]:
-            render_top_words(explanation.top_words, key="explain.top_words")
+
+
+def review_results(explanation: Explanation, values: pd.DataFrame, features: pd.DataFrame) -> None:
+    """A review model's SHAP job: words instead of columns."""
+    words_tab, classes_tab, reviews_tab = st.tabs(["Global importance (words)", "Top words per class", "Per review"])
+    with words_tab:
+        render_global_importance(explanation, key="explain.global")
+    with classes_tab:
+        render_top_words(explanation.top_words, key="explain.top_words")
+    with reviews_tab:
+        render_review_rows(values, features, explanation.explained_output, key="explain.reviews")
 
 
 def shap_section(model: ModelRecord) -> None:
@@ -134,14 +147,13 @@ def shap_section(model: ModelRecord) -> None:
 
 def review_section(model: ModelRecord) -> None:
     if not is_text(model):
-        st.caption(f"**{model.model_id}** is a {model.framework} model on columns. Word attributions need a review model "
-                   "(text-tfidf or text-minilm): train one on demo.reviews_sentiment on the Train page.")
-        return
-    text = render_review_form(key="explain.review")
-    if text is not None:
+        st.caption(f"**{model.model_id}** reads table columns. Word attributions need a review model that reads one text "
+                   "column (text-tfidf or text-minilm): train one on demo.reviews_sentiment on the Train page.")
+    submitted = render_review_form(key="explain.review")
+    if submitted is not None:
         st.session_state.pop(ATTRIBUTION, None)
         with st.spinner("Explaining the review…"):
-            st.session_state[ATTRIBUTION] = services.explain.explain_text(model.model_id, text)
+            st.session_state[ATTRIBUTION] = services.explain.explain_text(model.model_id, *submitted)
     attribution = st.session_state.get(ATTRIBUTION)
     if attribution is not None and attribution.model_id == model.model_id:
         render_token_attribution(attribution, key="explain.tokens")
@@ -163,10 +175,13 @@ def quick_model_section(default_table: str) -> None:
 
 
 def is_text(model: ModelRecord) -> bool:
-    return model.framework.startswith("text-")
+    """A review model: its only input is one text column (the service decides for sure)."""
+    schema = model.input_schema
+    return model.framework.startswith("text-") or (len(schema) == 1 and schema[0].type == "string")
 
 
-def guarded(section, *args) -> None:  # type: ignore[no-untyped-def]
+def guarded(section: Callable[..., None], *args: object) -> None:
+    """One section's expected failure is shown in that section; the others still render."""
     try:
         section(*args)
     except ServiceError as error:

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.bias import cli_bias
 from services.config import Settings
+from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
 from services.explain import cli_explain
 from services.registry import Services, build_services
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_autopilot.add_commands(commands)
     cli_bias.add_commands(commands)
     cli_explain.add_commands(commands)
+    cli_endpoints.add_commands(commands)
     return parser
 
 
@@ -74,6 +76,8 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_bias.run_command(services, args))
     if args.command in cli_explain.COMMANDS:
         return _json(cli_explain.run_command(services, args))
+    if args.command in cli_endpoints.COMMANDS:
+        return _json(cli_endpoints.run_command(services, args))
     return _query(services, args)
 
 

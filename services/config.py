@@ -36,6 +36,7 @@ class Settings:
     endpoint_host: str = "127.0.0.1"
     gateway_port: int = 8765
     inference_instance_type: str = "ml.m5.large"
+    monitor_interval_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             endpoint_host=env.get("WORKBENCH_ENDPOINT_HOST", "127.0.0.1"),
             gateway_port=int(_number(env, "WORKBENCH_GATEWAY_PORT", 8765)),
             inference_instance_type=env.get("WORKBENCH_INFERENCE_INSTANCE_TYPE", "ml.m5.large"),
+            monitor_interval_seconds=_number(env, "WORKBENCH_MONITOR_INTERVAL_SECONDS", 3600.0),
         )
 
 

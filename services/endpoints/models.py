@@ -37,6 +37,7 @@ class VariantStats:
     errors: int = 0
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
+    agreement: float | None = None  # shadow variants: share of predictions equal to the live variant's
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def test_explaining_on_data_without_the_models_columns_is_explained_and_keeps_th
     app.number_input(key="explain.form.rows.tabular").set_value(42)
     app.button(key=EXPLAIN).click().run()
     assert not app.exception, app.exception
-    assert texts(app.error), "the missing columns should be reported"
+    assert "'alcohol' is not in the data" in texts(app.error)
     assert app.selectbox(key="explain.form.table").value == "demo.reviews_sentiment"
     assert app.number_input(key="explain.form.rows.tabular").value == 42
 
@@ -132,6 +132,7 @@ def test_a_review_is_shown_with_its_words_shaded_by_contribution(trained_app: Ap
     app = pick_model(trained_app, REVIEW_MODEL)
     app.button(key="explain.review.example.negative").click().run()
     assert "disappointed" in app.text_area(key="explain.review.text").value
+    app.number_input(key="explain.review.evals").set_value(100)
     app.button(key=EXPLAIN_REVIEW).click().run()
     assert not app.exception, app.exception
     assert metrics(app)["Predicted label"] == "-1"
@@ -144,14 +145,34 @@ def test_a_review_is_shown_with_its_words_shaded_by_contribution(trained_app: Ap
     assert "towards class **-1**" in texts(app.caption)
 
 
-def test_an_empty_review_is_refused_and_a_tabular_model_has_no_review_words(trained_app: AppTest) -> None:
+def test_a_review_models_shap_job_shows_the_top_words_per_class(trained_app: AppTest) -> None:
+    app = pick_model(trained_app, REVIEW_MODEL)
+    assert app.selectbox(key="explain.form.table").value == "demo.reviews_sentiment"
+    app.number_input(key="explain.form.rows.text").set_value(4)
+    app.button(key=EXPLAIN).click().run()
+    assert not app.exception, app.exception
+    wait_for_explanation(app, timeout=120)
+    assert metrics(app)["Explainer"] == "Partition"
+    assert {"Global importance (words)", "Top words per class", "Per review"} <= {t.label for t in app.tabs}
+    assert len(frame_with(app, "review")) == 4
+    assert any(b.proto.label.startswith("Download per-row SHAP values") for b in app.get("download_button"))
+
+
+def test_an_empty_review_and_a_tabular_model_are_refused_and_the_review_is_kept(trained_app: AppTest) -> None:
     app = pick_model(trained_app, REVIEW_MODEL)
     app.text_area(key="explain.review.text").input("   ")
     app.button(key=EXPLAIN_REVIEW).click().run()
     assert not app.exception, app.exception
-    assert texts(app.error)
+    assert "The review is empty" in texts(app.error)
+
     app.selectbox(key="explain.model").set_value(WINE_MODEL).run()
-    assert "Word attributions need a review model" in texts(app.caption)
+    assert "reads table columns" in texts(app.caption)
+    review = "Lovely soft dress, true to size."
+    app.text_area(key="explain.review.text").input(review)
+    app.button(key=EXPLAIN_REVIEW).click().run()
+    assert not app.exception, app.exception
+    assert "not a review text" in texts(app.error)
+    assert app.text_area(key="explain.review.text").value == review
 
 
 def test_quick_model_errors_keep_the_sql_and_the_target(trained_app: AppTest) -> None:
@@ -162,7 +183,7 @@ def test_quick_model_errors_keep_the_sql_and_the_target(trained_app: AppTest) ->
     app.text_input(key="explain.quick.sql_target").input("constant")
     app.button(key=QUICK_SQL).click().run()
     assert not app.exception, app.exception
-    assert texts(app.error), "a one-value target should be refused"
+    assert "has a single value" in texts(app.error)
     assert app.text_area(key="explain.quick.sql").value == sql
     app.text_input(key="explain.quick.sql_target").input("no_such_column")
     app.button(key=QUICK_SQL).click().run()

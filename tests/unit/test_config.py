@@ -44,6 +44,7 @@ def test_every_variable_is_parsed() -> None:
         "WORKBENCH_ENDPOINT_HOST": "0.0.0.0",
         "WORKBENCH_GATEWAY_PORT": "9000",
         "WORKBENCH_INFERENCE_INSTANCE_TYPE": "ml.c5.large",
+        "WORKBENCH_MONITOR_INTERVAL_SECONDS": "600",
     }
     settings = Settings.from_env(env)
     assert settings == Settings(
@@ -66,6 +67,7 @@ def test_every_variable_is_parsed() -> None:
         endpoint_host="0.0.0.0",
         gateway_port=9000,
         inference_instance_type="ml.c5.large",
+        monitor_interval_seconds=600.0,
     )
 
 

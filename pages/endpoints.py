@@ -1,0 +1,150 @@
+"""Endpoints: deploy any registered model in one click, watch it come up, see its traffic, call it from boto3."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from components.endpoint_views import (
+    boto3_snippet,
+    render_creating,
+    render_deploy_form,
+    render_endpoint_summary,
+    render_endpoints_table,
+    render_variants,
+)
+from components.navigation import ensure_app_navigation
+from components.score_views import SCORE_ENDPOINT
+from components.services import get_services, show_error
+from components.state import hand_off
+from services.endpoints.models import Endpoint
+from services.errors import ServiceError
+
+ensure_app_navigation("pages/endpoints.py")
+
+SELECTED = "endpoints.selected"  # the endpoint whose details are shown
+WATCHING = "endpoints.watching"  # (name, started monotonic) of a deploy still Creating
+CONFIRM_DELETE = "endpoints.confirm_delete"  # the endpoint a delete waits confirmation for
+NOTICE = "endpoints.notice"  # (kind, message) shown once after a rerun
+
+st.title("Endpoints")
+st.caption("Real-time hosting: each endpoint serves a registered model over HTTP with SageMaker's inference contract "
+           "(`GET /ping`, `POST /invocations`), with data capture, A/B variants and shadow models.")
+services = get_services()
+endpoints = services.endpoints
+
+
+@st.fragment(run_every=1.5)
+def watch_deploy(name: str, started: float) -> None:
+    """Polls the new endpoint until it is InService or Failed, then reruns the page to show it."""
+    try:
+        endpoint = endpoints.describe_endpoint(name)
+    except ServiceError as error:  # deleted meanwhile (e.g. from the CLI): stop watching
+        st.session_state.pop(WATCHING, None)
+        show_error(error)
+        return
+    if endpoint.status != "Creating":
+        st.session_state.pop(WATCHING, None)
+        st.session_state[NOTICE] = (("success", f"Endpoint **{name}** is in service.") if endpoint.status == "InService"
+                                    else ("error", f"Endpoint **{name}** failed: {endpoint.failure_reason}"))
+        st.rerun()
+    render_creating(endpoint, time.monotonic() - started)
+
+
+def deploy_section() -> None:
+    models = services.training.list_models()
+    if not models:
+        st.info("No models yet. Train one on the Train page; every completed job registers a model.", icon=":material/info:")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+        return
+    request = render_deploy_form(models, key="endpoints.deploy")
+    if request is None:
+        return
+    try:
+        endpoint = endpoints.deploy(request)
+    except ServiceError as error:
+        show_error(error)
+        return
+    st.session_state[WATCHING] = (endpoint.name, time.monotonic())
+    st.session_state[SELECTED] = endpoint.name
+
+
+def show_notice() -> None:
+    kind, message = st.session_state.pop(NOTICE, ("", ""))
+    if kind == "success":
+        st.success(message, icon=":material/check_circle:")
+    elif kind:
+        st.error(message, icon=":material/error:")
+
+
+def open_in_score(name: str) -> None:
+    hand_off(SCORE_ENDPOINT, name)
+    st.switch_page("pages/score.py")
+
+
+def delete_controls(endpoint: Endpoint) -> None:
+    if st.session_state.get(CONFIRM_DELETE) != endpoint.name:
+        if st.button("Delete endpoint", icon=":material/delete:", key="endpoints.delete"):
+            st.session_state[CONFIRM_DELETE] = endpoint.name
+            st.rerun()
+        return
+    st.warning(f"Delete **{endpoint.name}**? Its server stops and callers get errors; captured data stays in the workspace.",
+               icon=":material/warning:")
+    yes, no, _ = st.columns([1, 1, 4])
+    if yes.button("Yes, delete", type="primary", key="endpoints.delete_confirm"):
+        st.session_state.pop(CONFIRM_DELETE, None)
+        try:
+            with st.spinner(f"Stopping {endpoint.name}…"):
+                endpoints.delete_endpoint(endpoint.name)
+        except ServiceError as error:
+            show_error(error)
+            return
+        st.session_state[NOTICE] = ("success", f"Endpoint **{endpoint.name}** deleted.")
+        st.session_state.pop(SELECTED, None)
+        st.rerun()
+    if no.button("Cancel", key="endpoints.delete_cancel"):
+        st.session_state.pop(CONFIRM_DELETE, None)
+        st.rerun()
+
+
+def details(endpoint: Endpoint) -> None:
+    render_endpoint_summary(endpoint)
+    score_col, refresh_col, _ = st.columns([1, 1, 3])
+    if score_col.button("Open in Score", icon=":material/reviews:", type="primary", key="endpoints.open_score",
+                        disabled=endpoint.status != "InService"):
+        open_in_score(endpoint.name)
+    if refresh_col.button("Refresh", icon=":material/refresh:", key="endpoints.refresh"):
+        st.rerun()
+    st.markdown("**Variants**")
+    render_variants(endpoint)
+    if endpoint.status == "InService" and st.toggle("Call it from Python (boto3)", key="endpoints.show_snippet"):
+        url = endpoints.gateway_url()
+        st.caption(f"Gateway: `{url}` — the `sagemaker-runtime` API, so an unchanged boto3 client works against it.")
+        st.code(boto3_snippet(url, endpoint), language="python")
+    with st.expander("Log", icon=":material/article:"):
+        st.button("Refresh log", icon=":material/refresh:", key="endpoints.log_refresh")
+        st.code(endpoints.endpoint_logs(endpoint.name, 16_000)[-16_000:] or "(no log lines yet)", language="log")
+    delete_controls(endpoint)
+
+
+try:
+    show_notice()
+    listed = endpoints.list_endpoints()
+    with st.expander("Deploy a model", icon=":material/rocket_launch:", expanded=not listed):
+        deploy_section()
+    if WATCHING in st.session_state:
+        watch_deploy(*st.session_state[WATCHING])
+        listed = endpoints.list_endpoints()
+    if not listed:
+        st.info("No endpoints yet. Deploy a model above; it is in service within seconds.", icon=":material/dns:")
+        st.stop()
+    st.subheader("Endpoints")
+    render_endpoints_table(listed)
+    names = [e.name for e in listed]
+    if st.session_state.get(SELECTED) not in names:
+        st.session_state[SELECTED] = names[0]
+    chosen = st.selectbox("Endpoint", names, key=SELECTED)
+    details(next(e for e in listed if e.name == chosen))
+except ServiceError as error:
+    show_error(error)

@@ -1,0 +1,149 @@
+"""Data capture in SageMaker's format: what an endpoint was asked and what it answered.
+
+Each captured invocation is one JSON line::
+
+    {"captureData": {"endpointInput":  {"observedContentType": "text/csv", "mode": "INPUT",
+                                         "data": "...", "encoding": "CSV"},
+                     "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
+                                         "data": "...", "encoding": "JSON"}},
+     "eventMetadata": {"eventId": "<uuid4>", "inferenceTime": "2025-01-31T12:00:00.123Z", "variant": "AllTraffic"},
+     "eventVersion": "0"}
+
+``data`` is the body as text for JSON (``application/json``, ``application/jsonlines``) and CSV
+(``text/csv``) bodies, and base64 for anything else or a body that is not UTF-8 (then the encoding
+says ``BASE64``). Files live under ``<capture_dir>/<variant>/YYYY/MM/DD/HH/<pid>-<hex>.jsonl``
+(UTC hour of the inference): one file per variant, hour and server process, so files rotate hourly.
+
+Writing happens on a background thread fed by a bounded queue, so a request only pays for building
+one small dict; the thread appends whatever is queued and flushes it at once (readers see records
+within moments). When the queue is full (the disk cannot keep up) records are dropped and counted
+rather than held in memory. ``close()`` writes what is left and stops the thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import random
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+JSON_TYPES = ("application/json", "application/jsonlines")
+CSV_TYPES = ("text/csv",)
+QUEUE_LIMIT = 10_000
+EVENT_VERSION = "0"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One invocation as the variant saw it."""
+
+    variant: str
+    request_body: bytes
+    request_type: str
+    response_body: bytes
+    response_type: str
+
+
+def encoded(body: bytes, content_type: str) -> tuple[str, str]:
+    """``(data, encoding)``: the body as text for JSON and CSV content, else base64."""
+    base_type = content_type.split(";")[0].strip().lower()
+    if base_type in JSON_TYPES or base_type in CSV_TYPES:
+        try:
+            return body.decode("utf-8"), "JSON" if base_type in JSON_TYPES else "CSV"
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), "BASE64"
+
+
+def capture_record(exchange: Exchange, when: datetime, event_id: str = "") -> dict[str, Any]:
+    """The SageMaker capture record of one exchange at ``when`` (UTC)."""
+    input_data, input_encoding = encoded(exchange.request_body, exchange.request_type)
+    output_data, output_encoding = encoded(exchange.response_body, exchange.response_type)
+    return {
+        "captureData": {
+            "endpointInput": {"observedContentType": exchange.request_type, "mode": "INPUT",
+                              "data": input_data, "encoding": input_encoding},
+            "endpointOutput": {"observedContentType": exchange.response_type, "mode": "OUTPUT",
+                               "data": output_data, "encoding": output_encoding},
+        },
+        "eventMetadata": {"eventId": event_id or str(uuid.uuid4()), "inferenceTime": iso_z(when),
+                          "variant": exchange.variant},
+        "eventVersion": EVENT_VERSION,
+    }
+
+
+def iso_z(when: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a ``Z``, as SageMaker writes ``inferenceTime``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def capture_path(folder: Path, variant: str, when: datetime, file_stem: str) -> Path:
+    """``<folder>/<variant>/YYYY/MM/DD/HH/<file_stem>.jsonl`` for the UTC hour of ``when``."""
+    return folder / variant / when.astimezone(UTC).strftime("%Y/%m/%d/%H") / f"{file_stem}.jsonl"
+
+
+class CaptureWriter:
+    """Samples ``percent`` of invocations and appends their records from a background thread."""
+
+    def __init__(self, folder: Path, percent: int, seed: int | None = None) -> None:
+        self.folder = Path(folder)
+        self.percent = max(0, min(100, int(percent)))
+        self.file_stem = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.written = 0
+        self.dropped = 0
+        self._random = random.Random(seed)
+        self._queue: queue.Queue[tuple[Exchange, datetime] | None] = queue.Queue(QUEUE_LIMIT)
+        self._thread = threading.Thread(target=self._write_loop, name="data-capture", daemon=True)
+        self._thread.start()
+
+    def sampled(self) -> bool:
+        """Whether this invocation is one of the sampled ``percent``."""
+        return self.percent >= 100 or (self.percent > 0 and self._random.random() * 100 < self.percent)
+
+    def capture(self, exchange: Exchange) -> None:
+        """Queue ``exchange`` for writing (dropped, and counted, when the queue is full); the record is
+        built on the writer thread."""
+        try:
+            self._queue.put_nowait((exchange, datetime.now(UTC)))
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write everything queued, then stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)
+
+    def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            items = [self._queue.get()]
+            while True:  # take everything queued meanwhile, so one append serves many records
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = None in items
+            self._append([item for item in items if item is not None])
+
+    def _append(self, items: list[tuple[Exchange, datetime]]) -> None:
+        batch: dict[Path, list[str]] = {}
+        for exchange, when in items:
+            path = capture_path(self.folder, exchange.variant, when, self.file_stem)
+            batch.setdefault(path, []).append(json.dumps(capture_record(exchange, when), ensure_ascii=False))
+        for path, lines in batch.items():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write("".join(line + "\n" for line in lines))
+                self.written += len(lines)
+            except OSError as exc:  # a full or read-only disk must not stop serving
+                self.dropped += len(lines)
+                print(f"error: data capture could not write {path}: {exc}", flush=True)

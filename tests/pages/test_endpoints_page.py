@@ -1,0 +1,197 @@
+"""The Endpoints page: deploy a real model to a real local endpoint from the page, watch it come up, delete it.
+
+One TF-IDF review model is trained once per module and copied into each test's workspace; every endpoint a
+test deploys is deleted (and the workspace's gateway stopped) when the test ends, whatever happened.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components.endpoint_views import (
+    boto3_snippet,
+    default_model,
+    deploy_variants,
+    endpoint_slug,
+    endpoints_frame,
+    model_summary,
+    variants_frame,
+)
+from services.config import Settings
+from services.endpoints.models import Endpoint, VariantStats
+from services.models import Column, DataSource, ModelRecord, TrainingRequest
+from services.registry import build_services
+from tests.pages.conftest import APP, frame_with, open_page, texts
+
+REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"
+DEPLOY = "FormSubmitter:endpoints.deploy-Deploy"
+
+
+def remove_endpoints(home: Path) -> None:
+    """Delete every endpoint of the workspace and stop its gateway (tests leave no processes behind)."""
+    endpoints = build_services(Settings(home=home, seed_on_start=False)).endpoints
+    for endpoint in endpoints.list_endpoints():
+        endpoints.delete_endpoint(endpoint.name)
+    stop_gateway = getattr(endpoints, "stop_gateway", None)
+    if stop_gateway is not None:
+        stop_gateway()
+
+
+@pytest.fixture(scope="module")
+def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("endpoint-models") / "workspace"
+    shutil.copytree(seeded_page_home, home)
+    training = build_services(Settings(home=home, seed_on_start=False)).training
+    name = training.start_training_job(TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"),
+                                                       target="sentiment"))
+    job = training.wait_for_job(name, 240)
+    assert job.status == "Completed", job.failure_reason
+    return home
+
+
+@pytest.fixture
+def trained_app(trained_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    home = tmp_path / "trained"
+    shutil.copytree(trained_home, home)
+    for name in ("WORKBENCH_BACKEND", "WORKBENCH_QUERY_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
+    try:
+        yield AppTest.from_file(str(APP), default_timeout=60)
+    finally:
+        remove_endpoints(home)
+
+
+def wait_for_notice(app: AppTest, fragment: str, timeout: float = 90) -> None:
+    """Rerun the page (as the polling fragment would) until the deploy's outcome is shown."""
+    deadline = time.monotonic() + timeout
+    while fragment not in texts(app.success) + texts(app.error):
+        assert time.monotonic() < deadline, f"no {fragment!r} after {timeout} s: {texts(app.error)}"
+        time.sleep(0.5)
+        app.run()
+        assert not app.exception, app.exception
+
+
+# -- the page ---------------------------------------------------------------------------------------------------
+
+
+def test_without_models_or_endpoints_the_page_says_what_to_do(app: AppTest) -> None:
+    open_page(app, "endpoints")
+    shown = texts(app.info)
+    assert "No models yet" in shown
+    assert "No endpoints yet" in shown
+
+
+def test_deploy_watch_it_come_up_see_it_listed_and_delete_it(trained_app: AppTest) -> None:
+    app = open_page(trained_app, "endpoints")
+    assert app.selectbox(key="endpoints.deploy.model").value == REVIEW_MODEL
+    assert app.text_input(key="endpoints.deploy.name").value == "reviews-sentiment-text-tfidf-1"
+    app.button(key=DEPLOY).click().run()
+    assert not app.exception, app.exception
+    wait_for_notice(app, "is in service")
+
+    listed = frame_with(app, "p99")
+    assert listed["endpoint"].tolist() == ["reviews-sentiment-text-tfidf-1"]
+    assert "InService" in listed["status"].iloc[0]
+    assert {m.label: m.value for m in app.metric}["Status"] == "InService"
+    variants = frame_with(app, "traffic")
+    assert variants[["variant", "model", "traffic"]].values.tolist() == [["AllTraffic", REVIEW_MODEL, "100%"]]
+
+    app.toggle(key="endpoints.show_snippet").set_value(True).run()
+    snippet = app.code[0].value
+    assert 'boto3.client(' in snippet and "endpoint_url=" in snippet
+    assert 'EndpointName="reviews-sentiment-text-tfidf-1"' in snippet
+
+    app.button(key="endpoints.delete").click().run()
+    assert "Delete **reviews-sentiment-text-tfidf-1**?" in texts(app.warning)
+    app.button(key="endpoints.delete_confirm").click().run()
+    assert not app.exception, app.exception
+    assert "deleted" in texts(app.success)
+    assert "No endpoints yet" in texts(app.info)
+
+
+def test_a_bad_name_is_refused_and_the_form_keeps_it(trained_app: AppTest) -> None:
+    app = open_page(trained_app, "endpoints")
+    app.text_input(key="endpoints.deploy.name").input("reviews live!")
+    app.button(key=DEPLOY).click().run()
+    assert not app.exception, app.exception
+    assert "is not a valid endpoint name" in texts(app.error)
+    assert app.text_input(key="endpoints.deploy.name").value == "reviews live!"
+    assert "No endpoints yet" in texts(app.info)
+
+
+def test_open_in_score_hands_the_endpoint_over(trained_app: AppTest) -> None:
+    app = open_page(trained_app, "endpoints")
+    app.text_input(key="endpoints.deploy.name").input("reviews-live")
+    app.button(key=DEPLOY).click().run()
+    wait_for_notice(app, "is in service")
+    app.button(key="endpoints.open_score").click().run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="score.endpoint").value == "reviews-live"
+
+
+def test_a_failed_endpoint_shows_its_reason() -> None:
+    def page() -> None:
+        from components.endpoint_views import render_endpoint_summary
+        from services.endpoints.models import Endpoint, VariantStats
+
+        render_endpoint_summary(Endpoint(name="broken", status="Failed", url="http://127.0.0.1:1", created_at="2026-01-01T00:00:00",
+                                         variants=(VariantStats("AllTraffic", "m/1", 1.0, False),),
+                                         failure_reason="The server process exited with code 1. Last log lines: No module named x"))
+
+    app = AppTest.from_function(page).run()
+    assert not app.exception, app.exception
+    assert "No module named x" in texts(app.error)
+
+
+# -- the helpers --------------------------------------------------------------------------------------------------
+
+
+def model(model_id: str, created_at: str, approval: str = "PendingManualApproval") -> ModelRecord:
+    return ModelRecord(model_id=model_id, name=model_id.split("/")[0], version=int(model_id.split("/")[1]), framework="xgboost",
+                       problem_type="Regression", target="y", input_schema=(Column("x", "double"),), classes=(), metrics={},
+                       run_id="", job_name="", artifact_path="", approval_status=approval, created_at=created_at)
+
+
+def test_the_default_model_is_the_newest_approved_else_the_newest() -> None:
+    old_approved = model("a/1", "2026-01-01", "Approved")
+    newest = model("b/1", "2026-03-01")
+    assert default_model([old_approved, newest]).model_id == "a/1"
+    assert default_model([newest, model("c/2", "2026-02-01")]).model_id == "b/1"
+
+
+def test_endpoint_names_are_valid_slugs_of_the_model() -> None:
+    assert endpoint_slug("reviews-sentiment-text-tfidf/1") == "reviews-sentiment-text-tfidf-1"
+    assert endpoint_slug("My model_v2/10") == "My-model-v2-10"
+    assert len(endpoint_slug("x" * 100 + "/1")) == 63
+    assert endpoint_slug("///") == "endpoint"
+
+
+def test_ab_and_shadow_variants_and_their_table() -> None:
+    variants = deploy_variants("a/1", "b/1", 20, "c/1")
+    assert [(v.name, v.model_id, v.weight, v.shadow) for v in variants] == [
+        ("VariantA", "a/1", 0.8, False), ("VariantB", "b/1", 0.2, False), ("Shadow", "c/1", 1.0, True)]
+    assert [v.name for v in deploy_variants("a/1", "(none)", 20, "(none)")] == ["AllTraffic"]
+    endpoint = Endpoint(name="ab", status="InService", url="http://127.0.0.1:9", created_at="2026-01-01T00:00:00",
+                        variants=tuple(VariantStats(v.name, v.model_id, v.weight, v.shadow, requests=3) for v in variants),
+                        uptime_seconds=4000, requests=9, latency_p50_ms=3.2, latency_p99_ms=12.0)
+    assert variants_frame(endpoint)["traffic"].tolist() == ["80%", "20%", "copies"]
+    assert model_summary(endpoint) == "a/1 (80%), b/1 (20%), shadow c/1"
+    row = endpoints_frame([endpoint]).iloc[0]
+    assert (row["status"], row["uptime"], row["p50"], row["p99"]) == ("● InService", "67 min", "3 ms", "12 ms")
+
+
+def test_the_boto3_snippet_uses_the_gateway_and_the_endpoint() -> None:
+    endpoint = Endpoint(name="wine", status="InService", url="", created_at="", variants=(), input_columns=("a", "b"))
+    snippet = boto3_snippet("http://127.0.0.1:8765", endpoint)
+    compile(snippet, "snippet", "exec")
+    for part in ('"sagemaker-runtime"', 'endpoint_url="http://127.0.0.1:8765"', 'region_name="us-east-1"',
+                 'aws_access_key_id="local"', 'aws_secret_access_key="local"', ".invoke_endpoint(", 'EndpointName="wine"', '"0,0"'):
+        assert part in snippet

@@ -1,0 +1,491 @@
+"""The local inference server as a client sees it: real server processes on free loopback ports.
+
+Two servers per module run: a text endpoint (two text-tfidf production variants weighted 3:1 and a
+text-tfidf shadow, capturing every request) and a tabular one (xgboost on scikit-learn's wine,
+capturing half). Served predictions are compared with the same models loaded in this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sklearn.datasets import load_wine
+
+from services.endpoints.models import MAX_PAYLOAD_BYTES
+from services.endpoints.serving import MAX_REVIEW_CHARS, load_serving_model
+from services.training.algorithms.common import get_algorithm, prepare_dataset
+from tests.recording import RecordingReporter
+from tests.unit.test_text_minilm import tiny_reviews
+
+ROOT = Path(__file__).resolve().parents[2]
+REVIEWS = ["I love this dress, it fits perfectly", "Terrible sweater, cheap material", "The skirt is okay, nothing special",
+           "Great quality coat, highly recommend it", "Very disappointed, the top fell apart"]
+WINE_ROW = [13.2, 1.8, 2.1, 11.2, 100.0, 2.65, 2.76, 0.26, 1.28, 4.38, 1.05, 3.4, 1050.0]
+EXPLAIN = {"X-Amzn-SageMaker-Custom-Attributes": "explain=true"}
+JSON = {"Content-Type": "application/json"}
+
+
+# -- a client and a server process -------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen[bytes]
+    capture_dir: Path
+    log: Path
+
+    def call(self, path: str, body: bytes | Iterator[bytes] = b"", headers: dict[str, str] | None = None,
+             method: str = "POST") -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            chunked = not isinstance(body, bytes)
+            connection.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+            response = connection.getresponse()
+            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        finally:
+            connection.close()
+
+    def invoke(self, payload: Any, headers: dict[str, str] | None = None, path: str = "/invocations") -> Reply:
+        return self.call(path, json.dumps(payload).encode(), JSON | (headers or {}))
+
+    def stats(self) -> dict[str, Any]:
+        return self.call("/stats", method="GET").json()  # type: ignore[no-any-return]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_environment() -> dict[str, str]:
+    return os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+
+
+@contextlib.contextmanager
+def running_server(folder: Path, variants: list[dict[str, Any]], capture_percent: int = 100) -> Iterator[Server]:
+    """An endpoint server process on a free port; stopped (and waited for) on the way out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = {"name": folder.name, "host": "127.0.0.1", "port": port, "capture_percent": capture_percent,
+              "capture_dir": str(folder / "data-capture"), "variants": variants}
+    (folder / "endpoint.json").write_text(json.dumps(config))
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "services.endpoints.server", "--config", str(folder / "endpoint.json")],
+                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_environment())
+        server = Server(port, process, folder / "data-capture", log)
+        try:
+            wait_for_ping(server)
+            yield server
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def wait_for_ping(server: Server, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.log.read_text()}")
+        with contextlib.suppress(OSError):
+            if server.call("/ping", method="GET").status == 200:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"the server did not answer /ping within {timeout} s:\n{server.log.read_text()}")
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting")
+        time.sleep(0.1)
+
+
+def variant(name: str, artifact: Path, weight: float = 1.0, shadow: bool = False) -> dict[str, Any]:
+    return {"name": name, "model_id": f"{artifact.parent.name}/{artifact.name}", "artifact_path": str(artifact),
+            "weight": weight, "shadow": shadow}
+
+
+def capture_records(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    return [(path, json.loads(line)) for path in sorted(folder.rglob("*.jsonl")) for line in path.read_text().splitlines()]
+
+
+# -- models and servers -------------------------------------------------------------------------------
+
+
+def train(folder: Path, algorithm: str, data: Any, hyperparameters: dict[str, str]) -> Path:
+    result = get_algorithm(algorithm).fit(data, hyperparameters, RecordingReporter())
+    result.predictor.save(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("models")
+    reviews = prepare_dataset(tiny_reviews(), "sentiment", text_column="review_body", seed=3)
+    shuffled = tiny_reviews().assign(sentiment=lambda f: f["sentiment"].sample(frac=1, random_state=5).to_numpy())
+    wine = prepare_dataset(load_wine(as_frame=True).frame, "target", seed=3)
+    return {"text-a": train(root / "text-a" / "1", "text-tfidf", reviews, {}),
+            "text-b": train(root / "text-b" / "1", "text-tfidf", reviews, {"word_ngrams": "1", "C": "0.5"}),
+            # trained on shuffled labels, so that it often disagrees with the live variants
+            "text-shadow": train(root / "text-shadow" / "1", "text-tfidf",
+                                 prepare_dataset(shuffled, "sentiment", text_column="review_body", seed=3), {}),
+            "wine": train(root / "wine" / "1", "xgboost", wine, {"num_round": "15"})}
+
+
+@pytest.fixture(scope="module")
+def text_server(models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    variants = [variant("A", models["text-a"], 3.0), variant("B", models["text-b"], 1.0),
+                variant("Shadow", models["text-shadow"], shadow=True)]
+    with running_server(tmp_path_factory.mktemp("endpoints") / "reviews", variants) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def wine_server(models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("endpoints") / "wine", [variant("AllTraffic", models["wine"])], 50) as server:
+        yield server
+
+
+def expected(models: dict[str, Path], name: str, instances: list[Any]) -> list[dict[str, Any]]:
+    return load_serving_model(models[name]).predict(instances)
+
+
+# -- text endpoint ------------------------------------------------------------------------------------
+
+
+def test_ping_and_json_predictions_match_the_model(text_server: Server, models: dict[str, Path]) -> None:
+    assert text_server.call("/ping", method="GET").status == 200
+    reply = text_server.invoke({"instances": REVIEWS}, {"X-Amzn-SageMaker-Target-Variant": "A"})
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.headers["x-amzn-invoked-production-variant"] == "A"
+    predictions = reply.json()["predictions"]
+    assert predictions == expected(models, "text-a", REVIEWS)
+    for prediction in predictions:
+        assert set(prediction["probabilities"]) == {"-1", "0", "1"}
+        assert sum(prediction["probabilities"].values()) == pytest.approx(1.0)
+        assert prediction["probability"] == max(prediction["probabilities"].values())
+
+
+def test_every_request_format_gives_the_same_predictions(text_server: Server, models: dict[str, Path]) -> None:
+    texts = [*REVIEWS, 'She said "wow", and I agree, lovely', "Runs small, order a size up, otherwise fine"]
+    target = {"X-Amzn-SageMaker-Target-Variant": "A"}
+    want = [p["predicted_label"] for p in expected(models, "text-a", texts)]
+    csv_body = "\n".join(['"' + t.replace('"', '""') + '"' for t in texts[:-1]] + [texts[-1]]) + "\n"  # last one unquoted
+    bodies = [
+        (json.dumps({"instances": texts}), "application/json"),
+        (json.dumps({"inputs": texts}), "application/json"),
+        (json.dumps({"instances": [{"review_body": t, "review_id": 7} for t in texts]}), "application/json"),
+        (json.dumps(texts), "application/json; charset=utf-8"),
+        ("\n".join(json.dumps(t) for t in texts), "application/jsonlines"),
+        (csv_body, "text/csv"),
+    ]
+    for body, content_type in bodies:
+        reply = text_server.call("/invocations", body.encode(), {"Content-Type": content_type} | target)
+        assert reply.status == 200, (content_type, reply.body)
+        assert [p["predicted_label"] for p in reply.json()["predictions"]] == want, content_type
+    one = text_server.invoke({"inputs": texts[0]}, target).json()["predictions"]
+    assert [p["predicted_label"] for p in one] == want[:1]
+
+
+def test_accept_types(text_server: Server, models: dict[str, Path]) -> None:
+    target = {"X-Amzn-SageMaker-Target-Variant": "A"} | JSON
+    body = json.dumps({"instances": REVIEWS}).encode()
+    want = expected(models, "text-a", REVIEWS)
+    as_csv = text_server.call("/invocations", body, target | {"Accept": "text/csv"})
+    assert as_csv.status == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    lines = as_csv.body.decode().splitlines()
+    assert [line.split(",") for line in lines] == [[p["predicted_label"], repr(p["probability"])] for p in want]
+    as_lines = text_server.call("/invocations", body, target | {"Accept": "application/jsonlines"})
+    assert [json.loads(line) for line in as_lines.body.decode().splitlines()] == want
+    for accept in ("*/*", "application/json", "text/html, application/json;q=0.9"):
+        assert text_server.call("/invocations", body, target | {"Accept": accept}).json()["predictions"] == want
+    assert text_server.call("/invocations", body, target).json()["predictions"] == want  # no Accept at all
+    refused = text_server.call("/invocations", body, target | {"Accept": "application/xml"})
+    assert refused.status == 406 and "application/xml" in refused.json()["message"]
+
+
+def test_bad_requests_are_refused_and_the_next_request_is_served(text_server: Server) -> None:
+    before = text_server.stats()
+    chunks = [b"x" * (1024 * 1024)] * (MAX_PAYLOAD_BYTES // (1024 * 1024)) + [b"x" * 1024]
+    cases: list[tuple[bytes | Iterator[bytes], dict[str, str], int, str]] = [
+        (b'{"instances": [', JSON, 400, "not valid JSON"),
+        (b"", JSON, 400, "empty"),
+        (b"   \n", {"Content-Type": "text/csv"}, 400, "empty"),
+        (b'{"instances": "one review"}', JSON, 400, "must be an array"),
+        (b'{"instances": []}', JSON, 400, "no instances"),
+        (b'{"instances": [""]}', JSON, 400, "review is empty"),
+        (b'{"instances": [{"title": "no review field"}]}', JSON, 400, "review_body"),
+        (b'{"instances": [["two", "values"]]}', JSON, 400, "2 values"),
+        (b'"\xff\xfe not utf-8"', JSON, 400, "UTF-8"),
+        (b'{"instances": ["fine"]}', {"Content-Type": "application/xml"}, 415, "application/xml"),
+        (b'{"instances": ["fine"]}', JSON | {"Content-Length": str(MAX_PAYLOAD_BYTES + 1)}, 413, "limit"),
+        (iter(chunks), JSON, 413, "limit"),
+        (json.dumps({"instances": ["a" * 1_048_576]}).encode(), JSON, 400, f"{MAX_REVIEW_CHARS:,}"),
+        (b'{"instances": ["fine"]}', JSON | {"X-Amzn-SageMaker-Target-Variant": "C"}, 400, "Target variant 'C'"),
+        (b'{"instances": ["fine"]}', JSON | {"X-Amzn-SageMaker-Target-Variant": "Shadow"}, 400, "not a production variant"),
+    ]
+    for body, headers, status, words in cases:
+        reply = text_server.call("/invocations", body, headers)
+        assert reply.status == status, (headers, reply.body[:200])
+        assert words in reply.json()["message"]
+        assert text_server.invoke({"instances": ["Love it"]}).status == 200
+    assert text_server.call("/nothing-here", method="GET").json()["message"] == "Not Found"
+    after = text_server.stats()
+    assert after["requests"] - before["requests"] == 2 * len(cases)
+    assert after["errors"] - before["errors"] == len(cases)
+
+
+def test_explain_flag_adds_token_attributions(text_server: Server, models: dict[str, Path]) -> None:
+    text = "Love this dress,  it fits perfectly!! But the zipper broke. "
+    for headers, path in ((EXPLAIN, "/invocations"), ({}, "/invocations?explain=true")):
+        reply = text_server.invoke({"instances": [text, "Terrible top"]}, headers | {"X-Amzn-SageMaker-Target-Variant": "A"}, path)
+        assert reply.status == 200, reply.body
+        for prediction, review in zip(reply.json()["predictions"], [text, "Terrible top"]):
+            explanation = prediction["explanation"]
+            assert "".join(explanation["tokens"]) == review
+            assert set(explanation["scores"]) == {"-1", "0", "1"}
+            assert all(len(scores) == len(explanation["tokens"]) for scores in explanation["scores"].values())
+    scores = reply.json()["predictions"][0]["explanation"]["scores"]
+    love = reply.json()["predictions"][0]["explanation"]["tokens"].index("Love ")
+    assert scores["1"][love] > 0  # "Love" pushes towards the positive class
+    plain = text_server.invoke({"instances": [text]})
+    assert "explanation" not in plain.json()["predictions"][0]
+    as_csv = text_server.invoke({"instances": [text]}, EXPLAIN | {"Accept": "text/csv"})
+    assert as_csv.status == 200 and "text/csv" in as_csv.headers["x-explanation-omitted"]
+    too_long = text_server.invoke({"instances": ["word " * 2000]}, EXPLAIN)
+    assert too_long.status == 400 and "can be explained" in too_long.json()["message"]
+    too_many = text_server.invoke({"instances": ["fine"] * 11}, EXPLAIN)
+    assert too_many.status == 400 and "at most 10" in too_many.json()["message"]
+
+
+def test_traffic_splits_by_weight_and_target_variant_wins(text_server: Server) -> None:
+    answered = Counter(text_server.invoke({"instances": ["Nice top"]}).headers["x-amzn-invoked-production-variant"]
+                       for _ in range(200))
+    assert set(answered) == {"A", "B"}  # never the shadow
+    assert 0.6 < answered["A"] / 200 < 0.9  # weights 3:1
+    targeted = {text_server.invoke({"instances": ["Nice top"]}, {"X-Amzn-SageMaker-Target-Variant": "B"})
+                .headers["x-amzn-invoked-production-variant"] for _ in range(10)}
+    assert targeted == {"B"}
+
+
+def test_shadow_predictions_are_captured_compared_and_never_returned(text_server: Server, models: dict[str, Path]) -> None:
+    texts = REVIEWS + ["Okay fit", "Lovely color but thin fabric", "Not for me"]
+    live, shadow = expected(models, "text-a", texts), expected(models, "text-shadow", texts)
+    assert [p["predicted_label"] for p in live] != [p["predicted_label"] for p in shadow]  # the shadow is a different model
+    before = text_server.stats()["variants"]["Shadow"]
+    for text, want in zip(texts, live):
+        reply = text_server.invoke({"instances": [text]}, {"X-Amzn-SageMaker-Target-Variant": "A", "Accept": "text/csv"})
+        assert reply.body.decode() == f"{want['predicted_label']},{want['probability']!r}\n"
+    wait_until(lambda: text_server.stats()["variants"]["Shadow"]["compared"] == before["compared"] + len(texts))
+    after = text_server.stats()["variants"]["Shadow"]
+    agreed = round(after["agreement"] * after["compared"]) - round((before["agreement"] or 0) * before["compared"])
+    assert agreed == sum(a["predicted_label"] == b["predicted_label"] for a, b in zip(live, shadow))
+    assert after["shadow"] is True and after["latency_ms"]["p50"] is not None
+    assert text_server.stats()["variants"]["A"]["agreement"] is None
+    wait_until(lambda: sum(1 for p, r in capture_records(text_server.capture_dir) if p.parts[-6] == "Shadow"
+                           and r["captureData"]["endpointOutput"]["observedContentType"] == "text/csv") >= len(texts))
+    captured = {r["captureData"]["endpointInput"]["data"]: r["captureData"]["endpointOutput"]["data"]
+                for p, r in capture_records(text_server.capture_dir) if p.parts[-6] == "Shadow"}
+    for text, want in zip(texts, shadow):
+        assert captured[json.dumps({"instances": [text]})] == f"{want['predicted_label']},{want['probability']!r}\n"
+
+
+def test_capture_files_follow_sagemaker_format(text_server: Server) -> None:
+    body = "\"Lovely, soft\"\nCheap zipper\n"
+    reply = text_server.call("/invocations", body.encode(), {"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Variant": "B"})
+    assert reply.status == 200
+    wait_until(lambda: any(r["captureData"]["endpointInput"]["data"] == body for _, r in capture_records(text_server.capture_dir)))
+    records = capture_records(text_server.capture_dir)
+    assert {path.parts[-6] for path, _ in records} >= {"A", "B", "Shadow"}
+    for path, record in records:
+        assert set(record) == {"captureData", "eventMetadata", "eventVersion"} and record["eventVersion"] == "0"
+        request, response = record["captureData"]["endpointInput"], record["captureData"]["endpointOutput"]
+        assert (request["mode"], response["mode"]) == ("INPUT", "OUTPUT")
+        assert request["encoding"] == {"text/csv": "CSV"}.get(request["observedContentType"], "JSON")
+        metadata = record["eventMetadata"]
+        uuid.UUID(metadata["eventId"])
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", metadata["inferenceTime"])
+        when = datetime.strptime(metadata["inferenceTime"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        assert path.relative_to(text_server.capture_dir).parts[:5] == (metadata["variant"], *when.strftime("%Y/%m/%d/%H").split("/"))
+    mine = next(r for _, r in records if r["captureData"]["endpointInput"]["data"] == body)
+    assert mine["eventMetadata"]["variant"] == "B"
+    assert json.loads(mine["captureData"]["endpointOutput"]["data"]) == reply.json()
+
+
+def test_eight_concurrent_clients_are_all_served(text_server: Server) -> None:
+    before = text_server.stats()["requests"]
+    statuses: list[int] = []
+
+    def client(number: int) -> None:
+        for i in range(25):
+            statuses.append(text_server.invoke({"instances": [f"{REVIEWS[(number + i) % len(REVIEWS)]} #{i}"]}).status)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert statuses == [200] * 200
+    assert text_server.stats()["requests"] - before == 200
+
+
+def test_stats_shape(text_server: Server) -> None:
+    stats = text_server.stats()
+    assert set(stats) >= {"started_at", "requests", "errors", "variants"}
+    datetime.strptime(stats["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert set(stats["variants"]) == {"A", "B", "Shadow"}
+    for name, figures in stats["variants"].items():
+        assert set(figures) >= {"requests", "errors", "latency_ms", "shadow", "agreement"}
+        assert figures["shadow"] is (name == "Shadow")
+        assert figures["latency_ms"]["p50"] <= figures["latency_ms"]["p99"]
+    assert stats["requests"] >= sum(v["requests"] for n, v in stats["variants"].items() if n != "Shadow")
+
+
+# -- tabular endpoint ----------------------------------------------------------------------------------
+
+
+def test_tabular_formats_give_the_models_predictions(wine_server: Server, models: dict[str, Path]) -> None:
+    columns = load_serving_model(models["wine"]).input_columns
+    rows = [WINE_ROW, [12.4, 1.1, 2.5, 21.0, 90.0, 2.0, 1.6, 0.4, 1.1, 2.9, 0.9, 2.5, 420.0]]
+    want = expected(models, "wine", rows)
+    csv_body = "\n".join(",".join(map(str, row)) for row in rows)
+    bodies = [
+        (json.dumps({"instances": rows}), "application/json"),
+        (json.dumps({"instances": [dict(zip(columns, row)) | {"target": 0} for row in rows]}), "application/json"),
+        (json.dumps({"instances": [{"features": row} for row in rows]}), "application/json"),
+        (json.dumps({"instances": [",".join(map(str, row)) for row in rows]}), "application/json"),
+        (csv_body, "text/csv"),
+        (",".join(columns) + "\n" + csv_body, "text/csv"),  # a header line equal to the columns is skipped
+        ("\n".join(json.dumps(dict(zip(columns, row))) for row in rows), "application/jsonlines"),
+    ]
+    for body, content_type in bodies:
+        reply = wine_server.call("/invocations", body.encode(), {"Content-Type": content_type})
+        assert reply.status == 200, (content_type, reply.body)
+        assert reply.json()["predictions"] == want, content_type
+    single = wine_server.invoke(dict(zip(columns, WINE_ROW)))
+    assert single.json()["predictions"] == want[:1]
+    partial = wine_server.invoke({"instances": [{"alcohol": 13.0}]})
+    assert partial.status == 200 and partial.json()["predictions"] == expected(models, "wine", [{"alcohol": 13.0}])
+
+
+def test_tabular_bad_instances_and_model_errors(wine_server: Server) -> None:
+    cases = [
+        (b'{"instances": [[1, 2, 3]]}', 400, "3 values"),
+        (b'{"instances": [{"colour": "red"}]}', 400, "none of the model's columns"),
+        (b'{"instances": [{"alcohol": [1, 2]}]}', 400, "not a single value"),
+        (b'{"instances": [true]}', 400, "is a bool"),
+        (('{"instances": [[Infinity' + ", 1" * 12 + "]]}").encode(), 500, "The model failed"),
+    ]
+    for body, status, words in cases:
+        reply = wine_server.call("/invocations", body, JSON)
+        assert reply.status == status and words in reply.json()["message"], reply.body
+        assert wine_server.invoke({"instances": [WINE_ROW]}).status == 200
+    assert "error: variant AllTraffic failed to predict: ValueError" in wine_server.log.read_text()
+
+
+def test_tabular_explain_is_omitted_with_the_reason(wine_server: Server) -> None:
+    reply = wine_server.invoke({"instances": [WINE_ROW]}, EXPLAIN)
+    assert reply.status == 200
+    assert "explanation" not in reply.json()["predictions"][0]
+    assert "text models" in reply.headers["x-explanation-omitted"]
+
+
+def test_capture_percent_samples_requests(wine_server: Server) -> None:
+    before = len(capture_records(wine_server.capture_dir))
+    for _ in range(100):
+        assert wine_server.invoke({"instances": [WINE_ROW]}).status == 200
+    time.sleep(1)  # the writer thread appends within moments
+    captured = len(capture_records(wine_server.capture_dir)) - before
+    assert 25 <= captured <= 75  # 50% of 100
+
+
+def test_regression_predictions_are_numbers(tmp_path: Path) -> None:
+    frame = load_wine(as_frame=True).frame.drop(columns=["target"])
+    data = prepare_dataset(frame, "proline", problem_type="Regression", seed=3)
+    artifact = train(tmp_path / "models" / "proline" / "1", "linear-learner", data, {})
+    row = data.test.drop(columns=["proline"]).iloc[0].tolist()
+    with running_server(tmp_path / "proline", [variant("AllTraffic", artifact)], capture_percent=100) as server:
+        reply = server.invoke({"instances": [row]})
+        assert reply.json()["predictions"] == load_serving_model(artifact).predict([row])
+        assert isinstance(reply.json()["predictions"][0]["predicted_label"], float)
+        as_csv = server.invoke({"instances": [row]}, {"Accept": "text/csv"})
+        assert float(as_csv.body.decode()) == reply.json()["predictions"][0]["predicted_label"]
+    assert "stopped (2 requests, 2 captured)" in server.log.read_text()  # capture flushed at shutdown
+    assert len(capture_records(server.capture_dir)) == 2
+
+
+# -- the process -------------------------------------------------------------------------------------------
+
+
+def test_a_bad_configuration_fails_with_one_error_line(tmp_path: Path) -> None:
+    config = {"name": "broken", "host": "127.0.0.1", "port": free_port(), "capture_percent": 0, "capture_dir": str(tmp_path),
+              "variants": [variant("AllTraffic", tmp_path / "no-such-model" / "1")]}
+    (tmp_path / "endpoint.json").write_text(json.dumps(config))
+    done = subprocess.run([sys.executable, "-m", "services.endpoints.server", "--config", str(tmp_path / "endpoint.json")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=server_environment())
+    assert done.returncode == 2
+    errors = [line for line in done.stdout.splitlines() if " error: " in line]
+    assert len(errors) == 1 and "predictor.json is missing" in errors[0]
+    (tmp_path / "endpoint.json").write_text(json.dumps(config | {"variants": [variant("S", tmp_path, shadow=True)]}))
+    done = subprocess.run([sys.executable, "-m", "services.endpoints.server", "--config", str(tmp_path / "endpoint.json")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=server_environment())
+    assert done.returncode == 2 and "no production (non-shadow) variant" in done.stdout
+
+
+def test_autopilot_pipelines_read_csv_values_as_numbers(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from services.training.autopilot.features import build_featuriser
+    from services.training.autopilot.predictors import PipelinePredictor
+
+    frame = load_wine(as_frame=True).frame
+    columns = [c for c in frame.columns if c != "target"]
+    pipeline = make_pipeline(build_featuriser(columns, [], []), LogisticRegression(max_iter=500)).fit(frame[columns], frame["target"])
+    PipelinePredictor(pipeline, problem_type="MulticlassClassification", classes=["0", "1", "2"], feature_columns=columns,
+                      date_columns=[], algorithm="linear-learner").save(tmp_path / "autopilot")
+    model = load_serving_model(tmp_path / "autopilot")
+    as_numbers = model.predict([WINE_ROW])
+    assert model.predict([",".join(map(str, WINE_ROW))]) == as_numbers
+    assert model.predict([[str(v) for v in WINE_ROW]]) == as_numbers
+    assert model.input_columns == columns and not model.text_model
