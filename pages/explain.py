@@ -175,9 +175,7 @@ def quick_model_section(default_table: str) -> None:
 
 
 def is_text(model: ModelRecord) -> bool:
-    """A review model: its only input is one text column (the service decides for sure)."""
-    schema = model.input_schema
-    return model.framework.startswith("text-") or (len(schema) == 1 and schema[0].type == "string")
+    return model.text_model
 
 
 def guarded(section: Callable[..., None], *args: object) -> None:

@@ -203,6 +203,9 @@ class Job:
         return self.status in FINISHED_JOB_STATUSES
 
 
+TEXT_FRAMEWORKS = ("text-tfidf", "text-minilm", "pytorch")
+
+
 @dataclass(frozen=True)
 class ModelRecord:
     """An entry of the model registry: what predictions and deployments refer to."""
@@ -221,6 +224,12 @@ class ModelRecord:
     artifact_path: str
     approval_status: str = "PendingManualApproval"
     created_at: str = ""
+
+    @property
+    def text_model(self) -> bool:
+        """A review model (text-tfidf, text-minilm — registered as pytorch — or one text input column)."""
+        schema = self.input_schema
+        return self.framework in TEXT_FRAMEWORKS or (len(schema) == 1 and schema[0].type == "string")
 
 
 @dataclass(frozen=True)

@@ -735,7 +735,7 @@ def endpoint_from_aws(raw: dict[str, Any], config: dict[str, Any], model_ids: di
         uptime_seconds=uptime, requests=sum(s.requests for s in answering), errors=sum(s.errors for s in answering),
         latency_p50_ms=_highest(s.latency_p50_ms for s in answering), latency_p99_ms=_highest(s.latency_p99_ms for s in answering),
         problem_type=record.problem_type if record else "", framework=framework,
-        input_columns=tuple(c.name for c in record.input_schema) if record else (), text_model=framework.startswith("text-"),
+        input_columns=tuple(c.name for c in record.input_schema) if record else (), text_model=bool(record and record.text_model),
     )
 
 

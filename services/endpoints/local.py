@@ -46,7 +46,6 @@ from services.models import DataSource, ModelRecord
 from services.registry import Services
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # SageMaker's EndpointName and VariantName
-TEXT_FRAMEWORKS = ("text-tfidf", "text-minilm")
 CLAIMED = -1  # pid placeholder while one process relaunches an endpoint
 
 
@@ -308,7 +307,7 @@ class LocalEndpoints:
         stats = stats or {}
         variant_stats = tuple(variant_figures(v, stats.get("variants", {}).get(v.name, {})) for v in row.variants)
         model = self._model_or_none(row.variants[0].model_id)
-        text_model = model is not None and model.framework in TEXT_FRAMEWORKS
+        text_model = model is not None and model.text_model
         p50, p99 = slowest_latency(variant_stats)
         return Endpoint(
             name=row.name, status=row.status, url=f"http://{connect_host(row.host)}:{row.port}", variants=variant_stats,
@@ -430,7 +429,7 @@ class LocalEndpoints:
     def _text_column(self, name: str) -> str:
         row = self.endpoints.get(name)
         model = self._model_or_none(row.variants[0].model_id)
-        if model is None or model.framework not in TEXT_FRAMEWORKS:
+        if model is None or not model.text_model:
             raise InvalidInput(f"Endpoint {name} serves a tabular model, not a text model.",
                                hint="Fill in the record form instead of a review.")
         return model.input_schema[0].name if model.input_schema else "text"

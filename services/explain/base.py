@@ -26,6 +26,8 @@ class ExplainRequest:
     background_rows: int = 100  # background / masker sample
     aggregation: str = "mean_abs"  # Clarify's global aggregation: mean_abs | mean_sq | median
     seed: int = 0
+    explained_class: str = ""  # classifiers: the class whose output is explained ("" = the last class for binary,
+    # the class predicted most often among the explained rows for multi-class)
 
 
 @dataclass(frozen=True)
