@@ -25,6 +25,15 @@ def start_background_monitoring(_services: Services) -> object | None:
     return start_scheduled_reports(_services, _services.settings.monitor_interval_seconds)
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up_word_explanations() -> bool:
+    """Compile shap's helpers in the background once per server process, before the first review is explained."""
+    from services.explain.shap_text import warm_up_in_background
+
+    warm_up_in_background()
+    return True
+
+
 def show_error(error: ServiceError) -> None:
     """An expected failure: what went wrong and what to do, without a traceback."""
     st.error(f"**{error.message}**" + (f"\n\n{error.hint}" if error.hint else ""), icon=":material/error:")

@@ -27,7 +27,7 @@ from components.explain_views import (
 )
 from components.job_views import render_job_status
 from components.navigation import ensure_app_navigation
-from components.services import get_services, show_error
+from components.services import get_services, show_error, warm_up_word_explanations
 from components.state import keep, restore
 from services.errors import ServiceError
 from services.explain.base import Explanation
@@ -45,6 +45,7 @@ st.title("Explain")
 st.caption("SHAP importances for any registered model: which features matter overall, for each row, "
            "and — for review models — which words pushed a review towards each class.")
 services = get_services()
+warm_up_word_explanations()
 
 
 @st.cache_data(ttl=600, show_spinner="Reading the explanation…")

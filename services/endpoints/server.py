@@ -445,6 +445,9 @@ class Endpoint:
             variants.append(LiveVariant(variant, model, Batcher(variant.name, model.predict)))
         return cls(config, variants)
 
+    def serves_text(self) -> bool:
+        return any(variant.model.text_model for variant in self.variants.values())
+
     def close(self) -> None:
         for variant in self.variants.values():
             variant.batcher.close()
@@ -638,6 +641,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         capture = f"{config.capture_percent}% of requests to {config.capture_dir}" if config.capture_percent else "off"
         log(f"endpoint {config.name}: {len(config.variants)} variant(s), data capture {capture}")
         endpoint = Endpoint.load(config)
+        if endpoint.serves_text():
+            from services.explain.shap_text import warm_up_in_background
+
+            warm_up_in_background()  # the first explain=true request would otherwise compile shap's helpers
     except ServiceError as exc:
         log(f"error: {exc}")
         return 2

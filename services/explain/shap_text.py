@@ -34,6 +34,32 @@ MIN_EVALS, MAX_EVALS = 10, 5000
 REGRESSION = "Regression"
 
 
+def warm_up() -> None:
+    """Compile shap's numba helpers once in this process (about 5 s on this machine) so the first
+    real explanation does not pay for it; call it from a background thread."""
+    import shap
+
+    def probabilities(texts: Any) -> np.ndarray:
+        lengths = np.array([len(str(t)) for t in texts], dtype=float)
+        return np.stack([1 / (1 + lengths), lengths / (1 + lengths)], axis=1)
+
+    explainer = shap.Explainer(probabilities, shap.maskers.Text(word_tokenizer), algorithm="partition")
+    explainer(["warm up the word explainer once"], max_evals=20, silent=True)
+
+
+def warm_up_in_background() -> None:
+    import threading
+
+    threading.Thread(target=_warm_up_quietly, name="shap-warm-up", daemon=True).start()
+
+
+def _warm_up_quietly() -> None:
+    import contextlib
+
+    with contextlib.suppress(Exception):  # warming up is an optimisation; the real call reports real errors
+        warm_up()
+
+
 @dataclass(frozen=True)
 class TextScores:
     """One text's token attributions for every class."""
