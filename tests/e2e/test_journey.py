@@ -57,9 +57,14 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e-workspace")
+
+
+@pytest.fixture(scope="module")
+def app_url(e2e_home: Path) -> Iterator[str]:
     _require_chromium()
-    home = tmp_path_factory.mktemp("e2e-workspace")
+    home = e2e_home
     port = _free_port()
     env = os.environ | {"WORKBENCH_HOME": str(home), "WORKBENCH_BACKEND": "local", "WORKBENCH_SEED_ON_START": "true"}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
@@ -206,3 +211,48 @@ def test_table_to_bias_report_to_analysis_json(app_url: str, page: Any, tmp_path
     assert entry["value_or_threshold"] == "Trend"
     assert [m["name"] for m in entry["metrics"]] == ["CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD"]
     assert 0.9 < next(m["value"] for m in entry["metrics"] if m["name"] == "CI") < 1
+
+
+def test_deploy_then_score_a_review_with_its_words_then_batch_score_a_table(app_url: str, e2e_home: Path, page: Any) -> None:
+    """Endpoints → deploy a review model → Score → label and shaded words → Batch → every row scored, charted."""
+    from playwright.sync_api import expect
+
+    from services.config import Settings
+    from services.models import DataSource, TrainingRequest
+    from services.registry import build_services
+
+    page.goto(app_url)  # the app seeds the workspace on its first session
+    expect(page.get_by_role("heading", name="Practical Data Science Workbench")).to_be_visible()
+    services = build_services(Settings(home=e2e_home, seed_on_start=False))
+    job = services.training.start_training_job(TrainingRequest(
+        algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment",
+        text_column="review_body", name="e2e-reviews"))
+    assert services.training.wait_for_job(job, 300).status == "Completed"
+    try:
+        page.goto(f"{app_url}/endpoints")
+        expect(page.get_by_role("heading", name="Endpoints", exact=True)).to_be_visible()
+        choose(page, "Model", "e2e-reviews")
+        page.get_by_role("button", name="Deploy").click()
+        expect(page.get_by_text("InService").first).to_be_visible(timeout=180_000)
+        page.get_by_role("button", name="Open in Score").click()
+
+        expect(page.get_by_role("heading", name="Score", exact=True)).to_be_visible()
+        review = page.get_by_label("Review")
+        review.fill("The fabric is cheap and it ripped after one wash. Terrible quality, I am returning it.")
+        page.get_by_role("button", name="Score", exact=True).click()
+        expect(page.get_by_test_id("stMetric").filter(has_text="Predicted label")).to_contain_text("negative", ignore_case=True)
+        shaded = page.locator("span[title]")
+        expect(shaded.first).to_be_visible(timeout=120_000)
+        assert shaded.count() >= 10
+        assert "ripped" in " ".join(shaded.all_inner_texts())
+
+        page.get_by_role("tab", name="Batch").click()
+        page.get_by_role("button", name="Score every row").click()
+        expect(page.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=240_000)
+        expect(page.get_by_role("button", name="Query it").first).to_be_visible()
+    finally:
+        for endpoint in services.endpoints.list_endpoints():
+            services.endpoints.delete_endpoint(endpoint.name)
+        stop = getattr(services.endpoints, "stop_gateway", None)
+        if stop is not None:
+            stop()
