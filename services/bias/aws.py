@@ -24,7 +24,6 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from services.aws_errors import translated
+from services.aws_sagemaker import SageMakerClients, is_missing
 from services.bias.clarify_config import (
     DATASET_TYPES,
     ClarifyInput,
@@ -55,15 +55,12 @@ from services.training.aws import (
     _iso,
     cached_job,
     catalog_names,
-    is_missing,
     model_from_package,
     original_name,
-    parse_model_id,
-    sagemaker_model_name,
+    package_metadata,
     split_s3_uri,
     transform_frame,
 )
-from services.training.aws import _metadata as package_metadata
 from services.training.data import read_file, require_column, resolve_source, split_table_name
 
 SCHEMA = """
@@ -134,7 +131,7 @@ def _entry(row: Any) -> IndexEntry:
                       json.loads(row["snapshot"]), bool(row["settled"]))
 
 
-class ClarifyJobs:
+class ClarifyJobs(SageMakerClients):
     """What the bias and explain adapters share: settings, inputs in S3, models, and watching jobs."""
 
     kind = "clarify"
@@ -144,18 +141,6 @@ class ClarifyJobs:
         self.settings = settings
         self.services = services
         self.index = ClarifyJobIndex(store)
-
-    @cached_property
-    def _sagemaker(self) -> Any:
-        return self.session.client("sagemaker")
-
-    @cached_property
-    def _s3(self) -> Any:
-        return self.session.client("s3")
-
-    @property
-    def region(self) -> str:
-        return str(self.session.region_name)
 
     # -- watching jobs ------------------------------------------------------------------------
 
@@ -285,40 +270,6 @@ class ClarifyJobs:
         first_line = head.split(b"\n", 1)[0].decode(errors="replace").rstrip("\r")
         return next(csv.reader([first_line]), [])
 
-    def _package(self, model_id: str) -> dict[str, Any]:
-        """The model package behind ``group/version`` (or an ARN); ``NotFound`` when missing."""
-        arn = model_id if model_id.startswith("arn:") else self._package_arn(model_id)
-        return self._call("describe_model_package", ModelPackageName=arn)  # type: ignore[no-any-return]
-
-    def _package_arn(self, model_id: str) -> str:
-        group, version = parse_model_id(model_id)
-        pages = self._sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
-        for page in pages:
-            for summary in page.get("ModelPackageSummaryList", []):
-                if int(summary.get("ModelPackageVersion") or 0) == version:
-                    return str(summary["ModelPackageArn"])
-        raise NotFound(f"No model {model_id!r} in the SageMaker Model Registry.", hint="Pick one from the models list (group/version).")
-
-    def _model_name(self, package: dict[str, Any], role: str) -> str:
-        """A SageMaker model for the package's containers, reused when it exists (as transform jobs do)."""
-        name = sagemaker_model_name(package)
-        try:
-            self._call("describe_model", ModelName=name)
-        except NotFound:
-            containers = [{k: c[k] for k in ("Image", "ModelDataUrl", "Environment") if c.get(k)}
-                          for c in package["InferenceSpecification"]["Containers"]]
-            self._sagemaker.create_model(ModelName=name, Containers=containers, ExecutionRoleArn=role)
-        return name
-
-    def _call(self, operation: str, **parameters: Any) -> Any:
-        try:
-            return getattr(self._sagemaker, operation)(**parameters)
-        except ClientError as exc:
-            if is_missing(exc):
-                name = next(iter(parameters.values()), "")
-                raise NotFound(f"SageMaker has no {name!r} in {self.region}.", hint="Pick one from the list.") from exc
-            raise
-
     def _processor(self, role: str) -> Any:
         return clarify_processor(self.session, self._sagemaker, role, self.settings.training_instance_type)
 
@@ -349,7 +300,7 @@ class AwsBias(ClarifyJobs):
             clarify_input, model = self._input(data, request, f"{prefix}input/"), None
         else:
             clarify_input = self._model_input(data, request, package, f"{prefix}input/")
-            model = ModelTarget(self._model_name(package, role), self.settings.training_instance_type,
+            model = ModelTarget(self._ensure_model(package, role), self.settings.training_instance_type,
                                 label_headers=model_label_headers(package))
         start_bias_job(self._processor(role), request, clarify_input, f"{prefix}output", name, model)
         config = asdict(replace(request, source=data.source)) | {

@@ -33,6 +33,17 @@ Choices that differ from the local adapter, and why:
   as SageMaker's nested JSON lines. ``capture_table`` catalogs them as ``endpoints.{name}_capture_raw``
   and creates the Athena view ``endpoints.{name}_capture`` with the local capture table's flat columns
   (it reads the files where they are, so it never goes stale; the local table is a Parquet copy).
+* Drift reports parse the monitored variant's capture (as ``read_capture`` reads it) into the rows the
+  local report reads and compare them with ``monitoring.drift_from_traffic``. The model's baseline is,
+  in this order: ``s3://{bucket}/models/{group}/{version}/baseline/{statistics,constraints}.json`` (the
+  documents a local model keeps in its ``baseline/`` folder, put there by whoever baselined the model);
+  the copy computed earlier in ``<home>/aws-baselines/{group}/{version}/baseline/``; else one computed
+  now from a seeded sample (at most 50,000 rows, the same ones every time) of the training job's table,
+  read through the query port (Athena), and cached there. A computed baseline has no predicted-label
+  distribution, so such reports have no prediction drift: scoring the sample would mean invoking the
+  endpoint (adding the rows to the very capture being checked) or a Batch Transform job (minutes).
+  Its ``statistics.json`` says so under ``notes``. Compared tables are not scored either: their
+  ``predicted_label`` column (a batch transform's output has one) is used when present.
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -59,9 +70,24 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from services.aws_errors import AWS_ERRORS, translate, translated
+from services.aws_sagemaker import SageMakerClients, error_code, model_id_of, parse_model_id, sagemaker_model_name
 from services.catalog.files import sanitize_table_name
 from services.config import Settings
 from services.embedded.metadata import MetadataStore, utc_now
+from services.endpoints import monitoring
+from services.endpoints.baseline import (
+    BASELINE_FOLDER,
+    CONSTRAINTS_FILE,
+    MAX_ROWS,
+    STATISTICS_FILE,
+    Baseline,
+    has_baseline,
+    load_baseline,
+    sample_rows,
+    training_source,
+    write_baseline,
+    write_json,
+)
 from services.endpoints.models import (
     MAX_PAYLOAD_BYTES,
     DeployRequest,
@@ -73,7 +99,7 @@ from services.endpoints.models import (
     VariantStats,
 )
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
-from services.models import DataSource, Job, ModelRecord
+from services.models import DataSource, Job, ModelRecord, Table
 from services.registry import Services
 from services.training.aws import (
     BUCKET_HINT,
@@ -82,18 +108,14 @@ from services.training.aws import (
     S3_READERS,
     _iso,
     catalog_names,
-    is_missing,
     job_from_transform,
     job_name,
     model_from_package,
-    model_id_of,
-    parse_model_id,
-    sagemaker_model_name,
+    package_metadata,
     split_s3_uri,
     transform_frame,
     transform_job_spec,
 )
-from services.training.aws import _metadata as package_metadata
 from services.training.data import read_file, split_table_name
 
 SCHEMA = """
@@ -124,6 +146,9 @@ MAX_CAPTURE_FILES = 500  # newest capture files read for a drift report
 METRICS = (("Invocations", "Sum"), ("Invocation4XXErrors", "Sum"), ("Invocation5XXErrors", "Sum"),
            ("ModelLatency", "p50"), ("ModelLatency", "p99"))
 METRICS_WINDOW = timedelta(days=14)
+BASELINES_FOLDER = "aws-baselines"  # in the workspace: baselines computed here, one folder per model id
+NO_PREDICTIONS_NOTE = ("No predicted-label distribution: this baseline was computed from the training table without "
+                       "scoring it (that needs the endpoint or a Batch Transform job), so drift reports show no prediction drift.")
 NOT_FOUND_HINT = "Pick an endpoint from the endpoints list; it may be in another region."
 FORMAT_HINT = ("This endpoint's container does not answer in the workbench's JSON format "
                '({"predictions": [{"predicted_label": ...}]}); use Invoke with the content type the container reads.')
@@ -176,7 +201,7 @@ def _batch_entry(row: Any) -> BatchEntry:
                       bool(row["settled"]))
 
 
-class AwsEndpoints:
+class AwsEndpoints(SageMakerClients):
     """The endpoints port on SageMaker; captured data and batch output live under ``s3://{WORKBENCH_S3_BUCKET}/``."""
 
     def __init__(self, session: boto3.Session, settings: Settings, services: Services, store: MetadataStore, *,
@@ -192,28 +217,12 @@ class AwsEndpoints:
         self._clock = clock
 
     @cached_property
-    def _sagemaker(self) -> Any:
-        return self.session.client("sagemaker")
-
-    @cached_property
     def _runtime(self) -> Any:
         return self.session.client("sagemaker-runtime")
 
     @cached_property
-    def _s3(self) -> Any:
-        return self.session.client("s3")
-
-    @cached_property
-    def _logs(self) -> Any:
-        return self.session.client("logs")
-
-    @cached_property
     def _cloudwatch(self) -> Any:
         return self.session.client("cloudwatch")
-
-    @property
-    def region(self) -> str:
-        return str(self.session.region_name)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -364,7 +373,7 @@ class AwsEndpoints:
             streams = self._logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True,
                                                       limit=10).get("logStreams", [])
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return ""
             raise
         parts = [self._stream_tail(group, s["logStreamName"], tail_bytes) for s in reversed(streams)]
@@ -566,28 +575,103 @@ class AwsEndpoints:
         frame = pd.DataFrame(rows, columns=list(CAPTURE_COLUMNS))
         return frame.sort_values("inference_time", kind="stable").reset_index(drop=True)
 
+    @translated
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
-        """Captured traffic against the model's training baseline: not available on AWS yet."""
-        raise BackendUnavailable(
-            "Drift reports are not available on the AWS backend yet: services.endpoints.monitoring.drift_from_frames, "
-            "the shared drift computation, does not exist.",
-            hint="Query the captured traffic with the capture table, or run the drift report with WORKBENCH_BACKEND=local.")
+        """The monitored variant's captured traffic (or ``source``'s rows) against the model's training
+        baseline (see the module's notes for where it comes from); ``InvalidInput`` when nothing was captured."""
+        variant, model_id = monitoring.monitored_variant(self._monitored_endpoint(name), baseline_model_id)
+        if not model_id:
+            raise InvalidInput(f"Endpoint {name} does not say which registered model its variant {variant} serves.",
+                               hint="Pass the model to compare against (its group/version) as the baseline model.")
+        record = model_from_package(self._package(model_id))
+        baseline = self._baseline(record)
+        columns = [c.name for c in record.input_schema] or baseline.feature_columns
+        if source is not None:
+            traffic = self._source_traffic(source, columns)
+        else:
+            capture = self.read_capture(name)
+            events = capture_events(capture[capture["variant"] == variant])
+            traffic = monitoring.captured_traffic(events, columns, str(baseline.statistics.get("text_column", "")))
+        return monitoring.drift_from_traffic(name, record.model_id, baseline, traffic, variant)
+
+    def _monitored_endpoint(self, name: str) -> dict[str, Any]:
+        """The endpoint as ``monitoring.monitored_variant`` reads it: its variants, their models and shadow flags."""
+        raw = self._describe(name)
+        model_ids = self._model_ids(raw["EndpointArn"])
+        variants = config_variants(raw, self._endpoint_config(raw.get("EndpointConfigName", "")))
+        return {"name": name, "variants": [{"name": v.name, "model_id": model_ids.get(v.name, ""), "shadow": v.shadow}
+                                           for v in variants]}
+
+    def _baseline(self, record: ModelRecord) -> Baseline:
+        """The baseline in S3, else the one computed here before, else one computed now from the training table."""
+        stored = self._stored_baseline(record.model_id)
+        if stored is not None:
+            return stored
+        cached = self.settings.home / BASELINES_FOLDER / record.model_id
+        if has_baseline(cached):
+            return load_baseline(cached)
+        return self._computed_baseline(record, cached / BASELINE_FOLDER)
+
+    def _stored_baseline(self, model_id: str) -> Baseline | None:
+        """``s3://{bucket}/models/{group}/{version}/baseline/``'s two documents; None when they are not there."""
+        if not self.settings.s3_bucket:
+            return None
+        prefix = baseline_prefix(model_id)
+        try:
+            bodies = [self._s3.get_object(Bucket=self.settings.s3_bucket, Key=prefix + f)["Body"].read()
+                      for f in (STATISTICS_FILE, CONSTRAINTS_FILE)]
+        except ClientError as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
+        try:
+            return Baseline(json.loads(bodies[0]), json.loads(bodies[1]))
+        except ValueError as exc:
+            raise InvalidInput(f"The baseline under s3://{self.settings.s3_bucket}/{prefix} is not JSON.",
+                               hint="Write it again, or delete it to have a baseline computed from the training table.") from exc
+
+    def _computed_baseline(self, record: ModelRecord, folder: Path) -> Baseline:
+        """Summarise a seeded sample of the model's training table (without predictions: see the module's notes)."""
+        try:
+            source, text_column = training_source(self.services, record.job_name, record.model_id)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, hint=f"Put its baseline (statistics.json and constraints.json) under "
+                                                 f"s3://{self.settings.s3_bucket}/{baseline_prefix(record.model_id)}.") from exc
+        columns = [c.name for c in record.input_schema]
+        frame = self._sample(source, columns, MAX_ROWS, not_null=record.target)
+        baseline = write_baseline(frame, [c for c in columns if c in frame.columns], text_column, None, folder)
+        statistics = baseline.statistics | {"notes": [NO_PREDICTIONS_NOTE]}
+        write_json(folder / STATISTICS_FILE, statistics)
+        return Baseline(statistics, baseline.constraints)
+
+    def _source_traffic(self, source: DataSource, columns: list[str]) -> monitoring.Traffic:
+        """A seeded sample of a table's (or file's) rows, with their ``predicted_label`` column when they have one."""
+        frame = self._sample(source, columns, monitoring.SOURCE_ROWS, extra=("predicted_label",))
+        if frame.empty:
+            raise InvalidInput(f"{source.label} has no rows to compare.", hint="Pick a table or file with rows.")
+        predicted = frame["predicted_label"] if "predicted_label" in frame.columns else pd.Series([None] * len(frame))
+        return monitoring.Traffic(frame, predicted.astype(object).reset_index(drop=True), pd.Series([""] * len(frame), dtype=object))
+
+    def _sample(self, source: DataSource, columns: list[str], rows: int, not_null: str = "",
+                extra: tuple[str, ...] = ()) -> pd.DataFrame:
+        """At most ``rows`` rows (where ``not_null`` is set) of the model's ``columns`` and the ``extra`` ones that
+        exist, of a table through the query port, or of a file."""
+        if source.path and not source.table:
+            frame = read_file(Path(source.path).expanduser())
+            frame = frame[frame[not_null].notna()] if not_null in frame.columns else frame
+            return sample_rows(frame, rows).reset_index(drop=True)
+        if not source.table:
+            raise InvalidInput("Give a catalog table or a data file to compare.", hint="Pick a table.")
+        table = self.services.catalog.get_table(*split_table_name(source.table))
+        names = {c.name for c in table.all_columns}
+        if not names & set(columns):
+            raise InvalidInput(f"{source.label} has none of the columns the model reads ({', '.join(columns)}).",
+                               hint="Compare a table with the model's input columns.")
+        result = self.services.query.run(sample_sql(table, [c for c in (*columns, *extra) if c in names], rows,
+                                                    not_null if not_null in names else ""), max_rows=1)
+        return pd.read_parquet(io.BytesIO(self.services.query.export_result(result.query_id, "parquet")))
 
     # -- registry, settings and calls ---------------------------------------------------------
-
-    def _package(self, model_id: str) -> dict[str, Any]:
-        """The model package behind ``group/version`` (or an ARN); ``NotFound`` when missing."""
-        arn = model_id if model_id.startswith("arn:") else self._package_arn(model_id)
-        return self._call("describe_model_package", ModelPackageName=arn)  # type: ignore[no-any-return]
-
-    def _package_arn(self, model_id: str) -> str:
-        group, version = parse_model_id(model_id)
-        pages = self._sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
-        for page in pages:
-            for summary in page.get("ModelPackageSummaryList", []):
-                if int(summary.get("ModelPackageVersion") or 0) == version:
-                    return str(summary["ModelPackageArn"])
-        raise NotFound(f"No model {model_id!r} in the SageMaker Model Registry.", hint="Pick one from the models list (group/version).")
 
     def _require_new(self, name: str) -> None:
         try:
@@ -607,15 +691,6 @@ class AwsEndpoints:
             raise BackendUnavailable("No IAM role is configured for SageMaker models.", hint=ROLE_HINT)
         return self.settings.sagemaker_role
 
-    def _call(self, operation: str, **parameters: Any) -> Any:
-        """A SageMaker call whose "no such resource" answers (mostly ValidationExceptions) become ``NotFound``."""
-        try:
-            return getattr(self._sagemaker, operation)(**parameters)
-        except ClientError as exc:
-            if is_missing(exc):
-                name = next(iter(parameters.values()), "")
-                raise NotFound(f"SageMaker has no {name!r} in {self.region}.", hint="Pick one from the list.") from exc
-            raise
 
 
 # -- requests ---------------------------------------------------------------------------------------
@@ -689,6 +764,26 @@ def data_capture_config(name: str, percent: int, bucket: str) -> dict[str, Any]:
 def capture_prefix(name: str) -> str:
     """The key prefix SageMaker writes ``name``'s capture under (it adds ``{name}/{variant}/yyyy/mm/dd/hh/``)."""
     return f"endpoints/{name}/capture/"
+
+
+def baseline_prefix(model_id: str) -> str:
+    """Where a registered model's baseline documents live in the bucket: ``models/{group}/{version}/baseline/``."""
+    group, version = parse_model_id(model_id)
+    return f"models/{group}/{version}/{BASELINE_FOLDER}/"
+
+
+def sample_sql(table: Table, columns: list[str], rows: int, not_null: str = "") -> str:
+    """Athena SQL for a seeded sample: the ``rows`` rows whose values hash lowest, the same ones on every run
+    (``TABLESAMPLE`` draws differently each time)."""
+    quoted = [_quoted(c) for c in columns]
+    row_key = " || '|' || ".join(f"coalesce(CAST({c} AS varchar), '')" for c in quoted)
+    where = f" WHERE {_quoted(not_null)} IS NOT NULL" if not_null else ""
+    return (f"SELECT {', '.join(quoted)} FROM {_quoted(table.database)}.{_quoted(table.name)}{where} "
+            f"ORDER BY xxhash64(to_utf8({row_key})) LIMIT {rows}")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def metric_queries(name: str, variants: list[str], period: int) -> list[dict[str, Any]]:
@@ -774,7 +869,7 @@ def _highest(values: Any) -> float | None:
 
 def invoke_error(exc: ClientError, name: str, region: str) -> ServiceError:
     """``ValidationError`` for an unknown endpoint → ``NotFound``; ``ModelError`` keeps the model's message."""
-    code = _error_code(exc)
+    code = error_code(exc)
     message = str(exc.response.get("Error", {}).get("Message", "")) or code
     if code == "ValidationError":
         if re.search(r"not found|could not find|does not exist", message, re.I):
@@ -873,6 +968,14 @@ def captured_text(part: dict[str, Any]) -> str:
         return data
 
 
+def capture_events(rows: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """``read_capture``'s rows as the capture records ``monitoring.captured_traffic`` reads (bodies already decoded)."""
+    for row in rows.itertuples(index=False):
+        yield {"captureData": {"endpointInput": {"observedContentType": row.input_content_type, "data": row.input_data},
+                               "endpointOutput": {"observedContentType": row.output_content_type, "data": row.output_data}},
+               "eventMetadata": {"eventId": row.event_id, "inferenceTime": row.inference_time}}
+
+
 def capture_view_sql(database: str, view: str) -> str:
     """Athena DDL for the capture view with the local capture table's columns: the variant is the folder
     after the endpoint's in each file's path; label and probability are the first prediction's
@@ -897,10 +1000,6 @@ def capture_view_sql(database: str, view: str) -> str:
 def _decoded_sql(part: str) -> str:
     column = f"capturedata.{part}"
     return f"CASE WHEN upper({column}.encoding) = 'BASE64' THEN from_utf8(from_base64({column}.data)) ELSE {column}.data END"
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def build_aws_endpoints(services: Services) -> AwsEndpoints:

@@ -10,9 +10,25 @@ Written into the model's artifact folder (``baseline/``) at training time. Per i
 
 Plus the predicted-label distribution on the training data (numeric statistics for regression).
 ``constraints.json`` holds each column's type, completeness, known categories and the thresholds
-a drift report flags as violations. No embedding centroid is stored for text-minilm models:
-embedding the training reviews again would cost seconds to minutes of CPU per model, and the word-count and
-prediction distributions already catch the drift a demo shows.
+a drift report flags as violations.
+
+Models that can embed their texts (text-minilm; see ``TEXT_EMBEDDERS``) also get an ``embedding``
+section: the L2-normalised centroid of the unit-length sentence embeddings of at most 512 training
+texts (a seeded sample), and the spread of those texts around it: the mean and the 5th percentile
+of their cosine similarity to the centroid, each text compared with the centroid of the *other*
+texts (leave one out), so the figures are what a new text from the training distribution would
+score. The rule in ``constraints.json``: captured texts break the baseline when their mean cosine
+similarity to the training centroid falls below that 5th percentile, i.e. when the typical new text
+is as far from the training texts' centre as only the 5% least typical training texts are. The mean
+of new texts from the training distribution stays near the training mean (its standard error
+shrinks with their number), so the rule hardly ever fires on them, and it does not fire more often
+as traffic grows; it fires on texts about something else (log lines, another language, spam). As
+the mean cosine equals the length of the captured texts' (unnormalised) centroid times the cosine
+similarity of the two centroids, it also fires whenever the centroids' cosine similarity alone
+falls below the 5th percentile. The drift report shows the cosine distance of the two centroids
+(1 - cosine similarity). Embedding 512 reviews of up to 128 tokens takes about 20 s on two CPU
+cores, at training and again in each drift report; when it fails, or the model cannot embed, the
+baseline has no embedding section (and the training log says why).
 
 Distances: PSI on the baseline's bins, Jensen-Shannon distance on the same bins, and for numeric
 columns a two-sample Kolmogorov-Smirnov statistic against the baseline's percentiles (see
@@ -21,7 +37,9 @@ columns a two-sample Kolmogorov-Smirnov statistic against the baseline's percent
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable
@@ -52,6 +70,12 @@ UNIQUE_SHARE = 0.5  # categorical columns with more distinct values than this sh
 MAX_ROWS = 50_000  # rows summarised (a seeded sample of larger data)
 PREDICTION_ROWS = 2_000  # rows scored for the predicted-label distribution (scoring is the costly part)
 EPSILON = 1e-4  # stands in for an empty bin, so PSI stays finite
+EMBEDDING_ROWS = 512  # texts embedded for the centroid (a seeded sample), at training and in a drift report
+MIN_EMBEDDING_ROWS = 20  # fewer texts than this give no 5th percentile worth the name
+# Predictor classes that can embed their texts, and the function that does (imported only for such a model).
+TEXT_EMBEDDERS = {"services.training.algorithms.text_minilm.MiniLMPredictor": "services.training.algorithms.text_minilm:embed_texts"}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,20 +101,26 @@ class Baseline:
     def thresholds(self) -> dict[str, float]:
         return {**THRESHOLDS, **self.constraints.get("thresholds", {})}
 
+    @property
+    def embedding(self) -> dict[str, Any] | None:
+        """The text embedding centroid and its spread (text-minilm models), or None."""
+        return self.statistics.get("embedding")
+
 
 # -- writing and reading ---------------------------------------------------------------------------
 
 
 def write_baseline(frame: pd.DataFrame, feature_columns: list[str], text_column: str, predictions_frame: pd.DataFrame | None,
-                   folder: Path) -> Baseline:
-    """Summarise ``frame``'s feature columns (and the predictions made on it) into ``folder``."""
+                   folder: Path, embedding: dict[str, Any] | None = None) -> Baseline:
+    """Summarise ``frame``'s feature columns (and the predictions made on it, and the ``embedding``
+    section of ``text_embedding_statistics``) into ``folder``."""
     kinds = feature_kinds(frame, feature_columns, text_column)
     features = {name: column_statistics(frame[name], kind) for name, kind in kinds.items()}
     prediction = prediction_statistics(predictions_frame)
     statistics = {"version": 1, "created_at": utc_now(), "dataset": {"item_count": len(frame)},
                   "feature_columns": [c for c in feature_columns if c in frame.columns], "text_column": text_column,
-                  "features": features, "prediction": prediction, "embedding_centroid": None}
-    baseline = Baseline(statistics, constraints_for(features, prediction))
+                  "features": features, "prediction": prediction, "embedding": embedding}
+    baseline = Baseline(statistics, constraints_for(features, prediction, embedding))
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / CONSTRAINTS_FILE, baseline.constraints)
     write_json(folder / STATISTICS_FILE, statistics)
@@ -122,7 +152,8 @@ def baseline_at_training(log: Callable[[str], None], data: Dataset, predictor: P
     try:
         columns = list(getattr(predictor, "feature_columns", data.feature_columns))
         sample = sample_rows(data.train, MAX_ROWS)
-        write_baseline(sample, columns, data.text_column, predict_sample(predictor, sample), folder)
+        embedding = text_embedding_statistics(log, predictor, sample)
+        write_baseline(sample, columns, data.text_column, predict_sample(predictor, sample), folder, embedding)
         log(f"Wrote the monitoring baseline of {len(sample)} training rows")
     except Exception as exc:  # noqa: BLE001 - the model is still good without a baseline; drift reports compute one later
         log(f"Could not write the monitoring baseline ({type(exc).__name__}: {exc}); it will be computed when first needed")
@@ -144,8 +175,10 @@ def ensure_baseline(services: Services, model_id: str) -> Baseline:
         raise InvalidInput(f"{source.label} no longer has the columns model {model_id} reads.",
                            hint="Compare against a source with the model's input columns.")
     sample = sample_rows(frame.reset_index(drop=True), MAX_ROWS)
-    predictions = predict_sample(load_predictor(Path(record.artifact_path)), sample)
-    return write_baseline(sample, columns, text_column, predictions, Path(record.artifact_path) / BASELINE_FOLDER)
+    predictor = load_predictor(Path(record.artifact_path))
+    embedding = text_embedding_statistics(logger.info, predictor, sample)
+    return write_baseline(sample, columns, text_column, predict_sample(predictor, sample), Path(record.artifact_path) / BASELINE_FOLDER,
+                          embedding)
 
 
 def training_source(services: Services, job_name: str, model_id: str) -> tuple[DataSource, str]:
@@ -169,6 +202,71 @@ def sample_rows(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
 
 def predict_sample(predictor: Predictor, frame: pd.DataFrame) -> pd.DataFrame:
     return predictor.predict_frame(sample_rows(frame, PREDICTION_ROWS))
+
+
+# -- the text embedding centroid ---------------------------------------------------------------------
+
+
+def text_embedder(predictor: Predictor) -> Callable[[list[str]], np.ndarray] | None:
+    """A function embedding texts with ``predictor`` (one row per text), or None when it cannot embed."""
+    kind = type(predictor)
+    target = TEXT_EMBEDDERS.get(f"{kind.__module__}.{kind.__qualname__}")
+    if target is None:
+        return None
+    module_name, function_name = target.split(":")
+    embed = getattr(importlib.import_module(module_name), function_name)
+    return lambda texts: np.asarray(embed(predictor, texts), dtype=float)
+
+
+def column_texts(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Each row's text (several text columns joined with a space, as the model reads them); empty ones left out."""
+    present = [c for c in columns if c in frame.columns]
+    if not present or frame.empty:
+        return []
+    parts = frame[present].astype(object).where(frame[present].notna(), "").astype(str)
+    return [text for text in parts.agg(" ".join, axis=1).str.strip() if text]
+
+
+def text_embedding_statistics(log: Callable[[str], None], predictor: Predictor, frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The ``embedding`` section of the baseline of ``frame``; None (and a line in ``log``) when the model
+    cannot embed texts, there are too few of them, or embedding fails."""
+    embed = text_embedder(predictor)
+    if embed is None:
+        log(f"No embedding centroid in the baseline: {type(predictor).__name__} does not embed texts")
+        return None
+    columns = list(getattr(predictor, "feature_columns", []))
+    texts = column_texts(sample_rows(frame, EMBEDDING_ROWS), columns)
+    if len(texts) < MIN_EMBEDDING_ROWS:
+        log(f"No embedding centroid in the baseline: {len(texts)} training texts, fewer than {MIN_EMBEDDING_ROWS}")
+        return None
+    try:
+        section = {"columns": columns} | embedding_statistics(embed(texts))
+    except Exception as exc:  # noqa: BLE001 - the centroid is optional; the rest of the baseline is still worth writing
+        log(f"No embedding centroid in the baseline ({type(exc).__name__}: {exc})")
+        return None
+    log(f"Embedding centroid of {len(texts)} training texts: cosine to it {section['mean_cosine_to_centroid']:.3f} on average, "
+        f"{section['p05_cosine_to_centroid']:.3f} at the 5th percentile")
+    return section
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (an all-zero row stays zero)."""
+    vectors = np.asarray(vectors, float)
+    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+
+def unit_vector(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def embedding_statistics(vectors: np.ndarray) -> dict[str, Any]:
+    """Centroid of the unit-length embeddings (normalised) and each text's leave-one-out cosine to it."""
+    units = unit_rows(vectors)
+    total = units.sum(axis=0)
+    others = total - units  # the sum of every other text's vector, per text
+    cosines = np.einsum("ij,ij->i", units, others) / np.clip(np.linalg.norm(others, axis=1), 1e-12, None)
+    return {"centroid": [round(float(v), 7) for v in unit_vector(total)], "rows": len(units),
+            "mean_cosine_to_centroid": float(cosines.mean()), "p05_cosine_to_centroid": float(np.percentile(cosines, 5))}
 
 
 # -- statistics ---------------------------------------------------------------------------------------
@@ -272,8 +370,10 @@ def prediction_statistics(predictions: pd.DataFrame | None) -> dict[str, Any] | 
             "other": 0.0, "known_values": list(categories)}
 
 
-def constraints_for(features: dict[str, dict[str, Any]], prediction: dict[str, Any] | None) -> dict[str, Any]:
-    """Model Monitor-style constraints: type, completeness and known values per column, plus the thresholds."""
+def constraints_for(features: dict[str, dict[str, Any]], prediction: dict[str, Any] | None,
+                    embedding: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Model Monitor-style constraints: type, completeness and known values per column, the lowest mean
+    cosine similarity of new texts to the training centroid (with an embedding section), plus the thresholds."""
     columns = {}
     for name, stats in features.items():
         total = stats["count"] + stats["missing"]
@@ -282,7 +382,8 @@ def constraints_for(features: dict[str, dict[str, Any]], prediction: dict[str, A
         if stats["kind"] == "categorical":
             columns[name]["known_values"] = stats["known_values"]
     predicted = {"kind": prediction["kind"], "known_values": prediction.get("known_values")} if prediction else None
-    return {"version": 1, "features": columns, "prediction": predicted, "thresholds": dict(THRESHOLDS)}
+    embedded = {"columns": embedding["columns"], "min_mean_cosine_to_centroid": embedding["p05_cosine_to_centroid"]} if embedding else None
+    return {"version": 1, "features": columns, "prediction": predicted, "embedding": embedded, "thresholds": dict(THRESHOLDS)}
 
 
 INFERRED_TYPES = {"numeric": "Fractional", "categorical": "String", "date": "Date", "text": "Text"}
@@ -405,6 +506,21 @@ def compare_prediction(stats: dict[str, Any], labels: pd.Series, thresholds: dic
     problem = _shift_problem("predicted label", value, thresholds["psi"], "the model's predictions have shifted")
     return FeatureDrift("predicted_label", "prediction", value, observed.ks, js_distance(observed.expected, observed.actual),
                         problem)
+
+
+def compare_embedding(stats: dict[str, Any], constraint: dict[str, Any] | None, vectors: np.ndarray) -> FeatureDrift:
+    """The new texts' embeddings against the training centroid: the cosine distance of the two centroids,
+    and a violation when the texts' mean cosine similarity to the training centroid is below the constraint."""
+    label = f"{' + '.join(stats['columns'])} (embedding centroid)"
+    units = unit_rows(vectors)
+    centroid = unit_vector(np.asarray(stats["centroid"], float))
+    mean_cosine = float((units @ centroid).mean())
+    distance = 1.0 - float(unit_vector(units.sum(axis=0)) @ centroid)
+    limit = float((constraint or {}).get("min_mean_cosine_to_centroid", stats["p05_cosine_to_centroid"]))
+    problem = "" if mean_cosine >= limit else (
+        f"{label}: the texts' mean cosine similarity to the training texts' centroid is {mean_cosine:.2f}, below {limit:.2f} "
+        f"(the 5th percentile of training texts) — the texts differ from those the model was trained on")
+    return FeatureDrift(label, "embedding", None, None, None, problem, distance=distance)
 
 
 def label_text(value: Any) -> str:

@@ -83,11 +83,12 @@ class ScoreResult:
 @dataclass(frozen=True)
 class FeatureDrift:
     feature: str
-    kind: str  # numeric | categorical | text_length | prediction
+    kind: str  # numeric | categorical | text_length | prediction | embedding
     psi: float | None
     ks: float | None  # numeric: two-sample Kolmogorov-Smirnov statistic
     js: float | None  # categorical / binned: Jensen-Shannon distance
     violation: str = ""  # empty when within the baseline's constraints
+    distance: float | None = None  # embedding: cosine distance (1 - cosine similarity) of the new and the training centroid
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,17 @@ from services.catalog.files import sanitize_table_name
 from services.embedded.metadata import utc_now
 from services.embedded.workspace import Workspace
 from services.endpoints.baseline import (
+    EMBEDDING_ROWS,
     Baseline,
     column_psi,
+    column_texts,
+    compare_embedding,
     compare_feature,
     compare_prediction,
     ensure_baseline,
     label_text,
     sample_rows,
+    text_embedder,
 )
 from services.endpoints.models import DriftReport, FeatureDrift
 from services.errors import InvalidInput, NotFound, ServiceError
@@ -278,17 +282,46 @@ def drift_report(services: Services, endpoint_name: str, baseline_model_id: str 
         columns = [c.name for c in record.input_schema] or baseline.feature_columns
         events = read_events(capture_files(capture_root(services, endpoint), variant))
         traffic = captured_traffic(events, columns, str(baseline.statistics.get("text_column", "")))
+    return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding_drift(baseline, record, traffic))
+
+
+def drift_from_traffic(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic, variant: str = "", *,
+                       embedding: FeatureDrift | None = None) -> DriftReport:
+    """``traffic`` against ``baseline``, whichever backend read the rows (capture files here, S3 and
+    Athena on AWS); ``InvalidInput`` when there are none. ``embedding``: the row ``embedding_drift`` made."""
     if traffic.features.empty:
         raise InvalidInput(f"Endpoint {endpoint_name} has no captured traffic yet (variant {variant}).",
                            hint="Send it some requests with data capture on, or compare a table instead.")
-    return build_report(endpoint_name, model_id, baseline, traffic)
+    return build_report(endpoint_name, model_id, baseline, traffic, embedding)
 
 
-def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic) -> DriftReport:
+def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -> FeatureDrift | None:
+    """The traffic's texts (a seeded sample of at most ``EMBEDDING_ROWS``) embedded by the model and compared
+    with the baseline's centroid; None without an embedding baseline, texts or a model that embeds (logged)."""
+    stats = baseline.embedding
+    if not stats:
+        return None
+    texts = column_texts(sample_rows(traffic.features, EMBEDDING_ROWS), list(stats["columns"]))
+    if not texts:
+        return None
+    try:
+        embed = text_embedder(load_predictor(Path(record.artifact_path)))
+        if embed is None:
+            log.warning("Model %s has an embedding baseline but cannot embed texts", record.model_id)
+            return None
+        return compare_embedding(stats, baseline.constraints.get("embedding"), embed(texts))
+    except Exception:  # noqa: BLE001 - the rest of the report stands without the embedding row; the traceback goes to the log
+        log.exception("Could not embed the texts of model %s for its drift report", record.model_id)
+        return None
+
+
+def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic,
+                 embedding: FeatureDrift | None = None) -> DriftReport:
+    """Every input column (and the texts' embedding, when given) and the predictions against the baseline."""
     thresholds = baseline.thresholds
     constraints = baseline.constraints.get("features", {})
     features = tuple(compare_feature(name, stats, constraints.get(name, {}), column_values(traffic.features, name), thresholds)
-                     for name, stats in baseline.features.items())
+                     for name, stats in baseline.features.items()) + ((embedding,) if embedding else ())
     prediction = compare_prediction(baseline.prediction, traffic.predicted, thresholds) if baseline.prediction else None
     found = [d for d in (*features, prediction) if d is not None and d.violation]
     return DriftReport(endpoint=endpoint_name, baseline_model_id=model_id, rows=len(traffic.features), features=features,

@@ -36,8 +36,7 @@ from services.errors import InternalError, InvalidInput, NotFound
 from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.models import DataSource, Job, ModelRecord
 from services.registry import Services
-from services.training.aws import _metadata as package_metadata
-from services.training.aws import model_from_package
+from services.training.aws import model_from_package, package_metadata
 
 EXPLAINER = "KernelSHAP (Clarify)"
 REUSABLE_STATUSES = ("InProgress", "Completed")
@@ -69,7 +68,7 @@ class AwsExplain(ClarifyJobs):
         prefix = f"s3://{bucket}/clarify/{name}/"
         self._put_csv(sample[features], f"{prefix}rows/explained.csv", header=True)
         clarify_input = self._staged_input(model_rows(sample, package), f"{prefix}input/", data.types)
-        model = ModelTarget(self._model_name(package, role), self.settings.training_instance_type)
+        model = ModelTarget(self._ensure_model(package, role), self.settings.training_instance_type)
         start_shap_job(self._processor(role), request, clarify_input, f"{prefix}output", name, model)
         config = asdict(replace(request, source=data.source, model_id=record.model_id)) | {
             "features": features, "classes": list(record.classes), "problem_type": record.problem_type, "rows": len(sample),

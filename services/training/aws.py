@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,11 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from services.aws_errors import AWS_ERRORS, translate, translated
+from services.aws_sagemaker import (
+    SageMakerClients,
+    error_code,
+    model_id_of,
+)
 from services.catalog.files import data_files, inspect_path
 from services.config import Settings
 from services.embedded.metadata import MetadataStore, utc_now
@@ -206,7 +210,7 @@ def _entry(row: Any) -> IndexEntry:
                       json.loads(row["snapshot"]), bool(row["settled"]))
 
 
-class AwsTraining:
+class AwsTraining(SageMakerClients):
     """The training port on SageMaker; data and artifacts live under ``s3://{WORKBENCH_S3_BUCKET}/``."""
 
     def __init__(self, session: boto3.Session, settings: Settings, services: Services, store: MetadataStore, *,
@@ -219,22 +223,6 @@ class AwsTraining:
         self.poll_seconds = poll_seconds
         self._sleep = sleep
         self._clock = clock
-
-    @cached_property
-    def _sagemaker(self) -> Any:
-        return self.session.client("sagemaker")
-
-    @cached_property
-    def _s3(self) -> Any:
-        return self.session.client("s3")
-
-    @cached_property
-    def _logs(self) -> Any:
-        return self.session.client("logs")
-
-    @property
-    def region(self) -> str:
-        return str(self.session.region_name)
 
     # -- starting jobs ------------------------------------------------------------------------
 
@@ -349,12 +337,12 @@ class AwsTraining:
         """``CreateTransformJob`` over the source's rows (encoded as the model was trained); the
         predictions are downloaded to ``output`` (the rows plus a ``prediction`` column) when it ends."""
         bucket, role = self._require_setup()
-        package = self._describe_package(model_id)
+        package = self._package(model_id)
         name = job_name("", "transform")
         data = self._input(source)
-        frame = transform_frame(self._read_frame(data), _metadata(package))
+        frame = transform_frame(self._read_frame(data), package_metadata(package))
         prefix = f"s3://{bucket}/transform/{name}/"
-        self._put_csv(frame, f"{prefix}input/data.csv", fill=bool(_metadata(package).get("encoding", {}).get("fill_missing")))
+        self._put_csv(frame, f"{prefix}input/data.csv", fill=bool(package_metadata(package).get("encoding", {}).get("fill_missing")))
         model_name = self._ensure_model(package, role)
         self._sagemaker.create_transform_job(**transform_job_spec(name, model_name, prefix, self.settings.training_instance_type))
         config = {"model_id": model_id_of(package), "source": asdict(data.source), "input_uri": data.uri,
@@ -460,7 +448,7 @@ class AwsTraining:
         try:
             found = self._logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=prefix, limit=50)
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return []
             raise
         return [s["logStreamName"] for s in found.get("logStreams", [])]
@@ -525,7 +513,7 @@ class AwsTraining:
     @translated
     def get_model(self, model_id: str) -> ModelRecord:
         """One model package version, by ``group/version`` or ARN."""
-        return model_from_package(self._describe_package(model_id))
+        return model_from_package(self._package(model_id))
 
     @translated
     def set_model_approval(self, model_id: str, status: str) -> ModelRecord:
@@ -535,21 +523,6 @@ class AwsTraining:
         arn = self._package_arn(model_id)
         self._call("update_model_package", ModelPackageArn=arn, ModelApprovalStatus=status)
         return self.get_model(arn)
-
-    def _describe_package(self, model_id: str) -> dict[str, Any]:
-        return self._call("describe_model_package", ModelPackageName=self._package_arn(model_id))  # type: ignore[no-any-return]
-
-    def _package_arn(self, model_id: str) -> str:
-        """The ARN of ``group/version`` (versioned packages are described by ARN only)."""
-        if model_id.startswith("arn:"):
-            return model_id
-        group, version = parse_model_id(model_id)
-        pages = self._sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
-        for page in pages:
-            for summary in page.get("ModelPackageSummaryList", []):
-                if int(summary.get("ModelPackageVersion") or 0) == version:
-                    return str(summary["ModelPackageArn"])
-        raise NotFound(f"No model {model_id!r} in the SageMaker Model Registry.", hint="Pick one from the models list (group/version).")
 
     def _register(self, entry: IndexEntry, job: Job) -> str:
         """A new version in the model package group named after the request; returns its ``group/version``."""
@@ -571,17 +544,6 @@ class AwsTraining:
             self._sagemaker.create_model_package_group(ModelPackageGroupName=group,
                                                        ModelPackageGroupDescription="Models trained in the workbench")
 
-    def _ensure_model(self, package: dict[str, Any], role: str) -> str:
-        """A SageMaker model for the package's containers (reused when it exists)."""
-        name = sagemaker_model_name(package)
-        try:
-            self._call("describe_model", ModelName=name)
-        except NotFound:
-            containers = [{k: c[k] for k in ("Image", "ModelDataUrl", "Environment") if c.get(k)}
-                          for c in package["InferenceSpecification"]["Containers"]]
-            self._sagemaker.create_model(ModelName=name, Containers=containers, ExecutionRoleArn=role)
-        return name
-
     # -- S3 and settings ----------------------------------------------------------------------
 
     def _require_setup(self) -> tuple[str, str]:
@@ -590,16 +552,6 @@ class AwsTraining:
         if not self.settings.sagemaker_role:
             raise BackendUnavailable("No IAM role is configured for SageMaker jobs.", hint=ROLE_HINT)
         return self.settings.s3_bucket, self.settings.sagemaker_role
-
-    def _call(self, operation: str, **parameters: Any) -> Any:
-        """A SageMaker call whose "no such resource" answers (some are ValidationExceptions) become ``NotFound``."""
-        try:
-            return getattr(self._sagemaker, operation)(**parameters)
-        except ClientError as exc:
-            if is_missing(exc):
-                name = next(iter(parameters.values()), "")
-                raise NotFound(f"SageMaker has no {name!r} in {self.region}.", hint="Pick one from the list.") from exc
-            raise
 
     def _input(self, source: DataSource) -> S3Input:
         """A catalog table's S3 location and columns, or a local file's (``file://``) ones."""
@@ -702,23 +654,6 @@ def model_group_name(config: dict[str, Any], job: str) -> str:
     base = config.get("name") or (f"{config['target']}-{algorithm}" if config.get("target") else job)
     clean = re.sub(r"[^A-Za-z0-9]+", "-", str(base)).strip("-")[:63].rstrip("-")
     return clean or job[:63]
-
-
-def sagemaker_model_name(package: dict[str, Any]) -> str:
-    group, version = model_id_of(package).split("/")
-    return f"{group[:55].rstrip('-')}-v{version}"
-
-
-def parse_model_id(model_id: str) -> tuple[str, int]:
-    group, _, version = model_id.rpartition("/")
-    if not group or not version.isdigit():
-        raise InvalidInput(f"{model_id!r} is not a model id.", hint="Model ids are GROUP/VERSION (or a model package ARN).")
-    return group, int(version)
-
-
-def model_id_of(package: dict[str, Any]) -> str:
-    group = package.get("ModelPackageGroupName") or package.get("ModelPackageName", "")
-    return f"{group}/{package.get('ModelPackageVersion') or 1}"
 
 
 # -- request shapes ---------------------------------------------------------------------------------
@@ -1195,7 +1130,7 @@ def metadata_properties(info: dict[str, Any]) -> dict[str, str]:
     return properties
 
 
-def _metadata(package: dict[str, Any]) -> dict[str, Any]:
+def package_metadata(package: dict[str, Any]) -> dict[str, Any]:
     """``metadata_properties`` read back, JSON decoded where it parses."""
     properties = package.get("CustomerMetadataProperties") or {}
     keys = {k[len(META):].split(".")[0] for k in properties if k.startswith(META)}
@@ -1217,7 +1152,7 @@ def _decoded(text: str) -> Any:
 
 
 def model_from_package(raw: dict[str, Any]) -> ModelRecord:
-    meta = _metadata(raw)
+    meta = package_metadata(raw)
     containers = (raw.get("InferenceSpecification") or {}).get("Containers", [])
     group, version = model_id_of(raw).split("/")
     return ModelRecord(
@@ -1244,19 +1179,6 @@ def _check_algorithm(algorithm: str) -> None:
 
 def _schema(columns: tuple[Column, ...], target: str) -> list[dict[str, str]]:
     return [{"Name": c.name, "Type": c.type, "Comment": c.comment} for c in columns if c.name != target]
-
-
-def is_missing(exc: ClientError) -> bool:
-    """SageMaker answers some look-ups of missing things with ValidationException."""
-    code = _error_code(exc)
-    message = str(exc.response.get("Error", {}).get("Message", ""))
-    if code in ("ResourceNotFound", "ResourceNotFoundException"):
-        return True
-    return code == "ValidationException" and bool(re.search(r"not found|could not find|does not exist", message, re.I))
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

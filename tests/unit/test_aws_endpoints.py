@@ -20,6 +20,7 @@ from typing import Any
 
 import awswrangler as wr
 import boto3
+import numpy as np
 import pandas as pd
 import pytest
 import sqlglot
@@ -41,9 +42,10 @@ from services.endpoints.aws import (
     prediction_of,
     traffic_from_results,
 )
+from services.endpoints.baseline import write_baseline
 from services.endpoints.models import MAX_PAYLOAD_BYTES, DeployRequest, Endpoint, Variant
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
-from services.models import DataSource
+from services.models import DataSource, Job
 from services.registry import Services, build_services
 from services.training.aws import metadata_properties
 from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
@@ -118,11 +120,12 @@ def endpoints_with(services: Services, settings: Settings, clock: FakeClock | No
                         clock=clock)
 
 
-def register_model(group: str = "sentiment", framework: str = "xgboost") -> str:
+def register_model(group: str = "sentiment", framework: str = "xgboost", job: str = "") -> str:
     """A model package as the training adapter registers it; returns ``group/version``."""
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
     metadata = metadata_properties({"framework": framework, "problem_type": "MulticlassClassification", "target": "rating",
+                                    "job": job,
                                     "classes": CLASSES, "encoding": ENCODING,
                                     "input_schema": [{"Name": "division_name", "Type": "string", "Comment": ""},
                                                      {"Name": "age", "Type": "bigint", "Comment": ""}]})
@@ -524,9 +527,183 @@ def test_capture_view_has_the_local_capture_columns() -> None:
     assert inner.find(exp.Table).sql(dialect="athena") == '"endpoints"."live_capture_raw"'
 
 
-def test_drift_report_says_what_is_missing(endpoints: AwsEndpoints) -> None:
-    with pytest.raises(ServiceError, match="drift_from_frames"):
-        endpoints.drift_report("live")
+# -- drift reports ----------------------------------------------------------------------------------
+
+LABEL_SHARES = [0.1, 0.1, 0.2, 0.3, 0.3]
+
+
+def training_rows(rows: int, seed: int, age_shift: float = 0.0, divisions: tuple[str, ...] = ("General", "Intimates", "Petite"),
+                  division_shares: tuple[float, ...] = (0.6, 0.15, 0.25)) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"division_name": rng.choice(divisions, rows, p=division_shares),
+                         "age": np.round(rng.normal(40 + age_shift, 10, rows)).astype(int)})
+
+
+def predicted_labels(rows: int, seed: int, shares: list[float] = LABEL_SHARES) -> list[str]:
+    return list(np.random.default_rng(seed).choice(CLASSES, rows, p=shares))
+
+
+def put_baseline(tmp_path: Path, model_id: str) -> None:
+    """A baseline written by ``write_baseline`` (with predictions) where the adapter looks for it in S3."""
+    frame = training_rows(3000, seed=1)
+    predictions = pd.DataFrame({"predicted_label": predicted_labels(3000, seed=1), "probability": 0.8})
+    folder = tmp_path / "made" / model_id / "baseline"
+    write_baseline(frame, ["division_name", "age"], "", predictions, folder)
+    for name in ("statistics.json", "constraints.json"):
+        put_s3(f"models/{model_id}/baseline/{name}", (folder / name).read_bytes())
+
+
+def put_json_capture(name: str, variant: str, frame: pd.DataFrame, labels: list[str], hour: str) -> None:
+    """SageMaker's capture of JSON requests of 10 records each, in the hour's folder."""
+    lines = []
+    for start in range(0, len(frame), 10):
+        records = frame.iloc[start:start + 10].to_dict("records")
+        answer = {"predictions": [{"predicted_label": label, "probability": 0.8} for label in labels[start:start + 10]]}
+        lines.append(json.dumps({"captureData": {
+            "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
+                              "data": json.dumps({"instances": records}, default=int), "encoding": "JSON"},
+            "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "data": json.dumps(answer),
+                               "encoding": "JSON"}},
+            "eventMetadata": {"eventId": f"{variant}-{hour}-{start}", "inferenceTime": f"{hour}:{start % 60:02d}:00Z"},
+            "eventVersion": "0"}))
+    put_s3(f"endpoints/{name}/capture/{name}/{variant}/{hour.replace('-', '/').replace('T', '/')}/capture.jsonl",
+           "\n".join(lines).encode())
+
+
+def put_csv_capture(name: str, variant: str, frame: pd.DataFrame, labels: list[str], hour: str) -> None:
+    """SageMaker's capture of one-row CSV requests it was not told are CSV (so BASE64-encoded), answered in CSV."""
+    lines = [json.dumps({"captureData": {
+        "endpointInput": {"observedContentType": "text/x-csv", "mode": "INPUT", "encoding": "BASE64",
+                          "data": base64.b64encode(f"{row.division_name},{row.age}".encode()).decode()},
+        "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": f"{label},0.9", "encoding": "CSV"}},
+        "eventMetadata": {"eventId": f"{variant}-{i}", "inferenceTime": f"{hour}:00:{i % 60:02d}Z"}, "eventVersion": "0"})
+        for i, (row, label) in enumerate(zip(frame.itertuples(), labels))]
+    put_s3(f"endpoints/{name}/capture/{name}/{variant}/{hour.replace('-', '/').replace('T', '/')}/csv.jsonl", "\n".join(lines).encode())
+
+
+def shifted_rows(rows: int, seed: int) -> pd.DataFrame:
+    return training_rows(rows, seed, age_shift=25, divisions=("Petite", "Plus"), division_shares=(0.5, 0.5))
+
+
+@pytest.fixture
+def live(endpoints: AwsEndpoints, tmp_path: Path) -> dict[str, str]:
+    """Endpoint ``live``: variant a serves like training, variant b gets older customers, a new division and
+    answers "1" (half of it CSV); both models' baselines are in S3."""
+    models = {"a": register_model("champion"), "b": register_model("challenger")}
+    for model_id in models.values():
+        put_baseline(tmp_path, model_id)
+    endpoints.deploy(DeployRequest("live", (Variant("a", models["a"]), Variant("b", models["b"])), capture_percent=100))
+    put_json_capture("live", "a", training_rows(300, seed=2), predicted_labels(300, seed=2), "2025-01-01T10")
+    put_json_capture("live", "a", training_rows(300, seed=3), predicted_labels(300, seed=3), "2025-01-01T11")
+    put_json_capture("live", "b", shifted_rows(200, seed=4), ["1"] * 200, "2025-01-01T10")
+    put_csv_capture("live", "b", shifted_rows(100, seed=5), ["1"] * 100, "2025-01-01T11")
+    return models
+
+
+def test_drift_report_of_calm_traffic_against_the_baseline_in_s3_has_no_violations(endpoints: AwsEndpoints,
+                                                                                  live: dict[str, str]) -> None:
+    report = endpoints.drift_report("live")
+    assert (report.endpoint, report.baseline_model_id, report.rows) == ("live", live["a"], 600)
+    assert report.violations == (), report.violations
+    assert {f.feature: f.kind for f in report.features} == {"division_name": "categorical", "age": "numeric"}
+    assert all(f.psi is not None and f.psi < 0.05 for f in report.features), report.features
+    assert report.prediction_drift is not None and report.prediction_drift.psi < 0.05  # type: ignore[operator]
+    assert [(row["hour"], row["rows"]) for row in report.over_time] == [("2025-01-01T10", 300), ("2025-01-01T11", 300)]
+    assert not (endpoints.settings.home / "aws-baselines").exists()  # nothing computed: S3 had it
+
+
+def test_drift_report_of_shifted_traffic_flags_columns_and_predictions(endpoints: AwsEndpoints, live: dict[str, str]) -> None:
+    report = endpoints.drift_report("live", baseline_model_id=live["b"])  # the variant serving it: b
+    assert (report.baseline_model_id, report.rows) == (live["b"], 300)
+    drift = {f.feature: f for f in report.features}
+    assert drift["age"].psi > 1 and drift["age"].ks > 0.5  # type: ignore[operator]
+    assert "never seen in training" in drift["division_name"].violation and "'Plus'" in drift["division_name"].violation
+    assert report.prediction_drift is not None and "predictions have shifted" in report.prediction_drift.violation
+    assert any(v.startswith("age: PSI") for v in report.violations) and len(report.violations) >= 4
+
+
+def glue_table(qualified_name: str, columns: dict[str, str]) -> None:
+    """A Parquet table in Glue (its rows come from the fake query port)."""
+    session = boto3.Session(region_name=REGION)
+    database, table = qualified_name.split(".")
+    wr.catalog.create_database(database, exist_ok=True, boto3_session=session)
+    wr.catalog.create_parquet_table(database, table, f"s3://{BUCKET}/lake/{database}/{table}/", columns, boto3_session=session)
+
+
+class FakeQuery:
+    """The query port's ``run``/``export_result``, answering every query with ``frame`` as Parquet."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.sql: list[str] = []
+
+    def run(self, sql: str, database: str | None = None, max_rows: int | None = None) -> SimpleNamespace:
+        self.sql.append(sql)
+        return SimpleNamespace(query_id=f"q{len(self.sql)}")
+
+    def export_result(self, query_id: str, fmt: str) -> bytes:
+        assert fmt == "parquet"
+        return self.frame.to_parquet(index=False)
+
+
+def test_without_a_stored_baseline_one_is_computed_from_a_seeded_sample_of_the_training_table(
+        endpoints: AwsEndpoints, monkeypatch: pytest.MonkeyPatch) -> None:
+    glue_table("demo.reviews", {"review_text": "string", "rating": "bigint", "division_name": "string", "age": "bigint"})
+    job = "training-250101-000000-ab12"
+    index = endpoints.services.training.index  # type: ignore[attr-defined]
+    index.add(job, "training", {"source": {"table": "demo.reviews", "path": "", "table_version": "1"}, "target": "rating",
+                                "text_column": ""})
+    index.save(Job(job, "training", "Completed", "Completed", "2025-01-01T00:00:00+00:00"), settled=True)
+    model_id = register_model("computed", job=job)
+    query = FakeQuery(training_rows(3000, seed=1))
+    monkeypatch.setattr(endpoints.services, "query", query)
+    endpoints.deploy(DeployRequest("fresh", (Variant("a", model_id),), capture_percent=100))
+    put_json_capture("fresh", "a", shifted_rows(300, seed=6), ["1"] * 300, "2025-01-01T10")
+    report = endpoints.drift_report("fresh")
+    (sql,) = query.sql
+    parsed = sqlglot.parse_one(sql, read="athena")
+    assert [s.sql(dialect="athena") for s in parsed.expressions] == ['"division_name"', '"age"']
+    assert parsed.find(exp.Table).sql(dialect="athena") == '"demo"."reviews"'
+    assert parsed.args["where"].this.sql(dialect="athena") == 'NOT "rating" IS NULL'
+    assert "XXHASH64" in parsed.args["order"].sql(dialect="athena").upper() and parsed.args["limit"].expression.this == "50000"
+    assert report.prediction_drift is None  # the computed baseline has no predictions to compare with
+    assert {f.feature for f in report.features if f.violation} == {"division_name", "age"}
+    cached = endpoints.settings.home / "aws-baselines" / "computed" / "1" / "baseline"
+    statistics = json.loads((cached / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 3000 and statistics["prediction"] is None
+    assert "No predicted-label distribution" in statistics["notes"][0]
+    put_json_capture("fresh", "a", training_rows(3000, seed=7), predicted_labels(3000, seed=7), "2025-01-01T11")
+    assert endpoints.drift_report("fresh").rows == 3300 and len(query.sql) == 1  # the cached baseline: no second query
+
+
+def test_drift_report_of_a_table_uses_a_sample_read_through_the_query_port(endpoints: AwsEndpoints, live: dict[str, str],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    glue_table("scores.reviews_scored", {"division_name": "string", "age": "bigint", "predicted_label": "string"})
+    glue_table("demo.unrelated", {"colour": "string"})
+    query = FakeQuery(training_rows(500, seed=8).assign(predicted_label=["1"] * 500))
+    monkeypatch.setattr(endpoints.services, "query", query)
+    report = endpoints.drift_report("live", source=DataSource(table="scores.reviews_scored"))
+    assert sqlglot.parse_one(query.sql[0], read="athena").named_selects == ["division_name", "age", "predicted_label"]
+    assert (report.rows, report.over_time) == (500, ())
+    assert report.prediction_drift is not None and report.violations == (report.prediction_drift.violation,)
+    with pytest.raises(InvalidInput, match="none of the columns"):
+        endpoints.drift_report("live", source=DataSource(table="demo.unrelated"))
+    assert len(query.sql) == 1
+
+
+def test_drift_report_without_capture_baseline_or_endpoint_is_a_clear_error(endpoints: AwsEndpoints, tmp_path: Path) -> None:
+    model_id = register_model("quiet")
+    endpoints.deploy(DeployRequest("quiet", (Variant("a", model_id),), capture_percent=100))
+    put_baseline(tmp_path, model_id)
+    with pytest.raises(InvalidInput, match="no captured traffic yet") as caught:
+        endpoints.drift_report("quiet")
+    assert caught.value.hint
+    unbaselined = register_model("no-job")  # registered without a training job, and no baseline in S3
+    with pytest.raises(InvalidInput, match="no training job") as caught:
+        endpoints.drift_report("quiet", baseline_model_id=unbaselined)
+    assert f"s3://{BUCKET}/models/no-job/1/baseline/" in caught.value.hint
+    with pytest.raises(NotFound):
+        endpoints.drift_report("never-deployed")
 
 
 # -- batch transform --------------------------------------------------------------------------------

@@ -391,6 +391,23 @@ def load_minilm_predictor(folder: Path) -> MiniLMPredictor:
     return MiniLMPredictor(model, features.load_tokenizer(folder / "tokenizer"), config)
 
 
+def embed_texts(predictor: MiniLMPredictor, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """The sentence embeddings the predictor's head classifies, one float32 row per text in the order given.
+
+    Mean pooled (and L2-normalised when the encoder was frozen), as in ``MiniLMClassifier.embed``;
+    no gradients, batches of texts of about the same token count so little padding is computed.
+    """
+    model, tokenizer, max_length = predictor.model.eval(), predictor.tokenizer, predictor.config["max_seq_length"]
+    rows = TextRows(texts, None, tokenizer, max_length)
+    vectors = np.zeros((len(texts), model.head.in_features), dtype=np.float32)
+    torch.set_num_threads(THREADS)
+    with torch.no_grad():
+        for batch in inference_batches(rows, batch_size):
+            inputs = tokenizer([texts[i] for i in batch], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+            vectors[batch] = model.embed(inputs["input_ids"], inputs["attention_mask"]).float().numpy()
+    return vectors
+
+
 def input_texts(frame: pd.DataFrame, text_columns: list[str]) -> list[str]:
     """The text each row is classified by (several text columns are joined with a space)."""
     missing = [c for c in text_columns if c not in frame.columns]
