@@ -270,7 +270,7 @@ def drift_frame(report: DriftReport) -> pd.DataFrame:
     return pd.DataFrame({
         "feature": [f.feature for f in rows], "kind": [f.kind for f in rows],
         "PSI": [f.psi for f in rows], "KS": [f.ks for f in rows], "JS": [f.js for f in rows],
-        "violation": [f.violation for f in rows],
+        "cosine distance": [f.distance for f in rows], "violation": [f.violation for f in rows],
     })
 
 
@@ -279,7 +279,7 @@ def styled_drift(frame: pd.DataFrame) -> Styler:
     def highlight(row: pd.Series) -> list[str]:
         return [VIOLATION_STYLE if row["violation"] else "" for _ in row]
     shown = frame.assign(**{name: frame[name].map(lambda v: "–" if v is None or pd.isna(v) else f"{v:.4f}")
-                            for name in ("PSI", "KS", "JS")})
+                            for name in ("PSI", "KS", "JS", "cosine distance")})
     return shown.style.apply(highlight, axis=1)
 
 
@@ -320,5 +320,6 @@ def render_drift_report(report: DriftReport, *, key: str) -> None:
     else:
         st.caption("PSI over time appears once the captured traffic spans two hours or more.")
     st.caption("PSI: population stability index (above 0.1 a moderate, above 0.2 a significant shift); "
-               "KS: Kolmogorov-Smirnov statistic for numbers; JS: Jensen-Shannon distance for categories and binned values."
+               "KS: Kolmogorov-Smirnov statistic for numbers; JS: Jensen-Shannon distance for categories and binned values; "
+               "cosine distance: 1 − cosine similarity of the captured and the training texts' embedding centroids (text-minilm)."
                + (f" Report computed {report.created_at[:19].replace('T', ' ')} UTC." if report.created_at else ""))

@@ -4,7 +4,8 @@ format, scheduled reports, and the capture table.
 The distance functions are checked on synthetic data; the reports on a workspace (a copy of the
 seeded one) where a text-tfidf model and an xgboost model are trained through the real job runner,
 so their baselines are the ones training writes. Capture files are written here in exactly the
-format the inference server writes.
+format the inference server writes. The embedding centroid is checked on a text-minilm model built
+without training (the packaged encoder and a seeded random head, saved through the predictor's save()).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from scipy.stats import ks_2samp
 from services.config import Settings
 from services.endpoints.baseline import (
     BASELINE_FOLDER,
+    Baseline,
+    baseline_at_training,
     compare_feature,
     compare_prediction,
     ensure_baseline,
@@ -36,18 +40,27 @@ from services.endpoints.baseline import (
     write_baseline,
 )
 from services.endpoints.monitoring import (
+    Traffic,
+    build_report,
     drift_report,
+    embedding_drift,
     list_reports,
     parse_instances,
     register_capture_table,
+    report_from_json,
     run_monitoring_round,
     start_scheduled_reports,
 )
 from services.errors import InvalidInput, NotFound
-from services.models import DataSource, ModelRecord, TrainingRequest
+from services.models import Column, DataSource, ModelRecord, TrainingRequest
 from services.registry import Services, build_services
-from services.training.algorithms.base import load_predictor
+from services.training.algorithms import minilm_features as features
+from services.training.algorithms import text_minilm
+from services.training.algorithms.base import Dataset, load_predictor
+from services.training.algorithms.common import get_algorithm, prepare_dataset
 from tests.conftest import close_services
+from tests.recording import RecordingReporter
+from tests.unit.test_text_minilm import tiny_reviews
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
 
 VARIANT = "AllTraffic"
@@ -418,3 +431,105 @@ def test_a_monitoring_round_writes_reports_only_for_new_traffic(workspace: Servi
         schedule.stop()
     latest = list_reports(workspace, "reviews-scheduled")[-1]
     assert latest.rows == 100 and [row["hour"] for row in latest.over_time] == ["2026-11-22T14", "2026-11-22T15"]
+
+
+# -- text-minilm: the embedding centroid -------------------------------------------------------------------------------
+
+LOG_LINES = [f"2026-11-22 10:{i:02d}:03 ERROR worker-{i % 7} connection refused on port {5000 + i}, retrying in {i % 5 + 1}s"
+             for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def minilm_reviews() -> Dataset:
+    """120 generated reviews split 60 for training, 60 held out (from the same templates)."""
+    return prepare_dataset(tiny_reviews(), "sentiment", text_column="review_body", seed=5, validation=0.25, test=0.25)
+
+
+@pytest.fixture(scope="module")
+def minilm_model(tmp_path_factory: pytest.TempPathFactory, minilm_reviews: Dataset) -> tuple[ModelRecord, Baseline, list[str]]:
+    """A frozen-encoder text-minilm model with a seeded random head, its training baseline and the training log."""
+    import torch
+
+    torch.manual_seed(3)
+    model = text_minilm.MiniLMClassifier(features.load_encoder(), len(minilm_reviews.classes), normalize=True)
+    config = {"problem_type": minilm_reviews.problem_type, "classes": minilm_reviews.classes, "text_columns": ["review_body"],
+              "max_seq_length": 64, "fine_tuned": False, "normalize": True, "base_model": features.MODEL_NAME, "target": "sentiment"}
+    predictor = text_minilm.MiniLMPredictor(model, features.load_tokenizer(), config)
+    folder = tmp_path_factory.mktemp("minilm") / "model"
+    predictor.save(folder)
+    lines: list[str] = []
+    baseline_at_training(lines.append, minilm_reviews, predictor, folder / BASELINE_FOLDER)
+    record = ModelRecord(model_id="reviews-minilm/1", name="reviews-minilm", version=1, framework="pytorch",
+                         problem_type=minilm_reviews.problem_type, target="sentiment", input_schema=(Column("review_body", "string"),),
+                         classes=tuple(minilm_reviews.classes), metrics={}, run_id="", job_name="", artifact_path=str(folder))
+    return record, load_baseline(folder), lines
+
+
+def text_traffic(texts: list[str]) -> Traffic:
+    return Traffic(pd.DataFrame({"review_body": texts}), pd.Series(["1"] * len(texts), dtype=object),
+                   pd.Series([""] * len(texts), dtype=object))
+
+
+def held_out_texts(data: Dataset) -> list[str]:
+    return [*data.validation["review_body"], *data.test["review_body"]]
+
+
+def test_a_minilm_baseline_keeps_the_unit_centroid_of_the_training_texts(minilm_model: tuple[ModelRecord, Baseline, list[str]],
+                                                                          minilm_reviews: Dataset) -> None:
+    record, baseline, lines = minilm_model
+    embedding = baseline.embedding
+    assert embedding is not None and embedding["columns"] == ["review_body"] and embedding["rows"] == 60
+    centroid = np.array(embedding["centroid"])
+    assert centroid.shape == (features.EMBEDDING_SIZE,) and np.linalg.norm(centroid) == pytest.approx(1.0, abs=1e-5)
+    # the same texts through the feature store's encoder (its own code path), averaged and normalised
+    encoder = features.SentenceEncoder(features.load_tokenizer(), features.load_encoder().eval(), max_seq_length=64)
+    vectors = encoder.encode(minilm_reviews.train["review_body"].tolist())
+    expected = vectors.mean(axis=0) / np.linalg.norm(vectors.mean(axis=0))
+    assert float(centroid @ expected) == pytest.approx(1.0, abs=1e-5)
+    texts = ["Love it!", "Terrible, returned it the next day after the zipper broke.", "ok", "Runs small " * 50]
+    rows = text_minilm.embed_texts(load_predictor(Path(record.artifact_path)), texts, batch_size=2)  # type: ignore[arg-type]
+    assert rows.shape == (4, features.EMBEDDING_SIZE) and np.abs(rows - encoder.encode(texts)).max() < 1e-5  # in the order given
+    assert 0.2 < embedding["p05_cosine_to_centroid"] < embedding["mean_cosine_to_centroid"] < 0.95
+    assert baseline.constraints["embedding"]["min_mean_cosine_to_centroid"] == embedding["p05_cosine_to_centroid"]
+    assert any(line.startswith("Embedding centroid of 60 training texts") for line in lines), lines
+    assert baseline.features["review_body"]["kind"] == "text"  # the word-count statistics are still there
+
+
+def test_reviews_like_training_keep_to_the_centroid_and_log_lines_break_it(
+        minilm_model: tuple[ModelRecord, Baseline, list[str]], minilm_reviews: Dataset) -> None:
+    record, baseline, _ = minilm_model
+    same = embedding_drift(baseline, record, text_traffic(held_out_texts(minilm_reviews)))
+    logs = embedding_drift(baseline, record, text_traffic(LOG_LINES))
+    assert same is not None and logs is not None
+    assert same.kind == logs.kind == "embedding" and same.feature == "review_body (embedding centroid)"
+    assert same.violation == "" and same.distance is not None and same.distance < 0.1
+    assert logs.distance is not None and logs.distance > 0.5 and logs.distance > 5 * same.distance
+    limit = baseline.constraints["embedding"]["min_mean_cosine_to_centroid"]
+    assert logs.violation.startswith("review_body (embedding centroid): the texts' mean cosine similarity to the training")
+    assert f"below {limit:.2f}" in logs.violation
+    report = build_report("reviews-minilm", record.model_id, baseline, text_traffic(LOG_LINES), logs)
+    assert report.features[-1] == logs and logs.violation in report.violations
+    assert report_from_json(json.loads(json.dumps(asdict(report)))) == report  # saved reports keep the distance
+
+
+def test_models_that_cannot_embed_or_fail_to_get_no_embedding_section(minilm_model: tuple[ModelRecord, Baseline, list[str]],
+                                                                     minilm_reviews: Dataset, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    tfidf = get_algorithm("text-tfidf").fit(minilm_reviews, {}, RecordingReporter()).predictor
+    lines: list[str] = []
+    baseline_at_training(lines.append, minilm_reviews, tfidf, tmp_path / "tfidf" / BASELINE_FOLDER)
+    written = load_baseline(tmp_path / "tfidf")
+    assert written.embedding is None and written.constraints["embedding"] is None and written.prediction is not None
+    assert any("does not embed texts" in line for line in lines), lines
+
+    def broken(predictor: Any, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        raise RuntimeError("out of memory")
+
+    record, baseline, _ = minilm_model
+    monkeypatch.setattr(text_minilm, "embed_texts", broken)
+    lines.clear()
+    baseline_at_training(lines.append, minilm_reviews, load_predictor(Path(record.artifact_path)), tmp_path / "broken" / BASELINE_FOLDER)
+    statistics = load_baseline(tmp_path / "broken").statistics
+    assert statistics["embedding"] is None and statistics["features"]["review_body"]["kind"] == "text"
+    assert "No embedding centroid in the baseline (RuntimeError: out of memory)" in lines
+    assert embedding_drift(baseline, record, text_traffic(LOG_LINES)) is None  # the report goes on without the row
