@@ -189,3 +189,34 @@ def test_quick_model_errors_keep_the_sql_and_the_target(trained_app: AppTest) ->
     app.button(key=QUICK_SQL).click().run()
     assert "no_such_column" in texts(app.error)
     assert app.text_input(key="explain.quick.sql_target").value == "no_such_column"
+
+
+def test_a_classifier_without_probabilities_fails_with_its_reason_on_the_page(trained_app: AppTest, tmp_path: Path) -> None:
+    """A script's LinearSVC has no predict_proba: the job fails and the page says why, not a traceback."""
+    import joblib
+    from sklearn.svm import LinearSVC
+
+    from components.services import get_services
+    from services.embedded.model_registry import ModelRegistry
+    from services.models import Column, ModelRecord
+    from services.training.algorithms.base import write_predictor_manifest
+
+    services = get_services()
+    wine = services.query.read_table("demo", "wine")  # type: ignore[attr-defined]
+    folder = tmp_path / "svc"
+    folder.mkdir()
+    joblib.dump(LinearSVC().fit(wine[["alcohol", "flavanoids"]], wine["target"] == 0), folder / "model.joblib")
+    write_predictor_manifest(folder, "services.training.script_mode:load_script_predictor")
+    draft = ModelRecord(model_id="", name="wine-svc", version=0, framework="script", problem_type="BinaryClassification",
+                        target="target", input_schema=(Column("alcohol", "double"), Column("flavanoids", "double")),
+                        classes=("False", "True"), metrics={}, run_id="", job_name="", artifact_path="")
+    ModelRegistry(services.catalog.store, services.settings.home / "models").register(draft, folder)  # type: ignore[attr-defined]
+
+    app = pick_model(trained_app, "wine-svc/1")
+    app.selectbox(key="explain.form.table").set_value("demo.wine")
+    app.number_input(key="explain.form.rows.tabular").set_value(20)
+    app.button(key=EXPLAIN).click().run()
+    assert not app.exception, app.exception
+    wait_for_explanation(app)
+    assert metrics(app)["Status"] == "Failed"
+    assert "cannot give class probabilities" in texts(app.error)
