@@ -32,7 +32,6 @@ INTEGER_TYPES = ("tinyint", "smallint", "int", "integer", "bigint")
 PREDICTION_COLUMNS = ("predicted_label", "prediction", "predicted_sentiment", "predicted", "label")
 CATEGORY_COLUMNS = ("product_category", "division_name", "department_name", "class_name", "division")
 ORDER_COLUMNS = ("review_id", "row_id", "row_number")
-FEW_ROWS = 100  # below this, PSI of captured traffic swings wildly
 PSI_ALARM = 0.2  # the usual rule of thumb: PSI above 0.2 is a significant shift
 VIOLATION_STYLE = "background-color: rgba(220, 38, 38, 0.15)"
 MAX_HISTORY = 50
@@ -306,9 +305,8 @@ def render_drift_report(report: DriftReport, *, key: str) -> None:
     prediction = report.prediction_drift
     cols[2].metric("Predicted-label PSI", "–" if prediction is None or prediction.psi is None else f"{prediction.psi:.4f}")
     st.caption(f"Baseline: the training data of **{report.baseline_model_id or 'the model'}**.")
-    if report.rows < FEW_ROWS:
-        st.info(f"Only {report.rows} captured rows: drift figures this small are noisy; trust them from about {FEW_ROWS} rows.",
-                icon=":material/info:")
+    for note in report.notes:
+        st.info(note, icon=":material/info:")
     if report.violations:
         st.warning("**Drift detected**\n\n" + "\n".join(f"- {v}" for v in report.violations), icon=":material/warning:")
     else:

@@ -101,3 +101,4 @@ class DriftReport:
     violations: tuple[str, ...]
     over_time: tuple[dict[str, object], ...] = ()  # per hour: {"hour", "rows", "psi_<feature>"...}
     created_at: str = ""
+    notes: tuple[str, ...] = ()  # e.g. too few rows for the distances to mean much

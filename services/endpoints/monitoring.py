@@ -315,6 +315,9 @@ def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -
         return None
 
 
+FEW_ROWS = 100
+
+
 def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic,
                  embedding: FeatureDrift | None = None) -> DriftReport:
     """Every input column (and the texts' embedding, when given) and the predictions against the baseline."""
@@ -324,9 +327,12 @@ def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic:
                      for name, stats in baseline.features.items()) + ((embedding,) if embedding else ())
     prediction = compare_prediction(baseline.prediction, traffic.predicted, thresholds) if baseline.prediction else None
     found = [d for d in (*features, prediction) if d is not None and d.violation]
-    return DriftReport(endpoint=endpoint_name, baseline_model_id=model_id, rows=len(traffic.features), features=features,
+    rows = len(traffic.features)
+    notes = (f"Only {rows} row(s) compared: distances on fewer than {FEW_ROWS} rows say little; "
+             "look again when more traffic has been captured.",) if rows < FEW_ROWS else ()
+    return DriftReport(endpoint=endpoint_name, baseline_model_id=model_id, rows=rows, features=features,
                        prediction_drift=prediction, violations=tuple(v for d in found for v in d.violation.split("; ")),
-                       over_time=over_time(baseline, traffic), created_at=utc_now())
+                       over_time=over_time(baseline, traffic), created_at=utc_now(), notes=notes)
 
 
 def column_values(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -383,7 +389,8 @@ def report_from_json(data: dict[str, Any]) -> DriftReport:
     prediction = data.get("prediction_drift")
     return DriftReport(**{**data, "features": tuple(FeatureDrift(**f) for f in data["features"]),
                           "prediction_drift": FeatureDrift(**prediction) if prediction else None,
-                          "violations": tuple(data["violations"]), "over_time": tuple(data["over_time"])})
+                          "violations": tuple(data["violations"]), "over_time": tuple(data["over_time"]),
+                          "notes": tuple(data.get("notes", ()))})
 
 
 def run_monitoring_round(services: Services) -> list[Path]:

@@ -204,7 +204,8 @@ def test_sentiment_labels_history_and_drift_frames() -> None:
                                    FeatureDrift("review_body", "text_length", 0.01, None, 0.05)),
                          prediction_drift=FeatureDrift("predicted_label", "prediction", 0.02, None, 0.04),
                          over_time=({"hour": "2026-01-01T10", "rows": 20, "psi_age": 0.1},
-                                    {"hour": "2026-01-01T11", "rows": 20, "psi_age": 0.4}))
+                                    {"hour": "2026-01-01T11", "rows": 20, "psi_age": 0.4}),
+                         notes=("Only 40 row(s) compared: distances on fewer than 100 rows say little.",))
     frame = drift_frame(report)
     assert frame["feature"].tolist() == ["age", "review_body", "predicted_label"]
     css = styled_drift(frame).to_html().split("</style>")[0]  # only the violating row is styled
@@ -221,5 +222,5 @@ def test_sentiment_labels_history_and_drift_frames() -> None:
     app = AppTest.from_function(page, args=(report,)).run()
     assert not app.exception, app.exception
     assert "age: PSI 0.31 > 0.2" in texts(app.warning)
-    assert "Only 40 captured rows" in texts(app.info)
+    assert "Only 40 row(s) compared" in texts(app.info)
     assert len(app.get("plotly_chart")) == 1  # PSI over the two hours

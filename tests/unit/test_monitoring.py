@@ -347,6 +347,7 @@ def test_traffic_like_training_has_no_violations(workspace: Services, models: di
     write_capture(workspace, "reviews-calm", review_events(usual, scored, "2026-11-22T09"))
     report = drift_report(workspace, "reviews-calm")
     assert report.rows == 400 and report.violations == (), report.violations
+    assert report.notes == ()  # enough rows
 
 
 def test_tabular_capture_in_every_format_is_parsed_and_a_shifted_column_is_flagged(
@@ -419,6 +420,7 @@ def test_a_monitoring_round_writes_reports_only_for_new_traffic(workspace: Servi
     assert not [p for p in run_monitoring_round(workspace) if p.parent.parent.name == "reviews-scheduled"]
     saved = list_reports(workspace, "reviews-scheduled")
     assert len(saved) == 1 and saved[0].rows == 50 and saved[0].features[0].feature == "review_body"
+    assert saved[0].notes and saved[0].notes[0].startswith("Only 50 row(s) compared")  # read back from the saved JSON
     time.sleep(0.05)
     write_capture(workspace, "reviews-scheduled", review_events(usual, scored, "2026-11-22T15"))
     schedule = start_scheduled_reports(workspace, every_seconds=0.2)
@@ -533,3 +535,4 @@ def test_models_that_cannot_embed_or_fail_to_get_no_embedding_section(minilm_mod
     assert statistics["embedding"] is None and statistics["features"]["review_body"]["kind"] == "text"
     assert "No embedding centroid in the baseline (RuntimeError: out of memory)" in lines
     assert embedding_drift(baseline, record, text_traffic(LOG_LINES)) is None  # the report goes on without the row
+
