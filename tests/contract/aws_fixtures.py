@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +78,27 @@ def athena_execution_count() -> int:
     from moto.core import DEFAULT_ACCOUNT_ID
 
     return len(athena_backends[DEFAULT_ACCOUNT_ID][REGION].executions)
+
+
+class FakeClock:
+    """``sleep`` moves ``now`` on, so waiting loops run instantly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 1.0)
+
+
+def refuse_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything goes through moto or Stubber: any real connection is a failure."""
+    def refuse(self: socket.socket, address: Any, *args: Any) -> None:
+        raise AssertionError(f"unexpected network connection to {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import socket
 import sys
 import types
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, Not
 from services.models import DataSource, QueryResult, QueryStatistics
 from services.registry import Services, build_services
 from services.training.aws import NAME_PATTERN, metadata_properties
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clarify"
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
@@ -78,12 +77,7 @@ def register_model(group: str, classes: tuple[str, ...] = ("1", "2", "3", "4", "
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Everything goes through moto or Stubber: any real connection is a failure."""
-    def refuse(self: socket.socket, address: Any, *args: Any) -> None:
-        raise AssertionError(f"unexpected network connection to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    refuse_network(monkeypatch)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from services.errors import AlreadyExists, BackendUnavailable, InternalError, In
 from services.models import DataSource, Job
 from services.registry import Services, build_services
 from services.training.aws import metadata_properties
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.contract.aws_fixtures import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -57,21 +57,6 @@ TABLE = DataSource(table="demo.reviews")
 CLASSES = ["1", "2", "3", "4", "5"]
 ENCODING = {"features": ["division_name", "age"], "categories": {"division_name": ["General", "Intimates", "Petite"]},
             "dropped": ["review_text"], "fill_missing": False}
-
-
-class FakeClock:
-    """``sleep`` moves ``now`` on, so waiting loops run instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 1.0)
 
 
 def reviews_csv(folder: Path) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import sys
 import types
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from services.explain.aws import EXPLAINER, AwsExplain, build_aws_explain, expla
 from services.explain.base import ExplainRequest, QuickModelResult
 from services.models import DataSource
 from services.registry import Services, build_services
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
 from tests.unit.test_aws_bias import (
     FIXTURES,
     ROLE,
@@ -49,11 +48,7 @@ REQUEST = ExplainRequest(model_id="sentiment/1", source=TABLE, rows=4, backgroun
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: socket.socket, address: Any, *args: Any) -> None:
-        raise AssertionError(f"unexpected network connection to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    refuse_network(monkeypatch)
 
 
 @pytest.fixture

@@ -44,27 +44,12 @@ from services.training.aws import (
     sorted_candidates,
     training_job_spec,
 )
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.contract.aws_fixtures import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
 TABLE = DataSource(table="demo.reviews")
 # moto's CreateAutoMLJobV2 needs a ProblemType (SageMaker does not), so moto-backed requests give one.
 AUTOPILOT = AutopilotRequest(source=TABLE, target="rating", problem_type="MulticlassClassification")
-
-
-class FakeClock:
-    """``sleep`` moves ``now`` on, so waiting loops run instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 1.0)
 
 
 def reviews_csv(folder: Path) -> Path:
