@@ -233,7 +233,7 @@ def test_deploy_then_score_a_review_with_its_words_then_batch_score_a_table(app_
         expect(page.get_by_role("heading", name="Endpoints", exact=True)).to_be_visible()
         choose(page, "Model", "e2e-reviews")
         page.get_by_role("button", name="Deploy").click()
-        expect(page.get_by_text("InService").first).to_be_visible(timeout=180_000)
+        expect(page.locator("text=InService >> visible=true").first).to_be_visible(timeout=180_000)
         page.get_by_role("button", name="Open in Score").click()
 
         expect(page.get_by_role("heading", name="Score", exact=True)).to_be_visible()

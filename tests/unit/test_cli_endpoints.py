@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from services.endpoints.models import Variant
 from services.errors import InvalidInput
 from services.registry import build_services
 from tests.conftest import close_services
-from tests.unit.test_local_endpoints import TEXT_MODEL, WINE_MODEL, stop_everything, trained_template, unused_port
+from tests.unit.test_local_endpoints import TEXT_MODEL, WINE_MODEL, copy_workspace, stop_everything, trained_template, unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[..., tuple[int, str, str]]
@@ -29,7 +28,7 @@ Run = Callable[..., tuple[int, str, str]]
 def home(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A workspace with trained models; every process the commands started is stopped afterwards."""
     folder = tmp_path_factory.mktemp("cli-endpoints") / "ws"
-    shutil.copytree(trained_template(tmp_path_factory, seeded_home), folder)
+    copy_workspace(trained_template(tmp_path_factory, seeded_home), folder)
     yield folder
     services = build_services(Settings(home=folder, seed_on_start=False))
     stop_everything(services)

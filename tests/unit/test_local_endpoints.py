@@ -59,6 +59,16 @@ def trained_template(tmp_path_factory: pytest.TempPathFactory, seeded_home: Path
     return template
 
 
+def copy_workspace(source: Path, target: Path) -> None:
+    """Copy a workspace safely while other processes may hold its SQLite file: fold the WAL into the
+    database first, then leave the -wal/-shm files (which can vanish mid-copy) behind."""
+    import sqlite3
+
+    with sqlite3.connect(source / "metadata.sqlite") as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite-wal", "*.sqlite-shm"))
+
+
 def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -67,7 +77,7 @@ def unused_port() -> int:
 
 def hosting_services(template: Path, home: Path) -> Services:
     """Services on a copy of the template, with a gateway port of their own."""
-    shutil.copytree(template, home)
+    copy_workspace(template, home)
     return build_services(Settings(home=home, seed_on_start=False, gateway_port=unused_port()))
 
 
