@@ -37,6 +37,16 @@ class Settings:
     gateway_port: int = 8765
     inference_instance_type: str = "ml.m5.large"
     monitor_interval_seconds: float = 3600.0
+    # Security and retention (issue 9): see the README's "Security model".
+    address: str = "127.0.0.1"
+    password_hash: str | None = None
+    import_roots: tuple[Path, ...] = ()
+    result_retention_days: float = 7.0
+    capture_retention_days: float = 30.0
+    result_max_mb: float = 5120.0
+    capture_max_mb: float = 5120.0
+    table_version_retention_days: float = 30.0
+    job_max_runtime_seconds: float = 86400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,7 +79,26 @@ class Settings:
             gateway_port=int(_number(env, "WORKBENCH_GATEWAY_PORT", 8765)),
             inference_instance_type=env.get("WORKBENCH_INFERENCE_INSTANCE_TYPE", "ml.m5.large"),
             monitor_interval_seconds=_number(env, "WORKBENCH_MONITOR_INTERVAL_SECONDS", 3600.0),
+            address=env.get("WORKBENCH_ADDRESS", "").strip() or "127.0.0.1",
+            password_hash=env.get("WORKBENCH_PASSWORD_HASH", "").strip() or None,
+            import_roots=_paths(env.get("WORKBENCH_IMPORT_ROOTS", "")),
+            result_retention_days=_number(env, "WORKBENCH_RESULT_RETENTION_DAYS", 7.0),
+            capture_retention_days=_number(env, "WORKBENCH_CAPTURE_RETENTION_DAYS", 30.0),
+            result_max_mb=_number(env, "WORKBENCH_RESULT_MAX_MB", 5120.0),
+            capture_max_mb=_number(env, "WORKBENCH_CAPTURE_MAX_MB", 5120.0),
+            table_version_retention_days=_number(env, "WORKBENCH_TABLE_VERSION_RETENTION_DAYS", 30.0),
+            job_max_runtime_seconds=_number(env, "WORKBENCH_JOB_MAX_RUNTIME_SECONDS", 86400.0),
         )
+
+    def effective_import_roots(self) -> tuple[Path, ...]:
+        """Folders user-typed paths may lie under: the setting, else the user's home and the current directory."""
+        return self.import_roots or (Path.home(), Path.cwd())
+
+
+def _paths(raw: str) -> tuple[Path, ...]:
+    """``os.pathsep``-separated folders, expanded and made absolute (empty: the default roots)."""
+    parts = [part.strip() for part in raw.split(os.pathsep) if part.strip()]
+    return tuple(Path(part).expanduser().resolve() for part in parts)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

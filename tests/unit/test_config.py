@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def test_every_variable_is_parsed() -> None:
         "WORKBENCH_GATEWAY_PORT": "9000",
         "WORKBENCH_INFERENCE_INSTANCE_TYPE": "ml.c5.large",
         "WORKBENCH_MONITOR_INTERVAL_SECONDS": "600",
+        "WORKBENCH_ADDRESS": "0.0.0.0",
+        "WORKBENCH_PASSWORD_HASH": "scrypt$16384$8$1$c2FsdA==$aGFzaA==",
+        "WORKBENCH_IMPORT_ROOTS": f"/data{os.pathsep}/srv/shared",
+        "WORKBENCH_RESULT_RETENTION_DAYS": "3",
+        "WORKBENCH_CAPTURE_RETENTION_DAYS": "14",
+        "WORKBENCH_RESULT_MAX_MB": "100",
+        "WORKBENCH_CAPTURE_MAX_MB": "200",
+        "WORKBENCH_TABLE_VERSION_RETENTION_DAYS": "10",
+        "WORKBENCH_JOB_MAX_RUNTIME_SECONDS": "3600",
     }
     settings = Settings.from_env(env)
     assert settings == Settings(
@@ -68,7 +78,22 @@ def test_every_variable_is_parsed() -> None:
         gateway_port=9000,
         inference_instance_type="ml.c5.large",
         monitor_interval_seconds=600.0,
+        address="0.0.0.0",
+        password_hash="scrypt$16384$8$1$c2FsdA==$aGFzaA==",
+        import_roots=(Path("/data"), Path("/srv/shared")),
+        result_retention_days=3.0,
+        capture_retention_days=14.0,
+        result_max_mb=100.0,
+        capture_max_mb=200.0,
+        table_version_retention_days=10.0,
+        job_max_runtime_seconds=3600.0,
     )
+
+
+def test_import_roots_default_to_home_and_current_directory() -> None:
+    settings = Settings.from_env({})
+    assert settings.import_roots == ()
+    assert settings.effective_import_roots() == (Path.home(), Path.cwd())
 
 
 def test_every_setting_read_by_config_is_tested_here() -> None:
