@@ -817,13 +817,14 @@ def tuning_config(request: TuningRequest, ranges: dict[str, list[dict[str, Any]]
 
 
 def source_tarball(folder: Path) -> bytes:
-    """``sourcedir.tar.gz`` of the script's folder (without caches and VCS folders)."""
+    """``sourcedir.tar.gz`` of the script's folder, without caches and without dot-files or dot-folders:
+    ``.env``, ``.git/``, ``.aws/`` and the like hold secrets and history, never code the script needs."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for path in sorted(folder.rglob("*")):
-            relative = path.relative_to(folder)
-            if path.is_file() and not {"__pycache__", ".git", ".venv"} & set(relative.parts):
-                archive.add(path, arcname=relative.as_posix())
+            parts = path.relative_to(folder).parts
+            if path.is_file() and "__pycache__" not in parts and not any(p.startswith(".") for p in parts):
+                archive.add(path, arcname="/".join(parts))
     return buffer.getvalue()
 
 

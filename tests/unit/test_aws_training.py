@@ -42,6 +42,7 @@ from services.training.aws import (
     model_from_package,
     parameter_ranges,
     sorted_candidates,
+    source_tarball,
     training_job_spec,
 )
 from tests.contract.aws_fixtures import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
@@ -378,6 +379,16 @@ def test_script_job_uploads_the_source_and_follows_the_script_mode_convention(tr
         assert opened.getnames() == ["train.py"]
     assert s3_text(f"s3://{BUCKET}/training/{name}/input/train/train.csv") == "a,b\n1,2\n"
     assert training.describe_job(name).model_id.startswith(name[:20])
+
+
+def test_source_tarball_leaves_out_dot_files_and_dot_folders(tmp_path: Path) -> None:
+    """A project's .env (secrets) and .git/ must not be uploaded with the script (issue 9)."""
+    source = tmp_path / "project"
+    for relative in (".env", ".git/config", ".aws/credentials", "lib/.secret", "train.py", "lib/util.py"):
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        (source / relative).write_text("x = 1\n")
+    with tarfile.open(fileobj=io.BytesIO(source_tarball(source))) as opened:
+        assert opened.getnames() == ["lib/util.py", "train.py"]
 
 
 def test_metric_definitions_go_into_the_algorithm_specification() -> None:
