@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.test-installed
 PORT ?= 8501
+# Loopback unless asked; any other address needs WORKBENCH_PASSWORD_HASH or OIDC (checked by check-serve).
+WORKBENCH_ADDRESS := $(or $(WORKBENCH_ADDRESS),127.0.0.1)
 
 .PHONY: run test lint bench seed chromium clean
 
@@ -20,8 +22,9 @@ $(TEST_INSTALLED): $(INSTALLED) requirements-test.txt
 	touch $@
 
 run: $(INSTALLED)
+	$(PY) -m services check-serve --address '$(WORKBENCH_ADDRESS)' >/dev/null
 	$(PY) -m services seed
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+	$(VENV)/bin/streamlit run app.py --server.address '$(WORKBENCH_ADDRESS)' --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 seed: $(INSTALLED)
 	$(PY) -m services seed

@@ -6,12 +6,15 @@ Exit codes: 0 success, 2 user error (bad input, missing table, refused SQL), 1 i
 from __future__ import annotations
 
 import argparse
+import getpass
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from services.auth import check_serve, hash_password, read_secrets, secrets_files
 from services.bias import cli_bias
 from services.config import Settings
 from services.endpoints import cli_endpoints
@@ -39,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_bias.add_commands(commands)
     cli_explain.add_commands(commands)
     cli_endpoints.add_commands(commands)
+    commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
+    check = commands.add_parser("check-serve", help="refuse (exit 2) to serve the app on a network address without a login")
+    check.add_argument("--address", default=None, help="address Streamlit will bind to (default WORKBENCH_ADDRESS)")
     return parser
 
 
@@ -61,6 +67,10 @@ def run(args: argparse.Namespace) -> str:
     """Execute a parsed command and return what goes to stdout."""
     if args.command == "seed":
         return _seed()
+    if args.command == "hash-password":
+        return hash_password(_read_new_password())
+    if args.command == "check-serve":
+        return _check_serve(args.address)
     if args.command in cli_train.COMMANDS:
         return cli_train.run_command(args)
     services = build_services(Settings.from_env())
@@ -92,6 +102,28 @@ def _seed() -> str:
     services = build_services(settings)
     created = seed_workspace(services.catalog, services.query)  # type: ignore[arg-type]
     return _json({"created": created, "home": str(settings.home)})
+
+
+def _read_new_password() -> str:
+    """Never from argv (it would sit in the shell history and the process list)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise InvalidInput("The two passwords differ.", hint="Run the command again and type the same password twice.")
+    return password
+
+
+def _check_serve(address: str | None) -> str:
+    """``make run``'s preflight: the same decision app.py makes, before Streamlit starts."""
+    settings = Settings.from_env()
+    address = settings.address if address is None else address
+    secrets = read_secrets(secrets_files(Path(__file__).resolve().parents[1]))
+    oidc_installed = importlib.util.find_spec("authlib") is not None
+    decision = check_serve(address, settings.password_hash, secrets, oidc_installed=oidc_installed)
+    if not decision.allowed:
+        raise InvalidInput(decision.reason)
+    return _json({"address": address, "auth": decision.auth, "oidc_providers": list(decision.oidc_providers)})
 
 
 def _catalog(services: Services, args: argparse.Namespace) -> Any:
