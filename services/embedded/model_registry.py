@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,35 @@ class ModelRegistry:
         store.ensure_schema(SCHEMA)
 
     def register(self, draft: ModelRecord, artifact_dir: Path) -> ModelRecord:
-        """Copy ``artifact_dir`` in as the next version of ``draft.name`` and record it."""
+        """Copy ``artifact_dir`` in as the next version of ``draft.name`` and record it.
+
+        The copy (seconds for a large model) happens before the write transaction, into a folder of its
+        own, so other writers of the metadata store never wait on it; the transaction only numbers the
+        version, renames the folder into place and inserts the row. A failed registration removes the copy."""
         name = model_name(draft.name)
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT max(version) FROM models WHERE name = ?", (name,)).fetchone()
-            version = (row[0] or 0) + 1
-            target = self.root / name / str(version)
-            shutil.copytree(artifact_dir, target, dirs_exist_ok=True)
-            record = ModelRecord(**{**_fields(draft), "model_id": f"{name}/{version}", "name": name, "version": version,
-                                    "artifact_path": str(target), "created_at": utc_now()})
-            conn.execute(f"INSERT INTO models VALUES ({', '.join('?' * 14)})", _row(record))
+        staging = self.root / name / f".registering-{uuid.uuid4().hex}"
+        try:
+            shutil.copytree(artifact_dir, staging)
+            return self._record_version(draft, name, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
+
+    def _record_version(self, draft: ModelRecord, name: str, staging: Path) -> ModelRecord:
+        target: Path | None = None
+        try:
+            with self.store.transaction() as conn:
+                row = conn.execute("SELECT max(version) FROM models WHERE name = ?", (name,)).fetchone()
+                version = (row[0] or 0) + 1
+                target = self.root / name / str(version)
+                shutil.rmtree(target, ignore_errors=True)  # left by a registration that crashed: no row names it
+                staging.rename(target)
+                record = ModelRecord(**{**_fields(draft), "model_id": f"{name}/{version}", "name": name,
+                                        "version": version, "artifact_path": str(target), "created_at": utc_now()})
+                conn.execute(f"INSERT INTO models VALUES ({', '.join('?' * 14)})", _row(record))
+        except BaseException:
+            if target is not None:
+                shutil.rmtree(target, ignore_errors=True)  # the row was rolled back: nothing names the copy
+            raise
         return record
 
     def get(self, model_id: str) -> ModelRecord:
