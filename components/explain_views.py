@@ -7,6 +7,7 @@ frames; the ``render_*`` functions put them on the page with the user's choices.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -25,6 +26,7 @@ NEGATIVE_RGB = "220, 38, 38"  # red: pushes away from it
 MAX_BEESWARM_FEATURES = 15
 MAX_WATERFALL_STEPS = 12
 SHAP_COLOURS = [[0.0, "#008bfb"], [1.0, "#ff0052"]]  # shap's own blue (low) → red (high)
+LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 # -- figures ------------------------------------------------------------------------------------------------------
@@ -136,8 +138,9 @@ def shaded_review_html(attribution: TokenAttribution, label: str) -> str:
 
 
 def html_text(text: str) -> str:
-    """Text safe inside one markdown HTML block: escaped, no blank lines (they would end the block), no $ (math)."""
-    return html.escape(text).replace("$", "&#36;").replace("\n", "<br>")
+    """Text safe inside one markdown HTML block: escaped, every line break (CR LF, a lone CR or LF, U+2028,
+    …: whatever ``str.splitlines`` splits on) as ``<br>`` so no blank line ends the block, no $ (math)."""
+    return LINE_BREAK.sub("<br>", html.escape(text).replace("$", "&#36;"))
 
 
 def token_frame(attribution: TokenAttribution, label: str, top: int = 10) -> pd.DataFrame:

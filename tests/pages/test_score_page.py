@@ -224,3 +224,19 @@ def test_sentiment_labels_history_and_drift_frames() -> None:
     assert "age: PSI 0.31 > 0.2" in texts(app.warning)
     assert "Only 40 row(s) compared" in texts(app.info)
     assert len(app.get("plotly_chart")) == 1  # PSI over the two hours
+
+
+def test_line_breaks_of_every_kind_keep_the_shaded_review_in_one_html_block() -> None:
+    """A blank line ends a markdown HTML block, and markdown counts a lone \\r as a line end: "\\r\\r" in a
+    review used to cut the shaded words' <div> in two, showing the rest as raw HTML."""
+    from components.explain_views import shaded_review_html
+    from services.explain.base import TokenAttribution
+    from services.explain.shap_text import word_tokenizer
+
+    text = "Love it.\r\rBut the zipper\r\nbroke.\u2028Sad\u2029end\rok\n\x0bfin\x85"
+    tokens = tuple(word_tokenizer(text)["input_ids"])  # the tokens an endpoint's explanation carries
+    attribution = TokenAttribution(model_id="", text=text, predicted_label="1", probabilities={}, tokens=tokens,
+                                   scores={"1": tuple(0.1 for _ in tokens)}, base_values={})
+    shaded = shaded_review_html(attribution, "1")
+    assert len(shaded.splitlines()) == 1, shaded  # one line: nothing can end the HTML block early
+    assert shaded.count("<br>") == 9 and "it.<br><br></span>" in shaded
