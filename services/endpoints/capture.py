@@ -14,10 +14,13 @@ Each captured invocation is one JSON line::
 says ``BASE64``). Files live under ``<capture_dir>/<variant>/YYYY/MM/DD/HH/<pid>-<hex>.jsonl``
 (UTC hour of the inference): one file per variant, hour and server process, so files rotate hourly.
 
-Writing happens on a background thread fed by a bounded queue, so a request only pays for building
-one small dict; the thread appends whatever is queued and flushes it at once (readers see records
-within moments). When the queue is full (the disk cannot keep up) records are dropped and counted
-rather than held in memory. ``close()`` writes what is left and stops the thread.
+Writing happens on a background thread fed by a queue, so a request only pays for queueing its
+bodies; the thread appends whatever is queued and flushes it at once (readers see records within
+moments). The queue is bounded by bytes (``QUEUE_LIMIT_BYTES`` of request and response bodies not
+yet written) as well as by count: when the disk cannot keep up, new captures are dropped and counted
+(``dropped``, shown by the server's ``/stats``; a log line when dropping starts) rather than held in
+memory or making the request wait, as SageMaker drops captures it cannot keep up with.
+``close()`` writes what is left and stops the thread.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from typing import Any
 JSON_TYPES = ("application/json", "application/jsonlines")
 CSV_TYPES = ("text/csv",)
 QUEUE_LIMIT = 10_000
+QUEUE_LIMIT_BYTES = 64 * 1024 * 1024
+RECORD_OVERHEAD_BYTES = 512  # the record's envelope and the queue entry, counted with the bodies
 EVENT_VERSION = "0"
 
 
@@ -79,6 +84,11 @@ def capture_record(exchange: Exchange, when: datetime, event_id: str = "") -> di
     }
 
 
+def exchange_bytes(exchange: Exchange) -> int:
+    """What one queued capture holds in memory, roughly."""
+    return len(exchange.request_body) + len(exchange.response_body) + RECORD_OVERHEAD_BYTES
+
+
 def iso_z(when: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a ``Z``, as SageMaker writes ``inferenceTime``."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
@@ -92,12 +102,16 @@ def capture_path(folder: Path, variant: str, when: datetime, file_stem: str) -> 
 class CaptureWriter:
     """Samples ``percent`` of invocations and appends their records from a background thread."""
 
-    def __init__(self, folder: Path, percent: int, seed: int | None = None) -> None:
+    def __init__(self, folder: Path, percent: int, seed: int | None = None, limit_bytes: int = QUEUE_LIMIT_BYTES) -> None:
         self.folder = Path(folder)
         self.percent = max(0, min(100, int(percent)))
         self.file_stem = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.limit_bytes = limit_bytes
         self.written = 0
         self.dropped = 0
+        self.queued_bytes = 0
+        self._dropping = False
+        self._lock = threading.Lock()  # capture() runs on the event loop and on shadow callbacks' threads
         self._random = random.Random(seed)
         self._queue: queue.Queue[tuple[Exchange, datetime] | None] = queue.Queue(QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._write_loop, name="data-capture", daemon=True)
@@ -108,12 +122,25 @@ class CaptureWriter:
         return self.percent >= 100 or (self.percent > 0 and self._random.random() * 100 < self.percent)
 
     def capture(self, exchange: Exchange) -> None:
-        """Queue ``exchange`` for writing (dropped, and counted, when the queue is full); the record is
-        built on the writer thread."""
-        try:
-            self._queue.put_nowait((exchange, datetime.now(UTC)))
-        except queue.Full:
+        """Queue ``exchange`` for writing, or drop (and count) it when the queue already holds
+        ``limit_bytes`` or ``QUEUE_LIMIT`` captures; never waits. The record is built on the writer thread."""
+        size = exchange_bytes(exchange)
+        with self._lock:
+            queued = self.queued_bytes + size <= self.limit_bytes
+            if queued:
+                try:
+                    self._queue.put_nowait((exchange, datetime.now(UTC)))
+                    self.queued_bytes += size
+                except queue.Full:
+                    queued = False
+            if queued:
+                self._dropping = False
+                return
             self.dropped += 1
+            starting, self._dropping = not self._dropping, True
+        if starting:
+            print(f"warning: data capture cannot keep up ({self.queued_bytes:,} bytes waiting to be written): "
+                  f"dropping captures ({self.dropped} dropped so far)", flush=True)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write everything queued, then stop the thread."""
@@ -131,7 +158,10 @@ class CaptureWriter:
                 except queue.Empty:
                     break
             stopping = None in items
-            self._append([item for item in items if item is not None])
+            exchanges = [item for item in items if item is not None]
+            self._append(exchanges)
+            with self._lock:
+                self.queued_bytes -= sum(exchange_bytes(exchange) for exchange, _ in exchanges)
 
     def _append(self, items: list[tuple[Exchange, datetime]]) -> None:
         batch: dict[Path, list[str]] = {}
@@ -145,5 +175,6 @@ class CaptureWriter:
                     handle.write("".join(line + "\n" for line in lines))
                 self.written += len(lines)
             except OSError as exc:  # a full or read-only disk must not stop serving
-                self.dropped += len(lines)
+                with self._lock:
+                    self.dropped += len(lines)
                 print(f"error: data capture could not write {path}: {exc}", flush=True)

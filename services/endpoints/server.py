@@ -16,7 +16,7 @@ startup step, one per error, none per request.
 Routes (SageMaker's inference container contract, plus ``/stats``):
 
 * ``GET /ping``: 200 ``{"status": "Healthy"}``.
-* ``POST /invocations``: request ``Content-Type`` ``application/json`` (``{"instances": [...]}``,
+* ``POST /invocations``: request ``Content-Type`` (required) ``application/json`` (``{"instances": [...]}``,
   ``{"inputs": text | [...]}``, a bare array, or one feature object), ``text/csv`` (one record per line,
   no header expected; a first line equal to the input column names is skipped) or
   ``application/jsonlines`` (one instance per line); see ``serving`` for what an instance is.
@@ -24,8 +24,11 @@ Routes (SageMaker's inference container contract, plus ``/stats``):
   "1", "probability": 0.93, "probabilities": {...}}]}``, ``text/csv`` gives ``label,probability`` lines
   (just the label for regression), ``application/jsonlines`` one prediction object per line.
   Errors are JSON ``{"message": ...}``: 400 malformed or empty body, bad instances, unknown target
-  variant; 406 unknown Accept; 413 body over 6 MB (``Content-Length`` and the bytes actually read);
-  415 unsupported Content-Type; 500 the model failed (logged; the next request is served as usual).
+  variant, JSON nested too deeply to read; 406 unknown Accept; 413 body over 6 MB (``Content-Length``
+  and the bytes actually read; the rest of the body is read and discarded first, within bounds, so
+  the client gets the 413); 415 missing or unsupported Content-Type; 421 a ``Host`` header that is
+  not the address the server was started on (every route; see ``guards``); 500 the model failed
+  (logged; the next request is served as usual).
   ``explain=true`` in ``X-Amzn-SageMaker-Custom-Attributes`` (or ``?explain=true``) adds an
   ``explanation`` to each prediction of a text model (at most ``MAX_EXPLAINED_INSTANCES`` per request);
   for tabular models and CSV responses none is added and ``X-Explanation-Omitted`` says why.
@@ -76,11 +79,13 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.endpoints.capture import CaptureWriter, Exchange, iso_z
+from services.endpoints.guards import REQUEST_FORMATS, BodyTooLarge, HostCheck, content_type_problem, media_type, read_limited
 from services.endpoints.models import MAX_PAYLOAD_BYTES
 from services.endpoints.serving import ExplanationUnavailable, ServingModel, load_serving_model
 from services.errors import InvalidInput, ServiceError
@@ -93,8 +98,6 @@ INLINE_PARSE_BYTES = 64 * 1024  # smaller bodies are parsed on the event loop (a
 VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
 EXPLAIN_OMITTED_HEADER = "X-Explanation-Omitted"
 TRUE_WORDS = ("true", "1", "yes")
-REQUEST_FORMATS = {"application/json": "json", "application/jsonlines": "jsonlines", "application/x-jsonlines": "jsonlines",
-                   "application/jsonl": "jsonlines", "text/csv": "csv"}
 RESPONSE_FORMATS = {"application/json": "json", "application/jsonlines": "jsonlines", "text/csv": "csv",
                     "*/*": "json", "application/*": "json", "text/*": "csv"}
 FORMAT_TYPES = {"json": "application/json", "jsonlines": "application/jsonlines", "csv": "text/csv"}
@@ -266,10 +269,11 @@ class Batcher:
 
 
 class RequestError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -284,16 +288,12 @@ class Call:
     target: str
 
 
-def media_type(header: str) -> str:
-    return header.split(";")[0].strip().lower()
-
-
 def request_format(content_type: str) -> str:
-    """The body's format from ``Content-Type`` (JSON when none is given); 415 for anything else."""
-    kind = media_type(content_type) or "application/json"
-    if kind not in REQUEST_FORMATS:
-        raise RequestError(415, f"Content type {content_type!r} is not supported; use {', '.join(sorted(set(REQUEST_FORMATS)))}.")
-    return REQUEST_FORMATS[kind]
+    """The body's format from ``Content-Type``; 415 when it is missing or not one we read."""
+    problem = content_type_problem(content_type)
+    if problem:
+        raise RequestError(415, problem)
+    return REQUEST_FORMATS[media_type(content_type)]
 
 
 def response_format(accept: str) -> str:
@@ -317,17 +317,12 @@ def wants_explanation(request: Request) -> bool:
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 once it is over the SageMaker payload limit (declared or read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
-        raise RequestError(413, f"The body has {int(declared):,} bytes; the limit is {MAX_PAYLOAD_BYTES:,}.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_PAYLOAD_BYTES:
-            raise RequestError(413, f"The body is over the limit of {MAX_PAYLOAD_BYTES:,} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, refused with 413 once it is over the SageMaker payload limit (declared or read);
+    see ``guards.read_limited`` for why the rest of a refused body is read before answering."""
+    try:
+        return await read_limited(request, MAX_PAYLOAD_BYTES)
+    except BodyTooLarge as exc:
+        raise RequestError(413, exc.message, {} if exc.drained else {"Connection": "close"}) from exc
 
 
 def parse_instances(body: bytes, body_format: str, model: ServingModel) -> list[Any]:
@@ -354,6 +349,9 @@ def json_document(text: str, what: str = "The body") -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise RequestError(400, f"{what} is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:  # the decoder recurses per level: [[[[… a few thousand deep
+        raise RequestError(400, f"{what} nests arrays or objects too deeply to be read; an instance is a flat "
+                                "record, a list of values or a text.") from exc
 
 
 def json_instances(text: str) -> list[Any]:
@@ -394,8 +392,8 @@ def render(predictions: list[dict[str, Any]], body_format: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def error_response(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=status)
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
 
 
 # -- the endpoint ------------------------------------------------------------------------------------------------
@@ -572,7 +570,7 @@ async def read_call(request: Request) -> Call:
     body_format = request_format(content_type)
     accept_format = response_format(request.headers.get("accept", ""))
     body = await read_body(request)
-    return Call(body=body, content_type=media_type(content_type) or "application/json", request_format=body_format,
+    return Call(body=body, content_type=media_type(content_type), request_format=body_format,
                 response_format=accept_format, explain=wants_explanation(request),
                 target=request.headers.get("x-amzn-sagemaker-target-variant", "").strip())
 
@@ -589,7 +587,7 @@ async def invocations(request: Request) -> Response:
         answer = await endpoint.answer(call, variant)
         response: Response = answer.response
     except RequestError as exc:
-        response = error_response(exc.status, exc.message)
+        response = error_response(exc.status, exc.message, exc.headers)
     except Exception as exc:  # a bug or a failing explainer: answered, logged, and the server goes on
         log(f"error: an invocation failed: {type(exc).__name__}: {exc}")
         response = error_response(500, f"The invocation failed: {type(exc).__name__}: {exc}")
@@ -627,7 +625,8 @@ def build_app(endpoint: Endpoint) -> Starlette:
 
     routes = [Route("/ping", ping, methods=["GET"]), Route("/invocations", invocations, methods=["POST"]),
               Route("/stats", stats, methods=["GET"])]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
+    host_check = Middleware(HostCheck, host=endpoint.config.host, port=endpoint.config.port, refuse=error_response)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error}, middleware=[host_check])
     app.state.endpoint = endpoint
     return app
 

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ from typing import Any
 import pytest
 from sklearn.datasets import load_wine
 
+from services.endpoints.capture import CaptureWriter, Exchange, exchange_bytes
 from services.endpoints.models import MAX_PAYLOAD_BYTES
 from services.endpoints.serving import MAX_REVIEW_CHARS, load_serving_model
 from services.training.algorithms.common import get_algorithm, prepare_dataset
@@ -379,6 +382,94 @@ def test_stats_shape(text_server: Server) -> None:
         assert figures["shadow"] is (name == "Shadow")
         assert figures["latency_ms"]["p50"] <= figures["latency_ms"]["p99"]
     assert stats["requests"] >= sum(v["requests"] for n, v in stats["variants"].items() if n != "Shadow")
+
+
+def test_deeply_nested_json_is_a_400_that_says_so(text_server: Server) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # the JSON decoder recurses once per level
+    for body, content_type in ((deep, "application/json"), ('{"instances": ' + deep + "}", "application/json"),
+                               ('"fine"\n' + deep, "application/jsonlines")):
+        reply = text_server.call("/invocations", body.encode(), {"Content-Type": content_type})
+        assert reply.status == 400, (content_type, reply.body[:200])
+        assert "nests arrays or objects too deeply" in reply.json()["message"]
+    assert text_server.invoke({"instances": ["Love it"]}).status == 200
+
+
+def test_invocations_need_a_supported_content_type(text_server: Server) -> None:
+    """A cross-site "simple" POST can only send no Content-Type, text/plain or a form: all refused."""
+    body = json.dumps({"instances": ["Love it"]}).encode()
+    missing = text_server.call("/invocations", body, {})
+    assert missing.status == 415 and "no Content-Type" in missing.json()["message"]
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        refused = text_server.call("/invocations", body, {"Content-Type": content_type})
+        assert refused.status == 415 and content_type in refused.json()["message"], content_type
+
+
+def test_requests_for_another_host_name_are_refused(text_server: Server) -> None:
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own name as Host."""
+    port = text_server.port
+    for host in (f"evil.example:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1", f"localhost.evil.example:{port}", ""):
+        for path, method in (("/invocations", "POST"), ("/ping", "GET"), ("/stats", "GET")):
+            reply = text_server.call(path, json.dumps({"instances": ["Nice"]}).encode(), JSON | {"Host": host}, method)
+            assert reply.status == 421, (host, path, reply.body)
+            assert "is not the address this server was started on" in reply.json()["message"]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}"):
+        assert text_server.invoke({"instances": ["Nice"]}, {"Host": host}).status == 200, host
+
+
+@pytest.mark.parametrize(("header", "bound", "allowed"), [
+    ("127.0.0.1:8080", "127.0.0.1", True), ("localhost:8080", "127.0.0.1", True), ("[::1]:8080", "localhost", True),
+    ("127.0.0.1:8081", "127.0.0.1", False), ("127.0.0.1", "127.0.0.1", False), ("evil.example:8080", "127.0.0.1", False),
+    ("10.1.2.3:8080", "0.0.0.0", True), ("localhost:8080", "0.0.0.0", True), ("evil.example:8080", "0.0.0.0", False),
+    ("10.1.2.3:8080", "10.1.2.3", True), ("localhost:8080", "10.1.2.3", False), ("10.1.2.4:8080", "10.1.2.3", False),
+    ("host.lan:8080", "host.lan", True), ("127.0.0.1:notaport", "127.0.0.1", False), ("[::1:8080", "127.0.0.1", False),
+])
+def test_host_headers_name_the_bound_address(header: str, bound: str, allowed: bool) -> None:
+    from services.endpoints.guards import host_allowed
+
+    assert host_allowed(header, bound, 8080) is allowed
+
+
+def test_a_body_over_6_mb_gets_its_413_even_from_a_client_that_closes_after_sending(text_server: Server) -> None:
+    """urllib sends "Connection: close": a server that answers before reading the rest of the body and
+    closes resets the connection, and the client saw "Connection reset by peer" instead of the 413."""
+    body = b"x" * (7 * 1024 * 1024)
+    request = urllib.request.Request(f"http://127.0.0.1:{text_server.port}/invocations", data=body, method="POST",
+                                     headers={"Content-Type": "text/csv"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=60)
+    assert caught.value.code == 413 and "the limit is 6,291,456" in json.loads(caught.value.read())["message"]
+    chunks = iter([body[start:start + 65536] for start in range(0, len(body), 65536)])  # no Content-Length
+    reply = text_server.call("/invocations", chunks, {"Content-Type": "text/csv", "Connection": "close"})
+    assert reply.status == 413 and "over the limit" in reply.json()["message"]
+    assert text_server.invoke({"instances": ["Love it"]}).status == 200
+
+
+# -- data capture under pressure -------------------------------------------------------------------------------
+
+
+class StalledDisk(CaptureWriter):
+    """A capture writer whose disk stalls until ``release`` is set: the writer thread cannot keep up."""
+
+    def __init__(self, folder: Path, limit_bytes: int) -> None:
+        self.release = threading.Event()
+        super().__init__(folder, 100, seed=0, limit_bytes=limit_bytes)
+
+    def _append(self, items: list[tuple[Exchange, datetime]]) -> None:
+        self.release.wait(60)
+        super()._append(items)
+
+
+def test_the_capture_queue_is_bounded_by_bytes_and_drops_rather_than_waits(tmp_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    writer = StalledDisk(tmp_path, limit_bytes=3 * 1024 * 1024)
+    megabyte = Exchange("AllTraffic", b"x" * 1024 * 1024, "text/csv", b"1,0.9\n", "text/csv")
+    for _ in range(5):
+        writer.capture(megabyte)  # returns at once although nothing can be written
+    assert (writer.dropped, writer.queued_bytes) == (3, 2 * exchange_bytes(megabyte))  # 2 MB held, not 5
+    writer.release.set()
+    writer.close()
+    assert (writer.written, writer.dropped, writer.queued_bytes) == (2, 3, 0)
+    assert capsys.readouterr().out.count("data capture cannot keep up") == 1  # one line when dropping starts
 
 
 # -- tabular endpoint ----------------------------------------------------------------------------------
