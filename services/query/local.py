@@ -38,7 +38,13 @@ from services.models import HistoryEntry, QueryResult, QueryStatistics, ResultCo
 from services.query.base import ExportFormat
 from services.query.history import HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
-from services.query.sandbox import CatalogCommand, catalog_command, check_read_only
+from services.query.sandbox import (
+    CatalogCommand,
+    catalog_command,
+    catalog_references,
+    check_engine_sql,
+    check_read_only,
+)
 from services.query.transpile import to_duckdb
 
 BATCH_ROWS = 65_536
@@ -169,14 +175,13 @@ class LocalQuery(HistoryMethods):
         date_columns = frozenset(c.name for t in tables for c in t.all_columns if c.type == "date")
         scan = [self._table_scan(qualified, t) for t in tables]
         unfiltered = tuple(t.qualified_name for t, (_, filtered) in zip(tables, scan) if t.partition_keys and not filtered)
-        return _Plan(to_duckdb(qualified, date_columns), tuple(tables), sum(b for b, _ in scan), unfiltered)
+        duckdb_sql = to_duckdb(qualified, date_columns)
+        check_engine_sql(duckdb_sql, {t.qualified_name.lower() for t in tables})
+        return _Plan(duckdb_sql, tuple(tables), sum(b for b, _ in scan), unfiltered)
 
     def _referenced_tables(self, statement: exp.Expr, database: str) -> list[Table]:
-        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
         found: dict[str, Table] = {}
-        for ref in statement.find_all(exp.Table):
-            if not ref.name or (not ref.db and ref.name.lower() in ctes) or isinstance(ref.this, exp.Func):
-                continue
+        for ref in catalog_references(statement):
             table = self._lookup(ref.db or database, ref.name)
             found[table.qualified_name] = table
         return list(found.values())
@@ -421,11 +426,10 @@ def _error_for(entry: HistoryEntry) -> ServiceError:
 
 
 def _qualify_tables(statement: exp.Expr, database: str) -> exp.Expr:
-    """Bare table names resolve under the selected database, as in Athena."""
-    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+    """Bare table names resolve under the selected database, as in Athena (CTE names where visible)."""
     tree = statement.copy()
-    for ref in tree.find_all(exp.Table):
-        if ref.name and not ref.db and database and ref.name.lower() not in ctes and not isinstance(ref.this, exp.Func):
+    for ref in catalog_references(tree):
+        if not ref.db and database:
             ref.set("db", exp.to_identifier(database))
     return tree
 

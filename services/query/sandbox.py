@@ -1,22 +1,36 @@
 """What the SQL editor may run: one read-only statement over catalog tables. Each refusal says why.
 
-The engine is locked down too (see services/embedded/duckdb_engine.py); this check comes first
-so the user gets a plain explanation instead of an engine error.
+``check_read_only`` is shared by both backends. The local engine adds two allow-lists: every table a
+query reads is a CTE visible where it is named or a catalog table (``catalog_references``), and the
+DuckDB SQL it runs calls only functions in allowed_functions.py (``check_engine_sql``). The engine is
+locked down too (see services/embedded/duckdb_engine.py); these checks come first so the user gets
+a plain explanation instead of an engine error.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.optimizer.scope import traverse_scope
 
 from services.errors import InvalidInput, QueryFailed, QueryRefused
+from services.query.allowed_functions import ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS
 
 READ_ONLY_HINT = "The editor runs read-only queries (SELECT, WITH, VALUES, SHOW, DESCRIBE)."
 SAVE_HINT = "To keep a result, run the query and use 'Save results as table'."
+FUNCTIONS_HINT = ("The local engine runs the Athena functions listed in services/query/allowed_functions.py "
+                  "(README: 'The editor is read-only and sandboxed').")
+CATALOG_HINT = "Query catalog tables (database.table); SHOW TABLES IN <database> lists them."
+AWS_CATALOG = "awsdatacatalog"
+# DuckDB's own schemas, and name prefixes of its system views (duckdb_tables, pg_class, sqlite_master…).
+SYSTEM_SCHEMAS = frozenset({"system", "temp", "pg_catalog", "information_schema"})
+SYSTEM_PREFIXES = ("duckdb_", "pg_", "pragma_", "sqlite_")
+CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(")
 
 REFUSED_KEYWORDS = {
     "copy": ("COPY writes or reads files directly.", SAVE_HINT),
@@ -51,16 +65,19 @@ REFUSED_KEYWORDS = {
     "explain": ("EXPLAIN is not supported in the editor.", "Run the query itself; the statistics show rows and bytes scanned."),
 }
 
-# Table functions and functions that reach the file system, the environment or engine internals.
+# Well-known unsafe names, refused on both backends with a specific reason. They are not what keeps
+# the local engine safe: there every function must be on the allow-list (allowed_functions.py).
 FILE_FUNCTIONS = {
     "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
-    "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "glob",
-    "sniff_csv", "parquet_metadata", "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata",
-    "read_xlsx", "st_read", "iceberg_scan", "delta_scan", "read_ndjson_objects",
+    "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_json_objects_auto", "read_text",
+    "read_blob", "glob", "sniff_csv", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
+    "parquet_kv_metadata", "parquet_full_metadata", "parquet_bloom_probe", "parquet_page_index",
+    "read_xlsx", "st_read", "iceberg_scan", "delta_scan", "read_ndjson_objects", "read_duckdb",
 }
 ENGINE_FUNCTIONS = {
-    "getenv", "current_setting", "query", "query_table", "duckdb_settings", "duckdb_extensions",
-    "duckdb_secrets", "which_secret", "duckdb_databases", "pragma_database_list", "load_extension",
+    "getenv", "current_setting", "getvariable", "query", "query_table", "duckdb_settings",
+    "duckdb_extensions", "duckdb_secrets", "which_secret", "duckdb_databases", "pragma_database_list",
+    "load_extension", "json_execute_serialized_sql", "json_serialize_sql", "json_deserialize_sql",
 }
 FILE_CLASSES = (exp.ReadCSV, exp.ReadParquet)
 ALLOWED_ROOTS = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery)
@@ -141,10 +158,12 @@ def _refuse_file_function_text(text: str) -> None:
 def _function_refusal(name: str) -> QueryRefused:
     if name in ENGINE_FUNCTIONS:
         return QueryRefused(f"{name}() reaches engine internals or the environment.", hint=READ_ONLY_HINT)
-    return QueryRefused(
-        f"{name or 'This function'}() reads files directly, which the editor does not allow.",
-        hint="Query catalog tables (e.g. demo.reviews); add files with Import on the Catalog page.",
-    )
+    if name in FILE_FUNCTIONS:
+        return QueryRefused(
+            f"{name}() reads files directly, which the editor does not allow.",
+            hint="Query catalog tables (e.g. demo.reviews); add files with Import on the Catalog page.",
+        )
+    return QueryRefused(f"{name}() is not one of the functions the local engine allows.", hint=FUNCTIONS_HINT)
 
 
 def _parse_single(sql: str) -> exp.Expr:
@@ -191,3 +210,113 @@ def _function_name(node: exp.Func) -> str:
 
 def _looks_like_path(name: str) -> bool:
     return "/" in name or "\\" in name or bool(re.search(r"\.(csv|tsv|parquet|json|jsonl|txt|db|duckdb)$", name, re.I))
+
+
+# -- the local engine's allow-lists -----------------------------------------------------------
+
+
+def catalog_references(statement: exp.Expr) -> list[exp.Table]:
+    """The statement's references to catalog tables: every table reference except a CTE visible in
+    the reference's own scope. Refuses table functions other than UNNEST, file paths, DuckDB's
+    system tables and CTEs named like them."""
+    _refuse_system_cte_names(statement)
+    ctes = cte_references(statement)
+    references = []
+    for table in statement.find_all(exp.Table):
+        if id(table) in ctes:
+            continue
+        if isinstance(table.this, exp.Func):
+            _check_table_function(_function_name(table.this))
+            continue
+        _check_catalog_name(table)
+        references.append(table)
+    return references
+
+
+def cte_references(statement: exp.Expr) -> set[int]:
+    """``id()`` of each table reference that names a CTE visible in its scope. A CTE defined in one
+    subquery is not visible from another, so the same name there is a table like any other."""
+    found: set[int] = set()
+    try:
+        scopes = traverse_scope(statement)
+    except SqlglotError:
+        return found  # no scopes: every reference must then be a catalog table
+    for scope in scopes:
+        visible = {name.lower() for name in scope.cte_sources}
+        for table in scope.tables:
+            bare = not table.args.get("db") and not table.args.get("catalog")
+            if bare and isinstance(table.this, exp.Identifier) and table.name.lower() in visible:
+                found.add(id(table))
+    return found
+
+
+def _refuse_system_cte_names(statement: exp.Expr) -> None:
+    # Such a CTE could only be meant to shadow a system view; refusing it keeps the two apart even
+    # where sqlglot's and DuckDB's ideas of CTE scope might differ.
+    for cte in statement.find_all(exp.CTE):
+        if cte.alias_or_name.lower().startswith(SYSTEM_PREFIXES):
+            raise QueryRefused(
+                f"A WITH query may not be named {cte.alias_or_name!r}: that is the name of an engine system table.",
+                hint="Choose another name for it.",
+            )
+
+
+def _check_table_function(name: str) -> None:
+    if name not in ALLOWED_TABLE_FUNCTIONS:
+        raise _function_refusal(name) if name in FILE_FUNCTIONS | ENGINE_FUNCTIONS else QueryRefused(
+            f"{name}() cannot be read as a table in the editor.",
+            hint="Read catalog tables, VALUES or CROSS JOIN UNNEST(array); " + FUNCTIONS_HINT,
+        )
+
+
+def _check_catalog_name(table: exp.Table) -> None:
+    if not isinstance(table.this, exp.Identifier) or _looks_like_path(table.name):
+        raise QueryRefused(
+            f"Reading the file {table.name!r} directly is not allowed.",
+            hint="Query catalog tables; add files with Import on the Catalog page.",
+        )
+    catalog, database, name = table.catalog.lower(), table.db.lower(), table.name.lower()
+    if catalog and catalog != AWS_CATALOG:
+        raise QueryRefused(f"{table.sql()} is not a catalog table: only AwsDataCatalog is known here.", hint=CATALOG_HINT)
+    if database in SYSTEM_SCHEMAS or (database in ("", "main") and name.startswith(SYSTEM_PREFIXES)):
+        raise QueryRefused(f"{table.sql()} is one of the engine's system tables, which the editor does not read.",
+                           hint=CATALOG_HINT)
+
+
+def check_engine_sql(duckdb_sql: str, tables: Collection[str]) -> None:
+    """Refuse DuckDB SQL that calls a function off the allow-list, or reads anything but CTEs, UNNEST,
+    VALUES and ``tables`` (``database.table``, lower case). Run on the exact text the engine gets."""
+    try:
+        statement = sqlglot.parse_one(duckdb_sql, read="duckdb")
+    except SqlglotError as exc:
+        raise QueryFailed("The query could not be checked before running.",
+                          hint="Simplify the query; the editor runs Athena SQL.") from exc
+    for function in statement.find_all(exp.Func):
+        _check_function(function)
+    ctes = cte_references(statement)
+    for table in statement.find_all(exp.Table):
+        if id(table) in ctes or isinstance(table.this, exp.Func):
+            continue
+        if f"{table.db}.{table.name}".lower() not in tables or table.catalog:
+            raise QueryRefused(f"{table.sql()} is not a catalog table.", hint=CATALOG_HINT)
+
+
+def _check_function(function: exp.Func) -> None:
+    if isinstance(function.parent, exp.Dot) and function.arg_key == "expression":
+        raise QueryRefused(f"{function.parent.sql()} calls a function by a qualified name, which the editor does not allow.",
+                           hint="Call functions by their plain name, e.g. upper(x). " + FUNCTIONS_HINT)
+    name = _called_name(function)
+    if name is None:
+        return  # written as an operator (a || b, x[1], CASE …); its operands are checked on their own
+    if isinstance(function.parent, (exp.Table, exp.From, exp.Join)):
+        _check_table_function(name)
+    elif name not in ALLOWED_FUNCTIONS:
+        raise _function_refusal(name)
+
+
+def _called_name(function: exp.Func) -> str | None:
+    """The name DuckDB calls: as written for a function sqlglot does not know, else as sqlglot writes it."""
+    if isinstance(function, exp.Anonymous):
+        return str(function.name).lower()
+    match = CALL.match(function.sql(dialect="duckdb"))
+    return match.group(1).lower() if match else None
