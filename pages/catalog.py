@@ -17,7 +17,7 @@ from components.catalog_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
-from services.catalog.uploads import discard_upload, stage_upload
+from services.catalog.uploads import discard_upload, stage_upload, upload_staging_root
 from services.errors import InvalidInput, ServiceError
 from services.models import Partition, Table
 from services.query.sql_text import partition_preview_sql, table_preview_sql
@@ -87,7 +87,7 @@ def import_data(request: ImportRequest) -> None:
         raise InvalidInput("Nothing to import.", hint="Upload a file or type the path of a file or folder.")
     path = request.path
     if request.upload is not None:
-        path = stage_upload(services.settings.home / "uploads", request.upload.name, request.upload)
+        path = stage_upload(upload_staging_root(services.settings), request.upload.name, request.upload)
     try:
         with st.spinner("Reading, checking and cataloguing the data…"):
             table = catalog.import_path(path, request.database, request.table)  # type: ignore[arg-type]

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from services.catalog.files import InspectedData, data_files, inspect_path, partition_values, sanitize_table_name
+from services.catalog.uploads import upload_staging_root
+from services.config import Settings
 from services.embedded.metadata import MetadataStore, utc_now
 from services.embedded.workspace import Workspace
 from services.errors import InvalidInput, NotFound
 from services.models import Column, CrawlResult, Database, Partition, Table
+from services.paths import readable_path
 
 GENERATION_KEY = "catalog_generation"
 
@@ -21,9 +24,10 @@ GENERATION_KEY = "catalog_generation"
 class LocalCatalog:
     """A Glue-shaped catalog whose table locations are folders in the workspace lake."""
 
-    def __init__(self, workspace: Workspace, store: MetadataStore) -> None:
+    def __init__(self, workspace: Workspace, store: MetadataStore, settings: Settings | None = None) -> None:
         self.workspace = workspace
         self.store = store
+        self.settings = settings or Settings(home=workspace.home)  # its import roots confine import_path
 
     def generation(self) -> int:
         """A counter bumped by every table change, in any process sharing this workspace."""
@@ -90,6 +94,7 @@ class LocalCatalog:
         return Partition(values, location, len(files), sum(f.stat().st_size for f in files))
 
     def import_path(self, path: Path, database: str, table: str) -> Table:
+        path = readable_path(path, self.settings, extra_roots=(upload_staging_root(self.settings),))
         database, table = sanitize_table_name(database), sanitize_table_name(table)
         inspected = inspect_path(Path(path))
         target = self.workspace.table_folder(database, table)

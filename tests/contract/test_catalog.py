@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from services.catalog.base import CatalogPort
-from services.config import Settings
 from services.errors import InvalidInput, NotFound
 from services.registry import build_services
+from tests.conftest import settings_for_tests
 
 from .aws_fixtures import aws_settings, mocked_aws, needs_aws  # noqa: F401  (mocked_aws is a fixture)
 
@@ -155,7 +155,7 @@ class CatalogContract:
 class TestLocalCatalog(CatalogContract):
     @pytest.fixture
     def catalog(self, tmp_path: Path) -> CatalogPort:
-        return build_services(Settings(home=tmp_path / "workspace", seed_on_start=False)).catalog
+        return build_services(settings_for_tests(home=tmp_path / "workspace", seed_on_start=False)).catalog
 
 
 @needs_aws
