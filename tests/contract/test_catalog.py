@@ -59,7 +59,7 @@ class CatalogContract:
             ("col3", "string", ""),
         ]
         assert table.partition_keys == ()
-        assert table.location.startswith("s3://") and table.location.rstrip("/").endswith("contract/reviews")
+        assert table.location.startswith("s3://") and "/contract/reviews/" in table.location  # local: a version folder
         assert table.parameters["classification"] == "csv"
         assert table.parameters["recordCount"] == "2"
         assert int(table.parameters["sizeKey"]) == source.stat().st_size
