@@ -271,6 +271,7 @@ class TrainingRequest:
     name: str = ""
     experiment: str = ""
     seed: int = 42
+    max_runtime_in_seconds: int = 0  # StoppingCondition.MaxRuntimeInSeconds; 0: WORKBENCH_JOB_MAX_RUNTIME_SECONDS
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ class ScriptJobRequest:
     metric_definitions: dict[str, str] = field(default_factory=dict)  # name -> regex (first group is the value)
     name: str = ""
     experiment: str = ""
+    max_runtime_in_seconds: int = 0  # StoppingCondition.MaxRuntimeInSeconds; 0: WORKBENCH_JOB_MAX_RUNTIME_SECONDS
 
 
 @dataclass(frozen=True)

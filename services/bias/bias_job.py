@@ -64,7 +64,7 @@ def _scored_frame(ctx: JobContext, services: object, request: BiasRequest, recor
     ctx.secondary("Downloading", f"Reading {request.source_label} and model {record.model_id}")
     frame = _read_rows(ctx, services, request)
     check_inputs(frame, record)
-    predictor = load_predictor(Path(record.artifact_path))
+    predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
     ctx.secondary("Transforming", f"Scoring {len(frame):,} rows with {record.model_id}")
     labels = []
     for start in range(0, len(frame), CHUNK_ROWS):

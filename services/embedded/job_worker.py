@@ -3,14 +3,24 @@
 It looks up the job's kind, runs the matching task with a ``JobContext``, records the outcome
 (Completed, Failed with the reason, or Stopped on SIGTERM) and, as it exits, starts the next
 waiting job so the queue moves even when no app is open.
+
+A job that runs longer than its MaxRuntimeInSeconds (``jobs.max_runtime_seconds``) ends as SageMaker's
+do: ``Stopped`` with secondary status ``MaxRuntimeExceeded`` and the reason "MaxRuntimeInSeconds (N s)
+exceeded". ``RuntimeLimit`` sends SIGTERM to the job's process group (the worker leads it; scripts and
+the processes they start are in it), so the worker records the stop just as for a Stop request; a
+worker still running ``HARD_STOP_GRACE_SECONDS`` later is stuck, so the limit records the stop itself
+and kills the whole group.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -20,7 +30,7 @@ from types import FrameType
 from typing import Any
 
 from services.config import Settings
-from services.embedded.jobs import JobRunner, JobStore
+from services.embedded.jobs import JobRunner, JobStore, max_runtime_seconds
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import ServiceError
 
@@ -37,8 +47,68 @@ TASKS = {
 }
 
 
+HARD_STOP_GRACE_SECONDS = 30.0
+MAX_RUNTIME_EXCEEDED = "MaxRuntimeExceeded"  # SageMaker's secondary status for this ending
+
+
 class JobStopped(Exception):
     """Raised in the worker when a Stop was requested (SIGTERM)."""
+
+
+class RuntimeLimit:
+    """Ends the job when it outlives ``seconds``: SIGTERM to its process group, and after a grace period
+    (a worker stuck in native code) ``hard_stop`` — which records the ending — then SIGKILL."""
+
+    def __init__(self, seconds: float, hard_stop: Callable[[str], None]) -> None:
+        self.seconds = seconds
+        self.exceeded = threading.Event()
+        self._done = threading.Event()
+        self._hard_stop = hard_stop
+        self._thread = threading.Thread(target=self._watch, name="max-runtime", daemon=True)
+
+    @property
+    def reason(self) -> str:
+        return f"MaxRuntimeInSeconds ({self.seconds:g} s) exceeded"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        """The job has ended: nothing to enforce any more."""
+        self._done.set()
+
+    def _watch(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self.exceeded.set()
+        signal_job_group(signal.SIGTERM)
+        if self._done.wait(HARD_STOP_GRACE_SECONDS):
+            return
+        self._hard_stop(self.reason)
+        signal_job_group(signal.SIGKILL)
+
+
+def signal_job_group(sig: signal.Signals) -> None:
+    """Signal the job's process group when this worker leads it (it was started in its own session);
+    run any other way (in a test process), only SIGTERM to this process itself."""
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpgrp(), sig)
+    elif sig == signal.SIGTERM:
+        os.kill(os.getpid(), sig)
+
+
+def end_rest_of_group() -> None:
+    """SIGKILL what is left of the job's process group (children that ignored SIGTERM), sparing this worker."""
+    group = os.getpgrp()
+    if group != os.getpid():
+        return
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[-1].split()
+            if int(fields[2]) == group:
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 @dataclass
@@ -98,6 +168,18 @@ def _task(kind: str) -> Callable[[JobContext], None]:
     return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
 
 
+def ending(error: Exception, exceeded_reason: str = "") -> tuple[str, str, str]:
+    """(status, reason, secondary status) of a job whose task raised ``error``; a run past its maximum
+    runtime is Stopped whatever the task raised as it was signalled (a script killed by SIGTERM fails)."""
+    if exceeded_reason:
+        return "Stopped", exceeded_reason, MAX_RUNTIME_EXCEEDED
+    if isinstance(error, JobStopped):
+        return "Stopped", "Stopped on request.", "Stopped"
+    if isinstance(error, ServiceError):
+        return "Failed", str(error), "Failed"
+    return "Failed", f"{type(error).__name__}: {error}", "Failed"
+
+
 def run_job(home: Path, name: str) -> str:
     """Run job ``name`` to its end and return its final status."""
     settings = replace(Settings.from_env(), home=home, seed_on_start=False)
@@ -105,25 +187,43 @@ def run_job(home: Path, name: str) -> str:
     runner = JobRunner(home, store, settings.max_heavy_jobs)
     job = runner.jobs.get(name)
     ctx = JobContext(name, job.config, runner.job_dir(name), settings, runner.jobs)
+    limit = RuntimeLimit(max_runtime_seconds(job.config, settings.job_max_runtime_seconds),
+                         lambda reason: _record_hard_stop(runner, ctx, reason))
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         ctx.log(f"Job {name} ({job.kind}) started")
+        limit.start()
         _task(job.kind)(ctx)
+        limit.finish()
         runner.jobs.finish(name, "Completed")
         ctx.log("Completed")
-    except JobStopped:
-        runner.jobs.finish(name, "Stopped", "Stopped on request.")
-        ctx.log("Stopped on request")
-    except ServiceError as error:
-        runner.jobs.finish(name, "Failed", str(error))
-        ctx.log(f"Failed: {error}")
     except Exception as error:  # noqa: BLE001 - a job's bug must end as Failed with the reason, not a hang
-        runner.jobs.finish(name, "Failed", f"{type(error).__name__}: {error}")
-        ctx.log("Failed:\n" + traceback.format_exc())
+        limit.finish()
+        _record_ending(runner, ctx, error, limit.reason if limit.exceeded.is_set() else "")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         runner.dispatch()
     return runner.jobs.get(name).status
+
+
+def _record_ending(runner: JobRunner, ctx: JobContext, error: Exception, exceeded_reason: str) -> None:
+    status, reason, secondary = ending(error, exceeded_reason)
+    runner.jobs.finish(ctx.name, status, reason, secondary)
+    if status == "Stopped":
+        ctx.log(reason.rstrip("."))
+        end_rest_of_group()
+    elif isinstance(error, ServiceError):
+        ctx.log(f"Failed: {error}")
+    else:
+        ctx.log("Failed:\n" + traceback.format_exc())
+
+
+def _record_hard_stop(runner: JobRunner, ctx: JobContext, reason: str) -> None:
+    """The worker did not end after SIGTERM: record the stop and start the next job before the group is killed."""
+    if not runner.jobs.get(ctx.name).finished:
+        runner.jobs.finish(ctx.name, "Stopped", reason, MAX_RUNTIME_EXCEEDED)
+        ctx.log(f"{reason}; the job did not end on SIGTERM, so its processes are killed")
+    runner.dispatch()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,11 @@ Statuses are SageMaker's (InProgress, Completed, Failed, Stopping, Stopped) with
 statuses. A small queue keeps heavy jobs to ``max_heavy`` at once (2 cores here): a job waits
 as InProgress/Starting until a slot frees. Whoever notices a free slot starts the next job:
 the app, the CLI, or a worker as it exits. A job whose process is gone is marked Failed.
+
+Workers start with ``child_env.worker_environment()``, never the app's environment (no credentials).
+Every job has a maximum runtime, SageMaker's ``StoppingCondition.MaxRuntimeInSeconds``: the request's
+``max_runtime_in_seconds`` when it gives one, else ``WORKBENCH_JOB_MAX_RUNTIME_SECONDS``; the worker
+enforces it (``job_worker.RuntimeLimit``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from services.embedded.child_env import worker_environment
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
 from services.models import FINISHED_JOB_STATUSES, Job
@@ -36,6 +42,8 @@ CREATE TABLE IF NOT EXISTS job_transitions (
 );
 """
 WAITING = "Waiting for a free slot"
+RUNTIME_KEY = "max_runtime_in_seconds"  # StoppingCondition.MaxRuntimeInSeconds, in a job's config
+MAX_RUNTIME_LIMIT = 28 * 24 * 3600  # SageMaker's largest MaxRuntimeInSeconds for a training job
 CLAIMED = -1  # pid placeholder while the claiming process starts the worker
 
 
@@ -94,11 +102,14 @@ class JobStore:
         rows = self.store.fetch_all("SELECT at, status, message FROM job_transitions WHERE name = ? ORDER BY rowid", (name,))
         return [dict(r) for r in rows]
 
-    def finish(self, name: str, status: str, failure_reason: str = "") -> None:
+    def finish(self, name: str, status: str, failure_reason: str = "", secondary_status: str = "") -> None:
+        """End the job; ``secondary_status`` defaults to ``status`` (SageMaker's MaxRuntimeExceeded differs)."""
         if status not in FINISHED_JOB_STATUSES:
             raise ValueError(status)
-        self.update(name, status=status, secondary_status=status, ended_at=utc_now(), failure_reason=failure_reason[:1024])
-        self.transition(name, status, failure_reason[:200])
+        secondary_status = secondary_status or status
+        self.update(name, status=status, secondary_status=secondary_status, ended_at=utc_now(),
+                    failure_reason=failure_reason[:1024])
+        self.transition(name, secondary_status, failure_reason[:200])
 
     def pid(self, name: str) -> int | None:
         row = self.store.fetch_one("SELECT pid FROM jobs WHERE name = ?", (name,))
@@ -118,7 +129,8 @@ class JobRunner:
         return self.home / "jobs" / name
 
     def submit(self, kind: str, config: dict[str, Any], name: str = "", heavy: bool = True) -> Job:
-        """Record a job and start it when a slot is free."""
+        """Record a job and start it when a slot is free (``InvalidInput`` for a bad maximum runtime)."""
+        max_runtime_seconds(config, 1.0)
         job = self.jobs.create(kind, config, name, heavy)
         self.job_dir(job.name).mkdir(parents=True, exist_ok=True)
         (self.job_dir(job.name) / "config.json").write_text(json.dumps(config, indent=2))
@@ -154,7 +166,7 @@ class JobRunner:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.embedded.job_worker", "--home", str(self.home), name],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            cwd=str(Path(__file__).resolve().parents[2]),
+            cwd=str(Path(__file__).resolve().parents[2]), env=worker_environment(),
         )
         self._children[name] = process
         self.jobs.update(name, pid=process.pid, started_at=utc_now())
@@ -203,6 +215,15 @@ class JobRunner:
             if path.exists():
                 parts.append(_tail(path, tail_bytes))
         return "\n".join(p for p in parts if p)
+
+
+def max_runtime_seconds(config: dict[str, Any], default: float) -> float:
+    """The job's MaxRuntimeInSeconds: its config's ``max_runtime_in_seconds`` when set (not 0), else ``default``."""
+    value = config.get(RUNTIME_KEY) or 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RUNTIME_LIMIT:
+        raise InvalidInput(f"MaxRuntimeInSeconds must be a whole number of seconds from 1 to {MAX_RUNTIME_LIMIT:,}, "
+                           f"got {value!r}.", hint="Leave it out (0) to use WORKBENCH_JOB_MAX_RUNTIME_SECONDS.")
+    return float(value) if value else default
 
 
 def new_job_name(kind: str) -> str:

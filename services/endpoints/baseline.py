@@ -55,7 +55,7 @@ from services.endpoints.models import FeatureDrift
 from services.errors import InvalidInput, NotFound
 from services.models import DataSource
 from services.registry import Services
-from services.training.algorithms.base import Dataset, Predictor, load_predictor
+from services.training.algorithms.base import Dataset, Predictor, load_in_app_process
 from services.training.algorithms.common import column_kinds, label_strings
 from services.training.autopilot.features import find_date_columns
 
@@ -175,7 +175,7 @@ def ensure_baseline(services: Services, model_id: str) -> Baseline:
         raise InvalidInput(f"{source.label} no longer has the columns model {model_id} reads.",
                            hint="Compare against a source with the model's input columns.")
     sample = sample_rows(frame.reset_index(drop=True), MAX_ROWS)
-    predictor = load_predictor(Path(record.artifact_path))
+    predictor = load_in_app_process(record)  # drift reports run in the app process
     embedding = text_embedding_statistics(logger.info, predictor, sample)
     return write_baseline(sample, columns, text_column, predict_sample(predictor, sample), Path(record.artifact_path) / BASELINE_FOLDER,
                           embedding)

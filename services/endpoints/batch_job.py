@@ -43,7 +43,7 @@ def _score(ctx: JobContext) -> None:
     ctx.secondary("Downloading", f"Reading {ctx.config['sql'] or ctx.config['source']['table'] or ctx.config['source']['path']}")
     frame = read_input(services, ctx)
     check_inputs(frame, record)
-    predictor = load_predictor(Path(record.artifact_path))
+    predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
     database, table = ctx.config["output_table"].split(".")
     ctx.secondary("Transforming", f"Scoring {len(frame)} rows with {record.model_id}")
     folder = batch_folder(ctx.settings.home, database, table)

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from services.embedded.child_env import worker_environment
 from services.errors import BackendUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +56,15 @@ def say(message: str) -> None:
 
 
 def start_detached(arguments: list[str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start ``python arguments…`` in its own session with stdout/stderr appended to ``log_path``."""
+    """Start ``python arguments…`` in its own session with stdout/stderr appended to ``log_path``.
+
+    The process (an endpoint server, which loads users' models, or the gateway) gets
+    ``child_env.worker_environment()``, not the app's environment: no credentials reach it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, *arguments], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=str(ROOT),
+            start_new_session=True, cwd=str(ROOT), env=worker_environment(),
         )
 
 

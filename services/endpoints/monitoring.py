@@ -46,7 +46,7 @@ from services.endpoints.models import DriftReport, FeatureDrift
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.models import DataSource, ModelRecord
 from services.registry import Services
-from services.training.algorithms.base import load_predictor
+from services.training.algorithms.base import load_in_app_process
 
 CAPTURE_DATABASE = "endpoints"
 SOURCE_ROWS = 10_000  # rows of a source table compared (a seeded sample of larger ones)
@@ -258,7 +258,7 @@ def source_traffic(services: Services, source: DataSource, record: ModelRecord) 
     if "predicted_label" in frame.columns:
         predicted = frame["predicted_label"]
     else:
-        predicted = load_predictor(Path(record.artifact_path)).predict_frame(frame)["predicted_label"]
+        predicted = load_in_app_process(record).predict_frame(frame)["predicted_label"]
     return Traffic(frame, predicted.astype(object).reset_index(drop=True), pd.Series([""] * len(frame), dtype=object))
 
 
@@ -305,7 +305,7 @@ def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -
     if not texts:
         return None
     try:
-        embed = text_embedder(load_predictor(Path(record.artifact_path)))
+        embed = text_embedder(load_in_app_process(record))
         if embed is None:
             log.warning("Model %s has an embedding baseline but cannot embed texts", record.model_id)
             return None

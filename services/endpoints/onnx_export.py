@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from services.errors import InternalError, InvalidInput
-from services.training.algorithms.base import PREDICTOR_FILE
+from services.training.algorithms.base import PREDICTOR_FILE, loader_name
 
-MINILM_LOADER = "services.training.algorithms.text_minilm:load_minilm_predictor"
+MINILM_LOADER = "text-minilm"  # its name in base.LOADERS
 ONNX_FOLDER = "onnx"
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -61,7 +61,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def is_minilm(folder: Path) -> bool:
     """Whether the saved model is a text-minilm predictor."""
-    return read_manifest(folder).get("loader") == MINILM_LOADER
+    return is_minilm_manifest(read_manifest(folder))
+
+
+def is_minilm_manifest(manifest: dict[str, Any]) -> bool:
+    """Whether a ``predictor.json`` is a text-minilm predictor's (``InvalidInput`` for an unknown loader)."""
+    return loader_name(manifest) == MINILM_LOADER
 
 
 def onnx_folder(folder: Path) -> Path:

@@ -40,7 +40,7 @@ def export_lock(folder: Path) -> Iterator[None]:
 def prepare_model(folder: Path) -> str:
     """Make the model in ``folder`` servable; returns what was done, in one line."""
     manifest = onnx_export.read_manifest(folder)
-    if manifest.get("loader") != onnx_export.MINILM_LOADER:
+    if not onnx_export.is_minilm_manifest(manifest):
         return f"{folder}: served from its saved pipeline, nothing to prepare"
     if onnx_export.is_current(folder):
         return f"{folder}: ONNX export is up to date"

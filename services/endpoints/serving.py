@@ -95,12 +95,13 @@ def load_serving_model(artifact_path: str | Path) -> ServingModel:
     """The model saved in ``artifact_path`` (``<home>/models/<name>/<version>/``), ready to serve."""
     folder = Path(artifact_path)
     manifest = onnx_export.read_manifest(folder)
-    if manifest.get("loader") == onnx_export.MINILM_LOADER:
+    if onnx_export.is_minilm_manifest(manifest):
         if not onnx_export.is_current(folder):
             raise InvalidInput(f"The text-minilm model in {folder} has no current ONNX export.",
                                hint=f"Run `python -m services.endpoints.prepare {folder}` first.")
         return OnnxTextModel.load(onnx_export.onnx_folder(folder))
-    return FrameModel(load_predictor(folder), str(manifest.get("framework") or manifest.get("algorithm") or ""))
+    # The endpoint server is a process of its own, so it may load what a user's script produced.
+    return FrameModel(load_predictor(folder, allow_user_code=True), str(manifest.get("framework") or manifest.get("algorithm") or ""))
 
 
 # -- instances -------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def _explain(ctx: JobContext) -> None:
     record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").get(config["model_id"])
     label = config["sql"] or DataSource(**config["source"]).label
     ctx.secondary("Downloading", f"Reading {label} and model {record.model_id}")
-    predictor = load_predictor(Path(record.artifact_path))
+    predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
     frame = load_data(ctx.settings, config)
     _check_inputs(frame, record)
     ctx.log(f"Read {len(frame)} rows and {len(frame.columns)} columns")

@@ -23,7 +23,7 @@ from services.errors import InvalidInput, NotFound
 from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.models import DataSource, Job, ModelRecord
 from services.registry import Services
-from services.training.algorithms.base import Predictor, load_predictor
+from services.training.algorithms.base import Predictor, load_in_app_process
 from services.training.data import require_column, resolve_source, split_table_name
 
 KIND = "explain"
@@ -145,7 +145,7 @@ class LocalExplain:
         record = self.registry.get(model_id)
         key = f"{record.model_id}@{record.artifact_path}"
         if key not in self._loaded:
-            self._loaded[key] = (record, load_predictor(Path(record.artifact_path)))
+            self._loaded[key] = (record, load_in_app_process(record))  # the app process: no script models
             while len(self._loaded) > LOADED_MODELS:
                 self._loaded.popitem(last=False)
         self._loaded.move_to_end(key)

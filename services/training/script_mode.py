@@ -15,6 +15,8 @@ Channels are *copied*, not linked: a script that rewrites its input must not cha
 files. The environment (``SM_*``) and the command-line arguments follow the toolkit's
 ``Environment.to_env_vars`` and ``mapping.to_cmd_args``: hyperparameters decoded from JSON, keys
 sorted, ``--key value`` (``-k value`` for one-letter keys, as the toolkit does).
+The script gets only ``child_env``'s minimal environment plus these variables, with ``HOME`` in a folder
+of the job's own: never the app's environment (credentials, ``WORKBENCH_*`` settings).
 
 Everything here is pure apart from the layout writer; the job (``script_job.py``) runs the process.
 """
@@ -32,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.embedded.child_env import user_code_environment
 from services.errors import InvalidInput, ServiceError
+from services.training.algorithms.base import LOADERS, SCRIPT_ORIGIN, loader_name, read_manifest
 
 HOST = "algo-1"
 FAILURE_LIMIT = 1024
@@ -205,15 +209,19 @@ def script_environment(env: Mapping[str, Any], hyperparameters: Mapping[str, str
 
 
 def process_environment(layout: MlLayout, env: Mapping[str, Any], hyperparameters: Mapping[str, str],
-                        base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The script's full environment: ours (``base``, default ``os.environ``) plus the contract's variables."""
-    merged = dict(os.environ if base is None else base)
-    python_path = [str(layout.code_dir), merged.get("PYTHONPATH", "")]
-    merged |= script_environment(env, hyperparameters)
-    merged |= {"SAGEMAKER_BASE_DIR": str(layout.root), "TRAINING_JOB_NAME": str(env["job_name"]),
-               "SAGEMAKER_PROGRAM": str(env["user_entry_point"]), "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": os.pathsep.join(p for p in python_path if p)}
-    return merged
+                        parent: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The script's whole environment: ``child_env``'s minimal set, with ``HOME`` in the job's private folder
+    (``home_dir``), plus the contract's variables; nothing else of ours (``parent``, default ``os.environ``)."""
+    contract = script_environment(env, hyperparameters)
+    contract |= {"SAGEMAKER_BASE_DIR": str(layout.root), "TRAINING_JOB_NAME": str(env["job_name"]),
+                 "SAGEMAKER_PROGRAM": str(env["user_entry_point"]), "PYTHONUNBUFFERED": "1",
+                 "PYTHONPATH": str(layout.code_dir)}
+    return user_code_environment(home_dir(layout), contract, parent)
+
+
+def home_dir(layout: MlLayout) -> Path:
+    """The script's ``HOME``: a folder of its own beside the ``/opt/ml``-style tree (not the user's home)."""
+    return layout.root.parent / "home"
 
 
 def script_command(entry_point: str, hyperparameters: Mapping[str, str]) -> list[str]:
@@ -356,7 +364,8 @@ def test_metric_regex(pattern: str, log_text: str) -> list[tuple[int, float]]:
 
 # -- the registered model's predictor ---------------------------------------------------------------
 
-SCRIPT_LOADER = "services.training.script_mode:load_script_predictor"
+SCRIPT_LOADER = "script-joblib"  # names in base.LOADERS
+UNSCORABLE_LOADER = "script-unscorable"
 JOBLIB_FILE = "model.joblib"
 
 
@@ -364,7 +373,7 @@ def refuse_scoring(folder: Path) -> Any:
     """The loader of a script's model without a usable predictor: scoring it is a clear error."""
     raise InvalidInput(f"The model in {folder} was trained by a script and has no predictor this workbench can load.",
                        hint="Save a scikit-learn model as model.joblib in SM_MODEL_DIR, or write a predictor.json "
-                            "naming a loader ('module:function').")
+                            f"naming one of the workbench's loaders ({', '.join(LOADERS)}).")
 
 
 def load_script_predictor(folder: Path) -> Any:
@@ -413,7 +422,7 @@ class JoblibPredictor:
 
         folder.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.model, folder / JOBLIB_FILE)
-        _write_json(folder / "predictor.json", {"loader": SCRIPT_LOADER})
+        _write_json(folder / "predictor.json", script_manifest(SCRIPT_LOADER))
 
 
 def describe_estimator(model: Any) -> tuple[str, list[str]]:
@@ -426,9 +435,14 @@ def describe_estimator(model: Any) -> tuple[str, list[str]]:
     return ("BinaryClassification" if len(classes) == 2 else "MulticlassClassification"), classes
 
 
+def script_manifest(loader: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ``predictor.json`` for a script's model: marked as a script's, so only jobs and endpoint servers load it."""
+    return {**(fields or {}), "loader": loader, "origin": SCRIPT_ORIGIN}
+
+
 @dataclass(frozen=True)
 class ScriptModel:
-    """How a script's model can be scored: the ``predictor.json`` to add (None keeps the script's own) and what it predicts."""
+    """How a script's model can be scored: the ``predictor.json`` to write (None: leave the folder's) and what it predicts."""
 
     manifest: dict[str, Any] | None
     problem_type: str = ""
@@ -437,9 +451,10 @@ class ScriptModel:
 
 
 def inspect_script_model(model_dir: Path, log: Callable[[str], None]) -> ScriptModel:
-    """Decide how a script's model dir is scored: the script's own predictor.json, its model.joblib, or not at all."""
+    """Decide how a script's model dir is scored: the script's own predictor.json (when it names one of our
+    loaders), its model.joblib, or not at all. Runs in the job's worker: model.joblib is the user's code."""
     if (model_dir / "predictor.json").is_file():
-        return ScriptModel(None)
+        return ScriptModel(own_manifest(model_dir, log))
     if (model_dir / JOBLIB_FILE).is_file():
         try:
             predictor = JoblibPredictor.load(model_dir)
@@ -447,5 +462,16 @@ def inspect_script_model(model_dir: Path, log: Callable[[str], None]) -> ScriptM
             log(f"model.joblib cannot be used for scoring ({type(exc).__name__}: {exc})")
         else:
             features = tuple(str(f) for f in getattr(predictor.model, "feature_names_in_", ()))
-            return ScriptModel({"loader": SCRIPT_LOADER}, predictor.problem_type, tuple(predictor.classes), features)
-    return ScriptModel({"loader": "services.training.script_mode:refuse_scoring"})
+            return ScriptModel(script_manifest(SCRIPT_LOADER), predictor.problem_type, tuple(predictor.classes), features)
+    return ScriptModel(script_manifest(UNSCORABLE_LOADER))
+
+
+def own_manifest(model_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """The script's own predictor.json, kept (marked as a script's) when it names one of our loaders; else unscorable."""
+    try:
+        manifest = read_manifest(model_dir)
+        loader = loader_name(manifest)
+    except InvalidInput as exc:
+        log(f"predictor.json cannot be used for scoring: {exc}")
+        return script_manifest(UNSCORABLE_LOADER)
+    return script_manifest(loader, manifest)

@@ -15,7 +15,6 @@ from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, ServiceError
 from services.models import DataSource, ModelRecord
-from services.paths import publish_file
 from services.training.algorithms.base import Predictor, load_predictor
 from services.training.builtin_job import record_failure
 from services.training.data import load_frame
@@ -36,12 +35,12 @@ def _transform(ctx: JobContext) -> None:
     record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").get(ctx.config["model_id"])
     source = DataSource(**ctx.config["source"])
     ctx.secondary("Downloading", f"Reading {source.label} and model {record.model_id}")
-    predictor = load_predictor(Path(record.artifact_path))
+    predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
     frame = load_frame(ctx.settings, source)
     check_inputs(frame, record)
     ctx.secondary("Transforming", f"Scoring {len(frame)} rows with {record.model_id}")
     output = Path(ctx.config["output"])
-    rows = write_predictions(ctx, predictor, frame, output, bool(ctx.config.get("overwrite", True)))
+    rows = write_predictions(ctx, predictor, frame, output)
     ctx.log(f"Wrote {rows} rows to {output}")
     ctx.finish_with(model_id=record.model_id, result={"output": str(output), "rows": rows, "progress": 1.0})
 
@@ -56,10 +55,8 @@ def check_inputs(frame: pd.DataFrame, record: ModelRecord) -> None:
         raise InvalidInput("The data has no rows to score.", hint="Pick a table or file with rows.")
 
 
-def write_predictions(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame, output: Path,
-                      overwrite: bool = True) -> int:
-    """Score ``frame`` chunk by chunk into ``output`` (written to a temporary name first); returns the rows.
-    Without ``overwrite`` a file that appeared at ``output`` meanwhile is kept and the job fails."""
+def write_predictions(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame, output: Path) -> int:
+    """Score ``frame`` chunk by chunk into ``output`` (written to a temporary name first); returns the rows."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     with partial.open("w", encoding="utf-8", newline="") as handle:
@@ -70,5 +67,5 @@ def write_predictions(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame
                 handle, header=start == 0, index=False)
             done = min(start + CHUNK_ROWS, len(frame))
             ctx.progress(done / len(frame), f"{done} of {len(frame)} rows")
-    publish_file(partial, output, overwrite)
+    partial.replace(output)
     return len(frame)

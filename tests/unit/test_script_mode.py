@@ -15,7 +15,7 @@ import pytest
 
 from services.config import Settings
 from services.errors import InvalidInput
-from services.models import Job, ScriptJobRequest
+from services.models import DataSource, Job, ScriptJobRequest
 from services.registry import Services, build_services
 from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experiment
 from services.training import script_mode
@@ -107,7 +107,8 @@ SCRIPTS = {
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """One workspace for the module, running up to five jobs at once (each job pays MLflow's start-up once)."""
     home = tmp_path_factory.mktemp("script-mode") / "workspace"
-    built = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=5))
+    roots = (tmp_path_factory.getbasetemp().resolve(),)  # the scripts, channels and outputs of these tests
+    built = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=5, import_roots=roots))
     # Create MLflow's store before the jobs start: concurrent workers would race on its schema migrations.
     ensure_experiment(built.settings, DEFAULT_EXPERIMENT)
     yield built
@@ -240,7 +241,8 @@ def test_regex_tester_refuses_bad_patterns(pattern: str, message: str) -> None:
 # -- real jobs ------------------------------------------------------------------------------------------
 
 
-def test_a_script_trains_reports_metrics_and_registers_its_model(services: Services, jobs: dict[str, str]) -> None:
+def test_a_script_trains_reports_metrics_and_registers_its_model(services: Services, jobs: dict[str, str],
+                                                                 tmp_path: Path) -> None:
     job = finished(services, jobs["happy"])
     assert job.status == "Completed", services.training.job_logs(job.name)
     job_ml = services.settings.home / "jobs" / job.name / "ml"
@@ -263,8 +265,14 @@ def test_a_script_trains_reports_metrics_and_registers_its_model(services: Servi
     model = services.training.get_model(job.model_id)
     assert model.framework == "script" and model.problem_type == "MulticlassClassification"
     assert model.classes == ("k0", "k1", "k2") and (job_ml / "output" / "model.tar.gz").is_file()
-    predictor = load_predictor(Path(model.artifact_path))
-    scored = predictor.predict_frame(pd.DataFrame({"a": [5.1], "b": [3.5], "c": [1.4], "d": [0.2]}))
+    # Its model.joblib is the user's code: never unpickled in the app process, scored by a job instead.
+    with pytest.raises(InvalidInput, match="trained by a script"):
+        load_predictor(Path(model.artifact_path))
+    rows = tmp_path / "rows.csv"
+    pd.DataFrame({"a": [5.1], "b": [3.5], "c": [1.4], "d": [0.2]}).to_csv(rows, index=False)
+    transform = services.training.start_transform_job(model.model_id, DataSource(path=str(rows)), tmp_path / "scored.csv")
+    assert finished(services, transform).status == "Completed", services.training.job_logs(transform)
+    scored = pd.read_csv(tmp_path / "scored.csv")
     assert scored["predicted_label"].tolist() == ["k0"] and "probability_k0" in scored
 
 
@@ -272,8 +280,8 @@ def test_a_model_without_a_loadable_predictor_refuses_scoring_clearly(services: 
     job = finished(services, jobs["no-predictor"])
     assert job.status == "Completed" and job.metrics == {"loss": 0.5}
     model = services.training.get_model(job.model_id)
-    with pytest.raises(InvalidInput, match="trained by a script"):
-        load_predictor(Path(model.artifact_path))
+    with pytest.raises(InvalidInput, match="has no predictor this workbench can load"):
+        load_predictor(Path(model.artifact_path), allow_user_code=True)  # as a job or an endpoint server would
 
 
 def test_a_script_that_writes_output_failure_fails_with_that_text(services: Services, jobs: dict[str, str]) -> None:
@@ -314,3 +322,55 @@ def _alive(pid: int) -> bool:
             return False
         time.sleep(0.1)
     return os.path.exists(f"/proc/{pid}")
+
+
+# -- what the script gets, and for how long (issue 9, finding 6) ---------------------------------------
+
+SECRETS = {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG", "WORKBENCH_PASSWORD_HASH": "scrypt$salt$hash",
+           "SOME_RANDOM_SECRET": "hunter2"}
+ENV_DUMP = """\
+    import json, os
+    worker = open(f"/proc/{os.getppid()}/environ", "rb").read().split(b"\\0")  # the job worker runs the script
+    seen = {"script": dict(os.environ), "worker": sorted(v.split(b"=", 1)[0].decode() for v in worker if v)}
+    with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "env.json"), "w") as handle:
+        json.dump(seen, handle)
+"""
+RUNAWAY = """\
+    import os, subprocess, sys, time
+    # A child that ignores SIGTERM: the whole process group must still end.
+    child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"])
+    with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "pids"), "w") as handle:
+        handle.write(f"{os.getpid()} {child.pid}")
+    print("running away", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_script_gets_the_training_contract_and_none_of_the_apps_secrets(services: Services, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable, value in SECRETS.items():
+        monkeypatch.setenv(variable, value)
+    request = ScriptJobRequest("train.py", str(write_script(tmp_path / "env", ENV_DUMP)), {"train": str(tmp_path / "env")})
+    job = finished(services, services.training.start_script_job(request))
+    assert job.status == "Completed", services.training.job_logs(job.name)
+    job_dir = services.settings.home / "jobs" / job.name
+    seen = json.loads((job_dir / "ml" / "output" / "data" / "env.json").read_text())
+    script, worker = seen["script"], set(seen["worker"])
+    assert not set(SECRETS) & set(script) and not set(SECRETS) & worker
+    assert not [k for k in script if k.startswith(("WORKBENCH_", "AWS_"))]
+    assert script["SM_MODEL_DIR"] == str(job_dir / "ml" / "model") and "SM_TRAINING_ENV" in script
+    assert script["SM_CHANNEL_TRAIN"] == str(job_dir / "ml" / "input" / "data" / "train")
+    assert script["HOME"] == str(job_dir / "home") and script["PYTHONPATH"] == str(job_dir / "ml" / "code")
+    assert script["HF_HUB_OFFLINE"] == "1"
+
+
+def test_a_script_past_its_max_runtime_is_stopped_with_the_reason(services: Services, tmp_path: Path) -> None:
+    request = ScriptJobRequest("train.py", str(write_script(tmp_path / "runaway", RUNAWAY)), {}, max_runtime_in_seconds=2)
+    name = services.training.start_script_job(request)
+    job = services.training.wait_for_job(name, 120)  # the script would sleep 60 s: Completed without the limit
+    assert job.status == "Stopped", services.training.job_logs(name)
+    assert (job.secondary_status, job.failure_reason) == ("MaxRuntimeExceeded", "MaxRuntimeInSeconds (2 s) exceeded")
+    assert "MaxRuntimeInSeconds (2 s) exceeded" in services.training.job_logs(name)
+    pids = services.settings.home / "jobs" / name / "ml" / "output" / "data" / "pids"
+    if pids.exists():  # on a busy machine the limit may strike before the script has started
+        assert not [pid for pid in map(int, pids.read_text().split()) if _alive(pid)]

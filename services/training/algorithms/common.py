@@ -64,7 +64,7 @@ TEXT_FEATURES = 2000
 TEXT_MIN_AVERAGE_LENGTH = 30  # string columns longer than this on average (and varied) are free text
 TEXT_MIN_DISTINCT = 20
 MISSING_CATEGORY = "__missing__"
-SKLEARN_LOADER = "services.training.algorithms.common:load_sklearn_predictor"
+SKLEARN_LOADER = "sklearn"  # in base.LOADERS
 MODEL_FILE = "model.joblib"
 
 

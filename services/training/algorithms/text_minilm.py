@@ -54,7 +54,7 @@ from services.training.algorithms.common import (
     prediction_frame,
 )
 
-LOADER = "services.training.algorithms.text_minilm:load_minilm_predictor"
+LOADER = "text-minilm"  # in base.LOADERS
 CONFIG_FILE = "minilm.json"
 HEAD_FILE = "head.safetensors"
 THREADS = 2

@@ -74,7 +74,7 @@ class PipelinePredictor(_FramePredictor):
 
         folder.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.pipeline, folder / PIPELINE_FILE)
-        write_predictor_manifest(folder, "services.training.autopilot.predictors:load_pipeline_predictor",
+        write_predictor_manifest(folder, "autopilot-pipeline",
                                  **self.manifest())
 
 
@@ -99,7 +99,7 @@ class AutoGluonPredictor(_FramePredictor):
         """A deployment clone holding only this model (and what it depends on), plus the manifest."""
         folder.mkdir(parents=True, exist_ok=True)
         self.predictor.clone_for_deployment(str(folder / AUTOGLUON_FOLDER), model=self.model_name, dirs_exist_ok=True)
-        write_predictor_manifest(folder, "services.training.autopilot.predictors:load_autogluon_predictor",
+        write_predictor_manifest(folder, "autogluon",
                                  model_name=self.model_name, **self.manifest())
 
 
@@ -124,4 +124,5 @@ def load_autogluon_predictor(folder: Path) -> AutoGluonPredictor:
 def _manifest(folder: Path) -> dict[str, Any]:
     manifest = json.loads((Path(folder) / PREDICTOR_FILE).read_text())
     manifest.pop("loader")
+    manifest.pop("origin", None)  # "script" when a script's predictor.json named this loader
     return dict(manifest)
