@@ -2,10 +2,13 @@
 
 import streamlit as st
 
+from components.auth import render_logout, require_login
 from components.services import get_services, render_sidebar, show_error, start_background_monitoring
 from services.errors import ServiceError
 
 st.set_page_config(page_title="Practical Data Science Workbench", page_icon=":material/science:", layout="wide")
+# Before anything else renders: on a network address without a login, or until the visitor logs in, stop here.
+login = require_login()
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -27,4 +30,5 @@ except ServiceError as error:
     render_sidebar(None)
     show_error(error)
     st.stop()
+render_logout(login)
 navigation.run()

@@ -70,12 +70,13 @@ def versions_diff(old: Table, new: Table) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", f"version {old.version_id}", f"version {new.version_id}", "change"])
 
 
-def render_versions(versions: list[Table], *, key: str) -> None:
-    """Pick two versions and see their schemas side by side."""
+def render_versions(versions: list[Table], *, key: str) -> Table | None:
+    """Pick two versions and see their schemas side by side; returns the older one picked, or
+    ``None`` when there is only one version."""
     if len(versions) < 2:
         st.caption(f"Only version {versions[0].version_id} exists; a schema change on import or crawl adds one.")
         render_schema(versions[0], key=f"{key}.only")
-        return
+        return None
     ids = [v.version_id for v in versions]
     left, right = st.columns(2)
     old_id = left.selectbox("Compare version", ids, index=1, key=f"{key}.old")
@@ -83,6 +84,14 @@ def render_versions(versions: list[Table], *, key: str) -> None:
     by_id = {v.version_id: v for v in versions}
     diff = versions_diff(by_id[old_id], by_id[new_id])
     st.dataframe(diff, hide_index=True, width="stretch", key=f"{key}.diff")
+    return by_id[old_id]
+
+
+def render_version_rows(version: Table, frame: pd.DataFrame, *, key: str) -> None:
+    """The first rows of one (possibly replaced) version, as it was imported."""
+    st.caption(f"Version {version.version_id} (written {version.updated_at or '–'}): first {len(frame)} rows "
+               f"from `{version.location}`")
+    st.dataframe(frame, hide_index=True, width="stretch", key=key)
 
 
 def render_partitions(partitions: list[Partition], keys: list[str], *, key: str) -> Partition | None:

@@ -22,3 +22,8 @@ BIAS_SOURCE_KIND = "bias.source_kind"
 BIAS_DATABASE = "bias.database"
 BIAS_TABLE = "bias.table"
 BIAS_SQL = "bias.sql"
+
+AUTH_LOGGED_IN = "auth.logged_in"  # True once this session gave the right password
+AUTH_FORM = "auth.login"
+AUTH_PASSWORD = "auth.password"
+AUTH_LOGOUT = "auth.logout"

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.auth import guard_page
 from services.config import Settings
 from services.errors import ServiceError
 from services.registry import Services, build_services
 
 
-@st.cache_resource(show_spinner="Opening the workspace…")
 def get_services() -> Services:
+    """The services, for a visitor the login let through (see ``guard_page``); stops the run otherwise."""
+    guard_page()
+    return _shared_services()
+
+
+@st.cache_resource(show_spinner="Opening the workspace…")
+def _shared_services() -> Services:
     """One set of adapters per server process (connections and thread pools are shared)."""
     return build_services(Settings.from_env())
 

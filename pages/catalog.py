@@ -12,12 +12,13 @@ from components.catalog_views import (
     render_schema,
     render_table_picker,
     render_table_summary,
+    render_version_rows,
     render_versions,
 )
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
-from services.catalog.uploads import discard_upload, stage_upload
+from services.catalog.uploads import discard_upload, stage_upload, upload_staging_root
 from services.errors import InvalidInput, ServiceError
 from services.models import Partition, Table
 from services.query.sql_text import partition_preview_sql, table_preview_sql
@@ -59,7 +60,7 @@ def show_table(table: Table) -> None:
     with tabs[2]:
         show_partitions(table)
     with tabs[3]:
-        render_versions(catalog.table_versions(table.database, table.name), key="catalog.versions")
+        show_versions(table)
     with tabs[4]:
         render_properties(table, key="catalog.properties")
 
@@ -71,6 +72,22 @@ def show_sample(table: Table) -> None:
         show_error(error)
         return
     st.dataframe(sample.frame, hide_index=True, width="stretch", key="catalog.sample")
+
+
+def show_versions(table: Table) -> None:
+    """Schemas side by side; on the local backend also the rows a replaced version still keeps."""
+    old = render_versions(catalog.table_versions(table.database, table.name), key="catalog.versions")
+    version_sample = getattr(catalog, "version_sample", None)  # the local catalog keeps each version's files
+    if old is None or version_sample is None:
+        return
+    if not st.toggle(f"Show the rows of version {old.version_id}", key="catalog.versions.show_rows"):
+        return
+    try:
+        sample = version_sample(table.database, table.name, old.version_id, limit=20)
+    except ServiceError as error:
+        show_error(error)
+        return
+    render_version_rows(old, sample.frame, key="catalog.versions.rows")
 
 
 def show_partitions(table: Table) -> None:
@@ -87,7 +104,7 @@ def import_data(request: ImportRequest) -> None:
         raise InvalidInput("Nothing to import.", hint="Upload a file or type the path of a file or folder.")
     path = request.path
     if request.upload is not None:
-        path = stage_upload(services.settings.home / "uploads", request.upload.name, request.upload)
+        path = stage_upload(upload_staging_root(services.settings), request.upload.name, request.upload)
     try:
         with st.spinner("Reading, checking and cataloguing the data…"):
             table = catalog.import_path(path, request.database, request.table)  # type: ignore[arg-type]

@@ -111,10 +111,13 @@ def models_tab() -> None:
     with st.form("jobs.predict"):
         st.markdown("**Batch predictions** (batch transform): score every row of a table into a CSV.")
         table = st.text_input("Table", value="demo.reviews_sentiment", key="jobs.predict_table")
-        output = st.text_input("Output CSV", value=str(services.settings.home / "predictions" / "predictions.csv"),
-                               key="jobs.predict_out")
+        output = st.text_input("Output CSV", value="predictions.csv", key="jobs.predict_out",
+                               help="A file name lands in the workspace's exports/ folder; an absolute path must be "
+                                    "under WORKBENCH_IMPORT_ROOTS.")
+        overwrite = st.checkbox("Overwrite if it exists", value=False, key="jobs.predict_overwrite")
         if st.form_submit_button("Start batch transform"):
-            st.session_state[keys.JOBS_SELECTED] = training.start_transform_job(chosen, DataSource(table=table), output)
+            st.session_state[keys.JOBS_SELECTED] = training.start_transform_job(
+                chosen, DataSource(table=table), output, overwrite=overwrite)
             st.rerun()
 
 

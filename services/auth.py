@@ -197,19 +197,16 @@ def check_serve(address: str | None, password_hash: str | None, secrets: Mapping
         parse_password_hash(password_hash)
         return ServeDecision(True, "password")
     providers = oidc_providers(secrets)
-    if providers and oidc_installed:
+    if providers and not oidc_installed:  # a login that was asked for and cannot work is never skipped
+        return ServeDecision(False, "none", "secrets.toml configures OIDC login but Authlib is not installed: run "
+                             "`.venv/bin/pip install 'Authlib>=1.3.2'` or set WORKBENCH_PASSWORD_HASH instead.")
+    if providers:
         return ServeDecision(True, "oidc", oidc_providers=providers)
     if is_loopback(address):
         return ServeDecision(True, "none")
-    shown = address or "every interface"
-    if providers:
-        reason = (f"Refusing to serve on {shown}: secrets.toml configures OIDC login but Authlib is not "
-                  "installed. Run `.venv/bin/pip install 'Authlib>=1.3.2'` or set WORKBENCH_PASSWORD_HASH.")
-    else:
-        reason = (f"Refusing to serve on {shown} without a login: set WORKBENCH_PASSWORD_HASH (from "
-                  "`python -m services hash-password`) or OIDC [auth] in .streamlit/secrets.toml, "
-                  "or use WORKBENCH_ADDRESS=127.0.0.1.")
-    return ServeDecision(False, "none", reason)
+    return ServeDecision(False, "none", f"Refusing to serve on {address or 'every interface'} without a login: set "
+                         "WORKBENCH_PASSWORD_HASH (from `python -m services hash-password`) or OIDC [auth] in "
+                         ".streamlit/secrets.toml, or use WORKBENCH_ADDRESS=127.0.0.1.")
 
 
 def secrets_files(app_folder: Path, cwd: Path | None = None, home: Path | None = None) -> list[Path]:

@@ -154,3 +154,20 @@ def _require_new_file(path: Path, typed: str, overwrite: bool) -> None:
             f"{path} exists already; it was left unchanged.",
             hint="Tick 'Overwrite if it exists' (on the command line: --overwrite) to replace it, or choose another name.",
         )
+
+
+def publish_file(partial: Path, output: Path, overwrite: bool) -> None:
+    """Move a finished ``partial`` file to ``output``. Without ``overwrite`` this never replaces a file
+    that appeared since ``writable_path`` checked (a hard link fails atomically if the name is taken)."""
+    if overwrite:
+        partial.replace(output)
+        return
+    try:
+        os.link(partial, output)
+    except FileExistsError as exc:
+        raise InvalidInput(
+            f"{output} appeared while the file was being written; it was left unchanged.",
+            hint="Tick 'Overwrite if it exists' (on the command line: --overwrite) to replace it, or choose another name.",
+        ) from exc
+    finally:
+        partial.unlink(missing_ok=True)

@@ -2,12 +2,21 @@
 
 Seeding takes a couple of seconds, so it happens once per session (``seeded_home``); each test
 that needs the demo tables gets its own copy (``seeded_services``) and may change it freely.
+
+Typed paths must lie under the import roots (``services/paths.py``). Test data lives under pytest's
+temporary folder, which is neither the home nor the current directory, so ``import_roots_for_tests``
+makes that folder the one import root: ``WORKBENCH_IMPORT_ROOTS`` for settings read from the
+environment (CLI, pages, job workers); ``settings_for_tests`` gives settings built in a test the
+same roots. Nothing in the suite reads ``../shared/data`` through a typed path; the benchmarks
+that do list that folder as a root of their own.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +27,24 @@ if str(ROOT) not in sys.path:
 
 from services.config import Settings  # noqa: E402
 from services.registry import Services, build_services  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def import_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test's tmp_path may be read from and written to, as if listed in WORKBENCH_IMPORT_ROOTS."""
+    base = tmp_path_factory.getbasetemp().resolve()
+    before = os.environ.get("WORKBENCH_IMPORT_ROOTS")
+    os.environ["WORKBENCH_IMPORT_ROOTS"] = str(base)
+    yield base
+    if before is None:
+        os.environ.pop("WORKBENCH_IMPORT_ROOTS", None)
+    else:
+        os.environ["WORKBENCH_IMPORT_ROOTS"] = before
+
+
+def settings_for_tests(**fields: object) -> Settings:
+    """Settings for a test: the given fields, with the import roots of WORKBENCH_IMPORT_ROOTS unless given."""
+    return Settings(**{"import_roots": Settings.from_env().import_roots, **fields})  # type: ignore[arg-type]
 
 
 def close_services(services: Services) -> None:
@@ -31,7 +58,7 @@ def close_services(services: Services) -> None:
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One workspace seeded with the demo tables, built once per session. Do not modify it."""
     home = tmp_path_factory.mktemp("seeded") / "workspace"
-    services = build_services(Settings(home=home, seed_on_start=True))
+    services = build_services(settings_for_tests(home=home, seed_on_start=True))
     close_services(services)
     return home
 
@@ -41,13 +68,13 @@ def seeded_services(seeded_home: Path, tmp_path: Path) -> Services:
     """Local services on a private copy of the seeded workspace."""
     home = tmp_path / "seeded-copy"
     shutil.copytree(seeded_home, home)
-    return build_services(Settings(home=home, seed_on_start=False))
+    return build_services(settings_for_tests(home=home, seed_on_start=False))
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Services:
     """Local services on an empty workspace (no demo data)."""
-    return build_services(Settings(home=tmp_path / "workspace", seed_on_start=False))
+    return build_services(settings_for_tests(home=tmp_path / "workspace", seed_on_start=False))
 
 
 @pytest.fixture

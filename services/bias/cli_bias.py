@@ -1,6 +1,9 @@
 """``python -m services bias``: Clarify's bias metrics of a table or file, as ``analysis.json``.
 
-Prints the analysis (Clarify's layout) plus our extras on stdout and writes ``--out``. Values
+Prints the analysis (Clarify's layout) plus our extras on stdout and writes ``--out``. ``--data``
+follows the import-root rule of ``services/paths.py`` like the pages; ``--out`` is the shell user's own
+report file (relative to the current directory, like a ``>`` redirection): the CLI runs with the
+user's own rights at their own prompt, so confining it would protect nothing. Values
 given as text are converted to the column's type; ``--predicted`` uses the label's positive values
 or threshold unless ``--predicted-threshold`` is given (for score columns).
 """

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from services.bias.flip_test import flip_test
 from services.bias.report import BiasReport, BiasRequest, FacetEntry, MetricValue, StageReport
 from services.bias.rules import EACH, THRESHOLD, Rule, make_rule, quote, series_kind, type_kind
 from services.errors import InvalidInput
+from services.paths import readable_path
 from services.registry import Services
 
 MAX_FACET_VALUES = 100  # one-vs-all entries
@@ -174,7 +174,7 @@ def analyze(services: Services, request: BiasRequest) -> BiasReport:
     if request.source.path and not request.sql:
         from services.training.data import read_file
 
-        return report_from_frame(read_file(Path(request.source.path).expanduser()), request)
+        return report_from_frame(read_file(readable_path(request.source.path, services.settings)), request)
     started = time.perf_counter()
     source = source_sql(services, request)
     head = services.query.run(f"SELECT * FROM {source} LIMIT 0", max_rows=1)
@@ -430,7 +430,8 @@ def column_kinds(services: Services, request: BiasRequest) -> dict[str, str]:
     if request.source.path and not request.sql:
         from services.catalog.files import inspect_path
 
-        return {c.name: type_kind(c.type) for c in inspect_path(Path(request.source.path).expanduser()).columns}
+        path = readable_path(request.source.path, services.settings)  # under the import roots, nothing hidden
+        return {c.name: type_kind(c.type) for c in inspect_path(path).columns}
     head = services.query.run(f"SELECT * FROM {source_sql(services, request)} LIMIT 0", max_rows=1)
     return {c.name: type_kind(c.type) for c in head.columns}
 

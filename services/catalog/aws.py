@@ -21,9 +21,11 @@ from services.catalog.files import (
     sanitize_table_name,
 )
 from services.catalog.local import table_parameters
+from services.catalog.uploads import upload_staging_root
 from services.config import Settings
 from services.errors import BackendUnavailable, NotFound
 from services.models import FORMATS, Column, CrawlResult, Database, Partition, Table
+from services.paths import readable_path
 
 # OpenCSVSerde reads quoted fields ("a, b") the way the files were inspected; LazySimpleSerDe does not.
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
@@ -133,6 +135,7 @@ class AwsCatalog:
         """Upload a local file or folder to ``s3://{bucket}/{database}/{table}/`` (replacing what
         was there) and catalog it; an existing table gets a new version."""
         bucket = require_bucket(self.settings)
+        path = readable_path(path, self.settings, extra_roots=(upload_staging_root(self.settings),))
         database, table = sanitize_table_name(database), sanitize_table_name(table)
         inspected = inspect_path(Path(path))
         location = f"s3://{bucket}/{database}/{table}/"

@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from services.catalog.files import EXTENSIONS
+from services.config import Settings
 from services.errors import InvalidInput
 
 CHUNK = 4 * 1024 * 1024
+
+
+def upload_staging_root(settings: Settings) -> Path:
+    """Where uploads are staged (``<workspace>/uploads``): the one folder outside the import roots that
+    ``import_path`` reads, since the app itself wrote its files from the uploaded bytes."""
+    return settings.home / "uploads"
 
 
 def stage_upload(staging_root: Path, filename: str, stream: BinaryIO) -> Path:

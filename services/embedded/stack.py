@@ -13,7 +13,7 @@ def build_local(settings: Settings) -> tuple[LocalCatalog, LocalQuery]:
     """The local adapters over ``settings.home``, seeded with demo data on first start if enabled."""
     workspace = Workspace(settings.home).create()
     store = MetadataStore(workspace.metadata_path)
-    catalog = LocalCatalog(workspace, store)
+    catalog = LocalCatalog(workspace, store, settings)
     query = LocalQuery(workspace, store, catalog, settings)
     if settings.seed_on_start:
         from services.embedded.seed import seed_workspace

@@ -5,6 +5,10 @@ for it, copies its per-row SHAP values (Clarify's ``out.csv``: one column per in
 per explained row) to ``--out`` and returns the global importances as JSON. Exit codes: 0 done; 2 bad
 input before a job exists (unknown model, table or column) or a job that failed on the data (e.g. a
 classifier without probabilities); 1 a job that failed otherwise or was stopped.
+
+``--data`` follows the import-root rule of ``services/paths.py`` like the Explain page; ``--out`` is the
+shell user's own file (relative to the current directory): the CLI runs with the user's own rights at
+their own prompt, so confining it would protect nothing.
 """
 
 from __future__ import annotations

@@ -12,15 +12,15 @@ normalised to sum to 1. Nothing is registered.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.explain.base import QuickModelResult
 from services.models import DataSource
+from services.paths import readable_path
 from services.registry import Services
 from services.training.algorithms.common import (
     REGRESSION,
@@ -83,10 +83,7 @@ def _read(services: Services, source: DataSource, sql: str) -> tuple[pd.DataFram
         raise InvalidInput("Give a catalog table, a data file or a SQL query.", hint="Pick a table or write a query.")
     if source.table:
         return _read_table(services, *split_table_name(source.table)), []
-    path = Path(source.path).expanduser()
-    if not path.exists():
-        raise NotFound(f"{source.path} does not exist.", hint="Check the path of the data file.")
-    return read_file(path.resolve()), []
+    return read_file(readable_path(source.path, services.settings)), []
 
 
 def _read_table(services: Services, database: str, table: str) -> pd.DataFrame:

@@ -63,6 +63,7 @@ from services.models import (
     TrainingRequest,
     TuningRequest,
 )
+from services.paths import publish_file, writable_path
 from services.registry import Services
 from services.training.data import read_file, require_column, split_table_name
 
@@ -333,10 +334,11 @@ class AwsTraining(SageMakerClients):
         return self._builtin_training(base, name, bucket, role)
 
     @translated
-    def start_transform_job(self, model_id: str, source: DataSource, output: Path) -> str:
+    def start_transform_job(self, model_id: str, source: DataSource, output: Path, overwrite: bool = False) -> str:
         """``CreateTransformJob`` over the source's rows (encoded as the model was trained); the
         predictions are downloaded to ``output`` (the rows plus a ``prediction`` column) when it ends."""
         bucket, role = self._require_setup()
+        target = writable_path(output, self.settings, overwrite)
         package = self._package(model_id)
         name = job_name("", "transform")
         data = self._input(source)
@@ -346,7 +348,7 @@ class AwsTraining(SageMakerClients):
         model_name = self._ensure_model(package, role)
         self._sagemaker.create_transform_job(**transform_job_spec(name, model_name, prefix, self.settings.training_instance_type))
         config = {"model_id": model_id_of(package), "source": asdict(data.source), "input_uri": data.uri,
-                  "output": str(Path(output).expanduser().resolve()),
+                  "output": str(target), "overwrite": overwrite,
                   "output_uri": f"{prefix}output/data.csv.out", "model_name": model_name}
         self.index.add(name, "transform", config)
         return name
@@ -630,7 +632,9 @@ class AwsTraining(SageMakerClients):
         rows = self._read_frame(self._input(DataSource(**config["source"]))).reset_index(drop=True)
         output = Path(config["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
-        rows.assign(prediction=pd.Series(lines[: len(rows)], dtype="string")).to_csv(output, index=False)
+        partial = output.with_name(output.name + ".partial")
+        rows.assign(prediction=pd.Series(lines[: len(rows)], dtype="string")).to_csv(partial, index=False)
+        publish_file(partial, output, bool(config.get("overwrite", True)))
 
 
 # -- names ------------------------------------------------------------------------------------------

@@ -41,8 +41,10 @@ class TrainingPort(Protocol):
         """Tune hyperparameters; each trial is its own run."""
         ...
 
-    def start_transform_job(self, model_id: str, source: DataSource, output: Path) -> str:
-        """Batch transform: score every row of a table or file into a CSV."""
+    def start_transform_job(self, model_id: str, source: DataSource, output: Path, overwrite: bool = False) -> str:
+        """Batch transform: score every row of a table or file into a CSV. ``output`` follows
+        ``services.paths.writable_path`` (a bare name lands in ``<workspace>/exports/``); an existing
+        file is replaced only with ``overwrite``, else ``InvalidInput`` before the job starts."""
         ...
 
     def describe_job(self, name: str) -> Job:

@@ -23,7 +23,7 @@ from services.registry import build_services
 from services.runs.tracking import configure, job_run, job_tags, log_json_artifact
 from services.training.algorithms.base import Dataset, FitResult
 from services.training.algorithms.common import get_algorithm, prepare_dataset, requested_problem_type
-from services.training.data import load_frame, resolve_source
+from services.training.data import load_frame, pinned_columns
 
 MLFLOW_BATCH = 1000
 
@@ -151,8 +151,7 @@ def _register(ctx: JobContext, request: TrainingRequest, data: Dataset, fit: Fit
 def _schema(ctx: JobContext, request: TrainingRequest, columns: list[str]) -> tuple[Column, ...]:
     """The model's input columns with the Glue types the source declares."""
     services = build_services(replace(ctx.settings, seed_on_start=False, backend="local"))
-    _, source_columns = resolve_source(services, request.source)
-    types = {c.name: c.type for c in source_columns}
+    types = {c.name: c.type for c in pinned_columns(services, request.source)}
     return tuple(Column(name, types.get(name, "string")) for name in columns)
 
 

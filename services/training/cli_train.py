@@ -46,7 +46,10 @@ def add_commands(commands: Any) -> None:
     predict = commands.add_parser("predict", help="batch transform: score a table or file with a registered model")
     predict.add_argument("model_id", help="NAME/VERSION from the model registry")
     _add_source(predict)
-    predict.add_argument("--out", required=True, type=Path, help="the CSV to write")
+    predict.add_argument("--out", required=True, type=Path,
+                         help="the CSV to write: a bare name or relative path lands in <workspace>/exports/, an absolute "
+                              "path must be under WORKBENCH_IMPORT_ROOTS (the same rule as the Jobs page)")
+    predict.add_argument("--overwrite", action="store_true", help="replace --out if it exists (refused otherwise)")
     predict.add_argument("--no-wait", action="store_true")
 
 
@@ -93,8 +96,9 @@ def _train(services: Any, args: argparse.Namespace) -> str:
 
 def _predict(services: Any, args: argparse.Namespace) -> str:
     source = DataSource(table=args.table, path=args.data)
-    job = _finish(services, services.training.start_transform_job(args.model_id, source, args.out), args.no_wait)
-    output = job.result.get("output", str(args.out.expanduser().resolve()))
+    name = services.training.start_transform_job(args.model_id, source, args.out, overwrite=args.overwrite)
+    job = _finish(services, name, args.no_wait)
+    output = job.result.get("output") or job.config.get("output", "")
     return _report(job, {"job_name": job.name, "status": job.status, "output": output, "rows": job.result.get("rows")})
 
 

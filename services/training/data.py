@@ -9,8 +9,9 @@ import pandas as pd
 
 from services.catalog.files import inspect_path
 from services.config import Settings
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.models import Column, DataSource
+from services.paths import readable_path
 from services.registry import Services, build_services
 
 
@@ -28,10 +29,17 @@ def resolve_source(services: Services, source: DataSource) -> tuple[DataSource, 
     if source.table:
         table = services.catalog.get_table(*split_table_name(source.table))
         return replace(source, table=table.qualified_name, table_version=table.version_id), table.all_columns
-    path = Path(source.path).expanduser().resolve()
-    if not path.exists():
-        raise NotFound(f"{source.path} does not exist.", hint="Check the path of the data file.")
+    path = readable_path(source.path, services.settings)  # under the import roots, nothing hidden
     return replace(source, path=str(path)), inspect_path(path).columns
+
+
+def pinned_columns(services: Services, source: DataSource) -> tuple[Column, ...]:
+    """The columns of a source a job was started with. Its file was checked against the import roots and
+    resolved when the job was submitted; a worker does not check again, since its current directory (a
+    default root) may not be the app's."""
+    if source.path:
+        return inspect_path(Path(source.path)).columns
+    return resolve_source(services, source)[1]
 
 
 def require_column(columns: tuple[Column, ...], name: str, role: str) -> None:

@@ -24,6 +24,7 @@ from services.models import (
     TrainingRequest,
     TuningRequest,
 )
+from services.paths import writable_path
 from services.registry import Services
 from services.training.algorithms.common import validate_hyperparameters
 from services.training.autopilot.objectives import check_objective
@@ -98,10 +99,11 @@ class LocalTraining:
         config = {**asdict(request), "base": base}
         return self._submit("tuning", config, request.name)
 
-    def start_transform_job(self, model_id: str, source: DataSource, output: Path) -> str:
+    def start_transform_job(self, model_id: str, source: DataSource, output: Path, overwrite: bool = False) -> str:
         self.registry.get(model_id)
         resolved, _ = resolve_source(self.services, source)
-        config = {"model_id": model_id, "source": asdict(resolved), "output": str(Path(output).expanduser().resolve())}
+        target = writable_path(output, self.services.settings, overwrite)
+        config = {"model_id": model_id, "source": asdict(resolved), "output": str(target), "overwrite": overwrite}
         return self._submit("transform", config, "")
 
     def _submit(self, kind: str, config: dict[str, Any], name: str) -> str:

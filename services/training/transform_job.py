@@ -15,6 +15,7 @@ from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, ServiceError
 from services.models import DataSource, ModelRecord
+from services.paths import publish_file
 from services.training.algorithms.base import Predictor, load_predictor
 from services.training.builtin_job import record_failure
 from services.training.data import load_frame
@@ -40,7 +41,7 @@ def _transform(ctx: JobContext) -> None:
     check_inputs(frame, record)
     ctx.secondary("Transforming", f"Scoring {len(frame)} rows with {record.model_id}")
     output = Path(ctx.config["output"])
-    rows = write_predictions(ctx, predictor, frame, output)
+    rows = write_predictions(ctx, predictor, frame, output, bool(ctx.config.get("overwrite", True)))
     ctx.log(f"Wrote {rows} rows to {output}")
     ctx.finish_with(model_id=record.model_id, result={"output": str(output), "rows": rows, "progress": 1.0})
 
@@ -55,8 +56,10 @@ def check_inputs(frame: pd.DataFrame, record: ModelRecord) -> None:
         raise InvalidInput("The data has no rows to score.", hint="Pick a table or file with rows.")
 
 
-def write_predictions(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame, output: Path) -> int:
-    """Score ``frame`` chunk by chunk into ``output`` (written to a temporary name first); returns the rows."""
+def write_predictions(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame, output: Path,
+                      overwrite: bool = True) -> int:
+    """Score ``frame`` chunk by chunk into ``output`` (written to a temporary name first); returns the rows.
+    Without ``overwrite`` a file that appeared at ``output`` meanwhile is kept and the job fails."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     with partial.open("w", encoding="utf-8", newline="") as handle:
@@ -67,5 +70,5 @@ def write_predictions(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame
                 handle, header=start == 0, index=False)
             done = min(start + CHUNK_ROWS, len(frame))
             ctx.progress(done / len(frame), f"{done} of {len(frame)} rows")
-    partial.replace(output)
+    publish_file(partial, output, overwrite)
     return len(frame)

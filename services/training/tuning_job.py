@@ -35,7 +35,7 @@ from services.models import Column, DataSource, ModelRecord, ScriptJobRequest, T
 from services.registry import build_services
 from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experiment, job_run, job_tags
 from services.training import script_job, script_mode
-from services.training.data import resolve_source
+from services.training.data import pinned_columns
 
 RANGE_TYPES = ("integer", "continuous", "categorical")
 SCALES = {"linear": "linear", "auto": "linear", "log": "log", "logarithmic": "log"}
@@ -560,8 +560,7 @@ def trial_dataset(settings: Settings, request: TrainingRequest, algorithm: Any) 
 def input_schema(settings: Settings, source: DataSource, columns: list[str]) -> tuple[Column, ...]:
     """The model's input columns with the Glue types the source declares (as ``builtin_job`` records them)."""
     services = build_services(replace(settings, seed_on_start=False, backend="local"))
-    _, source_columns = resolve_source(services, source)
-    types = {c.name: c.type for c in source_columns}
+    types = {c.name: c.type for c in pinned_columns(services, source)}
     return tuple(Column(name, types.get(name, "string")) for name in columns)
 
 

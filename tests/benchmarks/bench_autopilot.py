@@ -80,7 +80,8 @@ def _features(rows: pd.DataFrame, columns: list[str], dates: list[str]) -> pd.Da
 
 
 def run_autopilot(path: Path, target: str, budget: int, home: Path) -> tuple[dict[str, object], float]:
-    services = build_services(Settings(home=home, seed_on_start=False))
+    # ../shared/data is neither the home nor the current directory: list it as the import root.
+    services = build_services(Settings(home=home, seed_on_start=False, import_roots=(DATA.resolve(),)))
     request = AutopilotRequest(source=DataSource(path=str(path)), target=target, max_runtime_seconds=budget,
                                max_candidates=10, seed=SEED)
     started = time.monotonic()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.config import Settings
+from tests.conftest import settings_for_tests
 
 REGION = "us-east-1"
 BUCKET = "workbench-test"
@@ -33,8 +34,8 @@ needs_aws = pytest.mark.skipif(not AWS_AVAILABLE, reason="the aws adapters (or m
 
 
 def aws_settings(home: Path) -> Settings:
-    return Settings(backend="aws", home=home, aws_region=REGION, s3_bucket=BUCKET,
-                    athena_output=f"s3://{BUCKET}/athena/", glue_crawler_role="arn:aws:iam::123456789012:role/glue")
+    return settings_for_tests(backend="aws", home=home, aws_region=REGION, s3_bucket=BUCKET,
+                              athena_output=f"s3://{BUCKET}/athena/", glue_crawler_role="arn:aws:iam::123456789012:role/glue")
 
 
 def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from services.catalog.base import CatalogPort
-from services.config import Settings
 from services.errors import InvalidInput, NotFound
 from services.registry import build_services
+from tests.conftest import settings_for_tests
 
 from .aws_fixtures import aws_settings, mocked_aws, needs_aws  # noqa: F401  (mocked_aws is a fixture)
 
@@ -59,7 +59,7 @@ class CatalogContract:
             ("col3", "string", ""),
         ]
         assert table.partition_keys == ()
-        assert table.location.startswith("s3://") and table.location.rstrip("/").endswith("contract/reviews")
+        assert table.location.startswith("s3://") and "/contract/reviews/" in table.location  # local: a version folder
         assert table.parameters["classification"] == "csv"
         assert table.parameters["recordCount"] == "2"
         assert int(table.parameters["sizeKey"]) == source.stat().st_size
@@ -155,7 +155,7 @@ class CatalogContract:
 class TestLocalCatalog(CatalogContract):
     @pytest.fixture
     def catalog(self, tmp_path: Path) -> CatalogPort:
-        return build_services(Settings(home=tmp_path / "workspace", seed_on_start=False)).catalog
+        return build_services(settings_for_tests(home=tmp_path / "workspace", seed_on_start=False)).catalog
 
 
 @needs_aws

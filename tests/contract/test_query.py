@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.config import Settings
 from services.errors import AlreadyExists, InvalidInput, NotFound, QueryFailed, QueryRefused
 from services.models import SavedQuery
 from services.registry import Services, build_services
+from tests.conftest import settings_for_tests
 
 from .aws_fixtures import athena_execution_count, aws_settings, mocked_aws, needs_aws, queue_athena_result  # noqa: F401
 
@@ -118,7 +118,7 @@ class QueryContract:
 class TestLocalQuery(QueryContract):
     @pytest.fixture
     def services(self, tmp_path: Path) -> Services:
-        return build_services(Settings(home=tmp_path / "workspace", seed_on_start=False))
+        return build_services(settings_for_tests(home=tmp_path / "workspace", seed_on_start=False))
 
     def executions_run(self, services: Services) -> int:
         # Every statement the engine ran leaves its result file.

@@ -103,3 +103,19 @@ def test_crawl_outside_the_lake_is_refused(app: AppTest) -> None:
     app.button(key="FormSubmitter:catalog.crawl-Run crawler").click().run()
     assert not app.exception
     assert "outside the lake" in texts(app.error)
+
+
+def test_versions_tab_shows_the_rows_a_replaced_version_keeps(app: AppTest, workspace: Path, tmp_path: Path) -> None:
+    from services.registry import build_services
+    from tests.conftest import close_services, settings_for_tests
+
+    services = build_services(settings_for_tests(home=workspace, seed_on_start=False))
+    for name, text in (("v1.csv", "id,word\n1,before\n"), ("v2.csv", "id,word,extra\n2,after,x\n")):
+        (tmp_path / name).write_text(text)
+        services.catalog.import_path(tmp_path / name, "demo", "words")
+    close_services(services)
+    pick_table(open_page(app, "catalog"), "words")
+    app.toggle(key="catalog.versions.show_rows").set_value(True).run()
+    assert not app.exception
+    words = [e.value["word"].tolist() for e in app.dataframe if "word" in e.value.columns]
+    assert ["before"] in words and ["after"] in words  # version 1's rows beside the current sample

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.config import Settings
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
+from tests.conftest import settings_for_tests
 from tests.pages.conftest import APP, frame_with, open_page, texts
 
 WINE_MODEL = "wine-xgboost/1"
@@ -31,7 +31,7 @@ QUICK_SQL = "FormSubmitter:explain.quick.sql_form-Run Quick Model"
 def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("explain-models") / "workspace"
     shutil.copytree(seeded_page_home, home)
-    training = build_services(Settings(home=home, seed_on_start=False)).training
+    training = build_services(settings_for_tests(home=home, seed_on_start=False)).training
     requests = [
         TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
                         hyperparameters={"num_round": "10", "max_depth": "3"}),

@@ -28,6 +28,7 @@ from services.training.autopilot.leaderboard import SearchResult
 from services.training.autopilot.notebooks import write_notebooks, write_snapshot
 from services.training.autopilot.prepare import PreparedData, prepare_data
 from services.training.autopilot.tuning import run_tuning
+from tests.conftest import settings_for_tests
 
 WORDS_GOOD = ["love", "great", "perfect", "soft", "flattering", "beautiful"]
 WORDS_BAD = ["hate", "cheap", "tight", "returned", "itchy", "awful"]
@@ -127,7 +128,7 @@ def test_cli_refuses_an_unknown_objective_before_any_job(tmp_path: Path, monkeyp
     code = main(["autopilot", "--data", str(data), "--target", "recommended", "--objective", "Bogus"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: Unknown objective") and len(err.strip().splitlines()) == 1
-    services = build_services(Settings(home=tmp_path / "home", seed_on_start=False))
+    services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False))
     assert services.training.list_jobs() == []
 
 
@@ -270,7 +271,7 @@ def test_generated_notebooks_run_top_to_bottom(which: str, request: pytest.Fixtu
 def test_autopilot_job_end_to_end(tmp_path: Path) -> None:
     data = tmp_path / "reviews.csv"
     reviews_frame(400).to_csv(data, index=False)
-    services = build_services(Settings(home=tmp_path / "home", seed_on_start=False))
+    services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False))
     request = AutopilotRequest(source=DataSource(path=str(data)), target="recommended", mode="ENSEMBLING",
                                max_runtime_seconds=30, max_candidates=3)
     started = time.monotonic()

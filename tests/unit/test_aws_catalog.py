@@ -23,6 +23,7 @@ from services.aws_session import build_aws, make_session
 from services.catalog.aws import AwsCatalog, crawler_name
 from services.config import Settings
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, QueryFailed
+from tests.conftest import settings_for_tests
 from tests.contract.aws_fixtures import fake_aws_credentials
 
 REGION = "us-east-1"
@@ -37,7 +38,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
+    return settings_for_tests(
         backend="aws",
         home=tmp_path / "workspace",
         aws_region=REGION,

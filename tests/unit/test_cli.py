@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cli(*args: str, home: Path, seed: bool = False, extra_env: dict[str, str] | None = None,
         ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_") or k == "WORKBENCH_IMPORT_ROOTS"}
     env |= {"WORKBENCH_HOME": str(home), "WORKBENCH_SEED_ON_START": "true" if seed else "false",
             "PYTHONPATH": str(ROOT)}
     env |= extra_env or {}
@@ -36,7 +36,7 @@ class InProcess:
                  ) -> subprocess.CompletedProcess[str]:
         from services.cli import main
 
-        for name in [k for k in os.environ if k.startswith("WORKBENCH_")]:
+        for name in [k for k in os.environ if k.startswith("WORKBENCH_") and k != "WORKBENCH_IMPORT_ROOTS"]:
             self.monkeypatch.delenv(name)
         env = {"WORKBENCH_HOME": str(home), "WORKBENCH_SEED_ON_START": "false"} | (extra_env or {})
         for name, value in env.items():

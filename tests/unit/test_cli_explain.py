@@ -13,10 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.config import Settings
 from services.models import DataSource
 from services.registry import build_services
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 from tests.unit.test_explain_tabular import register_svc, signal_frame, train
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
 
@@ -41,7 +40,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def model_id(home: Path, data: Path) -> str:
-    services = build_services(Settings(home=home, seed_on_start=False))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False))
     try:
         return train(services, "xgboost", DataSource(path=str(data)), "label", num_round="20", max_depth="3")
     finally:
@@ -53,7 +52,7 @@ def run(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
     """``services.cli.main`` in this process: returns (exit code, stdout, stderr)."""
     from services.cli import main
 
-    for name in [k for k in os.environ if k.startswith("WORKBENCH_")]:
+    for name in [k for k in os.environ if k.startswith("WORKBENCH_") and k != "WORKBENCH_IMPORT_ROOTS"]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
@@ -108,7 +107,7 @@ def test_bad_input_exits_2_with_one_error_line(run: Run, model_id: str, data: Pa
 
 
 def test_a_classifier_without_probabilities_exits_2_with_the_reason(run: Run, home: Path, data: Path, tmp_path: Path) -> None:
-    services = build_services(Settings(home=home, seed_on_start=False))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False))
     try:
         model_id = register_svc(services, tmp_path / "svc")
     finally:
@@ -119,7 +118,7 @@ def test_a_classifier_without_probabilities_exits_2_with_the_reason(run: Run, ho
 
 
 def test_the_module_entry_point_runs_in_a_fresh_interpreter(home: Path, model_id: str, data: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_") or k == "WORKBENCH_IMPORT_ROOTS"}
     env |= {"WORKBENCH_HOME": str(home), "WORKBENCH_SEED_ON_START": "false", "PYTHONPATH": str(ROOT)}
     out = tmp_path / "fresh.csv"
     done = subprocess.run([sys.executable, "-m", "services", "explain", model_id, "--data", str(data), "--rows", "20",

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.config import Settings
 from services.registry import build_services
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +48,7 @@ def trained(home: Path, tiny_csv: Path) -> dict[str, object]:
 
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_") or k == "WORKBENCH_IMPORT_ROOTS"}
     env |= {"WORKBENCH_HOME": str(home), "WORKBENCH_SEED_ON_START": "false", "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "services", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=180)
@@ -60,7 +59,7 @@ def in_process(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     """``services.cli.main`` in this process (no interpreter start-up): returns (exit code, stdout, stderr)."""
     from services.cli import main
 
-    for name in [k for k in os.environ if k.startswith("WORKBENCH_")]:
+    for name in [k for k in os.environ if k.startswith("WORKBENCH_") and k != "WORKBENCH_IMPORT_ROOTS"]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
@@ -75,7 +74,7 @@ def in_process(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 
 
 def job_count(home: Path) -> int:
-    services = build_services(Settings(home=home, seed_on_start=False))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False))
     try:
         return len(services.training.list_jobs())
     finally:
@@ -111,7 +110,7 @@ def test_predict_no_wait_returns_at_once(trained: dict[str, object], home: Path,
                               "--no-wait")
     printed = json.loads(out)
     assert code == 0 and printed["status"] == "InProgress" and printed["rows"] is None
-    services = build_services(Settings(home=home, seed_on_start=False))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False))
     assert services.training.wait_for_job(printed["job_name"], 120).status == "Completed"
     close_services(services)
     assert len(pd.read_csv(output)) == 120

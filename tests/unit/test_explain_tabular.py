@@ -22,7 +22,6 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from services.config import Settings
 from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, NotFound, QueryFailed
 from services.explain import shap_tabular
@@ -31,7 +30,7 @@ from services.models import Column, DataSource, Job, ModelRecord, TrainingReques
 from services.registry import Services, build_services
 from services.training.algorithms.base import load_predictor, write_predictor_manifest
 from services.training.algorithms.common import SklearnPredictor, class_indices, column_kinds, model_frame, tabular_featurizer
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
 
 
@@ -59,7 +58,7 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     home = tmp_path_factory.mktemp("explain-jobs") / "workspace"
     shutil.copytree(seeded_home, home)
     copy_empty_mlflow_store(tmp_path_factory, home)
-    services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
     close_services(services)
 

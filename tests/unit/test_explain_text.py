@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.config import Settings
 from services.errors import InvalidInput, NotFound
 from services.explain.base import ExplainRequest
 from services.explain.shap_text import word_tokenizer
 from services.models import DataSource
 from services.registry import Services, build_services
 from services.training.algorithms.base import load_predictor
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 from tests.unit.test_explain_tabular import completed, signal_frame, train
 from tests.unit.test_text_minilm import tiny_reviews
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
@@ -33,7 +32,7 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     home = tmp_path_factory.mktemp("explain-text") / "workspace"
     shutil.copytree(seeded_home, home)
     copy_empty_mlflow_store(tmp_path_factory, home)
-    services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
     close_services(services)
 

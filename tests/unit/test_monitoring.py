@@ -25,7 +25,6 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
-from services.config import Settings
 from services.endpoints.baseline import (
     BASELINE_FOLDER,
     Baseline,
@@ -58,7 +57,7 @@ from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
 from services.training.algorithms.common import get_algorithm, prepare_dataset
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 from tests.recording import RecordingReporter
 from tests.unit.test_text_minilm import tiny_reviews
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
@@ -265,7 +264,7 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     shutil.copytree(seeded_home, home)
     copy_empty_mlflow_store(tmp_path_factory, home)
     # one job at a time: two jobs creating the MLflow experiment at once race
-    services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
     close_services(services)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from services.bias import engine
+from services.bias.report import BiasRequest
 from services.config import Settings
 from services.errors import InvalidInput, NotFound
-from services.paths import readable_path, writable_path
+from services.models import DataSource
+from services.paths import publish_file, readable_path, writable_path
+from services.registry import Services, build_services
+from services.training.data import resolve_source
+from tests.conftest import close_services
 
 
 @pytest.fixture
@@ -162,3 +170,66 @@ def test_an_output_symlink_pointing_outside_is_refused(root: Path, settings: Set
 def test_a_folder_is_never_an_output(root: Path, settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="is a folder"):
         writable_path(root / "data", settings, overwrite=True)
+
+
+def test_a_file_that_appears_while_an_output_is_written_is_kept(settings: Settings) -> None:
+    output = writable_path("late.csv", settings, overwrite=False)
+    partial = write(output.with_name("late.csv.partial"), "new\n")
+    output.write_text("someone else's\n")
+    with pytest.raises(InvalidInput, match="appeared"):
+        publish_file(partial, output, overwrite=False)
+    assert output.read_text() == "someone else's\n" and not partial.exists()
+
+
+# -- the services that take typed paths -------------------------------------------------------------
+
+PEOPLE = "sex,hired,score\n" + "".join(f"{'F' if i % 3 else 'M'},{i % 2},{i}\n" for i in range(40))
+
+
+@pytest.fixture
+def confined(root: Path, tmp_path: Path) -> Iterator[Services]:
+    """Local services whose only import root is ``root`` (which holds a hidden .aws folder)."""
+    built = build_services(Settings(home=tmp_path / "workspace", seed_on_start=False, import_roots=(root,)))
+    yield built
+    close_services(built)
+
+
+def test_catalog_import_of_a_credentials_cache_is_refused_and_creates_nothing(root: Path, confined: Services) -> None:
+    cache = write(root / ".aws" / "cli" / "cache" / "session.json", '{"AccessKeyId": "AKIA", "SecretAccessKey": "s"}\n')
+    with pytest.raises(InvalidInput, match=r"\.aws"):
+        confined.catalog.import_path(cache, "stolen", "keys")
+    with pytest.raises(InvalidInput, match=r"\.aws"):
+        confined.catalog.import_path(root / ".aws" / "cli", "stolen", "keys")
+    assert [d.name for d in confined.catalog.list_databases()] == []
+    assert not (confined.settings.home / "lake" / "workbench-lake" / "stolen").exists()
+
+
+def test_catalog_import_outside_the_roots_is_refused_and_an_upload_staged_in_the_workspace_is_not(
+        confined: Services, tmp_path: Path) -> None:
+    from services.catalog.uploads import stage_upload, upload_staging_root
+
+    with pytest.raises(InvalidInput, match="outside the folders"):
+        confined.catalog.import_path(write(tmp_path / "elsewhere" / "a.csv", "a\n1\n"), "d", "t")
+    staged = stage_upload(upload_staging_root(confined.settings), "sales.csv", io.BytesIO(b"a\n1\n"))
+    assert confined.catalog.import_path(staged, "d", "t").parameters["recordCount"] == "1"
+
+
+def test_bias_on_a_hidden_data_file_is_refused(root: Path, confined: Services) -> None:
+    hidden = write(root / ".aws" / "people.csv", PEOPLE)
+    visible = write(root / "data" / "people.csv", PEOPLE)
+    request = BiasRequest(source=DataSource(path=str(hidden)), label="hired", label_values=("1",), facet="sex",
+                          facet_values=("F",), methods=("CI",), bootstrap=0)
+    with pytest.raises(InvalidInput, match=r"\.aws"):
+        engine.column_kinds(confined, request)
+    with pytest.raises(InvalidInput, match=r"\.aws"):
+        confined.bias.analyze(request)
+    visible_request = BiasRequest(**{**request.__dict__, "source": DataSource(path=str(visible))})
+    assert confined.bias.analyze(visible_request).rows == 40
+
+
+def test_explain_and_training_file_sources_in_hidden_folders_are_refused(root: Path, confined: Services) -> None:
+    hidden = write(root / ".git" / "people.csv", PEOPLE)
+    with pytest.raises(InvalidInput, match=r"\.git"):
+        confined.explain.quick_model(DataSource(path=str(hidden)), "hired")
+    with pytest.raises(InvalidInput, match=r"\.git"):
+        resolve_source(confined, DataSource(path=str(hidden)))  # SHAP, training and batch-transform jobs

@@ -21,7 +21,7 @@ from services.errors import InvalidInput, NotFound
 from services.models import DataSource, Job, TrainingRequest
 from services.registry import Services, build_services
 from services.runs.tracking import configure
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 
 WINE = DataSource(table="demo.wine")
 LONG = {"num_round": "1000000", "eta": "0.001"}  # runs far longer than any test waits
@@ -43,7 +43,7 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     home = tmp_path_factory.mktemp("training-jobs") / "workspace"
     shutil.copytree(seeded_home, home)
     copy_empty_mlflow_store(tmp_path_factory, home)
-    services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
+    services = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
     for job in services.training.list_jobs():
         if not job.finished:
@@ -118,6 +118,21 @@ def test_transform_job_writes_inputs_and_predictions(workspace: Services, wine_j
                                     "probability_class_1", "probability_class_2"]
     assert len(scored) == 178
     assert (scored["predicted_label"] == scored["cultivar"]).mean() > 0.9
+
+
+def test_batch_transform_never_overwrites_an_existing_csv_unless_asked(workspace: Services, wine_job: Job) -> None:
+    existing = workspace.settings.home / "exports" / "wine.csv"  # where a bare name lands
+    existing.parent.mkdir(parents=True, exist_ok=True)
+    existing.write_text("keep me\n")
+    before = len(workspace.training.list_jobs())
+    with pytest.raises(InvalidInput, match="exists already") as refused:
+        workspace.training.start_transform_job(wine_job.model_id, WINE, Path("wine.csv"))
+    assert "Overwrite" in refused.value.hint
+    assert existing.read_text() == "keep me\n" and len(workspace.training.list_jobs()) == before
+    name = workspace.training.start_transform_job(wine_job.model_id, WINE, Path("wine.csv"), overwrite=True)
+    job = workspace.training.wait_for_job(name, 120)
+    assert job.status == "Completed" and job.result["output"] == str(existing.resolve())
+    assert len(pd.read_csv(existing)) == 178
 
 
 def test_bad_requests_fail_before_any_job_exists(workspace: Services, tmp_path: Path) -> None:
