@@ -4,6 +4,7 @@ until the right password is given; on a network address without a login only the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -54,19 +55,16 @@ def test_with_a_password_only_the_form_shows_until_the_right_password(protected:
     protected.run()
     assert_only_the_login_form(protected)
 
+    log_in(protected, PASSWORD + " ")
+    assert_only_the_login_form(protected)
+    assert "Wrong password" in texts(protected.error)
+
     log_in(protected, PASSWORD)
     assert not protected.exception, protected.exception
     assert {metric.label for metric in protected.metric} >= {"Databases", "Tables"}  # Home rendered
     assert "Local" in sidebar_text(protected)
-    assert not protected.text_input
+    assert not protected.text_input and not protected.error
     assert "Log out" in [button.label for button in protected.sidebar.button]
-
-
-def test_a_wrong_password_is_an_error_and_shows_nothing(protected: AppTest) -> None:
-    protected.run()
-    log_in(protected, "correct horse battery ")
-    assert_only_the_login_form(protected)
-    assert "Wrong password" in texts(protected.error)
 
 
 def test_repeated_failures_lock_out_even_the_right_password_and_a_reload(protected: AppTest,
@@ -95,33 +93,45 @@ def test_a_malformed_hash_is_an_error_not_an_open_door(app: AppTest, monkeypatch
     assert [len(app.metric), len(app.text_input), len(app.sidebar.children)] == [0, 0, 0]
 
 
-def test_network_address_without_a_login_renders_only_the_refusal(app: AppTest, network_address: None) -> None:
+def test_network_address_renders_only_the_refusal_until_a_password_is_set(
+        app: AppTest, network_address: None, stored_hash: str, monkeypatch: pytest.MonkeyPatch) -> None:
     app.run()
     assert not app.exception, app.exception
     assert "Refusing to serve on 0.0.0.0" in texts(app.error)
     assert "WORKBENCH_PASSWORD_HASH" in texts(app.error)
     assert [len(app.metric), len(app.text_input), len(app.sidebar.children)] == [0, 0, 0]
 
+    monkeypatch.setenv("WORKBENCH_PASSWORD_HASH", stored_hash)
+    app.run()
+    assert_only_the_login_form(app)
+    assert not app.error
 
-@pytest.mark.parametrize("page", ["train", "catalog"])
-def test_a_page_run_without_app_py_is_gated_too(workspace: Path, stored_hash: str, page: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_the_train_page_run_without_app_py_is_gated_too(workspace: Path, stored_hash: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Streamlit's legacy pages/ routing (and AppTest after a first run) runs a page file alone."""
     monkeypatch.setenv("WORKBENCH_PASSWORD_HASH", stored_hash)
-    alone = AppTest.from_file(str(APP.parent / "pages" / f"{page}.py"), default_timeout=60).run()
+    alone = AppTest.from_file(str(APP.parent / "pages" / "train.py"), default_timeout=60).run()
     assert not alone.exception, alone.exception
     assert [widget.label for widget in alone.text_input] == ["Password"]
     assert [len(alone.selectbox), len(alone.dataframe), len(alone.tabs)] == [0, 0, 0]
 
 
-def test_network_address_with_a_password_asks_for_it(protected: AppTest, network_address: None) -> None:
-    protected.run()
-    assert_only_the_login_form(protected)
-    assert not protected.error
+OIDC_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c" * 32,
+                         "client_id": "workbench", "client_secret": "s",
+                         "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration"}}
 
 
-def test_loopback_without_a_password_needs_no_login(app: AppTest) -> None:
+def test_oidc_settings_put_streamlits_login_in_front(app: AppTest) -> None:
+    app.secrets = OIDC_SECRETS
+    app.user = {"is_logged_in": False}
     app.run()
     assert not app.exception, app.exception
-    assert not app.text_input and "Databases" in {metric.label for metric in app.metric}
-    assert "Log out" not in [button.label for button in app.button]
+    assert [len(app.metric), len(app.text_input), len(app.sidebar.children)] == [0, 0, 0]
+    if find_spec("authlib") is None:  # the login was asked for and cannot work: refused, never skipped
+        assert "Authlib" in texts(app.error)
+        return
+    assert [button.label for button in app.button] == ["Log in"]
+    app.user = {"is_logged_in": True, "email": "analyst@example.com"}
+    app.run()
+    assert "Databases" in {metric.label for metric in app.metric}
