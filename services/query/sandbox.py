@@ -217,8 +217,8 @@ def _looks_like_path(name: str) -> bool:
 
 def catalog_references(statement: exp.Expr) -> list[exp.Table]:
     """The statement's references to catalog tables: every table reference except a CTE visible in
-    the reference's own scope. Refuses table functions other than UNNEST, file paths, DuckDB's
-    system tables and CTEs named like them."""
+    the reference's own scope. Refuses table functions off the allow-list, file paths, other
+    catalogs, DuckDB's system tables and CTEs named like them."""
     _refuse_system_cte_names(statement)
     ctes = cte_references(statement)
     references = []
@@ -262,11 +262,12 @@ def _refuse_system_cte_names(statement: exp.Expr) -> None:
 
 
 def _check_table_function(name: str) -> None:
-    if name not in ALLOWED_TABLE_FUNCTIONS:
-        raise _function_refusal(name) if name in FILE_FUNCTIONS | ENGINE_FUNCTIONS else QueryRefused(
-            f"{name}() cannot be read as a table in the editor.",
-            hint="Read catalog tables, VALUES or CROSS JOIN UNNEST(array); " + FUNCTIONS_HINT,
-        )
+    if name in ALLOWED_TABLE_FUNCTIONS:
+        return
+    if name in FILE_FUNCTIONS | ENGINE_FUNCTIONS:
+        raise _function_refusal(name)
+    raise QueryRefused(f"{name}() cannot be read as a table in the editor.",
+                       hint="Read catalog tables, VALUES or CROSS JOIN UNNEST(array). " + FUNCTIONS_HINT)
 
 
 def _check_catalog_name(table: exp.Table) -> None:
