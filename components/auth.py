@@ -6,6 +6,7 @@ module only reads what Streamlit knows (bind address, secrets, session, client) 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Mapping
 from typing import Any
@@ -62,9 +63,15 @@ def _decision() -> ServeDecision:
     try:
         settings = Settings.from_env()
         return check_serve(st.get_option("server.address"), settings.password_hash, _streamlit_secrets(),
-                           oidc_installed=importlib.util.find_spec("authlib") is not None)
+                           oidc_installed=_authlib_installed())
     except ServiceError as error:  # an unusable setting lets nobody in; the gate says what to fix
         return ServeDecision(False, "none", f"**{error.message}**" + (f"\n\n{error.hint}" if error.hint else ""))
+
+
+@functools.cache
+def _authlib_installed() -> bool:
+    """st.login needs Authlib; looked up once, the gate runs on every get_services call."""
+    return importlib.util.find_spec("authlib") is not None
 
 
 def _lets_through(decision: ServeDecision) -> bool:
