@@ -233,3 +233,19 @@ def test_explain_and_training_file_sources_in_hidden_folders_are_refused(root: P
         confined.explain.quick_model(DataSource(path=str(hidden)), "hired")
     with pytest.raises(InvalidInput, match=r"\.git"):
         resolve_source(confined, DataSource(path=str(hidden)))  # SHAP, training and batch-transform jobs
+
+
+def test_the_cli_refuses_the_same_paths_with_exit_code_2(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from services.cli import main
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
+    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
+    monkeypatch.setenv("WORKBENCH_IMPORT_ROOTS", str(root))
+    hidden = write(root / ".aws" / "people.csv", PEOPLE)
+    assert main(["catalog", "import", str(hidden), "--database", "stolen", "--table", "keys"]) == 2
+    assert ".aws" in capsys.readouterr().err
+    out = tmp_path / "analysis.json"
+    assert main(["bias", "--data", str(hidden), "--label", "hired", "--label-values", "1", "--facet", "sex",
+                 "--facet-values", "F", "--bootstrap", "0", "--out", str(out)]) == 2
+    assert ".aws" in capsys.readouterr().err and not out.exists()
