@@ -8,28 +8,41 @@ Signatures are not checked. Answers follow the ``rest-json`` protocol botocore p
 that answered in ``x-Amzn-Invoked-Production-Variant``; errors with ``x-amzn-ErrorType`` and a JSON
 body, e.g. ``ValidationError`` (400) for an unknown endpoint and ``ModelError`` (424, with
 ``OriginalStatusCode``/``OriginalMessage``) when the model's server answered with an error.
-``GET /ping`` tells the app that the gateway of this workspace is up.
+``GET /ping`` tells the app that the gateway of this workspace is up: it answers the workspace's
+``launcher.workspace_id`` (a digest, so no path leaves the machine over HTTP).
+
+Like the endpoint servers (see ``guards``), the gateway serves only requests whose ``Host`` names the
+address it was started on (else 421), requires a supported ``Content-Type`` on invocations (else 415),
+and streams the body with SageMaker's 6 MB limit (413, after reading the rest within bounds).
+
+The gateway stops itself (``Watchdog``) when its workspace is gone (the metadata file or folder
+was deleted) or when no endpoint has been Creating or InService for ``--idle-seconds`` (default
+``launcher.GATEWAY_IDLE_SECONDS``); the app starts it again on the next call.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import urllib3
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.embedded.metadata import MetadataStore
 from services.embedded.workspace import Workspace
-from services.endpoints.launcher import connect_host
+from services.endpoints.guards import BodyTooLarge, HostCheck, content_type_problem, read_limited
+from services.endpoints.launcher import GATEWAY_IDLE_SECONDS, connect_host, workspace_id
 from services.endpoints.models import MAX_PAYLOAD_BYTES
 from services.endpoints.store import EndpointRow, EndpointStore
 
@@ -38,23 +51,27 @@ FORWARDED_HEADERS = ("Content-Type", "Accept", "X-Amzn-SageMaker-Custom-Attribut
 RETURNED_HEADERS = ("Content-Type", "x-Amzn-Invoked-Production-Variant", "X-Amzn-SageMaker-Custom-Attributes")
 VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
 MODEL_TIMEOUT_SECONDS = 60  # SageMaker's limit for a container to answer an invocation
+WATCH_SECONDS = 2.0  # how often the watchdog looks at the workspace
 
 
-def build_app(home: Path) -> Starlette:
-    """The gateway over the workspace at ``home``."""
+def build_app(home: Path, host: str = "127.0.0.1", port: int = 0) -> Starlette:
+    """The gateway over the workspace at ``home``, serving requests addressed to ``host``:``port``."""
     store = EndpointStore(MetadataStore(Workspace(home).metadata_path))
     pool = urllib3.PoolManager(maxsize=16, retries=False, timeout=urllib3.Timeout(connect=2, read=MODEL_TIMEOUT_SECONDS))
+    identity = workspace_id(home)
 
     async def ping(request: Request) -> Response:
-        return JSONResponse({"service": "sagemaker-runtime", "home": str(home)})
+        return JSONResponse({"service": "sagemaker-runtime", "workspace": identity})
 
     async def invocations(request: Request) -> Response:
         name = request.path_params["name"]
-        if int(request.headers.get("content-length") or 0) > MAX_PAYLOAD_BYTES:
-            return too_large()
-        body = await request.body()
-        if len(body) > MAX_PAYLOAD_BYTES:
-            return too_large()
+        problem = content_type_problem(request.headers.get("content-type", ""))
+        if problem:
+            return error_response(415, "ValidationError", problem)
+        try:
+            body = await read_limited(request, MAX_PAYLOAD_BYTES)
+        except BodyTooLarge as exc:
+            return too_large(exc.drained)
         row = await run_in_threadpool(store.find, name)
         if row is None or row.status == "Deleting":
             return error_response(400, "ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.")
@@ -63,7 +80,8 @@ def build_app(home: Path) -> Starlette:
 
     routes = [Route("/ping", ping, methods=["GET"]),
               Route("/endpoints/{name}/invocations", invocations, methods=["POST"])]
-    return Starlette(routes=routes)
+    refuse = lambda status, message: error_response(status, "ValidationError", message)  # noqa: E731
+    return Starlette(routes=routes, middleware=[Middleware(HostCheck, host=host, port=port, refuse=refuse)])
 
 
 def forward(pool: urllib3.PoolManager, row: EndpointRow, body: bytes, headers: dict[str, str], home: Path) -> Response:
@@ -95,15 +113,19 @@ def model_error(row: EndpointRow, answer: Any, home: Path) -> Response:
     text = answer.data.decode(errors="replace")[:4000]
     kind = "client" if answer.status < 500 else "server"
     variant = answer.headers.get(VARIANT_HEADER) or "model"
-    log = Path(home) / "endpoints" / row.name / "server.log"
-    message = f'Received {kind} error ({answer.status}) from {variant} with message "{text}". See {log} for more information.'
+    log = f"endpoints/{row.name}/server.log"  # relative to the workspace: no local path goes out over HTTP
+    message = (f'Received {kind} error ({answer.status}) from {variant} with message "{text}". '
+               f"See {log} in the workspace for more information.")
     extra = {"ErrorCode": f"{kind.upper()}_ERROR_FROM_MODEL", "OriginalStatusCode": answer.status, "OriginalMessage": text}
     return error_response(424, "ModelError", message, extra)
 
 
-def too_large() -> Response:
+def too_large(drained: bool = True) -> Response:
     limit = MAX_PAYLOAD_BYTES // (1024 * 1024)
-    return error_response(413, "ValidationError", f"Request payload is larger than the {limit} MB that InvokeEndpoint accepts.")
+    response = error_response(413, "ValidationError", f"Request payload is larger than the {limit} MB that InvokeEndpoint accepts.")
+    if not drained:  # the rest of the body is still coming: end the connection rather than read it
+        response.headers["Connection"] = "close"
+    return response
 
 
 def error_response(status: int, error_type: str, message: str, extra: dict[str, Any] | None = None) -> Response:
@@ -115,6 +137,51 @@ def request_id() -> dict[str, str]:
     return {"x-amzn-RequestId": str(uuid.uuid4())}
 
 
+# -- stopping when nothing needs the gateway ------------------------------------------------------------------
+
+
+def stop_reason(workspace_exists: bool, idle_for: float, idle_seconds: float) -> str:
+    """Why the gateway should stop now ("" to keep serving)."""
+    if not workspace_exists:
+        return "its workspace is gone"
+    if idle_for >= idle_seconds:
+        return f"no endpoint has been in service for {idle_seconds:g} s"
+    return ""
+
+
+class Watchdog:
+    """A daemon thread that calls ``stop(reason)`` once the workspace is gone or idle (see the module docstring)."""
+
+    def __init__(self, home: Path, idle_seconds: float, stop: Callable[[str], None]) -> None:
+        self.metadata_path = Workspace(home).metadata_path
+        self.store = EndpointStore(MetadataStore(self.metadata_path))
+        self.idle_seconds = idle_seconds
+        self.stop = stop
+        self.last_active = time.monotonic()
+        self.thread = threading.Thread(target=self._loop, name="gateway-watchdog", daemon=True)
+
+    def check(self) -> str:
+        """Look once; the stop reason, or ""."""
+        exists = self.metadata_path.is_file()  # checked first: the open connection still reads a deleted file
+        if exists and self._serving():
+            self.last_active = time.monotonic()
+        return stop_reason(exists, time.monotonic() - self.last_active, self.idle_seconds)
+
+    def _serving(self) -> bool:
+        try:
+            return any(row.status in ("Creating", "InService") for row in self.store.all())
+        except Exception:  # noqa: BLE001 - a workspace being deleted under us: the next look sees it gone
+            return False
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            reason = self.check()
+            if reason:
+                self.stop(reason)
+                return
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
@@ -122,9 +189,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--home", required=True, type=Path)
     parser.add_argument("--port", required=True, type=int)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--idle-seconds", type=float, default=GATEWAY_IDLE_SECONDS,
+                        help="stop when no endpoint has been Creating or InService for this long")
     args = parser.parse_args(argv)
     print(f"gateway: SageMaker Runtime for {args.home} on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(build_app(args.home), host=args.host, port=args.port, log_level="warning", access_log=False)
+    server = uvicorn.Server(uvicorn.Config(build_app(args.home, args.host, args.port), host=args.host, port=args.port,
+                                           log_level="warning", access_log=False))
+
+    def stop(reason: str) -> None:
+        print(f"gateway: stopping: {reason}", flush=True)
+        server.should_exit = True
+
+    Watchdog(args.home, args.idle_seconds, stop).thread.start()
+    server.run()
     return 0
 
 

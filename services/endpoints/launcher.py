@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -33,6 +34,7 @@ from services.embedded.child_env import worker_environment
 from services.errors import BackendUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
+GATEWAY_IDLE_SECONDS = 300.0  # a gateway with no endpoint Creating or InService for this long stops itself
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +93,11 @@ def stop_group(pid: int, argument: str, grace_seconds: float = 10.0) -> None:
         return
     _signal_group(pid, signal.SIGKILL)
     _wait_gone(pid, argument, 10.0)
+
+
+def workspace_id(home: Path) -> str:
+    """A short digest naming a workspace: what the gateway's ``/ping`` answers instead of its path."""
+    return hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:16]
 
 
 def connect_host(host: str) -> str:

@@ -56,6 +56,7 @@ class LocalEndpoints:
     unresponsive_seconds = 10.0
     stop_grace_seconds = 10.0
     gateway_start_seconds = 30.0
+    gateway_idle_seconds = launcher.GATEWAY_IDLE_SECONDS  # the gateway stops itself after this long without endpoints
 
     def __init__(self, services: Services, store: MetadataStore) -> None:
         self.services = services
@@ -352,7 +353,7 @@ class LocalEndpoints:
         port = wanted if wanted not in taken and launcher.port_is_free(host, wanted) else launcher.free_port(host, taken)
         log = self.home / "endpoints" / "gateway.log"
         process = launcher.start_detached(["-m", "services.endpoints.gateway", "--home", str(self.home), "--port", str(port),
-                                           "--host", host], log)
+                                           "--host", host, "--idle-seconds", str(self.gateway_idle_seconds)], log)
         self._children[process.pid] = process
         if not self._wait_for_gateway(process, host, port):
             launcher.stop_group(process.pid, str(self.home), 1.0)
@@ -373,7 +374,7 @@ class LocalEndpoints:
 
     def _gateway_answers(self, host: str, port: int) -> bool:
         answer = launcher.http_get(host, port, "/ping")
-        return answer is not None and answer.get("home") == str(self.home)
+        return answer is not None and answer.get("workspace") == launcher.workspace_id(self.home)
 
     def invoke(self, name: str, body: bytes, content_type: str = "application/json", accept: str = "application/json",
                target_variant: str = "", custom_attributes: str = "") -> InvokeResult:
@@ -393,13 +394,15 @@ class LocalEndpoints:
                             latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def _invoke_endpoint(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, EndpointConnectionError
 
         try:
             try:
                 return self._runtime_client().invoke_endpoint(**arguments)  # type: ignore[no-any-return]
-            except EndpointConnectionError:
-                self._runtime = None  # the gateway stopped: start it again, once
+            except (EndpointConnectionError, ConnectionClosedError):
+                # The gateway is gone (refused), or died under a kept-alive connection (reset): a new
+                # client on a gateway started again if needed, and one more try.
+                self._runtime = None
                 return self._runtime_client().invoke_endpoint(**arguments)  # type: ignore[no-any-return]
         except ClientError as exc:
             raise runtime_error(exc, name) from exc

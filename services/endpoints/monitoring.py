@@ -5,6 +5,11 @@ The inference server writes data capture in SageMaker's JSON-lines format under
 ``<home>/endpoints/<name>/capture/<variant>/YYYY/MM/DD/HH/*.jsonl``; the endpoint itself is
 described by ``<home>/endpoints/<name>/endpoint.json``. Both are read here as files, so this module
 needs nothing from the server's code.
+
+A drift report reads a bounded sample of the capture: the most recent ``CAPTURE_SAMPLE_RECORDS``
+records, and no more than ``CAPTURE_SAMPLE_BYTES`` of them (``read_recent_capture``), so its memory
+does not grow with the capture; older records are only counted, and the report's notes say how many
+of how many were compared.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +56,8 @@ from services.training.algorithms.base import load_in_app_process
 
 CAPTURE_DATABASE = "endpoints"
 SOURCE_ROWS = 10_000  # rows of a source table compared (a seeded sample of larger ones)
+CAPTURE_SAMPLE_RECORDS = 10_000  # capture records a drift report reads at most (the most recent)
+CAPTURE_SAMPLE_BYTES = 32 * 1024 * 1024  # and at most this much of their text
 REPORTS_FOLDER = "monitoring"
 CAPTURE_SCHEMA = pa.schema([
     ("event_id", pa.string()), ("inference_time", pa.timestamp("ms")), ("variant", pa.string()),
@@ -101,13 +109,70 @@ def read_events(files: list[Path]) -> Iterator[dict[str, Any]]:
     """Every capture record; lines that are not JSON (a file being written) are skipped."""
     for path in files:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(event, dict) and isinstance(event.get("captureData"), dict):
-                    yield event
+            yield from capture_events(handle)
+
+
+def capture_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The capture records among ``lines``; lines that are not JSON (a file being written) are skipped."""
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(event, dict) and isinstance(event.get("captureData"), dict):
+            yield event
+
+
+@dataclass(frozen=True)
+class CaptureSample:
+    """The most recent capture lines (oldest first) and how many lines the capture holds in all."""
+
+    lines: list[str]
+    total: int
+
+    def note(self) -> tuple[str, ...]:
+        """What a report says when it compared only part of the capture."""
+        if len(self.lines) >= self.total:
+            return ()
+        return (f"Compared the most recent {len(self.lines):,} of {self.total:,} captured records: a drift report reads at most "
+                f"{CAPTURE_SAMPLE_RECORDS:,} records and {CAPTURE_SAMPLE_BYTES // (1024 * 1024)} MB of capture, "
+                "so older traffic is left out.",)
+
+
+def read_recent_capture(files: list[Path], max_records: int, max_bytes: int) -> CaptureSample:
+    """The last ``max_records`` non-blank lines of ``files`` (oldest file first) holding at most ``max_bytes``,
+    read newest file first; files older than the sample are only counted. A line over the byte budget is skipped."""
+    kept: deque[str] = deque()
+    size = total = 0
+    for path in reversed(files):
+        if len(kept) >= max_records or size >= max_bytes:
+            total += count_lines(path)
+            continue
+        lines, part_size, part_total = tail_lines(path, max_records - len(kept), max_bytes - size)
+        kept.extendleft(reversed(lines))
+        size, total = size + part_size, total + part_total
+    return CaptureSample(list(kept), total)
+
+
+def tail_lines(path: Path, max_lines: int, max_bytes: int) -> tuple[list[str], int, int]:
+    """(the last lines of ``path`` within both budgets, their size in bytes, how many lines it has)."""
+    lines: deque[bytes] = deque()
+    size = total = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.strip():
+                continue
+            total += 1
+            lines.append(raw)
+            size += len(raw)
+            while lines and (len(lines) > max_lines or size > max_bytes):
+                size -= len(lines.popleft())
+    return [raw.decode("utf-8", errors="replace") for raw in lines], size, total
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for raw in handle if raw.strip())
 
 
 # -- parsing captured requests and responses ---------------------------------------------------------------
@@ -276,23 +341,28 @@ def drift_report(services: Services, endpoint_name: str, baseline_model_id: str 
     variant, model_id = monitored_variant(endpoint, baseline_model_id)
     baseline = ensure_baseline(services, model_id)
     record = services.training.get_model(model_id)
+    notes: tuple[str, ...] = ()
     if source is not None:
         traffic = source_traffic(services, source, record)
     else:
         columns = [c.name for c in record.input_schema] or baseline.feature_columns
-        events = read_events(capture_files(capture_root(services, endpoint), variant))
-        traffic = captured_traffic(events, columns, str(baseline.statistics.get("text_column", "")))
-    return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding_drift(baseline, record, traffic))
+        sample = read_recent_capture(capture_files(capture_root(services, endpoint), variant), CAPTURE_SAMPLE_RECORDS,
+                                     CAPTURE_SAMPLE_BYTES)
+        traffic = captured_traffic(capture_events(sample.lines), columns, str(baseline.statistics.get("text_column", "")))
+        notes = sample.note()
+    return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding_drift(baseline, record, traffic),
+                              notes=notes)
 
 
 def drift_from_traffic(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic, variant: str = "", *,
-                       embedding: FeatureDrift | None = None) -> DriftReport:
+                       embedding: FeatureDrift | None = None, notes: tuple[str, ...] = ()) -> DriftReport:
     """``traffic`` against ``baseline``, whichever backend read the rows (capture files here, S3 and
-    Athena on AWS); ``InvalidInput`` when there are none. ``embedding``: the row ``embedding_drift`` made."""
+    Athena on AWS); ``InvalidInput`` when there are none. ``embedding``: the row ``embedding_drift`` made;
+    ``notes``: what the reader says about the rows (e.g. that they are a sample)."""
     if traffic.features.empty:
         raise InvalidInput(f"Endpoint {endpoint_name} has no captured traffic yet (variant {variant}).",
                            hint="Send it some requests with data capture on, or compare a table instead.")
-    return build_report(endpoint_name, model_id, baseline, traffic, embedding)
+    return build_report(endpoint_name, model_id, baseline, traffic, embedding, notes)
 
 
 def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -> FeatureDrift | None:
@@ -319,7 +389,7 @@ FEW_ROWS = 100
 
 
 def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic,
-                 embedding: FeatureDrift | None = None) -> DriftReport:
+                 embedding: FeatureDrift | None = None, notes: tuple[str, ...] = ()) -> DriftReport:
     """Every input column (and the texts' embedding, when given) and the predictions against the baseline."""
     thresholds = baseline.thresholds
     constraints = baseline.constraints.get("features", {})
@@ -328,8 +398,8 @@ def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic:
     prediction = compare_prediction(baseline.prediction, traffic.predicted, thresholds) if baseline.prediction else None
     found = [d for d in (*features, prediction) if d is not None and d.violation]
     rows = len(traffic.features)
-    notes = (f"Only {rows} row(s) compared: distances on fewer than {FEW_ROWS} rows say little; "
-             "look again when more traffic has been captured.",) if rows < FEW_ROWS else ()
+    notes += (f"Only {rows} row(s) compared: distances on fewer than {FEW_ROWS} rows say little; "
+              "look again when more traffic has been captured.",) if rows < FEW_ROWS else ()
     return DriftReport(endpoint=endpoint_name, baseline_model_id=model_id, rows=rows, features=features,
                        prediction_drift=prediction, violations=tuple(v for d in found for v in d.violation.split("; ")),
                        over_time=over_time(baseline, traffic), created_at=utc_now(), notes=notes)

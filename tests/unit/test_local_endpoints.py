@@ -18,13 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from services.config import Settings
 from services.endpoints.local import LocalEndpoints, score_result
 from services.endpoints.models import DeployRequest, Endpoint, InvokeResult, Variant
 from services.errors import AlreadyExists, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, TrainingRequest
 from services.registry import Services, build_services
-from tests.conftest import close_services
+from tests.conftest import close_services, settings_for_tests
 from tests.unit.test_training_jobs import copy_empty_mlflow_store
 
 TEXT_MODEL = "endpoint-reviews/1"
@@ -41,7 +40,7 @@ def trained_template(tmp_path_factory: pytest.TempPathFactory, seeded_home: Path
         return template
     shutil.copytree(seeded_home, template)
     copy_empty_mlflow_store(tmp_path_factory, template)
-    services = build_services(Settings(home=template, seed_on_start=False))
+    services = build_services(settings_for_tests(home=template, seed_on_start=False))
     reviews = template.parent / "reviews.csv"
     sql = "SELECT review_body, sentiment FROM demo.reviews_sentiment ORDER BY review_id LIMIT 1500"
     services.query.run(sql, max_rows=1500).frame.to_csv(reviews, index=False)
@@ -78,7 +77,7 @@ def unused_port() -> int:
 def hosting_services(template: Path, home: Path) -> Services:
     """Services on a copy of the template, with a gateway port of their own."""
     copy_workspace(template, home)
-    return build_services(Settings(home=home, seed_on_start=False, gateway_port=unused_port()))
+    return build_services(settings_for_tests(home=home, seed_on_start=False, gateway_port=unused_port()))
 
 
 def stop_everything(services: Services) -> None:

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
+from services.endpoints import monitoring
 from services.endpoints.baseline import (
     BASELINE_FOLDER,
     Baseline,
@@ -45,6 +46,7 @@ from services.endpoints.monitoring import (
     embedding_drift,
     list_reports,
     parse_instances,
+    read_recent_capture,
     register_capture_table,
     report_from_json,
     run_monitoring_round,
@@ -373,6 +375,45 @@ def test_tabular_capture_in_every_format_is_parsed_and_a_shifted_column_is_flagg
     by_psi = sorted(report.features, key=lambda d: -(d.psi or 0))
     assert by_psi[0].feature == "alcohol" and by_psi[0].psi > 3 * by_psi[1].psi  # type: ignore[operator]
     assert report.prediction_drift is not None and report.prediction_drift.psi > 0.2  # type: ignore[operator]
+
+
+def test_recent_capture_keeps_the_newest_records_within_both_budgets(tmp_path: Path) -> None:
+    files = []
+    for hour in range(3):  # three hourly files of five records each, oldest first as capture_files lists them
+        path = tmp_path / VARIANT / "2026" / "11" / "22" / f"{10 + hour}" / "1-abc.jsonl"
+        path.parent.mkdir(parents=True)
+        path.write_text("".join(json.dumps({"n": f"{5 * hour + i:04d}"}) + "\n" for i in range(5)) + "\n")  # and a blank line
+        files.append(path)
+    line = len(json.dumps({"n": "0000"})) + 1
+
+    def numbers(sample: Any) -> list[int]:
+        return [int(json.loads(text)["n"]) for text in sample.lines]
+
+    newest = read_recent_capture(files, 7, 10**6)
+    assert numbers(newest) == list(range(8, 15)) and newest.total == 15
+    assert newest.note()[0].startswith("Compared the most recent 7 of 15 captured records")
+    by_bytes = read_recent_capture(files, 100, 3 * line + 5)
+    assert numbers(by_bytes) == [12, 13, 14] and by_bytes.total == 15
+    everything = read_recent_capture(files, 100, 10**6)
+    assert numbers(everything) == list(range(15)) and everything.note() == ()
+    assert read_recent_capture(files, 100, line - 1).lines == []  # a record over the budget is never held
+
+
+def test_drift_reports_read_the_most_recent_sample_of_the_capture_and_say_so(
+        workspace: Services, models: dict[str, ModelRecord], reviews: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_endpoint(workspace, "reviews-busy", models["text"])
+    usual = reviews["review_body"].sample(40, random_state=8).tolist()
+    scored = load_predictor(Path(models["text"].artifact_path)).predict_frame(pd.DataFrame({"review_body": usual}))
+    for hour in ("2026-11-22T16", "2026-11-22T17", "2026-11-22T18"):
+        write_capture(workspace, "reviews-busy", review_events(usual, scored, hour))
+    monkeypatch.setattr(monitoring, "CAPTURE_SAMPLE_RECORDS", 100)
+    report = drift_report(workspace, "reviews-busy")
+    assert report.rows == 100
+    assert [(row["hour"], row["rows"]) for row in report.over_time] == [("2026-11-22T16", 20), ("2026-11-22T17", 40),
+                                                                         ("2026-11-22T18", 40)]
+    assert report.notes[0].startswith("Compared the most recent 100 of 120 captured records")
+    monkeypatch.setattr(monitoring, "CAPTURE_SAMPLE_RECORDS", 1000)
+    assert drift_report(workspace, "reviews-busy").notes == ()  # all 120 compared: nothing to say
 
 
 def test_drift_report_of_a_source_table_scores_it_with_the_model(workspace: Services, review_endpoint: str) -> None:
