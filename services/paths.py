@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from services.config import Settings
 from services.errors import InvalidInput, NotFound
-from services.models import DataSource
 
 EXPORTS = "exports"
 ROOTS_HINT = "Set WORKBENCH_IMPORT_ROOTS to the folders (separated by ':') the workbench may read from and write to."
@@ -61,13 +59,6 @@ def readable_path(typed: str | Path, settings: Settings, *, extra_roots: Iterabl
     if path.is_dir():
         _require_links_allowed(path, roots)
     return path
-
-
-def readable_source(source: DataSource, settings: Settings) -> DataSource:
-    """``source`` with its file path checked and resolved; tables and empty sources pass unchanged."""
-    if not source.path:
-        return source
-    return replace(source, path=str(readable_path(source.path, settings)))
 
 
 def writable_path(typed: str | Path, settings: Settings, overwrite: bool) -> Path:
