@@ -18,13 +18,13 @@ from services.catalog.files import (
     InspectedData,
     inspect_path,
     partition_values,
-    sanitize_table_name,
 )
 from services.catalog.local import table_parameters
 from services.catalog.uploads import upload_staging_root
 from services.config import Settings
 from services.errors import BackendUnavailable, NotFound
 from services.models import FORMATS, Column, CrawlResult, Database, Partition, Table
+from services.names import check_table_prefix, glue_name
 from services.paths import readable_path
 
 # OpenCSVSerde reads quoted fields ("a, b") the way the files were inspected; LazySimpleSerDe does not.
@@ -75,7 +75,7 @@ class AwsCatalog:
     @translated
     def create_database(self, name: str, description: str = "") -> Database:
         """Create a database, or return it unchanged when it exists."""
-        name = sanitize_table_name(name)
+        name = glue_name("database", name)
         try:
             return self._database(name)
         except NotFound:
@@ -134,9 +134,9 @@ class AwsCatalog:
     def import_path(self, path: Path, database: str, table: str) -> Table:
         """Upload a local file or folder to ``s3://{bucket}/{database}/{table}/`` (replacing what
         was there) and catalog it; an existing table gets a new version."""
+        database, table = glue_name("database", database), glue_name("table", table)
         bucket = require_bucket(self.settings)
         path = readable_path(path, self.settings, extra_roots=(upload_staging_root(self.settings),))
-        database, table = sanitize_table_name(database), sanitize_table_name(table)
         inspected = inspect_path(Path(path))
         location = f"s3://{bucket}/{database}/{table}/"
         self._replace_objects(location, inspected)
@@ -186,8 +186,8 @@ class AwsCatalog:
     def crawl(self, location: str, database: str, table_prefix: str = "") -> CrawlResult:
         """Run a Glue crawler (created or updated as ``workbench-{database}-{hash}``) over an S3
         location, wait for it, and report which tables it created, updated or left unchanged."""
+        database, table_prefix = glue_name("database", database), check_table_prefix(table_prefix)
         role = self._require_crawler_role()
-        database = sanitize_table_name(database)
         target = self._s3_location(location)
         self.create_database(database)
         before = self._versions_under(database, target, table_prefix)

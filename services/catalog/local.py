@@ -33,6 +33,7 @@ from services.embedded.metadata import MetadataStore, utc_now
 from services.embedded.workspace import Workspace
 from services.errors import InvalidInput, NotFound, QueryFailed
 from services.models import Column, CrawlResult, Database, Partition, QueryResult, QueryStatistics, ResultColumn, Table
+from services.names import check_table_prefix, glue_name
 from services.paths import readable_path
 
 GENERATION_KEY = "catalog_generation"
@@ -56,7 +57,7 @@ class LocalCatalog:
         return [Database(r["name"], r["description"], self._database_uri(r["name"])) for r in rows]
 
     def create_database(self, name: str, description: str = "") -> Database:
-        name = sanitize_table_name(name)
+        name = glue_name("database", name)
         self.store.execute(
             "INSERT OR IGNORE INTO databases (name, description, created_at) VALUES (?, ?, ?)",
             (name, description, utc_now()),
@@ -154,8 +155,8 @@ class LocalCatalog:
         return Partition(values, location, len(files), sum(f.stat().st_size for f in files))
 
     def import_path(self, path: Path, database: str, table: str) -> Table:
+        database, table = glue_name("database", database), glue_name("table", table)
         path = readable_path(path, self.settings, extra_roots=(upload_staging_root(self.settings),))
-        database, table = sanitize_table_name(database), sanitize_table_name(table)
         target = self.workspace.table_folder(database, table)
         if _inside(Path(path), target):
             raise InvalidInput(f"{path} is already in {database}.{table}'s folder.",
@@ -171,8 +172,8 @@ class LocalCatalog:
             raise
 
     def crawl(self, location: str, database: str, table_prefix: str = "") -> CrawlResult:
+        database, table_prefix = glue_name("database", database), check_table_prefix(table_prefix)
         folder = self._crawl_folder(location)
-        database = sanitize_table_name(database)
         found = [(sanitize_table_name(table_prefix + f.name), f) for f in _table_folders(folder)]
         self._refuse_managed_folder(database, folder, [name for name, _ in found])
         self.create_database(database)

@@ -27,6 +27,7 @@ from services.embedded.child_env import worker_environment
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
 from services.models import FINISHED_JOB_STATUSES, Job
+from services.names import check_job_name
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -126,11 +127,19 @@ class JobRunner:
         self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     def job_dir(self, name: str) -> Path:
-        return self.home / "jobs" / name
+        """``<home>/jobs/<name>``; ``InvalidInput`` when the name would lead anywhere else (``..``, ``/abs``)."""
+        root = self.home / "jobs"
+        folder = root / name
+        if not name or "\x00" in name or folder.parent != root or folder.resolve().parent != root.resolve():
+            raise InvalidInput(f"{name!r} cannot name a job folder: it leads outside {root}.",
+                               hint="Job names are letters, digits and hyphens.")
+        return folder
 
     def submit(self, kind: str, config: dict[str, Any], name: str = "", heavy: bool = True) -> Job:
         """Record a job and start it when a slot is free (``InvalidInput`` for a bad maximum runtime)."""
         max_runtime_seconds(config, 1.0)
+        name = check_job_name(kind, name or new_job_name(kind))  # the last line of defence: callers check first
+        self.job_dir(name)
         job = self.jobs.create(kind, config, name, heavy)
         self.job_dir(job.name).mkdir(parents=True, exist_ok=True)
         (self.job_dir(job.name) / "config.json").write_text(json.dumps(config, indent=2))

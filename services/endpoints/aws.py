@@ -100,10 +100,10 @@ from services.endpoints.models import (
 )
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, Job, ModelRecord, Table
+from services.names import check_name, check_output_table
 from services.registry import Services
 from services.training.aws import (
     BUCKET_HINT,
-    NAME_PATTERN,
     ROLE_HINT,
     S3_READERS,
     _iso,
@@ -435,7 +435,7 @@ class AwsEndpoints(SageMakerClients):
         """CreateTransformJob over the rows of ``source`` (or ``sql``'s result), encoded as the model was
         trained; the output table is written when ``describe_batch_transform`` first sees the job Completed."""
         bucket, role = self._require_bucket(), self._require_role()
-        database, table = (sanitize_table_name(part) for part in split_table_name(output_table))
+        database, table = check_output_table(output_table)
         output_uri = f"s3://{bucket}/batch/{database}/{table}/"
         self._require_output_free(database, table, output_uri)
         package = self._package(model_id)
@@ -698,16 +698,10 @@ class AwsEndpoints(SageMakerClients):
 
 def check_deploy_request(request: DeployRequest) -> None:
     """SageMaker's naming rules and variant rules, checked before anything is created."""
-    check_name(request.name, "an endpoint")
+    check_name("endpoint", request.name)
     if not 0 <= request.capture_percent <= 100:
         raise InvalidInput(f"Capture {request.capture_percent}% is not a percentage.", hint="Use 0 (off) to 100.")
     check_variants(request.variants)
-
-
-def check_name(name: str, what: str) -> None:
-    if len(name) > 63 or not NAME_PATTERN.match(name):
-        raise InvalidInput(f"{name!r} cannot name {what} on SageMaker.",
-                           hint="Use up to 63 letters, digits and dashes, starting and ending with a letter or digit.")
 
 
 def check_variants(variants: tuple[Variant, ...]) -> None:
@@ -717,7 +711,7 @@ def check_variants(variants: tuple[Variant, ...]) -> None:
     if len({v.name for v in variants}) != len(variants):
         raise InvalidInput("Variant names must differ.", hint="Name each variant once, e.g. champion and challenger.")
     for variant in variants:
-        check_name(variant.name, "a variant")
+        check_name("variant", variant.name)
         if not variant.model_id:
             raise InvalidInput(f"Variant {variant.name} has no model.", hint="Pick a registered model for every variant.")
         if variant.weight < 0:

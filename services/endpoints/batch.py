@@ -13,11 +13,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from services.catalog.files import sanitize_table_name
 from services.embedded.jobs import JobRunner
 from services.embedded.workspace import LAKE_BUCKET, Workspace
 from services.errors import AlreadyExists, InvalidInput, NotFound
 from services.models import DataSource, ModelRecord
+from services.names import check_output_table
 from services.registry import Services
 from services.training.data import resolve_source
 
@@ -29,24 +29,11 @@ def batch_folder(home: Path, database: str, table: str) -> Path:
     return Workspace(home).lake / LAKE_BUCKET / BATCH_PREFIX / database / table
 
 
-def output_table_name(name: str) -> tuple[str, str]:
-    """(database, table) of a valid "database.table" name; ``InvalidInput`` otherwise."""
-    database, _, table = name.strip().partition(".")
-    try:
-        valid = bool(database and table) and (sanitize_table_name(database), sanitize_table_name(table)) == (database, table)
-    except InvalidInput:
-        valid = False
-    if not valid or database[0].isdigit():
-        raise InvalidInput(f"{name!r} is not a valid output table name.",
-                           hint="Write database.table in lower-case letters, digits and underscores, e.g. scored.reviews_batch.")
-    return database, table
-
-
 def start_batch_transform(services: Services, model_id: str, source: DataSource, output_table: str, sql: str = "") -> str:
     """Score every row of ``source`` (or of the ``sql`` result) with ``model_id`` into the catalog table
     ``output_table``, as a job; returns the job name."""
     record = services.training.get_model(model_id)
-    database, table = output_table_name(output_table)
+    database, table = check_output_table(output_table)
     check_output_free(services, database, table)
     config: dict[str, Any] = {"model_id": record.model_id, "output_table": f"{database}.{table}", "sql": sql.strip(), "source": None}
     if sql.strip():

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import shutil
 import subprocess
 import time
@@ -43,9 +42,9 @@ from services.endpoints.models import (
 from services.endpoints.store import EndpointRow, EndpointStore
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, ModelRecord
+from services.names import check_name
 from services.registry import Services
 
-NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # SageMaker's EndpointName and VariantName
 CLAIMED = -1  # pid placeholder while one process relaunches an endpoint
 
 
@@ -76,7 +75,7 @@ class LocalEndpoints:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> Endpoint:
-        check_name(request.name, "endpoint")
+        check_name("endpoint", request.name)
         if self.endpoints.find(request.name) is not None:
             raise AlreadyExists(f"An endpoint named {request.name!r} exists already.",
                                 hint="Pick another name, or delete the existing endpoint first.")
@@ -267,7 +266,7 @@ class LocalEndpoints:
         if len(set(names)) != len(names):
             raise InvalidInput(f"Variant names must be unique, got {', '.join(names)}.", hint="Give each variant its own name.")
         for variant in variants:
-            check_name(variant.name, "variant")
+            check_name("variant", variant.name)
             if not variant.weight > 0:
                 raise InvalidInput(f"Variant {variant.name}: the weight must be above 0, not {variant.weight}.",
                                    hint="Weights are relative shares of traffic, e.g. 1 and 1 for a 50/50 split.")
@@ -457,13 +456,6 @@ class LocalEndpoints:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def check_name(name: str, kind: str) -> None:
-    """SageMaker's naming rule for endpoints and variants."""
-    if not NAME_PATTERN.fullmatch(name or ""):
-        raise InvalidInput(f"{name!r} is not a valid {kind} name.",
-                           hint="Use 1–63 letters, digits and hyphens, starting with a letter or digit (e.g. reviews-live).")
 
 
 def variant_figures(variant: Variant, figures: dict[str, Any]) -> VariantStats:

@@ -19,7 +19,6 @@ from sqlglot.errors import ParseError
 
 from services.aws_errors import translated
 from services.catalog.aws import AwsCatalog, object_sizes, require_bucket
-from services.catalog.files import sanitize_table_name
 from services.config import Settings
 from services.errors import (
     AlreadyExists,
@@ -37,6 +36,7 @@ from services.models import (
     ScanEstimate,
     Table,
 )
+from services.names import glue_name
 from services.query.base import ExportFormat
 from services.query.history import FINISHED, HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
@@ -276,8 +276,8 @@ class AwsQuery(HistoryMethods):
     @translated
     def save_result_as_table(self, query_id: str, database: str, table: str) -> Table:
         """Re-run the finished query as an Athena CTAS writing Parquet to ``s3://{bucket}/{database}/{table}/``."""
+        database, table = glue_name("database", database), glue_name("table", table)
         bucket = require_bucket(self.settings)
-        database, table = sanitize_table_name(database), sanitize_table_name(table)
         execution = self._succeeded(query_id)
         location = f"s3://{bucket}/{database}/{table}/"
         self._require_free(database, table, location)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
 from services.models import HistoryEntry, SavedQuery, ScanEstimate
+from services.names import check_name
 
 FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
 
@@ -77,6 +78,7 @@ class QueryHistory:
         name = query.name.strip()
         if not name:
             raise InvalidInput("A saved query needs a name.", hint="Type a name, e.g. 'reviews by rating'.")
+        check_name("saved-query", query.name)
         if not query.sql.strip():
             raise InvalidInput("There is no SQL to save.", hint="Write a query in the editor first.")
         saved = SavedQuery(name, query.sql, query.database, query.description, utc_now())

@@ -19,7 +19,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from services.catalog.files import data_files, glue_type, partition_values, sanitize_table_name
+from services.catalog.files import data_files, glue_type, partition_values
 from services.catalog.local import LocalCatalog
 from services.config import Settings
 from services.embedded.duckdb_engine import friendly_engine_message, open_sandbox, split_top_level
@@ -35,6 +35,7 @@ from services.errors import (
     ServiceError,
 )
 from services.models import HistoryEntry, QueryResult, QueryStatistics, ResultColumn, ScanEstimate, Table
+from services.names import glue_name
 from services.query.base import ExportFormat
 from services.query.history import HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
@@ -316,8 +317,8 @@ class LocalQuery(HistoryMethods):
         return buffer.getvalue()
 
     def save_result_as_table(self, query_id: str, database: str, table: str) -> Table:
+        database, table = glue_name("database", database), glue_name("table", table)
         source = self._stored_result(query_id)
-        database, table = sanitize_table_name(database), sanitize_table_name(table)
         try:
             self.catalog.get_table(database, table)
             raise AlreadyExists(f"Table {database}.{table} exists already.", hint="Choose a new table name.")

@@ -63,6 +63,7 @@ from services.models import (
     TrainingRequest,
     TuningRequest,
 )
+from services.names import check_job_name, check_job_request
 from services.paths import publish_file, writable_path
 from services.registry import Services
 from services.training.data import read_file, require_column, split_table_name
@@ -79,8 +80,6 @@ CREATE TABLE IF NOT EXISTS aws_training_transitions (
 """
 
 # SageMaker's limits: AutoML and tuning job names at most 32 characters, the others 63.
-NAME_LIMITS = {"autopilot": 32, "tuning": 32, "training": 63, "script": 63, "transform": 63}
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 ALGORITHMS = ("xgboost", "linear-learner")
 LOCAL_ONLY_ALGORITHMS = ("text-tfidf", "text-minilm")
 AUTOPILOT_MODES = ("AUTO", "ENSEMBLING", "HYPERPARAMETER_TUNING")
@@ -230,6 +229,7 @@ class AwsTraining(SageMakerClients):
     @translated
     def start_autopilot_job(self, request: AutopilotRequest) -> str:
         """Start ``CreateAutoMLJobV2`` on the table's S3 location (CSV with a header, or Parquet)."""
+        check_job_request("autopilot", request.name, request.experiment)
         problem_type, objective = autopilot_objective(request)
         bucket, role = self._require_setup()
         name = job_name(request.name, "autopilot")
@@ -251,6 +251,7 @@ class AwsTraining(SageMakerClients):
     @translated
     def start_training_job(self, request: TrainingRequest) -> str:
         """``CreateTrainingJob`` with the built-in XGBoost or Linear Learner image on the encoded table."""
+        check_job_request("training", request.name, request.experiment)
         _check_algorithm(request.algorithm)
         bucket, role = self._require_setup()
         name = job_name(request.name, "training")
@@ -284,6 +285,7 @@ class AwsTraining(SageMakerClients):
         """Script mode in the SageMaker scikit-learn 1.2-1 image: the source folder is uploaded as
         ``sourcedir.tar.gz`` and named by the ``sagemaker_program``/``sagemaker_submit_directory``
         hyperparameters; local channels are uploaded, ``s3://`` channels used as they are."""
+        check_job_request("script", request.name, request.experiment)
         bucket, role = self._require_setup()
         name = job_name(request.name, "script")
         spec, config = self._script_training(request, name, bucket, role)
@@ -310,6 +312,7 @@ class AwsTraining(SageMakerClients):
     @translated
     def start_tuning_job(self, request: TuningRequest) -> str:
         """``CreateHyperParameterTuningJob`` over a built-in algorithm or a script."""
+        check_job_request("tuning", request.name, request.base.experiment)
         ranges = parameter_ranges(request.ranges)
         if request.max_jobs < 1 or request.max_parallel_jobs < 1:
             raise InvalidInput("max_jobs and max_parallel_jobs must be at least 1.", hint="e.g. max_jobs 10, max_parallel_jobs 1.")
@@ -641,15 +644,12 @@ class AwsTraining(SageMakerClients):
 
 
 def job_name(requested: str, kind: str, now: datetime | None = None) -> str:
-    """A valid SageMaker name: the requested one cleaned up, else ``{kind}-{yymmdd-hhmmss}-{hex4}``."""
-    limit = NAME_LIMITS[kind]
-    if not requested:
-        stamp = (now or datetime.now(UTC)).strftime("%y%m%d-%H%M%S")
-        return f"{kind}-{stamp}-{uuid.uuid4().hex[:4]}"[:limit]
-    clean = re.sub(r"[^A-Za-z0-9]+", "-", requested).strip("-")[:limit].rstrip("-")
-    if not NAME_PATTERN.match(clean):
-        raise InvalidInput(f"{requested!r} cannot name a SageMaker job.", hint="Use letters, digits and dashes.")
-    return clean
+    """The requested name as it is (``InvalidInput`` when SageMaker would refuse it, the same rule as the
+    local backend's), else ``{kind}-{yymmdd-hhmmss}-{hex4}``."""
+    if requested:
+        return check_job_name(kind, requested)
+    stamp = (now or datetime.now(UTC)).strftime("%y%m%d-%H%M%S")
+    return check_job_name(kind, f"{kind}-{stamp}-{uuid.uuid4().hex[:4]}")
 
 
 def model_group_name(config: dict[str, Any], job: str) -> str:

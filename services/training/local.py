@@ -24,6 +24,7 @@ from services.models import (
     TrainingRequest,
     TuningRequest,
 )
+from services.names import check_job_request
 from services.paths import writable_path
 from services.registry import Services
 from services.training.algorithms.common import validate_hyperparameters
@@ -48,6 +49,7 @@ class LocalTraining:
     # -- starting jobs ------------------------------------------------------------------------
 
     def start_training_job(self, request: TrainingRequest) -> str:
+        check_job_request("training", request.name, request.experiment)
         if request.algorithm not in ALGORITHMS:
             raise InvalidInput(f"Unknown algorithm {request.algorithm!r}.", hint=f"Use one of {', '.join(ALGORITHMS)}.")
         validate_hyperparameters(request.algorithm, request.hyperparameters)
@@ -59,6 +61,7 @@ class LocalTraining:
         return self._submit("training", config, request.name)
 
     def start_autopilot_job(self, request: AutopilotRequest) -> str:
+        check_job_request("autopilot", request.name, request.experiment)
         if request.mode not in AUTOPILOT_MODES:
             raise InvalidInput(f"Unknown mode {request.mode!r}.", hint=f"Use one of {', '.join(AUTOPILOT_MODES)}.")
         if request.problem_type not in PROBLEM_TYPES:
@@ -72,6 +75,7 @@ class LocalTraining:
         return self._submit("autopilot", asdict(replace(request, source=source)), request.name)
 
     def start_script_job(self, request: ScriptJobRequest) -> str:
+        check_job_request("script", request.name, request.experiment)
         source_dir = Path(request.source_dir).expanduser().resolve()
         if not (source_dir / request.entry_point).is_file():
             raise NotFound(f"{request.entry_point} is not in {source_dir}.", hint="Point --source-dir at the folder holding the script.")
@@ -83,6 +87,7 @@ class LocalTraining:
         return self._submit("script", config, request.name)
 
     def start_tuning_job(self, request: TuningRequest) -> str:
+        check_job_request("tuning", request.name, request.base.experiment)
         if not request.ranges:
             raise InvalidInput("A tuning job needs at least one hyperparameter range.", hint="e.g. max_depth integer 3..8.")
         validate_ranges(request.ranges)

@@ -35,8 +35,9 @@ from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
 from services.models import DataSource, QueryResult, QueryStatistics
+from services.names import check_name
 from services.registry import Services, build_services
-from services.training.aws import NAME_PATTERN, metadata_properties
+from services.training.aws import metadata_properties
 from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clarify"
@@ -176,7 +177,7 @@ def test_pre_training_job_reads_the_tables_own_files(bias: AwsBias) -> None:
     bias._sagemaker.meta.events.register("before-parameter-build.sagemaker.CreateProcessingJob",
                                          lambda params, **_: captured.update(params))
     name = bias.start_job(replace(REQUEST, group="department_name"))
-    assert NAME_PATTERN.match(name) and name.startswith("bias-") and len(name) <= 63
+    assert check_name("processing-job", name) == name and name.startswith("bias-")
     raw = bias._sagemaker.describe_processing_job(ProcessingJobName=name)
     assert raw["AppSpecification"]["ImageUri"] == f"205585389593.dkr.ecr.{REGION}.amazonaws.com/{CLARIFY_IMAGE}:1.0"
     assert raw["RoleArn"] == ROLE
@@ -447,7 +448,7 @@ def test_values_are_typed_like_their_column() -> None:
 
 def test_job_names_are_valid_processing_job_names() -> None:
     name = clarify_job_name("explain", datetime(2025, 12, 31, 23, 59, 59))
-    assert NAME_PATTERN.match(name) and name.startswith("explain-251231-235959-") and len(name) <= 63
+    assert check_name("processing-job", name) == name and name.startswith("explain-251231-235959-")
 
 
 def test_the_registry_builds_the_aws_adapter(services: Services) -> None:

@@ -30,11 +30,11 @@ from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
 from services.models import AutopilotRequest, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
+from services.names import check_job_name
 from services.registry import Services, build_services
 from services.runs.aws import build_aws_runs
 from services.runs.local import MlflowRuns
 from services.training.aws import (
-    NAME_PATTERN,
     AwsTraining,
     encode_table,
     job_name,
@@ -111,16 +111,15 @@ def client_error_stub(training: AwsTraining, operation: str, code: str, message:
 @pytest.mark.parametrize("kind", ["autopilot", "tuning", "training", "script", "transform"])
 def test_generated_job_names_match_sagemakers_pattern_and_length(kind: str) -> None:
     name = job_name("", kind, datetime(2025, 12, 31, 23, 59, 59))
-    assert NAME_PATTERN.match(name)
-    assert len(name) <= (32 if kind in ("autopilot", "tuning") else 63)
+    assert check_job_name(kind, name) == name
 
 
-def test_requested_names_are_cleaned_and_cut_to_the_limit() -> None:
-    assert job_name("my reviews_model!", "training") == "my-reviews-model"
-    long = job_name("a very long autopilot job name that goes on and on", "autopilot")
-    assert len(long) <= 32 and NAME_PATTERN.match(long)
-    with pytest.raises(InvalidInput):
-        job_name("---", "training")
+def test_requested_names_are_kept_or_refused_never_rewritten() -> None:
+    """The same rule as the local backend's (services/names.py): no silent clean-up on one backend only."""
+    assert job_name("my-reviews-model", "training") == "my-reviews-model"
+    for bad in ("my reviews_model!", "---", "a-very-long-autopilot-job-name-that-goes-on", "../../escaped"):
+        with pytest.raises(InvalidInput, match="pattern"):
+            job_name(bad, "autopilot")
 
 
 # -- autopilot --------------------------------------------------------------------------------------
@@ -128,7 +127,7 @@ def test_requested_names_are_cleaned_and_cut_to_the_limit() -> None:
 
 def test_autopilot_request_points_at_the_tables_s3_location(training: AwsTraining) -> None:
     name = training.start_autopilot_job(replace(AUTOPILOT, mode="ENSEMBLING", max_runtime_seconds=900, max_candidates=4))
-    assert len(name) <= 32 and NAME_PATTERN.match(name)
+    assert check_job_name("autopilot", name) == name
     raw = training._sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)
     (channel,) = raw["AutoMLJobInputDataConfig"]
     assert channel["ChannelType"] == "training"

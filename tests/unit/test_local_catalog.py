@@ -285,7 +285,7 @@ def test_importing_the_tables_own_folder_is_refused(existing_table: Services) ->
 
 def test_import_of_a_bad_name_is_refused(services: Services, data_dir: Path) -> None:
     source = write_csv(data_dir / "a.csv", "a\n1\n")
-    with pytest.raises(InvalidInput, match="cannot be used as a name"):
+    with pytest.raises(InvalidInput, match="'!!!' is not a valid table name"):
         services.catalog.import_path(source, "d", "!!!")
     assert services.catalog.list_databases() == []
 
