@@ -50,6 +50,7 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_bias.py
 	$(PY) tests/benchmarks/bench_shap.py
 	$(PY) tests/benchmarks/bench_endpoint.py
+	$(PY) tests/benchmarks/bench_download.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

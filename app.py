@@ -3,7 +3,13 @@
 import streamlit as st
 
 from components.auth import render_logout, require_login
-from components.services import get_services, render_sidebar, show_error, start_background_monitoring
+from components.services import (
+    get_services,
+    render_sidebar,
+    show_error,
+    start_background_monitoring,
+    start_background_retention,
+)
 from services.errors import ServiceError
 
 st.set_page_config(page_title="Practical Data Science Workbench", page_icon=":material/science:", layout="wide")
@@ -26,6 +32,7 @@ navigation = st.navigation(
 try:
     render_sidebar(get_services())
     start_background_monitoring(get_services())
+    start_background_retention(get_services())
 except ServiceError as error:
     render_sidebar(None)
     show_error(error)

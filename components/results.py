@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 import pandas as pd
 import plotly.express as px
@@ -10,8 +11,10 @@ import streamlit as st
 
 from components.formatting import human_bytes, human_cost, human_ms
 from services.models import QueryResult, ScanEstimate, athena_cost_usd
+from services.query.downloads import Chunks, DownloadServer
 
 CHART_KINDS = ("bar", "line", "scatter", "histogram")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 def render_estimate(estimate: ScanEstimate, warning: str) -> None:
@@ -25,8 +28,8 @@ def render_estimate(estimate: ScanEstimate, warning: str) -> None:
         st.warning(warning, icon=":material/warning:")
 
 
-def render_result(result: QueryResult, *, key: str, export: Callable[[str], bytes]) -> None:
-    """Statistics, notices, the grid and full-result downloads (built only when clicked)."""
+def render_result(result: QueryResult, *, key: str, download_url: Callable[[str], str]) -> None:
+    """Statistics, notices, the grid and links that stream the full result (``download_url(fmt)``)."""
     stats = result.statistics
     cols = st.columns(4)
     cols[0].metric("Rows", f"{stats.rows:,}")
@@ -37,14 +40,22 @@ def render_result(result: QueryResult, *, key: str, export: Callable[[str], byte
         st.info(notice, icon=":material/info:")
     st.dataframe(result.frame, hide_index=True, width="stretch", key=f"{key}.grid")
     left, right, _ = st.columns([1, 1, 3])
-    left.download_button(
-        "Download CSV", data=lambda: export("csv"), file_name=f"{result.query_id}.csv", mime="text/csv",
-        icon=":material/download:", key=f"{key}.csv", on_click="ignore",
-    )
-    right.download_button(
-        "Download Parquet", data=lambda: export("parquet"), file_name=f"{result.query_id}.parquet",
-        mime="application/vnd.apache.parquet", icon=":material/download:", key=f"{key}.parquet", on_click="ignore",
-    )
+    # Links, not st.download_button: Streamlit keeps a download's whole bytes in memory. Each link works
+    # once, so clicking reruns the page for fresh ones.
+    left.link_button("Download CSV", download_url("csv"), icon=":material/download:", key=f"{key}.csv",
+                     on_click="rerun")
+    right.link_button("Download Parquet", download_url("parquet"), icon=":material/download:",
+                      key=f"{key}.parquet", on_click="rerun")
+
+
+def download_link(server: DownloadServer, file_name: str, content_type: str, chunks: Chunks) -> str:
+    """A one-time link to ``chunks()`` on this process's download server, as the browser must write it."""
+    host = server.host
+    if host in WILDCARD_HOSTS:  # bound everywhere: the browser reaches it where it reached the app
+        host = urlparse(st.context.url or "").hostname or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{server.port}{server.path(server.mint(file_name, content_type, chunks))}"
 
 
 def render_quick_chart(frame: pd.DataFrame, *, key: str) -> None:

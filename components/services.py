@@ -33,6 +33,16 @@ def start_background_monitoring(_services: Services) -> object | None:
 
 
 @st.cache_resource(show_spinner=False)
+def start_background_retention(_services: Services) -> object | None:
+    """Delete expired query results and data capture now and hourly, once per server process (local only)."""
+    if _services.settings.backend != "local":
+        return None
+    from services.embedded.retention import start_retention
+
+    return start_retention(_services.settings)
+
+
+@st.cache_resource(show_spinner=False)
 def warm_up_word_explanations() -> bool:
     """Compile shap's helpers in the background once per server process, before the first review is explained."""
     from services.explain.shap_text import warm_up_in_background

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 import streamlit as st
 
@@ -11,16 +12,18 @@ from components import keys
 from components.catalog_views import render_schema_browser
 from components.history import render_history, render_saved_queries
 from components.navigation import ensure_app_navigation
-from components.results import render_estimate, render_quick_chart, render_result
+from components.results import download_link, render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.errors import AlreadyExists, ServiceError
 from services.models import SavedQuery
+from services.query.downloads import download_server
 from services.query.history import unfiltered_warning
 
 DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
 RUNNING = ("QUEUED", "RUNNING")
 WAIT_INLINE_SECONDS = 3.0
+DOWNLOAD_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 ensure_app_navigation("pages/query.py")
 st.title("Query")
@@ -80,8 +83,9 @@ def show_outcome(query_id: str) -> None:
         result = query.get_result(query_id)
     except ServiceError as error:
         show_error(error)
+        offer_run_again(query_id)
         return
-    render_result(result, key="query.result", export=lambda fmt: query.export_result(query_id, fmt))  # type: ignore[arg-type]
+    render_result(result, key="query.result", download_url=lambda fmt: result_link(query_id, fmt))
     with st.expander("Chart", icon=":material/bar_chart:", expanded=False):
         render_quick_chart(result.frame, key="query.chart")
     save_as_table_form(query_id)
@@ -90,6 +94,19 @@ def show_outcome(query_id: str) -> None:
         open_result_in(query_id, "pages/train.py")
     if bias_col.button("Check this result for bias", icon=":material/balance:", key="query.bias"):
         open_result_in(query_id, "pages/bias.py")
+
+
+def result_link(query_id: str, fmt: str) -> str:
+    """A one-time link that streams the full result from this process's download server."""
+    server = download_server(services.settings.address)
+    return download_link(server, f"{query_id}.{fmt}", DOWNLOAD_TYPES[fmt], partial(query.export_chunks, query_id, fmt))
+
+
+def offer_run_again(query_id: str) -> None:
+    entry = query.query_status(query_id)
+    if entry.result_expired_at:
+        st.button("Run again", icon=":material/replay:", on_click=load_sql, args=(entry.sql, entry.database, True),
+                  key="query.expired_run")
 
 
 def save_as_table_form(query_id: str) -> None:
@@ -142,6 +159,8 @@ def history_tab() -> None:
         left, right, _ = st.columns([1, 1, 3])
         left.button("Open in editor", on_click=load_sql, args=(entry.sql, entry.database), key="query.h_open")
         right.button("Run again", on_click=load_sql, args=(entry.sql, entry.database, True), key="query.h_run")
+        if entry.result_expired_at:
+            st.caption("The stored result of this query expired and was deleted; *Run again* to see it.")
 
 
 def saved_tab() -> None:

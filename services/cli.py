@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_explain.add_commands(commands)
     cli_endpoints.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
+    commands.add_parser("retention", help="delete expired query results, data capture and old table versions now "
+                                          "(local backend; also done at every start) and print what was deleted")
     check = commands.add_parser("check-serve", help="refuse (exit 2) to serve the app on a network address without a login")
     check.add_argument("--address", default=None, help="address Streamlit will bind to (default WORKBENCH_ADDRESS)")
     return parser
@@ -71,6 +73,9 @@ def run(args: argparse.Namespace) -> str:
         return hash_password(_read_new_password())
     if args.command == "check-serve":
         return _check_serve(args.address)
+    if args.command == "retention":
+        return _json(_retention(explicit=True))
+    _retention(explicit=False)  # at every start of the CLI, like the app does at start and hourly
     if args.command in cli_train.COMMANDS:
         return cli_train.run_command(args)
     services = build_services(Settings.from_env())
@@ -102,6 +107,21 @@ def _seed() -> str:
     services = build_services(settings)
     created = seed_workspace(services.catalog, services.query)  # type: ignore[arg-type]
     return _json({"created": created, "home": str(settings.home)})
+
+
+def _retention(explicit: bool) -> dict[str, list[str]]:
+    """Apply the retention settings to the local workspace; what was deleted, by kind."""
+    from dataclasses import asdict
+
+    from services.embedded.retention import apply_retention
+
+    settings = Settings.from_env()
+    if settings.backend != "local":
+        if explicit:
+            raise InvalidInput("Retention applies to the local workspace only.",
+                               hint="On AWS use S3 lifecycle rules on the Athena output and data-capture prefixes.")
+        return {}
+    return asdict(apply_retention(settings))
 
 
 def _read_new_password() -> str:

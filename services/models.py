@@ -150,6 +150,7 @@ class HistoryEntry:
     rows: int | None = None
     bytes_scanned: int | None = None
     error: str = ""
+    result_expired_at: str = ""  # when retention deleted the stored result (local backend); "" while it is kept
 
 
 @dataclass(frozen=True)

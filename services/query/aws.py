@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -19,6 +19,7 @@ from sqlglot.errors import ParseError
 
 from services.aws_errors import translated
 from services.catalog.aws import AwsCatalog, object_sizes, require_bucket
+from services.catalog.files import sanitize_table_name
 from services.config import Settings
 from services.errors import (
     AlreadyExists,
@@ -44,6 +45,7 @@ from services.query.sandbox import catalog_command
 from services.query.sandbox import check_read_only as sandbox_check
 
 PAGE_ROWS = 1000  # Athena's GetQueryResults maximum
+EXPORT_CHUNK_BYTES = 1024 * 1024
 FAILED_HINT = "Fix the SQL and run it again; DESCRIBE shows a table's columns."
 CANCELLED_HINT = "Run it again when you are ready."
 
@@ -247,11 +249,7 @@ class AwsQuery(HistoryMethods):
     @translated
     def export_result(self, query_id: str, fmt: ExportFormat) -> bytes:
         """The full result from the CSV Athena wrote to its output location, as CSV or Parquet."""
-        execution = self._succeeded(query_id)
-        location = execution.get("ResultConfiguration", {}).get("OutputLocation", "")
-        if not location.endswith(".csv"):
-            raise NotFound(f"Query {query_id} has no tabular result to download.", hint="Only SELECT results can be downloaded.")
-        data = self._download(location)
+        data = self._download(self._result_location(self._succeeded(query_id)))
         if fmt == "csv":
             return data
         first_page = self._athena.get_query_results(QueryExecutionId=query_id, MaxResults=1)
@@ -259,6 +257,23 @@ class AwsQuery(HistoryMethods):
         buffer = io.BytesIO()
         csv_frame(data, columns).to_parquet(buffer, index=False)
         return buffer.getvalue()
+
+    @translated
+    def export_chunks(self, query_id: str, fmt: ExportFormat) -> Iterator[bytes]:
+        """CSV streamed from Athena's output object a chunk at a time; Parquet is built from it whole."""
+        if fmt == "parquet":
+            return iter([self.export_result(query_id, fmt)])
+        location = self._result_location(self._succeeded(query_id))
+        bucket, _, key = location[len("s3://"):].partition("/")
+        body = self.session.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        return iter(body.iter_chunks(EXPORT_CHUNK_BYTES))
+
+    def _result_location(self, execution: dict[str, Any]) -> str:
+        location = str(execution.get("ResultConfiguration", {}).get("OutputLocation", ""))
+        if not location.endswith(".csv"):
+            raise NotFound(f"Query {execution.get('QueryExecutionId', '')} has no tabular result to download.",
+                           hint="Only SELECT results can be downloaded.")
+        return location
 
     def _succeeded(self, query_id: str) -> dict[str, Any]:
         execution = self._execution(query_id)

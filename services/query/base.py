@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal, Protocol
 
 from services.models import HistoryEntry, QueryResult, SavedQuery, ScanEstimate, Table
@@ -49,6 +50,11 @@ class QueryPort(Protocol):
 
     def export_result(self, query_id: str, fmt: ExportFormat) -> bytes:
         """The full result of a finished query as CSV (with header) or Parquet."""
+        ...
+
+    def export_chunks(self, query_id: str, fmt: ExportFormat) -> Iterator[bytes]:
+        """The same bytes as ``export_result``, a chunk at a time, for downloads that must not hold a
+        large result in memory. Fails (``NotFound``, the query's error) before the first chunk."""
         ...
 
     def save_result_as_table(self, query_id: str, database: str, table: str) -> Table:

@@ -11,6 +11,8 @@ from services.models import HistoryEntry, SavedQuery, ScanEstimate
 from services.names import check_name
 
 FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
+# Added after the first release: workspaces created before it get the column on open.
+EXPIRY_COLUMN = "ALTER TABLE query_history ADD COLUMN result_expired_at TEXT NOT NULL DEFAULT ''"
 
 
 class QueryHistory:
@@ -18,6 +20,7 @@ class QueryHistory:
 
     def __init__(self, store: MetadataStore) -> None:
         self.store = store
+        _add_expiry_column(store)
 
     def record_start(self, query_id: str, sql: str, database: str, status: str = "RUNNING") -> None:
         self.store.execute(
@@ -52,6 +55,20 @@ class QueryHistory:
     def result_path(self, query_id: str) -> str:
         row = self.store.fetch_one("SELECT result_path FROM query_history WHERE query_id = ?", (query_id,))
         return "" if row is None else str(row["result_path"])
+
+    def unfinished_ids(self) -> set[str]:
+        """Ids of executions still queued or running (in any process): their result files are in use."""
+        rows = self.store.fetch_all("SELECT query_id FROM query_history WHERE status IN ('QUEUED', 'RUNNING')")
+        return {str(row["query_id"]) for row in rows}
+
+    def mark_results_expired(self, query_ids: list[str]) -> None:
+        """Retention deleted these executions' stored results: say so instead of pointing at missing files."""
+        now = utc_now()
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "UPDATE query_history SET result_path = '', result_expired_at = ? WHERE query_id = ?",
+                [(now, query_id) for query_id in query_ids],
+            )
 
     def entries(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
         rows = self.store.fetch_all(
@@ -132,7 +149,19 @@ def _entry(row: sqlite3.Row) -> HistoryEntry:
         rows=row["rows"],
         bytes_scanned=row["bytes_scanned"],
         error=row["error"],
+        result_expired_at=row["result_expired_at"],
     )
+
+
+def _add_expiry_column(store: MetadataStore) -> None:
+    columns = {row["name"] for row in store.fetch_all("PRAGMA table_info(query_history)")}
+    if "result_expired_at" in columns:
+        return
+    try:
+        store.execute(EXPIRY_COLUMN)
+    except sqlite3.OperationalError as exc:  # another process added it a moment ago
+        if "duplicate column" not in str(exc):
+            raise
 
 
 def unfiltered_warning(estimate: ScanEstimate) -> str:

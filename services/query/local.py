@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ from services.query.sandbox import (
 from services.query.transpile import to_duckdb
 
 BATCH_ROWS = 65_536
+FILE_CHUNK_BYTES = 1024 * 1024
 TYPES_KEY = b"workbench.athena_types"
 ATHENA_NAMES = {"string": "varchar", "int": "integer", "float": "real", "binary": "varbinary"}
 
@@ -272,12 +274,27 @@ class LocalQuery(HistoryMethods):
         path = self._result_path(query_id)
         if entry.status != "SUCCEEDED":
             raise _error_for(entry)
-        if not path.exists():
-            raise NotFound("This query's result files are gone.", hint="Run the query again.")
+        if entry.result_expired_at or not path.exists():
+            raise self._expired(entry)
         return path
 
+    def _expired(self, entry: HistoryEntry) -> NotFound:
+        when = f" on {entry.result_expired_at[:16].replace('T', ' ')} UTC" if entry.result_expired_at else ""
+        return NotFound(
+            f"The result of this query expired{when} and was deleted.",
+            hint=f"Run the query again. Results are kept {self.settings.result_retention_days:g} days "
+                 "(WORKBENCH_RESULT_RETENTION_DAYS) and within WORKBENCH_RESULT_MAX_MB.",
+        )
+
+    def _open_result(self, query_id: str) -> pq.ParquetFile:
+        path = self._stored_result(query_id)
+        try:
+            return pq.ParquetFile(path)
+        except FileNotFoundError:  # retention deleted it a moment ago
+            raise self._expired(self.history_store.get(query_id)) from None
+
     def _read_result(self, query_id: str, entry: HistoryEntry, max_rows: int) -> QueryResult:
-        parquet = pq.ParquetFile(self._stored_result(query_id))
+        parquet = self._open_result(query_id)
         head = _first_rows(parquet, max_rows)
         total = parquet.metadata.num_rows
         statistics = QueryStatistics(total, entry.elapsed_ms or 0.0, entry.bytes_scanned or 0)
@@ -306,15 +323,12 @@ class LocalQuery(HistoryMethods):
             raise _translate(exc, "", self.settings.query_timeout_seconds) from exc
 
     def export_result(self, query_id: str, fmt: ExportFormat) -> bytes:
-        path = self._stored_result(query_id)
+        return b"".join(self.export_chunks(query_id, fmt))
+
+    def export_chunks(self, query_id: str, fmt: ExportFormat) -> Iterator[bytes]:
         if fmt == "parquet":
-            return path.read_bytes()
-        buffer = io.BytesIO()
-        parquet = pq.ParquetFile(path)
-        with pa_csv.CSVWriter(buffer, parquet.schema_arrow) as writer:
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                writer.write_batch(batch)
-        return buffer.getvalue()
+            return file_chunks(self._stored_result(query_id))
+        return csv_chunks(self._open_result(query_id))
 
     def save_result_as_table(self, query_id: str, database: str, table: str) -> Table:
         database, table = glue_name("database", database), glue_name("table", table)
@@ -360,6 +374,32 @@ def write_result(reader: pa.RecordBatchReader, path: Path) -> int:
             writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
             rows += batch.num_rows
     return rows
+
+
+def csv_chunks(parquet: pq.ParquetFile, batch_rows: int = BATCH_ROWS) -> Iterator[bytes]:
+    """The result as CSV (header first), one chunk per record batch, so memory holds one batch at a time."""
+    include_header = True
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        buffer = io.BytesIO()
+        pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=include_header))
+        include_header = False
+        yield buffer.getvalue()
+    if include_header:  # no rows: the header alone
+        buffer = io.BytesIO()
+        pa_csv.write_csv(parquet.schema_arrow.empty_table(), buffer)
+        yield buffer.getvalue()
+
+
+def file_chunks(path: Path, chunk_bytes: int = FILE_CHUNK_BYTES) -> Iterator[bytes]:
+    """A stored file as it is, ``chunk_bytes`` at a time (opened now, so a missing file fails here)."""
+    handle = path.open("rb")
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(chunk_bytes):
+                yield chunk
+
+    return chunks()
 
 
 def athena_type(arrow_type: pa.DataType) -> str:

@@ -145,6 +145,8 @@ class TestLocalQuery(QueryContract):
         assert result.statistics.bytes_scanned > 0
         exported = pd.read_csv(io.BytesIO(with_table.query.export_result(result.query_id, "csv")))
         assert exported["a"].tolist() == list(range(50))
+        chunks = with_table.query.export_chunks(result.query_id, "csv")  # what downloads stream
+        assert b"".join(chunks) == with_table.query.export_result(result.query_id, "csv")
 
     def test_estimate(self, with_table: Services) -> None:
         size = int(with_table.catalog.get_table("contract", "t").parameters["sizeKey"])

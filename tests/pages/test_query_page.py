@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import os
+import time
+import urllib.request
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.config import Settings
+from services.embedded.retention import apply_retention
 from tests.pages.conftest import frame_with, open_page, texts
 
 RUN = "FormSubmitter:query.editor-Run"
@@ -26,8 +33,25 @@ def test_run_shows_rows_statistics_and_downloads(app: AppTest) -> None:
     assert grid["n"].sum() == 20_000
     assert metrics(app)["Rows"] == "5"
     assert metrics(app)["Data scanned"].endswith("MB")
-    labels = [b.proto.label for b in app.get("download_button")]
-    assert labels == ["Download CSV", "Download Parquet"]
+    links = {b.proto.label: b.proto.url for b in app.link_button}
+    assert list(links) == ["Download CSV", "Download Parquet"]
+    with urllib.request.urlopen(links["Download CSV"], timeout=30) as response:  # streamed by the app process
+        assert response.read().decode().splitlines() == ['"rating","n"'] + [f"{r},{n}" for r, n in grid.to_numpy()]
+    assert links["Download CSV"].startswith("http://127.0.0.1:")
+
+
+def test_an_expired_result_says_so_and_runs_again(app: AppTest, workspace: Path) -> None:
+    run_sql(open_page(app, "query"), "SELECT rating, count(*) AS n FROM demo.reviews GROUP BY rating")
+    for result in (workspace / "query-results").iterdir():
+        os.utime(result, (time.time() - 365 * 86_400,) * 2)
+    apply_retention(Settings.from_env())
+    app.run()
+    assert not app.exception, app.exception
+    assert "The result of this query expired" in texts(app.error)
+    assert not app.link_button
+    app.button(key="query.expired_run").click().run()
+    assert not app.exception, app.exception
+    assert frame_with(app, "rating")["n"].sum() == 20_000
 
 
 def test_sql_error_is_shown_and_the_sql_stays_in_the_editor(app: AppTest) -> None:

@@ -267,6 +267,7 @@ def test_export_reads_athena_output(query: AwsQuery) -> None:
     csv = query.export_result(query_id, "csv").decode()
     assert csv.splitlines()[0] == '"review_text","rating","score","recommended"'
     assert '"Great, fits"' in csv
+    assert b"".join(query.export_chunks(query_id, "csv")) == csv.encode()  # streamed from S3 for downloads
     table = pq.read_table(io.BytesIO(query.export_result(query_id, "parquet")))
     assert table.column("rating").to_pylist() == [5, 1]
     assert table.column("review_text").to_pylist() == ["Great, fits", "Poor"]
