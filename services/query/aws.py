@@ -19,7 +19,6 @@ from sqlglot.errors import ParseError
 
 from services.aws_errors import translated
 from services.catalog.aws import AwsCatalog, object_sizes, require_bucket
-from services.catalog.files import sanitize_table_name
 from services.config import Settings
 from services.errors import (
     AlreadyExists,
