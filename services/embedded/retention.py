@@ -136,14 +136,9 @@ def apply_retention(settings: Settings, now: float | None = None) -> RetentionRe
 
 def _prune_table_versions(workspace: Workspace, store: MetadataStore, settings: Settings,
                           now: float | None) -> list[str]:
-    """The data of replaced catalog table versions past ``settings.table_version_retention_days``.
+    """The data of replaced catalog table versions past ``settings.table_version_retention_days``."""
+    from services.catalog.local import prune_table_versions  # the catalog's own rule for its folders
 
-    This is where the catalog's ``prune_table_versions`` (written with the versioned-import work) is
-    called; until it exists there is nothing to prune, because imports still replace data in place."""
-    try:
-        from services.catalog.local import prune_table_versions  # type: ignore[attr-defined]
-    except ImportError:
-        return []
     return [str(p) for p in prune_table_versions(workspace, store, settings, now)]
 
 
