@@ -19,6 +19,8 @@ API references, identical to botocore's service models ``sagemaker/2017-07-24``,
 * ``CreatePipeline.PipelineName``: ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$``, 1–256 characters.
 * ``CreateExperiment.ExperimentName`` (ExperimentEntityName): ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$``,
   1–120 characters. MLflow experiments follow it too, so one name works on both backends.
+* ``Channel.ChannelName`` (training inputs): ``[A-Za-z0-9\\.\\-_]+``, 1–64 characters. Locally a channel is
+  the folder ``input/data/<channel>``, so we also ask for a letter or digit first (no ``.`` or ``..``).
 * ``CreateFeatureGroup.FeatureGroupName``: ``^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$``, 1–64 characters.
 * Glue ``CreateDatabase``/``CreateTable`` ``Name``: any printable UTF-8, 1–255 bytes; but Athena
   ("Name databases, tables, and columns"; re:Post "parse-exception-missing-eof-athena") wants lower
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.catalog.files import sanitize_column_name
@@ -79,6 +82,8 @@ RULES: dict[str, NameRule] = {
     "feature-group": NameRule("feature group name", "^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$", 64,
                               "letters, digits, hyphens and underscores, starting and ending with a letter or digit",
                               "review-features"),
+    "channel": NameRule("channel name", "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", 64,
+                        "letters, digits, '.', '-' and '_', starting with a letter or digit", "train"),
     "database": _glue("database name", "sales"),
     "table": _glue("table name", "orders_2024"),
     "saved-query": NameRule("saved query name", "", 128,
@@ -113,12 +118,15 @@ def check_job_name(job_kind: str, value: str) -> str:
     return check_name(JOB_KINDS.get(job_kind, "training-job"), value)
 
 
-def check_job_request(job_kind: str, name: str, experiment: str = "") -> None:
-    """A job request's own name and its experiment's, when given (empty ones are generated or defaulted)."""
+def check_job_request(job_kind: str, name: str, experiment: str = "", channels: Iterable[str] = ()) -> None:
+    """A job request's own name and its experiment's, when given (empty ones are generated or defaulted),
+    and its input channels' names."""
     if name:
         check_job_name(job_kind, name)
     if experiment:
         check_name("experiment", experiment)
+    for channel in channels:
+        check_name("channel", channel)
 
 
 def glue_name(kind: str, value: str) -> str:

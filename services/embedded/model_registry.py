@@ -12,6 +12,7 @@ from typing import Any
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
 from services.models import Column, ModelRecord
+from services.names import check_name
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -80,11 +81,11 @@ class ModelRegistry:
 
 
 def model_name(text: str) -> str:
-    """Registry names: letters, digits and dashes, like SageMaker model package groups."""
-    clean = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:60]
+    """Registry names, derived from a job's, table's or script's name: SageMaker model package group names."""
+    clean = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:60].rstrip("-")
     if not clean:
         raise InvalidInput(f"{text!r} cannot name a model.", hint="Use letters, digits and dashes.")
-    return clean
+    return check_name("model-package-group", clean)
 
 
 def _fields(record: ModelRecord) -> dict[str, Any]:

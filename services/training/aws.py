@@ -63,7 +63,7 @@ from services.models import (
     TrainingRequest,
     TuningRequest,
 )
-from services.names import check_job_name, check_job_request
+from services.names import check_job_name, check_job_request, check_name
 from services.paths import publish_file, writable_path
 from services.registry import Services
 from services.training.data import read_file, require_column, split_table_name
@@ -285,7 +285,7 @@ class AwsTraining(SageMakerClients):
         """Script mode in the SageMaker scikit-learn 1.2-1 image: the source folder is uploaded as
         ``sourcedir.tar.gz`` and named by the ``sagemaker_program``/``sagemaker_submit_directory``
         hyperparameters; local channels are uploaded, ``s3://`` channels used as they are."""
-        check_job_request("script", request.name, request.experiment)
+        check_job_request("script", request.name, request.experiment, request.channels)
         bucket, role = self._require_setup()
         name = job_name(request.name, "script")
         spec, config = self._script_training(request, name, bucket, role)
@@ -657,7 +657,7 @@ def model_group_name(config: dict[str, Any], job: str) -> str:
     algorithm = config.get("algorithm") or ("autopilot" if "mode" in config else "script")
     base = config.get("name") or (f"{config['target']}-{algorithm}" if config.get("target") else job)
     clean = re.sub(r"[^A-Za-z0-9]+", "-", str(base)).strip("-")[:63].rstrip("-")
-    return clean or job[:63]
+    return check_name("model-package-group", clean or job)
 
 
 # -- request shapes ---------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ class LocalTraining:
         return self._submit("autopilot", asdict(replace(request, source=source)), request.name)
 
     def start_script_job(self, request: ScriptJobRequest) -> str:
-        check_job_request("script", request.name, request.experiment)
+        check_job_request("script", request.name, request.experiment, request.channels)
         source_dir = Path(request.source_dir).expanduser().resolve()
         if not (source_dir / request.entry_point).is_file():
             raise NotFound(f"{request.entry_point} is not in {source_dir}.", hint="Point --source-dir at the folder holding the script.")

@@ -36,11 +36,11 @@ from typing import Any
 
 from services.embedded.child_env import user_code_environment
 from services.errors import InvalidInput, ServiceError
+from services.names import check_name
 from services.training.algorithms.base import LOADERS, SCRIPT_ORIGIN, loader_name, read_manifest
 
 HOST = "algo-1"
 FAILURE_LIMIT = 1024
-CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CHANNEL_CONFIG = {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
 
 
@@ -146,9 +146,7 @@ def _env_value(value: Any) -> str:
 def validate_channels(channels: Mapping[str, str]) -> None:
     """Channel names as SageMaker allows them (letters, digits, ``.``, ``-``, ``_``; at most 64)."""
     for name in channels:
-        if not CHANNEL_NAME.match(name):
-            raise InvalidInput(f"{name!r} is not a valid channel name.",
-                               hint="Use letters, digits, '.', '-' or '_' (at most 64), e.g. train or validation.")
+        check_name("channel", name)
 
 
 def input_data_config(channels: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -27,7 +27,8 @@ UNICODE_TRICKS = ("ｅｓｃａｐｅｄ", "a\u202eb", "a\u200bb", "a／b", "a\u
 PATH_LIKE = (ESCAPED, "/abs/path", "a/b", "a\\b", "..", "name\n", "\x00", *UNICODE_TRICKS)
 
 SAGEMAKER_KINDS = ("training-job", "transform-job", "processing-job", "automl-job", "tuning-job", "endpoint",
-                   "endpoint-config", "variant", "model-package-group", "pipeline", "experiment", "model", "feature-group")
+                   "endpoint-config", "variant", "model-package-group", "pipeline", "experiment", "model", "feature-group",
+                   "channel")
 GOOD = {
     "training-job": ["reviews-xgboost", "a", "A1", "a--b"],
     "transform-job": ["score-reviews"],
@@ -42,11 +43,12 @@ GOOD = {
     "experiment": ["reviews", "workbench"],
     "model": ["reviews-xgboost-v1", "a-b-c"],
     "feature-group": ["review_features", "review-features"],
+    "channel": ["train", "validation", "train.v2", "a_b-c"],
     "saved-query": ["reviews by rating", "Top 10 (2024)", "café à la carte", "a"],
 }
 LIMITS = {"training-job": 63, "transform-job": 63, "processing-job": 63, "automl-job": 32, "tuning-job": 32,
           "endpoint": 63, "endpoint-config": 63, "variant": 63, "model-package-group": 63, "pipeline": 256,
-          "experiment": 120, "model": 63, "feature-group": 64, "saved-query": 128, "database": 255, "table": 255}
+          "experiment": 120, "model": 63, "feature-group": 64, "channel": 64, "saved-query": 128, "database": 255, "table": 255}
 
 
 def refusal(call: Callable[[], object]) -> InvalidInput:
@@ -193,6 +195,28 @@ def test_local_jobs_named_like_paths_create_nothing(services: Services, reviews:
     assert entries(tmp_path) == before
     assert services.training.list_jobs() == []
     assert not (services.settings.home / "jobs").exists() or entries(services.settings.home / "jobs") == set()
+
+
+def test_local_script_channels_named_like_paths_are_refused(services: Services, reviews: Path, script_dir: Path,
+                                                            tmp_path: Path) -> None:
+    """A channel is the folder input/data/<channel> of the job."""
+    before = entries(tmp_path)
+    for channel in (ESCAPED, "..", "/abs/path"):
+        request = ScriptJobRequest(entry_point="train.py", source_dir=str(script_dir), channels={channel: str(reviews)})
+        assert "is not a valid channel name" in refusal(lambda request=request: start(services, request)).message  # type: ignore[misc]
+    assert entries(tmp_path) == before and services.training.list_jobs() == []
+
+
+@pytest.mark.parametrize(("derived_from", "expected"), [("reviews-xgboost", "reviews-xgboost"), ("../../escaped", "escaped"),
+                                                        ("x" * 59 + "-y", "x" * 59), ("rating_xgboost", "rating-xgboost"),
+                                                        ("x" * 62 + "-y", "x" * 60)])
+def test_derived_model_names_are_valid_model_package_group_names(derived_from: str, expected: str) -> None:
+    from services.embedded.model_registry import model_name
+    from services.training.aws import model_group_name
+
+    assert check_name("model-package-group", model_name(derived_from)) == expected  # the local registry's
+    group = model_group_name({"name": derived_from}, "training-1")  # SageMaker's, up to 63 characters
+    assert check_name("model-package-group", group) == group
 
 
 def test_local_experiments_named_like_paths_are_refused(services: Services, reviews: Path, script_dir: Path,
