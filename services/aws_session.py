@@ -5,6 +5,7 @@ Imported only when ``WORKBENCH_BACKEND=aws`` (see ``services/registry.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import boto3
@@ -16,7 +17,9 @@ from services.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from services.catalog.aws import AwsCatalog
+    from services.embedded.embedded_stack import EmbeddedStack
     from services.query.aws import AwsQuery
+    from services.storage.aws import AwsStorage
 
 
 def make_session(settings: Settings) -> boto3.Session:
@@ -34,16 +37,28 @@ def make_session(settings: Settings) -> boto3.Session:
     return session
 
 
-def build_aws(settings: Settings) -> tuple[AwsCatalog, AwsQuery]:
-    """The aws catalog and query adapters sharing one session; history lives in the workspace."""
+@dataclass
+class AwsCore:
+    """What every other aws adapter is built from: one session, and the workspace for history and job records."""
+
+    session: boto3.Session
+    stack: EmbeddedStack
+    catalog: AwsCatalog
+    query: AwsQuery
+    storage: AwsStorage
+
+
+def build_aws(settings: Settings) -> AwsCore:
+    """The aws catalog, query and storage adapters sharing one session; history lives in the workspace."""
     # Imported here so that importing this module stays cheap and cycle-free.
     from services.catalog.aws import AwsCatalog
-    from services.embedded.metadata import MetadataStore
+    from services.embedded.embedded_stack import EmbeddedStack
     from services.query.aws import AwsQuery
     from services.query.history import QueryHistory
+    from services.storage.aws import AwsStorage
 
     session = make_session(settings)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    stack = EmbeddedStack.open(settings)
     catalog = AwsCatalog(session, settings)
-    history = QueryHistory(MetadataStore(settings.home / "metadata.sqlite"))
-    return catalog, AwsQuery(session, settings, history, catalog)
+    query = AwsQuery(session, settings, QueryHistory(stack.store), catalog)
+    return AwsCore(session, stack, catalog, query, AwsStorage(session, settings, query, catalog))

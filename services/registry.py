@@ -1,4 +1,10 @@
-"""Build the chosen backend's adapters. Heavy dependencies load only for the chosen backend."""
+"""Build the chosen backend's adapters. Heavy dependencies load only for the chosen backend.
+
+This is the composition root: the only place that knows every capability. Each adapter gets the
+ports it uses and, locally, the ``EmbeddedStack`` — never the ``Services`` object itself. Capabilities
+other than catalog and query are built on first use, so a page that does not need one never imports
+its libraries.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +16,19 @@ from typing import Any
 from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
 from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
 from services.endpoints.base import EndpointsPort
 from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
+from services.storage.base import StoragePort
 from services.training.base import TrainingPort
 
-# backend -> "module:function" returning (catalog, query); imported only when chosen.
+# backend -> "module:function" returning the core adapters (catalog, query, storage); imported only when chosen.
 BUILDERS = {
-    "local": "services.embedded.stack:build_local",
+    "local": "services.stack:build_local",
     "aws": "services.aws_session:build_aws",
-}
-
-# Capabilities built on first use, so pages that do not need them never import their libraries.
-LAZY_BUILDERS = {
-    ("training", "local"): "services.training.local:build_local_training",
-    ("training", "aws"): "services.training.aws:build_aws_training",
-    ("runs", "local"): "services.runs.local:build_local_runs",
-    ("runs", "aws"): "services.runs.aws:build_aws_runs",
-    ("bias", "local"): "services.bias.local:build_local_bias",
-    ("bias", "aws"): "services.bias.aws:build_aws_bias",
-    ("explain", "local"): "services.explain.local:build_local_explain",
-    ("explain", "aws"): "services.explain.aws:build_aws_explain",
-    ("endpoints", "local"): "services.endpoints.local:build_local_endpoints",
-    ("endpoints", "aws"): "services.endpoints.aws:build_aws_endpoints",
 }
 
 INSTALL_HINTS = {
@@ -47,26 +41,28 @@ class Services:
     settings: Settings
     catalog: CatalogPort
     query: QueryPort
+    storage: StoragePort
+    stack: EmbeddedStack
 
     @cached_property
     def training(self) -> TrainingPort:
-        return _build_lazy("training", self)  # type: ignore[no-any-return]
+        return build_training(self)
 
     @cached_property
     def runs(self) -> RunsPort:
-        return _build_lazy("runs", self)  # type: ignore[no-any-return]
+        return build_runs(self)
 
     @cached_property
     def bias(self) -> BiasPort:
-        return _build_lazy("bias", self)  # type: ignore[no-any-return]
+        return build_bias(self)
 
     @cached_property
     def explain(self) -> ExplainPort:
-        return _build_lazy("explain", self)  # type: ignore[no-any-return]
+        return build_explain(self)
 
     @cached_property
     def endpoints(self) -> EndpointsPort:
-        return _build_lazy("endpoints", self)  # type: ignore[no-any-return]
+        return build_endpoints(self)
 
     @property
     def lake_root(self) -> str:
@@ -81,10 +77,61 @@ class Services:
             return f"AWS ({self.settings.aws_region or 'default region'})"
         return f"Local ({self.settings.home})"
 
+    @property
+    def is_local(self) -> bool:
+        return self.settings.backend == "local"
 
-def _build_lazy(capability: str, services: Services) -> Any:
-    module_name, function_name = LAZY_BUILDERS[(capability, services.settings.backend)].split(":")
-    return getattr(importlib.import_module(module_name), function_name)(services)
+
+# One function per capability: which adapter, and exactly which dependencies it receives.
+
+def build_training(s: Services) -> TrainingPort:
+    if s.is_local:
+        from services.training.local import build_local_training
+
+        return build_local_training(s)
+    from services.training.aws import build_aws_training
+
+    return build_aws_training(s)
+
+
+def build_runs(s: Services) -> RunsPort:
+    if s.is_local:
+        from services.runs.local import build_local_runs
+
+        return build_local_runs(s.settings)
+    from services.runs.aws import build_aws_runs
+
+    return build_aws_runs(s.settings)
+
+
+def build_bias(s: Services) -> BiasPort:
+    if s.is_local:
+        from services.bias.local import build_local_bias
+
+        return build_local_bias(s)
+    from services.bias.aws import build_aws_bias
+
+    return build_aws_bias(s)
+
+
+def build_explain(s: Services) -> ExplainPort:
+    if s.is_local:
+        from services.explain.local import build_local_explain
+
+        return build_local_explain(s)
+    from services.explain.aws import build_aws_explain
+
+    return build_aws_explain(s)
+
+
+def build_endpoints(s: Services) -> EndpointsPort:
+    if s.is_local:
+        from services.endpoints.local import build_local_endpoints
+
+        return build_local_endpoints(s)
+    from services.endpoints.aws import build_aws_endpoints
+
+    return build_aws_endpoints(s)
 
 
 def build_services(settings: Settings) -> Services:
@@ -97,5 +144,5 @@ def build_services(settings: Settings) -> Services:
             f"The {settings.backend} backend needs {exc.name}, which is not installed.",
             hint=INSTALL_HINTS.get(settings.backend, "Run `make run` to install the requirements."),
         ) from exc
-    catalog, query = getattr(module, function_name)(settings)
-    return Services(settings=settings, catalog=catalog, query=query)
+    core = getattr(module, function_name)(settings)
+    return Services(settings=settings, catalog=core.catalog, query=core.query, storage=core.storage, stack=core.stack)

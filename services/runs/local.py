@@ -9,7 +9,7 @@ from typing import Any
 from services.config import Settings
 from services.errors import BackendUnavailable, NotFound
 from services.models import RunSummary
-from services.registry import Services
+from services.runs.base import RunsPort
 from services.runs.tracking import configure, tracking_uri
 
 
@@ -73,5 +73,5 @@ def _summary(run: Any, experiments: dict[str, str]) -> RunSummary:
     )
 
 
-def build_local_runs(services: Services) -> MlflowRuns:
-    return MlflowRuns(services.settings)
+def build_local_runs(settings: Settings) -> RunsPort:
+    return MlflowRuns(settings)

@@ -114,7 +114,8 @@ def test_make_session_uses_the_configured_region(aws_env: None, settings: Settin
 
 
 def test_build_aws_creates_the_workspace_for_history(session: boto3.Session, settings: Settings) -> None:
-    catalog, query = build_aws(settings)
+    core = build_aws(settings)
+    catalog, query = core.catalog, core.query
     assert isinstance(catalog, AwsCatalog)
     assert (settings.home / "metadata.sqlite").exists()
     assert query.history() == []

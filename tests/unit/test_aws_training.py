@@ -578,9 +578,8 @@ def test_encode_table_puts_the_target_first_and_drops_free_text() -> None:
 
 
 def test_aws_runs_needs_a_tracking_uri(tmp_path: Path) -> None:
-    services = Services(settings=Settings(backend="aws", home=tmp_path), catalog=None, query=None)  # type: ignore[arg-type]
     with pytest.raises(BackendUnavailable) as caught:
-        build_aws_runs(services)
+        build_aws_runs(Settings(backend="aws", home=tmp_path))
     assert "WORKBENCH_MLFLOW_TRACKING_URI" in caught.value.hint
 
 
@@ -588,11 +587,10 @@ def test_aws_runs_with_an_arn_needs_the_sagemaker_mlflow_plugin(tmp_path: Path, 
     import importlib.util
 
     settings = Settings(backend="aws", home=tmp_path, mlflow_tracking_uri="arn:aws:sagemaker:us-east-1:1:mlflow-tracking-server/wb")
-    services = Services(settings=settings, catalog=None, query=None)  # type: ignore[arg-type]
-    assert isinstance(build_aws_runs(services), MlflowRuns)
+    assert isinstance(build_aws_runs(settings), MlflowRuns)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(BackendUnavailable, match="sagemaker-mlflow"):
-        build_aws_runs(services)
+        build_aws_runs(settings)
 
 
 def test_aws_runs_reads_any_mlflow_store(tmp_path: Path) -> None:
@@ -600,7 +598,7 @@ def test_aws_runs_reads_any_mlflow_store(tmp_path: Path) -> None:
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings = Settings(backend="aws", home=tmp_path, mlflow_tracking_uri=uri)
-    runs = build_aws_runs(Services(settings=settings, catalog=None, query=None))  # type: ignore[arg-type]
+    runs = build_aws_runs(settings)
     client = mlflow.MlflowClient(uri)
     experiment = client.create_experiment("reviews", artifact_location=(tmp_path / "artifacts").as_uri())
     run = client.create_run(experiment, run_name="xgb")

@@ -1,0 +1,33 @@
+"""The local composition root: one EmbeddedStack, and the catalog, query and storage adapters over it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.catalog.local import LocalCatalog
+from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
+from services.query.local import LocalQuery
+from services.storage.local import LocalStorage
+
+
+@dataclass
+class LocalCore:
+    """What every other local adapter is built from."""
+
+    stack: EmbeddedStack
+    catalog: LocalCatalog
+    query: LocalQuery
+    storage: LocalStorage
+
+
+def build_local(settings: Settings) -> LocalCore:
+    """The local adapters over ``settings.home``, seeded with demo data on first start if enabled."""
+    stack = EmbeddedStack.open(settings)
+    catalog = LocalCatalog(stack.workspace, stack.store, settings)
+    query = LocalQuery(stack.workspace, stack.store, catalog, settings)
+    if settings.seed_on_start:
+        from services.embedded.seed import seed_workspace
+
+        seed_workspace(catalog, query)
+    return LocalCore(stack, catalog, query, LocalStorage(catalog, query))
