@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.catalog.local import LocalCatalog
 from services.config import Settings
@@ -31,3 +31,9 @@ def build_local(settings: Settings) -> LocalCore:
 
         seed_workspace(catalog, query)
     return LocalCore(stack, catalog, query, LocalStorage(catalog, query))
+
+
+def open_local(settings: Settings) -> LocalCore:
+    """The local adapters for code that runs outside the app (job workers, endpoint servers, the CLI's
+    local-only commands): the same workspace, never seeded from here."""
+    return build_local(replace(settings, backend="local", seed_on_start=False))
