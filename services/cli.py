@@ -99,13 +99,14 @@ def run(args: argparse.Namespace) -> str:
 def _seed() -> str:
     from dataclasses import replace
 
-    from services.embedded.seed import seed_workspace
+    from services.demo.seed import seed_workspace
+    from services.stack import open_local
 
     settings = replace(Settings.from_env(), seed_on_start=False)
     if settings.backend != "local":
         raise InvalidInput("Seeding fills the local workspace only.", hint="Unset WORKBENCH_BACKEND or set it to local.")
-    services = build_services(settings)
-    created = seed_workspace(services.catalog, services.query)  # type: ignore[arg-type]
+    core = open_local(settings)
+    created = seed_workspace(core.catalog, core.query)
     return _json({"created": created, "home": str(settings.home)})
 
 

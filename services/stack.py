@@ -27,7 +27,7 @@ def build_local(settings: Settings) -> LocalCore:
     catalog = LocalCatalog(stack.workspace, stack.store, settings)
     query = LocalQuery(stack.workspace, stack.store, catalog, settings)
     if settings.seed_on_start:
-        from services.embedded.seed import seed_workspace
+        from services.demo.seed import seed_workspace
 
         seed_workspace(catalog, query)
     return LocalCore(stack, catalog, query, LocalStorage(catalog, query))

@@ -75,7 +75,7 @@ def bench_tree(interventional_rows: int) -> dict[str, Any]:
 
 
 def minilm_predictor() -> Any:
-    from services.embedded.demo_reviews import generate_reviews
+    from services.demo.demo_reviews import generate_reviews
 
     reviews = generate_reviews(600, SEED)
     frame = pd.DataFrame({"review_body": (reviews["Title"].fillna("") + " " + reviews["Review Text"].fillna("")).str.strip(),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.embedded.demo_reviews import CLASSES_BY_DEPARTMENT, COLUMNS, generate_reviews
+from services.demo.demo_reviews import CLASSES_BY_DEPARTMENT, COLUMNS, generate_reviews
 
 REAL_REVIEWS = Path(__file__).resolve().parents[3] / "shared" / "data" / "womens_clothing_ecommerce_reviews.csv"
 

@@ -8,7 +8,7 @@ import sqlglot
 
 from services.bias.engine import distinct_values
 from services.bias.report import BiasRequest
-from services.embedded.seed import REVIEWS_SENTIMENT_SQL
+from services.demo.seed import REVIEWS_SENTIMENT_SQL
 from services.errors import InvalidInput, QueryFailed, QueryRefused
 from services.explain.quick_model import read_sample
 from services.models import DataSource

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.embedded.seed import seed_workspace
+from services.demo.seed import seed_workspace
 from services.registry import Services, build_services
 
 REVIEW_COLUMNS = [

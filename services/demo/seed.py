@@ -67,7 +67,7 @@ def _fresh_folder(catalog: LocalCatalog, name: str) -> Path:
 
 
 def _seed_reviews(catalog: LocalCatalog, query: LocalQuery) -> None:
-    from services.embedded.demo_reviews import generate_reviews
+    from services.demo.demo_reviews import generate_reviews
 
     frame = generate_reviews(REVIEW_ROWS, SEED)
     folder = _fresh_folder(catalog, "reviews")
