@@ -296,7 +296,9 @@ def facet_groups(cells: pd.DataFrame, plan: Plan, counts: Counts) -> list[tuple[
     if len(distinct) > MAX_FACET_VALUES:
         raise InvalidInput(f"The facet {plan.request.facet!r} has {len(distinct):,} distinct values; one-vs-all is limited "
                            f"to {MAX_FACET_VALUES}.", hint="Give the sensitive values or a threshold.")
-    return [("nan" if v is None else str(v), np.zeros(len(keys), dtype=bool) if v is None else (keys == v).to_numpy(), v)
+    # Athena's integer columns arrive nullable (Int64): a missing key compares as <NA>, which is not in d.
+    return [("nan" if v is None else str(v),
+             np.zeros(len(keys), dtype=bool) if v is None else (keys == v).to_numpy(dtype=bool, na_value=False), v)
             for v in distinct]
 
 
@@ -361,7 +363,7 @@ def _flip_test(plan: Plan, sample: pd.DataFrame | None, value: Any) -> MetricVal
     if plan.facet.mode != EACH:
         in_d = plan.facet.mask(facet)
     else:
-        in_d = np.zeros(len(facet), dtype=bool) if value is None else (facet == value).to_numpy()
+        in_d = np.zeros(len(facet), dtype=bool) if value is None else (facet == value).to_numpy(dtype=bool, na_value=False)
     predicted = plan.predicted.mask(sample[plan.request.predicted])
     try:
         return MetricValue("FT", description, flip_test(sample[plan.ft_features], np.asarray(in_d, dtype=bool), predicted))

@@ -38,7 +38,10 @@ from services.models import DataSource, QueryResult, QueryStatistics
 from services.names import check_name
 from services.registry import Services, build_services
 from services.training.aws import metadata_properties
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
+from services.bias.engine import report_from_frame
+from services.training.data import read_file
+from tests.helpers.athena import athena_answers_from
+from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clarify"
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
@@ -153,20 +156,56 @@ def fixture_json(name: str) -> dict[str, Any]:
 # -- analyze --------------------------------------------------------------------------------------------
 
 
-def test_analyze_delegates_to_the_shared_engine(bias: AwsBias, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Services, BiasRequest]] = []
-    report = BiasReport.from_analysis_json(fixture_json("bias_analysis.json"))
+def athena_reviews(tmp_path: Path) -> pd.DataFrame:
+    """The reviews table as Athena holds it, with the gaps real data has (no age, no division)."""
+    frame = read_file(reviews_csv(tmp_path / "athena"))
+    frame["age"] = frame["age"].astype("Int64").mask(frame.index % 7 == 3)
+    frame["division_name"] = frame["division_name"].mask(frame.index % 11 == 5)
+    return frame
 
-    def analyze(services: Services, request: BiasRequest) -> BiasReport:
-        calls.append((services, request))
-        return report
 
-    engine = types.ModuleType("services.bias.engine")
-    engine.analyze = analyze  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "services.bias.engine", engine)
-    assert bias.analyze(REQUEST) is report
-    assert calls == [(bias.services, REQUEST)]
+ATHENA_REQUESTS = [
+    {"label": "rating", "label_values": ("4", "5"), "facet": "division_name", "group": "department_name"},
+    {"label": "rating", "label_threshold": 3, "facet": "age", "facet_threshold": 40, "predicted": "predicted",
+     "flip_test_features": ("rating",)},
+    {"label": "rating", "label_values": ("4", "5"), "facet": "age", "predicted": "predicted", "group": "age",
+     "methods": ("CI", "DPL", "CDDL", "DPPL", "DI", "AD", "FT"), "flip_test_features": ("rating",)},
+]
+
+
+@pytest.mark.parametrize("fields", ATHENA_REQUESTS)
+def test_analyze_counts_in_athena_and_agrees_with_the_in_memory_path(bias: AwsBias, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    fields: dict[str, Any]) -> None:
+    """The real engine over Athena's answers (every value a string): the same numbers as the rows in memory."""
+    (tmp_path / "athena").mkdir()
+    frame = athena_reviews(tmp_path)
+    request = BiasRequest(source=TABLE, bootstrap=0, **fields)
+    with athena_answers_from(monkeypatch, {"demo.reviews": frame}) as sent:
+        report = bias.analyze(request)
+    assert any("count(*)" in sql and 'FROM "demo"."reviews" GROUP BY' in sql for sql in sent)
+    assert report.rows == 60
+    assert_same_metrics(report, report_from_frame(frame, request))
     assert sagemaker_backend().processing_jobs == {}  # no Clarify job for a report computed now
+
+
+def assert_same_metrics(left: BiasReport, right: BiasReport) -> None:
+    """Every facet entry and count-based metric equal; FlipTest only in range (it samples rows)."""
+    def values(report: BiasReport) -> dict[tuple[str, str, str], float | None]:
+        return {(stage_name, entry.value_or_threshold, metric.name): metric.value
+                for stage_name, stage in (("pre", report.pre), ("post", report.post)) if stage is not None
+                for entry in stage.entries for metric in entry.metrics}
+
+    found, expected = values(left), values(right)
+    assert found.keys() == expected.keys()
+    for key, value in found.items():
+        if key[2] == "FT":
+            assert value is None or -1 <= value <= 1
+        elif value is None or expected[key] is None:
+            assert value is expected[key], key
+        else:
+            assert value == pytest.approx(expected[key], rel=1e-9, abs=1e-12) or value == expected[key], key
+    assert left.pre.label_value_or_threshold == right.pre.label_value_or_threshold
 
 
 # -- the processing job ---------------------------------------------------------------------------------
