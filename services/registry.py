@@ -88,7 +88,7 @@ def build_training(s: Services) -> TrainingPort:
     if s.is_local:
         from services.training.local import build_local_training
 
-        return build_local_training(s)
+        return build_local_training(s.stack, catalog=s.catalog)
     from services.training.aws import build_aws_training
 
     return build_aws_training(s)

@@ -230,7 +230,7 @@ class ClarifyJobs(SageMakerClients):
             table = self.services.catalog.get_table(*split_table_name(source.table))
             pinned = replace(source, table=table.qualified_name, table_version=table.version_id)
             return SourceData(pinned, "", table.all_columns, table=table)
-        pinned, columns = resolve_source(self.services, source)
+        pinned, columns = resolve_source(self.services.catalog, self.services.settings, source)
         return SourceData(pinned, "", columns)
 
     def _sql_frame(self, sql: str) -> pd.DataFrame:

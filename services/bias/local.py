@@ -29,7 +29,7 @@ class LocalBias:
 
     def start_job(self, request: BiasRequest) -> str:
         if not request.sql:
-            source, _ = resolve_source(self.services, request.source)
+            source, _ = resolve_source(self.services.catalog, self.services.settings, request.source)
             request = replace(request, source=source)
         if request.model_id:
             record = ModelRegistry(self.store, self.services.settings.home / "models").get(request.model_id)

@@ -39,7 +39,7 @@ def start_batch_transform(services: Services, model_id: str, source: DataSource,
     if sql.strip():
         services.query.estimate(sql)  # refused or unknown tables fail now, not in the job
     else:
-        resolved, columns = resolve_source(services, source)
+        resolved, columns = resolve_source(services.catalog, services.settings, source)
         check_columns(record, [c.name for c in columns], resolved.label)
         config["source"] = asdict(resolved)
     runner = JobRunner(services.settings.home, services.catalog.store, services.settings.max_heavy_jobs)  # type: ignore[attr-defined]

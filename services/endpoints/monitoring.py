@@ -316,7 +316,7 @@ def source_traffic(services: Services, source: DataSource, record: ModelRecord) 
     """A table's or file's rows (a sample of large ones), with predictions made here when it has none."""
     from services.training.data import load_frame, resolve_source
 
-    resolved, _ = resolve_source(services, source)
+    resolved, _ = resolve_source(services.catalog, services.settings, source)
     frame = sample_rows(load_frame(services.settings, resolved), SOURCE_ROWS).reset_index(drop=True)
     if frame.empty:
         raise InvalidInput(f"{source.label} has no rows to compare.", hint="Pick a table or file with rows.")

@@ -64,7 +64,7 @@ class LocalExplain:
         """The source with its version pinned, and a string naming that version."""
         if request.sql.strip():
             return DataSource(), self._sql_version(request.sql.strip())
-        source, columns = resolve_source(self.services, request.source)
+        source, columns = resolve_source(self.services.catalog, self.services.settings, request.source)
         for column in record.input_schema:
             require_column(columns, column.name, f"model {record.model_id}'s input")
         return source, source.table_version if source.table else file_version(Path(source.path))

@@ -15,8 +15,9 @@ from typing import Any
 import pyarrow as pa
 
 from services.catalog.files import glue_type
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
-from services.embedded.model_registry import ModelRegistry, model_name
+from services.embedded.model_registry import model_name
 from services.endpoints.baseline import baseline_at_training
 from services.models import AutopilotRequest, Column, DataSource, ModelRecord
 from services.runs.tracking import job_run, job_tags, log_json_artifact
@@ -174,8 +175,7 @@ def _register(ctx: JobContext, request: AutopilotRequest, prepared: PreparedData
                         problem_type=data.problem_type, target=data.target,
                         input_schema=input_schema(data.train[data.feature_columns]), classes=tuple(data.classes),
                         metrics=metrics, run_id=run_id, job_name=ctx.name, artifact_path="")
-    registry = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models")
-    record = registry.register(draft, folder)
+    record = EmbeddedStack.open(ctx.settings).models.register(draft, folder)
     ctx.log(f"Registered {search.best.name} as {record.model_id}")
     return record
 

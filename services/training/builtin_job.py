@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from services.embedded.job_worker import JobContext
-from services.embedded.model_registry import ModelRegistry
 from services.endpoints.baseline import baseline_at_training
 from services.errors import ServiceError
-from services.models import Column, DataSource, ModelRecord, TrainingRequest
-from services.registry import build_services
+from services.models import DataSource, ModelRecord, TrainingRequest
 from services.runs.tracking import configure, job_run, job_tags, log_json_artifact
+from services.stack import open_local
 from services.training.algorithms.base import Dataset, FitResult
 from services.training.algorithms.common import get_algorithm, prepare_dataset, requested_problem_type
-from services.training.data import load_frame, pinned_columns
+from services.training.data import input_schema_from_source, load_frame
 
 MLFLOW_BATCH = 1000
 
@@ -139,20 +137,15 @@ def _register(ctx: JobContext, request: TrainingRequest, data: Dataset, fit: Fit
     fit.predictor.save(model_dir)
     baseline_at_training(ctx.log, data, fit.predictor, model_dir / "baseline")
     columns = getattr(fit.predictor, "feature_columns", data.feature_columns)
+    local = open_local(ctx.settings)
+    schema = input_schema_from_source(local.catalog, ctx.settings, request.source, columns)
     draft = ModelRecord(model_id="", name=default_model_name(request), version=0, framework=framework,
-                        problem_type=data.problem_type, target=data.target, input_schema=_schema(ctx, request, columns),
+                        problem_type=data.problem_type, target=data.target, input_schema=schema,
                         classes=tuple(data.classes), metrics=fit.metrics, run_id=run_id, job_name=ctx.name,
                         artifact_path="")
-    record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").register(draft, model_dir)
+    record = local.stack.models.register(draft, model_dir)
     ctx.log(f"Registered model {record.model_id}")
     return record
-
-
-def _schema(ctx: JobContext, request: TrainingRequest, columns: list[str]) -> tuple[Column, ...]:
-    """The model's input columns with the Glue types the source declares."""
-    services = build_services(replace(ctx.settings, seed_on_start=False, backend="local"))
-    types = {c.name: c.type for c in pinned_columns(services, request.source)}
-    return tuple(Column(name, types.get(name, "string")) for name in columns)
 
 
 def _log_run(ctx: JobContext, request: TrainingRequest, data: Dataset, fit: FitResult, record: ModelRecord,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from services.catalog.base import CatalogPort
 from services.catalog.files import inspect_path
 from services.config import Settings
 from services.errors import InvalidInput
 from services.models import Column, DataSource
 from services.paths import readable_path
-from services.registry import Services, build_services
 
 
 def split_table_name(name: str) -> tuple[str, str]:
@@ -22,24 +22,33 @@ def split_table_name(name: str) -> tuple[str, str]:
     return database.lower(), table.lower()
 
 
-def resolve_source(services: Services, source: DataSource) -> tuple[DataSource, tuple[Column, ...]]:
-    """The source with its table version pinned, and its columns; raises when it does not exist."""
+def resolve_source(catalog: CatalogPort, settings: Settings,
+                   source: DataSource) -> tuple[DataSource, tuple[Column, ...]]:
+    """The source with its table version pinned, and its columns; raises when it does not exist.
+    A file must lie under ``settings``' import roots (nothing hidden)."""
     if bool(source.table) == bool(source.path):
         raise InvalidInput("Give either a catalog table or a data file.", hint="Use --table DB.TABLE or --data FILE.")
     if source.table:
-        table = services.catalog.get_table(*split_table_name(source.table))
+        table = catalog.get_table(*split_table_name(source.table))
         return replace(source, table=table.qualified_name, table_version=table.version_id), table.all_columns
-    path = readable_path(source.path, services.settings)  # under the import roots, nothing hidden
+    path = readable_path(source.path, settings)
     return replace(source, path=str(path)), inspect_path(path).columns
 
 
-def pinned_columns(services: Services, source: DataSource) -> tuple[Column, ...]:
+def pinned_columns(catalog: CatalogPort, settings: Settings, source: DataSource) -> tuple[Column, ...]:
     """The columns of a source a job was started with. Its file was checked against the import roots and
     resolved when the job was submitted; a worker does not check again, since its current directory (a
     default root) may not be the app's."""
     if source.path:
         return inspect_path(Path(source.path)).columns
-    return resolve_source(services, source)[1]
+    return resolve_source(catalog, settings, source)[1]
+
+
+def input_schema_from_source(catalog: CatalogPort, settings: Settings, source: DataSource,
+                             columns: list[str]) -> tuple[Column, ...]:
+    """A model's input columns with the Glue types its training source declares (string where it declares none)."""
+    types = {c.name: c.type for c in pinned_columns(catalog, settings, source)}
+    return tuple(Column(name, types.get(name, "string")) for name in columns)
 
 
 def require_column(columns: tuple[Column, ...], name: str, role: str) -> None:
@@ -51,11 +60,11 @@ def require_column(columns: tuple[Column, ...], name: str, role: str) -> None:
 
 
 def load_frame(settings: Settings, source: DataSource) -> pd.DataFrame:
-    """All rows of the source as a DataFrame (tables read through the local query engine)."""
+    """All rows of the source as a DataFrame, for a job worker (tables read through the local storage port)."""
     if source.table:
-        services = build_services(replace(settings, seed_on_start=False, backend="local"))
-        database, table = split_table_name(source.table)
-        return services.query.read_table(database, table)  # type: ignore[attr-defined]
+        from services.stack import open_local  # here: the aws adapters import this module, not the local engines
+
+        return open_local(settings).storage.read_table(*split_table_name(source.table))
     return read_file(Path(source.path))
 
 

@@ -8,11 +8,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from services.catalog.base import CatalogPort
 from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import read_metrics
-from services.embedded.jobs import JobRunner
-from services.embedded.metadata import MetadataStore
-from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, NotFound
 from services.models import (
     AutopilotRequest,
@@ -26,9 +25,9 @@ from services.models import (
 )
 from services.names import check_job_request
 from services.paths import writable_path
-from services.registry import Services
 from services.training.algorithms.common import validate_hyperparameters
 from services.training.autopilot.objectives import check_objective
+from services.training.base import TrainingPort
 from services.training.data import require_column, resolve_source
 from services.training.tuning_job import validate_ranges, validate_script_objective, validate_tuning_settings
 
@@ -38,13 +37,14 @@ PROBLEM_TYPES = ("", "BinaryClassification", "MulticlassClassification", "Regres
 
 
 class LocalTraining:
-    """The training port on the local stack."""
+    """The training port on the local stack: jobs on the stack's runner, models in its registry; the catalog
+    only to check a source table and pin its version before a job starts."""
 
-    def __init__(self, services: Services, store: MetadataStore) -> None:
-        self.services = services
-        self.settings: Settings = services.settings
-        self.runner = JobRunner(self.settings.home, store, self.settings.max_heavy_jobs)
-        self.registry = ModelRegistry(store, self.settings.home / "models")
+    def __init__(self, stack: EmbeddedStack, catalog: CatalogPort) -> None:
+        self.settings: Settings = stack.settings
+        self.catalog = catalog
+        self.runner = stack.runner
+        self.registry = stack.models
 
     # -- starting jobs ------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ class LocalTraining:
         if request.algorithm not in ALGORITHMS:
             raise InvalidInput(f"Unknown algorithm {request.algorithm!r}.", hint=f"Use one of {', '.join(ALGORITHMS)}.")
         validate_hyperparameters(request.algorithm, request.hyperparameters)
-        source, columns = resolve_source(self.services, request.source)
+        source, columns = resolve_source(self.catalog, self.settings, request.source)
         require_column(columns, request.target, "target")
         if request.text_column:
             require_column(columns, request.text_column, "text")
@@ -70,7 +70,7 @@ class LocalTraining:
             raise InvalidInput("The time limit must be at least 30 s and at least one candidate allowed.",
                                hint="For example --max-runtime 120 --max-candidates 5.")
         check_objective(request.objective, request.problem_type)
-        source, columns = resolve_source(self.services, request.source)
+        source, columns = resolve_source(self.catalog, self.settings, request.source)
         require_column(columns, request.target, "target")
         return self._submit("autopilot", asdict(replace(request, source=source)), request.name)
 
@@ -98,7 +98,7 @@ class LocalTraining:
         base: dict[str, Any] = {"kind": "script" if isinstance(request.base, ScriptJobRequest) else "training",
                                 **asdict(request.base)}
         if isinstance(request.base, TrainingRequest):
-            source, columns = resolve_source(self.services, request.base.source)
+            source, columns = resolve_source(self.catalog, self.settings, request.base.source)
             require_column(columns, request.base.target, "target")
             base["source"] = asdict(source)
         config = {**asdict(request), "base": base}
@@ -106,8 +106,8 @@ class LocalTraining:
 
     def start_transform_job(self, model_id: str, source: DataSource, output: Path, overwrite: bool = False) -> str:
         self.registry.get(model_id)
-        resolved, _ = resolve_source(self.services, source)
-        target = writable_path(output, self.services.settings, overwrite)
+        resolved, _ = resolve_source(self.catalog, self.settings, source)
+        target = writable_path(output, self.settings, overwrite)
         config = {"model_id": model_id, "source": asdict(resolved), "output": str(target), "overwrite": overwrite}
         return self._submit("transform", config, "")
 
@@ -173,5 +173,5 @@ class LocalTraining:
         return self.registry.set_approval(model_id, status)
 
 
-def build_local_training(services: Services) -> LocalTraining:
-    return LocalTraining(services, services.catalog.store)  # type: ignore[attr-defined]
+def build_local_training(stack: EmbeddedStack, *, catalog: CatalogPort) -> TrainingPort:
+    return LocalTraining(stack, catalog)

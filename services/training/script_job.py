@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry
 from services.errors import NotFound
@@ -168,7 +169,7 @@ def end_process(process: subprocess.Popen[str]) -> None:
 
 def script_registry(ctx: JobContext) -> ModelRegistry:
     """The workspace's model registry, from inside a job."""
-    return ModelRegistry(ctx.jobs.store, ctx.settings.home / "models")
+    return EmbeddedStack.open(ctx.settings).models
 
 
 def register_script_model(registry: ModelRegistry, outcome: ScriptOutcome, draft: ModelRecord,

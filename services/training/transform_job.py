@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
-from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, ServiceError
 from services.models import DataSource, ModelRecord
 from services.paths import publish_file
@@ -33,7 +33,7 @@ def run(ctx: JobContext) -> None:
 
 
 def _transform(ctx: JobContext) -> None:
-    record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").get(ctx.config["model_id"])
+    record = EmbeddedStack.open(ctx.settings).models.get(ctx.config["model_id"])
     source = DataSource(**ctx.config["source"])
     ctx.secondary("Downloading", f"Reading {source.label} and model {record.model_id}")
     predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process

@@ -27,15 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext, JobStopped
-from services.embedded.metadata import MetadataStore
-from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, ServiceError
 from services.models import Column, DataSource, ModelRecord, ScriptJobRequest, TrainingRequest
-from services.registry import build_services
 from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experiment, job_run, job_tags
 from services.training import script_job, script_mode
-from services.training.data import pinned_columns
+from services.training.data import input_schema_from_source
 
 RANGE_TYPES = ("integer", "continuous", "categorical")
 SCALES = {"linear": "linear", "auto": "linear", "log": "log", "logarithmic": "log"}
@@ -519,7 +517,7 @@ def train_builtin_trial(settings: Settings, base_config: dict[str, Any], hyperpa
     columns = list(getattr(fit.predictor, "feature_columns", data.feature_columns))
     draft = ModelRecord(
         model_id="", name=str(base_config["job_name"]), version=0, framework=algorithm.framework,
-        problem_type=data.problem_type, target=data.target, input_schema=input_schema(settings, request.source, columns),
+        problem_type=data.problem_type, target=data.target, input_schema=_input_schema(settings, request.source, columns),
         classes=tuple(data.classes), metrics=metrics, run_id=run_id, job_name=str(base_config["job_name"]),
         artifact_path="")
     return metrics, run_id, _register(settings, draft, folder)
@@ -532,11 +530,11 @@ def _private_hyperparameters(settings: Settings, request: TrainingRequest) -> di
 
 
 def _register(settings: Settings, draft: ModelRecord, folder: Path) -> str:
-    store = MetadataStore(settings.home / "metadata.sqlite")
+    stack = EmbeddedStack.open(settings)
     try:
-        return ModelRegistry(store, settings.home / "models").register(draft, folder).model_id
+        return stack.models.register(draft, folder).model_id
     finally:
-        store.close()
+        stack.store.close()  # trials run in threads: one connection each, closed with the trial
 
 
 _DATASETS: dict[str, Any] = {}
@@ -557,11 +555,10 @@ def trial_dataset(settings: Settings, request: TrainingRequest, algorithm: Any) 
         return _DATASETS[key]
 
 
-def input_schema(settings: Settings, source: DataSource, columns: list[str]) -> tuple[Column, ...]:
-    """The model's input columns with the Glue types the source declares (as ``builtin_job`` records them)."""
-    services = build_services(replace(settings, seed_on_start=False, backend="local"))
-    types = {c.name: c.type for c in pinned_columns(services, source)}
-    return tuple(Column(name, types.get(name, "string")) for name in columns)
+def _input_schema(settings: Settings, source: DataSource, columns: list[str]) -> tuple[Column, ...]:
+    from services.stack import open_local  # here: the CLI imports this module on the aws backend too
+
+    return input_schema_from_source(open_local(settings).catalog, settings, source, columns)
 
 
 def trial_folder(job_dir: Path, number: int) -> Path:

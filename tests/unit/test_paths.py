@@ -232,7 +232,7 @@ def test_explain_and_training_file_sources_in_hidden_folders_are_refused(root: P
     with pytest.raises(InvalidInput, match=r"\.git"):
         confined.explain.quick_model(DataSource(path=str(hidden)), "hired")
     with pytest.raises(InvalidInput, match=r"\.git"):
-        resolve_source(confined, DataSource(path=str(hidden)))  # SHAP, training and batch-transform jobs
+        resolve_source(confined.catalog, confined.settings, DataSource(path=str(hidden)))  # SHAP, training and batch-transform jobs
 
 
 def test_the_cli_refuses_the_same_paths_with_exit_code_2(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

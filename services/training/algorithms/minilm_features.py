@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,15 +191,13 @@ def write_feature_group(settings: Settings, name: str, record_ids: list[str], ve
 
 def catalog_feature_group(settings: Settings, name: str) -> None:
     """Register the group's folder in the local catalog so SQL can read it."""
-    from services.registry import build_services
+    from services.stack import open_local
 
-    services = build_services(replace(settings, backend="local", seed_on_start=False))
+    local = open_local(settings)
     try:
-        services.catalog.register(FEATURE_DATABASE, name, feature_group_folder(settings, name))  # type: ignore[attr-defined]
+        local.storage.register_table(FEATURE_DATABASE, name, feature_group_folder(settings, name))
     finally:
-        store = getattr(services.catalog, "store", None)
-        if store is not None:
-            store.close()
+        local.stack.store.close()
 
 
 def embeddings_for(settings: Settings, texts: list[str], record_ids: list[str], feature_group_name: str,
