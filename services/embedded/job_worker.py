@@ -2,7 +2,9 @@
 
 It looks up the job's kind, runs the matching task with a ``JobContext``, records the outcome
 (Completed, Failed with the reason, or Stopped on SIGTERM) and, as it exits, starts the next
-waiting job so the queue moves even when no app is open.
+waiting job so the queue moves even when no app is open. Tasks just do their work and raise: a
+``ServiceError`` also leaves its kind and exit code in the job's result (``record_failure``), for
+every kind of job alike.
 
 A job that runs longer than its MaxRuntimeInSeconds (``jobs.max_runtime_seconds``) ends as SageMaker's
 do: ``Stopped`` with secondary status ``MaxRuntimeExceeded`` and the reason "MaxRuntimeInSeconds (N s)
@@ -208,6 +210,8 @@ def run_job(home: Path, name: str) -> str:
 
 def _record_ending(runner: JobRunner, ctx: JobContext, error: Exception, exceeded_reason: str) -> None:
     status, reason, secondary = ending(error, exceeded_reason)
+    if status == "Failed" and isinstance(error, ServiceError):
+        record_failure(runner.jobs, ctx.name, error)
     runner.jobs.finish(ctx.name, status, reason, secondary)
     if status == "Stopped":
         ctx.log(reason.rstrip("."))
@@ -216,6 +220,13 @@ def _record_ending(runner: JobRunner, ctx: JobContext, error: Exception, exceede
         ctx.log(f"Failed: {error}")
     else:
         ctx.log("Failed:\n" + traceback.format_exc())
+
+
+def record_failure(jobs: JobStore, name: str, error: ServiceError) -> None:
+    """Note what kind of error failed the job, so the CLI can tell bad input (exit 2) from bugs (exit 1).
+    A script job's own exit code, already in its result, stays."""
+    result = jobs.get(name).result
+    jobs.update(name, result={"exit_code": error.exit_code, **result, "failure_type": type(error).__name__})
 
 
 def _record_hard_stop(runner: JobRunner, ctx: JobContext, reason: str) -> None:

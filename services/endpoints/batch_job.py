@@ -19,22 +19,16 @@ import pyarrow.parquet as pq
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry
 from services.endpoints.batch import batch_folder
-from services.errors import ServiceError
 from services.models import DataSource
 from services.registry import Services, build_services
 from services.training.algorithms.base import Predictor, load_predictor
-from services.training.builtin_job import record_failure
 from services.training.data import load_frame
 from services.training.transform_job import CHUNK_ROWS, check_inputs
 
 
 def run(ctx: JobContext) -> None:
     """Score the job's input with its model into the output table."""
-    try:
-        _score(ctx)
-    except ServiceError as exc:
-        record_failure(ctx, exc)
-        raise
+    _score(ctx)
 
 
 def _score(ctx: JobContext) -> None:

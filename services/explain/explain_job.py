@@ -32,7 +32,7 @@ import pandas as pd
 from services.config import Settings
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import ModelRegistry
-from services.errors import InvalidInput, ServiceError
+from services.errors import InvalidInput
 from services.explain import shap_tabular, shap_text
 from services.explain.base import Explanation
 from services.models import DataSource, ModelRecord
@@ -51,13 +51,7 @@ GLOBAL_WORDS = 50
 
 def run(ctx: JobContext) -> None:
     """Explain the model in ``ctx.config`` on its data and write the results into the job folder."""
-    from services.training.builtin_job import record_failure
-
-    try:
-        _explain(ctx)
-    except ServiceError as exc:
-        record_failure(ctx, exc)
-        raise
+    _explain(ctx)
 
 
 def _explain(ctx: JobContext) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from services.embedded.job_worker import JobContext
 from services.endpoints.baseline import baseline_at_training
-from services.errors import ServiceError
 from services.models import DataSource, ModelRecord, TrainingRequest
 from services.runs.tracking import configure, job_run, job_tags, log_json_artifact
 from services.stack import open_local
@@ -63,22 +62,12 @@ class JobReporter:
 
 def run(ctx: JobContext) -> None:
     """Train the request in ``ctx.config`` and register the model."""
-    try:
-        _train(ctx, training_request(ctx.config))
-    except ServiceError as exc:
-        record_failure(ctx, exc)
-        raise
+    _train(ctx, training_request(ctx.config))
 
 
 def training_request(config: dict[str, Any]) -> TrainingRequest:
     """The TrainingRequest a job's config was made from."""
     return TrainingRequest(**{**config, "source": DataSource(**config["source"])})
-
-
-def record_failure(ctx: JobContext, error: ServiceError) -> None:
-    """Note what kind of error failed the job, so the CLI can tell bad input (exit 2) from bugs (exit 1)."""
-    result = ctx.jobs.get(ctx.name).result
-    ctx.jobs.update(ctx.name, result={**result, "failure_type": type(error).__name__, "exit_code": error.exit_code})
 
 
 def _train(ctx: JobContext, request: TrainingRequest) -> None:

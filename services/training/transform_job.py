@@ -13,11 +13,10 @@ import pandas as pd
 
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
-from services.errors import InvalidInput, ServiceError
+from services.errors import InvalidInput
 from services.models import DataSource, ModelRecord
 from services.paths import publish_file
 from services.training.algorithms.base import Predictor, load_predictor
-from services.training.builtin_job import record_failure
 from services.training.data import load_frame
 
 CHUNK_ROWS = 10_000
@@ -25,11 +24,7 @@ CHUNK_ROWS = 10_000
 
 def run(ctx: JobContext) -> None:
     """Score the source in ``ctx.config`` with its model and write the CSV."""
-    try:
-        _transform(ctx)
-    except ServiceError as exc:
-        record_failure(ctx, exc)
-        raise
+    _transform(ctx)
 
 
 def _transform(ctx: JobContext) -> None:
