@@ -350,8 +350,9 @@ def drift_report(services: Services, endpoint_name: str, baseline_model_id: str 
                                      CAPTURE_SAMPLE_BYTES)
         traffic = captured_traffic(capture_events(sample.lines), columns, str(baseline.statistics.get("text_column", "")))
         notes = sample.note()
-    return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding_drift(baseline, record, traffic),
-                              notes=notes)
+    embedding = embedding_drift(baseline, record, traffic)
+    return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding.drift,
+                              notes=notes + embedding.notes)
 
 
 def drift_from_traffic(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic, variant: str = "", *,
@@ -365,24 +366,40 @@ def drift_from_traffic(endpoint_name: str, model_id: str, baseline: Baseline, tr
     return build_report(endpoint_name, model_id, baseline, traffic, embedding, notes)
 
 
-def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -> FeatureDrift | None:
+@dataclass(frozen=True)
+class EmbeddingCheck:
+    """The embedding row of a drift report (None when there is none) and what the report says about it."""
+
+    drift: FeatureDrift | None = None
+    notes: tuple[str, ...] = ()
+
+
+# What embedding the texts may fail with, short of a bug: the model's files (unreadable, refused in the app
+# process) and the engine running out of memory or failing on the texts (torch raises RuntimeError).
+EMBEDDING_FAILURES = (ServiceError, OSError, MemoryError, RuntimeError)
+
+
+def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -> EmbeddingCheck:
     """The traffic's texts (a seeded sample of at most ``EMBEDDING_ROWS``) embedded by the model and compared
-    with the baseline's centroid; None without an embedding baseline, texts or a model that embeds (logged)."""
+    with the baseline's centroid. No row without an embedding baseline or texts; a note instead when the model
+    cannot embed or embedding fails in an expected way (anything else is a bug and propagates)."""
     stats = baseline.embedding
     if not stats:
-        return None
+        return EmbeddingCheck()
     texts = column_texts(sample_rows(traffic.features, EMBEDDING_ROWS), list(stats["columns"]))
     if not texts:
-        return None
+        return EmbeddingCheck()
+    skipped = f"The embedding check of {' + '.join(stats['columns'])} was skipped: "
     try:
         embed = text_embedder(load_in_app_process(record))
         if embed is None:
-            log.warning("Model %s has an embedding baseline but cannot embed texts", record.model_id)
-            return None
-        return compare_embedding(stats, baseline.constraints.get("embedding"), embed(texts))
-    except Exception:  # noqa: BLE001 - the rest of the report stands without the embedding row; the traceback goes to the log
-        log.exception("Could not embed the texts of model %s for its drift report", record.model_id)
-        return None
+            return EmbeddingCheck(notes=(f"{skipped}model {record.model_id} has an embedding baseline but cannot embed texts.",))
+        vectors = embed(texts)
+    except EMBEDDING_FAILURES as exc:
+        log.warning("Could not embed the texts of model %s for its drift report: %s", record.model_id, exc, exc_info=True)
+        return EmbeddingCheck(notes=(f"{skipped}embedding the captured texts with model {record.model_id} failed "
+                                     f"({type(exc).__name__}: {exc}).",))
+    return EmbeddingCheck(compare_embedding(stats, baseline.constraints.get("embedding"), vectors))
 
 
 FEW_ROWS = 100

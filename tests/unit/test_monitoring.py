@@ -59,10 +59,9 @@ from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
 from services.training.algorithms.common import get_algorithm, prepare_dataset
-from tests.conftest import close_services, settings_for_tests
-from tests.recording import RecordingReporter
-from tests.unit.test_text_minilm import tiny_reviews
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
+from tests.helpers.data import tiny_reviews
+from tests.helpers.recording import RecordingReporter
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
 
 VARIANT = "AllTraffic"
 
@@ -540,8 +539,8 @@ def test_a_minilm_baseline_keeps_the_unit_centroid_of_the_training_texts(minilm_
 def test_reviews_like_training_keep_to_the_centroid_and_log_lines_break_it(
         minilm_model: tuple[ModelRecord, Baseline, list[str]], minilm_reviews: Dataset) -> None:
     record, baseline, _ = minilm_model
-    same = embedding_drift(baseline, record, text_traffic(held_out_texts(minilm_reviews)))
-    logs = embedding_drift(baseline, record, text_traffic(LOG_LINES))
+    same = embedding_drift(baseline, record, text_traffic(held_out_texts(minilm_reviews))).drift
+    logs = embedding_drift(baseline, record, text_traffic(LOG_LINES)).drift
     assert same is not None and logs is not None
     assert same.kind == logs.kind == "embedding" and same.feature == "review_body (embedding centroid)"
     assert same.violation == "" and same.distance is not None and same.distance < 0.1
@@ -574,5 +573,27 @@ def test_models_that_cannot_embed_or_fail_to_get_no_embedding_section(minilm_mod
     statistics = load_baseline(tmp_path / "broken").statistics
     assert statistics["embedding"] is None and statistics["features"]["review_body"]["kind"] == "text"
     assert "No embedding centroid in the baseline (RuntimeError: out of memory)" in lines
-    assert embedding_drift(baseline, record, text_traffic(LOG_LINES)) is None  # the report goes on without the row
+
+
+def test_a_failed_embedding_check_is_a_note_of_the_report_and_a_bug_is_not_swallowed(
+        minilm_model: tuple[ModelRecord, Baseline, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    record, baseline, _ = minilm_model
+
+    def out_of_memory(predictor: Any, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(text_minilm, "embed_texts", out_of_memory)
+    check = embedding_drift(baseline, record, text_traffic(LOG_LINES))
+    assert check.drift is None  # the report goes on without the row, and says why
+    assert check.notes == ("The embedding check of review_body was skipped: embedding the captured texts with model "
+                           "reviews-minilm/1 failed (RuntimeError: out of memory).",)
+    report = build_report("reviews-minilm", record.model_id, baseline, text_traffic(LOG_LINES), check.drift, check.notes)
+    assert check.notes[0] in report.notes
+
+    def bug(predictor: Any, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return np.asarray(texts.nonexistent)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(text_minilm, "embed_texts", bug)
+    with pytest.raises(AttributeError):
+        embedding_drift(baseline, record, text_traffic(LOG_LINES))
 
