@@ -129,9 +129,11 @@ def build_endpoints(s: Services) -> EndpointsPort:
         from services.endpoints.local import build_local_endpoints
 
         return build_local_endpoints(s)
+    from services.aws.session import make_session
     from services.endpoints.aws import build_aws_endpoints
 
-    return build_aws_endpoints(s)
+    return build_aws_endpoints(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, query=s.query,
+                               storage=s.storage, jobs=s.training)
 
 
 def build_services(settings: Settings) -> Services:

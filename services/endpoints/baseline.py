@@ -53,7 +53,7 @@ import pandas as pd
 from services.embedded.metadata import utc_now
 from services.endpoints.models import FeatureDrift
 from services.errors import InvalidInput, NotFound
-from services.models import DataSource
+from services.models import DataSource, Job
 from services.registry import Services
 from services.training.algorithms.base import Dataset, Predictor, load_in_app_process
 from services.training.algorithms.common import column_kinds, label_strings
@@ -164,7 +164,7 @@ def ensure_baseline(services: Services, model_id: str) -> Baseline:
     record = services.training.get_model(model_id)
     if has_baseline(record.artifact_path):
         return load_baseline(record.artifact_path)
-    source, text_column = training_source(services, record.job_name, model_id)
+    source, text_column = training_source(services.jobs.describe_job, record.job_name, model_id)
     from services.training.data import load_frame
 
     frame = load_frame(services.settings, source)
@@ -181,12 +181,12 @@ def ensure_baseline(services: Services, model_id: str) -> Baseline:
                           embedding)
 
 
-def training_source(services: Services, job_name: str, model_id: str) -> tuple[DataSource, str]:
+def training_source(describe_job: Callable[[str], Job], job_name: str, model_id: str) -> tuple[DataSource, str]:
     """The data source (current version) and text column of the job that trained a model."""
     if not job_name:
         raise InvalidInput(f"Model {model_id} has no training job to take a baseline from.",
                            hint="Compare it against a table instead (pass a source).")
-    config = services.training.describe_job(job_name).config
+    config = describe_job(job_name).config
     config = config.get("base", config)  # a tuning job keeps its training request under "base"
     if not isinstance(config.get("source"), dict):
         raise InvalidInput(f"Job {job_name} did not read a table or file, so model {model_id} has no training data to summarise.",

@@ -34,21 +34,17 @@ from sqlglot import exp
 
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
-from services.endpoints.aws import (
-    AwsEndpoints,
-    Traffic,
-    capture_view_sql,
-    endpoint_from_aws,
-    prediction_of,
-    traffic_from_results,
-)
+from services.endpoints.aws import AwsEndpoints
+from services.endpoints.aws.batch import prediction_of
+from services.endpoints.aws.hosting import Traffic, endpoint_from_aws, traffic_from_results
+from services.endpoints.aws.monitor import capture_view_sql
 from services.endpoints.baseline import write_baseline
 from services.endpoints.models import MAX_PAYLOAD_BYTES, DeployRequest, Endpoint, Variant
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, Job
 from services.registry import Services, build_services
-from services.training.aws import metadata_properties
-from tests.contract.aws_fixtures import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from services.aws.model_packages import metadata_properties
+from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -101,8 +97,8 @@ def endpoints(services: Services, settings: Settings, clock: FakeClock) -> AwsEn
 def endpoints_with(services: Services, settings: Settings, clock: FakeClock | None = None) -> AwsEndpoints:
     clock = clock or FakeClock()
     store = MetadataStore(settings.home / "metadata.sqlite")
-    return AwsEndpoints(boto3.Session(region_name=REGION), settings, services, store, poll_seconds=5, sleep=clock.sleep,
-                        clock=clock)
+    return AwsEndpoints(boto3.Session(region_name=REGION), settings, store, catalog=services.catalog, query=services.query,
+                        storage=services.storage, jobs=services.training, poll_seconds=5, sleep=clock.sleep, clock=clock)
 
 
 def register_model(group: str = "sentiment", framework: str = "xgboost", job: str = "") -> str:
@@ -490,7 +486,7 @@ def test_captured_files_in_s3_are_read_as_flat_rows(endpoints: AwsEndpoints) -> 
 def test_capture_table_catalogs_the_raw_capture_and_creates_the_flat_view(endpoints: AwsEndpoints) -> None:
     endpoints.deploy(DeployRequest("reviews-live", (Variant("a", register_model()),)))
     assert endpoints.capture_table("reviews-live") == "endpoints.reviews_live_capture"
-    raw = endpoints.services.catalog.get_table("endpoints", "reviews_live_capture_raw")
+    raw = endpoints.catalog.get_table("endpoints", "reviews_live_capture_raw")
     assert raw.location == f"s3://{BUCKET}/endpoints/reviews-live/capture/"
     assert [c.name for c in raw.columns] == ["capturedata", "eventmetadata", "eventversion"]
     queries = [e.query for e in athena_backends[DEFAULT_ACCOUNT_ID][REGION].executions.values()]
@@ -635,13 +631,13 @@ def test_without_a_stored_baseline_one_is_computed_from_a_seeded_sample_of_the_t
         endpoints: AwsEndpoints, monkeypatch: pytest.MonkeyPatch) -> None:
     glue_table("demo.reviews", {"review_text": "string", "rating": "bigint", "division_name": "string", "age": "bigint"})
     job = "training-250101-000000-ab12"
-    index = endpoints.services.training.index  # type: ignore[attr-defined]
+    index = endpoints.jobs.index  # type: ignore[attr-defined]
     index.add(job, "training", {"source": {"table": "demo.reviews", "path": "", "table_version": "1"}, "target": "rating",
                                 "text_column": ""})
     index.save(Job(job, "training", "Completed", "Completed", "2025-01-01T00:00:00+00:00"), settled=True)
     model_id = register_model("computed", job=job)
     query = FakeQuery(training_rows(3000, seed=1))
-    monkeypatch.setattr(endpoints.services, "query", query)
+    monkeypatch.setattr(endpoints, "query", query)
     endpoints.deploy(DeployRequest("fresh", (Variant("a", model_id),), capture_percent=100))
     put_json_capture("fresh", "a", shifted_rows(300, seed=6), ["1"] * 300, "2025-01-01T10")
     report = endpoints.drift_report("fresh")
@@ -666,7 +662,7 @@ def test_drift_report_of_a_table_uses_a_sample_read_through_the_query_port(endpo
     glue_table("scores.reviews_scored", {"division_name": "string", "age": "bigint", "predicted_label": "string"})
     glue_table("demo.unrelated", {"colour": "string"})
     query = FakeQuery(training_rows(500, seed=8).assign(predicted_label=["1"] * 500))
-    monkeypatch.setattr(endpoints.services, "query", query)
+    monkeypatch.setattr(endpoints, "query", query)
     report = endpoints.drift_report("live", source=DataSource(table="scores.reviews_scored"))
     assert sqlglot.parse_one(query.sql[0], read="athena").named_selects == ["division_name", "age", "predicted_label"]
     assert (report.rows, report.over_time) == (500, ())
@@ -710,7 +706,7 @@ def test_batch_transform_scores_encoded_rows_and_registers_the_output_table(endp
     put_s3(f"transform/{name}/output/data.csv.out", scores.encode())
     job = endpoints.describe_batch_transform(name)
     assert (job.status, job.model_id, job.result["output_table"]) == ("Completed", model_id, "scores.reviews_scored")
-    output = endpoints.services.catalog.get_table("scores", "reviews_scored")
+    output = endpoints.catalog.get_table("scores", "reviews_scored")
     assert output.location == f"s3://{BUCKET}/batch/scores/reviews_scored/"
     scored = wr.s3.read_parquet(output.location, dataset=True, boto3_session=endpoints.session)
     assert len(scored) == 30 and {"review_text", "rating", "predicted_label", "probability"} <= set(scored.columns)
@@ -730,7 +726,7 @@ def test_batch_transform_reads_a_sql_result_through_the_query_port(endpoints: Aw
     rows = pd.DataFrame({"division_name": ["General", "Petite"], "age": [30, 40], "rating": [5, 1]})
     fake_query = SimpleNamespace(run=lambda sql, max_rows: SimpleNamespace(query_id="q1"),
                                  export_result=lambda query_id, fmt: rows.to_csv(index=False).encode())
-    monkeypatch.setattr(endpoints.services, "query", fake_query)
+    monkeypatch.setattr(endpoints, "query", fake_query)
     name = endpoints.start_batch_transform(register_model(), DataSource(), "scores.from_sql", sql="SELECT * FROM demo.reviews")
     assert endpoints.batches.find(name).config["sql"] == "SELECT * FROM demo.reviews"  # type: ignore[union-attr]
     sent = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=f"transform/{name}/input/data.csv")["Body"].read()
