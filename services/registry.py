@@ -28,7 +28,7 @@ from services.training.base import TrainingPort
 # backend -> "module:function" returning the core adapters (catalog, query, storage); imported only when chosen.
 BUILDERS = {
     "local": "services.stack:build_local",
-    "aws": "services.aws_session:build_aws",
+    "aws": "services.aws.session:build_aws",
 }
 
 INSTALL_HINTS = {

@@ -31,8 +31,12 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from services.aws_errors import translated
-from services.aws_sagemaker import SageMakerClients, is_missing
+from services.aws.encoding import transform_frame
+from services.aws.errors import translated
+from services.aws.job_index import IndexEntry, cached_job
+from services.aws.model_packages import model_from_package, package_metadata
+from services.aws.s3 import S3_READERS, catalog_names, original_name, split_s3_uri
+from services.aws.sagemaker import BUCKET_HINT, ROLE_HINT, SageMakerClients, is_missing, iso
 from services.bias.clarify_config import (
     DATASET_TYPES,
     ClarifyInput,
@@ -47,20 +51,6 @@ from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.models import FINISHED_JOB_STATUSES, Column, DataSource, Job, Table
 from services.registry import Services
-from services.training.aws import (
-    BUCKET_HINT,
-    ROLE_HINT,
-    S3_READERS,
-    IndexEntry,
-    _iso,
-    cached_job,
-    catalog_names,
-    model_from_package,
-    original_name,
-    package_metadata,
-    split_s3_uri,
-    transform_frame,
-)
 from services.training.data import read_file, require_column, resolve_source, split_table_name
 
 SCHEMA = """
@@ -405,9 +395,9 @@ def job_from_processing(raw: dict[str, Any], kind: str, config: dict[str, Any]) 
               "exit_message": raw.get("ExitMessage", "")}
     failure = raw.get("FailureReason", "") or (raw.get("ExitMessage", "") if status == "Failed" else "")
     return Job(name=raw["ProcessingJobName"], kind=kind, status=status,
-               secondary_status="Processing" if status == "InProgress" else status, created_at=_iso(raw.get("CreationTime")),
-               config=config, started_at=_iso(raw.get("ProcessingStartTime")),
-               ended_at=_iso(raw.get("ProcessingEndTime")) if status in FINISHED_JOB_STATUSES else "",
+               secondary_status="Processing" if status == "InProgress" else status, created_at=iso(raw.get("CreationTime")),
+               config=config, started_at=iso(raw.get("ProcessingStartTime")),
+               ended_at=iso(raw.get("ProcessingEndTime")) if status in FINISHED_JOB_STATUSES else "",
                failure_reason=failure, model_id=str(config.get("model_id", "")), result=result)
 
 
@@ -434,7 +424,7 @@ def hidden_key(relative: str) -> bool:
 
 def build_aws_bias(services: Services) -> AwsBias:
     """The Clarify adapter; its job index lives in the workspace's metadata file."""
-    from services.aws_session import make_session
+    from services.aws.session import make_session
 
     settings = services.settings
     settings.home.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import awswrangler as wr
 import boto3
 
-from services.aws_errors import translated
+from services.aws.errors import translated
 from services.catalog.files import (
     InspectedData,
     inspect_path,

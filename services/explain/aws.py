@@ -28,7 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from services.aws_errors import translated
+from services.aws.errors import translated
+from services.aws.model_packages import model_from_package, package_metadata
 from services.bias.aws import ClarifyJobs, SourceData, clarify_job_name, job_seconds, model_rows
 from services.bias.clarify_config import ModelTarget, check_explain_request, start_shap_job
 from services.embedded.metadata import MetadataStore
@@ -36,7 +37,6 @@ from services.errors import InternalError, InvalidInput, NotFound
 from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.models import DataSource, Job, ModelRecord
 from services.registry import Services
-from services.training.aws import model_from_package, package_metadata
 
 EXPLAINER = "KernelSHAP (Clarify)"
 REUSABLE_STATUSES = ("InProgress", "Completed")
@@ -235,7 +235,7 @@ def largest_first(values: dict[str, float]) -> dict[str, float]:
 
 def build_aws_explain(services: Services) -> AwsExplain:
     """The Clarify SHAP adapter; its job index lives in the workspace's metadata file."""
-    from services.aws_session import make_session
+    from services.aws.session import make_session
 
     settings = services.settings
     settings.home.mkdir(parents=True, exist_ok=True)

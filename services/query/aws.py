@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from services.aws_errors import translated
+from services.aws.errors import translated
 from services.catalog.aws import AwsCatalog, object_sizes, require_bucket
 from services.config import Settings
 from services.errors import (

@@ -9,7 +9,7 @@ import boto3
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
-from services.aws_errors import translate
+from services.aws.errors import translate
 from services.catalog.aws import AwsCatalog
 from services.config import Settings
 from services.models import Table

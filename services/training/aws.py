@@ -29,30 +29,46 @@ import json
 import re
 import tarfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import awswrangler as wr
 import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from services.aws_errors import AWS_ERRORS, translate, translated
-from services.aws_sagemaker import (
+from services.aws.encoding import encode_features, transform_frame
+from services.aws.errors import AWS_ERRORS, translate, translated
+from services.aws.job_index import IndexEntry, JobIndex, cached_job
+from services.aws.jobs import (
+    DESCRIBE,
+    JOB_MAPPERS,
+    LOG_GROUPS,
+    STOP,
+    candidate_algorithm,
+    final_metric_points,
+    log_stream_prefix,
+    transform_job_spec,
+    trial_metric_points,
+)
+from services.aws.model_packages import metadata_properties, model_from_package, package_metadata
+from services.aws.s3 import S3_READERS, catalog_names, hidden_key, original_name, split_s3_uri
+from services.aws.sagemaker import (
+    BUCKET_HINT,
+    ROLE_HINT,
     SageMakerClients,
     error_code,
+    iso,
+    job_name,
     model_id_of,
 )
 from services.catalog.files import data_files, inspect_path
 from services.config import Settings
-from services.embedded.metadata import MetadataStore, utc_now
+from services.embedded.metadata import MetadataStore
 from services.errors import BackendUnavailable, InvalidInput, NotFound, ServiceError
 from services.models import (
-    FINISHED_JOB_STATUSES,
     AutopilotRequest,
     Candidate,
     Column,
@@ -63,21 +79,10 @@ from services.models import (
     TrainingRequest,
     TuningRequest,
 )
-from services.names import check_job_name, check_job_request, check_name
+from services.names import check_job_request, check_name
 from services.paths import publish_file, writable_path
 from services.registry import Services
 from services.training.data import read_file, require_column, split_table_name
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS aws_training_jobs (
-    name TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, config TEXT NOT NULL,
-    snapshot TEXT NOT NULL DEFAULT '{}', settled INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS aws_training_jobs_created ON aws_training_jobs (created_at);
-CREATE TABLE IF NOT EXISTS aws_training_transitions (
-    name TEXT NOT NULL, at TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT ''
-);
-"""
 
 # SageMaker's limits: AutoML and tuning job names at most 32 characters, the others 63.
 ALGORITHMS = ("xgboost", "linear-learner")
@@ -105,31 +110,9 @@ FALLBACK_ACCOUNTS = {
 FALLBACK_ACCOUNTS["script"] = FALLBACK_ACCOUNTS["xgboost"]
 FALLBACK_TAGS = {"xgboost": "sagemaker-xgboost:1.7-1", "linear-learner": "linear-learner:1",
                  "script": "sagemaker-scikit-learn:1.2-1-cpu-py3"}
-DESCRIBE = {
-    "training": ("describe_training_job", "TrainingJobName"),
-    "script": ("describe_training_job", "TrainingJobName"),
-    "autopilot": ("describe_auto_ml_job_v2", "AutoMLJobName"),
-    "tuning": ("describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName"),
-    "transform": ("describe_transform_job", "TransformJobName"),
-}
-STOP = {
-    "training": ("stop_training_job", "TrainingJobName"),
-    "script": ("stop_training_job", "TrainingJobName"),
-    "autopilot": ("stop_auto_ml_job", "AutoMLJobName"),
-    "tuning": ("stop_hyper_parameter_tuning_job", "HyperParameterTuningJobName"),
-    "transform": ("stop_transform_job", "TransformJobName"),
-}
-TRAINING_LOGS = "/aws/sagemaker/TrainingJobs"
-LOG_GROUPS = {"training": TRAINING_LOGS, "script": TRAINING_LOGS, "tuning": TRAINING_LOGS,
-              "autopilot": TRAINING_LOGS, "transform": "/aws/sagemaker/TransformJobs"}
 MAX_RUNTIME_SECONDS = 4 * 3600
 MAX_CLASSES = 20  # an integer target with at most this many values is a class label
 MAX_CATEGORIES = 50  # string features with more distinct values are free text and dropped
-META = "workbench:"
-CHUNK = 256  # CustomerMetadataProperties values are at most 256 characters
-BUCKET_HINT = "Set WORKBENCH_S3_BUCKET to a bucket SageMaker may read and write, e.g. my-team-workbench-lake."
-ROLE_HINT = ("Set WORKBENCH_SAGEMAKER_ROLE to the ARN of an IAM role SageMaker can assume "
-             "(e.g. arn:aws:iam::123456789012:role/workbench-sagemaker) that reads and writes the bucket.")
 
 
 @dataclass(frozen=True)
@@ -153,61 +136,6 @@ class TabularData:
     features: list[str]
     categories: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    name: str
-    kind: str
-    created_at: str
-    config: dict[str, Any]
-    snapshot: dict[str, Any]
-    settled: bool
-
-
-class JobIndex:
-    """The jobs this workbench started on SageMaker, with the last state seen of each."""
-
-    def __init__(self, store: MetadataStore) -> None:
-        self.store = store
-        store.ensure_schema(SCHEMA)
-
-    def add(self, name: str, kind: str, config: dict[str, Any], created_at: str = "") -> None:
-        self.store.execute(
-            "INSERT OR IGNORE INTO aws_training_jobs (name, kind, created_at, config) VALUES (?, ?, ?, ?)",
-            (name, kind, created_at or utc_now(), json.dumps(config, default=str)),
-        )
-
-    def find(self, name: str) -> IndexEntry | None:
-        row = self.store.fetch_one("SELECT * FROM aws_training_jobs WHERE name = ?", (name,))
-        return None if row is None else _entry(row)
-
-    def recent(self, kind: str, limit: int) -> list[IndexEntry]:
-        rows = self.store.fetch_all(
-            "SELECT * FROM aws_training_jobs WHERE (? = '' OR kind = ?) ORDER BY created_at DESC LIMIT ?",
-            (kind, kind, limit),
-        )
-        return [_entry(r) for r in rows]
-
-    def save(self, job: Job, settled: bool) -> None:
-        """Remember ``job`` and record a transition when its secondary status changed."""
-        previous = self.find(job.name)
-        snapshot = {k: v for k, v in asdict(job).items() if k != "config"}
-        self.store.execute("UPDATE aws_training_jobs SET snapshot = ?, settled = ? WHERE name = ?",
-                           (json.dumps(snapshot, default=str), int(settled), job.name))
-        if previous is None or previous.snapshot.get("secondary_status") != job.secondary_status:
-            self.store.execute("INSERT INTO aws_training_transitions (name, at, status, message) VALUES (?, ?, ?, ?)",
-                               (job.name, utc_now(), job.secondary_status, job.failure_reason[:200]))
-
-    def transitions(self, name: str) -> list[dict[str, str]]:
-        rows = self.store.fetch_all(
-            "SELECT at, status, message FROM aws_training_transitions WHERE name = ? ORDER BY rowid", (name,))
-        return [dict(r) for r in rows]
-
-
-def _entry(row: Any) -> IndexEntry:
-    return IndexEntry(row["name"], row["kind"], row["created_at"], json.loads(row["config"]),
-                      json.loads(row["snapshot"]), bool(row["settled"]))
 
 
 class AwsTraining(SageMakerClients):
@@ -470,7 +398,7 @@ class AwsTraining(SageMakerClients):
         if job.kind not in ("training", "script"):
             return self.index.transitions(name)
         raw = self._call("describe_training_job", TrainingJobName=name)
-        return [{"at": _iso(t.get("StartTime")), "status": t.get("Status", ""), "message": t.get("StatusMessage", "")}
+        return [{"at": iso(t.get("StartTime")), "status": t.get("Status", ""), "message": t.get("StatusMessage", "")}
                 for t in raw.get("SecondaryStatusTransitions", [])]
 
     @translated
@@ -600,7 +528,7 @@ class AwsTraining(SageMakerClients):
     def _csv_header(self, uri: str) -> list[str]:
         bucket, prefix = split_s3_uri(uri)
         listed = self._s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=100).get("Contents", [])
-        keys = [o["Key"] for o in listed if not o["Key"].endswith("/") and not _hidden_key(o["Key"][len(prefix):])]
+        keys = [o["Key"] for o in listed if not o["Key"].endswith("/") and not hidden_key(o["Key"][len(prefix):])]
         if not keys:
             raise NotFound(f"No data files under {uri}.", hint="Check the table's location holds CSV files.")
         head = self._s3.get_object(Bucket=bucket, Key=keys[0], Range="bytes=0-65535")["Body"].read()
@@ -642,14 +570,6 @@ class AwsTraining(SageMakerClients):
 
 # -- names ------------------------------------------------------------------------------------------
 
-
-def job_name(requested: str, kind: str, now: datetime | None = None) -> str:
-    """The requested name as it is (``InvalidInput`` when SageMaker would refuse it, the same rule as the
-    local backend's), else ``{kind}-{yymmdd-hhmmss}-{hex4}``."""
-    if requested:
-        return check_job_name(kind, requested)
-    stamp = (now or datetime.now(UTC)).strftime("%y%m%d-%H%M%S")
-    return check_job_name(kind, f"{kind}-{stamp}-{uuid.uuid4().hex[:4]}")
 
 
 def model_group_name(config: dict[str, Any], job: str) -> str:
@@ -759,16 +679,6 @@ def fallback_image(kind: str, region: str) -> str:
         raise BackendUnavailable(f"No {kind} image is known for {region} without the sagemaker SDK.",
                                  hint="Install the requirements (`pip install -r requirements.txt`).")
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{FALLBACK_TAGS[kind]}"
-
-
-def transform_job_spec(name: str, model_name: str, prefix: str, instance_type: str) -> dict[str, Any]:
-    return {
-        "TransformJobName": name, "ModelName": model_name,
-        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}input/"}},
-                           "ContentType": "text/csv", "SplitType": "Line"},
-        "TransformOutput": {"S3OutputPath": f"{prefix}output/", "AssembleWith": "Line", "Accept": "text/csv"},
-        "TransformResources": {"InstanceType": instance_type, "InstanceCount": 1},
-    }
 
 
 def parameter_ranges(ranges: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -888,18 +798,6 @@ def feature_plan(frame: pd.DataFrame) -> tuple[list[str], dict[str, list[str]], 
     return features, categories, dropped
 
 
-def encode_features(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> pd.DataFrame:
-    """The features as numbers; an unseen or missing category is missing (empty in the CSV)."""
-    encoded = {}
-    for column in features:
-        if column in categories:
-            codes = pd.Categorical(frame[column].astype("string"), categories=categories[column]).codes
-            encoded[column] = pd.Series(codes, index=frame.index).where(codes >= 0)
-        else:
-            encoded[column] = pd.to_numeric(frame[column], errors="coerce")
-    return pd.DataFrame(encoded, index=frame.index)
-
-
 def default_hyperparameters(algorithm: str, data: TabularData) -> dict[str, str]:
     """What the built-in algorithm must be told about the data; the request's values override."""
     n_classes = len(data.classes)
@@ -916,119 +814,7 @@ def default_hyperparameters(algorithm: str, data: TabularData) -> dict[str, str]
     return {"predictor_type": predictor, "feature_dim": str(len(data.features)), "mini_batch_size": batch, **extra}
 
 
-def transform_frame(frame: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-    """Rows as the model reads them: encoded for built-in models, the input columns for Autopilot's."""
-    encoding = metadata.get("encoding") or {}
-    if encoding.get("features"):
-        missing = [c for c in encoding["features"] if c not in frame.columns]
-        if missing:
-            raise InvalidInput(f"The data lacks the model's columns {', '.join(missing)}.",
-                               hint="Score a table shaped like the training data.")
-        return encode_features(frame, encoding["features"], encoding.get("categories", {}))
-    columns = [c["Name"] for c in metadata.get("input_schema", []) if c["Name"] in frame.columns]
-    return frame[columns] if columns else frame.drop(columns=[metadata.get("target", "")], errors="ignore")
-
-
-def catalog_names(columns: tuple[Column, ...], headers: list[str]) -> dict[str, str]:
-    """``{file header: catalog column}`` for headers that differ (the catalog sanitises names)."""
-    by_header = {(c.comment or c.name).lower(): c.name for c in columns} | {c.name.lower(): c.name for c in columns}
-    return {h: by_header[str(h).lower()] for h in headers if str(h).lower() in by_header and by_header[str(h).lower()] != h}
-
-
-def original_name(columns: tuple[Column, ...], name: str) -> str:
-    """The column's name in the file (kept as its comment when the catalog sanitised it)."""
-    for column in columns:
-        if column.name == name:
-            return column.comment or column.name
-    return name
-
-
-def _read_csv(uri: str, session: boto3.Session) -> pd.DataFrame:
-    return wr.s3.read_csv(path=uri, dataset=True, boto3_session=session)
-
-
-def _read_tsv(uri: str, session: boto3.Session) -> pd.DataFrame:
-    return wr.s3.read_csv(path=uri, sep="\t", dataset=True, boto3_session=session)
-
-
-def _read_parquet(uri: str, session: boto3.Session) -> pd.DataFrame:
-    return wr.s3.read_parquet(path=uri, dataset=True, boto3_session=session)
-
-
-def _read_json(uri: str, session: boto3.Session) -> pd.DataFrame:
-    return wr.s3.read_json(path=uri, lines=True, dataset=True, boto3_session=session)
-
-
-S3_READERS: dict[str, Callable[[str, boto3.Session], pd.DataFrame]] = {
-    "csv": _read_csv, "tsv": _read_tsv, "parquet": _read_parquet, "json": _read_json}
-
-
 # -- responses → our models --------------------------------------------------------------------------
-
-
-def job_from_training(raw: dict[str, Any], kind: str, config: dict[str, Any]) -> Job:
-    metrics = {m["MetricName"]: float(m["Value"]) for m in raw.get("FinalMetricDataList", []) if "Value" in m}
-    result = {"arn": raw.get("TrainingJobArn", ""), "model_artifacts": raw.get("ModelArtifacts", {}).get("S3ModelArtifacts", ""),
-              "billable_seconds": raw.get("BillableTimeInSeconds")}
-    return Job(name=raw["TrainingJobName"], kind=kind, status=raw["TrainingJobStatus"],
-               secondary_status=raw.get("SecondaryStatus", raw["TrainingJobStatus"]), created_at=_iso(raw.get("CreationTime")),
-               config=config, started_at=_iso(raw.get("TrainingStartTime")), ended_at=_iso(raw.get("TrainingEndTime")),
-               failure_reason=raw.get("FailureReason", ""), metrics=metrics, result=result)
-
-
-def job_from_autopilot(raw: dict[str, Any], kind: str, config: dict[str, Any]) -> Job:
-    best = raw.get("BestCandidate") or {}
-    objective = best.get("FinalAutoMLJobObjectiveMetric") or {}
-    metrics = {objective["MetricName"]: float(objective["Value"])} if "Value" in objective else {}
-    result = {"arn": raw.get("AutoMLJobArn", ""), "best_candidate": best.get("CandidateName", ""),
-              "problem_type": resolved_problem_type(raw), "output": raw.get("OutputDataConfig", {}).get("S3OutputPath", ""),
-              "artifacts": raw.get("AutoMLJobArtifacts", {}), "inference_containers": best.get("InferenceContainers", []),
-              "algorithm": candidate_algorithm(best) if best else "", "log_prefix": best_training_step(best)}
-    return Job(name=raw["AutoMLJobName"], kind=kind, status=raw["AutoMLJobStatus"],
-               secondary_status=raw.get("AutoMLJobSecondaryStatus", raw["AutoMLJobStatus"]),
-               created_at=_iso(raw.get("CreationTime")), config=config, started_at=_iso(raw.get("CreationTime")),
-               ended_at=_iso(raw.get("EndTime")) if raw["AutoMLJobStatus"] in FINISHED_JOB_STATUSES else "",
-               failure_reason=raw.get("FailureReason", ""), metrics=metrics, result=result)
-
-
-def job_from_tuning(raw: dict[str, Any], kind: str, config: dict[str, Any]) -> Job:
-    status = raw["HyperParameterTuningJobStatus"]
-    best = raw.get("BestTrainingJob") or {}
-    objective = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-    metrics = {objective["MetricName"]: float(objective["Value"])} if "Value" in objective else {}
-    result = {"arn": raw.get("HyperParameterTuningJobArn", ""), "best_training_job": best.get("TrainingJobName", ""),
-              "best_hyperparameters": best.get("TunedHyperParameters", {}), "trials": raw.get("TrainingJobStatusCounters", {})}
-    return Job(name=raw["HyperParameterTuningJobName"], kind=kind, status=status,
-               secondary_status="Tuning" if status == "InProgress" else status, created_at=_iso(raw.get("CreationTime")),
-               config=config, started_at=_iso(raw.get("CreationTime")), ended_at=_iso(raw.get("HyperParameterTuningEndTime")),
-               failure_reason=raw.get("FailureReason", ""), metrics=metrics, result=result)
-
-
-def job_from_transform(raw: dict[str, Any], kind: str, config: dict[str, Any]) -> Job:
-    status = raw["TransformJobStatus"]
-    result = {"arn": raw.get("TransformJobArn", ""), "output": raw.get("TransformOutput", {}).get("S3OutputPath", ""),
-              "model_name": raw.get("ModelName", "")}
-    return Job(name=raw["TransformJobName"], kind=kind, status=status,
-               secondary_status="Transforming" if status == "InProgress" else status, created_at=_iso(raw.get("CreationTime")),
-               config=config, started_at=_iso(raw.get("TransformStartTime")), ended_at=_iso(raw.get("TransformEndTime")),
-               failure_reason=raw.get("FailureReason", ""), model_id=config.get("model_id", ""), result=result)
-
-
-JOB_MAPPERS: dict[str, Callable[[dict[str, Any], str, dict[str, Any]], Job]] = {
-    "training": job_from_training, "script": job_from_training, "autopilot": job_from_autopilot,
-    "tuning": job_from_tuning, "transform": job_from_transform}
-
-
-def cached_job(entry: IndexEntry) -> Job:
-    snapshot = entry.snapshot or {"name": entry.name, "kind": entry.kind, "status": "InProgress",
-                                  "secondary_status": "Starting", "created_at": entry.created_at}
-    return Job(**{**snapshot, "config": entry.config})
-
-
-def resolved_problem_type(raw: dict[str, Any]) -> str:
-    attributes = (raw.get("ResolvedAttributes") or {}).get("AutoMLProblemTypeResolvedAttributes") or {}
-    tabular = attributes.get("TabularResolvedAttributes") or {}
-    return str(tabular.get("ProblemType") or tabular.get("TabularProblemType") or "")
 
 
 def candidate_from_aws(raw: dict[str, Any]) -> Candidate:
@@ -1048,51 +834,6 @@ def sorted_candidates(raw: list[dict[str, Any]]) -> list[Candidate]:
     scored = sorted((c for c in candidates if c.objective_value is not None),
                     key=lambda c: c.objective_value or 0.0, reverse=not minimize)
     return scored + [c for c in candidates if c.objective_value is None]
-
-
-def candidate_algorithm(raw: dict[str, Any]) -> str:
-    """The learner behind a candidate, from its inference images (the sklearn one only preprocesses)."""
-    images = [str(c.get("Image", "")) for c in raw.get("InferenceContainers", [])]
-    for image in reversed(images):
-        for known in ("autogluon", "xgboost", "linear-learner", "lightgbm", "catboost", "mxnet", "pytorch"):
-            if known in image:
-                return "mlp" if known in ("mxnet", "pytorch") else known
-    return images[-1].rsplit("/", 1)[-1].split(":")[0] if images else "unknown"
-
-
-def best_training_step(best: dict[str, Any]) -> str:
-    steps = [s for s in best.get("CandidateSteps", []) if s.get("CandidateStepType") == "AWS::SageMaker::TrainingJob"]
-    return f"{steps[-1]['CandidateStepName']}/" if steps else ""
-
-
-def log_stream_prefix(job: Job) -> str:
-    """Training streams are ``{job}/algo-1-…``; a tuner's trials are ``{tuner}-001-…/…``."""
-    if job.kind == "autopilot":
-        return str(job.result.get("log_prefix", ""))
-    return f"{job.name}-" if job.kind == "tuning" else f"{job.name}/"
-
-
-def final_metric_points(raw: dict[str, Any]) -> list[dict[str, object]]:
-    started = raw.get("TrainingStartTime") or raw.get("CreationTime")
-    points: list[dict[str, object]] = []
-    for metric in raw.get("FinalMetricDataList", []):
-        at = metric.get("Timestamp")
-        seconds = (at - started).total_seconds() if isinstance(at, datetime) and isinstance(started, datetime) else 0.0
-        points.append({"name": metric["MetricName"], "value": float(metric["Value"]), "step": None, "seconds": round(seconds, 3)})
-    return points
-
-
-def trial_metric_points(trials: list[dict[str, Any]]) -> list[dict[str, object]]:
-    first = trials[0].get("CreationTime") if trials else None
-    points: list[dict[str, object]] = []
-    for step, trial in enumerate(trials):
-        metric = trial.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-        if "Value" not in metric:
-            continue
-        at = trial.get("TrainingEndTime") or trial.get("CreationTime")
-        seconds = (at - first).total_seconds() if isinstance(at, datetime) and isinstance(first, datetime) else 0.0
-        points.append({"name": metric["MetricName"], "value": float(metric["Value"]), "step": step, "seconds": round(seconds, 3)})
-    return points
 
 
 # -- model packages -----------------------------------------------------------------------------------
@@ -1119,58 +860,6 @@ def registration(kind: str, config: dict[str, Any], job: Job) -> tuple[list[dict
     return [container], metadata_properties(info)
 
 
-def metadata_properties(info: dict[str, Any]) -> dict[str, str]:
-    """``workbench:<key>`` → value; JSON values longer than 256 characters as ``workbench:<key>.<n>`` chunks."""
-    properties: dict[str, str] = {}
-    for key, value in info.items():
-        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
-        if not text:
-            continue  # SageMaker refuses empty values
-        if len(text) <= CHUNK:
-            properties[f"{META}{key}"] = text
-        else:
-            properties |= {f"{META}{key}.{i}": text[start:start + CHUNK] for i, start in enumerate(range(0, len(text), CHUNK))}
-    if len(properties) > 50:
-        raise InvalidInput("The model's metadata exceeds SageMaker's 50 properties.", hint="Train on fewer columns.")
-    return properties
-
-
-def package_metadata(package: dict[str, Any]) -> dict[str, Any]:
-    """``metadata_properties`` read back, JSON decoded where it parses."""
-    properties = package.get("CustomerMetadataProperties") or {}
-    keys = {k[len(META):].split(".")[0] for k in properties if k.startswith(META)}
-    return {key: _decoded(_joined(properties, key)) for key in keys}
-
-
-def _joined(properties: dict[str, str], key: str) -> str:
-    if f"{META}{key}" in properties:
-        return properties[f"{META}{key}"]
-    return "".join(properties[k] for k in sorted((k for k in properties if k.startswith(f"{META}{key}.")),
-                                                  key=lambda k: int(k.rsplit(".", 1)[-1])))
-
-
-def _decoded(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def model_from_package(raw: dict[str, Any]) -> ModelRecord:
-    meta = package_metadata(raw)
-    containers = (raw.get("InferenceSpecification") or {}).get("Containers", [])
-    group, version = model_id_of(raw).split("/")
-    return ModelRecord(
-        model_id=f"{group}/{version}", name=group, version=int(version), framework=str(meta.get("framework", "sagemaker")),
-        problem_type=str(meta.get("problem_type", "")), target=str(meta.get("target", "")),
-        input_schema=tuple(Column(c["Name"], c.get("Type", "string"), c.get("Comment", "")) for c in meta.get("input_schema", [])),
-        classes=tuple(str(c) for c in meta.get("classes", [])), metrics={k: float(v) for k, v in (meta.get("metrics") or {}).items()},
-        run_id=str(meta.get("run_id", "")), job_name=str(meta.get("job", "")),
-        artifact_path=str(containers[-1].get("ModelDataUrl", "")) if containers else "",
-        approval_status=raw.get("ModelApprovalStatus", "PendingManualApproval"), created_at=_iso(raw.get("CreationTime")),
-    )
-
-
 # -- small helpers ------------------------------------------------------------------------------------
 
 
@@ -1186,24 +875,9 @@ def _schema(columns: tuple[Column, ...], target: str) -> list[dict[str, str]]:
     return [{"Name": c.name, "Type": c.type, "Comment": c.comment} for c in columns if c.name != target]
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
-def _hidden_key(relative: str) -> bool:
-    return any(part.startswith(("_", ".")) for part in relative.split("/"))
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="milliseconds")
-    return "" if value is None else str(value)
-
-
 def build_aws_training(services: Services) -> AwsTraining:
     """The SageMaker adapter; its job index shares the workspace's metadata file with query history."""
-    from services.aws_session import make_session
+    from services.aws.session import make_session
 
     settings = services.settings
     settings.home.mkdir(parents=True, exist_ok=True)

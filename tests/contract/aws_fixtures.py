@@ -21,7 +21,7 @@ def aws_available() -> bool:
     try:
         import moto  # noqa: F401
 
-        import services.aws_session  # noqa: F401
+        import services.aws.session  # noqa: F401
         import services.catalog.aws  # noqa: F401
         import services.query.aws  # noqa: F401
     except ImportError:

@@ -37,7 +37,7 @@ from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, Not
 from services.models import DataSource, QueryResult, QueryStatistics
 from services.names import check_name
 from services.registry import Services, build_services
-from services.training.aws import metadata_properties
+from services.aws.model_packages import metadata_properties
 from services.bias.engine import report_from_frame
 from services.training.data import read_file
 from tests.helpers.athena import athena_answers_from

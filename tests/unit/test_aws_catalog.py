@@ -18,8 +18,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.glue.models import glue_backends
 from moto.moto_api import state_manager
 
-from services.aws_errors import translate
-from services.aws_session import build_aws, make_session
+from services.aws.errors import translate
+from services.aws.session import build_aws, make_session
 from services.catalog.aws import AwsCatalog, crawler_name
 from services.config import Settings
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, QueryFailed

@@ -18,7 +18,7 @@ from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 
-from services.aws_session import make_session
+from services.aws.session import make_session
 from services.catalog.aws import AwsCatalog
 from services.config import Settings
 from services.embedded.metadata import MetadataStore

@@ -45,7 +45,7 @@ from services.training.aws import (
     source_tarball,
     training_job_spec,
 )
-from tests.contract.aws_fixtures import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
 TABLE = DataSource(table="demo.reviews")

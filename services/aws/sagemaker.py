@@ -1,5 +1,6 @@
 """What every SageMaker-backed adapter shares: lazily made clients, "no such resource" as
-``NotFound``, and the Model Registry lookups (``group/version`` → package → SageMaker model).
+``NotFound``, the Model Registry lookups (``group/version`` → package → SageMaker model), job
+names, timestamps, and the hints for a missing bucket or role.
 
 Imported only by aws adapters (training, bias, explain, endpoints).
 """
@@ -7,6 +8,8 @@ Imported only by aws adapters (training, bias, explain, endpoints).
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -14,6 +17,27 @@ import boto3
 from botocore.exceptions import ClientError
 
 from services.errors import InvalidInput, NotFound
+from services.names import check_job_name
+
+BUCKET_HINT = "Set WORKBENCH_S3_BUCKET to a bucket SageMaker may read and write, e.g. my-team-workbench-lake."
+ROLE_HINT = ("Set WORKBENCH_SAGEMAKER_ROLE to the ARN of an IAM role SageMaker can assume "
+             "(e.g. arn:aws:iam::123456789012:role/workbench-sagemaker) that reads and writes the bucket.")
+
+
+def job_name(requested: str, kind: str, now: datetime | None = None) -> str:
+    """The requested name as it is (``InvalidInput`` when SageMaker would refuse it, the same rule as the
+    local backend's), else ``{kind}-{yymmdd-hhmmss}-{hex4}``."""
+    if requested:
+        return check_job_name(kind, requested)
+    stamp = (now or datetime.now(UTC)).strftime("%y%m%d-%H%M%S")
+    return check_job_name(kind, f"{kind}-{stamp}-{uuid.uuid4().hex[:4]}")
+
+
+def iso(value: Any) -> str:
+    """A SageMaker timestamp as ISO 8601 in UTC; ``""`` when absent."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return "" if value is None else str(value)
 
 
 def parse_model_id(model_id: str) -> tuple[str, int]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from services.aws_errors import CREDENTIALS_HINT, REGION_HINT, translate
+from services.aws.errors import CREDENTIALS_HINT, REGION_HINT, translate
 from services.config import Settings
 from services.errors import BackendUnavailable
 
