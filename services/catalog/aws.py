@@ -30,6 +30,10 @@ from services.paths import readable_path
 # OpenCSVSerde reads quoted fields ("a, b") the way the files were inspected; LazySimpleSerDe does not.
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 DELIMITERS = {"csv": ",", "tsv": "\t"}
+# What GetTable returns that UpdateTable's TableInput accepts back.
+TABLE_INPUT_KEYS = ("Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention",
+                    "StorageDescriptor", "PartitionKeys", "ViewOriginalText", "ViewExpandedText", "TableType",
+                    "Parameters", "TargetTable")
 TABLE_WRITERS: dict[str, Callable[..., None]] = {
     "csv": wr.catalog.create_csv_table,
     "tsv": wr.catalog.create_csv_table,
@@ -142,6 +146,8 @@ class AwsCatalog:
         self._replace_objects(location, inspected)
         self.create_database(database)
         self._write_table(database, table, location, inspected)
+        if inspected.format == "parquet" and renamed_columns(inspected.columns):
+            self._read_parquet_by_position(database, table)
         self._replace_partitions(database, table, location, inspected)
         return self.get_table(database, table)
 
@@ -167,7 +173,17 @@ class AwsCatalog:
             catalog_versioning=True,
             boto3_session=self.session,
             **_csv_table_options(inspected.format),
+            **_json_serde_options(inspected),
         )
+
+    def _read_parquet_by_position(self, database: str, table: str) -> None:
+        """Athena reads Parquet columns by name, and a renamed column (col0 for "Unnamed: 0", clothing_id
+        for "Clothing ID") is not a name in the files: read by position, as the files were inspected."""
+        raw = self._glue.get_table(DatabaseName=database, Name=table)["Table"]
+        table_input = {key: raw[key] for key in TABLE_INPUT_KEYS if key in raw}
+        serde = table_input["StorageDescriptor"].setdefault("SerdeInfo", {})
+        serde.setdefault("Parameters", {})["parquet.column.index.access"] = "true"
+        self._glue.update_table(DatabaseName=database, TableInput=table_input, SkipArchive=True)
 
     def _replace_partitions(self, database: str, table: str, location: str, inspected: InspectedData) -> None:
         if not inspected.partition_keys:
@@ -180,6 +196,7 @@ class AwsCatalog:
             columns_types={c.name: c.type for c in inspected.columns},
             boto3_session=self.session,
             **_csv_partition_options(inspected.format),
+            **_json_serde_options(inspected),
         )
 
     @translated
@@ -276,6 +293,18 @@ def _csv_partition_options(fmt: str) -> dict[str, Any]:
         return {}
     serde = {"separatorChar": DELIMITERS[fmt], "quoteChar": '"', "escapeChar": "\\"}
     return {"sep": DELIMITERS[fmt], "serde_library": OPEN_CSV_SERDE, "serde_parameters": serde}
+
+
+def renamed_columns(columns: tuple[Column, ...]) -> dict[str, str]:
+    """``{column name: its name in the files, lower-cased}`` where the two differ; Athena compares
+    names without case."""
+    return {c.name: c.comment.lower() for c in columns if c.comment.lower() != c.name}
+
+
+def _json_serde_options(inspected: InspectedData) -> dict[str, Any]:
+    """The OpenX JSON SerDe finds a column by its key; a renamed key needs a ``mapping.<column>``."""
+    mappings = renamed_columns(inspected.columns) if inspected.format == "json" else {}
+    return {"serde_parameters": {f"mapping.{name}": key for name, key in mappings.items()}} if mappings else {}
 
 
 def partition_locations(location: str, inspected: InspectedData) -> dict[str, list[str]]:

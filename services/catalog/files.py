@@ -26,6 +26,7 @@ EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".js
 DELIMITERS = {"csv": ",", "tsv": "\t"}
 BLOCK_SIZE = 8 * 1024 * 1024
 HIVE_SEGMENT = re.compile(r"^([^=/]+)=([^/]*)$")
+PANDAS_PLACEHOLDER = re.compile(r"Unnamed: \d+(_level_\d+)?")
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,17 @@ def sanitize_table_name(name: str) -> str:
 
 
 def glue_columns(headers: list[str], types: list[str]) -> tuple[Column, ...]:
-    """Sanitised columns keeping the original header as comment; a blank header becomes col<i>."""
-    names = [sanitize_column_name(h) if h.strip() else f"col{i}" for i, h in enumerate(headers)]
+    """Sanitised columns keeping the original header as comment (the name to read the file by); a
+    blank header, or pandas' placeholder for one, becomes col<i> as Glue's crawler names it."""
+    names = [f"col{i}" if unnamed_header(h) else sanitize_column_name(h) for i, h in enumerate(headers)]
     _reject_duplicates(headers, names)
     return tuple(Column(n, t, h) for n, t, h in zip(names, types, headers))
+
+
+def unnamed_header(header: str) -> bool:
+    """A header with no name: blank, or ``Unnamed: 0`` (``Unnamed: 0_level_0``), which pandas writes
+    in place of a blank one (e.g. a frame read from a CSV with an index column, saved again)."""
+    return not header.strip() or PANDAS_PLACEHOLDER.fullmatch(header) is not None
 
 
 def _reject_duplicates(headers: list[str], names: list[str]) -> None:

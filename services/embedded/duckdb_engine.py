@@ -100,6 +100,8 @@ def view_sql(workspace: Workspace, table: Table) -> str:
         reader = (f"read_csv({sources}, header = true, delim = E'{delimiter}', quote = '\"', "
                   f"escape = '\"', columns = {columns}, auto_detect = false{hive})")
         return f"SELECT {_renamed_columns(table, by_comment=False)} FROM {reader}"
+    if table.format == "json" and any(not c.comment for c in table.columns):
+        return _json_objects_sql(sources, hive, table)
     if table.format == "json":
         reader = (f"read_json({sources}, format = 'newline_delimited', "
                   f"columns = {_struct_literal(table.columns, by_comment=True)}{hive})")
@@ -130,9 +132,33 @@ def _struct_literal(columns: tuple[Column, ...], by_comment: bool) -> str:
 
 def _renamed_columns(table: Table, by_comment: bool) -> str:
     """File names → catalog names; partition keys always come from folder names (the comments)."""
-    columns = [(c.comment or c.name) if by_comment else c.name for c in table.columns]
+    columns = [_file_column(table, i, c) if by_comment else c.name for i, c in enumerate(table.columns)]
     sources = columns + [k.comment or k.name for k in table.partition_keys]
     return ", ".join(f"{quote(s)} AS {quote(c.name)}" for s, c in zip(sources, table.all_columns))
+
+
+def _file_column(table: Table, index: int, column: Column) -> str:
+    """The name a column has in the files: the header kept as comment; a blank Parquet name is one
+    DuckDB cannot quote, so it calls it C<position>."""
+    if column.comment:
+        return column.comment
+    return f"C{index}" if table.format == "parquet" else column.name
+
+
+def _json_objects_sql(sources: str, hive: str, table: Table) -> str:
+    """DuckDB's JSON reader cannot name a blank key, so whole objects are read and each key is picked
+    by its JSON pointer (RFC 6901: ``/`` is the blank key)."""
+    picked = [f"{_json_value(c)} AS {quote(c.name)}" for c in table.columns]
+    keys = [f"{quote(k.comment or k.name)} AS {quote(k.name)}" for k in table.partition_keys]
+    return f"SELECT {', '.join(picked + keys)} FROM read_json_objects({sources}, format = 'newline_delimited'{hive})"
+
+
+def _json_value(column: Column) -> str:
+    pointer = literal("/" + column.comment.replace("~", "~0").replace("/", "~1"))
+    type_ = duckdb_type(column.type)
+    if type_ == "VARCHAR":  # a JSON string cast to VARCHAR would keep its quotes
+        return f"json_extract_string(json, {pointer})"
+    return f"CAST(json_extract(json, {pointer}) AS {type_})"
 
 
 def friendly_engine_message(message: str) -> str:

@@ -70,6 +70,14 @@ class CatalogContract:
                                                            "Comment": "Clothing ID"}
         json.dumps(glue)
 
+    @pytest.mark.parametrize("first", ["", "Unnamed: 0"], ids=["blank", "placeholder"])
+    def test_a_nameless_first_column_is_col0(self, catalog: CatalogPort, files: Path, first: str) -> None:
+        csv = catalog.import_path(write(files / "indexed.csv", f"{first},Rating\n0,5\n1,4\n"), "contract", "csv_t")
+        pq.write_table(pa.table({first: [0, 1], "Rating": [5, 4]}), files / "indexed.parquet")
+        parquet = catalog.import_path(files / "indexed.parquet", "contract", "parquet_t")
+        for table in (csv, parquet):
+            assert [(c.name, c.comment) for c in table.columns] == [("col0", first), ("rating", "Rating")]
+
     def test_import_parquet_with_nested_types(self, catalog: CatalogPort, files: Path) -> None:
         pq.write_table(pa.table({"id": pa.array([1, 2], pa.int32()), "tags": [["a"], []], "score": [0.5, 1.5],
                                  "ok": [True, False]}), files / "t.parquet")
@@ -158,7 +166,6 @@ class TestLocalCatalog(CatalogContract):
         return build_services(settings_for_tests(home=tmp_path / "workspace", seed_on_start=False)).catalog
 
 
-@needs_aws
 class TestAwsCatalog(CatalogContract):
     @pytest.fixture
     def catalog(self, mocked_aws: None, tmp_path: Path) -> CatalogPort:  # noqa: F811

@@ -307,6 +307,33 @@ def test_import_hive_partitioned_parquet(catalog: AwsCatalog, session: boto3.Ses
     assert partitions[1].location == f"s3://{BUCKET}/demo/sales/year=2025/"
 
 
+def serde_parameters(session: boto3.Session, table: str) -> dict[str, str]:
+    raw = session.client("glue").get_table(DatabaseName="demo", Name=table)["Table"]
+    return raw["StorageDescriptor"]["SerdeInfo"].get("Parameters", {})
+
+
+def test_json_keys_unlike_their_column_names_are_mapped(catalog: AwsCatalog, session: boto3.Session,
+                                                         tmp_path: Path) -> None:
+    """Athena's OpenX JSON SerDe finds a column by its (lower-cased) key; a renamed key needs a mapping."""
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"Unnamed: 0": 0, "Clothing ID": 7, "rating": 5}\n')
+    table = catalog.import_path(source, "demo", "rows")
+    assert [c.name for c in table.columns] == ["col0", "clothing_id", "rating"]
+    assert serde_parameters(session, "rows") == {"mapping.col0": "unnamed: 0", "mapping.clothing_id": "clothing id"}
+
+
+def test_parquet_with_renamed_columns_is_read_by_position(catalog: AwsCatalog, session: boto3.Session,
+                                                          tmp_path: Path) -> None:
+    """Athena reads Parquet by name unless told to read by index; col0 is not a name in the file."""
+    pq.write_table(pa.table({"Unnamed: 0": [0, 1], "rating": [5, 4]}), tmp_path / "indexed.parquet")
+    pq.write_table(pa.table({"id": [0, 1], "rating": [5, 4]}), tmp_path / "plain.parquet")
+    indexed = catalog.import_path(tmp_path / "indexed.parquet", "demo", "indexed")
+    catalog.import_path(tmp_path / "plain.parquet", "demo", "plain")
+    assert [c.name for c in indexed.columns] == ["col0", "rating"]
+    assert serde_parameters(session, "indexed")["parquet.column.index.access"] == "true"
+    assert "parquet.column.index.access" not in serde_parameters(session, "plain")
+
+
 def test_import_bad_file_is_invalid_input(catalog: AwsCatalog, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"a,b\n\x00\x01\x02")

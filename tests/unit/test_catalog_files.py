@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -215,3 +216,51 @@ def test_csv_files_of_one_table_must_share_headers(tmp_path: Path) -> None:
     (folder / "b.csv").write_text("a,c\n1,2\n")
     with pytest.raises(InvalidInput, match="different columns"):
         inspect_path(folder)
+
+
+# A blank first header (a CSV written by pandas with its index) or pandas' own placeholder for it
+# ("Unnamed: 0", what pandas writes when such a frame is saved again) is named col<i>, as Glue's crawler does.
+BLANK_FIRST = {"": [0, 1], "a": [10, 11]}
+PLACEHOLDER_FIRST = {"Unnamed: 0": [0, 1], "a": [10, 11]}
+
+
+def write_format(folder: Path, fmt: str, columns: dict[str, list[int]]) -> Path:
+    headers, rows = list(columns), list(zip(*columns.values()))
+    path = folder / f"data.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.table(columns), path)
+    elif fmt == "jsonl":
+        path.write_text("".join(json.dumps(dict(zip(headers, row))) + "\n" for row in rows))
+    else:
+        sep = "\t" if fmt == "tsv" else ","
+        path.write_text("\n".join(sep.join(map(str, line)) for line in [headers, *rows]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet"])
+@pytest.mark.parametrize("columns", [BLANK_FIRST, PLACEHOLDER_FIRST], ids=["blank", "placeholder"])
+def test_a_blank_or_placeholder_header_is_named_like_glue(tmp_path: Path, fmt: str, columns: dict[str, list[int]]) -> None:
+    inspected = inspect_path(write_format(tmp_path, fmt, columns))
+    assert [c.name for c in inspected.columns] == ["col0", "a"]
+    assert inspected.columns[0].comment == next(iter(columns))  # the file's own name, to read it by
+
+
+def test_placeholders_are_named_by_their_position() -> None:
+    names = [c.name for c in glue_columns(["id", "Unnamed: 1", "", "Unnamed: 3_level_0", "Unnamed"], ["int"] * 5)]
+    assert names == ["id", "col1", "col2", "col3", "unnamed"]
+
+
+REAL_REVIEWS = Path(__file__).resolve().parents[3] / "shared" / "data" / "womens_clothing_ecommerce_reviews.csv"
+
+
+def test_the_public_reviews_file_has_col0_first(tmp_path: Path) -> None:
+    if not REAL_REVIEWS.exists():
+        reason = f"the public reviews file is not at {REAL_REVIEWS}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    inspected = inspect_path(REAL_REVIEWS)
+    assert [c.name for c in inspected.columns] == [
+        "col0", "clothing_id", "age", "title", "review_text", "rating", "recommended_ind",
+        "positive_feedback_count", "division_name", "department_name", "class_name"]
+    assert inspected.row_count == 16_503

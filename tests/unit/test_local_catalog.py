@@ -337,3 +337,32 @@ def test_an_upload_with_an_unreadable_extension_is_refused(tmp_path: Path) -> No
     with pytest.raises(InvalidInput, match="extension"):
         stage_upload(tmp_path / "uploads", "report.xlsx", io.BytesIO(b"PK\x03\x04"))
     assert not any((tmp_path / "uploads").glob("*")) if (tmp_path / "uploads").exists() else True
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet"])
+@pytest.mark.parametrize("first", ["", "Unnamed: 0"], ids=["blank", "placeholder"])
+def test_a_blank_or_placeholder_first_column_is_queried_as_col0(services: Services, data_dir: Path, fmt: str,
+                                                                first: str) -> None:
+    path = data_dir / f"indexed.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.table({first: [0, 1], "a": [10, 11]}), path)
+    elif fmt == "jsonl":
+        path.write_text("".join(json.dumps({first: i, "a": 10 + i}) + "\n" for i in range(2)))
+    else:
+        sep = "\t" if fmt == "tsv" else ","
+        write_csv(path, f"{first}{sep}a\n0{sep}10\n1{sep}11\n")
+    services.catalog.import_path(path, "d", "indexed")
+    services.catalog.import_path(write_csv(data_dir / "other.csv", "x\n1\n"), "d", "other")
+
+    assert services.query.run("SELECT col0, a FROM d.indexed ORDER BY col0").frame.values.tolist() == [[0, 10], [1, 11]]
+    assert services.query.run("SELECT x FROM d.other").frame["x"].tolist() == [1]  # other tables still readable
+
+
+def test_json_with_a_blank_key_keeps_every_other_column_and_type(services: Services, data_dir: Path) -> None:
+    path = data_dir / "blank.jsonl"
+    path.write_text('{"": 1, "a/b~c": "x y", "who": {"n": "z"}, "tags": [1, 2]}\n'
+                    '{"": 2, "a/b~c": null, "who": {"n": "w"}, "tags": []}\n')
+    table = services.catalog.import_path(path, "d", "blank_json")
+    assert [c.name for c in table.columns] == ["col0", "a_b_c", "who", "tags"]
+    frame = services.query.run("SELECT col0, a_b_c, who.n AS n, len(tags) AS k FROM d.blank_json ORDER BY col0").frame
+    assert frame.values.tolist() == [[1, "x y", "z", 2], [2, None, "w", 0]]
