@@ -6,7 +6,7 @@ that needs the demo tables gets its own copy (``seeded_services``) and may chang
 Typed paths must lie under the import roots (``services/paths.py``). Test data lives under pytest's
 temporary folder, which is neither the home nor the current directory, so ``import_roots_for_tests``
 makes that folder the one import root: ``WORKBENCH_IMPORT_ROOTS`` for settings read from the
-environment (CLI, pages, job workers); ``settings_for_tests`` gives settings built in a test the
+environment (CLI, pages, job workers); ``settings_for_tests`` (tests/helpers/workspace.py) gives settings built in a test the
 same roots. Nothing in the suite reads ``../shared/data`` through a typed path; the benchmarks
 that do list that folder as a root of their own.
 """
@@ -14,7 +14,6 @@ that do list that folder as a root of their own.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from services.config import Settings  # noqa: E402
 from services.registry import Services, build_services  # noqa: E402
+from tests.helpers.aws import BUCKET, REGION, fake_aws_credentials  # noqa: E402
+from tests.helpers.workspace import close_services, copy_workspace, settings_for_tests  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,18 +42,6 @@ def import_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ["WORKBENCH_IMPORT_ROOTS"] = before
 
 
-def settings_for_tests(**fields: object) -> Settings:
-    """Settings for a test: the given fields, with the import roots of WORKBENCH_IMPORT_ROOTS unless given."""
-    return Settings(**{"import_roots": Settings.from_env().import_roots, **fields})  # type: ignore[arg-type]
-
-
-def close_services(services: Services) -> None:
-    """Release the workspace's SQLite file so it can be copied or removed."""
-    store = getattr(services.catalog, "store", None)
-    if store is not None:
-        store.close()
-
-
 @pytest.fixture(scope="session")
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One workspace seeded with the demo tables, built once per session. Do not modify it."""
@@ -67,7 +55,7 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def seeded_services(seeded_home: Path, tmp_path: Path) -> Services:
     """Local services on a private copy of the seeded workspace."""
     home = tmp_path / "seeded-copy"
-    shutil.copytree(seeded_home, home)
+    copy_workspace(seeded_home, home)
     return build_services(settings_for_tests(home=home, seed_on_start=False))
 
 
@@ -83,3 +71,16 @@ def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "incoming"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """moto for every AWS call, fake credentials, and the settings' bucket already created."""
+    from moto import mock_aws
+
+    fake_aws_credentials(monkeypatch, tmp_path)
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield

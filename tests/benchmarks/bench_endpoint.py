@@ -46,8 +46,8 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 def train_tiny_model(folder: Path) -> Path:
     from services.training.algorithms.common import prepare_dataset
     from services.training.algorithms.text_minilm import MiniLMAlgorithm
-    from tests.recording import RecordingReporter
-    from tests.unit.test_text_minilm import tiny_reviews
+    from tests.helpers.data import tiny_reviews
+    from tests.helpers.recording import RecordingReporter
 
     data = prepare_dataset(tiny_reviews(), "sentiment", text_column="review_body", seed=7)
     hyperparameters = {"epochs": "1", "batch_size": "8", "max_seq_length": "128", "learning_rate": "3e-4"}

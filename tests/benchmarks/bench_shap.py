@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from services.explain import shap_tabular, shap_text  # noqa: E402
 from services.models import ModelRecord  # noqa: E402
 from services.training.algorithms.common import get_algorithm, prepare_dataset  # noqa: E402
-from tests.recording import RecordingReporter  # noqa: E402
+from tests.helpers.recording import RecordingReporter  # noqa: E402
 
 ROWS, FEATURES, SEED = 10_000, 20, 7
 REVIEW = ("I ordered this dress for a wedding and I was so excited when it arrived, but the fabric is cheap and "

@@ -16,9 +16,8 @@ import pytest
 from services.catalog.base import CatalogPort
 from services.errors import InvalidInput, NotFound
 from services.registry import build_services
-from tests.conftest import settings_for_tests
-
-from .aws_fixtures import aws_settings, mocked_aws, needs_aws  # noqa: F401  (mocked_aws is a fixture)
+from tests.helpers.aws import aws_settings
+from tests.helpers.workspace import settings_for_tests
 
 
 def write(path: Path, text: str) -> Path:

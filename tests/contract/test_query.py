@@ -18,9 +18,8 @@ import pytest
 from services.errors import AlreadyExists, InvalidInput, NotFound, QueryFailed, QueryRefused
 from services.models import SavedQuery
 from services.registry import Services, build_services
-from tests.conftest import settings_for_tests
-
-from .aws_fixtures import athena_execution_count, aws_settings, mocked_aws, needs_aws, queue_athena_result  # noqa: F401
+from tests.helpers.aws import athena_execution_count, aws_settings, queue_athena_result
+from tests.helpers.workspace import settings_for_tests
 
 REFUSED = [
     ("SELECT * FROM read_csv('/etc/passwd')", "reads files directly"),
@@ -162,7 +161,6 @@ class TestLocalQuery(QueryContract):
             with_table.query.save_result_as_table(result.query_id, "contract", "counts")
 
 
-@needs_aws
 class TestAwsQuery(QueryContract):
     @pytest.fixture
     def services(self, mocked_aws: None, tmp_path: Path) -> Services:  # noqa: F811

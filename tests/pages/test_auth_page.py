@@ -12,7 +12,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from services.auth import hash_password
-from tests.pages.conftest import APP, sidebar_text, texts
+from tests.helpers.pages import APP, sidebar_text, texts
 
 PASSWORD = "correct horse battery"
 LOGIN = "FormSubmitter:auth.login-Log in"

@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.registry import build_services
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, mocked_aws, queue_athena_result  # noqa: F401
-from tests.pages.conftest import APP, frame_with, sidebar_text, texts
+from tests.helpers.aws import BUCKET, REGION, aws_settings, queue_athena_result
+from tests.helpers.pages import APP, frame_with, sidebar_text, texts
 
 
 @pytest.fixture

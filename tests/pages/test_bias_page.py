@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from services.config import Settings
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
-from tests.pages.conftest import frame_with, open_page, texts
+from tests.helpers.pages import frame_with, open_page, texts
 
 
 def compute(app: AppTest) -> AppTest:

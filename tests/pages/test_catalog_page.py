@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import frame_with, open_page, texts
+from tests.helpers.pages import frame_with, open_page, texts
 
 
 def pick_table(app: AppTest, name: str) -> AppTest:
@@ -107,7 +107,7 @@ def test_crawl_outside_the_lake_is_refused(app: AppTest) -> None:
 
 def test_versions_tab_shows_the_rows_a_replaced_version_keeps(app: AppTest, workspace: Path, tmp_path: Path) -> None:
     from services.registry import build_services
-    from tests.conftest import close_services, settings_for_tests
+    from tests.helpers.workspace import close_services, settings_for_tests
 
     services = build_services(settings_for_tests(home=workspace, seed_on_start=False))
     for name, text in (("v1.csv", "id,word\n1,before\n"), ("v2.csv", "id,word,extra\n2,after,x\n")):

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.config import Settings
 from services.runs.tracking import configure, ensure_experiment
-from tests.pages.conftest import frame_with, open_page, texts
+from tests.helpers.pages import frame_with, open_page, texts
 
 
 def log_runs(home: Path, count: int = 6) -> None:

@@ -27,20 +27,10 @@ from services.config import Settings
 from services.endpoints.models import Endpoint, VariantStats
 from services.models import Column, DataSource, ModelRecord, TrainingRequest
 from services.registry import build_services
-from tests.pages.conftest import APP, frame_with, open_page, texts
+from tests.helpers.pages import APP, frame_with, open_page, remove_endpoints, texts
 
 REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"
 DEPLOY = "FormSubmitter:endpoints.deploy-Deploy"
-
-
-def remove_endpoints(home: Path) -> None:
-    """Delete every endpoint of the workspace and stop its gateway (tests leave no processes behind)."""
-    endpoints = build_services(Settings(home=home, seed_on_start=False)).endpoints
-    for endpoint in endpoints.list_endpoints():
-        endpoints.delete_endpoint(endpoint.name)
-    stop_gateway = getattr(endpoints, "stop_gateway", None)
-    if stop_gateway is not None:
-        stop_gateway()
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
-from tests.conftest import settings_for_tests
-from tests.pages.conftest import APP, frame_with, open_page, texts
+from tests.helpers.pages import APP, frame_with, open_page, texts
+from tests.helpers.workspace import settings_for_tests
 
 WINE_MODEL = "wine-xgboost/1"
 REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import open_page, sidebar_text, texts
+from tests.helpers.pages import open_page, sidebar_text, texts
 
 
 def test_home_shows_the_seeded_workspace(app: AppTest) -> None:

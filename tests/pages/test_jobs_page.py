@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from services.config import Settings
 from services.models import DataSource, ScriptJobRequest, TrainingRequest
 from services.registry import build_services
-from tests.pages.conftest import open_page, texts
+from tests.helpers.pages import open_page, texts
 
 
 def run_job(workspace: Path, request: TrainingRequest | ScriptJobRequest) -> str:

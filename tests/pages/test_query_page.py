@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.config import Settings
 from services.embedded.retention import apply_retention
-from tests.pages.conftest import frame_with, open_page, texts
+from tests.helpers.pages import frame_with, open_page, texts
 
 RUN = "FormSubmitter:query.editor-Run"
 

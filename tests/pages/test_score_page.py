@@ -26,8 +26,7 @@ from services.config import Settings
 from services.endpoints.models import DeployRequest, DriftReport, FeatureDrift, Variant
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
-from tests.pages.conftest import APP, frame_with, open_page, texts
-from tests.pages.test_endpoints_page import remove_endpoints
+from tests.helpers.pages import APP, frame_with, open_page, remove_endpoints, texts
 
 ENDPOINT = "reviews-live"
 SCORE = "FormSubmitter:score.review-Score"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import open_page, texts
+from tests.helpers.pages import open_page, texts
 
 
 def test_train_page_offers_the_seeded_sentiment_table(app: AppTest) -> None:

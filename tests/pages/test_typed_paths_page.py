@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import open_page, texts
+from tests.helpers.pages import open_page, texts
 
 
 def test_import_of_a_file_in_a_hidden_folder_is_refused_and_keeps_the_typed_path(app: AppTest, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from services.training.autopilot.leaderboard import SearchResult
 from services.training.autopilot.notebooks import write_notebooks, write_snapshot
 from services.training.autopilot.prepare import PreparedData, prepare_data
 from services.training.autopilot.tuning import run_tuning
-from tests.conftest import settings_for_tests
+from tests.helpers.workspace import settings_for_tests
 
 WORDS_GOOD = ["love", "great", "perfect", "soft", "flattering", "beautiful"]
 WORDS_BAD = ["hate", "cheap", "tight", "returned", "itchy", "awful"]

@@ -23,8 +23,8 @@ from services.aws.session import build_aws, make_session
 from services.catalog.aws import AwsCatalog, crawler_name
 from services.config import Settings
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, QueryFailed
-from tests.conftest import settings_for_tests
-from tests.contract.aws_fixtures import fake_aws_credentials
+from tests.helpers.aws import fake_aws_credentials
+from tests.helpers.workspace import settings_for_tests
 
 REGION = "us-east-1"
 BUCKET = "workbench-lake"

@@ -26,8 +26,8 @@ from services.explain.aws import EXPLAINER, AwsExplain, build_aws_explain, expla
 from services.explain.base import ExplainRequest, QuickModelResult
 from services.models import DataSource
 from services.registry import Services, build_services
-from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
-from tests.unit.test_aws_bias import (
+from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
+from tests.helpers.clarify import (
     FIXTURES,
     ROLE,
     TABLE,

@@ -26,7 +26,7 @@ from services.errors import AlreadyExists, BackendUnavailable, NotFound, QueryFa
 from services.models import SavedQuery
 from services.query.aws import AwsQuery
 from services.query.history import QueryHistory
-from tests.contract.aws_fixtures import fake_aws_credentials
+from tests.helpers.aws import fake_aws_credentials
 
 REGION = "us-east-1"
 BUCKET = "workbench-lake"

@@ -17,8 +17,7 @@ from services.endpoints.batch import batch_folder, start_batch_transform
 from services.errors import AlreadyExists, InvalidInput, NotFound, QueryRefused
 from services.models import DataSource, Job, ModelRecord, TrainingRequest
 from services.registry import Services, build_services
-from tests.conftest import close_services
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store
 
 REVIEWS = DataSource(table="demo.reviews_sentiment")
 WINE = DataSource(table="demo.wine")

@@ -23,7 +23,7 @@ from services.training.algorithms.common import (
     requested_problem_type,
     validate_hyperparameters,
 )
-from tests.recording import RecordingReporter
+from tests.helpers.recording import RecordingReporter
 
 
 def wine() -> pd.DataFrame:

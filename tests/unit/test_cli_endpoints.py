@@ -17,8 +17,9 @@ from services.endpoints.cli_endpoints import deploy_variants, parse_variant
 from services.endpoints.models import Variant
 from services.errors import InvalidInput
 from services.registry import build_services
-from tests.conftest import close_services
-from tests.unit.test_local_endpoints import TEXT_MODEL, WINE_MODEL, copy_workspace, stop_everything, trained_template, unused_port
+from tests.helpers.endpoints import TEXT_MODEL, WINE_MODEL, stop_everything, trained_template
+from tests.helpers.servers import unused_port
+from tests.helpers.workspace import close_services, copy_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[..., tuple[int, str, str]]

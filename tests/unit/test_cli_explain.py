@@ -15,9 +15,9 @@ import pytest
 
 from services.models import DataSource
 from services.registry import build_services
-from tests.conftest import close_services, settings_for_tests
-from tests.unit.test_explain_tabular import register_svc, signal_frame, train
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
+from tests.helpers.data import signal_frame
+from tests.helpers.models import register_svc, train
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[..., tuple[int, str, str]]

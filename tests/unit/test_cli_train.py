@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 from services.registry import build_services
-from tests.conftest import close_services, settings_for_tests
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 

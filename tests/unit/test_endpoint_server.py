@@ -7,12 +7,8 @@ capturing half). Served predictions are compared with the same models loaded in 
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +18,6 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,104 +29,15 @@ from services.endpoints.capture import CaptureWriter, Exchange, exchange_bytes
 from services.endpoints.models import MAX_PAYLOAD_BYTES
 from services.endpoints.serving import MAX_REVIEW_CHARS, load_serving_model
 from services.training.algorithms.common import get_algorithm, prepare_dataset
-from tests.recording import RecordingReporter
-from tests.unit.test_text_minilm import tiny_reviews
+from tests.helpers.data import tiny_reviews
+from tests.helpers.recording import RecordingReporter
+from tests.helpers.servers import JSON, ROOT, Server, running_server, server_environment, unused_port, variant
 
-ROOT = Path(__file__).resolve().parents[2]
 REVIEWS = ["I love this dress, it fits perfectly", "Terrible sweater, cheap material", "The skirt is okay, nothing special",
            "Great quality coat, highly recommend it", "Very disappointed, the top fell apart"]
 WINE_ROW = [13.2, 1.8, 2.1, 11.2, 100.0, 2.65, 2.76, 0.26, 1.28, 4.38, 1.05, 3.4, 1050.0]
 EXPLAIN = {"X-Amzn-SageMaker-Custom-Attributes": "explain=true"}
-JSON = {"Content-Type": "application/json"}
-
-
 # -- a client and a server process -------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen[bytes]
-    capture_dir: Path
-    log: Path
-
-    def call(self, path: str, body: bytes | Iterator[bytes] = b"", headers: dict[str, str] | None = None,
-             method: str = "POST") -> Reply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            chunked = not isinstance(body, bytes)
-            connection.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
-            response = connection.getresponse()
-            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-        finally:
-            connection.close()
-
-    def invoke(self, payload: Any, headers: dict[str, str] | None = None, path: str = "/invocations") -> Reply:
-        return self.call(path, json.dumps(payload).encode(), JSON | (headers or {}))
-
-    def stats(self) -> dict[str, Any]:
-        return self.call("/stats", method="GET").json()  # type: ignore[no-any-return]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def server_environment() -> dict[str, str]:
-    return os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-
-
-@contextlib.contextmanager
-def running_server(folder: Path, variants: list[dict[str, Any]], capture_percent: int = 100) -> Iterator[Server]:
-    """An endpoint server process on a free port; stopped (and waited for) on the way out."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    config = {"name": folder.name, "host": "127.0.0.1", "port": port, "capture_percent": capture_percent,
-              "capture_dir": str(folder / "data-capture"), "variants": variants}
-    (folder / "endpoint.json").write_text(json.dumps(config))
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "services.endpoints.server", "--config", str(folder / "endpoint.json")],
-                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_environment())
-        server = Server(port, process, folder / "data-capture", log)
-        try:
-            wait_for_ping(server)
-            yield server
-        finally:
-            stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-
-
-def wait_for_ping(server: Server, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.log.read_text()}")
-        with contextlib.suppress(OSError):
-            if server.call("/ping", method="GET").status == 200:
-                return
-        time.sleep(0.2)
-    pytest.fail(f"the server did not answer /ping within {timeout} s:\n{server.log.read_text()}")
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 30) -> None:
@@ -140,11 +46,6 @@ def wait_until(check: Callable[[], bool], timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             pytest.fail("timed out waiting")
         time.sleep(0.1)
-
-
-def variant(name: str, artifact: Path, weight: float = 1.0, shadow: bool = False) -> dict[str, Any]:
-    return {"name": name, "model_id": f"{artifact.parent.name}/{artifact.name}", "artifact_path": str(artifact),
-            "weight": weight, "shadow": shadow}
 
 
 def capture_records(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -549,7 +450,7 @@ def test_regression_predictions_are_numbers(tmp_path: Path) -> None:
 
 
 def test_a_bad_configuration_fails_with_one_error_line(tmp_path: Path) -> None:
-    config = {"name": "broken", "host": "127.0.0.1", "port": free_port(), "capture_percent": 0, "capture_dir": str(tmp_path),
+    config = {"name": "broken", "host": "127.0.0.1", "port": unused_port(), "capture_percent": 0, "capture_dir": str(tmp_path),
               "variants": [variant("AllTraffic", tmp_path / "no-such-model" / "1")]}
     (tmp_path / "endpoint.json").write_text(json.dumps(config))
     done = subprocess.run([sys.executable, "-m", "services.endpoints.server", "--config", str(tmp_path / "endpoint.json")],

@@ -14,33 +14,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
 from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput, NotFound, QueryFailed
 from services.explain import shap_tabular
 from services.explain.base import ExplainRequest
-from services.models import Column, DataSource, Job, ModelRecord, TrainingRequest
+from services.models import Column, DataSource, ModelRecord
 from services.registry import Services, build_services
-from services.training.algorithms.base import load_predictor, write_predictor_manifest
+from services.training.algorithms.base import load_predictor
 from services.training.algorithms.common import SklearnPredictor, class_indices, column_kinds, model_frame, tabular_featurizer
-from tests.conftest import close_services, settings_for_tests
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
-
-
-def signal_frame(rows: int = 300, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    signal, noise = rng.normal(size=rows), rng.normal(size=rows)
-    colour = rng.choice(["red", "green", "blue"], rows)
-    score = 2.5 * signal + (colour == "red") + rng.normal(scale=0.3, size=rows)
-    return pd.DataFrame({"signal": signal.round(4), "noise": noise.round(4), "colour": colour,
-                         "label": np.where(score > 0, "yes", "no"), "amount": (3 * score).round(4)})
+from tests.helpers.data import signal_frame
+from tests.helpers.models import completed, explain, register_svc, train
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +51,6 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     services = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
     close_services(services)
-
-
-def train(services: Services, algorithm: str, source: DataSource, target: str, **hyperparameters: str) -> str:
-    job = services.training.wait_for_job(services.training.start_training_job(
-        TrainingRequest(algorithm=algorithm, source=source, target=target, hyperparameters=hyperparameters)), 300)
-    assert job.status == "Completed", services.training.job_logs(job.name)
-    return job.model_id
-
-
-def explain(services: Services, request: ExplainRequest) -> tuple[str, Job]:
-    name = services.explain.start_job(request)
-    job = services.explain.wait_for_job(name, 300)  # type: ignore[attr-defined]
-    return name, job
-
-
-def completed(services: Services, request: ExplainRequest) -> str:
-    name, job = explain(services, request)
-    assert job.status == "Completed", services.training.job_logs(name)
-    return name
 
 
 def register(services: Services, predictor: object, name: str, columns: list[str], problem_type: str,
@@ -238,18 +209,6 @@ def test_other_models_get_the_permutation_explainer_on_the_input_columns(workspa
     probability = scored_features(workspace, model_id, features)["probability_yes"].to_numpy()
     np.testing.assert_allclose(values.sum(axis=1) + explanation.base_value, probability, atol=1e-6)
     assert list(explanation.global_importance)[0] == "signal"
-
-
-def register_svc(services: Services, folder: Path) -> str:
-    """A script's LinearSVC (a classifier without predict_proba) in the registry."""
-    frame = signal_frame()
-    folder.mkdir(parents=True)
-    joblib.dump(LinearSVC().fit(frame[["signal", "noise"]], frame["label"]), folder / "model.joblib")
-    write_predictor_manifest(folder, "services.training.script_mode:load_script_predictor")
-    draft = ModelRecord(model_id="", name="svc", version=0, framework="script", problem_type="BinaryClassification",
-                        target="label", input_schema=(Column("signal", "double"), Column("noise", "double")),
-                        classes=("no", "yes"), metrics={}, run_id="", job_name="", artifact_path="")
-    return ModelRegistry(services.catalog.store, services.settings.home / "models").register(draft, folder).model_id  # type: ignore[attr-defined]
 
 
 def test_a_classifier_without_probabilities_fails_with_a_clear_reason(workspace: Services, data: dict[str, Path],

@@ -17,10 +17,9 @@ from services.explain.shap_text import word_tokenizer
 from services.models import DataSource
 from services.registry import Services, build_services
 from services.training.algorithms.base import load_predictor
-from tests.conftest import close_services, settings_for_tests
-from tests.unit.test_explain_tabular import completed, signal_frame, train
-from tests.unit.test_text_minilm import tiny_reviews
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
+from tests.helpers.data import signal_frame, tiny_reviews
+from tests.helpers.models import completed, train
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
 
 NEGATIVE_REVIEW = "Terrible jacket, it fell apart after one wash and I returned it."
 POSITIVE_WORDS = {"love", "gorgeous", "great", "favorite", "wonderful", "perfectly", "comfortable", "recommend", "quality"}

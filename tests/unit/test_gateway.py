@@ -30,8 +30,7 @@ from services.endpoints.models import MAX_PAYLOAD_BYTES, DeployRequest, Variant
 from services.endpoints.store import EndpointRow
 from services.errors import InvalidInput
 from services.registry import Services, build_services
-from tests.conftest import close_services, settings_for_tests
-from tests.unit.test_local_endpoints import (
+from tests.helpers.endpoints import (
     TEXT_MODEL,
     hosting_services,
     process_gone,
@@ -39,9 +38,10 @@ from tests.unit.test_local_endpoints import (
     runtime,
     stop_everything,
     trained_template,
-    unused_port,
     wait_for,
 )
+from tests.helpers.servers import unused_port
+from tests.helpers.workspace import close_services, settings_for_tests
 
 
 @pytest.fixture(scope="module")

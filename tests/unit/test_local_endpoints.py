@@ -12,8 +12,7 @@ import shutil
 import signal
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,71 +20,22 @@ import pytest
 from services.endpoints.local import LocalEndpoints, score_result
 from services.endpoints.models import DeployRequest, Endpoint, InvokeResult, Variant
 from services.errors import AlreadyExists, InvalidInput, NotFound, ServiceError
-from services.models import DataSource, TrainingRequest
 from services.registry import Services, build_services
-from tests.conftest import close_services, settings_for_tests
-from tests.unit.test_training_jobs import copy_empty_mlflow_store
-
-TEXT_MODEL = "endpoint-reviews/1"
-WINE_MODEL = "endpoint-wine/1"
-
+from tests.helpers.endpoints import (
+    TEXT_MODEL,
+    WINE_MODEL,
+    hosting_services,
+    process_gone,
+    review,
+    runtime,
+    stop_everything,
+    trained_template,
+    wait_for,
+)
+from tests.helpers.servers import unused_port
+from tests.helpers.workspace import close_services
 
 # -- shared fixtures (imported by test_gateway.py and test_cli_endpoints.py) --------------------------------
-
-
-def trained_template(tmp_path_factory: pytest.TempPathFactory, seeded_home: Path) -> Path:
-    """A seeded workspace with TEXT_MODEL and WINE_MODEL registered; built once per session."""
-    template = tmp_path_factory.getbasetemp() / "endpoints-template" / "workspace"
-    if (template.parent / "ready").exists():
-        return template
-    shutil.copytree(seeded_home, template)
-    copy_empty_mlflow_store(tmp_path_factory, template)
-    services = build_services(settings_for_tests(home=template, seed_on_start=False))
-    reviews = template.parent / "reviews.csv"
-    sql = "SELECT review_body, sentiment FROM demo.reviews_sentiment ORDER BY review_id LIMIT 1500"
-    services.query.run(sql, max_rows=1500).frame.to_csv(reviews, index=False)
-    jobs = [services.training.start_training_job(request) for request in (
-        TrainingRequest(algorithm="text-tfidf", source=DataSource(path=str(reviews)), target="sentiment",
-                        text_column="review_body", hyperparameters={"epochs": "30"}, name="endpoint-reviews"),
-        TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="cultivar",
-                        hyperparameters={"num_round": "10", "max_depth": "3"}, name="endpoint-wine"),
-    )]
-    for name in jobs:
-        job = services.training.wait_for_job(name, 300)
-        assert job.status == "Completed", services.training.job_logs(name)
-    close_services(services)
-    (template.parent / "ready").touch()
-    return template
-
-
-def copy_workspace(source: Path, target: Path) -> None:
-    """Copy a workspace safely while other processes may hold its SQLite file: fold the WAL into the
-    database first, then leave the -wal/-shm files (which can vanish mid-copy) behind."""
-    import sqlite3
-
-    with sqlite3.connect(source / "metadata.sqlite") as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite-wal", "*.sqlite-shm"))
-
-
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def hosting_services(template: Path, home: Path) -> Services:
-    """Services on a copy of the template, with a gateway port of their own."""
-    copy_workspace(template, home)
-    return build_services(settings_for_tests(home=home, seed_on_start=False, gateway_port=unused_port()))
-
-
-def stop_everything(services: Services) -> None:
-    """Delete every endpoint and stop the gateway: no process started by a test outlives it."""
-    endpoints: LocalEndpoints = services.endpoints  # type: ignore[assignment]
-    for endpoint in endpoints.endpoints.all():
-        endpoints.delete_endpoint(endpoint.name)
-    endpoints.stop_gateway()
 
 
 @pytest.fixture(scope="module")
@@ -125,35 +75,6 @@ def endpoints(hosting: Services, live: dict[str, Endpoint]) -> Iterator[LocalEnd
 def deploy(endpoints: LocalEndpoints, name: str, model_id: str = TEXT_MODEL, **options: object) -> Endpoint:
     endpoints.deploy(DeployRequest(name=name, variants=(Variant("AllTraffic", model_id),), **options))  # type: ignore[arg-type]
     return endpoints.wait_for_endpoint(name, 120)
-
-
-def wait_for(check: Callable[[], bool], seconds: float) -> float:
-    """Seconds until ``check()`` held; fails the test after ``seconds``."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < seconds, "timed out"
-        time.sleep(0.1)
-    return time.monotonic() - started
-
-
-def runtime(url: str):  # type: ignore[no-untyped-def]
-    """An unchanged boto3 sagemaker-runtime client, as a user would write it."""
-    import boto3
-
-    return boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
-
-
-def review(text: str) -> bytes:
-    return json.dumps({"instances": [{"review_body": text}]}).encode()
-
-
-def process_gone(pid: int) -> bool:
-    """The process has exited (a zombie waiting for its parent counts as gone)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def server_pid(endpoints: LocalEndpoints, name: str) -> int:

@@ -24,8 +24,7 @@ from services.errors import (
 )
 from services.models import SavedQuery
 from services.registry import Services, build_services
-
-from .test_sandbox_and_transpile import REFUSED
+from tests.helpers.sql import REFUSED
 
 SLOW_SQL = "SELECT count(*) AS n FROM range(1000000000) a, range(1000000) b WHERE a.range + b.range = 7"
 

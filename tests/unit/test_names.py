@@ -278,7 +278,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Services]:
     import boto3
     from moto import mock_aws
 
-    from tests.contract.aws_fixtures import BUCKET, REGION, aws_settings, fake_aws_credentials
+    from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
 
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():

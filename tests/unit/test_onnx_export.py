@@ -26,9 +26,9 @@ from services.endpoints.serving import load_serving_model
 from services.errors import InvalidInput
 from services.training.algorithms.base import load_predictor
 from services.training.algorithms.common import get_algorithm, prepare_dataset
-from tests.recording import RecordingReporter
-from tests.unit.test_endpoint_server import ROOT, running_server, server_environment, variant
-from tests.unit.test_text_minilm import tiny_reviews
+from tests.helpers.data import tiny_reviews
+from tests.helpers.recording import RecordingReporter
+from tests.helpers.servers import ROOT, running_server, server_environment, variant
 
 CLASSES = ["-1", "0", "1"]
 TEXTS = ["Love it!", "Terrible, returned it the next day.", "ok", "Runs small " * 100,

@@ -16,7 +16,7 @@ from services.models import DataSource
 from services.paths import publish_file, readable_path, writable_path
 from services.registry import Services, build_services
 from services.training.data import resolve_source
-from tests.conftest import close_services
+from tests.helpers.workspace import close_services
 
 
 @pytest.fixture

@@ -22,38 +22,7 @@ from services.query.sandbox import (
 )
 from services.query.transpile import to_duckdb
 from services.registry import Services
-
-REFUSED = {
-    "read_csv": ("SELECT * FROM read_csv('/etc/passwd')", r"read_csv\(\) reads files directly"),
-    "read_csv_auto": ("select * from read_csv_auto('/etc/passwd')", "reads files directly"),
-    "read_parquet": ("SELECT * FROM read_parquet('/tmp/x.parquet')", "reads files directly"),
-    "read_text": ("SELECT * FROM read_text('/etc/passwd')", "reads files directly"),
-    "from-path": ("SELECT * FROM '/etc/passwd'", "Reading the file '/etc/passwd' directly"),
-    "from-quoted-path": ('SELECT * FROM "/etc/passwd"', "directly is not allowed"),
-    "from-csv-file": ("SELECT * FROM 'data.csv'", "directly is not allowed"),
-    "glob": ("SELECT * FROM glob('/etc/*')", r"glob\(\) reads files directly"),
-    "file-function-in-subquery": ("SELECT (SELECT count(*) FROM read_csv('/etc/passwd')) AS n",
-                                  "reads files directly"),
-    "getenv": ("SELECT getenv('HOME')", "environment"),
-    "current_setting": ("SELECT current_setting('memory_limit')", "engine internals"),
-    "copy": ("COPY (SELECT 1) TO '/tmp/out.csv'", "COPY is not allowed"),
-    "install": ("INSTALL httpfs", "INSTALL is not allowed"),
-    "load": ("LOAD httpfs", "LOAD is not allowed"),
-    "attach": ("ATTACH '/tmp/other.db' AS other", "ATTACH is not allowed"),
-    "pragma": ("PRAGMA database_list", "PRAGMA is not allowed"),
-    "set": ("SET memory_limit = '100GB'", "SET is not allowed"),
-    "create": ("CREATE TABLE demo.x AS SELECT 1", "CREATE is not allowed"),
-    "create-view": ("create view v as select 1", "CREATE is not allowed"),
-    "drop": ("DROP TABLE demo.reviews", "DROP is not allowed"),
-    "alter": ("ALTER TABLE demo.reviews ADD COLUMNS (x int)", "ALTER is not allowed"),
-    "insert": ("INSERT INTO demo.reviews SELECT * FROM demo.reviews", "INSERT is not allowed"),
-    "update": ("UPDATE demo.reviews SET rating = 5", "UPDATE is not allowed"),
-    "delete": ("DELETE FROM demo.reviews", "DELETE is not allowed"),
-    "two-statements": ("SELECT 1; SELECT 2", "one statement at a time"),
-    "select-then-drop": ("SELECT 1; DROP TABLE demo.reviews", "one statement at a time"),
-    "comment-then-drop": ("/* harmless */ -- still harmless\n DROP TABLE demo.reviews", "DROP is not allowed"),
-    "lower-case-leading-space": ("   delete from demo.reviews", "DELETE is not allowed"),
-}
+from tests.helpers.sql import REFUSED
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))

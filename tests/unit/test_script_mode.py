@@ -20,7 +20,7 @@ from services.registry import Services, build_services
 from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experiment
 from services.training import script_mode
 from services.training.algorithms.base import load_predictor
-from tests.conftest import close_services
+from tests.helpers.workspace import close_services
 
 # Right after exec /proc/<pid>/cmdline can be empty for a few ms, and the job runner's reaper then takes a
 # just-started worker for a vanished one; a short pause between submissions keeps a burst clear of that window.

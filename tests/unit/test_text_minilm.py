@@ -3,7 +3,6 @@ saving and loading offline. Kept small (1 epoch, 32 tokens) so the file runs in 
 
 from __future__ import annotations
 
-import itertools
 import socket
 from pathlib import Path
 from typing import Any
@@ -18,27 +17,11 @@ from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
 from services.training.algorithms.common import prepare_dataset
-from tests.recording import RecordingReporter
+from tests.helpers.data import tiny_reviews
+from tests.helpers.recording import RecordingReporter
 
-POSITIVE = ("Love this {item}, it fits perfectly", "Absolutely gorgeous {item}, so comfortable",
-            "Great quality {item}, highly recommend it", "My favorite {item} ever, wonderful")
-NEUTRAL = ("The {item} is okay, nothing special", "Average {item}, fine for the price",
-           "The {item} is decent but the color is so-so", "An ordinary {item}, neither good nor bad")
-NEGATIVE = ("Terrible {item}, I returned it", "Awful {item}, cheap material",
-            "Very disappointed, the {item} fell apart", "The worst {item}, it ripped after one wash")
-ITEMS = ("dress", "top", "sweater", "skirt", "jacket", "blouse", "cardigan", "coat", "shirt", "tunic")
 FAST = {"epochs": "1", "batch_size": "8", "max_seq_length": "32"}
 SOURCE = {"_source_table": "demo.tiny_reviews", "_source_version": "3"}
-
-
-def tiny_reviews() -> pd.DataFrame:
-    """120 short reviews, 40 per sentiment, with a review_id like demo.reviews_sentiment."""
-    rows = [(template.format(item=item), sentiment)
-            for sentiment, templates in ((1, POSITIVE), (0, NEUTRAL), (-1, NEGATIVE))
-            for template, item in itertools.product(templates, ITEMS)]
-    frame = pd.DataFrame(rows, columns=["review_body", "sentiment"])
-    frame.insert(0, "review_id", np.arange(1, len(frame) + 1, dtype=np.int64))
-    return frame
 
 
 @pytest.fixture(scope="module")

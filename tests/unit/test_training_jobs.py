@@ -16,26 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.config import Settings
 from services.errors import InvalidInput, NotFound
 from services.models import DataSource, Job, TrainingRequest
 from services.registry import Services, build_services
-from services.runs.tracking import configure
-from tests.conftest import close_services, settings_for_tests
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
 
 WINE = DataSource(table="demo.wine")
 LONG = {"num_round": "1000000", "eta": "0.001"}  # runs far longer than any test waits
-
-
-def copy_empty_mlflow_store(tmp_path_factory: pytest.TempPathFactory, home: Path) -> None:
-    """Put an empty MLflow store in ``home``. Creating one runs MLflow's schema migrations, a commit
-    each, which takes seconds on a slow disk, so it is done once per session and copied."""
-    template = tmp_path_factory.getbasetemp() / "mlflow-template" / "mlflow.db"
-    if not template.exists():
-        template.parent.mkdir(parents=True, exist_ok=True)
-        configure(Settings(home=template.parent, seed_on_start=False)).MlflowClient().search_experiments()
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, home / "mlflow.db")
 
 
 @pytest.fixture(scope="module")

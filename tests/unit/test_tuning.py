@@ -18,7 +18,7 @@ from services.registry import Services, build_services
 from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experiment
 from services.training import tuning_job
 from services.training.tuning_job import TrialResult, validate_ranges
-from tests.conftest import close_services
+from tests.helpers.workspace import close_services
 
 # A worker's /proc/<pid>/cmdline can be empty for a few ms after exec, and the job runner's reaper then
 # takes it for a vanished process; a short pause between submissions keeps a burst clear of that window.

@@ -1,36 +1,20 @@
-"""moto set-up shared by the aws halves of the contract tests (fake credentials, a bucket, queued Athena results)."""
+"""moto and Stubber set-up shared by the aws tests: fake credentials, a bucket, queued Athena results, a fake clock.
+
+The ``mocked_aws`` fixture itself lives in tests/conftest.py (contract, unit and page tests use it)."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.config import Settings
-from tests.conftest import settings_for_tests
+from tests.helpers.workspace import settings_for_tests
 
 REGION = "us-east-1"
 BUCKET = "workbench-test"
-
-
-def aws_available() -> bool:
-    """True when the aws adapters and moto import; the aws contract classes are skipped otherwise."""
-    try:
-        import moto  # noqa: F401
-
-        import services.aws.session  # noqa: F401
-        import services.catalog.aws  # noqa: F401
-        import services.query.aws  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-AWS_AVAILABLE = aws_available()
-needs_aws = pytest.mark.skipif(not AWS_AVAILABLE, reason="the aws adapters (or moto) are not importable")
 
 
 def aws_settings(home: Path) -> Settings:
@@ -48,18 +32,6 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@pytest.fixture
-def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    from moto import mock_aws
-
-    fake_aws_credentials(monkeypatch, tmp_path)
-    with mock_aws():
-        import boto3
-
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        yield
 
 
 def queue_athena_result(columns: list[tuple[str, str]], rows: list[list[str | None]]) -> None:
