@@ -195,6 +195,8 @@ def render_endpoint_summary(endpoint: Endpoint) -> None:
     kind = "text (reviews)" if endpoint.text_model else f"tabular: {', '.join(endpoint.input_columns) or 'columns unknown'}"
     st.caption(f"{endpoint.url or 'no URL yet'} · {kind} · {endpoint.problem_type or 'problem type unknown'} · "
                f"uptime {human_duration(endpoint.uptime_seconds)} · {capture}")
+    for note in endpoint.notes:
+        st.info(note, icon=":material/info:")
 
 
 def render_variants(endpoint: Endpoint) -> None:

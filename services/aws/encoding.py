@@ -33,3 +33,9 @@ def transform_frame(frame: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFra
         return encode_features(frame, encoding["features"], encoding.get("categories", {}))
     columns = [c["Name"] for c in metadata.get("input_schema", []) if c["Name"] in frame.columns]
     return frame[columns] if columns else frame.drop(columns=[metadata.get("target", "")], errors="ignore")
+
+
+def csv_rows(frame: pd.DataFrame, fill_missing: bool) -> bytes:
+    """Rows as the built-in algorithms read CSV: no header, no index; Linear Learner refuses empty values, so
+    they become 0 when ``fill_missing`` (as at training time)."""
+    return (frame.fillna(0) if fill_missing else frame).to_csv(header=False, index=False).encode()

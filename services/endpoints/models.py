@@ -58,6 +58,7 @@ class Endpoint:
     framework: str = ""
     input_columns: tuple[str, ...] = ()  # what a tabular form asks for; () for text models
     text_model: bool = False
+    notes: tuple[str, ...] = ()  # what the figures lack and why (e.g. no permission to read metrics)
 
 
 @dataclass(frozen=True)

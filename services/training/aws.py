@@ -39,7 +39,7 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from services.aws.encoding import encode_features, transform_frame
+from services.aws.encoding import csv_rows, encode_features, transform_frame
 from services.aws.errors import AWS_ERRORS, translate, translated
 from services.aws.job_index import IndexEntry, JobIndex, cached_job
 from services.aws.jobs import (
@@ -537,7 +537,7 @@ class AwsTraining(SageMakerClients):
 
     def _put_csv(self, frame: pd.DataFrame, uri: str, fill: bool) -> None:
         """CSV without header or index, as SageMaker's built-in algorithms read it."""
-        body = (frame.fillna(0) if fill else frame).to_csv(header=False, index=False).encode()
+        body = csv_rows(frame, fill)
         self._upload_bytes(body, uri)
 
     def _upload_bytes(self, body: bytes, uri: str) -> str:

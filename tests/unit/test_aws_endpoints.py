@@ -32,18 +32,18 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 from sqlglot import exp
 
+from services.aws.model_packages import metadata_properties
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.endpoints.aws import AwsEndpoints
-from services.endpoints.aws.batch import prediction_of
 from services.endpoints.aws.hosting import Traffic, endpoint_from_aws, traffic_from_results
 from services.endpoints.aws.monitor import capture_view_sql
-from services.endpoints.baseline import write_baseline
+from services.endpoints.aws.predictions import prediction_of
 from services.endpoints.models import MAX_PAYLOAD_BYTES, DeployRequest, Endpoint, Variant
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, Job
 from services.registry import Services, build_services
-from services.aws.model_packages import metadata_properties
+from services.training.baseline import write_baseline
 from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
@@ -101,13 +101,15 @@ def endpoints_with(services: Services, settings: Settings, clock: FakeClock | No
                         storage=services.storage, jobs=services.training, poll_seconds=5, sleep=clock.sleep, clock=clock)
 
 
-def register_model(group: str = "sentiment", framework: str = "xgboost", job: str = "") -> str:
+def register_model(group: str = "sentiment", framework: str = "xgboost", job: str = "", classes: list[str] = CLASSES,
+                   encoding: dict[str, Any] = ENCODING) -> str:
     """A model package as the training adapter registers it; returns ``group/version``."""
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
-    metadata = metadata_properties({"framework": framework, "problem_type": "MulticlassClassification", "target": "rating",
+    problem_type = {0: "Regression", 2: "BinaryClassification"}.get(len(classes), "MulticlassClassification")
+    metadata = metadata_properties({"framework": framework, "problem_type": problem_type, "target": "rating",
                                     "job": job,
-                                    "classes": CLASSES, "encoding": ENCODING,
+                                    "classes": classes, "encoding": encoding,
                                     "input_schema": [{"Name": "division_name", "Type": "string", "Comment": ""},
                                                      {"Name": "age", "Type": "bigint", "Comment": ""}]})
     arn = sagemaker.create_model_package(
@@ -296,6 +298,29 @@ def test_describe_reads_invocation_counts_from_cloudwatch(endpoints: AwsEndpoint
     assert (endpoint.requests, endpoint.errors, endpoint.variants[0].requests) == (12, 2, 12)
 
 
+@pytest.mark.parametrize("code", ["AccessDenied", "AccessDeniedException"])
+def test_metrics_without_permission_leave_the_figures_empty_and_say_so(endpoints: AwsEndpoints, code: str) -> None:
+    endpoints.deploy(DeployRequest("counted", (Variant("a", register_model()),)))
+    with Stubber(endpoints._cloudwatch) as stubber:
+        stubber.add_client_error("get_metric_data", code, "User: arn:aws:iam::123456789012:user/analyst is not authorized "
+                                 "to perform: cloudwatch:GetMetricData", 403)
+        endpoint = endpoints.describe_endpoint("counted")
+    assert (endpoint.status, endpoint.requests, endpoint.latency_p50_ms) == ("InService", 0, None)
+    assert endpoint.notes == ("Traffic metrics unavailable: no permission to read CloudWatch metrics "
+                              "(cloudwatch:GetMetricData).",)
+
+
+@pytest.mark.parametrize(("code", "status", "error"), [("Throttling", 400, BackendUnavailable),
+                                                       ("InternalServiceError", 500, InternalError)])
+def test_other_cloudwatch_errors_are_not_swallowed(endpoints: AwsEndpoints, code: str, status: int,
+                                                   error: type[ServiceError]) -> None:
+    endpoints.deploy(DeployRequest("counted", (Variant("a", register_model()),)))
+    with Stubber(endpoints._cloudwatch) as stubber:
+        stubber.add_client_error("get_metric_data", code, "Rate exceeded", status)
+        with pytest.raises(error, match="Rate exceeded"):
+            endpoints.describe_endpoint("counted")
+
+
 def test_describe_unknown_endpoint_is_not_found(endpoints: AwsEndpoints) -> None:
     with pytest.raises(NotFound, match="nope"):
         endpoints.describe_endpoint("nope")
@@ -420,14 +445,65 @@ def test_score_text_parses_the_workbench_json_answer(endpoints: AwsEndpoints) ->
     assert scored.probabilities == {"negative": 0.05, "neutral": 0.15, "positive": 0.8}
 
 
-def test_score_record_sends_the_record_and_reads_a_regression_answer(endpoints: AwsEndpoints) -> None:
-    answer = json.dumps({"predictions": [{"predicted_label": 4.2}]}).encode()
+def serving(endpoints: AwsEndpoints, model_id: str, name: str = "tabular") -> str:
+    endpoints.deploy(DeployRequest(name, (Variant("a", model_id),), capture_percent=0))
+    return name
+
+
+def answer_of(body: bytes, content_type: str) -> dict[str, Any]:
+    """``InvokeEndpoint``'s response as the runtime returns it."""
+    return {"Body": body_of(body), "ContentType": content_type, "InvokedProductionVariant": "a"}
+
+
+def test_score_record_sends_csv_encoded_as_at_training_and_reads_xgboosts_class_probabilities(endpoints: AwsEndpoints) -> None:
+    name = serving(endpoints, register_model())
     with Stubber(endpoints._runtime) as stubber:
-        stubber.add_response("invoke_endpoint", {"Body": body_of(answer), "InvokedProductionVariant": "a"},
-                             {"EndpointName": "ep", "Body": b'{"instances": [{"age": 31, "division_name": "General"}]}',
-                              "ContentType": "application/json", "Accept": "application/json"})
-        scored = endpoints.score_record("ep", {"age": 31, "division_name": "General"})
-    assert (scored.predicted_label, scored.probability, scored.probabilities) == ("4.2", None, {})
+        # category codes in the training CSV's column order, no header; multi:softprob answers every class's probability
+        stubber.add_response("invoke_endpoint", answer_of(b"[0.05, 0.05, 0.1, 0.2, 0.6]", "text/csv"),
+                             {"EndpointName": name, "Body": b"0,31\n", "ContentType": "text/csv", "Accept": "text/csv"})
+        scored = endpoints.score_record(name, {"age": 31, "division_name": "General"})
+    assert (scored.predicted_label, scored.probability, scored.variant) == ("5", 0.6, "a")
+    assert scored.probabilities == {"1": 0.05, "2": 0.05, "3": 0.1, "4": 0.2, "5": 0.6}
+
+
+def test_score_record_reads_linear_learners_json_and_fills_missing_values_as_at_training(endpoints: AwsEndpoints) -> None:
+    name = serving(endpoints, register_model("ll", "linear-learner", classes=["negative", "positive"],
+                                             encoding=ENCODING | {"fill_missing": True}))
+    with Stubber(endpoints._runtime) as stubber:
+        # "Plus" was never seen in training: a missing category code, sent as 0 like the training CSV's gaps
+        stubber.add_response("invoke_endpoint", answer_of(json.dumps({"predictions": [{"score": 0.8, "predicted_label": 1}]}).encode(),
+                                                          "application/json"),
+                             {"EndpointName": name, "Body": b"0.0,52\n", "ContentType": "text/csv", "Accept": "application/json"})
+        scored = endpoints.score_record(name, {"division_name": "Plus", "age": 52})
+    assert (scored.predicted_label, scored.probability) == ("positive", 0.8)
+    assert scored.probabilities == pytest.approx({"negative": 0.2, "positive": 0.8})
+
+
+@pytest.mark.parametrize(("framework", "answer", "content_type", "label"), [
+    ("xgboost", b"4.25", "text/csv", "4.25"),
+    ("linear-learner", b'{"predictions": [{"score": 4.25}]}', "application/json", "4.25"),
+])
+def test_score_record_reads_a_regressors_value(endpoints: AwsEndpoints, framework: str, answer: bytes, content_type: str,
+                                               label: str) -> None:
+    name = serving(endpoints, register_model("regressor", framework, classes=[]))
+    with Stubber(endpoints._runtime) as stubber:
+        stubber.add_response("invoke_endpoint", answer_of(answer, content_type))
+        scored = endpoints.score_record(name, {"division_name": "Petite", "age": 40})
+    assert (scored.predicted_label, scored.probability, scored.probabilities) == (label, None, {})
+
+
+def test_score_record_of_an_answer_in_no_known_shape_is_a_clear_error(endpoints: AwsEndpoints) -> None:
+    name = serving(endpoints, register_model())
+    with Stubber(endpoints._runtime) as stubber:
+        stubber.add_response("invoke_endpoint", answer_of(b'{"unexpected": true}', "application/json"))
+        with pytest.raises(InternalError, match="unexpected format"):
+            endpoints.score_record(name, {"division_name": "Petite", "age": 40})
+
+
+def test_score_record_refuses_a_row_without_the_models_columns(endpoints: AwsEndpoints) -> None:
+    name = serving(endpoints, register_model())
+    with Stubber(endpoints._runtime), pytest.raises(InvalidInput, match="age"):  # nothing is sent
+        endpoints.score_record(name, {"division_name": "Petite"})
 
 
 def test_unknown_endpoint_on_invoke_is_not_found(endpoints: AwsEndpoints) -> None:
@@ -751,6 +827,7 @@ def test_batch_transform_needs_role_and_bucket(services: Services, settings: Set
     ("0.1,0.7,0.2", ("b", 0.7)),
     ("[0.1, 0.2, 0.7]", ("c", 0.7)),
     ("positive", ("positive", None)),
+    ("positive,0.93", ("positive", 0.93)),  # an Autopilot container asked for predicted_label,probability
 ])
 def test_transform_output_lines_become_labels(line: str, expected: tuple[str, float | None]) -> None:
     assert prediction_of(line, ["a", "b", "c"])[:2] == expected

@@ -13,7 +13,7 @@ from typing import Any
 import awswrangler as wr
 import pandas as pd
 
-from services.aws.encoding import transform_frame
+from services.aws.encoding import csv_rows, transform_frame
 from services.aws.errors import AWS_ERRORS, translate, translated
 from services.aws.jobs import job_from_transform, transform_job_spec
 from services.aws.model_packages import package_metadata
@@ -21,6 +21,7 @@ from services.aws.s3 import S3_READERS, catalog_names, split_s3_uri
 from services.aws.sagemaker import job_name, model_id_of
 from services.embedded.metadata import MetadataStore, utc_now
 from services.endpoints.aws.common import EndpointsBase
+from services.endpoints.aws.predictions import prediction_of
 from services.errors import AlreadyExists, InternalError, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, Job
 from services.names import check_output_table
@@ -138,7 +139,7 @@ class Batch(EndpointsBase):
 
     def _stage_rows(self, rows: pd.DataFrame, features: pd.DataFrame, prefix: str, fill: bool) -> None:
         """The model's input as CSV without header, and the rows as they are (joined with the predictions later)."""
-        body = (features.fillna(0) if fill else features).to_csv(header=False, index=False).encode()
+        body = csv_rows(features, fill)
         bucket, key = split_s3_uri(f"{prefix}input/data.csv")
         self._s3.put_object(Bucket=bucket, Key=key, Body=body)
         wr.s3.to_parquet(df=rows.reset_index(drop=True), path=f"{prefix}rows/rows.parquet", boto3_session=self.session)
@@ -191,24 +192,3 @@ class Batch(EndpointsBase):
 def prediction_columns(lines: list[str], classes: list[str]) -> pd.DataFrame:
     """``predicted_label``, ``probability`` (when the output is class scores) and the raw ``prediction`` line."""
     return pd.DataFrame([prediction_of(line, classes) for line in lines], columns=["predicted_label", "probability", "prediction"])
-
-
-def prediction_of(line: str, classes: list[str]) -> tuple[str, float | None, str]:
-    """One output line of a transform: a score per class, a binary classifier's one score, or a label as it is."""
-    scores = _numbers(line)
-    if classes and scores and len(scores) == len(classes) >= 2:
-        best = max(range(len(scores)), key=scores.__getitem__)
-        return classes[best], scores[best], line
-    if len(classes) == 2 and scores and len(scores) == 1 and 0.0 <= scores[0] <= 1.0:
-        positive = scores[0] >= 0.5
-        return classes[int(positive)], scores[0] if positive else 1.0 - scores[0], line
-    return line.strip(), None, line
-
-
-def _numbers(line: str) -> list[float] | None:
-    try:
-        return [float(part) for part in line.strip().strip("[]").split(",")]
-    except ValueError:
-        return None
-
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +30,8 @@ CSV_CONTENT_TYPES = ["text/csv"]
 METRICS = (("Invocations", "Sum"), ("Invocation4XXErrors", "Sum"), ("Invocation5XXErrors", "Sum"),
            ("ModelLatency", "p50"), ("ModelLatency", "p99"))
 METRICS_WINDOW = timedelta(days=14)
+ACCESS_DENIED = ("AccessDenied", "AccessDeniedException")
+METRICS_DENIED = "Traffic metrics unavailable: no permission to read CloudWatch metrics (cloudwatch:GetMetricData)."
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,12 @@ class Hosting(EndpointsBase):
         variants = config_variants(raw, config)
         record = self._record(model_ids.get(variants[0].name, "")) if variants else None
         traffic = self._traffic(name, [v.name for v in variants], raw.get("CreationTime"))
-        return endpoint_from_aws(raw, config, model_ids, record, traffic, self.gateway_url())
+        notes = () if traffic is not None else (METRICS_DENIED,)
+        return replace(endpoint_from_aws(raw, config, model_ids, record, traffic or {}, self.gateway_url()), notes=notes)
 
-
-    def _traffic(self, name: str, variants: list[str], created: Any) -> dict[str, Traffic]:
-        """Per variant, from CloudWatch over the endpoint's life (at most ``METRICS_WINDOW``)."""
+    def _traffic(self, name: str, variants: list[str], created: Any) -> dict[str, Traffic] | None:
+        """Per variant, from CloudWatch over the endpoint's life (at most ``METRICS_WINDOW``); ``None`` without
+        permission to read metrics (that must not hide the endpoint). Any other CloudWatch error is raised."""
         if not variants or not isinstance(created, datetime):
             return {}
         end = datetime.now(UTC)
@@ -114,8 +117,10 @@ class Hosting(EndpointsBase):
         try:
             results = self._cloudwatch.get_metric_data(MetricDataQueries=metric_queries(name, variants, period),
                                                        StartTime=start - timedelta(minutes=1), EndTime=end + timedelta(minutes=1))
-        except AWS_ERRORS:
-            return {}  # no cloudwatch:GetMetricData permission must not hide the endpoint
+        except ClientError as exc:
+            if error_code(exc) in ACCESS_DENIED:
+                return None
+            raise
         return traffic_from_results(variants, results.get("MetricDataResults", []))
 
     @translated

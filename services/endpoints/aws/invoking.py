@@ -7,26 +7,28 @@ import re
 import time
 from typing import Any
 
+import pandas as pd
 from botocore.exceptions import ClientError
 
+from services.aws.encoding import csv_rows, transform_frame
 from services.aws.errors import translate, translated
+from services.aws.model_packages import package_metadata
 from services.aws.sagemaker import error_code
-from services.endpoints.aws.common import LOG_GROUP, NOT_FOUND_HINT, EndpointsBase
+from services.endpoints.aws.common import LOG_GROUP, NOT_FOUND_HINT, EndpointsBase, config_variants
+from services.endpoints.aws.predictions import score_from_answer, score_from_workbench_json
 from services.endpoints.models import (
     MAX_PAYLOAD_BYTES,
     InvokeResult,
     ScoreResult,
 )
-from services.errors import BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
+from services.errors import BackendUnavailable, InvalidInput, NotFound, ServiceError
 
-FORMAT_HINT = ("This endpoint's container does not answer in the workbench's JSON format "
-               '({"predictions": [{"predicted_label": ...}]}); use Invoke with the content type the container reads.')
+# Linear Learner answers JSON (its documented response shape); XGBoost and Autopilot containers answer CSV.
+ACCEPT = {"linear-learner": "application/json"}
 
 
 
 class Invoking(EndpointsBase):
-    # -- invoking -----------------------------------------------------------------------------
-
     @translated
     def invoke(self, name: str, body: bytes, content_type: str = "application/json", accept: str = "application/json",
                target_variant: str = "", custom_attributes: str = "") -> InvokeResult:
@@ -56,15 +58,34 @@ class Invoking(EndpointsBase):
         return self._score(name, document)
 
     def score_record(self, name: str, record: dict[str, object]) -> ScoreResult:
-        """``{"instances": [record]}`` → the first prediction."""
+        """One row sent as the deployed container reads it: CSV without header, encoded exactly as the training
+        CSV was (``transform_frame``, ``csv_rows``), for the built-in and Autopilot containers; the workbench's
+        JSON for script-mode models. The answer is read in the container's documented shape."""
         if not record:
             raise InvalidInput("The record has no values.", hint="Fill in the model's input columns.")
-        return self._score(name, {"instances": [record]})
+        metadata = package_metadata(self._serving_package(name))
+        classes = [str(c) for c in metadata.get("classes", [])]
+        if metadata.get("framework") == "script":
+            result = self.invoke(name, json.dumps({"instances": [record]}, default=str).encode())
+            return score_from_workbench_json(result.body, result.variant, result.latency_ms)
+        body = csv_rows(transform_frame(pd.DataFrame([record]), metadata), bool((metadata.get("encoding") or {}).get("fill_missing")))
+        result = self.invoke(name, body, content_type="text/csv", accept=ACCEPT.get(str(metadata.get("framework")), "text/csv"))
+        return score_from_answer(result.body, classes, result.variant, result.latency_ms)
+
+    def _serving_package(self, name: str) -> dict[str, Any]:
+        """The model package of the endpoint's first answering variant (its ``workbench:model:`` tag)."""
+        raw = self._describe(name)
+        model_ids = self._model_ids(raw["EndpointArn"])
+        answering = [v for v in config_variants(raw, self._endpoint_config(raw.get("EndpointConfigName", ""))) if not v.shadow]
+        model_id = model_ids.get(answering[0].name, "") if answering else ""
+        if not model_id:
+            raise InvalidInput(f"Endpoint {name} does not say which registered model it serves, so its input format is unknown.",
+                               hint="Use Invoke with the content type its container reads.")
+        return self._package(model_id)
 
     def _score(self, name: str, document: dict[str, Any]) -> ScoreResult:
         result = self.invoke(name, json.dumps(document, default=str).encode())
-        return score_from_body(result.body, result.variant, result.latency_ms)
-
+        return score_from_workbench_json(result.body, result.variant, result.latency_ms)
 
 
 def invoke_error(exc: ClientError, name: str, region: str) -> ServiceError:
@@ -92,21 +113,3 @@ def model_error(exc: ClientError, name: str, message: str) -> ServiceError:
                             hint="Check the body's content type and columns against what the model reads.")
     return BackendUnavailable(f"The model failed ({status}): {original}",
                               hint=f"See the endpoint's logs (CloudWatch {LOG_GROUP.format(name=name)}).")
-
-
-def score_from_body(body: bytes, variant: str, latency_ms: float) -> ScoreResult:
-    """The first of ``{"predictions": [{"predicted_label", "probability", "probabilities", ...}]}``."""
-    try:
-        prediction = json.loads(body)["predictions"][0]
-        label = prediction["predicted_label"]
-        probabilities = {str(k): float(v) for k, v in (prediction.get("probabilities") or {}).items()}
-        probability = prediction.get("probability")
-        tokens = tuple(str(t) for t in prediction.get("tokens") or ())
-        token_scores = {str(k): tuple(float(s) for s in v) for k, v in (prediction.get("token_scores") or {}).items()}
-        return ScoreResult(str(label), None if probability is None else float(probability), probabilities, latency_ms,
-                           variant, tokens, token_scores)
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        preview = body[:200].decode(errors="replace")
-        raise InternalError(f"The endpoint's container answered in an unexpected format: {preview!r}", hint=FORMAT_HINT) from exc
-
-

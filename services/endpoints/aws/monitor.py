@@ -21,7 +21,13 @@ from services.aws.sagemaker import error_code, parse_model_id
 from services.catalog.files import sanitize_table_name
 from services.endpoints import monitoring
 from services.endpoints.aws.common import EndpointsBase, config_variants
-from services.endpoints.baseline import (
+from services.endpoints.baseline import training_source
+from services.endpoints.models import (
+    DriftReport,
+)
+from services.errors import InvalidInput
+from services.models import DataSource, ModelRecord, Table
+from services.training.baseline import (
     BASELINE_FOLDER,
     CONSTRAINTS_FILE,
     MAX_ROWS,
@@ -30,15 +36,9 @@ from services.endpoints.baseline import (
     has_baseline,
     load_baseline,
     sample_rows,
-    training_source,
     write_baseline,
     write_json,
 )
-from services.endpoints.models import (
-    DriftReport,
-)
-from services.errors import InvalidInput
-from services.models import DataSource, ModelRecord, Table
 from services.training.data import read_file, split_table_name
 
 CAPTURE_DATABASE = "endpoints"
