@@ -11,7 +11,6 @@ from typing import Any
 import streamlit as st
 
 from components.state import keep, restore
-from services.bias import engine
 from services.bias.metrics import ALL_POST, ALL_PRE
 from services.bias.report import BiasRequest
 from services.models import ModelRecord
@@ -24,7 +23,7 @@ NO_PREDICTIONS, PREDICTION_COLUMN, MODEL = "None (pre-training only)", "A column
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _distinct(_services: Services, request: BiasRequest, column: str) -> tuple[list[Any], bool]:
-    return engine.distinct_values(_services, request, column)
+    return _services.bias.distinct_values(request, column)
 
 
 def _kept_selectbox(label: str, options: list[Any], key: str, default: Any = None, **kwargs: Any) -> Any:

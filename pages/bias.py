@@ -10,7 +10,6 @@ from components.bias_views import render_report
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import keep, restore
-from services.bias import engine
 from services.bias.report import BiasRequest
 from services.errors import ServiceError
 from services.models import DataSource
@@ -49,7 +48,7 @@ def pick_source() -> BiasRequest | None:
 
 @st.fragment(run_every=2.0)
 def watch_job(name: str) -> None:
-    job = services.bias.describe_job(name)
+    job = services.jobs.describe_job(name)
     if not job.finished:
         progress = float(job.result.get("progress", 0.0))
         st.progress(progress, text=f"{name}: {job.secondary_status} — {job.result.get('progress_message', '')}")
@@ -77,7 +76,7 @@ if base is None:
     st.info("Pick a table (import or crawl one on the Catalog page) or write a query.")
     st.stop()
 try:
-    kinds = engine.column_kinds(services, base)
+    kinds = services.bias.column_kinds(base)
     request = render_bias_form(services, base, kinds, services.training.list_models())
     if request is not None:
         run_request(request)
@@ -94,7 +93,7 @@ elif st.session_state.get(REPORT) is not None:
     render_report(st.session_state[REPORT], key="bias.view")
 
 with st.expander("Earlier bias jobs", icon=":material/history:"):
-    jobs = services.bias.list_jobs()
+    jobs = services.jobs.list_jobs(kind="bias", limit=50)
     done = [j.name for j in jobs if j.status == "Completed"]
     if not done:
         st.caption("Bias jobs (analyses that score the data with a model first) appear here.")

@@ -108,20 +108,20 @@ def build_bias(s: Services) -> BiasPort:
     if s.is_local:
         from services.bias.local import build_local_bias
 
-        return build_local_bias(s)
+        return build_local_bias(s.stack, query=s.query, catalog=s.catalog)
     from services.bias.aws import build_aws_bias
 
-    return build_aws_bias(s)
+    return build_aws_bias(s.settings, stack=s.stack, query=s.query, catalog=s.catalog)
 
 
 def build_explain(s: Services) -> ExplainPort:
     if s.is_local:
         from services.explain.local import build_local_explain
 
-        return build_local_explain(s)
+        return build_local_explain(s.stack, query=s.query, catalog=s.catalog, storage=s.storage)
     from services.explain.aws import build_aws_explain
 
-    return build_aws_explain(s)
+    return build_aws_explain(s.settings, stack=s.stack, query=s.query, catalog=s.catalog, storage=s.storage)
 
 
 def build_endpoints(s: Services) -> EndpointsPort:

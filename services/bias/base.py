@@ -8,10 +8,9 @@ processing job and read its ``analysis.json`` back; every report renders with th
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.bias.report import BiasReport, BiasRequest
-from services.models import Job
 
 
 class BiasPort(Protocol):
@@ -21,19 +20,23 @@ class BiasPort(Protocol):
         become metric errors inside the report instead."""
         ...
 
-    def start_job(self, request: BiasRequest) -> str:
-        """Run the analysis as a job (needed when ``request.model_id`` asks for predictions first;
-        on AWS: a Clarify processing job). Returns the job name at once."""
+    def column_kinds(self, request: BiasRequest) -> dict[str, str]:
+        """The columns of the request's table, SQL result or file and their kinds (integer | float |
+        boolean | string | other), for the form. ``NotFound`` for an unknown table, ``InvalidInput`` for
+        a file outside the import roots."""
         ...
 
-    def describe_job(self, name: str) -> Job:
-        """The job's state; ``NotFound`` for unknown names."""
+    def distinct_values(self, request: BiasRequest, column: str, limit: int = 50) -> tuple[list[Any], bool]:
+        """Up to ``limit`` distinct values of ``column`` in the request's rows (most frequent first), and
+        whether there are more."""
+        ...
+
+    def start_job(self, request: BiasRequest) -> str:
+        """Run the analysis as a job (needed when ``request.model_id`` asks for predictions first;
+        on AWS: a Clarify processing job). Returns the job name at once; watch it with ``JobsPort``."""
         ...
 
     def job_report(self, name: str) -> BiasReport:
-        """The finished job's report (read back from its ``analysis.json`` and counts)."""
-        ...
-
-    def list_jobs(self, limit: int = 50) -> list[Job]:
-        """Bias jobs, newest first."""
+        """The finished job's report (read back from its ``analysis.json`` and counts); ``NotFound`` when
+        ``name`` is not a bias job."""
         ...

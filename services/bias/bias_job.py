@@ -19,9 +19,9 @@ from services.bias.engine import analyze, report_from_frame
 from services.bias.html_report import render_html
 from services.bias.report import BiasReport, BiasRequest, request_from_json
 from services.embedded.job_worker import JobContext
-from services.embedded.model_registry import ModelRegistry
 from services.models import DataSource, ModelRecord
-from services.registry import build_services
+from services.query.base import QueryPort
+from services.stack import open_local
 from services.training.algorithms.base import load_predictor
 from services.training.data import load_frame
 from services.training.transform_job import CHUNK_ROWS, check_inputs
@@ -36,16 +36,16 @@ def run(ctx: JobContext) -> None:
 
 def _run(ctx: JobContext) -> None:
     request = request_from_json(ctx.config)
-    services = build_services(replace(ctx.settings, seed_on_start=False, backend="local"))
+    core = open_local(ctx.settings)
     record = None
     if request.model_id:
-        record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").get(request.model_id)
-        frame = _scored_frame(ctx, services, request, record)
+        record = core.stack.models.get(request.model_id)
+        frame = _scored_frame(ctx, core.query, request, record)
         ctx.secondary("Analyzing", "Computing the bias metrics")
         report = report_from_frame(frame, replace(request, predicted=PREDICTION_COLUMN, model_id=""))
     else:
         ctx.secondary("Analyzing", f"Counting {request.source_label} in the query engine")
-        report = analyze(services, request)
+        report = analyze(request, core.query, core.catalog, ctx.settings)
     report = replace(report, config={**report.config, **({"model_id": record.model_id} if record else {})})
     paths = write_report(report, ctx.job_dir)
     if record is not None and record.run_id:
@@ -54,9 +54,9 @@ def _run(ctx: JobContext) -> None:
     ctx.finish_with(model_id=request.model_id, result={**paths, "progress": 1.0, "rows": report.rows})
 
 
-def _scored_frame(ctx: JobContext, services: object, request: BiasRequest, record: ModelRecord) -> pd.DataFrame:
+def _scored_frame(ctx: JobContext, query: QueryPort, request: BiasRequest, record: ModelRecord) -> pd.DataFrame:
     ctx.secondary("Downloading", f"Reading {request.source_label} and model {record.model_id}")
-    frame = _read_rows(ctx, services, request)
+    frame = _read_rows(ctx, query, request)
     check_inputs(frame, record)
     predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
     ctx.secondary("Transforming", f"Scoring {len(frame):,} rows with {record.model_id}")
@@ -69,10 +69,9 @@ def _scored_frame(ctx: JobContext, services: object, request: BiasRequest, recor
     return frame.assign(**{PREDICTION_COLUMN: _like_label(predicted, frame[request.label])})
 
 
-def _read_rows(ctx: JobContext, services: object, request: BiasRequest) -> pd.DataFrame:
+def _read_rows(ctx: JobContext, query: QueryPort, request: BiasRequest) -> pd.DataFrame:
     if request.sql:
-        query = services.query  # type: ignore[attr-defined]
-        return query.run(request.sql, max_rows=10_000_000).frame  # type: ignore[no-any-return]
+        return query.run(request.sql, max_rows=10_000_000).frame
     return load_frame(ctx.settings, request.source)
 
 

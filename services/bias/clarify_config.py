@@ -1,69 +1,28 @@
-"""What the aws bias and explain adapters send to SageMaker Clarify.
+"""What the aws bias adapter sends to SageMaker Clarify: a bias analysis.
 
-Our requests become the sagemaker SDK's config objects (``DataConfig``, ``BiasConfig``,
-``ModelConfig``, ``ModelPredictedLabelConfig``, ``SHAPConfig``); ``SageMakerClarifyProcessor``
-turns them into the analysis config it uploads next to the output and into ``CreateProcessingJob``.
-Imported only by the aws adapters: it loads the sagemaker SDK.
-
-Clarify reads a CSV either with its header row (a table's own files: no ``headers`` given, so
-Clarify takes them from the data) or without one (files we stage: ``headers`` given), so
-``ClarifyInput.names`` maps our column names to the names Clarify will see.
+Our ``BiasRequest`` becomes the sagemaker SDK's ``BiasConfig`` and ``ModelPredictedLabelConfig`` (the
+shared ``DataConfig`` / ``ModelConfig`` come from ``services.aws.clarify``);
+``SageMakerClarifyProcessor`` turns them into the analysis config it uploads next to the output and
+into ``CreateProcessingJob``. Imported only by the aws adapter: it loads the sagemaker SDK.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from sagemaker.core.clarify import (
-    BiasConfig,
-    DataConfig,
-    ModelConfig,
-    ModelPredictedLabelConfig,
-    SageMakerClarifyProcessor,
-    SHAPConfig,
-)
-from sagemaker.core.helper.session_helper import Session
+from sagemaker.core.clarify import BiasConfig, ModelPredictedLabelConfig, SageMakerClarifyProcessor
 
+from services.aws.clarify import ClarifyInput, ModelTarget, data_config, model_config
 from services.bias import metrics
 from services.bias.report import BiasRequest
 from services.errors import InvalidInput
-from services.explain.base import AGGREGATIONS, ExplainRequest
 
 PRE_TRAINING_METHODS = metrics.ALL_PRE  # Clarify's names, as the local engine computes them
 POST_TRAINING_METHODS = metrics.ALL_POST
-DATASET_TYPES = {"csv": "text/csv", "parquet": "application/x-parquet"}
 INTEGER_TYPES = ("tinyint", "smallint", "int", "integer", "bigint")
 FLOAT_TYPES = ("float", "double", "real")
-MAX_RUNTIME_SECONDS = 4 * 3600
 
 Methods = str | list[str]
-
-
-@dataclass(frozen=True)
-class ClarifyInput:
-    """Where Clarify reads the rows, and how it names and types their columns."""
-
-    uri: str
-    dataset_type: str
-    names: dict[str, str]  # our column name -> the name Clarify sees
-    types: dict[str, str]  # our column name -> Glue type
-    headers: tuple[str, ...] = ()  # given for the CSVs we stage (written without a header row)
-    excluded: tuple[str, ...] = ()  # analysed, but not sent to the model
-    rows: int = 0  # known for staged data only
-
-    def name(self, column: str) -> str:
-        return self.names.get(column, column)
-
-
-@dataclass(frozen=True)
-class ModelTarget:
-    """A registered model as Clarify's shadow endpoint serves it."""
-
-    model_name: str
-    instance_type: str
-    label_headers: tuple[str, ...] = ()  # the classes, when the model answers with one score per class
 
 
 # -- checks -----------------------------------------------------------------------------------------
@@ -100,15 +59,6 @@ def check_bias_request(request: BiasRequest) -> None:
     if post and not pre and not (request.predicted or request.model_id):
         raise InvalidInput("Post-training metrics need predictions.",
                            hint="Pick a prediction column or a registered model, or add pre-training metrics.")
-
-
-def check_explain_request(request: ExplainRequest) -> None:
-    if request.aggregation not in AGGREGATIONS:
-        raise InvalidInput(f"Unknown aggregation {request.aggregation!r}.", hint=f"Use one of {', '.join(AGGREGATIONS)}.")
-    if request.rows < 1 or request.background_rows < 1:
-        raise InvalidInput("Explain at least one row against at least one baseline row.", hint="e.g. 500 rows, 100 background rows.")
-    if not request.model_id:
-        raise InvalidInput("Pick the registered model to explain.", hint="Model ids are GROUP/VERSION.")
 
 
 # -- values -----------------------------------------------------------------------------------------
@@ -153,24 +103,6 @@ def bias_config(request: BiasRequest, data: ClarifyInput) -> BiasConfig:
     )
 
 
-def data_config(data: ClarifyInput, output_uri: str, label: str = "", predicted: str = "") -> DataConfig:
-    return DataConfig(
-        s3_data_input_path=data.uri,
-        s3_output_path=output_uri,
-        label=data.name(label) if label else None,
-        headers=list(data.headers) or None,
-        dataset_type=data.dataset_type,
-        predicted_label=data.name(predicted) if predicted else None,
-        excluded_columns=[data.name(c) for c in data.excluded] or None,
-    )
-
-
-def model_config(target: ModelTarget) -> ModelConfig:
-    """Clarify deploys ``model_name`` on a shadow endpoint for the job's life and sends it CSV rows."""
-    return ModelConfig(model_name=target.model_name, instance_count=1, instance_type=target.instance_type,
-                       content_type="text/csv", accept_type="text/csv")
-
-
 def predicted_label_config(threshold: float | None, label_headers: Sequence[str] = ()) -> ModelPredictedLabelConfig | None:
     """How a score becomes a label: above ``threshold`` (binary), or the best of ``label_headers``."""
     if threshold is None and not label_headers:
@@ -179,21 +111,7 @@ def predicted_label_config(threshold: float | None, label_headers: Sequence[str]
                                      label_headers=list(label_headers) or None)
 
 
-def shap_config(request: ExplainRequest, features: int) -> SHAPConfig:
-    """Kernel SHAP against a K-means baseline of ``background_rows`` rows; as many samples as shap's
-    ``nsamples="auto"`` (2·features + 2048), so local and Clarify explanations are alike in effort."""
-    return SHAPConfig(num_clusters=request.background_rows, num_samples=2 * features + 2048, agg_method=request.aggregation,
-                      save_local_shap_values=True, seed=request.seed)
-
-
 # -- the processing job -----------------------------------------------------------------------------
-
-
-def clarify_processor(boto_session: Any, sagemaker_client: Any, role: str, instance_type: str) -> SageMakerClarifyProcessor:
-    """A processor on our own session and SageMaker client (never a default one)."""
-    session = Session(boto_session=boto_session, sagemaker_client=sagemaker_client)
-    return SageMakerClarifyProcessor(role=role, instance_count=1, instance_type=instance_type,
-                                     max_runtime_in_seconds=MAX_RUNTIME_SECONDS, sagemaker_session=session)
 
 
 def start_bias_job(processor: SageMakerClarifyProcessor, request: BiasRequest, data: ClarifyInput, output_uri: str,
@@ -213,10 +131,3 @@ def start_bias_job(processor: SageMakerClarifyProcessor, request: BiasRequest, d
         return
     processor.run_bias(config, bias, endpoint, labels, pre_training_methods=pre, post_training_methods=post,
                        wait=False, logs=False, job_name=name)
-
-
-def start_shap_job(processor: SageMakerClarifyProcessor, request: ExplainRequest, data: ClarifyInput, output_uri: str,
-                   name: str, model: ModelTarget) -> None:
-    """Kernel SHAP of every model output (``label0`` … in ``analysis.json``), local values kept."""
-    shap = shap_config(request, len(data.headers))
-    processor.run_explainability(data_config(data, output_uri), model_config(model), shap, wait=False, logs=False, job_name=name)

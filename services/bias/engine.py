@@ -2,7 +2,7 @@
 
 Two ways in, one way out:
 
-* ``analyze(services, request)`` — tables and SQL results. One aggregation query through the
+* ``analyze(request, query, catalog, settings)`` — tables and SQL results. One aggregation query through the
   query port (DuckDB locally, Athena on AWS) returns the row counts per (facet value or facet
   group, label positive, prediction positive, group-variable value); a table larger than memory
   is never loaded. FlipTest alone reads rows: a random sample of ``flip_test_rows``.
@@ -24,9 +24,11 @@ from services.bias import metrics as m
 from services.bias.flip_test import flip_test
 from services.bias.report import BiasReport, BiasRequest, FacetEntry, MetricValue, StageReport
 from services.bias.rules import EACH, THRESHOLD, Rule, make_rule, quote, series_kind, type_kind
+from services.catalog.base import CatalogPort
+from services.config import Settings
 from services.errors import InvalidInput
 from services.paths import readable_path
-from services.registry import Services
+from services.query.base import QueryPort
 
 MAX_FACET_VALUES = 100  # one-vs-all entries
 MAX_CELLS = 200_000
@@ -166,38 +168,40 @@ def _sample(frame: pd.DataFrame, request: BiasRequest) -> pd.DataFrame:
 # -- through the query engine ---------------------------------------------------------------------
 
 
-def analyze(services: Services, request: BiasRequest) -> BiasReport:
-    """The report for a catalog table, a SQL result or a file, counting in the query engine."""
+def analyze(request: BiasRequest, query: QueryPort, catalog: CatalogPort, settings: Settings) -> BiasReport:
+    """The report for a catalog table, a SQL result or a file, counting in the query engine (``query``);
+    ``catalog`` says whether a table exists, ``settings`` where a file may be read from."""
     if request.model_id:
         raise InvalidInput("Scoring the data with a model first runs as a job.",
                            hint="Start it as a job, or give a column that already holds the predictions.")
     if request.source.path and not request.sql:
         from services.training.data import read_file
 
-        return report_from_frame(read_file(readable_path(request.source.path, services.settings)), request)
+        return report_from_frame(read_file(readable_path(request.source.path, settings)), request)
     started = time.perf_counter()
-    source = source_sql(services, request)
-    head = services.query.run(f"SELECT * FROM {source} LIMIT 0", max_rows=1)
+    source = source_sql(request, catalog)
+    head = query.run(f"SELECT * FROM {source} LIMIT 0", max_rows=1)
     plan = make_plan(request, {c.name: type_kind(c.type) for c in head.columns})
-    counts = Counts(_query_cells(services, plan, source), _query_maxima(services, plan, source))
+    counts = Counts(_query_cells(query, plan, source), _query_maxima(query, plan, source))
     if "FT" in plan.post_methods:
-        counts.sample, note = _query_sample(services, plan, source, int(counts.cells[COUNT].sum()))
+        counts.sample, note = _query_sample(query, plan, source, int(counts.cells[COUNT].sum()))
         counts.notes.append(note)
     counts.notes.append("Counts computed by one aggregation query (see Query history).")
     return assemble(plan, counts, time.perf_counter() - started)
 
 
-def source_sql(services: Services, request: BiasRequest) -> str:
+def source_sql(request: BiasRequest, catalog: CatalogPort) -> str:
+    """The FROM clause of the request's rows: its SQL as a subquery, or its catalog table (``NotFound`` when missing)."""
     if request.sql:
         return f"({request.sql.strip().rstrip(';')}) AS source_rows"
     if not request.source.table:
         raise InvalidInput("Choose a table, a SQL query or a data file.", hint="Use --table DB.TABLE or --data FILE.")
     database, _, table = request.source.table.partition(".")
-    services.catalog.get_table(database, table)  # NotFound with a hint when missing
+    catalog.get_table(database, table)  # NotFound with a hint when missing
     return f"{quote(database)}.{quote(table)}"
 
 
-def _query_cells(services: Services, plan: Plan, source: str) -> pd.DataFrame:
+def _query_cells(query: QueryPort, plan: Plan, source: str) -> pd.DataFrame:
     request = plan.request
     select = [f"{quote(request.facet) if plan.facet.mode == EACH else plan.facet.sql()} AS {KEY}",
               f"{plan.label.sql()} AS {LABEL}"]
@@ -207,7 +211,7 @@ def _query_cells(services: Services, plan: Plan, source: str) -> pd.DataFrame:
         select.append(f"{quote(request.group)} AS {GROUP}")
     positions = ", ".join(str(i + 1) for i in range(len(select)))
     sql = f"SELECT {', '.join(select)}, count(*) AS {COUNT} FROM {source} GROUP BY {positions}"
-    result = services.query.run(sql, max_rows=MAX_CELLS + 1)
+    result = query.run(sql, max_rows=MAX_CELLS + 1)
     if result.truncated or len(result.frame) > MAX_CELLS:
         raise InvalidInput("The facet and group variable have too many distinct values to analyse.",
                            hint="Give facet values or a threshold, or a group variable with fewer values.")
@@ -219,7 +223,7 @@ def _query_cells(services: Services, plan: Plan, source: str) -> pd.DataFrame:
     return cells.sort_values(COUNT, ascending=False, kind="stable")[[KEY, LABEL, PREDICTED, GROUP, COUNT]]
 
 
-def _query_maxima(services: Services, plan: Plan, source: str) -> dict[str, Any]:
+def _query_maxima(query: QueryPort, plan: Plan, source: str) -> dict[str, Any]:
     request, parts = plan.request, {}
     if plan.facet.mode == THRESHOLD:
         parts["facet"] = f"max({quote(request.facet)})"
@@ -229,7 +233,7 @@ def _query_maxima(services: Services, plan: Plan, source: str) -> dict[str, Any]
             parts["prediction"] = f"max({quote(request.predicted)})"
     if not parts:
         return {}
-    row = services.query.run(f"SELECT {', '.join(f'{v} AS {k}' for k, v in parts.items())} FROM {source}").frame.iloc[0]
+    row = query.run(f"SELECT {', '.join(f'{v} AS {k}' for k, v in parts.items())} FROM {source}").frame.iloc[0]
     maxima = {k: (None if pd.isna(row[k]) else row[k].item() if hasattr(row[k], "item") else row[k]) for k in parts}
     if "prediction" in maxima:
         prediction = maxima.pop("prediction")
@@ -239,13 +243,13 @@ def _query_maxima(services: Services, plan: Plan, source: str) -> dict[str, Any]
     return maxima
 
 
-def _query_sample(services: Services, plan: Plan, source: str, rows: int) -> tuple[pd.DataFrame, str]:
+def _query_sample(query: QueryPort, plan: Plan, source: str, rows: int) -> tuple[pd.DataFrame, str]:
     request = plan.request
     columns = list(dict.fromkeys([request.facet, request.predicted, *plan.ft_features]))
     limit = request.flip_test_rows
     order = "" if rows <= limit else " ORDER BY rand()"
     sql = f"SELECT {', '.join(quote(c) for c in columns)} FROM {source}{order} LIMIT {limit}"
-    sample = services.query.run(sql, max_rows=limit).frame
+    sample = query.run(sql, max_rows=limit).frame
     if rows <= limit:
         return sample, f"FlipTest ran on all {rows:,} rows."
     return sample, f"FlipTest ran on a random sample of {len(sample):,} of {rows:,} rows."
@@ -427,20 +431,21 @@ def _config(request: BiasRequest) -> dict[str, Any]:
     return config
 
 
-def column_kinds(services: Services, request: BiasRequest) -> dict[str, str]:
+def column_kinds(request: BiasRequest, query: QueryPort, catalog: CatalogPort, settings: Settings) -> dict[str, str]:
     """The data's columns and their kinds (integer | float | boolean | string | other)."""
     if request.source.path and not request.sql:
         from services.catalog.files import inspect_path
 
-        path = readable_path(request.source.path, services.settings)  # under the import roots, nothing hidden
+        path = readable_path(request.source.path, settings)  # under the import roots, nothing hidden
         return {c.name: type_kind(c.type) for c in inspect_path(path).columns}
-    head = services.query.run(f"SELECT * FROM {source_sql(services, request)} LIMIT 0", max_rows=1)
+    head = query.run(f"SELECT * FROM {source_sql(request, catalog)} LIMIT 0", max_rows=1)
     return {c.name: type_kind(c.type) for c in head.columns}
 
 
-def distinct_values(services: Services, request: BiasRequest, column: str, limit: int = 50) -> tuple[list[Any], bool]:
+def distinct_values(request: BiasRequest, column: str, query: QueryPort, catalog: CatalogPort,
+                    limit: int = 50) -> tuple[list[Any], bool]:
     """Up to ``limit`` distinct values of ``column`` (most frequent first) and whether there are more."""
-    sql = (f"SELECT {quote(column)} AS value, count(*) AS n FROM {source_sql(services, request)} "
+    sql = (f"SELECT {quote(column)} AS value, count(*) AS n FROM {source_sql(request, catalog)} "
            f"WHERE {quote(column)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {limit + 1}")
-    values = services.query.run(sql, max_rows=limit + 1).frame["value"].tolist()
+    values = query.run(sql, max_rows=limit + 1).frame["value"].tolist()
     return [v.item() if hasattr(v, "item") else v for v in values[:limit]], len(values) > limit

@@ -15,7 +15,7 @@ Choices, and why:
   probability, that of the second class). Clarify computes one aggregation; the others are
   computed from the per-row values (``median`` as the median of absolute values).
 * Token attributions for single reviews run locally only (shap's Partition explainer); Quick Model
-  is the backend-agnostic one, reading through the query port.
+  is the backend-agnostic one, reading through the query and storage ports.
 """
 
 from __future__ import annotations
@@ -26,17 +26,31 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pandas as pd
+from sagemaker.core.clarify import SageMakerClarifyProcessor, SHAPConfig
 
+from services.aws.clarify import (
+    ClarifyInput,
+    ClarifyJobs,
+    ModelTarget,
+    SourceData,
+    clarify_job_name,
+    data_config,
+    job_seconds,
+    model_config,
+    model_rows,
+)
 from services.aws.errors import translated
 from services.aws.model_packages import model_from_package, package_metadata
-from services.bias.aws import ClarifyJobs, SourceData, clarify_job_name, job_seconds, model_rows
-from services.bias.clarify_config import ModelTarget, check_explain_request, start_shap_job
-from services.embedded.metadata import MetadataStore
+from services.catalog.base import CatalogPort
+from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InternalError, InvalidInput, NotFound
-from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.explain.base import AGGREGATIONS, ExplainPort, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.models import DataSource, Job, ModelRecord
-from services.registry import Services
+from services.query.base import QueryPort
+from services.storage.base import StoragePort
 
 EXPLAINER = "KernelSHAP (Clarify)"
 REUSABLE_STATUSES = ("InProgress", "Completed")
@@ -48,6 +62,11 @@ class AwsExplain(ClarifyJobs):
     """The explain port on AWS; Clarify's files live under ``s3://{WORKBENCH_S3_BUCKET}/clarify/{job}/``."""
 
     kind = "explain"
+
+    def __init__(self, session: boto3.Session, settings: Settings, stack: EmbeddedStack, *, catalog: CatalogPort,
+                 query: QueryPort, storage: StoragePort) -> None:
+        super().__init__(session, settings, stack.store, catalog=catalog, query=query)
+        self.storage = storage
 
     @translated
     def start_job(self, request: ExplainRequest) -> str:
@@ -140,13 +159,36 @@ class AwsExplain(ClarifyJobs):
         raise InvalidInput("Token attributions for single reviews run locally, not on SageMaker.", hint=TEXT_HINT)
 
     def quick_model(self, source: DataSource, target: str, sql: str = "") -> QuickModelResult:
-        """The backend-agnostic Quick Model, reading the data through the query port (Athena)."""
-        from services.explain.quick_model import quick_model
+        """The backend-agnostic Quick Model, reading the data through the query and storage ports (Athena)."""
+        from services.explain.quick_model import DataAccess, quick_model
 
-        return quick_model(self.services, source, target, sql)
+        return quick_model(DataAccess(self.query, self.storage, self.settings), source, target, sql)
 
 
 # -- requests → inputs --------------------------------------------------------------------------------
+
+
+def check_explain_request(request: ExplainRequest) -> None:
+    if request.aggregation not in AGGREGATIONS:
+        raise InvalidInput(f"Unknown aggregation {request.aggregation!r}.", hint=f"Use one of {', '.join(AGGREGATIONS)}.")
+    if request.rows < 1 or request.background_rows < 1:
+        raise InvalidInput("Explain at least one row against at least one baseline row.", hint="e.g. 500 rows, 100 background rows.")
+    if not request.model_id:
+        raise InvalidInput("Pick the registered model to explain.", hint="Model ids are GROUP/VERSION.")
+
+
+def shap_config(request: ExplainRequest, features: int) -> SHAPConfig:
+    """Kernel SHAP against a K-means baseline of ``background_rows`` rows; as many samples as shap's
+    ``nsamples="auto"`` (2·features + 2048), so local and Clarify explanations are alike in effort."""
+    return SHAPConfig(num_clusters=request.background_rows, num_samples=2 * features + 2048, agg_method=request.aggregation,
+                      save_local_shap_values=True, seed=request.seed)
+
+
+def start_shap_job(processor: SageMakerClarifyProcessor, request: ExplainRequest, data: ClarifyInput, output_uri: str,
+                   name: str, model: ModelTarget) -> None:
+    """Kernel SHAP of every model output (``label0`` … in ``analysis.json``), local values kept."""
+    shap = shap_config(request, len(data.headers))
+    processor.run_explainability(data_config(data, output_uri), model_config(model), shap, wait=False, logs=False, job_name=name)
 
 
 def model_features(record: ModelRecord, metadata: dict[str, Any]) -> list[str]:
@@ -233,10 +275,9 @@ def largest_first(values: dict[str, float]) -> dict[str, float]:
     return dict(sorted(values.items(), key=lambda item: -abs(item[1])))
 
 
-def build_aws_explain(services: Services) -> AwsExplain:
-    """The Clarify SHAP adapter; its job index lives in the workspace's metadata file."""
+def build_aws_explain(settings: Settings, *, stack: EmbeddedStack, query: QueryPort, catalog: CatalogPort,
+                      storage: StoragePort, session: boto3.Session | None = None) -> ExplainPort:
+    """The Clarify SHAP adapter; its job index lives in the workspace's metadata store."""
     from services.aws.session import make_session
 
-    settings = services.settings
-    settings.home.mkdir(parents=True, exist_ok=True)
-    return AwsExplain(make_session(settings), settings, services, MetadataStore(settings.home / "metadata.sqlite"))
+    return AwsExplain(session or make_session(settings), settings, stack, catalog=catalog, query=query, storage=storage)

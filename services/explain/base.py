@@ -12,7 +12,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from services.models import DataSource, Job
+from services.models import DataSource
 
 AGGREGATIONS = ("mean_abs", "mean_sq", "median")
 
@@ -79,14 +79,8 @@ class QuickModelResult:
 class ExplainPort(Protocol):
     def start_job(self, request: ExplainRequest) -> str:
         """Start a SHAP job, or return the finished job that already explained this model on this
-        data version with these settings. ``InvalidInput`` / ``NotFound`` before a job exists."""
-        ...
-
-    def describe_job(self, name: str) -> Job:
-        ...
-
-    def list_jobs(self, limit: int = 50) -> list[Job]:
-        """Explain jobs, newest first."""
+        data version with these settings. ``InvalidInput`` / ``NotFound`` before a job exists. Watch the
+        job (kind ``explain``) with ``JobsPort``."""
         ...
 
     def explanation(self, name: str) -> Explanation:

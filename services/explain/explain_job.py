@@ -29,15 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from services.config import Settings
 from services.embedded.job_worker import JobContext
-from services.embedded.model_registry import ModelRegistry
 from services.errors import InvalidInput
 from services.explain import shap_tabular, shap_text
 from services.explain.base import Explanation
 from services.models import DataSource, ModelRecord
+from services.stack import LocalCore, open_local
 from services.training.algorithms.base import Predictor, load_predictor
-from services.training.data import load_frame
+from services.training.data import read_file, split_table_name
 
 VALUES_FILE = "out.csv"
 FEATURES_FILE = "features.parquet"
@@ -56,11 +55,12 @@ def run(ctx: JobContext) -> None:
 
 def _explain(ctx: JobContext) -> None:
     config = ctx.config
-    record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").get(config["model_id"])
+    core = open_local(ctx.settings)
+    record = core.stack.models.get(config["model_id"])
     label = config["sql"] or DataSource(**config["source"]).label
     ctx.secondary("Downloading", f"Reading {label} and model {record.model_id}")
     predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
-    frame = load_data(ctx.settings, config)
+    frame = load_data(core, config)
     _check_inputs(frame, record)
     ctx.log(f"Read {len(frame)} rows and {len(frame.columns)} columns")
     started = time.monotonic()
@@ -76,14 +76,14 @@ def _explain(ctx: JobContext) -> None:
                                                       "explained_output": explanation.explained_output, "progress": 1.0})
 
 
-def load_data(settings: Settings, config: dict[str, Any]) -> pd.DataFrame:
+def load_data(core: LocalCore, config: dict[str, Any]) -> pd.DataFrame:
     """Every row of the job's table, file or SQL result."""
     if config.get("sql"):
-        from services.registry import build_services
-
-        services = build_services(replace(settings, seed_on_start=False, backend="local"))
-        return services.query.run(config["sql"], None, SQL_READ_ROWS).frame
-    return load_frame(settings, DataSource(**config["source"]))
+        return core.query.run(config["sql"], None, SQL_READ_ROWS).frame
+    source = DataSource(**config["source"])
+    if source.table:
+        return core.storage.read_table(*split_table_name(source.table))
+    return read_file(Path(source.path))
 
 
 def _check_inputs(frame: pd.DataFrame, record: ModelRecord) -> None:

@@ -16,13 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from services.embedded.jobs import JobRunner
-from services.embedded.metadata import MetadataStore
-from services.embedded.model_registry import ModelRegistry
+from services.catalog.base import CatalogPort
+from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InvalidInput, NotFound
-from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.explain.base import AGGREGATIONS, ExplainPort, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.models import DataSource, Job, ModelRecord
-from services.registry import Services
+from services.query.base import QueryPort
+from services.storage.base import StoragePort
 from services.training.algorithms.base import Predictor, load_in_app_process
 from services.training.data import require_column, resolve_source, split_table_name
 
@@ -35,11 +35,13 @@ LOADED_MODELS = 2  # predictors kept in memory for word attributions (MiniLM tak
 class LocalExplain:
     """The explain port on the local stack."""
 
-    def __init__(self, services: Services, store: MetadataStore) -> None:
-        self.services = services
-        self.settings = services.settings
-        self.runner = JobRunner(self.settings.home, store, self.settings.max_heavy_jobs)
-        self.registry = ModelRegistry(store, self.settings.home / "models")
+    def __init__(self, stack: EmbeddedStack, query: QueryPort, catalog: CatalogPort, storage: StoragePort) -> None:
+        self.settings = stack.settings
+        self.runner = stack.runner
+        self.registry = stack.models
+        self.query = query
+        self.catalog = catalog
+        self.storage = storage
         self._loaded: OrderedDict[str, tuple[ModelRecord, Predictor]] = OrderedDict()
 
     # -- SHAP jobs ---------------------------------------------------------------------------------
@@ -64,15 +66,15 @@ class LocalExplain:
         """The source with its version pinned, and a string naming that version."""
         if request.sql.strip():
             return DataSource(), self._sql_version(request.sql.strip())
-        source, columns = resolve_source(self.services.catalog, self.services.settings, request.source)
+        source, columns = resolve_source(self.catalog, self.settings, request.source)
         for column in record.input_schema:
             require_column(columns, column.name, f"model {record.model_id}'s input")
         return source, source.table_version if source.table else file_version(Path(source.path))
 
     def _sql_version(self, sql: str) -> str:
         """The SQL text plus the versions of the tables it reads (planning raises for bad SQL)."""
-        tables = self.services.query.estimate(sql).tables
-        versions = [f"{name}@{self.services.catalog.get_table(*split_table_name(name)).version_id}" for name in sorted(tables)]
+        tables = self.query.estimate(sql).tables
+        versions = [f"{name}@{self.catalog.get_table(*split_table_name(name)).version_id}" for name in sorted(tables)]
         return "sql-" + _digest("\n".join([sql, *versions]))
 
     def _completed_job(self, key: str) -> str | None:
@@ -81,14 +83,6 @@ class LocalExplain:
             if job.status == "Completed" and job.config.get("cache_key") == key and (folder / "explanation.json").is_file():
                 return job.name
         return None
-
-    def describe_job(self, name: str) -> Job:
-        self.runner.dispatch()
-        return self._job(name)
-
-    def list_jobs(self, limit: int = 50) -> list[Job]:
-        self.runner.dispatch()
-        return self.runner.jobs.recent(KIND, limit)
 
     def explanation(self, name: str) -> Explanation:
         from services.explain.explain_job import read_explanation
@@ -99,17 +93,6 @@ class LocalExplain:
         from services.explain.explain_job import read_frames
 
         return read_frames(self._completed_folder(name))
-
-    def wait_for_job(self, name: str, timeout_seconds: float = 3600) -> Job:
-        """Poll until the job finishes or the timeout passes (for the CLI and tests)."""
-        import time
-
-        deadline = time.monotonic() + timeout_seconds
-        job = self.describe_job(name)
-        while not job.finished and time.monotonic() < deadline:
-            time.sleep(0.5)
-            job = self.describe_job(name)
-        return job
 
     def _job(self, name: str) -> Job:
         job = self.runner.jobs.get(name)
@@ -152,9 +135,9 @@ class LocalExplain:
         return self._loaded[key]
 
     def quick_model(self, source: DataSource, target: str, sql: str = "") -> QuickModelResult:
-        from services.explain.quick_model import quick_model
+        from services.explain.quick_model import DataAccess, quick_model
 
-        return quick_model(self.services, source, target, sql)
+        return quick_model(DataAccess(self.query, self.storage, self.settings), source, target, sql)
 
 
 def check_request(request: ExplainRequest) -> None:
@@ -201,5 +184,5 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def build_local_explain(services: Services) -> LocalExplain:
-    return LocalExplain(services, services.catalog.store)  # type: ignore[attr-defined]
+def build_local_explain(stack: EmbeddedStack, *, query: QueryPort, catalog: CatalogPort, storage: StoragePort) -> ExplainPort:
+    return LocalExplain(stack, query, catalog, storage)

@@ -12,26 +12,22 @@ normalised to sum to 1. Nothing is registered.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from services.config import Settings
 from services.errors import InvalidInput
 from services.explain.base import QuickModelResult
 from services.models import DataSource
 from services.paths import readable_path
-from services.registry import Services
-from services.training.algorithms.common import (
-    REGRESSION,
-    column_importance,
-    column_kinds,
-    infer_problem_type,
-    label_strings,
-    model_frame,
-    tabular_featurizer,
-)
+from services.query.base import QueryPort
+from services.storage.base import StoragePort
+from services.training.algorithms.featurize import column_importance, column_kinds, model_frame, tabular_featurizer
 from services.training.data import read_file, split_table_name
+from services.training.problem_type import REGRESSION, infer_problem_type, label_strings
 
 SAMPLE_ROWS = 50_000
 SQL_READ_ROWS = 1_000_000  # a SQL result is read up to this many rows, then sampled
@@ -41,10 +37,20 @@ TEST_SHARE = 0.3
 SEED = 42
 
 
-def quick_model(services: Services, source: DataSource, target: str, sql: str = "") -> QuickModelResult:
+@dataclass(frozen=True)
+class DataAccess:
+    """Where Quick Model reads rows: SQL through the query port, tables through the storage port, files
+    under the settings' import roots."""
+
+    query: QueryPort
+    storage: StoragePort
+    settings: Settings
+
+
+def quick_model(data: DataAccess, source: DataSource, target: str, sql: str = "") -> QuickModelResult:
     """Fit a quick random forest for ``target`` and report its test score and feature importances."""
     started = time.perf_counter()
-    frame, notes = read_sample(services, source, sql)
+    frame, notes = read_sample(data, source, sql)
     frame, problem_type, dropped = _checked(frame, target)
     if dropped:
         notes.append(f"Left out {dropped:,} rows without a {target!r} value.")
@@ -64,36 +70,27 @@ def quick_model(services: Services, source: DataSource, target: str, sql: str = 
                             seconds=round(time.perf_counter() - started, 3), notes=tuple(notes))
 
 
-def read_sample(services: Services, source: DataSource, sql: str = "") -> tuple[pd.DataFrame, list[str]]:
+def read_sample(data: DataAccess, source: DataSource, sql: str = "") -> tuple[pd.DataFrame, list[str]]:
     """At most ``SAMPLE_ROWS`` rows of the table, file or SQL result (a seeded sample), and notes."""
-    frame, notes = _read(services, source, sql)
+    frame, notes = _read(data, source, sql)
     if len(frame) > SAMPLE_ROWS:
         notes.append(f"Used a seeded sample of {SAMPLE_ROWS:,} of the {len(frame):,} rows.")
         frame = frame.sample(n=SAMPLE_ROWS, random_state=SEED).sort_index()
     return frame.reset_index(drop=True), notes
 
 
-def _read(services: Services, source: DataSource, sql: str) -> tuple[pd.DataFrame, list[str]]:
+def _read(data: DataAccess, source: DataSource, sql: str) -> tuple[pd.DataFrame, list[str]]:
     if sql.strip():
-        result = services.query.run(sql, None, SQL_READ_ROWS)
+        result = data.query.run(sql, None, SQL_READ_ROWS)
         notes = [f"The query returned more than {SQL_READ_ROWS:,} rows; the first {SQL_READ_ROWS:,} were sampled."] \
             if result.truncated else []
         return result.frame, notes
     if bool(source.table) == bool(source.path):
         raise InvalidInput("Give a catalog table, a data file or a SQL query.", hint="Pick a table or write a query.")
     if source.table:
-        return _read_table(services, *split_table_name(source.table)), []
-    return read_file(readable_path(source.path, services.settings)), []
-
-
-def _read_table(services: Services, database: str, table: str) -> pd.DataFrame:
-    """Every row of a catalog table: the local engine reads it directly, Athena through a query."""
-    found = services.catalog.get_table(database, table)  # NotFound with a hint for an unknown table
-    read_table = getattr(services.query, "read_table", None)
-    if read_table is not None:
-        return read_table(found.database, found.name)  # type: ignore[no-any-return]
-    sql = f'SELECT * FROM "{found.database}"."{found.name}"'
-    return services.query.run(sql, found.database, SQL_READ_ROWS).frame
+        # every row, through the storage port (DuckDB locally, Athena on AWS); NotFound for an unknown table
+        return data.storage.read_table(*split_table_name(source.table)), []
+    return read_file(readable_path(source.path, data.settings)), []
 
 
 def _checked(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, str, int]:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from services.bias.engine import analyze, report_from_frame
+from services.bias.engine import report_from_frame
 from services.bias.report import BiasRequest
 from services.config import Settings
 from services.models import DataSource
@@ -99,11 +99,11 @@ def table_path(rows: int) -> None:
     services.catalog.register("bench", "people", folder)  # type: ignore[attr-defined]
     print(f"generated and catalogued {rows:,} rows in {time.perf_counter() - started:.1f} s")
     source = DataSource(table="bench.people")
-    seconds, report = timed(lambda: analyze(services, request(source)), 3)
+    seconds, report = timed(lambda: services.bias.analyze(request(source)), 3)
     entries = report.pre.entries  # type: ignore[attr-defined]
     print(f"table path, {rows:,} rows, one-vs-all over {len(entries)} facet values, 8 pre-training metrics: "
           f"{seconds:.2f} s (median of 3)")
-    seconds, _ = timed(lambda: analyze(services, request(source, bootstrap=200)), 1)
+    seconds, _ = timed(lambda: services.bias.analyze(request(source, bootstrap=200)), 1)
     print(f"  the same with 200 bootstrap resamples for intervals: {seconds:.2f} s")
 
 

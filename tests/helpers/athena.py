@@ -5,7 +5,8 @@ queued. Code that builds its own queries (the bias engine's aggregation, maxima 
 needs answers to the queries it really sends, so ``athena_answers_from`` runs each statement in
 DuckDB (transpiled from Athena's dialect, as the local query adapter does) over the given tables and
 stores the result as Athena returns it: every value a string (``VarCharValue``), NULL as an empty
-cell, the header row first, the column types in ``ResultSetMetadata``.
+cell, the header row first, the column types in ``ResultSetMetadata``, and the result CSV at the
+query's output location in S3 (what exports and awswrangler read).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def athena_answers_from(monkeypatch: pytest.MonkeyPatch, tables: dict[str, pd.Da
         execution_id: str = original(self, query, *args, **kwargs)
         sent.append(query)
         self.query_results[execution_id] = QueryResults(*answer(connection, query))
+        self._store_query_result_in_s3(execution_id)  # the result CSV at the output location, as Athena writes it
         return execution_id
 
     monkeypatch.setattr(AthenaBackend, "start_query_execution", start_query_execution)

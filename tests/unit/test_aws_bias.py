@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -26,14 +24,16 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from services.bias.aws import CLARIFY_IMAGE, AwsBias, build_aws_bias, clarify_job_name
+from services.aws.clarify import clarify_job_name
+from services.aws.processing_jobs import CLARIFY_IMAGE
+from services.bias.aws import AwsBias, build_aws_bias
 from services.bias.clarify_config import split_methods, typed_values
 from services.bias.engine import report_from_frame
 from services.bias.report import BiasReport, BiasRequest
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
-from services.models import DataSource, QueryResult, QueryStatistics
+from services.models import DataSource
 from services.names import check_name
 from services.registry import Services, build_services
 from services.training.data import read_file
@@ -79,7 +79,8 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
 
 @pytest.fixture
 def bias(services: Services, settings: Settings) -> AwsBias:
-    return AwsBias(boto3.Session(region_name=REGION), settings, services, MetadataStore(settings.home / "metadata.sqlite"))
+    return AwsBias(boto3.Session(region_name=REGION), settings, MetadataStore(settings.home / "metadata.sqlite"),
+                   catalog=services.catalog, query=services.query)
 
 
 def processing_inputs(bias: AwsBias, name: str) -> dict[str, str]:
@@ -216,33 +217,19 @@ def test_tables_clarify_cannot_read_as_they_are_are_staged(bias: AwsBias, servic
     assert analysis_config(name)["headers"][:2] == ["review_text", "rating"]
 
 
-class FakeQuery:
-    """The query port's two calls a SQL source needs: run, then the full result as CSV."""
-
-    def __init__(self, result_csv: bytes) -> None:
-        self.result_csv = result_csv
-        self.sql = ""
-
-    def run(self, sql: str, database: str | None = None, max_rows: int | None = None) -> QueryResult:
-        self.sql = sql
-        return QueryResult("q-1", (), pd.DataFrame(), QueryStatistics(0, 0.0, 0))
-
-    def export_result(self, query_id: str, fmt: str) -> bytes:
-        return self.result_csv
+SQL_ROWS = pd.DataFrame({"rating": [5, 2, 4], "division_name": ["Petite", "General", "Petite"], "age": [30, 41, 52]})
 
 
-def test_a_sql_result_is_staged_from_the_query_ports_export(bias: AwsBias, services: Services) -> None:
-    query = FakeQuery(b"rating,division_name\n5,Petite\n2,General\n4,Petite\n")
-    services.query = query  # type: ignore[assignment]
-    name = bias.start_job(replace(REQUEST, source=DataSource(), sql="SELECT rating, division_name FROM demo.reviews"))
+def test_a_sql_result_is_staged_from_athenas_result_file(bias: AwsBias, monkeypatch: pytest.MonkeyPatch) -> None:
+    with athena_answers_from(monkeypatch, {"demo.reviews": SQL_ROWS}) as sent:
+        name = bias.start_job(replace(REQUEST, source=DataSource(), sql="SELECT rating, division_name FROM demo.reviews"))
+    assert sent == ["SELECT rating, division_name FROM demo.reviews"]
     assert analysis_config(name)["headers"] == ["rating", "division_name"]
     assert s3_text(f"s3://{BUCKET}/clarify/{name}/input/data.csv") == "5,Petite\n2,General\n4,Petite\n"
-    assert query.sql == "SELECT rating, division_name FROM demo.reviews"
 
 
-def test_an_empty_sql_result_is_refused(bias: AwsBias, services: Services) -> None:
-    services.query = FakeQuery(b"rating,division_name\n")  # type: ignore[assignment]
-    with pytest.raises(InvalidInput, match="no rows"):
+def test_an_empty_sql_result_is_refused(bias: AwsBias, monkeypatch: pytest.MonkeyPatch) -> None:
+    with athena_answers_from(monkeypatch, {"demo.reviews": SQL_ROWS}), pytest.raises(InvalidInput, match="no rows"):
         bias.start_job(replace(REQUEST, source=DataSource(), sql="SELECT rating, division_name FROM demo.reviews WHERE false"))
     assert sagemaker_backend().processing_jobs == {} and clarify_keys() == []
 
@@ -429,5 +416,6 @@ def test_job_names_are_valid_processing_job_names() -> None:
 
 
 def test_the_registry_builds_the_aws_adapter(services: Services) -> None:
-    assert isinstance(build_aws_bias(services), AwsBias)
+    built = build_aws_bias(services.settings, stack=services.stack, query=services.query, catalog=services.catalog)
+    assert isinstance(built, AwsBias)
     assert isinstance(services.bias, AwsBias)

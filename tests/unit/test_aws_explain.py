@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import io
 import os
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pandas as pd
@@ -20,12 +17,13 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from services.config import Settings
-from services.embedded.metadata import MetadataStore
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.explain.aws import EXPLAINER, AwsExplain, build_aws_explain, explained_output, local_values
-from services.explain.base import ExplainRequest, QuickModelResult
+from services.explain.base import ExplainRequest
 from services.models import DataSource
 from services.registry import Services, build_services
+from services.training.data import read_file
+from tests.helpers.athena import athena_answers_from
 from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
 from tests.helpers.clarify import (
     FIXTURES,
@@ -69,7 +67,8 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
 
 @pytest.fixture
 def explain(services: Services, settings: Settings) -> AwsExplain:
-    return AwsExplain(boto3.Session(region_name=REGION), settings, services, MetadataStore(settings.home / "metadata.sqlite"))
+    return AwsExplain(boto3.Session(region_name=REGION), settings, services.stack, catalog=services.catalog,
+                      query=services.query, storage=services.storage)
 
 
 def put_results(name: str, out_csv: bool = True) -> None:
@@ -235,24 +234,27 @@ def test_token_attributions_run_locally(explain: AwsExplain) -> None:
     assert "WORKBENCH_BACKEND=local" in caught.value.hint and "TextConfig" in caught.value.hint
 
 
-def test_quick_model_is_the_shared_one(explain: AwsExplain, monkeypatch: pytest.MonkeyPatch) -> None:
-    result = QuickModelResult("rating", "MulticlassClassification", "f1", 0.4, {"age": 0.6}, 42, 18)
-    calls: list[tuple[Any, ...]] = []
-
-    def quick_model(*args: Any) -> QuickModelResult:
-        calls.append(args)
-        return result
-
-    module = types.ModuleType("services.explain.quick_model")
-    module.quick_model = quick_model  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "services.explain.quick_model", module)
-    assert explain.quick_model(TABLE, "rating", "SELECT 1") is result
-    assert calls == [(explain.services, TABLE, "rating", "SELECT 1")]
+def test_quick_model_reads_the_table_and_the_sql_result_through_athena(explain: AwsExplain, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared Quick Model on Athena's answers: the whole table, then a SQL result, each fitted."""
+    (tmp_path / "athena").mkdir()
+    frame = read_file(reviews_csv(tmp_path / "athena")).drop(columns=["review_text", "predicted"])
+    with athena_answers_from(monkeypatch, {"demo.reviews": frame}) as sent:
+        table = explain.quick_model(TABLE, "division_name")
+        sql = explain.quick_model(DataSource(), "division_name", "SELECT age, division_name FROM demo.reviews WHERE age < 70")
+    assert sent[0] == 'SELECT * FROM "demo"."reviews"' and sent[1].startswith("SELECT age, division_name")
+    assert (table.problem_type, table.train_rows + table.test_rows) == ("MulticlassClassification", 60)
+    assert set(table.importances) == {"rating", "department_name", "age"}
+    assert (sql.train_rows + sql.test_rows, list(sql.importances)) == (50, ["age"])
+    with pytest.raises(NotFound):
+        explain.quick_model(DataSource(table="demo.nope"), "rating")
 
 
 def test_list_jobs_and_the_registry(explain: AwsExplain, services: Services) -> None:
     first = explain.start_job(REQUEST)
     second = explain.start_job(replace(REQUEST, seed=1))
     assert [j.name for j in explain.list_jobs()] == [second, first]
-    assert isinstance(build_aws_explain(services), AwsExplain)
+    built = build_aws_explain(services.settings, stack=services.stack, query=services.query, catalog=services.catalog,
+                              storage=services.storage)
+    assert isinstance(built, AwsExplain)
     assert isinstance(services.explain, AwsExplain)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.bias.engine import analyze, report_from_frame
+from services.bias.engine import report_from_frame
 from services.bias.report import BiasReport, BiasRequest, request_from_json
 from services.cli import main
 from services.errors import InvalidInput, NotFound
@@ -54,8 +54,8 @@ def assert_same(left: BiasReport, right: BiasReport) -> None:
 def test_the_aggregation_query_gives_the_same_numbers_as_the_in_memory_path(seeded_services: Services,
                                                                                request_fields: dict[str, object]) -> None:
     request = BiasRequest(source=TABLE, bootstrap=0, **request_fields)  # type: ignore[arg-type]
-    frame = seeded_services.query.read_table("demo", "reviews_sentiment")  # type: ignore[attr-defined]
-    from_table = analyze(seeded_services, request)
+    frame = seeded_services.storage.read_table("demo", "reviews_sentiment")
+    from_table = seeded_services.bias.analyze(request)
     in_memory = report_from_frame(frame, request)
     assert_same(from_table, in_memory)
     assert from_table.pre.label_value_or_threshold == in_memory.pre.label_value_or_threshold
@@ -66,14 +66,14 @@ def test_the_aggregation_query_gives_the_same_numbers_as_the_in_memory_path(seed
 def test_a_sql_result_is_analysed_like_a_table(seeded_services: Services) -> None:
     request = BiasRequest(sql="SELECT * FROM demo.reviews_sentiment WHERE age < 60;", label="sentiment", label_values=("1",),
                           facet="age", facet_threshold=40, bootstrap=0)
-    report = analyze(seeded_services, request)
-    frame = seeded_services.query.read_table("demo", "reviews_sentiment")  # type: ignore[attr-defined]
+    report = seeded_services.bias.analyze(request)
+    frame = seeded_services.storage.read_table("demo", "reviews_sentiment")
     assert_same(report, report_from_frame(frame[frame["age"] < 60], request))
     assert report.pre.entries[0].value_or_threshold == "(40, 59]"
 
 
 def test_the_report_round_trips_through_analysis_json(seeded_services: Services) -> None:
-    report = analyze(seeded_services, BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="product_category",
+    report = seeded_services.bias.analyze(BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="product_category",
                                                   predicted="rating", predicted_threshold=4, bootstrap=50))
     analysis = json.loads(json.dumps(report.analysis_json()))
     back = BiasReport.from_analysis_json(analysis, json.loads(json.dumps(report.extras_json(), default=str)))
@@ -101,17 +101,17 @@ def test_request_survives_a_job_config(seeded_services: Services) -> None:
 ])
 def test_impossible_configurations_are_refused_with_a_hint(seeded_services: Services, fields: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidInput, match=message) as caught:
-        analyze(seeded_services, BiasRequest(source=TABLE, bootstrap=0, **fields))  # type: ignore[arg-type]
+        seeded_services.bias.analyze(BiasRequest(source=TABLE, bootstrap=0, **fields))  # type: ignore[arg-type]
     assert caught.value.hint
 
 
 def test_a_missing_table_is_not_found(seeded_services: Services) -> None:
     with pytest.raises(NotFound):
-        analyze(seeded_services, BiasRequest(source=DataSource(table="demo.nope"), label="a", label_values=("1",), facet="b"))
+        seeded_services.bias.analyze(BiasRequest(source=DataSource(table="demo.nope"), label="a", label_values=("1",), facet="b"))
 
 
 def test_dcacc_is_accepted_for_dca_and_methods_restrict_the_report(seeded_services: Services) -> None:
-    report = analyze(seeded_services, BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="age",
+    report = seeded_services.bias.analyze(BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="age",
                                                   facet_threshold=40, predicted="rating", predicted_threshold=3,
                                                   methods=("ci", "DCAcc"), bootstrap=0))
     assert [m.name for m in report.pre.entries[0].metrics] == ["CI"]
@@ -194,7 +194,7 @@ def test_group_variable_text_with_missing_values_fails_cdd_only(tmp_path: Path) 
 def test_html_report_names_every_metric(seeded_services: Services) -> None:
     from services.bias.html_report import render_html
 
-    report = analyze(seeded_services, replace(BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="age",
+    report = seeded_services.bias.analyze(replace(BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="age",
                                                           facet_threshold=40), bootstrap=0))
     page = render_html(report)
     assert page.startswith("<!doctype html>") and "<script" not in page

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from services.bias import engine
 from services.bias.report import BiasRequest
 from services.config import Settings
 from services.errors import InvalidInput, NotFound
@@ -220,7 +219,7 @@ def test_bias_on_a_hidden_data_file_is_refused(root: Path, confined: Services) -
     request = BiasRequest(source=DataSource(path=str(hidden)), label="hired", label_values=("1",), facet="sex",
                           facet_values=("F",), methods=("CI",), bootstrap=0)
     with pytest.raises(InvalidInput, match=r"\.aws"):
-        engine.column_kinds(confined, request)
+        confined.bias.column_kinds(request)
     with pytest.raises(InvalidInput, match=r"\.aws"):
         confined.bias.analyze(request)
     visible_request = BiasRequest(**{**request.__dict__, "source": DataSource(path=str(visible))})

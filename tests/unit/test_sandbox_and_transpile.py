@@ -6,11 +6,10 @@ import duckdb
 import pytest
 import sqlglot
 
-from services.bias.engine import distinct_values
 from services.bias.report import BiasRequest
 from services.demo.seed import REVIEWS_SENTIMENT_SQL
 from services.errors import InvalidInput, QueryFailed, QueryRefused
-from services.explain.quick_model import read_sample
+from services.explain.quick_model import DataAccess, read_sample
 from services.models import DataSource
 from services.query.allowed_functions import ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS, SYNTAX
 from services.query.sandbox import (
@@ -381,8 +380,8 @@ def test_every_path_that_runs_user_sql_refuses_the_reproduced_gaps(seeded_servic
     query = seeded_services.query
     for run in (lambda: query.run(sql, "demo"), lambda: query.estimate(sql, "demo"),
                 lambda: query.start_query(sql, "demo"),
-                lambda: distinct_values(seeded_services, BiasRequest(source=DataSource(), sql=sql, label="x",
-                                                                      facet="x"), "x"),
-                lambda: read_sample(seeded_services, DataSource(), sql)):
+                lambda: seeded_services.bias.distinct_values(BiasRequest(source=DataSource(), sql=sql, label="x",
+                                                                          facet="x"), "x"),
+                lambda: read_sample(DataAccess(query, seeded_services.storage, seeded_services.settings), DataSource(), sql)):
         with pytest.raises(QueryRefused):
             run()
