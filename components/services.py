@@ -29,7 +29,7 @@ def start_background_monitoring(_services: Services) -> object | None:
         return None
     from services.endpoints.monitoring import start_scheduled_reports
 
-    return start_scheduled_reports(_services, _services.settings.monitor_interval_seconds)
+    return start_scheduled_reports(_services.stack, _services.catalog, _services.storage, _services.settings.monitor_interval_seconds)
 
 
 @st.cache_resource(show_spinner=False)

@@ -128,7 +128,7 @@ def build_endpoints(s: Services) -> EndpointsPort:
     if s.is_local:
         from services.endpoints.local import build_local_endpoints
 
-        return build_local_endpoints(s)
+        return build_local_endpoints(s.stack, catalog=s.catalog, query=s.query, storage=s.storage)
     from services.aws.session import make_session
     from services.endpoints.aws import build_aws_endpoints
 

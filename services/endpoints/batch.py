@@ -13,12 +13,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from services.embedded.jobs import JobRunner
+from services.catalog.base import CatalogPort
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.workspace import LAKE_BUCKET, Workspace
 from services.errors import AlreadyExists, InvalidInput, NotFound
 from services.models import DataSource, ModelRecord
 from services.names import check_output_table
-from services.registry import Services
+from services.query.base import QueryPort
 from services.training.data import resolve_source
 
 BATCH_PREFIX = "batch"
@@ -29,30 +30,30 @@ def batch_folder(home: Path, database: str, table: str) -> Path:
     return Workspace(home).lake / LAKE_BUCKET / BATCH_PREFIX / database / table
 
 
-def start_batch_transform(services: Services, model_id: str, source: DataSource, output_table: str, sql: str = "") -> str:
+def start_batch_transform(stack: EmbeddedStack, catalog: CatalogPort, query: QueryPort, model_id: str, source: DataSource,
+                          output_table: str, sql: str = "") -> str:
     """Score every row of ``source`` (or of the ``sql`` result) with ``model_id`` into the catalog table
     ``output_table``, as a job; returns the job name."""
-    record = services.training.get_model(model_id)
+    record = stack.models.get(model_id)
     database, table = check_output_table(output_table)
-    check_output_free(services, database, table)
+    check_output_free(catalog, stack.settings.home, database, table)
     config: dict[str, Any] = {"model_id": record.model_id, "output_table": f"{database}.{table}", "sql": sql.strip(), "source": None}
     if sql.strip():
-        services.query.estimate(sql)  # refused or unknown tables fail now, not in the job
+        query.estimate(sql)  # refused or unknown tables fail now, not in the job
     else:
-        resolved, columns = resolve_source(services.catalog, services.settings, source)
+        resolved, columns = resolve_source(catalog, stack.settings, source)
         check_columns(record, [c.name for c in columns], resolved.label)
         config["source"] = asdict(resolved)
-    runner = JobRunner(services.settings.home, services.catalog.store, services.settings.max_heavy_jobs)  # type: ignore[attr-defined]
-    return runner.submit("batch", config).name
+    return stack.runner.submit("batch", config).name
 
 
-def check_output_free(services: Services, database: str, table: str) -> None:
+def check_output_free(catalog: CatalogPort, home: Path, database: str, table: str) -> None:
     """``AlreadyExists`` when ``database.table`` exists and is not an earlier batch job's output."""
     try:
-        existing = services.catalog.get_table(database, table)
+        existing = catalog.get_table(database, table)
     except NotFound:
         return
-    ours = Workspace(services.settings.home).to_uri(batch_folder(services.settings.home, database, table)) + "/"
+    ours = Workspace(home).to_uri(batch_folder(home, database, table)) + "/"
     if existing.location != ours:
         raise AlreadyExists(f"Table {database}.{table} exists already and was not written by a batch job.",
                             hint="Pick a new output table name.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from services.embedded.job_worker import JobContext
-from services.embedded.model_registry import ModelRegistry
 from services.endpoints.batch import batch_folder
 from services.models import DataSource
-from services.registry import Services, build_services
+from services.query.base import QueryPort
+from services.stack import open_local
 from services.training.algorithms.base import Predictor, load_predictor
 from services.training.data import load_frame
 from services.training.transform_job import CHUNK_ROWS, check_inputs
@@ -32,10 +31,10 @@ def run(ctx: JobContext) -> None:
 
 
 def _score(ctx: JobContext) -> None:
-    record = ModelRegistry(ctx.jobs.store, ctx.settings.home / "models").get(ctx.config["model_id"])
-    services = build_services(replace(ctx.settings, seed_on_start=False, backend="local"))
+    core = open_local(ctx.settings)  # a worker process: the workspace's own adapters, not the app's
+    record = core.stack.models.get(ctx.config["model_id"])
     ctx.secondary("Downloading", f"Reading {ctx.config['sql'] or ctx.config['source']['table'] or ctx.config['source']['path']}")
-    frame = read_input(services, ctx)
+    frame = read_input(core.query, ctx)
     check_inputs(frame, record)
     predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
     database, table = ctx.config["output_table"].split(".")
@@ -43,19 +42,19 @@ def _score(ctx: JobContext) -> None:
     folder = batch_folder(ctx.settings.home, database, table)
     rows = write_scored_table(ctx, predictor, frame, folder)
     ctx.secondary("Uploading", f"Cataloguing {database}.{table}")
-    services.catalog.register(database, table, folder)  # type: ignore[attr-defined]
+    core.storage.register_table(database, table, folder)
     ctx.log(f"Wrote {rows} rows to {database}.{table}")
     ctx.finish_with(model_id=record.model_id, result={"table": f"{database}.{table}", "rows": rows, "progress": 1.0})
 
 
-def read_input(services: Services, ctx: JobContext) -> pd.DataFrame:
+def read_input(query: QueryPort, ctx: JobContext) -> pd.DataFrame:
     """Every row of the source table or file, or of the SQL result (run through the query engine)."""
     sql = ctx.config.get("sql") or ""
     if not sql:
         return load_frame(ctx.settings, DataSource(**ctx.config["source"]))
-    query_id = services.query.start_query(sql)
-    services.query.get_result(query_id, max_rows=1)  # waits, and raises the query's error
-    return pd.read_parquet(io.BytesIO(services.query.export_result(query_id, "parquet")))
+    query_id = query.start_query(sql)
+    query.get_result(query_id, max_rows=1)  # waits, and raises the query's error
+    return pd.read_parquet(io.BytesIO(query.export_result(query_id, "parquet")))
 
 
 def write_scored_table(ctx: JobContext, predictor: Predictor, frame: pd.DataFrame, folder: Path) -> int:

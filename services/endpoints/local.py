@@ -22,12 +22,15 @@ import shutil
 import subprocess
 import time
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from services.embedded.metadata import MetadataStore, utc_now
-from services.embedded.model_registry import ModelRegistry
+from services.catalog.base import CatalogPort
+from services.embedded.embedded_stack import EmbeddedStack
+from services.embedded.metadata import utc_now
 from services.endpoints import launcher
+from services.endpoints.base import EndpointsPort
 from services.endpoints.launcher import connect_host
 from services.endpoints.models import (
     MAX_PAYLOAD_BYTES,
@@ -41,9 +44,13 @@ from services.endpoints.models import (
 )
 from services.endpoints.store import EndpointRow, EndpointStore
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
-from services.models import DataSource, ModelRecord
+from services.models import DataSource, Job, ModelRecord
 from services.names import check_name
-from services.registry import Services
+from services.query.base import QueryPort
+from services.storage.base import StoragePort
+
+if TYPE_CHECKING:
+    from services.endpoints.monitoring import LocalMonitoring
 
 CLAIMED = -1  # pid placeholder while one process relaunches an endpoint
 
@@ -57,12 +64,15 @@ class LocalEndpoints:
     gateway_start_seconds = 30.0
     gateway_idle_seconds = launcher.GATEWAY_IDLE_SECONDS  # the gateway stops itself after this long without endpoints
 
-    def __init__(self, services: Services, store: MetadataStore) -> None:
-        self.services = services
-        self.settings = services.settings
+    def __init__(self, stack: EmbeddedStack, catalog: CatalogPort, query: QueryPort, storage: StoragePort) -> None:
+        self.stack = stack
+        self.catalog = catalog
+        self.query = query
+        self.settings = stack.settings
         self.home = Path(self.settings.home).resolve()
-        self.endpoints = EndpointStore(store)
-        self.registry = ModelRegistry(store, self.home / "models")
+        self.endpoints = EndpointStore(stack.store)
+        self.registry = stack.models
+        self.storage = storage
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._runtime: Any = None  # boto3's sagemaker-runtime client on the gateway, made on first use
 
@@ -441,18 +451,28 @@ class LocalEndpoints:
     def start_batch_transform(self, model_id: str, source: DataSource, output_table: str, sql: str = "") -> str:
         from services.endpoints.batch import start_batch_transform
 
-        return start_batch_transform(self.services, model_id, source, output_table, sql)
+        return start_batch_transform(self.stack, self.catalog, self.query, model_id, source, output_table, sql)
+
+    def describe_batch_transform(self, name: str) -> Job:
+        """The batch job's row; its worker registers the output table before it ends Completed."""
+        self.stack.runner.dispatch()  # notices a dead worker and starts a waiting job, as the page polls
+        job = self.stack.runner.jobs.get(name)
+        if job.kind != "batch":
+            raise NotFound(f"{name} is a {job.kind} job, not a batch scoring job.", hint="Pick a batch job.")
+        return job
+
+    @cached_property
+    def monitoring(self) -> LocalMonitoring:
+        from services.endpoints.monitoring import LocalMonitoring  # pandas, pyarrow and the baseline code: only when used
+
+        return LocalMonitoring(self.stack, self.catalog, self.storage)
 
     def capture_table(self, name: str) -> str:
-        from services.endpoints.monitoring import register_capture_table
-
         self.endpoints.get(name)
-        return register_capture_table(self.services, name)
+        return self.monitoring.register_capture_table(name)
 
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
-        from services.endpoints.monitoring import drift_report
-
-        return drift_report(self.services, name, baseline_model_id, source)
+        return self.monitoring.drift_report(name, baseline_model_id, source)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -550,7 +570,8 @@ def score_result(result: InvokeResult) -> ScoreResult:
     )
 
 
-def build_local_endpoints(services: Services) -> LocalEndpoints:
-    endpoints = LocalEndpoints(services, services.catalog.store)  # type: ignore[attr-defined]
+def build_local_endpoints(stack: EmbeddedStack, *, catalog: CatalogPort, query: QueryPort, storage: StoragePort) -> EndpointsPort:
+    """The local endpoints; endpoints recorded InService whose server is gone are relaunched."""
+    endpoints = LocalEndpoints(stack, catalog, query, storage)
     endpoints.restore()
     return endpoints

@@ -32,27 +32,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from services.catalog.base import CatalogPort
 from services.catalog.files import sanitize_table_name
+from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import utc_now
-from services.embedded.workspace import Workspace
-from services.endpoints.baseline import (
-    EMBEDDING_ROWS,
-    Baseline,
-    column_psi,
-    column_texts,
-    compare_embedding,
-    compare_feature,
-    compare_prediction,
-    ensure_baseline,
-    label_text,
-    sample_rows,
-    text_embedder,
-)
+from services.endpoints.baseline import column_psi, compare_embedding, compare_feature, compare_prediction, ensure_baseline
 from services.endpoints.models import DriftReport, FeatureDrift
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.models import DataSource, ModelRecord
-from services.registry import Services
+from services.storage.base import StoragePort
 from services.training.algorithms.base import load_in_app_process
+from services.training.baseline import EMBEDDING_ROWS, Baseline, column_texts, label_text, sample_rows, text_embedder
+from services.training.data import load_frame, resolve_source
 
 CAPTURE_DATABASE = "endpoints"
 SOURCE_ROWS = 10_000  # rows of a source table compared (a seeded sample of larger ones)
@@ -72,13 +64,13 @@ log = logging.getLogger(__name__)
 # -- the endpoint's files ------------------------------------------------------------------------------
 
 
-def endpoint_folder(services: Services, name: str) -> Path:
-    return services.settings.home / "endpoints" / name
+def endpoint_folder(home: Path, name: str) -> Path:
+    return Path(home) / "endpoints" / name
 
 
-def read_endpoint(services: Services, name: str) -> dict[str, Any]:
+def read_endpoint(home: Path, name: str) -> dict[str, Any]:
     """The endpoint's ``endpoint.json``; ``NotFound`` when there is no such endpoint."""
-    path = endpoint_folder(services, name) / "endpoint.json"
+    path = endpoint_folder(home, name) / "endpoint.json"
     if not path.is_file():
         raise NotFound(f"No endpoint named {name!r}.", hint="Pick an endpoint from the endpoints list, or deploy one.")
     return dict(json.loads(path.read_text()))
@@ -96,8 +88,8 @@ def monitored_variant(endpoint: dict[str, Any], baseline_model_id: str = "") -> 
     return str(chosen["name"]), baseline_model_id or str(chosen["model_id"])
 
 
-def capture_root(services: Services, endpoint: dict[str, Any]) -> Path:
-    return Path(endpoint.get("capture_dir") or endpoint_folder(services, str(endpoint["name"])) / "capture")
+def capture_root(home: Path, endpoint: dict[str, Any]) -> Path:
+    return Path(endpoint.get("capture_dir") or endpoint_folder(home, str(endpoint["name"])) / "capture")
 
 
 def capture_files(root: Path, variant: str = "") -> list[Path]:
@@ -312,12 +304,10 @@ def captured_traffic(events: Iterator[dict[str, Any]], columns: list[str], text_
     return Traffic(features, pd.Series(labels, dtype=object), pd.Series(hours, dtype=object))
 
 
-def source_traffic(services: Services, source: DataSource, record: ModelRecord) -> Traffic:
+def source_traffic(catalog: CatalogPort, settings: Settings, source: DataSource, record: ModelRecord) -> Traffic:
     """A table's or file's rows (a sample of large ones), with predictions made here when it has none."""
-    from services.training.data import load_frame, resolve_source
-
-    resolved, _ = resolve_source(services.catalog, services.settings, source)
-    frame = sample_rows(load_frame(services.settings, resolved), SOURCE_ROWS).reset_index(drop=True)
+    resolved, _ = resolve_source(catalog, settings, source)
+    frame = sample_rows(load_frame(settings, resolved), SOURCE_ROWS).reset_index(drop=True)
     if frame.empty:
         raise InvalidInput(f"{source.label} has no rows to compare.", hint="Pick a table or file with rows.")
     if "predicted_label" in frame.columns:
@@ -328,31 +318,6 @@ def source_traffic(services: Services, source: DataSource, record: ModelRecord) 
 
 
 # -- drift reports ----------------------------------------------------------------------------------------------
-
-
-def drift_report(services: Services, endpoint_name: str, baseline_model_id: str = "",
-                 source: DataSource | None = None) -> DriftReport:
-    """The endpoint's captured traffic (or ``source``'s rows) against its model's training baseline.
-
-    ``baseline_model_id`` picks another model's baseline (e.g. a candidate's); by default the first
-    variant that answers requests. ``NotFound`` for an unknown endpoint, ``InvalidInput`` with no traffic.
-    """
-    endpoint = read_endpoint(services, endpoint_name)
-    variant, model_id = monitored_variant(endpoint, baseline_model_id)
-    baseline = ensure_baseline(services, model_id)
-    record = services.training.get_model(model_id)
-    notes: tuple[str, ...] = ()
-    if source is not None:
-        traffic = source_traffic(services, source, record)
-    else:
-        columns = [c.name for c in record.input_schema] or baseline.feature_columns
-        sample = read_recent_capture(capture_files(capture_root(services, endpoint), variant), CAPTURE_SAMPLE_RECORDS,
-                                     CAPTURE_SAMPLE_BYTES)
-        traffic = captured_traffic(capture_events(sample.lines), columns, str(baseline.statistics.get("text_column", "")))
-        notes = sample.note()
-    embedding = embedding_drift(baseline, record, traffic)
-    return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding.drift,
-                              notes=notes + embedding.notes)
 
 
 def drift_from_traffic(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic, variant: str = "", *,
@@ -448,30 +413,6 @@ def prediction_values(stats: dict[str, Any], labels: pd.Series) -> pd.Series:
     return labels.map(label_text) if stats["kind"] == "categorical" else labels
 
 
-# -- reports on a schedule ---------------------------------------------------------------------------------------
-
-
-def reports_folder(services: Services, name: str) -> Path:
-    return endpoint_folder(services, name) / REPORTS_FOLDER
-
-
-def write_report(services: Services, report: DriftReport) -> Path:
-    """Save a report as ``<home>/endpoints/<name>/monitoring/<timestamp>.json``."""
-    folder = reports_folder(services, report.endpoint)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = "".join(ch for ch in report.created_at[:23] if ch.isdigit())
-    path = folder / f"{stamp[:8]}T{stamp[8:]}Z.json"
-    path.write_text(json.dumps(asdict(report), indent=2))
-    return path
-
-
-def list_reports(services: Services, name: str) -> list[DriftReport]:
-    """The endpoint's saved reports, oldest first (for plotting drift over days)."""
-    if not endpoint_folder(services, name).is_dir():
-        raise NotFound(f"No endpoint named {name!r}.", hint="Pick an endpoint from the endpoints list.")
-    return [report_from_json(json.loads(p.read_text())) for p in sorted(reports_folder(services, name).glob("*.json"))]
-
-
 def report_from_json(data: dict[str, Any]) -> DriftReport:
     prediction = data.get("prediction_drift")
     return DriftReport(**{**data, "features": tuple(FeatureDrift(**f) for f in data["features"]),
@@ -480,71 +421,7 @@ def report_from_json(data: dict[str, Any]) -> DriftReport:
                           "notes": tuple(data.get("notes", ()))})
 
 
-def run_monitoring_round(services: Services) -> list[Path]:
-    """One report per endpoint that captured traffic since its last report; returns the files written."""
-    written = []
-    for path in sorted((services.settings.home / "endpoints").glob("*/endpoint.json")):
-        name = path.parent.name
-        if not has_new_traffic(services, name):
-            continue
-        try:
-            written.append(write_report(services, drift_report(services, name)))
-        except ServiceError as exc:  # one endpoint's problem (no baseline source, no rows) must not stop the others
-            log.warning("No drift report for endpoint %s: %s", name, exc)
-    return written
-
-
-def has_new_traffic(services: Services, name: str) -> bool:
-    """True when a capture file changed after the newest saved report."""
-    endpoint = read_endpoint(services, name)
-    captured = [p.stat().st_mtime for p in capture_files(capture_root(services, endpoint))]
-    reports = [p.stat().st_mtime for p in reports_folder(services, name).glob("*.json")]
-    return bool(captured) and (not reports or max(captured) > max(reports))
-
-
-class ReportSchedule:
-    """A daemon thread running ``run_monitoring_round`` every ``every_seconds`` until ``stop()``."""
-
-    def __init__(self, services: Services, every_seconds: float) -> None:
-        self.services = services
-        self.every_seconds = every_seconds
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="drift-reports", daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_seconds):
-            try:
-                run_monitoring_round(self.services)
-            except Exception:  # noqa: BLE001 - the schedule outlives one bad round; the traceback goes to the log
-                log.exception("A scheduled drift-report round failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(timeout=5)
-
-
-def start_scheduled_reports(services: Services, every_seconds: float = 3600) -> ReportSchedule:
-    """Write drift reports every ``every_seconds`` while the app runs (the first after one interval)."""
-    if every_seconds <= 0:
-        raise InvalidInput("The report interval must be positive.", hint="For example every 3600 seconds.")
-    schedule = ReportSchedule(services, every_seconds)
-    schedule.thread.start()
-    return schedule
-
-
 # -- the capture as a catalog table ---------------------------------------------------------------------------------
-
-
-def register_capture_table(services: Services, name: str) -> str:
-    """Flatten the endpoint's capture files into Parquet in the lake and catalog them as
-    ``endpoints.<name>_capture`` (one row per request); refreshed on every call."""
-    endpoint = read_endpoint(services, name)
-    rows = [capture_row(event) for event in read_events(capture_files(capture_root(services, endpoint)))]
-    table = sanitize_table_name(f"{name}_capture")
-    folder = Workspace(services.settings.home).table_folder(CAPTURE_DATABASE, table)
-    write_capture_parquet(rows, folder)
-    services.catalog.register(CAPTURE_DATABASE, table, folder)  # type: ignore[attr-defined]
-    return f"{CAPTURE_DATABASE}.{table}"
 
 
 def capture_row(event: dict[str, Any]) -> dict[str, Any]:
@@ -572,3 +449,123 @@ def write_capture_parquet(rows: list[dict[str, Any]], folder: Path) -> None:
     partial = folder / ".part-00000.parquet.partial"
     pq.write_table(pa.Table.from_pylist(rows, schema=CAPTURE_SCHEMA), partial)
     os.replace(partial, folder / "part-00000.parquet")
+
+
+# -- monitoring this workspace's endpoints ---------------------------------------------------------------------------
+
+
+class LocalMonitoring:
+    """Drift reports (on demand and on a schedule) and capture tables of this workspace's endpoints."""
+
+    def __init__(self, stack: EmbeddedStack, catalog: CatalogPort, storage: StoragePort) -> None:
+        self.stack = stack
+        self.catalog = catalog
+        self.storage = storage
+        self.home = Path(stack.settings.home)
+
+    def drift_report(self, endpoint_name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
+        """The endpoint's captured traffic (or ``source``'s rows) against its model's training baseline.
+
+        ``baseline_model_id`` picks another model's baseline (e.g. a candidate's); by default the first
+        variant that answers requests. ``NotFound`` for an unknown endpoint, ``InvalidInput`` with no traffic.
+        """
+        endpoint = read_endpoint(self.home, endpoint_name)
+        variant, model_id = monitored_variant(endpoint, baseline_model_id)
+        record = self.stack.models.get(model_id)
+        baseline = ensure_baseline(record, self.stack.runner.jobs.get, self.stack.settings)
+        notes: tuple[str, ...] = ()
+        if source is not None:
+            traffic = source_traffic(self.catalog, self.stack.settings, source, record)
+        else:
+            columns = [c.name for c in record.input_schema] or baseline.feature_columns
+            sample = read_recent_capture(capture_files(capture_root(self.home, endpoint), variant), CAPTURE_SAMPLE_RECORDS,
+                                         CAPTURE_SAMPLE_BYTES)
+            traffic = captured_traffic(capture_events(sample.lines), columns, str(baseline.statistics.get("text_column", "")))
+            notes = sample.note()
+        embedding = embedding_drift(baseline, record, traffic)
+        return drift_from_traffic(endpoint_name, model_id, baseline, traffic, variant, embedding=embedding.drift,
+                                  notes=notes + embedding.notes)
+
+    # -- reports on a schedule -------------------------------------------------------------------------------------
+
+    def reports_folder(self, name: str) -> Path:
+        return endpoint_folder(self.home, name) / REPORTS_FOLDER
+
+    def write_report(self, report: DriftReport) -> Path:
+        """Save a report as ``<home>/endpoints/<name>/monitoring/<timestamp>.json``."""
+        folder = self.reports_folder(report.endpoint)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = "".join(ch for ch in report.created_at[:23] if ch.isdigit())
+        path = folder / f"{stamp[:8]}T{stamp[8:]}Z.json"
+        path.write_text(json.dumps(asdict(report), indent=2))
+        return path
+
+    def list_reports(self, name: str) -> list[DriftReport]:
+        """The endpoint's saved reports, oldest first (for plotting drift over days)."""
+        if not endpoint_folder(self.home, name).is_dir():
+            raise NotFound(f"No endpoint named {name!r}.", hint="Pick an endpoint from the endpoints list.")
+        return [report_from_json(json.loads(p.read_text())) for p in sorted(self.reports_folder(name).glob("*.json"))]
+
+    def run_round(self) -> list[Path]:
+        """One report per endpoint that captured traffic since its last report; returns the files written."""
+        written = []
+        for path in sorted((self.home / "endpoints").glob("*/endpoint.json")):
+            name = path.parent.name
+            if not self.has_new_traffic(name):
+                continue
+            try:
+                written.append(self.write_report(self.drift_report(name)))
+            except ServiceError as exc:  # one endpoint's problem (no baseline source, no rows) must not stop the others
+                log.warning("No drift report for endpoint %s: %s", name, exc)
+        return written
+
+    def has_new_traffic(self, name: str) -> bool:
+        """True when a capture file changed after the newest saved report."""
+        endpoint = read_endpoint(self.home, name)
+        captured = [p.stat().st_mtime for p in capture_files(capture_root(self.home, endpoint))]
+        reports = [p.stat().st_mtime for p in self.reports_folder(name).glob("*.json")]
+        return bool(captured) and (not reports or max(captured) > max(reports))
+
+    # -- the capture as a catalog table ------------------------------------------------------------------------------
+
+    def register_capture_table(self, name: str) -> str:
+        """Flatten the endpoint's capture files into Parquet in the lake and catalog them as
+        ``endpoints.<name>_capture`` (one row per request); refreshed on every call."""
+        endpoint = read_endpoint(self.home, name)
+        rows = [capture_row(event) for event in read_events(capture_files(capture_root(self.home, endpoint)))]
+        table = sanitize_table_name(f"{name}_capture")
+        folder = self.stack.workspace.table_folder(CAPTURE_DATABASE, table)
+        write_capture_parquet(rows, folder)
+        self.storage.register_table(CAPTURE_DATABASE, table, folder)
+        return f"{CAPTURE_DATABASE}.{table}"
+
+
+class ReportSchedule:
+    """A daemon thread running ``LocalMonitoring.run_round`` every ``every_seconds`` until ``stop()``."""
+
+    def __init__(self, monitoring: LocalMonitoring, every_seconds: float) -> None:
+        self.monitoring = monitoring
+        self.every_seconds = every_seconds
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="drift-reports", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            try:
+                self.monitoring.run_round()
+            except Exception:  # noqa: BLE001 - the schedule outlives one bad round; the traceback goes to the log
+                log.exception("A scheduled drift-report round failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
+
+
+def start_scheduled_reports(stack: EmbeddedStack, catalog: CatalogPort, storage: StoragePort,
+                            every_seconds: float = 3600) -> ReportSchedule:
+    """Write drift reports every ``every_seconds`` while the app runs (the first after one interval)."""
+    if every_seconds <= 0:
+        raise InvalidInput("The report interval must be positive.", hint="For example every 3600 seconds.")
+    schedule = ReportSchedule(LocalMonitoring(stack, catalog, storage), every_seconds)
+    schedule.thread.start()
+    return schedule

@@ -18,7 +18,6 @@ from services.catalog.files import glue_type
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import model_name
-from services.endpoints.baseline import baseline_at_training
 from services.models import AutopilotRequest, Column, DataSource, ModelRecord
 from services.runs.tracking import job_run, job_tags, log_json_artifact
 from services.training.autopilot import choose_mode
@@ -28,6 +27,7 @@ from services.training.autopilot.logs import forwarded_logs
 from services.training.autopilot.notebooks import write_notebooks, write_snapshot
 from services.training.autopilot.objectives import Objective, resolve_objective
 from services.training.autopilot.prepare import PreparedData, prepare_data
+from services.training.baseline import baseline_at_training
 from services.training.data import load_frame
 
 SEARCH_SHARE = 0.95  # of what is left of the budget once the data is ready; the rest covers AutoGluon's overrun

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from services.config import Settings
-from services.endpoints.batch import batch_folder, start_batch_transform
+from services.endpoints.batch import batch_folder
 from services.errors import AlreadyExists, InvalidInput, NotFound, QueryRefused
 from services.models import DataSource, Job, ModelRecord, TrainingRequest
 from services.registry import Services, build_services
@@ -64,7 +64,7 @@ def count(services: Services, sql: str) -> int:
 
 
 def test_reviews_scored_by_a_text_model_become_a_queryable_table(workspace: Services, models: dict[str, ModelRecord]) -> None:
-    job = finished(workspace, start_batch_transform(workspace, models["text"].model_id, REVIEWS, "scored.reviews"))
+    job = finished(workspace, workspace.endpoints.start_batch_transform(models["text"].model_id, REVIEWS, "scored.reviews"))
     rows = count(workspace, "SELECT count(*) FROM demo.reviews_sentiment")
     assert job.kind == "batch" and job.result["table"] == "scored.reviews" and job.result["rows"] == rows
     assert job.result["progress"] == 1.0
@@ -85,7 +85,8 @@ def test_wine_from_sql_scored_by_xgboost_and_scoring_again_replaces_the_table(wo
                                                                                models: dict[str, ModelRecord]) -> None:
     sql = "SELECT * FROM demo.wine WHERE alcohol > 13"
     for _ in range(2):
-        job = finished(workspace, start_batch_transform(workspace, models["wine"].model_id, DataSource(), "scored.strong_wine", sql))
+        name = workspace.endpoints.start_batch_transform(models["wine"].model_id, DataSource(), "scored.strong_wine", sql)
+        job = finished(workspace, name)
         assert job.result["rows"] == count(workspace, "SELECT count(*) FROM demo.wine WHERE alcohol > 13")
     assert count(workspace, "SELECT count(*) FROM scored.strong_wine") == job.result["rows"]
     accuracy = workspace.query.run("SELECT avg(CASE WHEN predicted_label = cultivar THEN 1.0 ELSE 0.0 END) AS a "
@@ -98,25 +99,25 @@ def test_bad_requests_fail_before_a_job_starts(workspace: Services, models: dict
     text, wine = models["text"].model_id, models["wine"].model_id
     jobs_before = len(workspace.training.list_jobs("batch"))
     with pytest.raises(NotFound):
-        start_batch_transform(workspace, "no-such-model/1", WINE, "scored.x")
+        workspace.endpoints.start_batch_transform("no-such-model/1", WINE, "scored.x")
     with pytest.raises(InvalidInput, match="not a valid output table"):
-        start_batch_transform(workspace, wine, WINE, "no_database")
+        workspace.endpoints.start_batch_transform(wine, WINE, "no_database")
     with pytest.raises(InvalidInput, match="not a valid output table"):
-        start_batch_transform(workspace, wine, WINE, "Scored.Wine-Out")
+        workspace.endpoints.start_batch_transform(wine, WINE, "Scored.Wine-Out")
     with pytest.raises(AlreadyExists):
-        start_batch_transform(workspace, wine, WINE, "demo.reviews")
+        workspace.endpoints.start_batch_transform(wine, WINE, "demo.reviews")
     with pytest.raises(NotFound):
-        start_batch_transform(workspace, wine, DataSource(table="demo.missing"), "scored.x")
+        workspace.endpoints.start_batch_transform(wine, DataSource(table="demo.missing"), "scored.x")
     with pytest.raises(InvalidInput, match="lacks columns") as caught:
-        start_batch_transform(workspace, text, WINE, "scored.x")
+        workspace.endpoints.start_batch_transform(text, WINE, "scored.x")
     assert caught.value.hint
     with pytest.raises(QueryRefused):
-        start_batch_transform(workspace, wine, DataSource(), "scored.x", sql="DROP TABLE demo.wine")
+        workspace.endpoints.start_batch_transform(wine, DataSource(), "scored.x", sql="DROP TABLE demo.wine")
     assert len(workspace.training.list_jobs("batch")) == jobs_before
 
 
 def test_sql_without_the_model_columns_fails_the_job_with_the_reason(workspace: Services, models: dict[str, ModelRecord]) -> None:
-    name = start_batch_transform(workspace, models["wine"].model_id, DataSource(), "scored.alcohol_only",
+    name = workspace.endpoints.start_batch_transform(models["wine"].model_id, DataSource(), "scored.alcohol_only",
                                  sql="SELECT alcohol FROM demo.wine")
     job = workspace.training.wait_for_job(name, 120)
     assert job.status == "Failed" and "lacks columns" in job.failure_reason

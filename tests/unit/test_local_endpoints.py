@@ -124,7 +124,7 @@ def test_describe_and_list_show_the_model_and_the_traffic(endpoints: LocalEndpoi
     assert sorted(e.name for e in endpoints.list_endpoints()) == ["reviews", "wine"]
 
 
-def test_score_text_and_score_record(endpoints: LocalEndpoints) -> None:
+def test_score_text_and_score_record(endpoints: LocalEndpoints, hosting: Services) -> None:
     happy = endpoints.score_text("reviews", "Absolutely love this dress, beautiful and comfortable.")
     assert happy.predicted_label == "1" and happy.variant == "AllTraffic" and happy.latency_ms > 0
     assert sum(happy.probabilities.values()) == pytest.approx(1, abs=1e-4) and happy.probability == max(happy.probabilities.values())
@@ -133,7 +133,7 @@ def test_score_text_and_score_record(endpoints: LocalEndpoints) -> None:
     with pytest.raises(InvalidInput, match="The model rejected the request: .*100,000"):
         endpoints.score_text("reviews", "word " * 200_000)  # a 1 MB "review"
     columns = endpoints.describe_endpoint("wine").input_columns
-    row = endpoints.services.query.run("SELECT * FROM demo.wine LIMIT 1").frame.iloc[0]
+    row = hosting.query.run("SELECT * FROM demo.wine LIMIT 1").frame.iloc[0]
     scored = endpoints.score_record("wine", {c: row[c].item() for c in columns})
     assert scored.predicted_label == str(row["cultivar"])
     with pytest.raises(InvalidInput, match="tabular"):

@@ -128,7 +128,7 @@ def test_the_apps_inline_paths_refuse_a_scripts_model(services: Services, tmp_pa
     table = tmp_path / "traffic.csv"
     pd.DataFrame({"x": [0.0, 3.0]}).to_csv(table, index=False)
     with pytest.raises(InvalidInput, match="trained by a script"):
-        source_traffic(services, DataSource(path=str(table)), record)
+        source_traffic(services.catalog, services.settings, DataSource(path=str(table)), record)
     # A legacy script model whose own predictor.json named a built-in loader is caught by its framework.
     legacy = register(services, sklearn_model(tmp_path / "legacy"), "script")
     with pytest.raises(InvalidInput, match="trained by a script"):

@@ -26,30 +26,15 @@ import pytest
 from scipy.stats import ks_2samp
 
 from services.endpoints import monitoring
-from services.endpoints.baseline import (
-    BASELINE_FOLDER,
-    Baseline,
-    baseline_at_training,
-    compare_feature,
-    compare_prediction,
-    ensure_baseline,
-    js_distance,
-    ks_statistic,
-    load_baseline,
-    psi,
-    write_baseline,
-)
+from services.endpoints.baseline import compare_feature, compare_prediction, ensure_baseline, js_distance, ks_statistic, psi
 from services.endpoints.monitoring import (
+    LocalMonitoring,
     Traffic,
     build_report,
-    drift_report,
     embedding_drift,
-    list_reports,
     parse_instances,
     read_recent_capture,
-    register_capture_table,
     report_from_json,
-    run_monitoring_round,
     start_scheduled_reports,
 )
 from services.errors import InvalidInput, NotFound
@@ -58,7 +43,9 @@ from services.registry import Services, build_services
 from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
-from services.training.algorithms.common import get_algorithm, prepare_dataset
+from services.training.algorithms.common import get_algorithm
+from services.training.algorithms.dataset import prepare_dataset
+from services.training.baseline import BASELINE_FOLDER, Baseline, baseline_at_training, load_baseline, write_baseline
 from tests.helpers.data import tiny_reviews
 from tests.helpers.recording import RecordingReporter
 from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
@@ -234,6 +221,10 @@ def write_capture(services: Services, endpoint: str, events: list[dict[str, Any]
     return path
 
 
+def local_monitoring(services: Services) -> LocalMonitoring:
+    return LocalMonitoring(services.stack, services.catalog, services.storage)
+
+
 def write_endpoint(services: Services, name: str, record: ModelRecord) -> None:
     folder = services.settings.home / "endpoints" / name
     (folder / "capture").mkdir(parents=True, exist_ok=True)
@@ -286,7 +277,7 @@ def models(workspace: Services) -> dict[str, ModelRecord]:
 
 @pytest.fixture(scope="module")
 def reviews(workspace: Services) -> pd.DataFrame:
-    return workspace.query.read_table("demo", "reviews_sentiment")  # type: ignore[attr-defined, no-any-return]
+    return workspace.storage.read_table("demo", "reviews_sentiment")
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +311,7 @@ def test_ensure_baseline_computes_a_missing_one_from_the_training_source(workspa
     folder = Path(models["wine"].artifact_path) / BASELINE_FOLDER
     written = json.loads((folder / "statistics.json").read_text())
     shutil.rmtree(folder)
-    baseline = ensure_baseline(workspace, models["wine"].model_id)
+    baseline = ensure_baseline(models["wine"], workspace.jobs.describe_job, workspace.settings)
     assert (folder / "statistics.json").is_file() and (folder / "constraints.json").is_file()
     assert set(baseline.features) == set(written["features"])
     assert baseline.features["alcohol"]["mean"] == pytest.approx(written["features"]["alcohol"]["mean"], rel=0.03)
@@ -330,7 +321,7 @@ def test_ensure_baseline_computes_a_missing_one_from_the_training_source(workspa
 
 def test_drift_report_flags_longer_reviews_and_shifted_predictions_per_hour(workspace: Services, review_endpoint: str,
                                                                              models: dict[str, ModelRecord]) -> None:
-    report = drift_report(workspace, review_endpoint)
+    report = local_monitoring(workspace).drift_report(review_endpoint)
     assert report.endpoint == review_endpoint and report.baseline_model_id == models["text"].model_id and report.rows == 600
     assert any(v.startswith("review_body (word count): PSI") for v in report.violations)
     assert report.prediction_drift is not None and "the model's predictions have shifted" in report.prediction_drift.violation
@@ -345,7 +336,7 @@ def test_traffic_like_training_has_no_violations(workspace: Services, models: di
     usual = reviews["review_body"].sample(400, random_state=5).tolist()
     scored = load_predictor(Path(models["text"].artifact_path)).predict_frame(pd.DataFrame({"review_body": usual}))
     write_capture(workspace, "reviews-calm", review_events(usual, scored, "2026-11-22T09"))
-    report = drift_report(workspace, "reviews-calm")
+    report = local_monitoring(workspace).drift_report("reviews-calm")
     assert report.rows == 400 and report.violations == (), report.violations
     assert report.notes == ()  # enough rows
 
@@ -354,7 +345,7 @@ def test_tabular_capture_in_every_format_is_parsed_and_a_shifted_column_is_flagg
         workspace: Services, models: dict[str, ModelRecord]) -> None:
     record = models["wine"]
     columns = [c.name for c in record.input_schema]
-    wine = workspace.query.read_table("demo", "wine")  # type: ignore[attr-defined]
+    wine = workspace.storage.read_table("demo", "wine")
     rows = wine[columns].assign(alcohol=wine["alcohol"] + 3).sample(frac=1.0, random_state=0)  # 178 rows, classes mixed
     records, arrays = rows.iloc[:60].to_dict("records"), rows.iloc[60:120].values.tolist()
     csv_lines = "".join(",".join(str(v) for v in row) + "\n" for row in rows.iloc[120:150].values.tolist())
@@ -368,7 +359,7 @@ def test_tabular_capture_in_every_format_is_parsed_and_a_shifted_column_is_flagg
               capture_event("{broken", "application/json", "", "application/json", at)]
     write_endpoint(workspace, "wine-live", record)
     write_capture(workspace, "wine-live", events)
-    report = drift_report(workspace, "wine-live")
+    report = local_monitoring(workspace).drift_report("wine-live")
     assert report.rows == 178 and report.over_time[0]["rows"] == 178
     assert any(v.startswith("alcohol: PSI") for v in report.violations)
     by_psi = sorted(report.features, key=lambda d: -(d.psi or 0))
@@ -406,17 +397,17 @@ def test_drift_reports_read_the_most_recent_sample_of_the_capture_and_say_so(
     for hour in ("2026-11-22T16", "2026-11-22T17", "2026-11-22T18"):
         write_capture(workspace, "reviews-busy", review_events(usual, scored, hour))
     monkeypatch.setattr(monitoring, "CAPTURE_SAMPLE_RECORDS", 100)
-    report = drift_report(workspace, "reviews-busy")
+    report = local_monitoring(workspace).drift_report("reviews-busy")
     assert report.rows == 100
     assert [(row["hour"], row["rows"]) for row in report.over_time] == [("2026-11-22T16", 20), ("2026-11-22T17", 40),
                                                                          ("2026-11-22T18", 40)]
     assert report.notes[0].startswith("Compared the most recent 100 of 120 captured records")
     monkeypatch.setattr(monitoring, "CAPTURE_SAMPLE_RECORDS", 1000)
-    assert drift_report(workspace, "reviews-busy").notes == ()  # all 120 compared: nothing to say
+    assert local_monitoring(workspace).drift_report("reviews-busy").notes == ()  # all 120 compared: nothing to say
 
 
 def test_drift_report_of_a_source_table_scores_it_with_the_model(workspace: Services, review_endpoint: str) -> None:
-    report = drift_report(workspace, review_endpoint, source=DataSource(table="demo.reviews_sentiment"))
+    report = local_monitoring(workspace).drift_report(review_endpoint, source=DataSource(table="demo.reviews_sentiment"))
     assert report.rows == 10_000 and report.over_time == ()
     assert report.violations == (), report.violations
     assert report.prediction_drift is not None and report.prediction_drift.psi < 0.05  # type: ignore[operator]
@@ -424,16 +415,16 @@ def test_drift_report_of_a_source_table_scores_it_with_the_model(workspace: Serv
 
 def test_a_missing_endpoint_or_one_without_traffic_is_a_clear_error(workspace: Services, models: dict[str, ModelRecord]) -> None:
     with pytest.raises(NotFound, match="No endpoint named 'nowhere'"):
-        drift_report(workspace, "nowhere")
+        local_monitoring(workspace).drift_report("nowhere")
     write_endpoint(workspace, "reviews-quiet", models["text"])
     with pytest.raises(InvalidInput, match="no captured traffic yet") as caught:
-        drift_report(workspace, "reviews-quiet")
+        local_monitoring(workspace).drift_report("reviews-quiet")
     assert caught.value.hint
 
 
 def test_capture_table_is_queryable_and_refreshed(workspace: Services, review_endpoint: str, models: dict[str, ModelRecord],
                                                   reviews: pd.DataFrame) -> None:
-    table = register_capture_table(workspace, review_endpoint)
+    table = local_monitoring(workspace).register_capture_table(review_endpoint)
     assert table == "endpoints.reviews_live_capture"
     count = workspace.query.run(f"SELECT count(*) AS n FROM {table}").frame["n"].iloc[0]
     labels = workspace.query.run(f"SELECT predicted_label, count(*) AS n FROM {table} "
@@ -441,7 +432,7 @@ def test_capture_table_is_queryable_and_refreshed(workspace: Services, review_en
     assert count == 600 and labels.to_dict("records") == [{"predicted_label": "-1", "n": 300}]
     text = reviews["review_body"].iloc[0]
     write_capture(workspace, review_endpoint, [capture_event(text, "text/plain", "1,0.8", "text/csv", "2026-11-22T13:00:00.000Z")])
-    register_capture_table(workspace, review_endpoint)
+    local_monitoring(workspace).register_capture_table(review_endpoint)
     latest = workspace.query.run(f"SELECT input_data, predicted_label, probability, variant FROM {table} "
                                  "WHERE inference_time >= TIMESTAMP '2026-11-22 13:00:00'").frame
     assert latest.to_dict("records") == [{"input_data": text, "predicted_label": "1", "probability": 0.8, "variant": VARIANT}]
@@ -453,24 +444,24 @@ def test_a_monitoring_round_writes_reports_only_for_new_traffic(workspace: Servi
     usual = reviews["review_body"].sample(50, random_state=3).tolist()
     scored = load_predictor(Path(models["text"].artifact_path)).predict_frame(pd.DataFrame({"review_body": usual}))
     write_capture(workspace, "reviews-scheduled", review_events(usual, scored, "2026-11-22T14"))
-    written = run_monitoring_round(workspace)
+    written = local_monitoring(workspace).run_round()
     assert [p.parent.parent.name for p in written if p.parent.parent.name == "reviews-scheduled"] == ["reviews-scheduled"]
     assert all(p.parent.name == "monitoring" for p in written)
-    assert not [p for p in run_monitoring_round(workspace) if p.parent.parent.name == "reviews-scheduled"]
-    saved = list_reports(workspace, "reviews-scheduled")
+    assert not [p for p in local_monitoring(workspace).run_round() if p.parent.parent.name == "reviews-scheduled"]
+    saved = local_monitoring(workspace).list_reports("reviews-scheduled")
     assert len(saved) == 1 and saved[0].rows == 50 and saved[0].features[0].feature == "review_body"
     assert saved[0].notes and saved[0].notes[0].startswith("Only 50 row(s) compared")  # read back from the saved JSON
     time.sleep(0.05)
     write_capture(workspace, "reviews-scheduled", review_events(usual, scored, "2026-11-22T15"))
-    schedule = start_scheduled_reports(workspace, every_seconds=0.2)
+    schedule = start_scheduled_reports(workspace.stack, workspace.catalog, workspace.storage, every_seconds=0.2)
     try:
         deadline = time.monotonic() + 30
-        while len(list_reports(workspace, "reviews-scheduled")) < 2:
+        while len(local_monitoring(workspace).list_reports("reviews-scheduled")) < 2:
             assert time.monotonic() < deadline, "no scheduled report"
             time.sleep(0.1)
     finally:
         schedule.stop()
-    latest = list_reports(workspace, "reviews-scheduled")[-1]
+    latest = local_monitoring(workspace).list_reports("reviews-scheduled")[-1]
     assert latest.rows == 100 and [row["hour"] for row in latest.over_time] == ["2026-11-22T14", "2026-11-22T15"]
 
 
