@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pandas as pd
 import pytest
+from botocore.stub import Stubber
 
 from services.errors import AlreadyExists, InvalidInput, NotFound, QueryFailed, QueryRefused
 from services.models import SavedQuery
 from services.registry import Services, build_services
-from tests.helpers.aws import athena_execution_count, aws_settings, queue_athena_result
+from tests.helpers.aws import REGION, athena_execution_count, aws_settings, queue_athena_result
 from tests.helpers.workspace import settings_for_tests
 
 REFUSED = [
@@ -55,6 +58,9 @@ class QueryContract:
         """How many statements reached the engine so far."""
         raise NotImplementedError
 
+    def expect_unknown_query(self, services: Services, monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
+        """Make the engine answer the next ``calls`` look-ups as it does for an id it never issued."""
+
     def test_start_status_result(self, services: Services) -> None:
         self.expect_result([("n", "integer"), ("word", "varchar")], [["1", "a"], ["2", "b"]])
         query_id = services.query.start_query("SELECT n, word FROM (VALUES (1, 'a'), (2, 'b')) AS t(n, word)")
@@ -82,9 +88,14 @@ class QueryContract:
             ids.append(services.query.run(f"SELECT {n} AS n").query_id)
         assert [e.query_id for e in services.query.history(limit=3)] == ids[::-1]
 
-    def test_unknown_query_id_is_not_found(self, services: Services) -> None:
-        with pytest.raises(NotFound):
-            services.query.query_status("00000000-0000-0000-0000-000000000000")
+    def test_unknown_query_id_is_not_found(self, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+        unknown = "00000000-0000-0000-0000-000000000000"
+        calls = (services.query.query_status, services.query.get_result, services.query.cancel)
+        self.expect_unknown_query(services, monkeypatch, len(calls))
+        for call in calls:
+            with pytest.raises(NotFound) as raised:
+                call(unknown)
+            assert unknown in raised.value.message
 
     @pytest.mark.parametrize("sql, message", REFUSED, ids=[sql.split()[0] + str(i) for i, (sql, _) in enumerate(REFUSED)])
     def test_refused_statements_raise_before_anything_runs(self, services: Services, sql: str, message: str) -> None:
@@ -172,7 +183,19 @@ class TestAwsQuery(QueryContract):
     def executions_run(self, services: Services) -> int:
         return athena_execution_count()
 
-    @pytest.mark.skip(reason="moto raises KeyError for an unknown execution id where Athena answers "
-                      "InvalidRequestException; the translation is covered with botocore's Stubber in unit tests")
-    def test_unknown_query_id_is_not_found(self, services: Services) -> None:
-        pass
+    def expect_unknown_query(self, services: Services, monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
+        """moto's GetQueryExecution raises KeyError for an id it never issued; Athena answers
+        InvalidRequestException ("QueryExecution <id> was not found"), which botocore's Stubber gives here."""
+        athena = boto3.client("athena", region_name=REGION)
+        stubber = Stubber(athena)
+        for _ in range(calls):
+            stubber.add_client_error("get_query_execution", service_error_code="InvalidRequestException", http_status_code=400,
+                                     service_message="QueryExecution 00000000-0000-0000-0000-000000000000 was not found")
+        stubber.activate()
+        real_client = boto3.session.Session.client
+
+        def client(session: boto3.session.Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            return athena if service_name == "athena" else real_client(session, service_name, *args, **kwargs)
+
+        monkeypatch.setattr(boto3.session.Session, "client", client)
+

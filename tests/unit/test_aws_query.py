@@ -22,7 +22,7 @@ from services.aws.session import make_session
 from services.catalog.aws import AwsCatalog
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
-from services.errors import AlreadyExists, BackendUnavailable, NotFound, QueryFailed, QueryRefused, QueryTimeout
+from services.errors import AlreadyExists, BackendUnavailable, QueryFailed, QueryRefused, QueryTimeout
 from services.models import SavedQuery
 from services.query.aws import AwsQuery
 from services.query.history import QueryHistory
@@ -320,20 +320,3 @@ def test_history_search_and_saved_queries(query: AwsQuery) -> None:
     assert [q.name for q in query.saved_queries()] == ["a", "b"]
     query.delete_saved_query("a")
     assert [q.name for q in query.saved_queries()] == ["b"]
-
-
-def test_unknown_query_id_is_not_found(session: boto3.Session, settings: Settings,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    client = session.client("athena")
-    stubber = Stubber(client)
-    for _ in range(3):
-        stubber.add_client_error("get_query_execution", service_error_code="InvalidRequestException",
-                                 service_message="QueryExecution q-missing was not found", http_status_code=400)
-    stubber.activate()
-    monkeypatch.setattr(session, "client", lambda service_name, *a, **k: client)
-    query = make_query(session, settings)
-    for call in (query.query_status, query.get_result, query.cancel):
-        with pytest.raises(NotFound) as raised:
-            call("q-missing")
-        assert "q-missing" in raised.value.message
-    stubber.assert_no_pending_responses()

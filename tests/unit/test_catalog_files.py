@@ -34,7 +34,8 @@ def test_sanitize_column_name(header: str, expected: str) -> None:
 
 
 def test_sanitize_column_name_matches_awswrangler() -> None:
-    wr = pytest.importorskip("awswrangler")
+    import awswrangler as wr  # a requirement: a missing awswrangler must fail here, not skip
+
     assert [sanitize_column_name(h) for h in HEADERS] == [wr.catalog.sanitize_column_name(h) for h in HEADERS]
 
 
