@@ -73,8 +73,15 @@ class JobIndex:
 
 
 def _entry(row: Any) -> IndexEntry:
-    return IndexEntry(row["name"], row["kind"], row["created_at"], json.loads(row["config"]),
-                      json.loads(row["snapshot"]), bool(row["settled"]))
+    snapshot = json.loads(row["snapshot"])
+    return IndexEntry(row["name"], row["kind"], row["created_at"], json.loads(row["config"]), snapshot,
+                      bool(row["settled"]) and not _counters_as_trials(snapshot))
+
+
+def _counters_as_trials(snapshot: dict[str, Any]) -> bool:
+    """A tuning job settled before its trials were listed kept SageMaker's status counters (a dict) as
+    ``trials``: such a job is described afresh once, which lists them."""
+    return isinstance((snapshot.get("result") or {}).get("trials"), dict)
 
 
 def cached_job(entry: IndexEntry) -> Job:

@@ -3,7 +3,7 @@ the transform job request, and the metric points of a training or tuning job."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -64,17 +64,56 @@ def job_from_autopilot(raw: dict[str, Any], kind: str, config: dict[str, Any]) -
                failure_reason=raw.get("FailureReason", ""), metrics=metrics, result=result)
 
 
-def job_from_tuning(raw: dict[str, Any], kind: str, config: dict[str, Any]) -> Job:
+def job_from_tuning(raw: dict[str, Any], kind: str, config: dict[str, Any],
+                    trial_summaries: Sequence[dict[str, Any]] = ()) -> Job:
+    """A tuning job with its trials (``ListTrainingJobsForHyperParameterTuningJob``'s summaries, oldest first) in
+    the local tuning job's result shape: ``trials``, ``best_trial``, ``objective``, ``strategy``; SageMaker's
+    status counters apart, as ``trial_counts``."""
     status = raw["HyperParameterTuningJobStatus"]
     best = raw.get("BestTrainingJob") or {}
     objective = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
     metrics = {objective["MetricName"]: float(objective["Value"])} if "Value" in objective else {}
+    trials = [tuning_trial(number, summary) for number, summary in enumerate(trial_summaries)]
+    tuning = raw.get("HyperParameterTuningJobConfig") or {}
+    goal = tuning.get("HyperParameterTuningJobObjective") or {}
     result = {"arn": raw.get("HyperParameterTuningJobArn", ""), "best_training_job": best.get("TrainingJobName", ""),
-              "best_hyperparameters": best.get("TunedHyperParameters", {}), "trials": raw.get("TrainingJobStatusCounters", {})}
+              "best_hyperparameters": best.get("TunedHyperParameters", {}), "trials": trials,
+              "best_trial": next((t["number"] for t in trials if t["training_job"] == best.get("TrainingJobName")), None),
+              "objective": {"name": goal.get("MetricName", ""), "value": next(iter(metrics.values()), None),
+                            "type": goal.get("Type", "")},
+              "strategy": tuning.get("Strategy", ""), "trial_counts": raw.get("TrainingJobStatusCounters", {})}
     return Job(name=raw["HyperParameterTuningJobName"], kind=kind, status=status,
                secondary_status="Tuning" if status == "InProgress" else status, created_at=iso(raw.get("CreationTime")),
                config=config, started_at=iso(raw.get("CreationTime")), ended_at=iso(raw.get("HyperParameterTuningEndTime")),
                failure_reason=raw.get("FailureReason", ""), metrics=metrics, result=result)
+
+
+def tuning_trial(number: int, summary: dict[str, Any]) -> dict[str, Any]:
+    """One of a tuner's training jobs as the local tuning job lists a trial (``TrialResult.to_json``), plus
+    the training job's name. Trials are numbered from 0 in the order they were created."""
+    metric = summary.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
+    value = float(metric["Value"]) if "Value" in metric else None
+    return {"number": number, "hyperparameters": dict(summary.get("TunedHyperParameters") or {}),
+            "status": summary.get("TrainingJobStatus", ""), "objective": value, "run_id": "", "model_id": "",
+            "metrics": {metric["MetricName"]: value} if value is not None else {},
+            "failure_reason": summary.get("FailureReason", ""), "training_job": summary.get("TrainingJobName", "")}
+
+
+def tuning_trial_summaries(sagemaker: Any, name: str) -> list[dict[str, Any]]:
+    """Every training job the tuner ``name`` started, oldest first (all pages)."""
+    pages = sagemaker.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job").paginate(
+        HyperParameterTuningJobName=name, SortBy="CreationTime", SortOrder="Ascending")
+    return [t for page in pages for t in page.get("TrainingJobSummaries", [])]
+
+
+def describe_remote(call: Callable[..., Any], sagemaker: Any, kind: str, name: str, config: dict[str, Any]) -> Job:
+    """The job as SageMaker describes it now. ``call(operation, **parameters)`` makes the Describe* call (turning
+    "no such job" into ``NotFound``); a tuning job's trials are listed with ``sagemaker``, the boto3 client."""
+    operation, parameter = DESCRIBE[kind]
+    raw = call(operation, **{parameter: name})
+    if kind == "tuning":
+        return job_from_tuning(raw, kind, config, tuning_trial_summaries(sagemaker, name))
+    return JOB_MAPPERS[kind](raw, kind, config)
 
 
 def job_from_transform(raw: dict[str, Any], kind: str, config: dict[str, Any]) -> Job:

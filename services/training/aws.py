@@ -43,15 +43,15 @@ from services.aws.encoding import csv_rows, encode_features, transform_frame
 from services.aws.errors import AWS_ERRORS, translate, translated
 from services.aws.job_index import IndexEntry, JobIndex, cached_job
 from services.aws.jobs import (
-    DESCRIBE,
-    JOB_MAPPERS,
     LOG_GROUPS,
     STOP,
     candidate_algorithm,
+    describe_remote,
     final_metric_points,
     log_stream_prefix,
     transform_job_spec,
     trial_metric_points,
+    tuning_trial_summaries,
 )
 from services.aws.model_packages import metadata_properties, model_from_package, package_metadata
 from services.aws.s3 import S3_READERS, catalog_names, hidden_key, original_name, split_s3_uri
@@ -312,9 +312,7 @@ class AwsTraining(SageMakerClients):
         raise NotFound(f"No SageMaker job named {name!r} in {self.region}.", hint="Pick a job from the jobs list.")
 
     def _describe_remote(self, kind: str, name: str, config: dict[str, Any]) -> Job:
-        operation, parameter = DESCRIBE[kind]
-        raw = self._call(operation, **{parameter: name})
-        return JOB_MAPPERS[kind](raw, kind, config)
+        return describe_remote(self._call, self._sagemaker, kind, name, config)
 
     def _settle(self, entry: IndexEntry, job: Job) -> tuple[Job, bool]:
         """Work done once a job ends. A failure (e.g. no permission to register) is shown in the
@@ -413,10 +411,7 @@ class AwsTraining(SageMakerClients):
         return []
 
     def _trial_points(self, name: str) -> list[dict[str, object]]:
-        pages = self._sagemaker.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job").paginate(
-            HyperParameterTuningJobName=name, SortBy="CreationTime", SortOrder="Ascending")
-        trials = [t for page in pages for t in page.get("TrainingJobSummaries", [])]
-        return trial_metric_points(trials)
+        return trial_metric_points(tuning_trial_summaries(self._sagemaker, name))
 
     @translated
     def list_candidates(self, job_name: str) -> list[Candidate]:

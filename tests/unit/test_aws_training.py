@@ -26,6 +26,11 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
+from services.aws.job_index import JobIndex
+from services.aws.jobs import describe_remote, job_from_tuning
+from services.aws.model_packages import metadata_properties, model_from_package
+from services.aws.sagemaker import job_name
+from services.cli import main as cli_main
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
@@ -37,15 +42,13 @@ from services.runs.local import MlflowRuns
 from services.training.aws import (
     AwsTraining,
     encode_table,
-    job_name,
-    metadata_properties,
-    model_from_package,
     parameter_ranges,
     sorted_candidates,
     source_tarball,
     training_job_spec,
 )
 from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from tests.helpers.moto_gaps import answer_calls
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
 TABLE = DataSource(table="demo.reviews")
@@ -403,7 +406,92 @@ def test_script_job_with_a_missing_entry_point(training: AwsTraining, tmp_path: 
 # -- tuning -----------------------------------------------------------------------------------------
 
 
-def test_tuning_job_maps_ranges_objective_and_limits(training: AwsTraining) -> None:
+def tuner_trials(name: str, count: int = 3, failed: int | None = None) -> list[dict[str, Any]]:
+    """``ListTrainingJobsForHyperParameterTuningJob``'s ``TrainingJobSummaries`` for ``count`` finished trials."""
+    start = datetime(2025, 1, 1)
+    trials: list[dict[str, Any]] = []
+    for i in range(count):
+        trial: dict[str, Any] = {
+            "TrainingJobName": f"{name}-00{i}-abc", "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/t{i}",
+            "TuningJobName": name, "CreationTime": start + timedelta(minutes=i), "TrainingEndTime": start + timedelta(minutes=i + 1),
+            "TrainingJobStatus": "Completed", "TunedHyperParameters": {"max_depth": str(3 + i)}, "ObjectiveStatus": "Succeeded",
+            "FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": "validation:merror", "Value": 0.5 - i / 10}}
+        if i == failed:
+            trial.update(TrainingJobStatus="Failed", ObjectiveStatus="Failed", FailureReason="AlgorithmError: out of memory")
+            del trial["FinalHyperParameterTuningJobObjectiveMetric"]
+        trials.append(trial)
+    return trials
+
+
+def test_a_tuning_job_lists_its_trials_in_the_local_tuners_shape(training: AwsTraining, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Jobs page and the ``tune`` CLI read ``trials`` as a list of trials; SageMaker's counters are apart."""
+    calls = answer_calls(monkeypatch, "sagemaker", "ListTrainingJobsForHyperParameterTuningJob",
+                         lambda params: {"TrainingJobSummaries": tuner_trials(params["HyperParameterTuningJobName"], failed=1)},
+                         clients=[training._sagemaker])
+    base = TrainingRequest(algorithm="xgboost", source=TABLE, target="rating")
+    name = training.start_tuning_job(TuningRequest(base=base, ranges={"max_depth": {"type": "integer", "min": 3, "max": 8}},
+                                                   objective_metric="validation:merror", objective_type="Minimize"))
+    job = describe_remote(training._call, training._sagemaker, "tuning", name, {})
+    assert calls == [{"HyperParameterTuningJobName": name, "SortBy": "CreationTime", "SortOrder": "Ascending"}]
+    trials = job.result["trials"]
+    assert [(t["number"], t["status"], t["objective"], t["hyperparameters"]) for t in trials] == [
+        (0, "Completed", 0.5, {"max_depth": "3"}), (1, "Failed", None, {"max_depth": "4"}), (2, "Completed", 0.3, {"max_depth": "5"})]
+    local_keys = {"number", "hyperparameters", "status", "objective", "run_id", "model_id", "metrics", "failure_reason"}
+    assert all(local_keys <= set(t) for t in trials)
+    assert trials[1]["failure_reason"] == "AlgorithmError: out of memory" and trials[2]["metrics"] == {"validation:merror": 0.3}
+    assert trials[2]["training_job"] == f"{name}-002-abc"
+    assert {k: job.result["objective"][k] for k in ("name", "type")} == {"name": "validation:merror", "type": "Minimize"}
+    assert isinstance(job.result["trial_counts"], dict)
+
+
+def test_the_tune_command_prints_the_trials_of_an_aws_tuning_job(services: Services, settings: Settings,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m services tune`` read ``t["number"]`` of each trial and raised TypeError on SageMaker's counters."""
+    for name, value in {"WORKBENCH_BACKEND": "aws", "WORKBENCH_HOME": str(settings.home), "WORKBENCH_AWS_REGION": REGION,
+                        "WORKBENCH_S3_BUCKET": BUCKET, "WORKBENCH_SAGEMAKER_ROLE": ROLE,
+                        "WORKBENCH_ATHENA_OUTPUT": f"s3://{BUCKET}/athena/"}.items():
+        monkeypatch.setenv(name, value)
+    answer_calls(monkeypatch, "sagemaker", "ListTrainingJobsForHyperParameterTuningJob",
+                 lambda params: {"TrainingJobSummaries": tuner_trials(params["HyperParameterTuningJobName"])})
+    code = cli_main(["tune", "--algorithm", "xgboost", "--table", "demo.reviews", "--target", "rating", "--no-wait",
+                     "--range", "max_depth=integer:3:8", "--objective-metric", "validation:merror", "--objective-type", "Minimize"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    printed = json.loads(out)
+    assert [t["hyperparameters"] for t in printed["trials"]] == [{"max_depth": "3"}, {"max_depth": "4"}, {"max_depth": "5"}]
+    assert printed["objective"]["name"] == "validation:merror"
+
+
+def test_the_best_trial_is_the_tuners_best_training_job() -> None:
+    raw = {"HyperParameterTuningJobName": "tune-1", "HyperParameterTuningJobStatus": "Completed",
+           "HyperParameterTuningJobConfig": {"Strategy": "Bayesian",
+                                             "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:merror"},
+                                             "ResourceLimits": {"MaxNumberOfTrainingJobs": 3, "MaxParallelTrainingJobs": 1}},
+           "TrainingJobStatusCounters": {"Completed": 3, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0},
+           "BestTrainingJob": {"TrainingJobName": "tune-1-002-abc", "TunedHyperParameters": {"max_depth": "5"},
+                               "FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": "validation:merror", "Value": 0.3}}}
+    job = job_from_tuning(raw, "tuning", {}, tuner_trials("tune-1"))
+    assert job.result["best_trial"] == 2 and job.result["strategy"] == "Bayesian"
+    assert job.result["objective"] == {"name": "validation:merror", "value": 0.3, "type": "Minimize"}
+    assert job.result["trial_counts"] == raw["TrainingJobStatusCounters"]
+    assert job_from_tuning(raw, "tuning", {}).result["trials"] == []  # before any trial was listed
+
+
+def test_a_tuning_job_settled_with_counters_as_trials_is_described_again(settings: Settings) -> None:
+    """Jobs indexed before the fix kept the counters (a dict) as ``trials``: they are read afresh once."""
+    index = JobIndex(MetadataStore(settings.home / "metadata.sqlite"))
+    index.add("tune-old", "tuning", {})
+    old = job_from_tuning({"HyperParameterTuningJobName": "tune-old", "HyperParameterTuningJobStatus": "Completed"}, "tuning", {})
+    index.save(replace(old, result=old.result | {"trials": {"Completed": 3}}), settled=True)
+    assert index.find("tune-old").settled is False  # type: ignore[union-attr]
+    index.save(old, settled=True)
+    assert index.find("tune-old").settled is True  # type: ignore[union-attr]
+
+
+def test_tuning_job_maps_ranges_objective_and_limits(training: AwsTraining, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer_calls(monkeypatch, "sagemaker", "ListTrainingJobsForHyperParameterTuningJob", lambda _: {"TrainingJobSummaries": []},
+                 clients=[training._sagemaker])
     base = TrainingRequest(algorithm="xgboost", source=TABLE, target="rating", hyperparameters={"max_depth": "6"})
     ranges = {"max_depth": {"type": "integer", "min": 3, "max": 8}, "eta": {"type": "continuous", "min": 0.01, "max": 0.3, "scale": "log"},
               "booster": {"type": "categorical", "values": ["gbtree", "dart"]}}
@@ -441,17 +529,14 @@ def test_script_tuning_objective_must_be_a_defined_metric(training: AwsTraining,
                                                 objective_metric="loss"))
 
 
-def test_tuning_metric_points_are_the_trials_objectives(training: AwsTraining) -> None:
+def test_tuning_metric_points_are_the_trials_objectives(training: AwsTraining, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer_calls(monkeypatch, "sagemaker", "ListTrainingJobsForHyperParameterTuningJob", lambda _: {"TrainingJobSummaries": []},
+                 clients=[training._sagemaker])
     base = TrainingRequest(algorithm="xgboost", source=TABLE, target="rating")
     name = training.start_tuning_job(TuningRequest(base=base, ranges={"max_depth": {"type": "integer", "min": 3, "max": 8}},
                                                    objective_metric="validation:merror", objective_type="Minimize"))
     assert training.describe_job(name).finished  # read from the index from now on
-    start = datetime(2025, 1, 1)
-    trials = [{"TrainingJobName": f"{name}-00{i}-abc", "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/t{i}",
-               "CreationTime": start + timedelta(minutes=i), "TrainingEndTime": start + timedelta(minutes=i + 1),
-               "TrainingJobStatus": "Completed", "TunedHyperParameters": {"max_depth": str(3 + i)},
-               "FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": "validation:merror", "Value": 0.5 - i / 10}}
-              for i in range(3)]
+    trials = tuner_trials(name)
     with Stubber(training._sagemaker) as stubber:
         stubber.add_response("list_training_jobs_for_hyper_parameter_tuning_job", {"TrainingJobSummaries": trials},
                              {"HyperParameterTuningJobName": name, "SortBy": "CreationTime", "SortOrder": "Ascending"})
@@ -591,18 +676,3 @@ def test_aws_runs_with_an_arn_needs_the_sagemaker_mlflow_plugin(tmp_path: Path, 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(BackendUnavailable, match="sagemaker-mlflow"):
         build_aws_runs(settings)
-
-
-def test_aws_runs_reads_any_mlflow_store(tmp_path: Path) -> None:
-    import mlflow
-
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    settings = Settings(backend="aws", home=tmp_path, mlflow_tracking_uri=uri)
-    runs = build_aws_runs(settings)
-    client = mlflow.MlflowClient(uri)
-    experiment = client.create_experiment("reviews", artifact_location=(tmp_path / "artifacts").as_uri())
-    run = client.create_run(experiment, run_name="xgb")
-    client.log_metric(run.info.run_id, "validation:merror", 0.3, step=1)
-    assert runs.list_experiments() == ["reviews"]
-    assert [r.name for r in runs.list_runs("reviews")] == ["xgb"]
-    assert runs.metric_history(run.info.run_id, "validation:merror") == [(1, 0.3)]
