@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from requests.exceptions import RequestException
 
 from services.config import Settings
 from services.errors import BackendUnavailable, NotFound
@@ -14,7 +18,10 @@ from services.runs.tracking import configure, tracking_uri
 
 
 class MlflowRuns:
-    """The runs port over an MLflow tracking store; mlflow loads on first use."""
+    """The runs port over an MLflow tracking store; mlflow loads on first use.
+
+    Only what MLflow says does not exist is "not found"; any other MLflow error (an unreachable
+    server, a store that is not MLflow's) is ``BackendUnavailable`` with its cause. Bugs propagate."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -23,45 +30,67 @@ class MlflowRuns:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = configure(self.settings).MlflowClient()
+            with self._reading():
+                self._client = configure(self.settings).MlflowClient()
         return self._client
 
     def list_experiments(self) -> list[str]:
-        try:
+        with self._reading():
             experiments = self.client.search_experiments()
-        except Exception as exc:  # mlflow raises its own and requests' errors for an unreachable server
-            raise BackendUnavailable(
-                f"The MLflow tracking store at {tracking_uri(self.settings)} cannot be read ({str(exc)[:160]}).",
-                hint="Check WORKBENCH_MLFLOW_TRACKING_URI (unset it to use the workspace's own store).",
-            ) from exc
         return sorted(e.name for e in experiments if e.name != "Default")
 
     def list_runs(self, experiment: str = "", limit: int = 1000) -> list[RunSummary]:
-        experiments = {e.experiment_id: e.name for e in self.client.search_experiments()}
+        experiments = self._experiment_names()
         ids = [i for i, name in experiments.items() if not experiment or name == experiment]
         if not ids:
             return []
-        runs = self.client.search_runs(ids, max_results=limit, order_by=["attributes.start_time DESC"])
+        with self._reading():
+            runs = self.client.search_runs(ids, max_results=limit, order_by=["attributes.start_time DESC"])
         return [_summary(run, experiments) for run in runs]
 
     def get_run(self, run_id: str) -> RunSummary:
-        try:
+        with self._reading(missing=f"No run {run_id!r}."):
             run = self.client.get_run(run_id)
-        except Exception as exc:  # mlflow raises MlflowException for unknown ids
-            raise NotFound(f"No run {run_id!r}.", hint="Pick a run from the runs table.") from exc
-        experiments = {e.experiment_id: e.name for e in self.client.search_experiments()}
-        return _summary(run, experiments)
+        return _summary(run, self._experiment_names())
 
     def metric_history(self, run_id: str, metric: str) -> list[tuple[int, float]]:
-        points = self.client.get_metric_history(run_id, metric)
+        with self._reading(missing=f"No run {run_id!r}."):
+            points = self.client.get_metric_history(run_id, metric)
         return sorted((int(p.step), float(p.value)) for p in points)
 
     def run_artifact(self, run_id: str, path: str) -> bytes | None:
+        self.get_run(run_id)  # an unknown run is NotFound; after this, "does not exist" is the artifact
         try:
-            local = self.client.download_artifacts(run_id, path)
-        except Exception:  # noqa: BLE001 - a run without that artifact is normal
-            return None
+            with self._reading():
+                local = self.client.download_artifacts(run_id, path)
+        except NotFound:
+            return None  # a run without that artifact is normal
         return Path(local).read_bytes()
+
+    def _experiment_names(self) -> dict[str, str]:
+        with self._reading():
+            return {e.experiment_id: e.name for e in self.client.search_experiments()}
+
+    @contextmanager
+    def _reading(self, missing: str = "") -> Iterator[None]:
+        """Translate MLflow's errors: RESOURCE_DOES_NOT_EXIST is ``NotFound``, the rest ``BackendUnavailable``."""
+        from mlflow.exceptions import MlflowException
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            yield
+        except MlflowException as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                raise NotFound(missing or exc.message, hint="Pick a run from the runs table.") from exc
+            raise self._unavailable(exc) from exc
+        except (RequestException, SQLAlchemyError) as exc:  # what MLflow's REST and database stores let through
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"The MLflow tracking store at {tracking_uri(self.settings)} cannot be read ({str(exc)[:160]}).",
+            hint="Check WORKBENCH_MLFLOW_TRACKING_URI (unset it to use the workspace's own store).",
+        )
 
 
 def _summary(run: Any, experiments: dict[str, str]) -> RunSummary:
