@@ -133,7 +133,11 @@ def render_importance(explainability: dict[str, Any], *, key: str) -> None:
 
 
 def render_notebooks(notebooks: dict[str, str], *, key: str) -> None:
+    """Local notebooks as downloads; SageMaker's (``s3://`` locations) as where to find them."""
     for label, path in notebooks.items():
+        if path.startswith("s3://"):
+            st.caption(f"{label.replace('_', ' ').capitalize()} notebook: `{path}`")
+            continue
         file = Path(path)
         if file.exists():
             st.download_button(f"Download {label.replace('_', ' ')} notebook", data=file.read_bytes(), file_name=file.name,

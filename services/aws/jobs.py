@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from services.aws.autopilot_reports import notebook_locations
 from services.aws.sagemaker import iso
 from services.models import FINISHED_JOB_STATUSES, Job
 
@@ -55,7 +56,7 @@ def job_from_autopilot(raw: dict[str, Any], kind: str, config: dict[str, Any]) -
     metrics = {objective["MetricName"]: float(objective["Value"])} if "Value" in objective else {}
     result = {"arn": raw.get("AutoMLJobArn", ""), "best_candidate": best.get("CandidateName", ""),
               "problem_type": resolved_problem_type(raw), "output": raw.get("OutputDataConfig", {}).get("S3OutputPath", ""),
-              "artifacts": raw.get("AutoMLJobArtifacts", {}), "inference_containers": best.get("InferenceContainers", []),
+              "notebooks": notebook_locations(raw), "inference_containers": best.get("InferenceContainers", []),
               "algorithm": candidate_algorithm(best) if best else "", "log_prefix": best_training_step(best)}
     return Job(name=raw["AutoMLJobName"], kind=kind, status=raw["AutoMLJobStatus"],
                secondary_status=raw.get("AutoMLJobSecondaryStatus", raw["AutoMLJobStatus"]),

@@ -39,6 +39,7 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from services.aws.autopilot_reports import explainability, json_documents, model_insights, report_locations
 from services.aws.encoding import csv_rows, encode_features, transform_frame
 from services.aws.errors import AWS_ERRORS, translate, translated
 from services.aws.job_index import IndexEntry, JobIndex, cached_job
@@ -428,8 +429,11 @@ class AwsTraining(SageMakerClients):
 
     @translated
     def job_insights(self, name: str) -> dict[str, Any]:
-        """Autopilot V2 writes its insights reports to S3; reading them back is not implemented yet."""
-        return {}
+        """The best candidate's model-insights and explainability reports, read from the S3 locations
+        ``DescribeAutoMLJobV2`` gives, in the local Autopilot's shape; a report not written (yet) is left out."""
+        locations = report_locations(self._call("describe_auto_ml_job_v2", AutoMLJobName=name))
+        reports = {report: REPORT_READERS[report](json_documents(self._s3, prefix)) for report, prefix in locations.items()}
+        return {report: content for report, content in reports.items() if content}
 
     def list_models(self) -> list[ModelRecord]:
         """Every versioned model package in the region, newest first (one DescribeModelPackage each)."""
@@ -561,6 +565,9 @@ class AwsTraining(SageMakerClients):
         partial = output.with_name(output.name + ".partial")
         rows.assign(prediction=pd.Series(lines[: len(rows)], dtype="string")).to_csv(partial, index=False)
         publish_file(partial, output, bool(config.get("overwrite", True)))
+
+
+REPORT_READERS = {"model_insights": model_insights, "explainability": explainability}
 
 
 # -- names ------------------------------------------------------------------------------------------

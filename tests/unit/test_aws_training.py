@@ -27,7 +27,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
 from services.aws.job_index import JobIndex
-from services.aws.jobs import describe_remote, job_from_tuning
+from services.aws.jobs import describe_remote, job_from_autopilot, job_from_tuning
 from services.aws.model_packages import metadata_properties, model_from_package
 from services.aws.sagemaker import job_name
 from services.cli import main as cli_main
@@ -47,6 +47,7 @@ from services.training.aws import (
     source_tarball,
     training_job_spec,
 )
+from tests.helpers.autopilot_aws import autopilot_description, put_autopilot_reports
 from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 from tests.helpers.moto_gaps import answer_calls
 
@@ -142,6 +143,35 @@ def test_autopilot_request_points_at_the_tables_s3_location(training: AwsTrainin
     assert tabular["TargetAttributeName"] == "Rating"  # as the CSV header spells it, not Glue's "rating"
     assert tabular["Mode"] == "ENSEMBLING"
     assert tabular["CompletionCriteria"] == {"MaxCandidates": 4, "MaxAutoMLJobRuntimeInSeconds": 900}
+
+
+def test_autopilot_insights_are_read_from_the_best_candidates_reports(training: AwsTraining,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were ``{}`` ("not implemented yet"): the reports under CandidateArtifactLocations, in the local views' shape."""
+    description = autopilot_description("ap-insights", BUCKET)
+    put_autopilot_reports(description)
+    answer_calls(monkeypatch, "sagemaker", "DescribeAutoMLJobV2", lambda _: description, clients=[training._sagemaker])
+    insights = training.job_insights("ap-insights")
+    quality = insights["model_insights"]
+    assert quality["problem_type"] == "BinaryClassification" and quality["rows"] == 4
+    assert quality["confusion_matrix"] == {"labels": ["0", "1"], "matrix": [[1, 2], [0, 1]]}  # rows: actual
+    assert quality["metrics"]["accuracy"] == 0.5 and quality["metrics"]["recall"] == 1.0
+    assert quality["roc_curve"]["fpr"] == [0.0, 0.3333333333333333, 1.0] and quality["roc_curve"]["auc"] == 1.0
+    assert quality["precision_recall_curve"]["precision"] == [1.0, 0.3333333333333333, 0.25]
+    assert list(insights["explainability"]["importance"]) == ["age", "division_name", "department_name"]
+
+
+def test_autopilot_insights_leave_out_reports_not_written(training: AwsTraining, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer_calls(monkeypatch, "sagemaker", "DescribeAutoMLJobV2",
+                 lambda _: autopilot_description("ap-none", BUCKET, with_reports=False), clients=[training._sagemaker])
+    assert training.job_insights("ap-none") == {}
+
+
+def test_autopilot_notebooks_are_under_one_key_as_locally() -> None:
+    job = job_from_autopilot(autopilot_description("ap-nb", BUCKET), "autopilot", {})
+    assert set(job.result["notebooks"]) == {"data_exploration", "candidate_definition"}
+    assert job.result["notebooks"]["data_exploration"].endswith("SageMakerAutopilotDataExplorationNotebook.ipynb")
+    assert "artifacts" not in job.result
 
 
 def test_autopilot_without_problem_type_leaves_problem_and_objective_to_autopilot(training: AwsTraining) -> None:
