@@ -61,7 +61,7 @@ def load_shap_frames(name: str, backend_label: str) -> tuple[pd.DataFrame, pd.Da
 @st.fragment(run_every=2.0)
 def live_panel(name: str) -> None:
     """Refreshes every 2 s while SHAP runs; a full rerun shows the results."""
-    job = services.explain.describe_job(name)
+    job = services.jobs.describe_job(name)
     if job.finished:
         st.rerun()
     render_job_status(job)
@@ -70,7 +70,7 @@ def live_panel(name: str) -> None:
 def training_table(model: ModelRecord) -> str:
     """The catalog table the model was trained on, when its job recorded one."""
     try:
-        source = services.training.describe_job(model.job_name).config.get("source") if model.job_name else None
+        source = services.jobs.describe_job(model.job_name).config.get("source") if model.job_name else None
     except ServiceError:
         return ""
     return str(source.get("table") or "") if isinstance(source, dict) else ""
@@ -80,7 +80,7 @@ def start_explanation(model: ModelRecord, tables: list[str]) -> None:
     request = render_explain_form(model, tables, training_table(model), text_model=is_text(model), key="explain.form")
     if request is None:
         return
-    known = {j.name for j in services.explain.list_jobs(limit=500)}
+    known = {j.name for j in services.jobs.list_jobs(kind="explain", limit=500)}
     with st.spinner("Starting the explanation…"):
         name = services.explain.start_job(request)
     st.session_state[JOB] = name
@@ -89,7 +89,7 @@ def start_explanation(model: ModelRecord, tables: list[str]) -> None:
 
 
 def model_jobs(model: ModelRecord) -> list[Job]:
-    return [j for j in services.explain.list_jobs() if model.model_id in (j.model_id, j.config.get("model_id"))]
+    return [j for j in services.jobs.list_jobs(kind="explain", limit=50) if model.model_id in (j.model_id, j.config.get("model_id"))]
 
 
 def shap_results(job: Job, text_model: bool) -> None:

@@ -1,4 +1,4 @@
-"""Jobs: watch training, Autopilot, script and tuning jobs live; the model registry; batch predictions."""
+"""Jobs: watch every job live (training, Autopilot, script, tuning, batch, bias, SHAP); the model registry; batch predictions."""
 
 from __future__ import annotations
 
@@ -28,21 +28,22 @@ from services.training import script_mode
 ensure_app_navigation("pages/jobs.py")
 st.title("Jobs")
 services = get_services()
+jobs_port = services.jobs
 training = services.training
 
 
 @st.fragment(run_every=2.0)
 def live_panel(name: str) -> None:
     """Refreshes every 2 s while the job runs; a full rerun shows the finished job."""
-    job = training.describe_job(name)
+    job = jobs_port.describe_job(name)
     if job.finished:
         st.rerun()
     render_job_status(job)
     if st.button("Stop job", icon=":material/stop_circle:", key="jobs.stop", disabled=job.status == "Stopping"):
-        training.stop_job(name)
+        jobs_port.stop_job(name)
         st.rerun()
-    render_metric_points(training.job_metric_points(name), key="jobs.live_metrics")
-    st.code(training.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
+    render_metric_points(jobs_port.job_metric_points(name), key="jobs.live_metrics")
+    st.code(jobs_port.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
     if job.kind == "script":
         regex_tester(job, key="jobs.live_regex")
 
@@ -53,7 +54,7 @@ def regex_tester(job: Job, *, key: str) -> None:
         default = next(iter((job.config.get("metric_definitions") or {}).values()), "loss=([0-9.]+)")
         pattern = st.text_input("Regex (the first group is the value)", value=default, key=f"{key}.pattern")
         try:
-            points = script_mode.test_metric_regex(pattern, training.job_logs(job.name))
+            points = script_mode.test_metric_regex(pattern, jobs_port.job_logs(job.name))
         except ServiceError as error:
             show_error(error)
             return
@@ -73,11 +74,11 @@ def finished_panel(job: Job) -> None:
     if job.kind == "script":
         regex_tester(job, key="jobs.regex")
     with st.expander("Metric curves", icon=":material/show_chart:"):
-        render_metric_points(training.job_metric_points(job.name), key="jobs.metrics")
+        render_metric_points(jobs_port.job_metric_points(job.name), key="jobs.metrics")
     with st.expander("Stages", icon=":material/timeline:"):
-        render_transitions(training.job_transitions(job.name))
+        render_transitions(jobs_port.job_transitions(job.name))
     with st.expander("Log", icon=":material/article:"):
-        st.code(training.job_logs(job.name) or "(empty)", language="log")
+        st.code(jobs_port.job_logs(job.name) or "(empty)", language="log")
     if st.button("Compare this job's runs", icon=":material/compare:", key="jobs.compare"):
         st.session_state["compare.filter"] = job.name
         st.switch_page("pages/compare.py")
@@ -124,7 +125,7 @@ def models_tab() -> None:
 jobs_tab, models = st.tabs(["Jobs", "Models"])
 try:
     with jobs_tab:
-        jobs = training.list_jobs()
+        jobs = jobs_port.list_jobs()
         if not jobs:
             st.info("No jobs yet. Start one on the Train page.")
         else:

@@ -118,7 +118,7 @@ def score_record(endpoint: Endpoint) -> None:
 def watch_batch(name: str, output_table: str) -> None:
     """Progress of the batch transform; a full rerun shows the charts once it is done."""
     try:
-        job = services.training.describe_job(name)
+        job = services.jobs.describe_job(name)
     except ServiceError as error:
         st.session_state.pop(BATCH_JOB, None)
         show_error(error)

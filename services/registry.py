@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
@@ -20,10 +20,16 @@ from services.embedded.embedded_stack import EmbeddedStack
 from services.endpoints.base import EndpointsPort
 from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
+from services.jobs.base import JobsPort
+from services.models import Job
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
 from services.storage.base import StoragePort
 from services.training.base import TrainingPort
+
+if TYPE_CHECKING:
+    from services.aws.job_index import IndexEntry
+    from services.jobs.aws import Settle
 
 # backend -> "module:function" returning the core adapters (catalog, query, storage); imported only when chosen.
 BUILDERS = {
@@ -43,6 +49,10 @@ class Services:
     query: QueryPort
     storage: StoragePort
     stack: EmbeddedStack
+
+    @cached_property
+    def jobs(self) -> JobsPort:
+        return build_jobs(self)
 
     @cached_property
     def training(self) -> TrainingPort:
@@ -83,6 +93,31 @@ class Services:
 
 
 # One function per capability: which adapter, and exactly which dependencies it receives.
+
+def build_jobs(s: Services) -> JobsPort:
+    if s.is_local:
+        from services.jobs.local import build_local_jobs
+
+        return build_local_jobs(s.stack.runner)
+    from services.aws.session import make_session
+    from services.jobs.aws import build_aws_jobs
+
+    return build_aws_jobs(make_session(s.settings), s.stack.store, settlers=aws_job_settlers(s))
+
+
+def aws_job_settlers(s: Services) -> dict[str, Settle]:
+    """Nothing of ours runs when a SageMaker job ends, so the first describe that sees a training, script or
+    Autopilot job Completed registers its model, and a transform job's predictions are fetched. The training
+    adapter does that work; it is looked up only then, so building the jobs port never builds it."""
+    def settle(entry: IndexEntry, job: Job) -> Job:
+        from services.training.aws import AwsTraining
+
+        training = s.training
+        assert isinstance(training, AwsTraining)  # build_training's aws branch
+        return training.settle_job(entry, job)
+
+    return dict.fromkeys(("training", "script", "autopilot", "transform"), settle)
+
 
 def build_training(s: Services) -> TrainingPort:
     if s.is_local:
@@ -133,7 +168,7 @@ def build_endpoints(s: Services) -> EndpointsPort:
     from services.endpoints.aws import build_aws_endpoints
 
     return build_aws_endpoints(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, query=s.query,
-                               storage=s.storage, jobs=s.training)
+                               storage=s.storage, jobs=s.jobs)
 
 
 def build_services(settings: Settings) -> Services:

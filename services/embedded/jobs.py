@@ -78,9 +78,12 @@ class JobStore:
             raise NotFound(f"No job named {name!r}.", hint="Pick a job from the jobs list.")
         return job
 
-    def recent(self, kind: str = "", limit: int = 200) -> list[Job]:
+    def recent(self, kind: str = "", limit: int = 200, *, status: str = "", name_contains: str = "") -> list[Job]:
+        """Newest first; each filter applies when given (``name_contains`` in any case, taken literally)."""
+        pattern = "%" + name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.store.fetch_all(
-            "SELECT * FROM jobs WHERE (? = '' OR kind = ?) ORDER BY created_at DESC LIMIT ?", (kind, kind, limit)
+            "SELECT * FROM jobs WHERE (? = '' OR kind = ?) AND (? = '' OR status = ?) AND lower(name) LIKE ? ESCAPE '\\'"
+            " ORDER BY created_at DESC LIMIT ?", (kind, kind, status, status, pattern, limit)
         )
         return [_job(r) for r in rows]
 

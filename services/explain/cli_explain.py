@@ -14,7 +14,6 @@ their own prompt, so confining it would protect nothing.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from services.models import DataSource, Job
 from services.registry import Services
 
 COMMANDS = ("explain",)
-POLL_SECONDS = 0.5
 
 
 class JobFailed(ServiceError):
@@ -75,11 +73,7 @@ def run_command(services: Services, args: argparse.Namespace) -> Any:
 
 def wait(services: Services, name: str, timeout: float) -> Job:
     """The finished job; ``JobFailed`` when it failed, was stopped or is still running at the timeout."""
-    deadline = time.monotonic() + timeout
-    job = services.explain.describe_job(name)
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        job = services.explain.describe_job(name)
+    job = services.jobs.wait_for_job(name, timeout)
     if not job.finished:
         raise JobFailed(f"SHAP job {name} is still running after {timeout:g} s.",
                         "Wait longer with --timeout, or explain fewer --rows.", 1)

@@ -315,6 +315,14 @@ class AwsTraining(SageMakerClients):
     def _describe_remote(self, kind: str, name: str, config: dict[str, Any]) -> Job:
         return describe_remote(self._call, self._sagemaker, kind, name, config)
 
+    def settle_job(self, entry: IndexEntry, job: Job) -> Job:
+        """Work due once a job of this adapter completes (called by the jobs port): register its model,
+        or fetch a transform job's predictions. Raises what went wrong; the jobs port retries later."""
+        if entry.kind == "transform":
+            self._download_predictions(entry.config)
+            return job
+        return replace(job, model_id=job.model_id or self._register(entry, job))
+
     def _settle(self, entry: IndexEntry, job: Job) -> tuple[Job, bool]:
         """Work done once a job ends. A failure (e.g. no permission to register) is shown in the
         job's result and retried on the next describe."""

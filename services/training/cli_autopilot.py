@@ -49,8 +49,8 @@ def run_command(services: Services, args: argparse.Namespace) -> dict[str, Any]:
     )
     name = services.training.start_autopilot_job(request)
     if args.no_wait:
-        return {"job_name": name, "status": services.training.describe_job(name).status}
-    job = services.training.wait_for_job(name, timeout_seconds=args.max_runtime + WAIT_MARGIN_SECONDS)
+        return {"job_name": name, "status": services.jobs.describe_job(name).status}
+    job = services.jobs.wait_for_job(name, timeout_seconds=args.max_runtime + WAIT_MARGIN_SECONDS)
     if job.status in ("Failed", "Stopped"):
         raise AutopilotFailed(f"Autopilot job {name} {job.status.lower()}: {job.failure_reason}",
                               hint=f"See its log in {services.settings.home / 'jobs' / name / 'job.log'}.")

@@ -145,8 +145,8 @@ def train_script(services: Services, args: argparse.Namespace) -> dict[str, Any]
 
 def _settle(services: Services, name: str, args: argparse.Namespace) -> Job:
     if args.no_wait:
-        return services.training.describe_job(name)
-    return services.training.wait_for_job(name, args.timeout)
+        return services.jobs.describe_job(name)
+    return services.jobs.wait_for_job(name, args.timeout)
 
 
 # -- tune -------------------------------------------------------------------------------------------

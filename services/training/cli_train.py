@@ -103,8 +103,8 @@ def _predict(services: Any, args: argparse.Namespace) -> str:
 
 
 def _finish(services: Any, name: str, no_wait: bool) -> Job:
-    training = services.training
-    return training.describe_job(name) if no_wait else training.wait_for_job(name)
+    jobs = services.jobs
+    return jobs.describe_job(name) if no_wait else jobs.wait_for_job(name)
 
 
 def _report(job: Job, fields: dict[str, Any]) -> str:
