@@ -30,6 +30,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error, warm_up_word_explanations
 from components.state import keep, restore
 from services.errors import ServiceError
+from services.explain import selection
 from services.explain.base import Explanation
 from services.models import Job, ModelRecord
 
@@ -68,28 +69,33 @@ def live_panel(name: str) -> None:
 
 
 def training_table(model: ModelRecord) -> str:
-    """The catalog table the model was trained on, when its job recorded one."""
-    try:
-        source = services.jobs.describe_job(model.job_name).config.get("source") if model.job_name else None
-    except ServiceError:
+    """The catalog table the model was trained on, when its job recorded one (the form's default)."""
+    if not model.job_name:
         return ""
-    return str(source.get("table") or "") if isinstance(source, dict) else ""
+    try:
+        return selection.training_table(services.jobs.describe_job(model.job_name))
+    except ServiceError:
+        return ""  # the training job is gone or unreadable: no default table
+
+
+def explain_jobs() -> list[Job]:
+    return services.jobs.list_jobs(kind=selection.EXPLAIN_KIND, limit=selection.LISTED_JOBS)
 
 
 def start_explanation(model: ModelRecord, tables: list[str]) -> None:
     request = render_explain_form(model, tables, training_table(model), text_model=is_text(model), key="explain.form")
     if request is None:
         return
-    known = {j.name for j in services.jobs.list_jobs(kind="explain", limit=500)}
+    earlier = explain_jobs()
     with st.spinner("Starting the explanation…"):
         name = services.explain.start_job(request)
     st.session_state[JOB] = name
-    if name in known:  # start_job handed back the finished job with the same model, data version and settings
+    if selection.was_reused(name, earlier):  # the finished job with the same model, data version and settings
         st.session_state[REUSED] = name
 
 
 def model_jobs(model: ModelRecord) -> list[Job]:
-    return [j for j in services.jobs.list_jobs(kind="explain", limit=50) if model.model_id in (j.model_id, j.config.get("model_id"))]
+    return selection.jobs_of_model(explain_jobs(), model.model_id)
 
 
 def shap_results(job: Job, text_model: bool) -> None:

@@ -256,7 +256,6 @@ def test_bias_of_a_registered_model_scores_encoded_rows_on_a_shadow_endpoint(bia
     (replace(REQUEST, label="stars"), InvalidInput),
     (replace(REQUEST, facet="gender"), InvalidInput),
     (replace(REQUEST, group="region"), InvalidInput),
-    (replace(REQUEST, source=DataSource(table="demo.nope")), NotFound),
     (replace(REQUEST, label_values=()), InvalidInput),
     (replace(REQUEST, label_threshold=3.0), InvalidInput),
     (replace(REQUEST, facet_threshold=1.0), InvalidInput),

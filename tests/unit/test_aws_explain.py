@@ -22,8 +22,6 @@ from services.explain.aws import EXPLAINER, AwsExplain, build_aws_explain, expla
 from services.explain.base import ExplainRequest
 from services.models import DataSource
 from services.registry import Services, build_services
-from services.training.data import read_file
-from tests.helpers.athena import athena_answers_from
 from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
 from tests.helpers.clarify import (
     FIXTURES,
@@ -141,11 +139,7 @@ def test_a_local_file_is_cached_by_its_size_and_time(explain: AwsExplain, tmp_pa
 
 
 @pytest.mark.parametrize(("request_", "error"), [
-    (replace(REQUEST, aggregation="max"), InvalidInput),
-    (replace(REQUEST, rows=0), InvalidInput),
     (replace(REQUEST, model_id=""), InvalidInput),
-    (replace(REQUEST, model_id="ghost/1"), NotFound),
-    (replace(REQUEST, source=DataSource(table="demo.nope")), NotFound),
     (replace(REQUEST, source=DataSource()), InvalidInput),
 ])
 def test_bad_requests_are_refused_before_anything_is_created(explain: AwsExplain, request_: ExplainRequest,
@@ -232,22 +226,6 @@ def test_token_attributions_run_locally(explain: AwsExplain) -> None:
     with pytest.raises(ServiceError) as caught:
         explain.explain_text("reviews/1", "Runs small, lovely colour.")
     assert "WORKBENCH_BACKEND=local" in caught.value.hint and "TextConfig" in caught.value.hint
-
-
-def test_quick_model_reads_the_table_and_the_sql_result_through_athena(explain: AwsExplain, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shared Quick Model on Athena's answers: the whole table, then a SQL result, each fitted."""
-    (tmp_path / "athena").mkdir()
-    frame = read_file(reviews_csv(tmp_path / "athena")).drop(columns=["review_text", "predicted"])
-    with athena_answers_from(monkeypatch, {"demo.reviews": frame}) as sent:
-        table = explain.quick_model(TABLE, "division_name")
-        sql = explain.quick_model(DataSource(), "division_name", "SELECT age, division_name FROM demo.reviews WHERE age < 70")
-    assert sent[0] == 'SELECT * FROM "demo"."reviews"' and sent[1].startswith("SELECT age, division_name")
-    assert (table.problem_type, table.train_rows + table.test_rows) == ("MulticlassClassification", 60)
-    assert set(table.importances) == {"rating", "department_name", "age"}
-    assert (sql.train_rows + sql.test_rows, list(sql.importances)) == (50, ["age"])
-    with pytest.raises(NotFound):
-        explain.quick_model(DataSource(table="demo.nope"), "rating")
 
 
 def test_list_jobs_and_the_registry(explain: AwsExplain, services: Services) -> None:

@@ -222,13 +222,9 @@ def test_a_classifier_without_probabilities_fails_with_a_clear_reason(workspace:
 
 
 @pytest.mark.parametrize(("changes", "error", "fragment"), [
-    ({"model_id": "nope/1"}, NotFound, "No model 'nope/1'"),
-    ({"source": DataSource(table="demo.nope")}, NotFound, "nope"),
     ({"source": DataSource(path="/no/such/file.csv")}, NotFound, "does not exist"),
     ({"source": DataSource(table="demo.wine")}, InvalidInput, "'signal' is not in the data"),
     ({"source": DataSource()}, InvalidInput, "Give a catalog table"),
-    ({"aggregation": "max"}, InvalidInput, "Unknown aggregation 'max'"),
-    ({"rows": 0}, InvalidInput, "rows must be between 1"),
     ({"background_rows": -1}, InvalidInput, "background_rows must be between 0"),
     ({"explained_class": "maybe"}, InvalidInput, "'maybe' is not one of"),
 ])

@@ -49,15 +49,6 @@ def test_a_numeric_target_is_a_regression_scored_by_mse(seeded_services: Service
     assert list(result.importances)[0] == "x"
 
 
-def test_a_table_and_a_sql_result_work_through_the_query_port(seeded_services: Services) -> None:
-    table = seeded_services.explain.quick_model(DataSource(table="demo.wine"), "cultivar")
-    assert table.problem_type == "MulticlassClassification" and table.score > 0.8
-    assert table.train_rows + table.test_rows == 178
-    sql = seeded_services.explain.quick_model(DataSource(), "cultivar",
-                                              "SELECT alcohol, flavanoids, color_intensity, cultivar FROM demo.wine")
-    assert set(sql.importances) == {"alcohol", "flavanoids", "color_intensity"} and sql.score > 0.7
-
-
 def test_large_data_is_sampled_with_a_note(seeded_services: Services, easy_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(quick, "SAMPLE_ROWS", 200)
     first = seeded_services.explain.quick_model(DataSource(path=str(easy_csv)), "label")
@@ -78,9 +69,7 @@ def test_rows_without_a_target_are_left_out(seeded_services: Services, data_dir:
 @pytest.mark.parametrize(("source", "target", "sql", "error", "fragment"), [
     ("file", "colour_name", "", InvalidInput, "The target column 'colour_name' is not in the data"),
     ("single", "label", "", InvalidInput, "has a single value"),
-    ("table", "cultivar", "", NotFound, "nope"),
     ("missing", "label", "", NotFound, "does not exist"),
-    ("none", "label", "", InvalidInput, "Give a catalog table"),
     ("none", "cultivar", "SELECT cultivar FROM demo.wine", InvalidInput, "No column besides the target"),
 ])
 def test_bad_targets_and_sources_are_refused(seeded_services: Services, easy_csv: Path, data_dir: Path, source: str,
@@ -88,7 +77,7 @@ def test_bad_targets_and_sources_are_refused(seeded_services: Services, easy_csv
     single = data_dir / "single.csv"
     easy_frame().assign(label="same").to_csv(single, index=False)
     sources = {"file": DataSource(path=str(easy_csv)), "single": DataSource(path=str(single)),
-               "table": DataSource(table="demo.nope"), "missing": DataSource(path=str(data_dir / "no.csv")),
+               "missing": DataSource(path=str(data_dir / "no.csv")),
                "none": DataSource()}
     with pytest.raises(error, match=fragment) as raised:
         seeded_services.explain.quick_model(sources[source], target, sql)
