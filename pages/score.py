@@ -118,7 +118,7 @@ def score_record(endpoint: Endpoint) -> None:
 def watch_batch(name: str, output_table: str) -> None:
     """Progress of the batch transform; a full rerun shows the charts once it is done."""
     try:
-        job = services.jobs.describe_job(name)
+        job = endpoints.describe_batch_transform(name)  # on AWS the first Completed sighting registers the table
     except ServiceError as error:
         st.session_state.pop(BATCH_JOB, None)
         show_error(error)

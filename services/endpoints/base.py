@@ -17,7 +17,7 @@ from services.endpoints.models import (
     InvokeResult,
     ScoreResult,
 )
-from services.models import DataSource
+from services.models import DataSource, Job
 
 
 class EndpointsPort(Protocol):
@@ -68,6 +68,11 @@ class EndpointsPort(Protocol):
     def start_batch_transform(self, model_id: str, source: DataSource, output_table: str, sql: str = "") -> str:
         """Score every row of a table/SQL result as a job; the result becomes the catalog table
         ``output_table`` ("database.table"). Returns the job name."""
+        ...
+
+    def describe_batch_transform(self, name: str) -> Job:
+        """The batch scoring job ``start_batch_transform`` started; once it is Completed, its output table is
+        in the catalog (registered through the storage port). ``NotFound`` for jobs not started here."""
         ...
 
     def capture_table(self, name: str) -> str:

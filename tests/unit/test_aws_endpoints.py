@@ -24,15 +24,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlglot
-from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.athena.models import athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.sagemaker.models import sagemaker_backends
 from sqlglot import exp
 
-from services.aws.model_packages import metadata_properties
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.endpoints.aws import AwsEndpoints
@@ -45,23 +42,21 @@ from services.models import DataSource, Job
 from services.registry import Services, build_services
 from services.training.baseline import write_baseline
 from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from tests.helpers.aws_endpoints import (
+    CLASSES,
+    ENCODING,
+    IMAGE,
+    ROLE,
+    RUNTIME,
+    answer_of,
+    body_of,
+    fail_operation,
+    register_model,
+    reviews_csv,
+    sagemaker_backend,
+)
 
-ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-RUNTIME = "https://runtime.sagemaker.us-east-1.amazonaws.com"
 TABLE = DataSource(table="demo.reviews")
-CLASSES = ["1", "2", "3", "4", "5"]
-ENCODING = {"features": ["division_name", "age"], "categories": {"division_name": ["General", "Intimates", "Petite"]},
-            "dropped": ["review_text"], "fill_missing": False}
-
-
-def reviews_csv(folder: Path) -> Path:
-    rows = [{"Review Text": f"review number {i} says {'great' if i % 5 > 2 else 'poor'} things",
-             "Rating": i % 5 + 1, "Division Name": ("General", "Petite", "Intimates")[i % 3], "Age": 20 + i}
-            for i in range(30)]
-    path = folder / "reviews.csv"
-    pd.DataFrame(rows).to_csv(path, index=False)
-    return path
 
 
 @pytest.fixture
@@ -101,45 +96,12 @@ def endpoints_with(services: Services, settings: Settings, clock: FakeClock | No
                         storage=services.storage, jobs=services.training, poll_seconds=5, sleep=clock.sleep, clock=clock)
 
 
-def register_model(group: str = "sentiment", framework: str = "xgboost", job: str = "", classes: list[str] = CLASSES,
-                   encoding: dict[str, Any] = ENCODING) -> str:
-    """A model package as the training adapter registers it; returns ``group/version``."""
-    sagemaker = boto3.client("sagemaker", region_name=REGION)
-    sagemaker.create_model_package_group(ModelPackageGroupName=group)
-    problem_type = {0: "Regression", 2: "BinaryClassification"}.get(len(classes), "MulticlassClassification")
-    metadata = metadata_properties({"framework": framework, "problem_type": problem_type, "target": "rating",
-                                    "job": job,
-                                    "classes": classes, "encoding": encoding,
-                                    "input_schema": [{"Name": "division_name", "Type": "string", "Comment": ""},
-                                                     {"Name": "age", "Type": "bigint", "Comment": ""}]})
-    arn = sagemaker.create_model_package(
-        ModelPackageGroupName=group, CustomerMetadataProperties=metadata,
-        InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/training/{group}/model.tar.gz"}],
-                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
-    )["ModelPackageArn"]
-    return f"{group}/{arn.rsplit('/', 1)[-1]}"
-
-
-def sagemaker_backend() -> Any:
-    return sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
-
-
 def capture_params(client: Any, operation: str) -> list[dict[str, Any]]:
     """Every request ``client`` sends for ``operation`` (e.g. ``CreateEndpointConfig``), as sent."""
     sent: list[dict[str, Any]] = []
     client.meta.events.register(f"before-parameter-build.{client.meta.service_model.endpoint_prefix}.{operation}",
                                 lambda params, **_: sent.append(dict(params)))
     return sent
-
-
-def fail_operation(client: Any, operation: str, code: str, message: str) -> None:
-    """``operation`` answers ``code`` without reaching moto."""
-    error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
-    client.meta.events.register(f"before-call.sagemaker.{operation}", lambda **_: (SimpleNamespace(status_code=400), error))
-
-
-def body_of(data: bytes) -> StreamingBody:
-    return StreamingBody(io.BytesIO(data), len(data))
 
 
 def put_s3(key: str, body: bytes) -> None:
@@ -448,11 +410,6 @@ def test_score_text_parses_the_workbench_json_answer(endpoints: AwsEndpoints) ->
 def serving(endpoints: AwsEndpoints, model_id: str, name: str = "tabular") -> str:
     endpoints.deploy(DeployRequest(name, (Variant("a", model_id),), capture_percent=0))
     return name
-
-
-def answer_of(body: bytes, content_type: str) -> dict[str, Any]:
-    """``InvokeEndpoint``'s response as the runtime returns it."""
-    return {"Body": body_of(body), "ContentType": content_type, "InvokedProductionVariant": "a"}
 
 
 def test_score_record_sends_csv_encoded_as_at_training_and_reads_xgboosts_class_probabilities(endpoints: AwsEndpoints) -> None:
@@ -790,11 +747,48 @@ def test_batch_transform_scores_encoded_rows_and_registers_the_output_table(endp
     assert endpoints.list_batch_transforms()[0].name == name
 
 
-def test_batch_transform_waits_for_output_and_says_why_registration_failed(endpoints: AwsEndpoints, table: DataSource) -> None:
+def multiclass_output(rows: int) -> bytes:
+    """XGBoost's multi:softprob answer, one line of class probabilities per input row."""
+    return "\n".join(",".join("0.9" if c == i % 5 else "0.025" for c in range(5)) for i in range(rows)).encode()
+
+
+def test_a_completed_job_stays_in_progress_until_its_output_is_registered(endpoints: AwsEndpoints, table: DataSource) -> None:
     name = endpoints.start_batch_transform(register_model(), TABLE, "scores.pending")
-    job = endpoints.describe_batch_transform(name)  # moto says Completed, but no output was written
+    job = endpoints.describe_batch_transform(name)  # moto says Completed, but no output was written yet
+    assert (job.status, job.secondary_status, job.finished) == ("InProgress", "Registering", False)
     assert "settle_error" in job.result
     assert endpoints.batches.find(name).settled is False  # type: ignore[union-attr]
+    put_s3(f"transform/{name}/output/data.csv.out", multiclass_output(30))
+    done = endpoints.describe_batch_transform(name)
+    assert (done.status, done.result["output_table"]) == ("Completed", "scores.pending")
+    assert endpoints.catalog.get_table("scores", "pending").location == f"s3://{BUCKET}/batch/scores/pending/"
+
+
+def test_the_output_table_is_registered_through_the_storage_port(endpoints: AwsEndpoints, table: DataSource,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: list[tuple[str, str, str]] = []
+    register = endpoints.storage.register_table
+    monkeypatch.setattr(endpoints.storage, "register_table",
+                        lambda database, name, location: registered.append((database, name, str(location))) or register(
+                            database, name, location))
+    name = endpoints.start_batch_transform(register_model(), TABLE, "scores.through_storage")
+    put_s3(f"transform/{name}/output/data.csv.out", multiclass_output(30))
+    assert endpoints.describe_batch_transform(name).status == "Completed"
+    assert registered == [("scores", "through_storage", f"s3://{BUCKET}/batch/scores/through_storage/")]
+
+
+def test_a_refused_registration_fails_the_job_with_the_reason_and_is_tried_again(endpoints: AwsEndpoints, table: DataSource) -> None:
+    name = endpoints.start_batch_transform(register_model(), TABLE, "scores.refused")
+    put_s3(f"transform/{name}/output/data.csv.out", multiclass_output(30))
+    denied = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: glue:CreateTable"},
+              "ResponseMetadata": {"HTTPStatusCode": 400}}
+    refuse = lambda **_: (SimpleNamespace(status_code=400), denied)  # noqa: E731
+    endpoints.storage.session.events.register("before-call.glue.CreateTable", refuse)  # type: ignore[attr-defined]
+    job = endpoints.describe_batch_transform(name)
+    assert job.status == "Failed" and "not authorized to perform: glue:CreateTable" in job.failure_reason
+    assert job.failure_reason.startswith("Every row was scored, but the output table could not be written")
+    endpoints.storage.session.events.unregister("before-call.glue.CreateTable", refuse)  # type: ignore[attr-defined]
+    assert endpoints.describe_batch_transform(name).status == "Completed"
 
 
 def test_batch_transform_reads_a_sql_result_through_the_query_port(endpoints: AwsEndpoints,

@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS aws_batch_transforms (
 );
 """
 
+# Writing and registering the output: our own refusals and AWS's, read through the one translation table.
+SETTLE_ERRORS: tuple[type[Exception], ...] = (ServiceError, *AWS_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ class Batch(EndpointsBase):
 
     @translated
     def describe_batch_transform(self, name: str) -> Job:
-        """The transform job as SageMaker reports it; once Completed, its output table is written (once)."""
+        """The transform job as SageMaker reports it; the first time it is seen Completed, the scored rows are
+        written under the output prefix and registered as the output table through the storage port."""
         entry = self.batches.find(name)
         if entry is None:
             raise NotFound(f"No batch transform {name!r} was started from this workspace.", hint="Pick one from the list.")
@@ -162,16 +165,26 @@ class Batch(EndpointsBase):
         return [self.describe_batch_transform(entry.name) for entry in self.batches.recent(limit)]
 
     def _settle_batch(self, entry: BatchEntry, job: Job) -> tuple[Job, bool]:
-        """Write the output table of a completed job; a failure is shown in the job and retried next time."""
+        """Register the output table of a completed job. Until that is done the job is not Completed to the caller:
+        InProgress while the predictions are not in S3 yet, Failed (with the reason) when registering failed; both
+        are tried again on the next describe."""
         if job.status != "Completed":
             return job, job.finished
         try:
             self._write_output(entry.config)
-        except ServiceError as exc:
-            return replace(job, result=job.result | {"settle_error": str(exc)}), False
-        except AWS_ERRORS as exc:
-            return replace(job, result=job.result | {"settle_error": str(translate(exc))}), False
+        except SETTLE_ERRORS as exc:
+            error = translate(exc)
+            if isinstance(error, NotFound):  # the predictions file is not there yet
+                return replace(job, status="InProgress", secondary_status="Registering", ended_at="",
+                               result=job.result | {"settle_error": str(error)}), False
+            return self._unregistered(job, error), False
         return replace(job, result=job.result | {"output_table": entry.config["output_table"]}), True
+
+    @staticmethod
+    def _unregistered(job: Job, error: ServiceError) -> Job:
+        reason = f"Every row was scored, but the output table could not be written: {error.message}"
+        return replace(job, status="Failed", secondary_status="Failed", failure_reason=reason,
+                       result=job.result | {"settle_error": str(error)})
 
     def _write_output(self, config: dict[str, Any]) -> None:
         bucket, key = split_s3_uri(config["predictions_uri"])
@@ -183,9 +196,8 @@ class Batch(EndpointsBase):
         predictions = prediction_columns(lines, config.get("classes", []))
         scored = pd.concat([rows.drop(columns=list(predictions.columns), errors="ignore"), predictions], axis=1)
         database, table = config["output_table"].split(".")
-        wr.catalog.create_database(database, exist_ok=True, boto3_session=self.session)
-        wr.s3.to_parquet(df=scored, path=config["output_uri"], dataset=True, mode="overwrite", database=database,
-                         table=table, boto3_session=self.session)
+        wr.s3.to_parquet(df=scored, path=config["output_uri"], dataset=True, mode="overwrite", boto3_session=self.session)
+        self.storage.register_table(database, table, config["output_uri"])
 
 
 
