@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import keys
 from components.compare_views import (
     render_confusions,
     render_curves,
@@ -17,7 +18,16 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.errors import ServiceError
 from services.models import RunSummary
-from services.runs.compare import fairness_frame, filter_runs, leaderboard, metric_names, run_kind, runs_frame, seed_groups
+from services.runs.compare import (
+    fairness_frame,
+    filter_runs,
+    leaderboard,
+    metric_goal,
+    metric_names,
+    run_kind,
+    runs_frame,
+    seed_groups,
+)
 
 ensure_app_navigation("pages/compare.py")
 st.title("Compare runs")
@@ -41,7 +51,7 @@ try:
     experiments = services.runs.list_experiments()
     top = st.columns([2, 2, 2])
     experiment = top[0].selectbox("Experiment", ["(all)"] + experiments, key="compare.experiment")
-    text = top[1].text_input("Filter", key="compare.filter", placeholder="run, job, input table or algorithm")
+    text = top[1].text_input("Filter", key=keys.COMPARE_FILTER, placeholder="run, job, input table or algorithm")
     all_runs = load_runs("" if experiment == "(all)" else experiment, services.backend_label)
     kinds = top[2].multiselect("Kinds", sorted({run_kind(r) for r in all_runs}), key="compare.kinds")
     runs = filter_runs(all_runs, text, kinds)
@@ -55,8 +65,7 @@ if not runs:
 
 metrics = metric_names(runs)
 board_metric = st.selectbox("Leaderboard metric", metrics, key="compare.board_metric")
-higher = st.toggle("Higher is better", value=not (board_metric or "").lower().endswith(("rmse", "mae", "mse", "loss")),
-                   key="compare.higher")
+higher = st.toggle("Higher is better", value=metric_goal(board_metric or "") == "Maximize", key="compare.higher")
 st.caption(f"{len(runs):,} runs")
 board = leaderboard(runs, board_metric, higher) if board_metric else runs_frame(runs)
 st.dataframe(board, hide_index=True, width="stretch", height=320, column_config={"run_id": None})

@@ -6,7 +6,8 @@ import streamlit as st
 
 from components.history import history_frame
 from components.navigation import ensure_app_navigation
-from components.services import get_services
+from components.services import get_services, show_error
+from services.errors import ServiceError
 
 ensure_app_navigation("pages/home.py")
 st.title("Practical Data Science Workbench")
@@ -15,13 +16,17 @@ st.markdown(
     "loop on the product-review demo data — locally with no AWS account, or on your AWS account."
 )
 services = get_services()
-databases = services.catalog.list_databases()
-tables = [t for d in databases for t in services.catalog.list_tables(d.name)]
-rows = sum(max(0, int(t.parameters.get("recordCount", "0"))) for t in tables)
-cols = st.columns(3)
-cols[0].metric("Databases", len(databases))
-cols[1].metric("Tables", len(tables))
-cols[2].metric("Rows catalogued", f"{rows:,}")
+try:
+    databases = services.catalog.list_databases()
+    tables = [t for d in databases for t in services.catalog.list_tables(d.name)]
+except ServiceError as error:  # e.g. Glue refusing this role: say so, the cards below still lead on
+    show_error(error)
+else:
+    rows = sum(max(0, int(t.parameters.get("recordCount", "0"))) for t in tables)
+    cols = st.columns(3)
+    cols[0].metric("Databases", len(databases))
+    cols[1].metric("Tables", len(tables))
+    cols[2].metric("Rows catalogued", f"{rows:,}")
 
 CARDS = [  # (icon, title, what it is for, page, link label)
     (":material/dataset:", "Catalog", "Databases, tables, schemas, partitions and versions. Import files or crawl a lake folder.",

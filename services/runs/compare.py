@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 
 import pandas as pd
@@ -113,6 +114,21 @@ def seed_groups(runs: list[RunSummary], metrics: list[str]) -> pd.DataFrame:
             row[metric] = _mean_std(values)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# Metrics SageMaker minimises: Autopilot's MSE, RMSE, MAE and LogLoss objectives; the built-in
+# algorithms' errors, losses and negative log-likelihoods (XGBoost's error, merror, mlogloss, rmsle, mape,
+# poisson-nloglik; Linear Learner's objective_loss, squared_loss, absolute_loss). The rest (accuracy, F1,
+# AUC, R2, precision, recall, NDCG, MAP) are maximised.
+MINIMISED = frozenset({"mse", "rmse", "mae", "mape", "rmsle", "logloss", "mlogloss", "error", "merror", "loss",
+                       "nloglik"})
+
+
+def metric_goal(name: str) -> str:
+    """``Minimize`` or ``Maximize``, SageMaker's objective type for a metric named as a channel metric
+    (``validation:rmse``), a job metric (``test_f1_macro``) or an Autopilot objective (``MSE``)."""
+    words = re.split(r"[^a-z0-9]+", name.strip().lower().rsplit(":", 1)[-1])
+    return "Minimize" if words[-1] in MINIMISED else "Maximize"
 
 
 def leaderboard(runs: list[RunSummary], metric: str, higher_is_better: bool = True) -> pd.DataFrame:
