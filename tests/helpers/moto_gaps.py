@@ -11,6 +11,7 @@ import botocore.handlers
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
@@ -23,6 +24,7 @@ def answer_calls(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, 
     validated against the operation's output shape; returns the parameters of each call made, in order.
     Sessions made from now on get the answer, and so do ``clients`` (made earlier)."""
     output_shape = botocore.session.get_session().get_service_model(service).operation_model(operation).output_shape
+    assert output_shape is not None, f"{operation} has no output to answer with"
     calls: list[dict[str, Any]] = []
 
     def remember(params: dict[str, Any], **_: Any) -> None:
@@ -33,7 +35,7 @@ def answer_calls(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, 
         report = ParamValidator().validate(body, output_shape)
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
-        return AWSResponse(None, 200, {}, None), {**body, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return _http(200), {**body, "ResponseMetadata": {"HTTPStatusCode": 200}}
 
     _hook(monkeypatch, f"before-parameter-build.{service}.{operation}", remember, clients)
     _hook(monkeypatch, f"before-call.{service}.{operation}", respond, clients)
@@ -46,7 +48,12 @@ def fail_calls(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, co
     ThrottlingException). One attempt per call: botocore would otherwise retry throttling with back-off."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
-    _hook(monkeypatch, f"before-call.{service}.{operation}", lambda **_: (AWSResponse(None, status, {}, None), error), clients)
+    _hook(monkeypatch, f"before-call.{service}.{operation}", lambda **_: (_http(status), error), clients)
+
+
+def _http(status: int) -> AWSResponse:
+    """The HTTP side of an answer that never went over the wire (as botocore's Stubber makes it)."""
+    return AWSResponse("", status, HTTPHeaders(), None)
 
 
 def _hook(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable[..., Any], clients: Sequence[Any]) -> None:
