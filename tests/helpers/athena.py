@@ -75,3 +75,21 @@ def athena_answers_from(monkeypatch: pytest.MonkeyPatch, tables: dict[str, pd.Da
     finally:
         monkeypatch.setattr(AthenaBackend, "start_query_execution", original)
         connection.close()
+
+
+def refuse_queries(monkeypatch: pytest.MonkeyPatch, containing: str, code: str, message: str) -> None:
+    """From now on, Athena refuses every statement containing ``containing`` as AWS refuses a call
+    (``Error.Code`` / ``Message``, e.g. AccessDeniedException, TooManyRequestsException); other
+    statements still run. Set ``AWS_MAX_ATTEMPTS=1`` before the clients exist, or botocore retries throttling."""
+    from moto.athena.models import AthenaBackend
+    from moto.core.exceptions import JsonRESTError
+
+    current = AthenaBackend.start_query_execution
+
+    def start_query_execution(self: AthenaBackend, query: str, *args: Any, **kwargs: Any) -> str:
+        if containing in query:
+            raise JsonRESTError(code, message)
+        execution_id: str = current(self, query, *args, **kwargs)
+        return execution_id
+
+    monkeypatch.setattr(AthenaBackend, "start_query_execution", start_query_execution)
