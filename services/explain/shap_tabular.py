@@ -223,7 +223,8 @@ def unwrap(predictor: Predictor, columns: list[str], sample: pd.DataFrame) -> Un
 
 def _predictor_parts(predictor: Predictor, columns: list[str]
                      ) -> tuple[Callable[[pd.DataFrame], pd.DataFrame], Any, Callable[[str], str]] | None:
-    from services.training.algorithms.common import SklearnPredictor, model_frame
+    from services.training.algorithms.common import SklearnPredictor
+    from services.training.algorithms.featurize import model_frame
     from services.training.autopilot.predictors import PipelinePredictor
 
     if isinstance(predictor, SklearnPredictor):

@@ -18,7 +18,8 @@ from services.models import DataSource, ModelRecord, TrainingRequest
 from services.runs.tracking import configure, job_run, job_tags, log_json_artifact
 from services.stack import open_local
 from services.training.algorithms.base import Dataset, FitResult
-from services.training.algorithms.common import get_algorithm, prepare_dataset, requested_problem_type
+from services.training.algorithms.common import get_algorithm, requested_problem_type
+from services.training.algorithms.dataset import prepare_dataset
 from services.training.baseline import baseline_at_training
 from services.training.data import input_schema_from_source, load_frame
 

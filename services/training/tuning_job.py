@@ -498,7 +498,8 @@ def train_builtin_trial(settings: Settings, base_config: dict[str, Any], hyperpa
     the trial's folder and registered as a version of the tuning job's model.
     """
     from services.training import builtin_job
-    from services.training.algorithms.common import evaluate, get_algorithm
+    from services.training.algorithms.common import get_algorithm
+    from services.training.algorithms.metrics import evaluate
 
     mlflow = configure(settings)
     run_id = mlflow.active_run().info.run_id
@@ -543,7 +544,8 @@ _DATASETS_LOCK = threading.Lock()
 
 def trial_dataset(settings: Settings, request: TrainingRequest, algorithm: Any) -> Any:
     """The seeded split every trial of a job trains on (read once per problem type, not once per trial)."""
-    from services.training.algorithms.common import prepare_dataset, requested_problem_type
+    from services.training.algorithms.common import requested_problem_type
+    from services.training.algorithms.dataset import prepare_dataset
     from services.training.data import load_frame
 
     problem_type = requested_problem_type(algorithm, request.hyperparameters)

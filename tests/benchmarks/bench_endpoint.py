@@ -44,7 +44,7 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
 def train_tiny_model(folder: Path) -> Path:
-    from services.training.algorithms.common import prepare_dataset
+    from services.training.algorithms.dataset import prepare_dataset
     from services.training.algorithms.text_minilm import MiniLMAlgorithm
     from tests.helpers.data import tiny_reviews
     from tests.helpers.recording import RecordingReporter

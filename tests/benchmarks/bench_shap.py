@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from services.explain import shap_tabular, shap_text  # noqa: E402
 from services.models import ModelRecord  # noqa: E402
-from services.training.algorithms.common import get_algorithm, prepare_dataset  # noqa: E402
+from services.training.algorithms.common import get_algorithm  # noqa: E402
+from services.training.algorithms.dataset import prepare_dataset  # noqa: E402
 from tests.helpers.recording import RecordingReporter  # noqa: E402
 
 ROWS, FEATURES, SEED = 10_000, 20, 7

@@ -32,7 +32,9 @@ sys.path.insert(0, str(ROOT))
 from services.config import Settings  # noqa: E402
 from services.registry import build_services  # noqa: E402
 from services.training.algorithms.base import Dataset  # noqa: E402
-from services.training.algorithms.common import classification_metrics, get_algorithm, sorted_classes  # noqa: E402
+from services.training.algorithms.common import get_algorithm  # noqa: E402
+from services.training.algorithms.metrics import classification_metrics  # noqa: E402
+from services.training.problem_type import sorted_classes  # noqa: E402
 
 REAL_REVIEWS = ROOT.parent / "shared" / "data" / "womens_clothing_ecommerce_reviews.csv"
 TEXT, TARGET = "review_body", "sentiment"

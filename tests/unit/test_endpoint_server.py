@@ -28,7 +28,8 @@ from sklearn.datasets import load_wine
 from services.endpoints.capture import CaptureWriter, Exchange, exchange_bytes
 from services.endpoints.models import MAX_PAYLOAD_BYTES
 from services.endpoints.serving import MAX_REVIEW_CHARS, load_serving_model
-from services.training.algorithms.common import get_algorithm, prepare_dataset
+from services.training.algorithms.common import get_algorithm
+from services.training.algorithms.dataset import prepare_dataset
 from tests.helpers.data import tiny_reviews
 from tests.helpers.recording import RecordingReporter
 from tests.helpers.servers import JSON, ROOT, Server, running_server, server_environment, unused_port, variant

@@ -27,7 +27,9 @@ from services.explain.base import ExplainRequest
 from services.models import Column, DataSource, ModelRecord
 from services.registry import Services, build_services
 from services.training.algorithms.base import load_predictor
-from services.training.algorithms.common import SklearnPredictor, class_indices, column_kinds, model_frame, tabular_featurizer
+from services.training.algorithms.common import SklearnPredictor
+from services.training.algorithms.dataset import class_indices
+from services.training.algorithms.featurize import column_kinds, model_frame, tabular_featurizer
 from tests.helpers.data import signal_frame
 from tests.helpers.models import completed, explain, register_svc, train
 from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests

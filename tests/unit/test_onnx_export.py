@@ -25,7 +25,8 @@ from services.endpoints import onnx_export
 from services.endpoints.serving import load_serving_model
 from services.errors import InvalidInput
 from services.training.algorithms.base import load_predictor
-from services.training.algorithms.common import get_algorithm, prepare_dataset
+from services.training.algorithms.common import get_algorithm
+from services.training.algorithms.dataset import prepare_dataset
 from tests.helpers.data import tiny_reviews
 from tests.helpers.recording import RecordingReporter
 from tests.helpers.servers import ROOT, running_server, server_environment, variant

@@ -16,7 +16,7 @@ from services.registry import Services
 from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
-from services.training.algorithms.common import prepare_dataset
+from services.training.algorithms.dataset import prepare_dataset
 from tests.helpers.data import tiny_reviews
 from tests.helpers.recording import RecordingReporter
 

@@ -166,16 +166,6 @@ def failing_tuning(source: Path) -> TuningRequest:
                          "Minimize", "Random", max_jobs=4)
 
 
-def builtin_available() -> bool:
-    try:
-        from services.training.algorithms.common import get_algorithm
-
-        get_algorithm("xgboost")
-    except Exception:  # noqa: BLE001 - the built-ins are another module's work; skip when they cannot load
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def started(seeded: Services, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Both tuning jobs started at once (two slots): label -> job name."""
@@ -185,12 +175,11 @@ def started(seeded: Services, tmp_path_factory: pytest.TempPathFactory) -> dict[
     time.sleep(SUBMIT_PAUSE)
     names["failing"] = seeded.training.start_tuning_job(failing_tuning(tmp_path_factory.mktemp("failing-src")))
     time.sleep(SUBMIT_PAUSE)
-    if builtin_available():
-        xgboost = TrainingRequest("xgboost", DataSource(table="demo.wine"), "target", {"num_round": "5"})
-        ranges = {"max_depth": {"type": "integer", "min": 2, "max": 6},
-                  "eta": {"type": "continuous", "min": 0.05, "max": 0.5, "scale": "log"}}
-        names["xgboost"] = seeded.training.start_tuning_job(
-            TuningRequest(xgboost, ranges, "validation:f1_macro", "Maximize", "Bayesian", max_jobs=3))
+    xgboost = TrainingRequest("xgboost", DataSource(table="demo.wine"), "target", {"num_round": "5"})
+    ranges = {"max_depth": {"type": "integer", "min": 2, "max": 6},
+              "eta": {"type": "continuous", "min": 0.05, "max": 0.5, "scale": "log"}}
+    names["xgboost"] = seeded.training.start_tuning_job(
+        TuningRequest(xgboost, ranges, "validation:f1_macro", "Maximize", "Bayesian", max_jobs=3))
     return names
 
 
@@ -229,8 +218,6 @@ def test_tuning_a_script_records_every_trial_and_the_best(seeded: Services, star
 
 
 def test_tuning_xgboost_on_wine(seeded: Services, started: dict[str, str]) -> None:
-    if "xgboost" not in started:
-        pytest.skip("the built-in algorithms are not available")
     job = check_trials(seeded, started["xgboost"])
     assert 0.5 < job.result["objective"]["value"] <= 1.0
     model = seeded.training.get_model(job.model_id)

@@ -28,21 +28,12 @@ from sklearn.pipeline import Pipeline
 
 from services.errors import InvalidInput
 from services.training.algorithms.base import Dataset, FitResult, Reporter
-from services.training.algorithms.common import (
-    BINARY,
-    MULTICLASS,
-    REGRESSION,
-    Hyperparameter,
-    SklearnPredictor,
-    class_indices,
-    column_importance,
-    column_kinds,
-    evaluate,
-    hyperparameters_used,
-    model_frame,
-    parse_hyperparameters,
-    tabular_featurizer,
-)
+from services.training.algorithms.common import SklearnPredictor
+from services.training.algorithms.dataset import class_indices
+from services.training.algorithms.featurize import column_importance, column_kinds, model_frame, tabular_featurizer
+from services.training.algorithms.hyperparameters import Hyperparameter, hyperparameters_used, parse_hyperparameters
+from services.training.algorithms.metrics import evaluate
+from services.training.problem_type import BINARY, MULTICLASS, REGRESSION
 
 PREDICTOR_TYPES = {"binary_classifier": BINARY, "multiclass_classifier": MULTICLASS, "regressor": REGRESSION}
 CLASSIFIER_LOSSES = ("auto", "logistic", "softmax_loss")

@@ -45,14 +45,10 @@ from services.config import Settings
 from services.errors import InvalidInput
 from services.training.algorithms import minilm_features as features
 from services.training.algorithms.base import Dataset, FitResult, Reporter, write_predictor_manifest
-from services.training.algorithms.common import (
-    Hyperparameter,
-    classification_metrics,
-    hyperparameters_used,
-    label_strings,
-    parse_hyperparameters,
-    prediction_frame,
-)
+from services.training.algorithms.common import prediction_frame
+from services.training.algorithms.hyperparameters import Hyperparameter, hyperparameters_used, parse_hyperparameters
+from services.training.algorithms.metrics import classification_metrics
+from services.training.problem_type import label_strings
 
 LOADER = "text-minilm"  # in base.LOADERS
 CONFIG_FILE = "minilm.json"

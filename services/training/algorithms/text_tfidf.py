@@ -25,17 +25,12 @@ from sklearn.pipeline import Pipeline
 
 from services.errors import InvalidInput
 from services.training.algorithms.base import Dataset, FitResult, Reporter
-from services.training.algorithms.common import (
-    REGRESSION,
-    Hyperparameter,
-    SklearnPredictor,
-    class_indices,
-    evaluate,
-    hyperparameters_used,
-    model_frame,
-    parse_hyperparameters,
-    text_pipeline,
-)
+from services.training.algorithms.common import SklearnPredictor
+from services.training.algorithms.dataset import class_indices
+from services.training.algorithms.featurize import model_frame, text_pipeline
+from services.training.algorithms.hyperparameters import Hyperparameter, hyperparameters_used, parse_hyperparameters
+from services.training.algorithms.metrics import evaluate
+from services.training.problem_type import REGRESSION
 
 BLAZINGTEXT_LEARNING_RATE = 0.05
 TOP_NGRAMS = 40

@@ -1,4 +1,5 @@
-"""Autopilot's objective metrics by their Autopilot names, its defaults, and problem-type inference.
+"""Autopilot's objective metrics by their Autopilot names and its defaults (the problem type a target
+poses is ``services.training.problem_type``'s one rule).
 
 Binary metrics (F1, AUC, Precision, Recall) score the positive class, which is the last class in
 sorted order (``1`` over ``0``, ``yes`` over ``no``, ``>50K`` over ``<=50K``).
@@ -9,17 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from services.errors import InvalidInput
+from services.training.problem_type import BINARY, CLASSIFICATION, MULTICLASS, REGRESSION
 
-BINARY = "BinaryClassification"
-MULTICLASS = "MulticlassClassification"
-REGRESSION = "Regression"
-PROBLEM_TYPES = (BINARY, MULTICLASS, REGRESSION)
-CLASSIFICATION = (BINARY, MULTICLASS)
 DEFAULT_OBJECTIVES = {BINARY: "F1", MULTICLASS: "Accuracy", REGRESSION: "MSE"}
-MAX_CLASSES_FOR_NUMBERS = 20  # an integer target with more distinct values than this is a regression
 
 
 @dataclass(frozen=True)
@@ -63,23 +58,6 @@ def resolve_objective(name: str, problem_type: str) -> Objective:
     """The requested objective, or Autopilot's default for the problem type."""
     check_objective(name, problem_type)
     return OBJECTIVES[name or DEFAULT_OBJECTIVES[problem_type]]
-
-
-def infer_problem_type(target: pd.Series) -> str:
-    """Binary for two values, multiclass for text or few integer values, regression otherwise."""
-    values = target.dropna()
-    distinct = values.nunique()
-    if distinct < 2:
-        raise InvalidInput(f"The target {target.name!r} has fewer than two distinct values.",
-                           hint="Pick a column whose values vary.")
-    if distinct == 2:
-        return BINARY
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return MULTICLASS
-    whole = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
-    if whole and distinct <= MAX_CLASSES_FOR_NUMBERS and distinct <= 0.2 * len(values):
-        return MULTICLASS
-    return REGRESSION
 
 
 def score(objective: Objective, y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -10,6 +11,7 @@ from services.errors import InvalidInput
 from services.training.algorithms.base import Dataset
 from services.training.autopilot import objectives
 from services.training.autopilot.features import column_kinds, expand_dates, find_date_columns
+from services.training.problem_type import infer_problem_type
 
 MIN_ROWS = 30
 MIN_ROWS_PER_CLASS = 3
@@ -39,7 +41,7 @@ def prepare_data(frame: pd.DataFrame, target: str, problem_type: str = "", seed:
     if len(frame) < MIN_ROWS:
         raise InvalidInput(f"Only {len(frame)} rows have a target; Autopilot needs at least {MIN_ROWS}.",
                            hint="Use a larger table or a target with fewer missing values.")
-    problem_type = problem_type or objectives.infer_problem_type(frame[target])
+    problem_type = problem_type or infer_problem_type(frame[target])
     frame[target] = _typed_target(frame[target], problem_type)
     classes = _classes(frame[target], problem_type)
     features = [c for c in frame.columns if c != target]
@@ -53,16 +55,25 @@ def prepare_data(frame: pd.DataFrame, target: str, problem_type: str = "", seed:
 
 def split_rows(frame: pd.DataFrame, target: str, problem_type: str, seed: int,
                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Seeded train/validation/test split, stratified on the target for classification."""
+    """Seeded train/validation/test split, stratified on the target for classification where every part
+    can hold every class (many classes in few rows are split at random)."""
     from sklearn.model_selection import train_test_split
 
-    stratify = problem_type in objectives.CLASSIFICATION
+    classification = problem_type in objectives.CLASSIFICATION
     held_out = VALIDATION_FRACTION + TEST_FRACTION
     train, rest = train_test_split(frame, test_size=held_out, random_state=seed,
-                                   stratify=frame[target] if stratify else None)
+                                   stratify=_strata(frame[target], held_out, classification))
     validation, test = train_test_split(rest, test_size=TEST_FRACTION / held_out, random_state=seed,
-                                        stratify=rest[target] if stratify else None)
+                                        stratify=_strata(rest[target], TEST_FRACTION / held_out, classification))
     return train.reset_index(drop=True), validation.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _strata(labels: pd.Series, share: float, classification: bool) -> pd.Series | None:
+    """The labels to stratify a split on, or None when scikit-learn could not: fewer rows on a side than
+    classes, or a class with a single row."""
+    held = math.ceil(len(labels) * share)
+    feasible = labels.value_counts().min() >= 2 and min(held, len(labels) - held) >= labels.nunique()
+    return labels if classification and feasible else None
 
 
 def _typed_target(target: pd.Series, problem_type: str) -> pd.Series:
