@@ -8,6 +8,7 @@ import pandas as pd
 
 from services.catalog.local import LocalCatalog
 from services.models import Table
+from services.names import glue_name
 from services.query.local import LocalQuery
 
 
@@ -20,4 +21,5 @@ class LocalStorage:
         return self._query.read_table(database, table)
 
     def register_table(self, database: str, table: str, location: Path | str) -> Table:
+        database, table = glue_name("database", database), glue_name("table", table)
         return self._catalog.register(database, table, Path(location))
