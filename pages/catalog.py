@@ -140,11 +140,19 @@ def apply_pending_selection() -> None:
 
 
 apply_pending_selection()
-databases = [d.name for d in catalog.list_databases()]
+try:
+    databases = [d.name for d in catalog.list_databases()]
+except ServiceError as error:  # e.g. Glue refusing this role: nothing below can work without the catalog
+    show_error(error)
+    st.stop()
 left, right = st.columns(2)
 with left:
     database = st.selectbox("Database", databases, key=keys.CATALOG_DATABASE, placeholder="No databases yet")
-tables = catalog.list_tables(database) if database else []
+try:
+    tables = catalog.list_tables(database) if database else []
+except ServiceError as error:
+    show_error(error)
+    tables = []
 with right:
     table = render_table_picker(tables, key=keys.CATALOG_TABLE) if database else None
 if tables:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.registry import build_services
 from tests.helpers.aws import BUCKET, REGION, aws_settings, queue_athena_result
+from tests.helpers.moto_gaps import fail_calls
 from tests.helpers.pages import APP, frame_with, sidebar_text, texts
 
 
@@ -51,3 +52,23 @@ def test_refused_sql_never_reaches_athena(aws_app: AppTest) -> None:
     aws_app.text_area(key="query.sql").input("DROP TABLE shop.orders")
     aws_app.button(key="FormSubmitter:query.editor-Run").click().run()
     assert "DROP is not allowed" in texts(aws_app.error)
+
+
+def test_catalog_page_says_glue_refused(aws_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_calls(monkeypatch, "glue", "GetDatabases", "AccessDeniedException",
+               "User: arn:aws:iam::123456789012:user/analyst is not authorized to perform: glue:GetDatabases")
+    aws_app.run()
+    aws_app.switch_page("pages/catalog.py").run()
+    assert not aws_app.exception, aws_app.exception
+    assert "glue:GetDatabases" in texts(aws_app.error) and "IAM policy" in texts(aws_app.error)
+
+
+def test_query_page_keeps_the_sql_when_athena_throttles(aws_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_calls(monkeypatch, "athena", "StartQueryExecution", "TooManyRequestsException", "Rate exceeded")
+    aws_app.run()
+    aws_app.switch_page("pages/query.py").run()
+    aws_app.text_area(key="query.sql").input("SELECT * FROM shop.orders")
+    aws_app.button(key="FormSubmitter:query.editor-Run").click().run()
+    assert not aws_app.exception, aws_app.exception
+    assert "Rate exceeded" in texts(aws_app.error)
+    assert aws_app.text_area(key="query.sql").value == "SELECT * FROM shop.orders"
