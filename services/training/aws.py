@@ -84,6 +84,7 @@ from services.names import check_job_request, check_name
 from services.paths import publish_file, writable_path
 from services.registry import Services
 from services.training.data import read_file, require_column, split_table_name
+from services.training.problem_type import problem_type_and_classes
 
 # SageMaker's limits: AutoML and tuning job names at most 32 characters, the others 63.
 ALGORITHMS = ("xgboost", "linear-learner")
@@ -112,7 +113,6 @@ FALLBACK_ACCOUNTS["script"] = FALLBACK_ACCOUNTS["xgboost"]
 FALLBACK_TAGS = {"xgboost": "sagemaker-xgboost:1.7-1", "linear-learner": "linear-learner:1",
                  "script": "sagemaker-scikit-learn:1.2-1-cpu-py3"}
 MAX_RUNTIME_SECONDS = 4 * 3600
-MAX_CLASSES = 20  # an integer target with at most this many values is a class label
 MAX_CATEGORIES = 50  # string features with more distinct values are free text and dropped
 
 
@@ -758,7 +758,7 @@ def source_tarball(folder: Path) -> bytes:
 def encode_table(frame: pd.DataFrame, target: str, seed: int) -> TabularData:
     """Target first (class index or number), numeric features, category codes; split 80/20 with ``seed``."""
     frame = frame[frame[target].notna()]
-    problem_type, classes = infer_problem_type(frame[target])
+    problem_type, classes = problem_type_and_classes(frame[target])  # the one rule, as the local backend
     features, categories, dropped = feature_plan(frame.drop(columns=[target]))
     labels = frame[target].map(label_text).map({c: i for i, c in enumerate(classes)}) if classes else frame[target]
     matrix = pd.concat([labels.rename(target), encode_features(frame, features, categories)], axis=1)
@@ -767,20 +767,6 @@ def encode_table(frame: pd.DataFrame, target: str, seed: int) -> TabularData:
     if len(shuffled) < 2:
         raise InvalidInput("The table has fewer than two rows with a target.", hint="Train on a table with more data.")
     return TabularData(shuffled.iloc[:cut], shuffled.iloc[cut:], problem_type, classes, features, categories, dropped)
-
-
-def infer_problem_type(values: pd.Series) -> tuple[str, list[str]]:
-    """Regression for real numbers or many integers; else classification over the sorted labels."""
-    clean = values.dropna()
-    numeric = pd.api.types.is_numeric_dtype(clean) and not pd.api.types.is_bool_dtype(clean)
-    integral = numeric and bool((clean == clean.round()).all())
-    if numeric and not (integral and clean.nunique() <= MAX_CLASSES):
-        return "Regression", []
-    ordered = sorted(clean.unique(), key=lambda v: (float(v), "") if integral else (0.0, str(v)))
-    classes = list(dict.fromkeys(label_text(v) for v in ordered))
-    if len(classes) < 2:
-        raise InvalidInput("The target has a single value; there is nothing to learn.", hint="Pick another target column.")
-    return ("BinaryClassification" if len(classes) == 2 else "MulticlassClassification"), classes
 
 
 def label_text(value: Any) -> str:

@@ -84,6 +84,16 @@ def test_the_built_ins_and_autopilot_now_agree(values: list[object], expected: s
     assert prepare_data(frame_with(values), "y").dataset.problem_type == expected
 
 
+def test_the_aws_adapter_encodes_training_data_by_the_same_rule() -> None:
+    from services.training.aws import encode_table
+
+    data = encode_table(frame_with([0.5, 1.5] * 20), "y", seed=1)  # it said Regression before
+    assert (data.problem_type, data.classes) == (BINARY, ["0.5", "1.5"])
+    assert sorted(data.train["y"].unique()) == [0, 1]  # class indices, as SageMaker's XGBoost reads them
+    with pytest.raises(InvalidInput, match="single value"):
+        encode_table(frame_with([7] * 30), "y", seed=1)
+
+
 def test_classes_come_with_the_problem_type_in_label_order() -> None:
     assert problem_type_and_classes(pd.Series([2.0, 10.0, None, 2.0, 1.0])) == (MULTICLASS, ["1", "2", "10"])
     assert problem_type_and_classes(pd.Series(["no", "yes", "no"])) == (BINARY, ["no", "yes"])
