@@ -18,10 +18,8 @@ from components.catalog_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
-from services.catalog.uploads import discard_upload, stage_upload, upload_staging_root
 from services.errors import InvalidInput, ServiceError
 from services.models import Partition, Table
-from services.query.sql_text import partition_preview_sql, table_preview_sql
 
 ensure_app_navigation("pages/catalog.py")
 st.title("Catalog")
@@ -42,7 +40,7 @@ def show_table(table: Table) -> None:
     st.subheader(f"{table.database}.{table.name}")
     query_col, train_col, bias_col, _ = st.columns([1, 1, 1, 2])
     if query_col.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
-        open_in_query(table_preview_sql(table), table.database)
+        open_in_query(table.preview_sql(), table.database)
     if train_col.button("Train a model", icon=":material/model_training:", key="catalog.train"):
         hand_off(keys.TRAIN_DATABASE, table.database)
         hand_off(keys.TRAIN_TABLE, table.name)
@@ -96,21 +94,17 @@ def show_partitions(table: Table) -> None:
         partitions, [k.name for k in table.partition_keys], key="catalog.partitions"
     )
     if chosen is not None and st.button("Preview partition", icon=":material/filter_alt:", key="catalog.preview"):
-        open_in_query(partition_preview_sql(table, chosen), table.database)
+        open_in_query(table.preview_sql(chosen), table.database)
 
 
 def import_data(request: ImportRequest) -> None:
     if request.upload is None and request.path is None:
         raise InvalidInput("Nothing to import.", hint="Upload a file or type the path of a file or folder.")
-    path = request.path
-    if request.upload is not None:
-        path = stage_upload(upload_staging_root(services.settings), request.upload.name, request.upload)
-    try:
-        with st.spinner("Reading, checking and cataloguing the data…"):
-            table = catalog.import_path(path, request.database, request.table)  # type: ignore[arg-type]
-    finally:
-        if request.upload is not None and path is not None:
-            discard_upload(path)
+    with st.spinner("Reading, checking and cataloguing the data…"):
+        if request.upload is not None:
+            table = catalog.import_upload(request.upload.name, request.upload, request.database, request.table)
+        else:
+            table = catalog.import_path(request.path, request.database, request.table)  # type: ignore[arg-type]
     rows = table.parameters.get("recordCount", "?")
     select_table(table.database, table.name, f"Imported {table.qualified_name}: {rows} rows, version {table.version_id}.")
 

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 FORMATS = ("csv", "tsv", "json", "parquet")
+PREVIEW_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,16 @@ class Table:
     def all_columns(self) -> tuple[Column, ...]:
         return self.columns + self.partition_keys
 
+    def preview_sql(self, partition: Partition | None = None, limit: int = PREVIEW_ROWS) -> str:
+        """Athena SQL for the first rows; with ``partition``, filtered on every partition key so only
+        that partition is scanned."""
+        sql = f"SELECT *\nFROM {_quoted_name(self.database)}.{_quoted_name(self.name)}\n"
+        if partition is not None:
+            conditions = [f"{_quoted_name(key.name)} = {_quoted_text(value)}"
+                          for key, value in zip(self.partition_keys, partition.values)]
+            sql += f"WHERE {' AND '.join(conditions)}\n"
+        return sql + f"LIMIT {limit}"
+
     def to_glue(self) -> dict[str, Any]:
         """The table as Glue's ``GetTable`` returns it in ``Table``."""
         return {
@@ -64,6 +75,14 @@ class Table:
             "CreateTime": self.created_at,
             "UpdateTime": self.updated_at,
         }
+
+
+def _quoted_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quoted_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

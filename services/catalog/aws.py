@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import awswrangler as wr
 import boto3
@@ -20,7 +20,7 @@ from services.catalog.files import (
     partition_values,
 )
 from services.catalog.local import table_parameters
-from services.catalog.uploads import upload_staging_root
+from services.catalog.uploads import import_staged_upload, upload_staging_root
 from services.config import Settings
 from services.errors import BackendUnavailable, NotFound
 from services.models import FORMATS, Column, CrawlResult, Database, Partition, Table
@@ -198,6 +198,9 @@ class AwsCatalog:
             **_csv_partition_options(inspected.format),
             **_json_serde_options(inspected),
         )
+
+    def import_upload(self, filename: str, stream: BinaryIO, database: str, table: str) -> Table:
+        return import_staged_upload(self, self.settings, filename, stream, database, table)
 
     @translated
     def crawl(self, location: str, database: str, table_prefix: str = "") -> CrawlResult:

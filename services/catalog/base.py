@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from services.models import CrawlResult, Database, Partition, Table
 
@@ -44,6 +44,11 @@ class CatalogPort(Protocol):
         """Copy a local file or folder (CSV, TSV, JSON lines, Parquet; hive folders allowed)
         into the lake and catalog it as ``database.table`` (a new version if it exists).
         Creates ``database`` if missing. Large files are streamed, never read whole."""
+        ...
+
+    def import_upload(self, filename: str, stream: BinaryIO, database: str, table: str) -> Table:
+        """Import an uploaded file as ``import_path`` does: written to the workspace's uploads folder
+        first (the one place outside the import roots it reads), removed again whatever happens."""
         ...
 
     def crawl(self, location: str, database: str, table_prefix: str = "") -> CrawlResult:

@@ -10,12 +10,12 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 
 from services.catalog.files import InspectedData, data_files, inspect_path, partition_values, sanitize_table_name
-from services.catalog.uploads import upload_staging_root
+from services.catalog.uploads import import_staged_upload, upload_staging_root
 from services.catalog.versions import (
     CRAWLER_PARAMETER,
     LOCAL_CRAWLER,
@@ -170,6 +170,9 @@ class LocalCatalog:
         except BaseException:
             _discard_version(folder)  # the table still points at its previous version
             raise
+
+    def import_upload(self, filename: str, stream: BinaryIO, database: str, table: str) -> Table:
+        return import_staged_upload(self, self.settings, filename, stream, database, table)
 
     def crawl(self, location: str, database: str, table_prefix: str = "") -> CrawlResult:
         database, table_prefix = glue_name("database", database), check_table_prefix(table_prefix)

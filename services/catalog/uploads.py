@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from services.catalog.files import EXTENSIONS
 from services.config import Settings
 from services.errors import InvalidInput
+from services.models import Table
 
 CHUNK = 4 * 1024 * 1024
 
@@ -37,3 +38,17 @@ def stage_upload(staging_root: Path, filename: str, stream: BinaryIO) -> Path:
 
 def discard_upload(path: Path) -> None:
     shutil.rmtree(path.parent, ignore_errors=True)
+
+
+class _Importer(Protocol):
+    def import_path(self, path: Path, database: str, table: str) -> Table: ...
+
+
+def import_staged_upload(catalog: _Importer, settings: Settings, filename: str, stream: BinaryIO, database: str,
+                  table: str) -> Table:
+    """Both adapters' ``import_upload``: stage the stream, import the staged file, discard it."""
+    path = stage_upload(upload_staging_root(settings), filename, stream)
+    try:
+        return catalog.import_path(path, database, table)
+    finally:
+        discard_upload(path)

@@ -6,6 +6,7 @@ moto's Glue and S3 (which moto implements for real, so the whole contract applie
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -76,6 +77,18 @@ class CatalogContract:
         parquet = catalog.import_path(files / "indexed.parquet", "contract", "parquet_t")
         for table in (csv, parquet):
             assert [(c.name, c.comment) for c in table.columns] == [("col0", first), ("rating", "Rating")]
+
+    def test_an_upload_is_imported_and_its_staged_copy_removed(self, catalog: CatalogPort, tmp_path: Path) -> None:
+        staging = tmp_path / "workspace" / "uploads"
+        table = catalog.import_upload("../Sales 2024.csv", io.BytesIO(b"region,total\nnorth,3\nsouth,4\n"),
+                                      "uploads", "sales_2024")
+        assert ([c.name for c in table.columns], table.parameters["recordCount"]) == (["region", "total"], "2")
+        assert list(staging.iterdir()) == []
+        with pytest.raises(InvalidInput, match="wrong number of fields"):
+            catalog.import_upload("broken.csv", io.BytesIO(b"a,b\n1,2,3\n"), "uploads", "broken")
+        assert list(staging.iterdir()) == []
+        with pytest.raises(InvalidInput, match="extension"):
+            catalog.import_upload("report.xlsx", io.BytesIO(b"PK\x03\x04"), "uploads", "report")
 
     def test_import_parquet_with_nested_types(self, catalog: CatalogPort, files: Path) -> None:
         pq.write_table(pa.table({"id": pa.array([1, 2], pa.int32()), "tags": [["a"], []], "score": [0.5, 1.5],

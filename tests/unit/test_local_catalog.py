@@ -366,3 +366,11 @@ def test_json_with_a_blank_key_keeps_every_other_column_and_type(services: Servi
     assert [c.name for c in table.columns] == ["col0", "a_b_c", "who", "tags"]
     frame = services.query.run("SELECT col0, a_b_c, who.n AS n, len(tags) AS k FROM d.blank_json ORDER BY col0").frame
     assert frame.values.tolist() == [[1, "x y", "z", 2], [2, None, "w", 0]]
+
+
+def test_preview_sql_reads_the_table_or_only_one_partition(services: Services, data_dir: Path) -> None:
+    table = services.catalog.import_path(partitioned_parquet(data_dir / "sales", {"General": 3, "O'Neil": 2}), "d", "sales")
+    partitions = services.catalog.list_partitions("d", "sales")
+    assert len(services.query.run(table.preview_sql(limit=4)).frame) == 4
+    only = services.query.run(table.preview_sql(partitions[1])).frame
+    assert (len(only), set(only["division"])) == (2, {"O'Neil"})  # the quote in the value is escaped
