@@ -180,8 +180,11 @@ class AwsTraining(SageMakerClients):
     @translated
     def start_training_job(self, request: TrainingRequest) -> str:
         """``CreateTrainingJob`` with the built-in XGBoost or Linear Learner image on the encoded table."""
+        from services.training.algorithms.common import check_hyperparameter_values  # loads scikit-learn
+
         check_job_request("training", request.name, request.experiment)
         _check_algorithm(request.algorithm)
+        check_hyperparameter_values(request.algorithm, request.hyperparameters)  # as the local adapter does
         bucket, role = self._require_setup()
         name = job_name(request.name, "training")
         spec, config = self._builtin_training(request, name, bucket, role)

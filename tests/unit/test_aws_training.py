@@ -327,15 +327,6 @@ def test_text_algorithms_run_locally_only(training: AwsTraining, algorithm: str)
     assert "WORKBENCH_BACKEND=local" in caught.value.hint
 
 
-def test_unknown_algorithm_and_column_are_invalid(training: AwsTraining) -> None:
-    with pytest.raises(InvalidInput):
-        training.start_training_job(TrainingRequest(algorithm="svm", source=TABLE, target="rating"))
-    with pytest.raises(InvalidInput):
-        training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="stars"))
-    with pytest.raises(NotFound):
-        training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.nope"), target="rating"))
-
-
 def test_training_from_a_local_file(training: AwsTraining, tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     path = reviews_csv(tmp_path / "elsewhere")

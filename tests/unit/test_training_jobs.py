@@ -124,13 +124,7 @@ def test_batch_transform_never_overwrites_an_existing_csv_unless_asked(workspace
 
 def test_bad_requests_fail_before_any_job_exists(workspace: Services, tmp_path: Path) -> None:
     before = len(workspace.training.list_jobs())
-    with pytest.raises(InvalidInput, match="Unknown algorithm"):
-        workspace.training.start_training_job(TrainingRequest(algorithm="svm", source=WINE, target="cultivar"))
-    with pytest.raises(InvalidInput, match="target column 'colour'"):
-        workspace.training.start_training_job(TrainingRequest(algorithm="xgboost", source=WINE, target="colour"))
-    with pytest.raises(NotFound):
-        workspace.training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.nope"),
-                                                              target="cultivar"))
+    # Bad training requests are TrainingContract's clauses (tests/contract/test_training.py).
     with pytest.raises(NotFound):
         workspace.training.start_transform_job("nope/1", WINE, tmp_path / "out.csv")
     assert len(workspace.training.list_jobs()) == before

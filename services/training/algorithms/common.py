@@ -61,6 +61,16 @@ def validate_hyperparameters(name: str, hyperparameters: Mapping[str, str]) -> d
     return dict(parse(hyperparameters)) if parse is not None else dict(hyperparameters)
 
 
+def check_hyperparameter_values(name: str, hyperparameters: Mapping[str, str]) -> None:
+    """``InvalidInput`` for a value the built-in algorithm ``name`` declares but does not allow (max_depth=-1).
+    Names it does not declare are left alone: SageMaker's containers accept more than the local algorithms."""
+    get_algorithm(name)  # unknown names refused, the module imported
+    specs = getattr(importlib.import_module(ALGORITHMS[name].split(":")[0]), "HYPERPARAMETERS", {})
+    for key, raw in hyperparameters.items():
+        if key in specs:
+            specs[key].parse(key, raw)
+
+
 def requested_problem_type(algorithm: Algorithm, hyperparameters: Mapping[str, str]) -> str:
     """The problem type the hyperparameters ask for (xgboost's objective, linear learner's
     predictor_type), or "" to infer it from the target."""
