@@ -28,10 +28,8 @@ from sagemaker.core.clarify import DataConfig, ModelConfig, SageMakerClarifyProc
 from sagemaker.core.helper.session_helper import Session
 
 from services.aws.encoding import transform_frame
-from services.aws.errors import translated
-from services.aws.job_index import IndexEntry, cached_job
 from services.aws.model_packages import package_metadata
-from services.aws.processing_jobs import ClarifyJobIndex, describe_clarify_job, refresh_clarify_job
+from services.aws.processing_jobs import ClarifyJobIndex, describe_clarify_job
 from services.aws.s3 import S3_READERS, catalog_names, hidden_key, split_s3_uri
 from services.aws.sagemaker import BUCKET_HINT, ROLE_HINT, SageMakerClients
 from services.catalog.base import CatalogPort
@@ -132,27 +130,15 @@ class ClarifyJobs(SageMakerClients):
         self.query = query
         self.index = ClarifyJobIndex(store)
 
-    # -- watching jobs ------------------------------------------------------------------------
+    # -- the jobs' results (watching them: services.jobs) ---------------------------------------
 
-    @translated
-    def describe_job(self, name: str) -> Job:
-        """The job as SageMaker reports it; finished jobs are read from the index from then on."""
+    def _job(self, name: str) -> Job:
+        """A job of this adapter's kind (``NotFound`` for another kind's); one started elsewhere is adopted."""
         return describe_clarify_job(self, self.index, name, self.kind)
-
-    @translated
-    def list_jobs(self, limit: int = 50) -> list[Job]:
-        """Jobs of this kind started from this workbench, newest first; running ones asked about afresh."""
-        return [self._refresh(entry) for entry in self.index.recent(self.kind, limit)]
-
-    def _refresh(self, entry: IndexEntry) -> Job:
-        try:
-            return refresh_clarify_job(self, self.index, entry)
-        except NotFound:
-            return cached_job(entry)
 
     def _completed(self, name: str) -> Job:
         """The job, when it has completed; otherwise ``InvalidInput`` saying what to do."""
-        job = self.describe_job(name)
+        job = self._job(name)
         if job.status == "Completed":
             return job
         if job.status == "Failed":

@@ -102,7 +102,7 @@ class AwsExplain(ClarifyJobs):
             return ""
         for entry in self.index.with_cache_key(self.kind, key):
             try:
-                job = self.describe_job(entry.name)
+                job = self._job(entry.name)
             except NotFound:
                 continue
             if job.status in REUSABLE_STATUSES:

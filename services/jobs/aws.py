@@ -26,13 +26,13 @@ from botocore.exceptions import ClientError
 from services.aws.errors import AWS_ERRORS, translate, translated
 from services.aws.job_index import IndexEntry, JobIndex, cached_job
 from services.aws.jobs import (
-    DESCRIBE,
-    JOB_MAPPERS,
     LOG_GROUPS,
     STOP,
+    describe_remote,
     final_metric_points,
     log_stream_prefix,
     trial_metric_points,
+    tuning_trial_summaries,
 )
 from services.aws.processing_jobs import PROCESSING_LOGS, ClarifyJobIndex, refresh_clarify_job
 from services.aws.sagemaker import SageMakerClients, error_code, iso
@@ -96,9 +96,7 @@ class AwsJobs(SageMakerClients):
         raise NotFound(f"No SageMaker job named {name!r} in {self.region}.", hint="Pick a job from the jobs list.")
 
     def _describe_remote(self, kind: str, name: str, config: dict[str, Any]) -> Job:
-        operation, parameter = DESCRIBE[kind]
-        raw = self._call(operation, **{parameter: name})
-        return JOB_MAPPERS[kind](raw, kind, config)
+        return describe_remote(self._call, self._sagemaker, kind, name, config)
 
     def _settle(self, entry: IndexEntry, job: Job) -> tuple[Job, bool]:
         """(the job, whether it needs no more describing)."""
@@ -193,9 +191,7 @@ class AwsJobs(SageMakerClients):
         if job.kind in ("training", "script"):
             return final_metric_points(self._call("describe_training_job", TrainingJobName=name))
         if job.kind == "tuning":
-            pages = self._sagemaker.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job").paginate(
-                HyperParameterTuningJobName=name, SortBy="CreationTime", SortOrder="Ascending")
-            return trial_metric_points([t for page in pages for t in page.get("TrainingJobSummaries", [])])
+            return trial_metric_points(tuning_trial_summaries(self._sagemaker, name))
         return []
 
 

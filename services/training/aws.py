@@ -4,17 +4,16 @@ transform, and the SageMaker Model Registry.
 Choices that differ from the local adapter, and why:
 
 * SageMaker job names do not say which ``Describe*`` call applies, so every job started here is
-  indexed in the workspace store (name → kind, request, last state seen). Names we never started
-  are found by trying the APIs in turn and then indexed. ``list_jobs`` lists the indexed jobs only
-  (not every training job Autopilot or a tuner spawned); finished jobs are read from the index.
+  indexed in the workspace store (name → kind, request, last state seen), which the jobs port
+  (``services/jobs/aws.py``) describes, lists and stops.
 * Built-in XGBoost and Linear Learner read CSV with *no header and the target first*, numbers
   only; a Glue table is rarely laid out like that, so the table is read (awswrangler), encoded
   (target → class index, low-cardinality strings → category codes, free text dropped), split 80/20
   and written to ``s3://{bucket}/training/{job}/input/{train,validation}/``. Autopilot reads the
   table's own S3 location.
 * Nothing runs in our process when a job ends, so the model is registered (a model package in the
-  group named after the request) the first time ``describe_job`` sees the job Completed; a
-  transform job's output is downloaded then too.
+  group named after the request) the first time the jobs port sees the job Completed (it calls
+  ``settle_job``); a transform job's output is downloaded then too.
 * Model ids are ``"<model package group>/<version>"`` like the local registry's ``name/version``;
   a model package ARN is accepted wherever a model id is. What SageMaker's registry has no field
   for (framework, target, classes, input schema, encoding) is kept in the package's
@@ -28,8 +27,6 @@ import io
 import json
 import re
 import tarfile
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -37,22 +34,14 @@ from typing import Any
 
 import boto3
 import pandas as pd
-from botocore.exceptions import ClientError
 
 from services.aws.autopilot_reports import explainability, json_documents, model_insights, report_locations
 from services.aws.encoding import csv_rows, encode_features, transform_frame
-from services.aws.errors import AWS_ERRORS, translate, translated
-from services.aws.job_index import IndexEntry, JobIndex, cached_job
+from services.aws.errors import translated
+from services.aws.job_index import IndexEntry, JobIndex
 from services.aws.jobs import (
-    LOG_GROUPS,
-    STOP,
     candidate_algorithm,
-    describe_remote,
-    final_metric_points,
-    log_stream_prefix,
     transform_job_spec,
-    trial_metric_points,
-    tuning_trial_summaries,
 )
 from services.aws.model_packages import metadata_properties, model_from_package, package_metadata
 from services.aws.s3 import S3_READERS, catalog_names, hidden_key, original_name, split_s3_uri
@@ -60,15 +49,14 @@ from services.aws.sagemaker import (
     BUCKET_HINT,
     ROLE_HINT,
     SageMakerClients,
-    error_code,
-    iso,
     job_name,
     model_id_of,
 )
 from services.catalog.files import data_files, inspect_path
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
-from services.errors import BackendUnavailable, InvalidInput, NotFound, ServiceError
+from services.errors import BackendUnavailable, InvalidInput, NotFound
+from services.jobs.base import JobsPort
 from services.models import (
     AutopilotRequest,
     Candidate,
@@ -143,15 +131,12 @@ class AwsTraining(SageMakerClients):
     """The training port on SageMaker; data and artifacts live under ``s3://{WORKBENCH_S3_BUCKET}/``."""
 
     def __init__(self, session: boto3.Session, settings: Settings, services: Services, store: MetadataStore, *,
-                 poll_seconds: float = 30.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 jobs: JobsPort) -> None:
         self.session = session
         self.settings = settings
         self.services = services
         self.index = JobIndex(store)
-        self.poll_seconds = poll_seconds
-        self._sleep = sleep
-        self._clock = clock
+        self.jobs = jobs  # describes the jobs started here; its settlers call settle_job
 
     # -- starting jobs ------------------------------------------------------------------------
 
@@ -288,35 +273,7 @@ class AwsTraining(SageMakerClients):
         self.index.add(name, "transform", config)
         return name
 
-    # -- watching jobs ------------------------------------------------------------------------
-
-    @translated
-    def describe_job(self, name: str) -> Job:
-        """The job as SageMaker reports it; registers its model (or fetches its output) once it ends."""
-        entry = self.index.find(name)
-        if entry is None:
-            return self._adopt(name)
-        if entry.settled:
-            return cached_job(entry)
-        job = self._describe_remote(entry.kind, name, entry.config)
-        job, settled = self._settle(entry, replace(job, model_id=job.model_id or entry.snapshot.get("model_id", "")))
-        self.index.save(job, settled)
-        return job
-
-    def _adopt(self, name: str) -> Job:
-        """A job this workbench did not start: try each Describe* call and index it under the kind that answers."""
-        for kind in ("training", "autopilot", "tuning", "transform"):
-            try:
-                job = self._describe_remote(kind, name, {})
-            except NotFound:
-                continue
-            self.index.add(name, kind, {}, job.created_at)
-            self.index.save(job, job.finished)
-            return job
-        raise NotFound(f"No SageMaker job named {name!r} in {self.region}.", hint="Pick a job from the jobs list.")
-
-    def _describe_remote(self, kind: str, name: str, config: dict[str, Any]) -> Job:
-        return describe_remote(self._call, self._sagemaker, kind, name, config)
+    # -- when a job ends (the jobs port describes them) ------------------------------------------
 
     def settle_job(self, entry: IndexEntry, job: Job) -> Job:
         """Work due once a job of this adapter completes (called by the jobs port): register its model,
@@ -326,109 +283,10 @@ class AwsTraining(SageMakerClients):
             return job
         return replace(job, model_id=job.model_id or self._register(entry, job))
 
-    def _settle(self, entry: IndexEntry, job: Job) -> tuple[Job, bool]:
-        """Work done once a job ends. A failure (e.g. no permission to register) is shown in the
-        job's result and retried on the next describe."""
-        if not job.finished:
-            return job, False
-        if job.status != "Completed" or entry.kind == "tuning":
-            return job, True
-        try:
-            if entry.kind == "transform":
-                self._download_predictions(entry.config)
-                return job, True
-            return replace(job, model_id=job.model_id or self._register(entry, job)), True
-        except ServiceError as exc:
-            return replace(job, result=job.result | {"settle_error": str(exc)}), False
-        except AWS_ERRORS as exc:
-            return replace(job, result=job.result | {"settle_error": str(translate(exc))}), False
-
-    @translated
-    def list_jobs(self, kind: str = "", limit: int = 200) -> list[Job]:
-        """Jobs started from this workbench, newest first; running ones are asked about afresh."""
-        return [cached_job(entry) if entry.settled else self._refresh(entry) for entry in self.index.recent(kind, limit)]
-
-    def _refresh(self, entry: IndexEntry) -> Job:
-        try:
-            return self.describe_job(entry.name)
-        except NotFound:
-            return cached_job(entry)
-
-    @translated
-    def stop_job(self, name: str) -> Job:
-        """``Stop*`` for the job's kind; a finished job is returned unchanged."""
-        job = self.describe_job(name)
-        if job.finished:
-            return job
-        operation, parameter = STOP[job.kind]
-        self._call(operation, **{parameter: name})
-        return self.describe_job(name)
-
-    def wait_for_job(self, name: str, timeout_seconds: float = 3600) -> Job:
-        """Poll every ``poll_seconds`` until the job ends or the timeout passes."""
-        deadline = self._clock() + timeout_seconds
-        job = self.describe_job(name)
-        while not job.finished and self._clock() < deadline:
-            self._sleep(self.poll_seconds)
-            job = self.describe_job(name)
-        return job
-
-    @translated
-    def job_logs(self, name: str, tail_bytes: int = 64_000) -> str:
-        """The end of the job's CloudWatch logs (an Autopilot job: its best candidate's training job);
-        ``""`` when there are none yet."""
-        job = self.describe_job(name)
-        prefix = log_stream_prefix(job)
-        if not prefix:
-            return ""
-        group = LOG_GROUPS[job.kind]
-        streams = self._log_streams(group, prefix)
-        parts = [self._stream_tail(group, stream, tail_bytes) for stream in streams]
-        text = "\n".join(p for p in parts if p)
-        return text[-tail_bytes:]
-
-    def _log_streams(self, group: str, prefix: str) -> list[str]:
-        try:
-            found = self._logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=prefix, limit=50)
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return []
-            raise
-        return [s["logStreamName"] for s in found.get("logStreams", [])]
-
-    def _stream_tail(self, group: str, stream: str, tail_bytes: int) -> str:
-        events = self._logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=False,
-                                           limit=10_000).get("events", [])
-        return "\n".join(str(e.get("message", "")) for e in events)[-tail_bytes:]
-
-    @translated
-    def job_transitions(self, name: str) -> list[dict[str, str]]:
-        """Training jobs: SageMaker's ``SecondaryStatusTransitions``; others: the changes this workbench saw."""
-        job = self.describe_job(name)
-        if job.kind not in ("training", "script"):
-            return self.index.transitions(name)
-        raw = self._call("describe_training_job", TrainingJobName=name)
-        return [{"at": iso(t.get("StartTime")), "status": t.get("Status", ""), "message": t.get("StatusMessage", "")}
-                for t in raw.get("SecondaryStatusTransitions", [])]
-
-    @translated
-    def job_metric_points(self, name: str) -> list[dict[str, object]]:
-        """Training: the final metrics; tuning: each finished trial's objective (step = trial number)."""
-        job = self.describe_job(name)
-        if job.kind in ("training", "script"):
-            raw = self._call("describe_training_job", TrainingJobName=name)
-            return final_metric_points(raw)
-        if job.kind == "tuning":
-            return self._trial_points(name)
-        return []
-
-    def _trial_points(self, name: str) -> list[dict[str, object]]:
-        return trial_metric_points(tuning_trial_summaries(self._sagemaker, name))
-
     @translated
     def list_candidates(self, job_name: str) -> list[Candidate]:
         """``ListCandidatesForAutoMLJob``, best first (by each candidate's objective and its direction)."""
-        job = self.describe_job(job_name)
+        job = self.jobs.describe_job(job_name)
         if job.kind != "autopilot":
             raise InvalidInput(f"{job_name} is a {job.kind} job, not an Autopilot job.", hint="Pick an Autopilot job.")
         pages = self._sagemaker.get_paginator("list_candidates_for_auto_ml_job").paginate(AutoMLJobName=job_name)
@@ -880,4 +738,5 @@ def build_aws_training(services: Services) -> AwsTraining:
 
     settings = services.settings
     settings.home.mkdir(parents=True, exist_ok=True)
-    return AwsTraining(make_session(settings), settings, services, MetadataStore(settings.home / "metadata.sqlite"))
+    return AwsTraining(make_session(settings), settings, services, MetadataStore(settings.home / "metadata.sqlite"),
+                       jobs=services.jobs)

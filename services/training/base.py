@@ -9,7 +9,6 @@ from services.models import (
     AutopilotRequest,
     Candidate,
     DataSource,
-    Job,
     ModelRecord,
     ScriptJobRequest,
     TrainingRequest,
@@ -18,7 +17,7 @@ from services.models import (
 
 
 class TrainingPort(Protocol):
-    """Jobs run asynchronously: ``start_*`` returns the job's name at once; ``describe_job`` polls.
+    """Jobs run asynchronously: ``start_*`` returns the job's name at once; ``JobsPort`` watches it.
 
     Statuses are SageMaker's (InProgress, Completed, Failed, Stopping, Stopped) with secondary
     statuses. Bad requests (unknown algorithm or column, impossible hyperparameters) raise
@@ -45,34 +44,6 @@ class TrainingPort(Protocol):
         """Batch transform: score every row of a table or file into a CSV. ``output`` follows
         ``services.paths.writable_path`` (a bare name lands in ``<workspace>/exports/``); an existing
         file is replaced only with ``overwrite``, else ``InvalidInput`` before the job starts."""
-        ...
-
-    def describe_job(self, name: str) -> Job:
-        """The job's current state; ``NotFound`` for unknown names."""
-        ...
-
-    def list_jobs(self, kind: str = "", limit: int = 200) -> list[Job]:
-        """Jobs, newest first, optionally of one kind."""
-        ...
-
-    def stop_job(self, name: str) -> Job:
-        """Ask a job to stop (Stopping → Stopped); finished jobs are returned unchanged."""
-        ...
-
-    def wait_for_job(self, name: str, timeout_seconds: float = 3600) -> Job:
-        """Block until the job finishes (or the timeout passes) and return it."""
-        ...
-
-    def job_logs(self, name: str, tail_bytes: int = 64_000) -> str:
-        """The end of the job's log."""
-        ...
-
-    def job_transitions(self, name: str) -> list[dict[str, str]]:
-        """Secondary-status transitions with timestamps and messages."""
-        ...
-
-    def job_metric_points(self, name: str) -> list[dict[str, object]]:
-        """Live metric points (name, value, step, seconds) reported so far."""
         ...
 
     def list_candidates(self, job_name: str) -> list[Candidate]:

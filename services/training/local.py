@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,11 @@ from typing import Any
 from services.catalog.base import CatalogPort
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
-from services.embedded.job_worker import read_metrics
 from services.errors import InvalidInput, NotFound
 from services.models import (
     AutopilotRequest,
     Candidate,
     DataSource,
-    Job,
     ModelRecord,
     ScriptJobRequest,
     TrainingRequest,
@@ -114,37 +111,7 @@ class LocalTraining:
     def _submit(self, kind: str, config: dict[str, Any], name: str) -> str:
         return self.runner.submit(kind, config, name).name
 
-    # -- watching jobs ------------------------------------------------------------------------
-
-    def describe_job(self, name: str) -> Job:
-        self.runner.dispatch()
-        return self.runner.jobs.get(name)
-
-    def list_jobs(self, kind: str = "", limit: int = 200) -> list[Job]:
-        self.runner.dispatch()
-        return self.runner.jobs.recent(kind, limit)
-
-    def stop_job(self, name: str) -> Job:
-        return self.runner.stop(name)
-
-    def wait_for_job(self, name: str, timeout_seconds: float = 3600) -> Job:
-        deadline = time.monotonic() + timeout_seconds
-        job = self.describe_job(name)
-        while not job.finished and time.monotonic() < deadline:
-            time.sleep(0.5)
-            job = self.describe_job(name)
-        return job
-
-    def job_logs(self, name: str, tail_bytes: int = 64_000) -> str:
-        return self.runner.logs(name, tail_bytes)
-
-    def job_transitions(self, name: str) -> list[dict[str, str]]:
-        self.runner.jobs.get(name)
-        return self.runner.jobs.transitions(name)
-
-    def job_metric_points(self, name: str) -> list[dict[str, object]]:
-        self.runner.jobs.get(name)
-        return read_metrics(self.runner.job_dir(name))
+    # -- results of jobs (watching them: services.jobs) ----------------------------------------
 
     def list_candidates(self, job_name: str) -> list[Candidate]:
         job = self.runner.jobs.get(job_name)

@@ -229,7 +229,7 @@ def test_deploy_then_score_a_review_with_its_words_then_batch_score_a_table(app_
     job = services.training.start_training_job(TrainingRequest(
         algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment",
         text_column="review_body", name="e2e-reviews"))
-    assert services.training.wait_for_job(job, 300).status == "Completed"
+    assert services.jobs.wait_for_job(job, 300).status == "Completed"
     try:
         page.goto(f"{app_url}/endpoints")
         expect(page.get_by_role("heading", name="Endpoints", exact=True)).to_be_visible()

@@ -38,8 +38,8 @@ def trained_template(tmp_path_factory: pytest.TempPathFactory, seeded_home: Path
                         hyperparameters={"num_round": "10", "max_depth": "3"}, name="endpoint-wine"),
     )]
     for name in jobs:
-        job = services.training.wait_for_job(name, 300)
-        assert job.status == "Completed", services.training.job_logs(name)
+        job = services.jobs.wait_for_job(name, 300)
+        assert job.status == "Completed", services.jobs.job_logs(name)
     close_services(services)
     (template.parent / "ready").touch()
     return template

@@ -16,22 +16,22 @@ from tests.helpers.data import signal_frame
 
 def train(services: Services, algorithm: str, source: DataSource, target: str, **hyperparameters: str) -> str:
     """The model id of a completed training job (fails the test with the job's log otherwise)."""
-    job = services.training.wait_for_job(services.training.start_training_job(
+    job = services.jobs.wait_for_job(services.training.start_training_job(
         TrainingRequest(algorithm=algorithm, source=source, target=target, hyperparameters=hyperparameters)), 300)
-    assert job.status == "Completed", services.training.job_logs(job.name)
+    assert job.status == "Completed", services.jobs.job_logs(job.name)
     return job.model_id
 
 
 def explain(services: Services, request: ExplainRequest) -> tuple[str, Job]:
     name = services.explain.start_job(request)
-    job = services.explain.wait_for_job(name, 300)  # type: ignore[attr-defined]
+    job = services.jobs.wait_for_job(name, 300)
     return name, job
 
 
 def completed(services: Services, request: ExplainRequest) -> str:
     """The name of a completed explain job (fails the test with the job's log otherwise)."""
     name, job = explain(services, request)
-    assert job.status == "Completed", services.training.job_logs(name)
+    assert job.status == "Completed", services.jobs.job_logs(name)
     return name
 
 

@@ -94,10 +94,10 @@ def test_an_unknown_column_in_the_sql_is_an_error_that_keeps_the_sql(app: AppTes
 
 
 def test_a_registered_model_scores_the_table_in_a_job_then_shows_post_training_metrics(app: AppTest, workspace: Path) -> None:
-    training = build_services(Settings(home=workspace, seed_on_start=False)).training
-    job = training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
-                                                      hyperparameters={"num_round": "10"}))
-    assert training.wait_for_job(job, 240).status == "Completed"
+    services = build_services(Settings(home=workspace, seed_on_start=False))
+    job = services.training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"),
+                                                               target="target", hyperparameters={"num_round": "10"}))
+    assert services.jobs.wait_for_job(job, 240).status == "Completed"
     open_page(app, "bias")
     app.selectbox(key="bias.table").set_value("wine").run()
     app.selectbox(key="bias.label").set_value("target").run()
@@ -108,16 +108,11 @@ def test_a_registered_model_scores_the_table_in_a_job_then_shows_post_training_m
     app.radio(key="bias.post_mode").set_value("Score with a registered model").run()
     app.selectbox(key="bias.model").set_value("wine-xgboost/1").run()
     compute(app)
-    bias = build_services(Settings(home=workspace, seed_on_start=False)).bias
-    name = bias.list_jobs()[0].name
-    assert bias.describe_job(name).config["model_id"] == "wine-xgboost/1"
-    for _ in range(60):
-        if bias.describe_job(name).finished:
-            break
-        import time
-
-        time.sleep(1)
-    assert bias.describe_job(name).status == "Completed", bias.describe_job(name).failure_reason
+    bias = services.bias
+    name = services.jobs.list_jobs(kind="bias")[0].name
+    assert services.jobs.describe_job(name).config["model_id"] == "wine-xgboost/1"
+    finished = services.jobs.wait_for_job(name, 60)
+    assert finished.status == "Completed", finished.failure_reason
     app.run()
     report = bias.job_report(name)
     assert report.post is not None and report.post.entries[0].metric("DPPL").value is not None

@@ -37,10 +37,10 @@ DEPLOY = "FormSubmitter:endpoints.deploy-Deploy"
 def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("endpoint-models") / "workspace"
     shutil.copytree(seeded_page_home, home)
-    training = build_services(Settings(home=home, seed_on_start=False)).training
-    name = training.start_training_job(TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"),
+    services = build_services(Settings(home=home, seed_on_start=False))
+    name = services.training.start_training_job(TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"),
                                                        target="sentiment"))
-    job = training.wait_for_job(name, 240)
+    job = services.jobs.wait_for_job(name, 240)
     assert job.status == "Completed", job.failure_reason
     return home
 

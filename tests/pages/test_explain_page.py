@@ -31,14 +31,14 @@ QUICK_SQL = "FormSubmitter:explain.quick.sql_form-Run Quick Model"
 def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("explain-models") / "workspace"
     shutil.copytree(seeded_page_home, home)
-    training = build_services(settings_for_tests(home=home, seed_on_start=False)).training
+    services = build_services(settings_for_tests(home=home, seed_on_start=False))
     requests = [
         TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
                         hyperparameters={"num_round": "10", "max_depth": "3"}),
         TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment"),
     ]
-    for name in [training.start_training_job(r) for r in requests]:
-        job = training.wait_for_job(name, 240)
+    for name in [services.training.start_training_job(r) for r in requests]:
+        job = services.jobs.wait_for_job(name, 240)
         assert job.status == "Completed", job.failure_reason
     return home
 
@@ -66,10 +66,10 @@ def wait_for_explanation(app: AppTest, timeout: float = 90) -> None:
     """Wait on the job the page started, then rerun the page to show its results."""
     from components.services import get_services
 
-    explain = get_services().explain
+    jobs = get_services().jobs
     name = app.session_state["explain.job"]
     deadline = time.monotonic() + timeout
-    while not explain.describe_job(name).finished:
+    while not jobs.describe_job(name).finished:
         assert time.monotonic() < deadline, f"{name} did not finish"
         time.sleep(0.5)
     app.run()

@@ -13,10 +13,11 @@ from tests.helpers.pages import open_page, texts
 
 
 def run_job(workspace: Path, request: TrainingRequest | ScriptJobRequest) -> str:
-    training = build_services(Settings(home=workspace, seed_on_start=False)).training
+    services = build_services(Settings(home=workspace, seed_on_start=False))
+    training = services.training
     start = training.start_training_job if isinstance(request, TrainingRequest) else training.start_script_job
     name = start(request)  # type: ignore[arg-type]
-    assert training.wait_for_job(name, 240).finished
+    assert services.jobs.wait_for_job(name, 240).finished
     return name
 
 

@@ -38,7 +38,7 @@ def live_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) 
     home = tmp_path_factory.mktemp("score") / "workspace"
     shutil.copytree(seeded_page_home, home)
     services = build_services(Settings(home=home, seed_on_start=False))
-    job = services.training.wait_for_job(services.training.start_training_job(
+    job = services.jobs.wait_for_job(services.training.start_training_job(
         TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment")), 240)
     assert job.status == "Completed", job.failure_reason
     try:
@@ -137,7 +137,7 @@ def test_a_bad_output_table_is_refused_and_the_form_keeps_it(live_app: AppTest) 
 def test_a_tabular_endpoint_gets_a_form_and_drift_without_traffic_shows_the_services_message(live_home: Path,
                                                                                              live_app: AppTest) -> None:
     services = build_services(Settings(home=live_home, seed_on_start=False))
-    job = services.training.wait_for_job(services.training.start_training_job(TrainingRequest(
+    job = services.jobs.wait_for_job(services.training.start_training_job(TrainingRequest(
         algorithm="xgboost", source=DataSource(table="demo.wine"), target="target", hyperparameters={"num_round": "5"})), 240)
     assert job.status == "Completed", job.failure_reason
     endpoints = services.endpoints

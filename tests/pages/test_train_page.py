@@ -30,11 +30,11 @@ def test_starting_autopilot_creates_a_job_and_opens_it(app: AppTest) -> None:
     name = app.session_state["jobs.selected"]
     from components.services import get_services
 
-    training = get_services().training
-    job = training.describe_job(name)
+    jobs = get_services().jobs
+    job = jobs.describe_job(name)
     assert job.kind == "autopilot" and job.config["target"] == "sentiment"
     assert job.config["source"]["table"] == "demo.reviews_sentiment" and job.config["source"]["table_version"] == "1"
-    training.stop_job(name)  # the page test only checks the hand-off; Autopilot itself is tested elsewhere
+    jobs.stop_job(name)  # the page test only checks the hand-off; Autopilot itself is tested elsewhere
 
 
 def test_a_malformed_hyperparameter_line_is_explained_and_kept(app: AppTest) -> None:

@@ -118,7 +118,7 @@ def test_cli_refuses_an_unknown_objective_before_any_job(tmp_path: Path, monkeyp
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: Unknown objective") and len(err.strip().splitlines()) == 1
     services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False))
-    assert services.training.list_jobs() == []
+    assert services.jobs.list_jobs() == []
 
 
 def test_auto_mode_picks_by_data_size() -> None:
@@ -262,9 +262,9 @@ def test_autopilot_job_end_to_end(tmp_path: Path) -> None:
     request = AutopilotRequest(source=DataSource(path=str(data)), target="recommended", mode="ENSEMBLING",
                                max_runtime_seconds=30, max_candidates=3)
     name = services.training.start_autopilot_job(request)
-    job = services.training.wait_for_job(name, timeout_seconds=180)  # its wall time is bench_autopilot's figure
-    assert job.status == "Completed", services.training.job_logs(name)
-    statuses = [t["status"] for t in services.training.job_transitions(name)]
+    job = services.jobs.wait_for_job(name, timeout_seconds=180)  # its wall time is bench_autopilot's figure
+    assert job.status == "Completed", services.jobs.job_logs(name)
+    statuses = [t["status"] for t in services.jobs.job_transitions(name)]
     expected = ["AnalyzingData", "FeatureEngineering", "ModelTuning", "GeneratingExplainabilityReport",
                 "GeneratingModelInsightsReport", "Completed"]
     assert [s for s in statuses if s in expected] == expected

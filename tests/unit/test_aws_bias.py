@@ -33,6 +33,7 @@ from services.bias.report import BiasReport, BiasRequest
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
+from services.jobs.aws import AwsJobs
 from services.models import DataSource
 from services.names import check_name
 from services.registry import Services, build_services
@@ -81,6 +82,12 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
 def bias(services: Services, settings: Settings) -> AwsBias:
     return AwsBias(boto3.Session(region_name=REGION), settings, MetadataStore(settings.home / "metadata.sqlite"),
                    catalog=services.catalog, query=services.query)
+
+
+@pytest.fixture
+def jobs(bias: AwsBias) -> AwsJobs:
+    """The jobs port over the bias adapter's session and job index."""
+    return AwsJobs(bias.session, bias.index.store)
 
 
 def processing_inputs(bias: AwsBias, name: str) -> dict[str, str]:
@@ -150,7 +157,7 @@ def assert_same_metrics(left: BiasReport, right: BiasReport) -> None:
 # -- the processing job ---------------------------------------------------------------------------------
 
 
-def test_pre_training_job_reads_the_tables_own_files(bias: AwsBias) -> None:
+def test_pre_training_job_reads_the_tables_own_files(bias: AwsBias, jobs: AwsJobs) -> None:
     captured: dict[str, Any] = {}
     bias._sagemaker.meta.events.register("before-parameter-build.sagemaker.CreateProcessingJob",
                                          lambda params, **_: captured.update(params))
@@ -171,7 +178,7 @@ def test_pre_training_job_reads_the_tables_own_files(bias: AwsBias) -> None:
     assert config["group_variable"] == "Department Name"
     assert config["methods"]["pre_training_bias"] == {"methods": "all"}
     assert "post_training_bias" not in config["methods"] and "predictor" not in config
-    job = bias.describe_job(name)
+    job = jobs.describe_job(name)
     assert (job.kind, job.status, job.config["source"]["table_version"]) == ("bias", "Completed", "1")
 
 
@@ -194,7 +201,7 @@ def test_post_training_metrics_only_and_every_facet_value(bias: AwsBias) -> None
     assert set(config["methods"]) == {"report", "post_training_bias"}
 
 
-def test_a_local_file_is_staged_as_csv_without_header(bias: AwsBias, tmp_path: Path) -> None:
+def test_a_local_file_is_staged_as_csv_without_header(bias: AwsBias, jobs: AwsJobs, tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     path = reviews_csv(tmp_path / "mine")
     name = bias.start_job(replace(REQUEST, source=DataSource(path=str(path))))
@@ -204,7 +211,7 @@ def test_a_local_file_is_staged_as_csv_without_header(bias: AwsBias, tmp_path: P
     assert (config["label"], config["facet"][0]["name_or_index"]) == ("rating", "division_name")
     staged = pd.read_csv(io.StringIO(s3_text(f"s3://{BUCKET}/clarify/{name}/input/data.csv")), header=None)
     assert staged.shape == (60, 6) and staged.iloc[0, 0] == "review 0, poor fit"  # no header row, commas quoted
-    job = bias.describe_job(name)
+    job = jobs.describe_job(name)
     assert (job.config["source"]["path"], job.config["rows"]) == (str(path), 60)
 
 
@@ -234,7 +241,7 @@ def test_an_empty_sql_result_is_refused(bias: AwsBias, monkeypatch: pytest.Monke
     assert sagemaker_backend().processing_jobs == {} and clarify_keys() == []
 
 
-def test_bias_of_a_registered_model_scores_encoded_rows_on_a_shadow_endpoint(bias: AwsBias) -> None:
+def test_bias_of_a_registered_model_scores_encoded_rows_on_a_shadow_endpoint(bias: AwsBias, jobs: AwsJobs) -> None:
     model_id = register_model("stars")
     name = bias.start_job(replace(REQUEST, model_id=model_id, methods=("CI", "DPPL")))
     config = analysis_config(name)
@@ -249,7 +256,7 @@ def test_bias_of_a_registered_model_scores_encoded_rows_on_a_shadow_endpoint(bia
     staged = pd.read_csv(io.StringIO(s3_text(f"s3://{BUCKET}/clarify/{name}/input/data.csv")), header=None)
     assert list(staged.iloc[1]) == [21, 2.0, 0.0, 2, "Petite"]  # Petite → code 2, Dresses → code 0
     assert bias._sagemaker.describe_model(ModelName="stars-v1")["Containers"][0]["Image"] == XGBOOST_IMAGE
-    assert bias.describe_job(name).model_id == "stars/1"
+    assert jobs.describe_job(name).model_id == "stars/1"
 
 
 @pytest.mark.parametrize(("request_", "error"), [
@@ -266,14 +273,14 @@ def test_bias_of_a_registered_model_scores_encoded_rows_on_a_shadow_endpoint(bia
     (replace(REQUEST, model_id="ghost/1"), NotFound),
     (replace(REQUEST, model_id="no-version"), InvalidInput),
 ])
-def test_impossible_requests_are_refused_before_anything_is_created(bias: AwsBias, request_: BiasRequest,
+def test_impossible_requests_are_refused_before_anything_is_created(bias: AwsBias, jobs: AwsJobs, request_: BiasRequest,
                                                                    error: type[Exception]) -> None:
     with pytest.raises(error) as caught:
         bias.start_job(request_)
     assert caught.value.hint  # type: ignore[attr-defined]
     assert sagemaker_backend().processing_jobs == {}
     assert clarify_keys() == []
-    assert bias.list_jobs() == []
+    assert jobs.list_jobs() == []
 
 
 @pytest.mark.parametrize(("missing", "variable"), [("s3_bucket", "WORKBENCH_S3_BUCKET"), ("sagemaker_role", "WORKBENCH_SAGEMAKER_ROLE")])
@@ -291,17 +298,17 @@ def test_missing_settings_name_their_variable(bias: AwsBias, missing: str, varia
 @pytest.mark.parametrize(("status", "secondary", "finished"), [
     ("InProgress", "Processing", False), ("Stopping", "Stopping", False), ("Completed", "Completed", True),
     ("Failed", "Failed", True), ("Stopped", "Stopped", True)])
-def test_processing_statuses_map_to_jobs(bias: AwsBias, status: str, secondary: str, finished: bool) -> None:
+def test_processing_statuses_map_to_jobs(bias: AwsBias, jobs: AwsJobs, status: str, secondary: str, finished: bool) -> None:
     bias.index.add("bias-x", "bias", {"output_uri": f"s3://{BUCKET}/clarify/bias-x/output", "model_id": "stars/2"})
     failure = "ClientError: Label column Rating was not found" if status == "Failed" else ""
-    with Stubber(bias._sagemaker) as stubber:
+    with Stubber(jobs._sagemaker) as stubber:
         stubber.add_response("describe_processing_job", processing_response("bias-x", status, failure), {"ProcessingJobName": "bias-x"})
-        job = bias.describe_job("bias-x")
+        job = jobs.describe_job("bias-x")
     assert (job.status, job.secondary_status, job.finished, job.failure_reason) == (status, secondary, finished, failure)
     assert (job.kind, job.model_id, job.result["output"]) == ("bias", "stars/2", f"s3://{BUCKET}/clarify/bias-x/output")
     assert job.started_at.startswith("2025-06-01T12:01") and bool(job.ended_at) == finished
     if finished:
-        assert bias.describe_job("bias-x") == job  # read from the index: no second call (the Stubber would refuse it)
+        assert jobs.describe_job("bias-x") == job  # read from the index: no second call (the Stubber would refuse it)
 
 
 def test_job_report_reads_clarifys_analysis_json(bias: AwsBias) -> None:
@@ -347,9 +354,9 @@ def test_a_completed_job_without_analysis_json_is_not_found(bias: AwsBias) -> No
         bias.job_report(name)
 
 
-def test_unknown_jobs_are_not_found_and_foreign_clarify_jobs_are_adopted(bias: AwsBias) -> None:
+def test_unknown_jobs_are_not_found_and_foreign_clarify_jobs_are_adopted(bias: AwsBias, jobs: AwsJobs) -> None:
     with pytest.raises(NotFound) as caught:
-        bias.describe_job("never-started")
+        bias.job_report("never-started")
     assert type(caught.value).__module__ == "services.errors"
     client = bias._sagemaker
     common = {"ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}},
@@ -357,13 +364,13 @@ def test_unknown_jobs_are_not_found_and_foreign_clarify_jobs_are_adopted(bias: A
                   "S3Uri": f"s3://{BUCKET}/studio/output", "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]}}
     client.create_processing_job(ProcessingJobName="sklearn-job", AppSpecification={"ImageUri": "123.dkr.ecr/sklearn:1"}, **common)
     with pytest.raises(NotFound, match="not a SageMaker Clarify job"):
-        bias.describe_job("sklearn-job")
+        bias.job_report("sklearn-job")
     client.create_processing_job(ProcessingJobName="from-studio", AppSpecification={
         "ImageUri": f"205585389593.dkr.ecr.{REGION}.amazonaws.com/{CLARIFY_IMAGE}:1.0"}, **common)
-    job = bias.describe_job("from-studio")
-    assert (job.kind, job.status, job.result["output"]) == ("bias", "Completed", f"s3://{BUCKET}/studio/output")
     put_s3(f"s3://{BUCKET}/studio/output/analysis.json", (FIXTURES / "bias_analysis.json").read_bytes())
     assert bias.job_report("from-studio").analysis_json() == fixture_json("bias_analysis.json")
+    job = jobs.describe_job("from-studio")  # adopted as a bias job by the report
+    assert (job.kind, job.status, job.result["output"]) == ("bias", "Completed", f"s3://{BUCKET}/studio/output")
 
 
 @pytest.mark.parametrize(("code", "message", "error"), [
@@ -372,23 +379,23 @@ def test_unknown_jobs_are_not_found_and_foreign_clarify_jobs_are_adopted(bias: A
     ("ResourceInUse", "Job name must be unique", AlreadyExists),
     ("AccessDeniedException", "not authorized to perform: sagemaker:CreateProcessingJob", BackendUnavailable),
 ])
-def test_sagemaker_errors_are_translated(bias: AwsBias, code: str, message: str, error: type[Exception]) -> None:
+def test_sagemaker_errors_are_translated(bias: AwsBias, jobs: AwsJobs, code: str, message: str, error: type[Exception]) -> None:
     with Stubber(bias._sagemaker) as stubber, pytest.raises(error) as caught:
         stubber.add_client_error("create_processing_job", service_error_code=code, service_message=message, http_status_code=400)
         bias.start_job(REQUEST)
     assert message in str(caught.value)
     assert type(caught.value).__module__ == "services.errors"
-    assert bias.list_jobs() == []  # nothing indexed for a job that was never created
+    assert jobs.list_jobs() == []  # nothing indexed for a job that was never created
 
 
-def test_list_jobs_newest_first_and_only_bias_jobs(bias: AwsBias) -> None:
+def test_list_jobs_newest_first_and_only_bias_jobs(bias: AwsBias, jobs: AwsJobs) -> None:
     first = bias.start_job(REQUEST)
     second = bias.start_job(replace(REQUEST, facet_values=("General",)))
     bias.index.add("explain-1", "explain", {})
-    assert [j.name for j in bias.list_jobs()] == [second, first]
-    assert [j.name for j in bias.list_jobs(limit=1)] == [second]
+    assert [j.name for j in jobs.list_jobs(kind="bias")] == [second, first]
+    assert [j.name for j in jobs.list_jobs(kind="bias", limit=1)] == [second]
     with pytest.raises(NotFound, match="explain job"):
-        bias.describe_job("explain-1")
+        bias.job_report("explain-1")
 
 
 # -- small pieces ---------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def put_results(name: str, out_csv: bool = True) -> None:
 # -- the SHAP job ---------------------------------------------------------------------------------------
 
 
-def test_shap_job_explains_a_seeded_sample_on_a_shadow_endpoint(explain: AwsExplain) -> None:
+def test_shap_job_explains_a_seeded_sample_on_a_shadow_endpoint(explain: AwsExplain, services: Services) -> None:
     name = explain.start_job(replace(REQUEST, aggregation="mean_sq"))
     raw = explain._sagemaker.describe_processing_job(ProcessingJobName=name)
     assert "sagemaker-clarify-processing" in raw["AppSpecification"]["ImageUri"] and raw["RoleArn"] == ROLE
@@ -97,7 +97,7 @@ def test_shap_job_explains_a_seeded_sample_on_a_shadow_endpoint(explain: AwsExpl
     assert list(shown.columns) == FEATURES and set(shown["division_name"]) <= {"General", "Petite", "Intimates"}
     assert list(shown["age"]) == list(sent[0])  # the same rows, in the same order
     assert explain._sagemaker.describe_model(ModelName="sentiment-v1")["Containers"][0]["Image"] == XGBOOST_IMAGE
-    job = explain.describe_job(name)
+    job = services.jobs.describe_job(name)
     assert (job.kind, job.status, job.model_id, job.config["rows"]) == ("explain", "Completed", "sentiment/1", 4)
 
 
@@ -231,7 +231,7 @@ def test_token_attributions_run_locally(explain: AwsExplain) -> None:
 def test_list_jobs_and_the_registry(explain: AwsExplain, services: Services) -> None:
     first = explain.start_job(REQUEST)
     second = explain.start_job(replace(REQUEST, seed=1))
-    assert [j.name for j in explain.list_jobs()] == [second, first]
+    assert [j.name for j in services.jobs.list_jobs(kind="explain")] == [second, first]
     built = build_aws_explain(services.settings, stack=services.stack, query=services.query, catalog=services.catalog,
                               storage=services.storage)
     assert isinstance(built, AwsExplain)

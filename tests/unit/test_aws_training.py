@@ -34,6 +34,7 @@ from services.cli import main as cli_main
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
+from services.jobs.aws import AwsJobs
 from services.models import AutopilotRequest, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.names import check_job_name
 from services.registry import Services, build_services
@@ -91,7 +92,11 @@ def clock() -> FakeClock:
 def training(services: Services, settings: Settings, clock: FakeClock) -> AwsTraining:
     session = boto3.Session(region_name=REGION)
     store = MetadataStore(settings.home / "metadata.sqlite")
-    return AwsTraining(session, settings, services, store, poll_seconds=5, sleep=clock.sleep, clock=clock)
+    jobs = AwsJobs(session, store, poll_seconds=5, sleep=clock.sleep, clock=clock)
+    training = AwsTraining(session, settings, services, store, jobs=jobs)
+    jobs._sagemaker = training._sagemaker  # one client: a Stubber on the training adapter's sees the jobs port's calls
+    jobs.settlers.update(dict.fromkeys(("training", "script", "autopilot", "transform"), training.settle_job))
+    return training
 
 
 def sagemaker_backend() -> Any:
@@ -229,27 +234,27 @@ def test_autopilot_refuses_tables_that_are_neither_csv_nor_parquet(training: Aws
 
 def test_autopilot_status_maps_directly_and_completion_registers_the_best_candidate(training: AwsTraining) -> None:
     name = training.start_autopilot_job(replace(AUTOPILOT, name="stars"))
-    job = training.describe_job(name)
+    job = training.jobs.describe_job(name)
     assert (job.kind, job.status, job.model_id) == ("autopilot", "InProgress", "")
     assert job.metrics == {"Accuracy": 123.0}
     assert job.result["best_candidate"] == "best_candidate"
     backend_job = sagemaker_backend().auto_ml_jobs[name]
     backend_job.auto_ml_job_status = "Completed"
     backend_job.best_candidate["InferenceContainers"][0]["Image"] = "123.dkr.ecr/autogluon-inference:1"
-    job = training.describe_job(name)
+    job = training.jobs.describe_job(name)
     assert (job.status, job.secondary_status, job.model_id) == ("Completed", "Completed", "stars/1")
     model = training.get_model("stars/1")
     assert (model.framework, model.target, model.job_name) == ("autogluon", "rating", name)
     assert "rating" not in [c.name for c in model.input_schema] and "age" in [c.name for c in model.input_schema]
-    assert training.describe_job(name).model_id == "stars/1"  # registered once
+    assert training.jobs.describe_job(name).model_id == "stars/1"  # registered once
     assert [m.model_id for m in training.list_models()] == ["stars/1"]
 
 
 def test_stopping_an_autopilot_job(training: AwsTraining) -> None:
     name = training.start_autopilot_job(AUTOPILOT)
-    stopped = training.stop_job(name)
+    stopped = training.jobs.stop_job(name)
     assert (stopped.status, stopped.secondary_status) == ("Stopped", "Stopped")
-    assert training.stop_job(name) == stopped
+    assert training.jobs.stop_job(name) == stopped
 
 
 def test_candidates_are_sorted_best_first_by_the_objectives_direction() -> None:
@@ -272,7 +277,7 @@ def test_candidates_are_sorted_best_first_by_the_objectives_direction() -> None:
 def test_list_candidates_pages_through_sagemaker_and_links_the_registered_model(training: AwsTraining) -> None:
     name = training.start_autopilot_job(AUTOPILOT)
     sagemaker_backend().auto_ml_jobs[name].auto_ml_job_status = "Completed"
-    model_id = training.describe_job(name).model_id  # finished jobs are read from the index from now on
+    model_id = training.jobs.describe_job(name).model_id  # finished jobs are read from the index from now on
     page = {"Candidates": [{"CandidateName": n, "FinalAutoMLJobObjectiveMetric": {"MetricName": "F1", "Value": v, "Type": "Maximize"},
                             "CandidateSteps": [], "CandidateStatus": "Completed", "ObjectiveStatus": "Succeeded",
                             "CreationTime": datetime(2025, 1, 1), "LastModifiedTime": datetime(2025, 1, 1),
@@ -308,7 +313,7 @@ def test_xgboost_training_job_request_and_its_encoded_data(training: AwsTraining
 
 def test_completed_training_job_is_registered_with_its_metadata(training: AwsTraining) -> None:
     name = training.start_training_job(TrainingRequest(algorithm="linear-learner", source=TABLE, target="rating", name="ll"))
-    job = training.describe_job(name)
+    job = training.jobs.describe_job(name)
     assert (job.kind, job.status, job.secondary_status, job.model_id) == ("training", "Completed", "Completed", "ll/1")
     assert job.metrics == {"train:progress": 100.0}
     model = training.get_model("ll/1")
@@ -331,7 +336,7 @@ def test_training_from_a_local_file(training: AwsTraining, tmp_path: Path) -> No
     (tmp_path / "elsewhere").mkdir()
     path = reviews_csv(tmp_path / "elsewhere")
     name = training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(path=str(path)), target="rating"))
-    assert training.describe_job(name).config["source"]["path"] == str(path)
+    assert training.jobs.describe_job(name).config["source"]["path"] == str(path)
 
 
 @pytest.mark.parametrize(("missing", "variable"), [("s3_bucket", "WORKBENCH_S3_BUCKET"), ("sagemaker_role", "WORKBENCH_SAGEMAKER_ROLE")])
@@ -346,16 +351,16 @@ def test_missing_settings_name_their_variable(training: AwsTraining, missing: st
 
 def test_training_transitions_metrics_and_logs(training: AwsTraining) -> None:
     name = training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="rating"))
-    assert training.job_transitions(name) == [{"at": training.job_transitions(name)[0]["at"], "status": "Starting",
+    assert training.jobs.job_transitions(name) == [{"at": training.jobs.job_transitions(name)[0]["at"], "status": "Starting",
                                                "message": "Preparing the instances for training"}]
-    assert [(p["name"], p["value"]) for p in training.job_metric_points(name)] == [("train:progress", 100.0)]
-    assert training.job_logs(name) == ""  # no log group yet
+    assert [(p["name"], p["value"]) for p in training.jobs.job_metric_points(name)] == [("train:progress", 100.0)]
+    assert training.jobs.job_logs(name) == ""  # no log group yet
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
     logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=f"{name}/algo-1-1700000000")
     logs.put_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=f"{name}/algo-1-1700000000",
                         logEvents=[{"timestamp": int(time.time() * 1000) + i, "message": f"[{i}]#011train-merror:0.{i}"} for i in range(5)])
-    text = training.job_logs(name, tail_bytes=40)
+    text = training.jobs.job_logs(name, tail_bytes=40)
     assert text.endswith("[4]#011train-merror:0.4") and len(text) <= 40
 
 
@@ -370,7 +375,7 @@ def test_stop_training_job_calls_stop_while_it_runs(training: AwsTraining) -> No
         stubber.add_response("stop_training_job", {}, {"TrainingJobName": name})
         stubber.add_response("describe_training_job", running | {"TrainingJobStatus": "Stopping", "SecondaryStatus": "Stopping"},
                              {"TrainingJobName": name})
-        job = training.stop_job(name)
+        job = training.jobs.stop_job(name)
     assert (job.status, job.secondary_status) == ("Stopping", "Stopping")
     assert [t["status"] for t in training.index.transitions(name)] == ["Training", "Stopping"]
 
@@ -401,7 +406,7 @@ def test_script_job_uploads_the_source_and_follows_the_script_mode_convention(tr
     with tarfile.open(fileobj=io.BytesIO(archive)) as opened:
         assert opened.getnames() == ["train.py"]
     assert s3_text(f"s3://{BUCKET}/training/{name}/input/train/train.csv") == "a,b\n1,2\n"
-    assert training.describe_job(name).model_id.startswith(name[:20])
+    assert training.jobs.describe_job(name).model_id.startswith(name[:20])
 
 
 def test_source_tarball_leaves_out_dot_files_and_dot_folders(tmp_path: Path) -> None:
@@ -531,7 +536,7 @@ def test_tuning_job_maps_ranges_objective_and_limits(training: AwsTraining, monk
     assert config["ParameterRanges"]["CategoricalParameterRanges"] == [{"Name": "booster", "Values": ["gbtree", "dart"]}]
     static = raw["TrainingJobDefinition"]["StaticHyperParameters"]
     assert "max_depth" not in static and static["num_class"] == "5"
-    job = training.describe_job(name)
+    job = training.jobs.describe_job(name)
     assert (job.kind, job.status, job.model_id) == ("tuning", "Completed", "")
 
 
@@ -556,46 +561,25 @@ def test_tuning_metric_points_are_the_trials_objectives(training: AwsTraining, m
     base = TrainingRequest(algorithm="xgboost", source=TABLE, target="rating")
     name = training.start_tuning_job(TuningRequest(base=base, ranges={"max_depth": {"type": "integer", "min": 3, "max": 8}},
                                                    objective_metric="validation:merror", objective_type="Minimize"))
-    assert training.describe_job(name).finished  # read from the index from now on
+    assert training.jobs.describe_job(name).finished  # read from the index from now on
     trials = tuner_trials(name)
     with Stubber(training._sagemaker) as stubber:
         stubber.add_response("list_training_jobs_for_hyper_parameter_tuning_job", {"TrainingJobSummaries": trials},
                              {"HyperParameterTuningJobName": name, "SortBy": "CreationTime", "SortOrder": "Ascending"})
-        points = training.job_metric_points(name)
+        points = training.jobs.job_metric_points(name)
     assert [(p["step"], p["value"], p["seconds"]) for p in points] == [(0, 0.5, 60.0), (1, 0.4, 120.0), (2, 0.3, 180.0)]
 
 
 # -- jobs in general --------------------------------------------------------------------------------
 
 
-def test_unknown_jobs_are_not_found_and_foreign_ones_are_adopted(training: AwsTraining) -> None:
-    with pytest.raises(NotFound):
-        training.describe_job("never-started")
-    training._sagemaker.create_training_job(
-        TrainingJobName="made-elsewhere", AlgorithmSpecification={"TrainingImage": "img", "TrainingInputMode": "File"},
-        RoleArn=ROLE, OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/x/"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
-        StoppingCondition={"MaxRuntimeInSeconds": 60})
-    job = training.describe_job("made-elsewhere")
-    assert (job.kind, job.status) == ("training", "Completed")
-    assert training.index.find("made-elsewhere") is not None
-
-
-def test_list_jobs_newest_first_by_kind(training: AwsTraining) -> None:
-    first = training.start_autopilot_job(replace(AUTOPILOT, name="first"))
-    second = training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="rating", name="second"))
-    assert [j.name for j in training.list_jobs()] == [second, first]
-    assert [j.name for j in training.list_jobs(kind="autopilot")] == [first]
-    assert training.list_jobs(limit=1)[0].name == second
-
-
 def test_wait_for_job_polls_with_the_injected_sleep_until_the_timeout(training: AwsTraining, clock: FakeClock) -> None:
     name = training.start_autopilot_job(AUTOPILOT)
-    job = training.wait_for_job(name, timeout_seconds=12)
+    job = training.jobs.wait_for_job(name, timeout_seconds=12)
     assert job.status == "InProgress"
     assert clock.sleeps == [5, 5, 5]
     sagemaker_backend().auto_ml_jobs[name].auto_ml_job_status = "Failed"
-    assert training.wait_for_job(name).status == "Failed"
+    assert training.jobs.wait_for_job(name).status == "Failed"
 
 
 @pytest.mark.parametrize(("code", "message", "error"), [
@@ -622,7 +606,7 @@ def test_validation_exceptions_that_mean_missing_become_not_found(training: AwsT
 
 def test_model_approval(training: AwsTraining) -> None:
     name = training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="rating", name="approve-me"))
-    model_id = training.describe_job(name).model_id
+    model_id = training.jobs.describe_job(name).model_id
     assert training.set_model_approval(model_id, "Approved").approval_status == "Approved"
     with pytest.raises(InvalidInput):
         training.set_model_approval(model_id, "Maybe")
@@ -648,7 +632,7 @@ def test_metadata_properties_chunk_long_values_and_read_back() -> None:
 
 def test_transform_job_scores_encoded_rows_and_downloads_the_predictions(training: AwsTraining, tmp_path: Path) -> None:
     trained = training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="rating", name="scorer"))
-    model_id = training.describe_job(trained).model_id
+    model_id = training.jobs.describe_job(trained).model_id
     output = tmp_path / "scored.csv"
     name = training.start_transform_job(model_id, TABLE, output)
     raw = training._sagemaker.describe_transform_job(TransformJobName=name)
@@ -658,7 +642,7 @@ def test_transform_job_scores_encoded_rows_and_downloads_the_predictions(trainin
     assert sent.shape == (60, 2)  # the model's two features, no target, no header
     predictions = "\n".join(str(i % 5) for i in range(60)) + "\n"
     boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=f"transform/{name}/output/data.csv.out", Body=predictions)
-    job = training.describe_job(name)
+    job = training.jobs.describe_job(name)
     assert (job.kind, job.status, job.model_id) == ("transform", "Completed", model_id)
     scored = pd.read_csv(output)
     assert len(scored) == 60 and "prediction" in scored.columns and "review_text" in scored.columns

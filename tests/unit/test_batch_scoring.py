@@ -31,9 +31,9 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     # one job at a time: two jobs creating the MLflow experiment at once race
     services = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
-    for job in services.training.list_jobs():
+    for job in services.jobs.list_jobs():
         if not job.finished:
-            services.training.stop_job(job.name)
+            services.jobs.stop_job(job.name)
     close_services(services)
 
 
@@ -47,15 +47,15 @@ def models(workspace: Services) -> dict[str, ModelRecord]:
     }
     records = {}
     for key, name in names.items():
-        job = workspace.training.wait_for_job(name, 300)
-        assert job.status == "Completed", workspace.training.job_logs(name)
+        job = workspace.jobs.wait_for_job(name, 300)
+        assert job.status == "Completed", workspace.jobs.job_logs(name)
         records[key] = workspace.training.get_model(job.model_id)
     return records
 
 
 def finished(services: Services, job_name: str) -> Job:
-    job = services.training.wait_for_job(job_name, 300)
-    assert job.status == "Completed", services.training.job_logs(job_name)
+    job = services.jobs.wait_for_job(job_name, 300)
+    assert job.status == "Completed", services.jobs.job_logs(job_name)
     return job
 
 
@@ -97,7 +97,7 @@ def test_wine_from_sql_scored_by_xgboost_and_scoring_again_replaces_the_table(wo
 
 def test_bad_requests_fail_before_a_job_starts(workspace: Services, models: dict[str, ModelRecord]) -> None:
     text, wine = models["text"].model_id, models["wine"].model_id
-    jobs_before = len(workspace.training.list_jobs("batch"))
+    jobs_before = len(workspace.jobs.list_jobs("batch"))
     with pytest.raises(NotFound):
         workspace.endpoints.start_batch_transform("no-such-model/1", WINE, "scored.x")
     with pytest.raises(InvalidInput, match="not a valid output table"):
@@ -113,13 +113,13 @@ def test_bad_requests_fail_before_a_job_starts(workspace: Services, models: dict
     assert caught.value.hint
     with pytest.raises(QueryRefused):
         workspace.endpoints.start_batch_transform(wine, DataSource(), "scored.x", sql="DROP TABLE demo.wine")
-    assert len(workspace.training.list_jobs("batch")) == jobs_before
+    assert len(workspace.jobs.list_jobs("batch")) == jobs_before
 
 
 def test_sql_without_the_model_columns_fails_the_job_with_the_reason(workspace: Services, models: dict[str, ModelRecord]) -> None:
     name = workspace.endpoints.start_batch_transform(models["wine"].model_id, DataSource(), "scored.alcohol_only",
                                  sql="SELECT alcohol FROM demo.wine")
-    job = workspace.training.wait_for_job(name, 120)
+    job = workspace.jobs.wait_for_job(name, 120)
     assert job.status == "Failed" and "lacks columns" in job.failure_reason
     with pytest.raises(NotFound):
         workspace.catalog.get_table("scored", "alcohol_only")

@@ -135,18 +135,18 @@ def test_a_bias_job_scores_with_the_model_and_logs_metrics_to_its_run(seeded_ser
     training = seeded_services.training
     job = training.start_training_job(TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
                                                       hyperparameters={"num_round": "10"}, name="wine-bias"))
-    assert training.wait_for_job(job, 240).status == "Completed"
+    assert seeded_services.jobs.wait_for_job(job, 240).status == "Completed"
     bias = seeded_services.bias
     name = bias.start_job(BiasRequest(source=DataSource(table="demo.wine"), label="target", label_values=("0",), facet="alcohol",
                                       facet_threshold=13, model_id="wine-bias/1", bootstrap=20))
-    finished = training.wait_for_job(name, 240)
+    finished = seeded_services.jobs.wait_for_job(name, 240)
     assert finished.status == "Completed", finished.failure_reason
     report = bias.job_report(name)
     assert report.post is not None and report.post.entries[0].metric("AD").value is not None
     assert report.config["model_id"] == "wine-bias/1"
     run = seeded_services.runs.get_run(training.get_model("wine-bias/1").run_id)
     assert "bias_DPPL" in run.metrics and "bias_CI" in run.metrics
-    assert report.analysis_json() == json.loads(Path(bias.describe_job(name).result["analysis"]).read_text())
+    assert report.analysis_json() == json.loads(Path(seeded_services.jobs.describe_job(name).result["analysis"]).read_text())
 
 
 def test_a_bias_job_for_an_unknown_model_or_an_unfinished_report_is_refused(seeded_services: Services) -> None:
@@ -155,11 +155,11 @@ def test_a_bias_job_for_an_unknown_model_or_an_unfinished_report_is_refused(seed
         bias.start_job(BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="age", model_id="nope/1"))
     name = bias.start_job(BiasRequest(source=TABLE, label="sentiment", label_values=("1",), facet="age", facet_threshold=40,
                                       bootstrap=0))
-    job = seeded_services.training.wait_for_job(name, 120)
+    job = seeded_services.jobs.wait_for_job(name, 120)
     assert job.status == "Completed", job.failure_reason
     assert bias.job_report(name).pre.entries[0].metric("CI").value is not None
     with pytest.raises(NotFound):
-        bias.describe_job("no-such-job")
+        bias.job_report("no-such-job")
 
 
 def test_group_variable_text_with_missing_values_fails_cdd_only(tmp_path: Path) -> None:

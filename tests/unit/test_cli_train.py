@@ -75,7 +75,7 @@ def in_process(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 def job_count(home: Path) -> int:
     services = build_services(settings_for_tests(home=home, seed_on_start=False))
     try:
-        return len(services.training.list_jobs())
+        return len(services.jobs.list_jobs())
     finally:
         close_services(services)
 
@@ -110,7 +110,7 @@ def test_predict_no_wait_returns_at_once(trained: dict[str, object], home: Path,
     printed = json.loads(out)
     assert code == 0 and printed["status"] == "InProgress" and printed["rows"] is None
     services = build_services(settings_for_tests(home=home, seed_on_start=False))
-    assert services.training.wait_for_job(printed["job_name"], 120).status == "Completed"
+    assert services.jobs.wait_for_job(printed["job_name"], 120).status == "Completed"
     close_services(services)
     assert len(pd.read_csv(output)) == 120
 

@@ -232,24 +232,24 @@ def test_a_classifier_without_probabilities_fails_with_a_clear_reason(workspace:
 ])
 def test_bad_requests_are_refused_before_a_job_exists(workspace: Services, data: dict[str, Path], xgboost_binary: str,
                                                       changes: dict[str, Any], error: type[Exception], fragment: str) -> None:
-    before = len(workspace.explain.list_jobs(limit=1000))
+    before = len(workspace.jobs.list_jobs(kind="explain", limit=1000))
     request = ExplainRequest(**{"model_id": xgboost_binary, "source": DataSource(path=str(data["classes"])), **changes})
     with pytest.raises(error, match=fragment) as raised:
         workspace.explain.start_job(request)
     assert raised.value.hint  # type: ignore[attr-defined]
-    assert len(workspace.explain.list_jobs(limit=1000)) == before
+    assert len(workspace.jobs.list_jobs(kind="explain", limit=1000)) == before
 
 
 def test_explain_jobs_are_listed_newest_first_and_other_jobs_are_not_explain_jobs(workspace: Services,
                                                                                   xgboost_explained: str) -> None:
-    jobs = workspace.explain.list_jobs()
+    jobs = workspace.jobs.list_jobs(kind="explain")
     assert jobs and all(j.kind == "explain" for j in jobs)
     assert [j.created_at for j in jobs] == sorted((j.created_at for j in jobs), reverse=True)
-    described = workspace.explain.describe_job(xgboost_explained)
+    described = workspace.jobs.describe_job(xgboost_explained)
     assert described.model_id == described.config["model_id"] and described.result["explainer"] == "Tree"
-    training_job = workspace.training.list_jobs(kind="training")[0].name
+    training_job = workspace.jobs.list_jobs(kind="training")[0].name
     with pytest.raises(NotFound, match="not a SHAP job"):
-        workspace.explain.describe_job(training_job)
+        workspace.explain.explanation(training_job)
 
 
 # -- without jobs: the pieces ---------------------------------------------------------------------------

@@ -269,8 +269,8 @@ def models(workspace: Services) -> dict[str, ModelRecord]:
         algorithm="xgboost", source=DataSource(table="demo.wine"), target="cultivar", hyperparameters={"num_round": "10"}))
     records = {}
     for key, name in (("text", text), ("wine", wine)):
-        job = workspace.training.wait_for_job(name, 300)
-        assert job.status == "Completed", workspace.training.job_logs(name)
+        job = workspace.jobs.wait_for_job(name, 300)
+        assert job.status == "Completed", workspace.jobs.job_logs(name)
         records[key] = workspace.training.get_model(job.model_id)
     return records
 

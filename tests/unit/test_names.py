@@ -193,7 +193,7 @@ def test_local_jobs_named_like_paths_create_nothing(services: Services, reviews:
         error = refusal(lambda request=request: start(services, request))  # type: ignore[misc]
         assert repr(name) in error.message and "pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])" in error.message
     assert entries(tmp_path) == before
-    assert services.training.list_jobs() == []
+    assert services.jobs.list_jobs() == []
     assert not (services.settings.home / "jobs").exists() or entries(services.settings.home / "jobs") == set()
 
 
@@ -204,7 +204,7 @@ def test_local_script_channels_named_like_paths_are_refused(services: Services, 
     for channel in (ESCAPED, "..", "/abs/path"):
         request = ScriptJobRequest(entry_point="train.py", source_dir=str(script_dir), channels={channel: str(reviews)})
         assert "is not a valid channel name" in refusal(lambda request=request: start(services, request)).message  # type: ignore[misc]
-    assert entries(tmp_path) == before and services.training.list_jobs() == []
+    assert entries(tmp_path) == before and services.jobs.list_jobs() == []
 
 
 @pytest.mark.parametrize(("derived_from", "expected"), [("reviews-xgboost", "reviews-xgboost"), ("../../escaped", "escaped"),
@@ -225,7 +225,7 @@ def test_local_experiments_named_like_paths_are_refused(services: Services, revi
     before = entries(tmp_path)
     for request in training_requests(reviews, script_dir, "", experiment=ESCAPED)[:3]:
         assert "is not a valid experiment name" in refusal(lambda request=request: start(services, request)).message  # type: ignore[misc]
-    assert entries(tmp_path) == before and services.training.list_jobs() == []
+    assert entries(tmp_path) == before and services.jobs.list_jobs() == []
 
 
 def test_the_job_runner_refuses_path_names_itself(services: Services, tmp_path: Path) -> None:
@@ -311,7 +311,7 @@ def test_aws_jobs_named_like_paths_make_no_aws_request(aws: Services, aws_reques
             error = refusal(lambda request=request: start(aws, request))  # type: ignore[misc]
             assert repr(bad) in error.message and "pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])" in error.message
     assert aws_requests == []
-    assert aws.training.list_jobs() == []
+    assert aws.jobs.list_jobs() == []
 
 
 def test_an_aws_endpoint_named_like_a_path_makes_no_aws_request(aws: Services, aws_requests: list[str]) -> None:

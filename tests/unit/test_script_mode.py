@@ -136,7 +136,7 @@ def jobs(services: Services, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 
 def finished(services: Services, name: str) -> Job:
-    return services.training.wait_for_job(name, 90)
+    return services.jobs.wait_for_job(name, 90)
 
 
 # -- the contract, as pure functions -----------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_regex_tester_refuses_bad_patterns(pattern: str, message: str) -> None:
 def test_a_script_trains_reports_metrics_and_registers_its_model(services: Services, jobs: dict[str, str],
                                                                  tmp_path: Path) -> None:
     job = finished(services, jobs["happy"])
-    assert job.status == "Completed", services.training.job_logs(job.name)
+    assert job.status == "Completed", services.jobs.job_logs(job.name)
     job_ml = services.settings.home / "jobs" / job.name / "ml"
     contract = json.loads((job_ml / "output" / "data" / "contract.json").read_text())
     assert contract["argv"] == ["-C", "1.0", "--kernel", "rbf", "--max-iter", "300"]
@@ -255,12 +255,12 @@ def test_a_script_trains_reports_metrics_and_registers_its_model(services: Servi
     assert json.loads((job_ml / "input/config/hyperparameters.json").read_text()) == {
         "C": "1.0", "max-iter": "300", "kernel": '"rbf"'}
 
-    points = [p for p in services.training.job_metric_points(job.name) if p["name"] == "validation:accuracy"]
+    points = [p for p in services.jobs.job_metric_points(job.name) if p["name"] == "validation:accuracy"]
     assert [p["value"] for p in points][:2] == [0.5, 0.8] and [p["step"] for p in points] == [0, 1, 2]
     assert job.metrics["validation:accuracy"] == points[-1]["value"] and job.metrics["validation:accuracy"] > 0.9
     history = configure(services.settings).MlflowClient().get_metric_history(job.run_id, "validation:accuracy")
     assert sorted(m.step for m in history) == [0, 1, 2]
-    assert "training done" in services.training.job_logs(job.name)
+    assert "training done" in services.jobs.job_logs(job.name)
 
     model = services.training.get_model(job.model_id)
     assert model.framework == "script" and model.problem_type == "MulticlassClassification"
@@ -271,7 +271,7 @@ def test_a_script_trains_reports_metrics_and_registers_its_model(services: Servi
     rows = tmp_path / "rows.csv"
     pd.DataFrame({"a": [5.1], "b": [3.5], "c": [1.4], "d": [0.2]}).to_csv(rows, index=False)
     transform = services.training.start_transform_job(model.model_id, DataSource(path=str(rows)), tmp_path / "scored.csv")
-    assert finished(services, transform).status == "Completed", services.training.job_logs(transform)
+    assert finished(services, transform).status == "Completed", services.jobs.job_logs(transform)
     scored = pd.read_csv(tmp_path / "scored.csv")
     assert scored["predicted_label"].tolist() == ["k0"] and "probability_k0" in scored
 
@@ -303,11 +303,11 @@ def test_stopping_a_running_script_ends_its_process(services: Services, jobs: di
     pid_file = services.settings.home / "jobs" / name / "ml" / "output" / "data" / "pid"
     deadline = time.monotonic() + 60
     while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline, services.training.job_logs(name)
+        assert time.monotonic() < deadline, services.jobs.job_logs(name)
         time.sleep(0.1)
     pid = int(pid_file.read_text())
-    services.training.stop_job(name)
-    job = services.training.wait_for_job(name, 30)
+    services.jobs.stop_job(name)
+    job = services.jobs.wait_for_job(name, 30)
     assert job.status == "Stopped"
     assert not _alive(pid)
 
@@ -352,7 +352,7 @@ def test_a_script_gets_the_training_contract_and_none_of_the_apps_secrets(servic
         monkeypatch.setenv(variable, value)
     request = ScriptJobRequest("train.py", str(write_script(tmp_path / "env", ENV_DUMP)), {"train": str(tmp_path / "env")})
     job = finished(services, services.training.start_script_job(request))
-    assert job.status == "Completed", services.training.job_logs(job.name)
+    assert job.status == "Completed", services.jobs.job_logs(job.name)
     job_dir = services.settings.home / "jobs" / job.name
     seen = json.loads((job_dir / "ml" / "output" / "data" / "env.json").read_text())
     script, worker = seen["script"], set(seen["worker"])
@@ -367,10 +367,10 @@ def test_a_script_gets_the_training_contract_and_none_of_the_apps_secrets(servic
 def test_a_script_past_its_max_runtime_is_stopped_with_the_reason(services: Services, tmp_path: Path) -> None:
     request = ScriptJobRequest("train.py", str(write_script(tmp_path / "runaway", RUNAWAY)), {}, max_runtime_in_seconds=2)
     name = services.training.start_script_job(request)
-    job = services.training.wait_for_job(name, 120)  # the script would sleep 60 s: Completed without the limit
-    assert job.status == "Stopped", services.training.job_logs(name)
+    job = services.jobs.wait_for_job(name, 120)  # the script would sleep 60 s: Completed without the limit
+    assert job.status == "Stopped", services.jobs.job_logs(name)
     assert (job.secondary_status, job.failure_reason) == ("MaxRuntimeExceeded", "MaxRuntimeInSeconds (2 s) exceeded")
-    assert "MaxRuntimeInSeconds (2 s) exceeded" in services.training.job_logs(name)
+    assert "MaxRuntimeInSeconds (2 s) exceeded" in services.jobs.job_logs(name)
     pids = services.settings.home / "jobs" / name / "ml" / "output" / "data" / "pids"
     if pids.exists():  # on a busy machine the limit may strike before the script has started
         assert not [pid for pid in map(int, pids.read_text().split()) if _alive(pid)]

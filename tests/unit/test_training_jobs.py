@@ -32,9 +32,9 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     copy_empty_mlflow_store(tmp_path_factory, home)
     services = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=1))
     yield services
-    for job in services.training.list_jobs():
+    for job in services.jobs.list_jobs():
         if not job.finished:
-            services.training.stop_job(job.name)
+            services.jobs.stop_job(job.name)
     close_services(services)
 
 
@@ -43,7 +43,7 @@ def wine_job(workspace: Services) -> Job:
     """A completed xgboost job on demo.wine (10 rounds)."""
     request = TrainingRequest(algorithm="xgboost", source=WINE, target="cultivar",
                               hyperparameters={"num_round": "10", "max_depth": "3"})
-    return workspace.training.wait_for_job(workspace.training.start_training_job(request), 120)
+    return workspace.jobs.wait_for_job(workspace.training.start_training_job(request), 120)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 60) -> None:
@@ -57,14 +57,14 @@ def start_long_job(services: Services) -> str:
     name = services.training.start_training_job(TrainingRequest(algorithm="xgboost", source=WINE, target="cultivar",
                                                                 hyperparameters=LONG))
     # Once its task reports a secondary status, the worker is running and handles SIGTERM.
-    wait_until(lambda: services.training.describe_job(name).secondary_status != "Starting")
+    wait_until(lambda: services.jobs.describe_job(name).secondary_status != "Starting")
     return name
 
 
 def test_training_job_completes_and_registers_the_model(workspace: Services, wine_job: Job) -> None:
-    assert wine_job.status == "Completed", workspace.training.job_logs(wine_job.name)
+    assert wine_job.status == "Completed", workspace.jobs.job_logs(wine_job.name)
     assert wine_job.metrics["accuracy"] > 0.8 and "f1_macro" in wine_job.metrics
-    steps = [t["status"] for t in workspace.training.job_transitions(wine_job.name)]
+    steps = [t["status"] for t in workspace.jobs.job_transitions(wine_job.name)]
     assert steps == ["Starting", "Downloading", "Training", "Uploading", "Completed"]
     model = workspace.training.get_model(wine_job.model_id)
     assert model.model_id.startswith("wine-xgboost/")
@@ -74,7 +74,7 @@ def test_training_job_completes_and_registers_the_model(workspace: Services, win
     types = {c.name: c.type for c in model.input_schema}
     assert types["alcohol"] == "double" and types["target"] == "bigint" and "cultivar" not in types
     assert (Path(model.artifact_path) / "predictor.json").exists()
-    rounds = [p for p in workspace.training.job_metric_points(wine_job.name) if p["name"] == "validation:mlogloss"]
+    rounds = [p for p in workspace.jobs.job_metric_points(wine_job.name) if p["name"] == "validation:mlogloss"]
     assert [p["step"] for p in rounds] == list(range(10))
 
 
@@ -96,8 +96,8 @@ def test_training_job_logs_one_mlflow_run(workspace: Services, wine_job: Job) ->
 def test_transform_job_writes_inputs_and_predictions(workspace: Services, wine_job: Job, tmp_path: Path) -> None:
     output = tmp_path / "scored" / "wine.csv"
     name = workspace.training.start_transform_job(wine_job.model_id, WINE, output)
-    job = workspace.training.wait_for_job(name, 120)
-    assert job.status == "Completed", workspace.training.job_logs(name)
+    job = workspace.jobs.wait_for_job(name, 120)
+    assert job.status == "Completed", workspace.jobs.job_logs(name)
     assert job.result["rows"] == 178 and job.result["output"] == str(output)
     scored = pd.read_csv(output)
     source = workspace.query.read_table("demo", "wine")  # type: ignore[attr-defined]
@@ -111,23 +111,23 @@ def test_batch_transform_never_overwrites_an_existing_csv_unless_asked(workspace
     existing = workspace.settings.home / "exports" / "wine.csv"  # where a bare name lands
     existing.parent.mkdir(parents=True, exist_ok=True)
     existing.write_text("keep me\n")
-    before = len(workspace.training.list_jobs())
+    before = len(workspace.jobs.list_jobs())
     with pytest.raises(InvalidInput, match="exists already") as refused:
         workspace.training.start_transform_job(wine_job.model_id, WINE, Path("wine.csv"))
     assert "Overwrite" in refused.value.hint
-    assert existing.read_text() == "keep me\n" and len(workspace.training.list_jobs()) == before
+    assert existing.read_text() == "keep me\n" and len(workspace.jobs.list_jobs()) == before
     name = workspace.training.start_transform_job(wine_job.model_id, WINE, Path("wine.csv"), overwrite=True)
-    job = workspace.training.wait_for_job(name, 120)
+    job = workspace.jobs.wait_for_job(name, 120)
     assert job.status == "Completed" and job.result["output"] == str(existing.resolve())
     assert len(pd.read_csv(existing)) == 178
 
 
 def test_bad_requests_fail_before_any_job_exists(workspace: Services, tmp_path: Path) -> None:
-    before = len(workspace.training.list_jobs())
+    before = len(workspace.jobs.list_jobs())
     # Bad training requests are TrainingContract's clauses (tests/contract/test_training.py).
     with pytest.raises(NotFound):
         workspace.training.start_transform_job("nope/1", WINE, tmp_path / "out.csv")
-    assert len(workspace.training.list_jobs()) == before
+    assert len(workspace.jobs.list_jobs()) == before
 
 
 def test_job_whose_data_cannot_be_learned_fails_with_the_reason(workspace: Services, tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_job_whose_data_cannot_be_learned_fails_with_the_reason(workspace: Servi
     pd.DataFrame({"x": range(50), "label": ["yes"] * 50}).to_csv(data, index=False)
     name = workspace.training.start_training_job(TrainingRequest(algorithm="linear-learner",
                                                                  source=DataSource(path=str(data)), target="label"))
-    job = workspace.training.wait_for_job(name, 120)
+    job = workspace.jobs.wait_for_job(name, 120)
     assert job.status == "Failed"
     assert "single value" in job.failure_reason
     assert job.result["failure_type"] == "InvalidInput" and job.result["exit_code"] == 2
@@ -146,19 +146,19 @@ def test_queue_waits_for_a_free_slot_and_a_stopped_job_frees_it(workspace: Servi
     first = start_long_job(workspace)
     second = training.start_transform_job(wine_job.model_id, WINE, tmp_path / "queued.csv")
     time.sleep(0.5)
-    waiting = training.describe_job(second)
+    waiting = workspace.jobs.describe_job(second)
     assert (waiting.status, waiting.secondary_status, waiting.started_at) == ("InProgress", "Starting", "")
-    assert training.job_transitions(second)[-1]["message"] == "Waiting for a free slot"
-    assert training.stop_job(first).status == "Stopping"
+    assert workspace.jobs.job_transitions(second)[-1]["message"] == "Waiting for a free slot"
+    assert workspace.jobs.stop_job(first).status == "Stopping"
     # Watch the store without dispatching (describe/wait dispatch): the stopped worker starts the next job
     # itself as it exits. Dispatching from here too could start the queued job twice (JobRunner.dispatch
     # does not claim a job atomically, and counts a Stopping job's slot as free).
-    jobs = training.runner.jobs  # type: ignore[attr-defined]
+    jobs = workspace.stack.runner.jobs
     wait_until(lambda: jobs.get(first).finished and jobs.pid(second) is not None)
     stopped = jobs.get(first)
     assert stopped.status == "Stopped"
-    done = training.wait_for_job(second, 120)
-    assert done.status == "Completed", training.job_logs(second)
+    done = workspace.jobs.wait_for_job(second, 120)
+    assert done.status == "Completed", workspace.jobs.job_logs(second)
     assert done.started_at >= stopped.ended_at
 
 
@@ -167,7 +167,7 @@ def test_a_job_whose_process_was_killed_is_marked_failed(workspace: Services) ->
     pid = workspace.training.runner.jobs.pid(name)  # type: ignore[attr-defined]
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: workspace.training.describe_job(name).finished, 30)
-    job = workspace.training.describe_job(name)
+    wait_until(lambda: workspace.jobs.describe_job(name).finished, 30)
+    job = workspace.jobs.describe_job(name)
     assert job.status == "Failed"
     assert f"pid {pid}" in job.failure_reason and "ended without reporting" in job.failure_reason

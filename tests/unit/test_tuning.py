@@ -80,7 +80,7 @@ def test_a_tuning_job_with_bad_ranges_is_refused_before_it_exists(services: Serv
     request = TuningRequest(base, {"x": {"type": "continuous", "min": 0, "max": 1, "scale": "log"}}, "m")
     with pytest.raises(InvalidInput, match="min > 0"):
         services.training.start_tuning_job(request)
-    assert services.training.list_jobs(kind="tuning") == []
+    assert services.jobs.list_jobs(kind="tuning") == []
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -184,8 +184,8 @@ def started(seeded: Services, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def check_trials(services: Services, name: str) -> Any:
-    job = services.training.wait_for_job(name, 120)
-    assert job.status == "Completed", services.training.job_logs(name)
+    job = services.jobs.wait_for_job(name, 120)
+    assert job.status == "Completed", services.jobs.job_logs(name)
     trials = job.result["trials"]
     assert [t["number"] for t in trials] == [1, 2, 3]
     assert all(t["status"] == "Completed" and t["run_id"] and t["model_id"] for t in trials)
@@ -199,7 +199,7 @@ def check_trials(services: Services, name: str) -> Any:
         run = client.get_run(trial["run_id"])
         assert run.data.tags["mlflow.parentRunId"] == job.run_id
         assert {k: run.data.params[k] for k in trial["hyperparameters"]} == trial["hyperparameters"]
-    points = [p for p in services.training.job_metric_points(name) if p["name"] == job.result["objective"]["name"]]
+    points = [p for p in services.jobs.job_metric_points(name) if p["name"] == job.result["objective"]["name"]]
     assert len(points) == 3 and {p["step"] for p in points} == {1, 2, 3}
     return job
 
@@ -214,7 +214,7 @@ def test_tuning_a_script_records_every_trial_and_the_best(seeded: Services, star
     assert job.metrics["validation:score"] == best["objective"] and "train:loss" in job.metrics
     history = configure(seeded.settings).MlflowClient().get_metric_history(best["run_id"], "validation:score")
     assert [m.value for m in history] == [pytest.approx(best["objective"])]
-    assert "[trial 1] validation:score=" in seeded.training.job_logs(job.name)
+    assert "[trial 1] validation:score=" in seeded.jobs.job_logs(job.name)
 
 
 def test_tuning_xgboost_on_wine(seeded: Services, started: dict[str, str]) -> None:
@@ -225,7 +225,7 @@ def test_tuning_xgboost_on_wine(seeded: Services, started: dict[str, str]) -> No
 
 
 def test_a_trial_that_fails_is_recorded_and_the_others_go_on(seeded: Services, started: dict[str, str]) -> None:
-    job = seeded.training.wait_for_job(started["failing"], 120)
+    job = seeded.jobs.wait_for_job(started["failing"], 120)
     statuses = {t["number"]: t["status"] for t in job.result["trials"]}
     assert len(statuses) == 4 and job.status == "Completed" and "Completed" in statuses.values()
     failed = [t for t in job.result["trials"] if t["status"] == "Failed"]
