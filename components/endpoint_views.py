@@ -54,12 +54,6 @@ def model_summary(endpoint: Endpoint) -> str:
     return ", ".join(parts)
 
 
-def primary_model_id(endpoint: Endpoint) -> str:
-    """The model answering most of the traffic (what batch scoring and drift baselines use)."""
-    serving = [v for v in endpoint.variants if not v.shadow] or list(endpoint.variants)
-    return max(serving, key=lambda v: v.weight).model_id if serving else ""
-
-
 def endpoints_frame(endpoints: list[Endpoint]) -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -1,7 +1,7 @@
 """Score views: the review and record forms, one prediction with its words, the session's history,
 batch-scoring charts and the drift report.
 
-``*_frame``/``*_specs``/``*_figure`` helpers are pure; ``render_*`` functions put them on the page.
+``*_frame``/``*_figure`` helpers are pure; ``render_*`` functions put them on the page.
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ SENTIMENT_NAMES = {"-1": "negative", "0": "neutral", "1": "positive"}
 SENTIMENT_COLOURS = {"negative (-1)": "#dc2626", "neutral (0)": "#a3a3a3", "positive (1)": "#16a34a"}
 NUMERIC_TYPES = ("tinyint", "smallint", "int", "integer", "bigint", "float", "double", "real", "decimal")
 INTEGER_TYPES = ("tinyint", "smallint", "int", "integer", "bigint")
-PREDICTION_COLUMNS = ("predicted_label", "prediction", "predicted_sentiment", "predicted", "label")
-CATEGORY_COLUMNS = ("product_category", "division_name", "department_name", "class_name", "division")
-ORDER_COLUMNS = ("review_id", "row_id", "row_number")
 PSI_ALARM = 0.2  # the usual rule of thumb: PSI above 0.2 is a significant shift
 VIOLATION_STYLE = "background-color: rgba(220, 38, 38, 0.15)"
 MAX_HISTORY = 50
@@ -187,43 +184,6 @@ def render_batch_form(tables: list[str], default_table: str, default_output: str
     if not submitted:
         return None
     return BatchRequest(source=DataSource(table=table), sql=sql.strip(), output_table=output.strip())
-
-
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
-def batch_chart_specs(table: str, columns: list[str]) -> list[dict[str, str]]:
-    """The charts a scored table supports: predictions by category, by rating, and along the review order.
-
-    Each spec holds a title, the aggregation SQL (Athena dialect) and the x / colour columns of its result."""
-    names = {c.lower(): c for c in columns}
-    predicted = next((names[c] for c in PREDICTION_COLUMNS if c in names), None)
-    if predicted is None:
-        return []
-    label = _quoted(predicted)
-    specs = [{"title": "Predictions", "x": "predicted", "color": "predicted", "kind": "bar",
-              "sql": f"SELECT CAST({label} AS varchar) AS predicted, count(*) AS rows FROM {table} GROUP BY 1 ORDER BY 1"}]
-    for wanted in CATEGORY_COLUMNS:
-        if wanted in names:
-            column = _quoted(names[wanted])
-            specs.append({"title": f"Predictions by {names[wanted]}", "x": names[wanted], "color": "predicted", "kind": "bar",
-                          "sql": f"SELECT CAST({column} AS varchar) AS {column}, CAST({label} AS varchar) AS predicted, "
-                                 f"count(*) AS rows FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"})
-            break
-    if "rating" in names:
-        rating = _quoted(names["rating"])
-        specs.append({"title": "Predictions by rating", "x": names["rating"], "color": "predicted", "kind": "bar",
-                      "sql": f"SELECT CAST({rating} AS varchar) AS {rating}, CAST({label} AS varchar) AS predicted, "
-                             f"count(*) AS rows FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"})
-    order = next((names[c] for c in ORDER_COLUMNS if c in names), None)
-    if order is not None:
-        block = f"CAST(floor(({_quoted(order)} - 1) / 500.0) AS bigint) * 500 + 1"
-        specs.append({"title": f"Predictions along the review order (blocks of 500 by {order})", "x": "from_row",
-                      "color": "predicted", "kind": "line",
-                      "sql": f"SELECT {block} AS from_row, CAST({label} AS varchar) AS predicted, count(*) AS rows "
-                             f"FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"})
-    return specs
 
 
 def batch_figure(spec: dict[str, str], frame: pd.DataFrame) -> go.Figure:

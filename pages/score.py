@@ -6,13 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.endpoint_views import endpoint_slug, primary_model_id
 from components.job_views import render_job_status
 from components.navigation import ensure_app_navigation
 from components.score_views import (
     SCORE_ENDPOINT,
     add_to_history,
-    batch_chart_specs,
     batch_figure,
     history_entry,
     render_batch_charts,
@@ -29,7 +27,6 @@ from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.endpoints.models import Endpoint
 from services.errors import ServiceError
-from services.models import Column
 
 ensure_app_navigation("pages/score.py")
 
@@ -85,17 +82,8 @@ def score_review(endpoint: Endpoint) -> None:
     render_history(st.session_state.get(HISTORY, []), key="score.history")
 
 
-def input_columns(endpoint: Endpoint) -> list[Column]:
-    """The endpoint's input columns with the model's schema types (strings when the registry does not know them)."""
-    try:
-        schema = {c.name: c for c in services.training.get_model(primary_model_id(endpoint)).input_schema}
-    except ServiceError:
-        schema = {}
-    return [schema.get(name, Column(name=name, type="string")) for name in endpoint.input_columns]
-
-
 def score_record(endpoint: Endpoint) -> None:
-    columns = input_columns(endpoint)
+    columns = endpoints.record_form_columns(endpoint)
     if not columns:
         st.info("This endpoint's model reports no input columns to build a form from.", icon=":material/info:")
         return
@@ -138,26 +126,17 @@ def watch_batch(name: str, output_table: str) -> None:
 def scored_table_frames(job_name: str, output_table: str, backend_label: str) -> list[tuple[dict[str, str], pd.DataFrame]]:
     """The chart data of one finished batch (keyed by its job, so a rerun batch into the same table refreshes)."""
     current = get_services()
-    database, table = output_table.split(".", 1)
-    columns = [c.name for c in current.catalog.get_table(database, table).all_columns]
-    return [(spec, current.query.run(spec["sql"], database).frame) for spec in batch_chart_specs(output_table, columns)]
-
-
-def table_names() -> list[str]:
-    return [t.qualified_name for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
+    return current.endpoints.batch_charts(output_table)
 
 
 def batch_scoring(endpoint: Endpoint) -> None:
-    model_id = primary_model_id(endpoint)
-    st.caption(f"A batch transform job scores every row with **{model_id}** (the model behind this endpoint) into a new "
+    form = endpoints.batch_form(endpoint)
+    st.caption(f"A batch transform job scores every row with **{form.model_id}** (the model behind this endpoint) into a new "
                "catalog table; the endpoint itself is not called.")
-    tables = table_names()
-    default_table = "demo.reviews_sentiment" if endpoint.text_model and "demo.reviews_sentiment" in tables else ""
-    default_output = f"{(default_table or 'demo').split('.')[0]}.{endpoint_slug(endpoint.name).replace('-', '_').lower()}_scored"
-    request = render_batch_form(tables, default_table, default_output, key="score.batch")
+    request = render_batch_form(form.tables, form.default_table, form.default_output, key="score.batch")
     if request is not None:
         try:
-            job = endpoints.start_batch_transform(model_id, request.source, request.output_table, request.sql)
+            job = endpoints.start_batch_transform(form.model_id, request.source, request.output_table, request.sql)
         except ServiceError as error:
             show_error(error)
         else:

@@ -8,16 +8,20 @@ the gateway (``gateway_url``), so an unchanged boto3 client works against either
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from services.endpoints.models import (
+    BatchForm,
     DeployRequest,
     DriftReport,
     Endpoint,
     InvokeResult,
     ScoreResult,
 )
-from services.models import DataSource, Job
+from services.models import Column, DataSource, Job
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class EndpointsPort(Protocol):
@@ -62,6 +66,20 @@ class EndpointsPort(Protocol):
 
     def score_record(self, name: str, record: dict[str, object]) -> ScoreResult:
         """One row of a tabular model's input schema → its prediction."""
+        ...
+
+    # -- what the scoring forms offer ------------------------------------------------------------
+    def record_form_columns(self, endpoint: Endpoint) -> list[Column]:
+        """The columns a record form asks for: the endpoint's input columns with its model's schema types
+        (strings when the model is not in the registry any more)."""
+        ...
+
+    def batch_form(self, endpoint: Endpoint) -> BatchForm:
+        """The batch-scoring form of ``endpoint``: its primary model, every catalog table and the defaults."""
+        ...
+
+    def batch_charts(self, output_table: str) -> list[tuple[dict[str, str], pd.DataFrame]]:
+        """The charts of a scored table (title, SQL, axes) with the rows of each chart's query."""
         ...
 
     # -- batch scoring and monitoring -----------------------------------------------------------

@@ -42,6 +42,7 @@ from services.endpoints.models import (
     Variant,
     VariantStats,
 )
+from services.endpoints.score_forms import ScoreForms
 from services.endpoints.store import EndpointRow, EndpointStore
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
 from services.models import DataSource, Job, ModelRecord
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 CLAIMED = -1  # pid placeholder while one process relaunches an endpoint
 
 
-class LocalEndpoints:
+class LocalEndpoints(ScoreForms):
     """The endpoints port on the local stack."""
 
     ready_timeout_seconds = 300.0  # preparing a MiniLM model (ONNX export) takes a while on 2 cores
@@ -316,7 +317,7 @@ class LocalEndpoints:
     def _endpoint(self, row: EndpointRow, stats: dict[str, Any] | None) -> Endpoint:
         stats = stats or {}
         variant_stats = tuple(variant_figures(v, stats.get("variants", {}).get(v.name, {})) for v in row.variants)
-        model = self._model_or_none(row.variants[0].model_id)
+        model = self._record(row.variants[0].model_id)
         text_model = model is not None and model.text_model
         p50, p99 = slowest_latency(variant_stats)
         return Endpoint(
@@ -329,7 +330,7 @@ class LocalEndpoints:
             text_model=text_model,
         )
 
-    def _model_or_none(self, model_id: str) -> ModelRecord | None:
+    def _record(self, model_id: str) -> ModelRecord | None:
         try:
             return self.registry.get(model_id)
         except NotFound:
@@ -440,7 +441,7 @@ class LocalEndpoints:
 
     def _text_column(self, name: str) -> str:
         row = self.endpoints.get(name)
-        model = self._model_or_none(row.variants[0].model_id)
+        model = self._record(row.variants[0].model_id)
         if model is None or not model.text_model:
             raise InvalidInput(f"Endpoint {name} serves a tabular model, not a text model.",
                                hint="Fill in the record form instead of a review.")

@@ -19,6 +19,16 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class BatchForm:
+    """What a batch-scoring form offers for an endpoint: the model that scores, every catalog table, the defaults."""
+
+    model_id: str
+    tables: list[str]
+    default_table: str
+    default_output: str
+
+
+@dataclass(frozen=True)
 class DeployRequest:
     name: str
     variants: tuple[Variant, ...]

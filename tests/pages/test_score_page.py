@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from components.score_views import (
     add_to_history,
-    batch_chart_specs,
     drift_frame,
     label_name,
     over_time_frame,
@@ -178,16 +177,6 @@ def test_drift_of_captured_traffic_and_the_capture_table(live_home: Path, live_a
 
 
 # -- the helpers --------------------------------------------------------------------------------------------------
-
-
-def test_batch_charts_follow_the_columns_the_scored_table_has() -> None:
-    specs = batch_chart_specs("demo.out", ["review_id", "review_body", "product_category", "rating", "predicted_label"])
-    assert [s["title"] for s in specs] == ["Predictions", "Predictions by product_category", "Predictions by rating",
-                                           "Predictions along the review order (blocks of 500 by review_id)"]
-    assert all("FROM demo.out" in s["sql"] for s in specs)
-    assert batch_chart_specs("demo.out", ["a", "b"]) == []
-    by_division = batch_chart_specs("x.y", ["prediction", "division_name"])
-    assert [s["title"] for s in by_division] == ["Predictions", "Predictions by division_name"]
 
 
 def test_sentiment_labels_history_and_drift_frames() -> None:

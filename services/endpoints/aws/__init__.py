@@ -54,6 +54,7 @@ from services.endpoints.aws.batch import Batch
 from services.endpoints.aws.hosting import Hosting
 from services.endpoints.aws.invoking import Invoking
 from services.endpoints.aws.monitor import Monitoring
+from services.endpoints.score_forms import ScoreForms
 
 if TYPE_CHECKING:
     import boto3
@@ -67,10 +68,11 @@ if TYPE_CHECKING:
     from services.storage.base import StoragePort
 
 
-class AwsEndpoints(Hosting, Invoking, Batch, Monitoring):
+class AwsEndpoints(Hosting, Invoking, Batch, Monitoring, ScoreForms):
     """The endpoints port on SageMaker; captured data and batch output live under ``s3://{WORKBENCH_S3_BUCKET}/``.
     One topic per module: hosting (deploy, describe, delete, logs), invoking (invoke, score), batch (Batch
-    Transform into a catalog table) and monitor (capture table, drift report)."""
+    Transform into a catalog table) and monitor (capture table, drift report); the scoring forms' methods come from
+    ``ScoreForms``."""
 
 
 def build_aws_endpoints(session: boto3.Session, settings: Settings, stack: EmbeddedStack, *, catalog: CatalogPort,
