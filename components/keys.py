@@ -1,4 +1,8 @@
-"""Session-state keys, in one place. Widget keys are namespaced by page: ``"<page>.<name>"``."""
+"""Session-state keys, in one place. Widget keys are namespaced by page: ``"<page>.<name>"``.
+
+Pages and components use these constants, never a string of their own (tests/unit/test_architecture.py
+checks it); a component may derive its widgets' keys from the ``key`` its caller passes.
+"""
 
 CATALOG_DATABASE = "catalog.database"
 CATALOG_TABLE = "catalog.table"
@@ -22,6 +26,33 @@ BIAS_SOURCE_KIND = "bias.source_kind"
 BIAS_DATABASE = "bias.database"
 BIAS_TABLE = "bias.table"
 BIAS_SQL = "bias.sql"
+BIAS_REPORT = "bias.report"  # the BiasReport shown
+BIAS_JOB = "bias.job"  # the bias job being watched
+BIAS_ERROR = "bias.error"  # (message, hint) of the last failure
+
+EXPLAIN_MODEL = "explain.model"
+EXPLAIN_JOB = "explain.job"  # the explanation shown
+EXPLAIN_REUSED = "explain.reused"  # the job name start_job returned finished (a cached result)
+EXPLAIN_ATTRIBUTION = "explain.attribution"  # the last TokenAttribution (one review: small)
+EXPLAIN_QUICK_RESULT = "explain.quick_result"  # the last QuickModelResult
+
+COMPARE_FILTER = "compare.filter"  # the Compare page's filter (the Jobs page hands a job name over)
+
+ENDPOINTS_SELECTED = "endpoints.selected"  # the endpoint whose details are shown
+ENDPOINTS_WATCHING = "endpoints.watching"  # (name, started monotonic) of a deploy still Creating
+ENDPOINTS_CONFIRM_DELETE = "endpoints.confirm_delete"  # the endpoint a delete waits confirmation for
+ENDPOINTS_NOTICE = "endpoints.notice"  # (kind, message) shown once after a rerun
+
+SCORE_ENDPOINT = "score.endpoint"  # the endpoint the Score page scores with (the Endpoints page hands it over)
+SCORE_REVIEW_TEXT = "score.review.text"
+SCORE_SCORED = "score.scored"  # how many reviews this session scored: each result gets fresh widgets (its own class picker)
+SCORE_RESULT = "score.result"  # (endpoint, text or record, ScoreResult) of the last prediction
+SCORE_HISTORY = "score.history"  # the session's scored reviews, newest first
+SCORE_BATCH_JOB = "score.batch_job"  # (job name, output table) of a batch still running
+SCORE_BATCH_DONE = "score.batch_done"  # (job name, output table) whose charts are shown
+SCORE_BATCH_ERROR = "score.batch_error"
+SCORE_DRIFT = "score.drift"  # (endpoint, DriftReport)
+SCORE_CAPTURE = "score.capture"  # (endpoint, capture table)
 
 AUTH_LOGGED_IN = "auth.logged_in"  # True once this session gave the right password
 AUTH_FORM = "auth.login"

@@ -22,8 +22,6 @@ from services.endpoints.models import DriftReport, Endpoint, ScoreResult
 from services.explain.base import TokenAttribution
 from services.models import Column, DataSource
 
-SCORE_ENDPOINT = "score.endpoint"  # the endpoint the Score page scores with (the Endpoints page hands it over)
-
 EXAMPLES = {**EXAMPLE_REVIEWS, "Neutral": "It's okay. The color is nice but the fit is just average; nothing special for the price."}
 SENTIMENT_NAMES = {"-1": "negative", "0": "neutral", "1": "positive"}
 SENTIMENT_COLOURS = {"negative (-1)": "#dc2626", "neutral (0)": "#a3a3a3", "positive (1)": "#16a34a"}

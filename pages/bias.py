@@ -19,7 +19,6 @@ st.title("Bias")
 st.caption("SageMaker Clarify's bias metrics, computed with an aggregation query so whole tables are analysed. "
            "d is the sensitive group you pick; a is everyone else.")
 services = get_services()
-REPORT, JOB, ERROR = "bias.report", "bias.job", "bias.error"
 TABLE, SQL = "Catalog table", "SQL query"
 
 
@@ -54,21 +53,21 @@ def watch_job(name: str) -> None:
         st.progress(progress, text=f"{name}: {job.secondary_status} — {job.result.get('progress_message', '')}")
         return
     if job.status == "Completed":
-        st.session_state[REPORT] = services.bias.job_report(name)
+        st.session_state[keys.BIAS_REPORT] = services.bias.job_report(name)
     else:
-        st.session_state[ERROR] = (f"Bias job {name} {job.status.lower()}: {job.failure_reason}", "")
-    st.session_state.pop(JOB, None)
+        st.session_state[keys.BIAS_ERROR] = (f"Bias job {name} {job.status.lower()}: {job.failure_reason}", "")
+    st.session_state.pop(keys.BIAS_JOB, None)
     st.rerun()
 
 
 def run_request(request: BiasRequest) -> None:
-    st.session_state.pop(ERROR, None)
+    st.session_state.pop(keys.BIAS_ERROR, None)
     if request.model_id:
-        st.session_state[JOB] = services.bias.start_job(request)
-        st.session_state.pop(REPORT, None)
+        st.session_state[keys.BIAS_JOB] = services.bias.start_job(request)
+        st.session_state.pop(keys.BIAS_REPORT, None)
         return
     with st.spinner("Counting and computing the metrics…"):
-        st.session_state[REPORT] = services.bias.analyze(request)
+        st.session_state[keys.BIAS_REPORT] = services.bias.analyze(request)
 
 
 base = pick_source()
@@ -83,14 +82,14 @@ try:
 except ServiceError as error:
     show_error(error)
 
-if st.session_state.get(ERROR):
-    message, hint = st.session_state[ERROR]
+if st.session_state.get(keys.BIAS_ERROR):
+    message, hint = st.session_state[keys.BIAS_ERROR]
     st.error(message + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
-if st.session_state.get(JOB):
-    watch_job(st.session_state[JOB])
-elif st.session_state.get(REPORT) is not None:
+if st.session_state.get(keys.BIAS_JOB):
+    watch_job(st.session_state[keys.BIAS_JOB])
+elif st.session_state.get(keys.BIAS_REPORT) is not None:
     st.divider()
-    render_report(st.session_state[REPORT], key="bias.view")
+    render_report(st.session_state[keys.BIAS_REPORT], key="bias.view")
 
 with st.expander("Earlier bias jobs", icon=":material/history:"):
     jobs = services.jobs.list_jobs(kind="bias", limit=50)
@@ -100,5 +99,5 @@ with st.expander("Earlier bias jobs", icon=":material/history:"):
     else:
         chosen = st.selectbox("Job", done, key="bias.old_job")
         if st.button("Show this report", key="bias.show_job") and chosen:
-            st.session_state[REPORT] = services.bias.job_report(chosen)
+            st.session_state[keys.BIAS_REPORT] = services.bias.job_report(chosen)
             st.rerun()

@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from components import keys
 from components.endpoint_views import (
     boto3_snippet,
     render_creating,
@@ -15,7 +16,6 @@ from components.endpoint_views import (
     render_variants,
 )
 from components.navigation import ensure_app_navigation
-from components.score_views import SCORE_ENDPOINT
 from components.services import get_services, show_error
 from components.state import hand_off
 from services.endpoints.models import Endpoint
@@ -23,10 +23,6 @@ from services.errors import ServiceError
 
 ensure_app_navigation("pages/endpoints.py")
 
-SELECTED = "endpoints.selected"  # the endpoint whose details are shown
-WATCHING = "endpoints.watching"  # (name, started monotonic) of a deploy still Creating
-CONFIRM_DELETE = "endpoints.confirm_delete"  # the endpoint a delete waits confirmation for
-NOTICE = "endpoints.notice"  # (kind, message) shown once after a rerun
 
 st.title("Endpoints")
 st.caption("Real-time hosting: each endpoint serves a registered model over HTTP with SageMaker's inference contract "
@@ -41,12 +37,12 @@ def watch_deploy(name: str, started: float) -> None:
     try:
         endpoint = endpoints.describe_endpoint(name)
     except ServiceError as error:  # deleted meanwhile (e.g. from the CLI): stop watching
-        st.session_state.pop(WATCHING, None)
+        st.session_state.pop(keys.ENDPOINTS_WATCHING, None)
         show_error(error)
         return
     if endpoint.status != "Creating":
-        st.session_state.pop(WATCHING, None)
-        st.session_state[NOTICE] = (("success", f"Endpoint **{name}** is in service.") if endpoint.status == "InService"
+        st.session_state.pop(keys.ENDPOINTS_WATCHING, None)
+        st.session_state[keys.ENDPOINTS_NOTICE] = (("success", f"Endpoint **{name}** is in service.") if endpoint.status == "InService"
                                     else ("error", f"Endpoint **{name}** failed: {endpoint.failure_reason}"))
         st.rerun()
     render_creating(endpoint, time.monotonic() - started)
@@ -66,12 +62,12 @@ def deploy_section() -> None:
     except ServiceError as error:
         show_error(error)
         return
-    st.session_state[WATCHING] = (endpoint.name, time.monotonic())
-    st.session_state[SELECTED] = endpoint.name
+    st.session_state[keys.ENDPOINTS_WATCHING] = (endpoint.name, time.monotonic())
+    st.session_state[keys.ENDPOINTS_SELECTED] = endpoint.name
 
 
 def show_notice() -> None:
-    kind, message = st.session_state.pop(NOTICE, ("", ""))
+    kind, message = st.session_state.pop(keys.ENDPOINTS_NOTICE, ("", ""))
     if kind == "success":
         st.success(message, icon=":material/check_circle:")
     elif kind:
@@ -79,32 +75,32 @@ def show_notice() -> None:
 
 
 def open_in_score(name: str) -> None:
-    hand_off(SCORE_ENDPOINT, name)
+    hand_off(keys.SCORE_ENDPOINT, name)
     st.switch_page("pages/score.py")
 
 
 def delete_controls(endpoint: Endpoint) -> None:
-    if st.session_state.get(CONFIRM_DELETE) != endpoint.name:
+    if st.session_state.get(keys.ENDPOINTS_CONFIRM_DELETE) != endpoint.name:
         if st.button("Delete endpoint", icon=":material/delete:", key="endpoints.delete"):
-            st.session_state[CONFIRM_DELETE] = endpoint.name
+            st.session_state[keys.ENDPOINTS_CONFIRM_DELETE] = endpoint.name
             st.rerun()
         return
     st.warning(f"Delete **{endpoint.name}**? Its server stops and callers get errors; captured data stays in the workspace.",
                icon=":material/warning:")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button("Yes, delete", type="primary", key="endpoints.delete_confirm"):
-        st.session_state.pop(CONFIRM_DELETE, None)
+        st.session_state.pop(keys.ENDPOINTS_CONFIRM_DELETE, None)
         try:
             with st.spinner(f"Stopping {endpoint.name}…"):
                 endpoints.delete_endpoint(endpoint.name)
         except ServiceError as error:
             show_error(error)
             return
-        st.session_state[NOTICE] = ("success", f"Endpoint **{endpoint.name}** deleted.")
-        st.session_state.pop(SELECTED, None)
+        st.session_state[keys.ENDPOINTS_NOTICE] = ("success", f"Endpoint **{endpoint.name}** deleted.")
+        st.session_state.pop(keys.ENDPOINTS_SELECTED, None)
         st.rerun()
     if no.button("Cancel", key="endpoints.delete_cancel"):
-        st.session_state.pop(CONFIRM_DELETE, None)
+        st.session_state.pop(keys.ENDPOINTS_CONFIRM_DELETE, None)
         st.rerun()
 
 
@@ -133,8 +129,8 @@ try:
     listed = endpoints.list_endpoints()
     with st.expander("Deploy a model", icon=":material/rocket_launch:", expanded=not listed):
         deploy_section()
-    if WATCHING in st.session_state:
-        watch_deploy(*st.session_state[WATCHING])
+    if keys.ENDPOINTS_WATCHING in st.session_state:
+        watch_deploy(*st.session_state[keys.ENDPOINTS_WATCHING])
         listed = endpoints.list_endpoints()
     if not listed:
         st.info("No endpoints yet. Deploy a model above; it is in service within seconds.", icon=":material/dns:")
@@ -142,9 +138,9 @@ try:
     st.subheader("Endpoints")
     render_endpoints_table(listed)
     names = [e.name for e in listed]
-    if st.session_state.get(SELECTED) not in names:
-        st.session_state[SELECTED] = names[0]
-    chosen = st.selectbox("Endpoint", names, key=SELECTED)
+    if st.session_state.get(keys.ENDPOINTS_SELECTED) not in names:
+        st.session_state[keys.ENDPOINTS_SELECTED] = names[0]
+    chosen = st.selectbox("Endpoint", names, key=keys.ENDPOINTS_SELECTED)
     details(next(e for e in listed if e.name == chosen))
 except ServiceError as error:
     show_error(error)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from components import keys
 from components.explain_views import (
     importance_frame,
     render_beeswarm,
@@ -36,11 +37,6 @@ from services.models import Job, ModelRecord
 
 ensure_app_navigation("pages/explain.py")
 
-MODEL = "explain.model"
-JOB = "explain.job"  # the explanation shown
-REUSED = "explain.reused"  # the job name start_job returned finished (a cached result)
-ATTRIBUTION = "explain.attribution"  # the last TokenAttribution (one review: small)
-QUICK_RESULT = "explain.quick_result"  # the last QuickModelResult
 
 st.title("Explain")
 st.caption("SHAP importances for any registered model: which features matter overall, for each row, "
@@ -89,9 +85,9 @@ def start_explanation(model: ModelRecord, tables: list[str]) -> None:
     earlier = explain_jobs()
     with st.spinner("Starting the explanation…"):
         name = services.explain.start_job(request)
-    st.session_state[JOB] = name
+    st.session_state[keys.EXPLAIN_JOB] = name
     if selection.was_reused(name, earlier):  # the finished job with the same model, data version and settings
-        st.session_state[REUSED] = name
+        st.session_state[keys.EXPLAIN_REUSED] = name
 
 
 def model_jobs(model: ModelRecord) -> list[Job]:
@@ -136,12 +132,12 @@ def shap_section(model: ModelRecord) -> None:
     if not jobs:
         st.caption("No explanations of this model yet: pick the data and press **Explain**.")
         return
-    if st.session_state.get(JOB) not in [j.name for j in jobs]:
-        st.session_state[JOB] = jobs[0].name
-    job = render_explain_job_picker(jobs, key=JOB)
+    if st.session_state.get(keys.EXPLAIN_JOB) not in [j.name for j in jobs]:
+        st.session_state[keys.EXPLAIN_JOB] = jobs[0].name
+    job = render_explain_job_picker(jobs, key=keys.EXPLAIN_JOB)
     if job is None:
         return
-    if job.name == st.session_state.get(REUSED):
+    if job.name == st.session_state.get(keys.EXPLAIN_REUSED):
         st.info(f"Reused **{job.name}**: this model was already explained on this data version with these settings.",
                 icon=":material/cached:")
     if not job.finished:
@@ -158,10 +154,10 @@ def review_section(model: ModelRecord) -> None:
                    "column (text-tfidf or text-minilm): train one on demo.reviews_sentiment on the Train page.")
     submitted = render_review_form(key="explain.review")
     if submitted is not None:
-        st.session_state.pop(ATTRIBUTION, None)
+        st.session_state.pop(keys.EXPLAIN_ATTRIBUTION, None)
         with st.spinner("Explaining the review…"):
-            st.session_state[ATTRIBUTION] = services.explain.explain_text(model.model_id, *submitted)
-    attribution = st.session_state.get(ATTRIBUTION)
+            st.session_state[keys.EXPLAIN_ATTRIBUTION] = services.explain.explain_text(model.model_id, *submitted)
+    attribution = st.session_state.get(keys.EXPLAIN_ATTRIBUTION)
     if attribution is not None and attribution.model_id == model.model_id:
         render_token_attribution(attribution, key="explain.tokens")
 
@@ -173,10 +169,10 @@ def quick_model_section(default_table: str) -> None:
     submitted = render_quick_model_form(tables, default_table, key="explain.quick")
     if submitted is not None:
         source, target, sql = submitted
-        st.session_state.pop(QUICK_RESULT, None)
+        st.session_state.pop(keys.EXPLAIN_QUICK_RESULT, None)
         with st.spinner("Fitting a quick model…"):
-            st.session_state[QUICK_RESULT] = services.explain.quick_model(source, target, sql)
-    result = st.session_state.get(QUICK_RESULT)
+            st.session_state[keys.EXPLAIN_QUICK_RESULT] = services.explain.quick_model(source, target, sql)
+    result = st.session_state.get(keys.EXPLAIN_QUICK_RESULT)
     if result is not None:
         render_quick_model(result, key="explain.quick_result")
 
@@ -207,11 +203,11 @@ if not models:
     guarded(quick_model_section, "demo.wine")
     st.stop()
 
-restore(MODEL, models[0].model_id)
-if st.session_state[MODEL] not in [m.model_id for m in models]:
-    st.session_state[MODEL] = models[0].model_id
-model = render_model_picker(models, key=MODEL)
-keep(MODEL)
+restore(keys.EXPLAIN_MODEL, models[0].model_id)
+if st.session_state[keys.EXPLAIN_MODEL] not in [m.model_id for m in models]:
+    st.session_state[keys.EXPLAIN_MODEL] = models[0].model_id
+model = render_model_picker(models, key=keys.EXPLAIN_MODEL)
+keep(keys.EXPLAIN_MODEL)
 if model is not None:
     shap_tab, review_tab, quick_tab = st.tabs(["SHAP importances", "Review words", "Quick Model"])
     with shap_tab:

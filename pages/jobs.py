@@ -80,7 +80,7 @@ def finished_panel(job: Job) -> None:
     with st.expander("Log", icon=":material/article:"):
         st.code(jobs_port.job_logs(job.name) or "(empty)", language="log")
     if st.button("Compare this job's runs", icon=":material/compare:", key="jobs.compare"):
-        st.session_state["compare.filter"] = job.name
+        st.session_state[keys.COMPARE_FILTER] = job.name
         st.switch_page("pages/compare.py")
 
 

@@ -9,7 +9,6 @@ from components import keys
 from components.job_views import render_job_status
 from components.navigation import ensure_app_navigation
 from components.score_views import (
-    SCORE_ENDPOINT,
     add_to_history,
     batch_figure,
     history_entry,
@@ -30,15 +29,6 @@ from services.errors import ServiceError
 
 ensure_app_navigation("pages/score.py")
 
-REVIEW_TEXT = "score.review.text"
-SCORED = "score.scored"  # how many reviews this session scored: each result gets fresh widgets (its own class picker)
-RESULT = "score.result"  # (endpoint, text or record, ScoreResult) of the last prediction
-HISTORY = "score.history"  # the session's scored reviews, newest first
-BATCH_JOB = "score.batch_job"  # (job name, output table) of a batch still running
-BATCH_DONE = "score.batch_done"  # (job name, output table) whose charts are shown
-BATCH_ERROR = "score.batch_error"
-DRIFT = "score.drift"  # (endpoint, DriftReport)
-CAPTURE = "score.capture"  # (endpoint, capture table)
 
 st.title("Score")
 st.caption("Live predictions from an endpoint (with the words behind each review's sentiment), batch scoring of whole tables, "
@@ -61,25 +51,26 @@ def open_in_query(table: str) -> None:
 
 
 def score_review(endpoint: Endpoint) -> None:
-    restore(REVIEW_TEXT, "")
+    restore(keys.SCORE_REVIEW_TEXT, "")
     text = render_review_form(key="score.review")
-    keep(REVIEW_TEXT)
+    keep(keys.SCORE_REVIEW_TEXT)
     if text is not None:
         try:
             with st.spinner("Scoring and finding the words that drove it…"):
                 result = endpoints.score_text(endpoint.name, text, explain=True)
         except ServiceError as error:
-            st.session_state.pop(RESULT, None)
+            st.session_state.pop(keys.SCORE_RESULT, None)
             show_error(error)  # the review stays in the box
         else:
-            st.session_state[RESULT] = (endpoint.name, text, result)
-            st.session_state[SCORED] = st.session_state.get(SCORED, 0) + 1
-            st.session_state[HISTORY] = add_to_history(st.session_state.get(HISTORY, []), history_entry(endpoint.name, text, result))
-    shown = st.session_state.get(RESULT)
+            st.session_state[keys.SCORE_RESULT] = (endpoint.name, text, result)
+            st.session_state[keys.SCORE_SCORED] = st.session_state.get(keys.SCORE_SCORED, 0) + 1
+            st.session_state[keys.SCORE_HISTORY] = add_to_history(st.session_state.get(keys.SCORE_HISTORY, []),
+                                                                  history_entry(endpoint.name, text, result))
+    shown = st.session_state.get(keys.SCORE_RESULT)
     if shown and shown[0] == endpoint.name and isinstance(shown[1], str):
         render_prediction(shown[2], key="score.review.result")
-        render_review_words(shown[2], shown[1], key=f"score.review.words.{st.session_state.get(SCORED, 0)}")
-    render_history(st.session_state.get(HISTORY, []), key="score.history")
+        render_review_words(shown[2], shown[1], key=f"score.review.words.{st.session_state.get(keys.SCORE_SCORED, 0)}")
+    render_history(st.session_state.get(keys.SCORE_HISTORY, []), key="score.history")
 
 
 def score_record(endpoint: Endpoint) -> None:
@@ -90,11 +81,11 @@ def score_record(endpoint: Endpoint) -> None:
     record = render_record_form(columns, key=f"score.record.{endpoint.name}")
     if record is not None:
         try:
-            st.session_state[RESULT] = (endpoint.name, record, endpoints.score_record(endpoint.name, record))
+            st.session_state[keys.SCORE_RESULT] = (endpoint.name, record, endpoints.score_record(endpoint.name, record))
         except ServiceError as error:
-            st.session_state.pop(RESULT, None)
+            st.session_state.pop(keys.SCORE_RESULT, None)
             show_error(error)
-    shown = st.session_state.get(RESULT)
+    shown = st.session_state.get(keys.SCORE_RESULT)
     if shown and shown[0] == endpoint.name and isinstance(shown[1], dict):
         render_prediction(shown[2], key="score.record.result")
 
@@ -108,17 +99,17 @@ def watch_batch(name: str, output_table: str) -> None:
     try:
         job = endpoints.describe_batch_transform(name)  # on AWS the first Completed sighting registers the table
     except ServiceError as error:
-        st.session_state.pop(BATCH_JOB, None)
+        st.session_state.pop(keys.SCORE_BATCH_JOB, None)
         show_error(error)
         return
     if not job.finished:
         render_job_status(job)
         return
-    st.session_state.pop(BATCH_JOB, None)
+    st.session_state.pop(keys.SCORE_BATCH_JOB, None)
     if job.status == "Completed":
-        st.session_state[BATCH_DONE] = (name, output_table)
+        st.session_state[keys.SCORE_BATCH_DONE] = (name, output_table)
     else:
-        st.session_state[BATCH_ERROR] = f"Batch transform {name} {job.status.lower()}: {job.failure_reason or 'no reason given'}"
+        st.session_state[keys.SCORE_BATCH_ERROR] = f"Batch transform {name} {job.status.lower()}: {job.failure_reason or 'no reason given'}"
     st.rerun()
 
 
@@ -140,15 +131,15 @@ def batch_scoring(endpoint: Endpoint) -> None:
         except ServiceError as error:
             show_error(error)
         else:
-            st.session_state[BATCH_JOB] = (job, request.output_table)
-            st.session_state.pop(BATCH_DONE, None)
-            st.session_state.pop(BATCH_ERROR, None)
-    if BATCH_ERROR in st.session_state:
-        st.error(st.session_state[BATCH_ERROR], icon=":material/error:")
-    if BATCH_JOB in st.session_state:
-        watch_batch(*st.session_state[BATCH_JOB])
-    if BATCH_DONE in st.session_state:
-        batch_results(*st.session_state[BATCH_DONE])
+            st.session_state[keys.SCORE_BATCH_JOB] = (job, request.output_table)
+            st.session_state.pop(keys.SCORE_BATCH_DONE, None)
+            st.session_state.pop(keys.SCORE_BATCH_ERROR, None)
+    if keys.SCORE_BATCH_ERROR in st.session_state:
+        st.error(st.session_state[keys.SCORE_BATCH_ERROR], icon=":material/error:")
+    if keys.SCORE_BATCH_JOB in st.session_state:
+        watch_batch(*st.session_state[keys.SCORE_BATCH_JOB])
+    if keys.SCORE_BATCH_DONE in st.session_state:
+        batch_results(*st.session_state[keys.SCORE_BATCH_DONE])
 
 
 def batch_results(job_name: str, output_table: str) -> None:
@@ -170,23 +161,23 @@ def monitoring(endpoint: Endpoint) -> None:
     if report_col.button("Drift report", icon=":material/monitoring:", type="primary", key="score.drift.run"):
         try:
             with st.spinner("Comparing live traffic with the baseline…"):
-                st.session_state[DRIFT] = (endpoint.name, endpoints.drift_report(endpoint.name))
+                st.session_state[keys.SCORE_DRIFT] = (endpoint.name, endpoints.drift_report(endpoint.name))
         except ServiceError as error:
-            st.session_state.pop(DRIFT, None)
+            st.session_state.pop(keys.SCORE_DRIFT, None)
             show_error(error)
     if capture_col.button("Capture table", icon=":material/table:", key="score.capture.run"):
         try:
-            st.session_state[CAPTURE] = (endpoint.name, endpoints.capture_table(endpoint.name))
+            st.session_state[keys.SCORE_CAPTURE] = (endpoint.name, endpoints.capture_table(endpoint.name))
         except ServiceError as error:
             show_error(error)
-    capture = st.session_state.get(CAPTURE)
+    capture = st.session_state.get(keys.SCORE_CAPTURE)
     if capture and capture[0] == endpoint.name:
         text, button = st.columns([4, 1])
         text.info(f"The captured traffic is the catalog table **{capture[1]}** (SageMaker's data-capture JSON lines).",
                   icon=":material/table:")
         if button.button("Query it", icon=":material/terminal:", key="score.capture.query"):
             open_in_query(capture[1])
-    drift = st.session_state.get(DRIFT)
+    drift = st.session_state.get(keys.SCORE_DRIFT)
     if drift and drift[0] == endpoint.name:
         render_drift_report(drift[1], key="score.drift")
 
@@ -198,11 +189,11 @@ try:
                 icon=":material/dns:")
         st.page_link("pages/endpoints.py", label="Go to Endpoints", icon=":material/dns:")
         st.stop()
-    restore(SCORE_ENDPOINT, serving[0].name)
-    if st.session_state.get(SCORE_ENDPOINT) not in [e.name for e in serving]:
-        st.session_state[SCORE_ENDPOINT] = serving[0].name
-    endpoint = render_endpoint_picker(serving, key=SCORE_ENDPOINT)
-    keep(SCORE_ENDPOINT)
+    restore(keys.SCORE_ENDPOINT, serving[0].name)
+    if st.session_state.get(keys.SCORE_ENDPOINT) not in [e.name for e in serving]:
+        st.session_state[keys.SCORE_ENDPOINT] = serving[0].name
+    endpoint = render_endpoint_picker(serving, key=keys.SCORE_ENDPOINT)
+    keep(keys.SCORE_ENDPOINT)
     if endpoint is not None:
         live_tab, batch_tab, monitor_tab = st.tabs(["Live", "Batch", "Monitoring"])
         with live_tab:

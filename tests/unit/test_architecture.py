@@ -275,6 +275,63 @@ def test_every_port_has_a_contract_class_run_on_both_adapters(capability: str, p
     assert [name for name in runs if name.startswith("TestAws")], f"no TestAws… subclass of {contract}"
 
 
+KEYS_MODULE = ROOT / "components" / "keys.py"
+
+
+def key_constants() -> set[str]:
+    tree = ast.parse(KEYS_MODULE.read_text(encoding="utf-8"))
+    return {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+            if isinstance(target, ast.Name)}
+
+
+def session_state_keys(tree: ast.AST) -> Iterator[ast.expr]:
+    """Every expression used as a session-state key: ``session_state[k]``, ``.get/.pop/.setdefault(k)``, ``k in session_state``."""
+    def is_state(node: ast.expr) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "session_state"
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and is_state(node.value):
+            yield node.slice
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and is_state(node.func.value)
+              and node.func.attr in ("get", "pop", "setdefault") and node.args):
+            yield node.args[0]
+        elif isinstance(node, ast.Compare) and any(is_state(c) for c in node.comparators):
+            yield node.left
+
+
+def loose_keys(path: Path, known: set[str]) -> list[str]:
+    """Session-state keys in ``path`` that are not constants of components/keys.py. A variable or parameter
+    holding a key is fine (it came from keys.py or from a caller); components may derive widget keys from
+    their ``key`` parameter (f-strings): the caller names the widget."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for key in session_state_keys(tree):
+        if isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name) and key.value.id == "keys":
+            if key.attr not in known:
+                found.append(f"line {key.lineno}: keys.{key.attr} is not in components/keys.py")
+            continue
+        if isinstance(key, ast.Name) and not key.id.isupper():
+            continue
+        if path.parent.name == "components" and isinstance(key, ast.JoinedStr):
+            continue
+        found.append(f"line {key.lineno}: {ast.unparse(key)}")
+    return found
+
+
+def test_loose_keys_are_found(tmp_path: Path) -> None:
+    page = tmp_path / "pages" / "sample.py"
+    page.parent.mkdir()
+    page.write_text('RESULT = "score.result"\nst.session_state[RESULT] = 1\nst.session_state.get("a.b")\n'
+                    'x = keys.QUERY_SQL in st.session_state\nst.session_state.pop(keys.NOPE, None)\n')
+    assert loose_keys(page, {"QUERY_SQL"}) == ["line 2: RESULT", "line 3: 'a.b'", "line 5: keys.NOPE is not in components/keys.py"]
+
+
+@pytest.mark.parametrize("path", [p for p in UI_FILES if p not in (KEYS_MODULE, ROOT / "components" / "state.py")], ids=relative)
+def test_session_state_keys_are_constants_of_components_keys(path: Path) -> None:
+    """Every session-state key is named once, in components/keys.py, so two pages cannot collide by accident."""
+    assert loose_keys(path, key_constants()) == [], "add the key to components/keys.py and use keys.NAME"
+
+
 TEST_MODULES = [p for p in python_files("tests") if "helpers" not in p.relative_to(ROOT / "tests").parts]
 
 
