@@ -1,4 +1,5 @@
 # Two commands: `make run` serves the app on http://localhost:8501; `make test` runs the whole suite.
+# `make test-fast` is the inner loop: unit, contract and page tests without the slow ones (no lint, no browser).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,8 +9,10 @@ TEST_INSTALLED := $(VENV)/.test-installed
 PORT ?= 8501
 # Loopback unless asked; any other address needs WORKBENCH_PASSWORD_HASH or OIDC (checked by check-serve).
 WORKBENCH_ADDRESS := $(or $(WORKBENCH_ADDRESS),127.0.0.1)
+# pytest-xdist workers; each test module stays on one worker (tests/conftest.py groups them). 0 = no workers.
+TEST_WORKERS ?= 2
 
-.PHONY: run test lint bench seed chromium clean
+.PHONY: run test test-fast lint bench seed chromium clean
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +41,10 @@ lint: $(TEST_INSTALLED)
 	$(PY) -m mypy services
 
 test: $(TEST_INSTALLED) chromium lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+test-fast: $(TEST_INSTALLED)
+	$(PY) -m pytest tests/unit tests/contract tests/pages -m 'not slow and not browser' -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_query.py

@@ -84,3 +84,30 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
 
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         yield
+
+
+# -- markers for `make test-fast` and for pytest-xdist (`make test` runs two workers) -------------------------
+
+# Modules that train real models, start server processes or run job workers: `make test-fast` leaves them out.
+SLOW_MODULES = {
+    "unit/test_autopilot.py", "unit/test_batch_scoring.py", "unit/test_cli_endpoints.py", "unit/test_cli_explain.py",
+    "unit/test_cli_train.py", "unit/test_endpoint_server.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py",
+    "unit/test_gateway.py", "unit/test_local_endpoints.py", "unit/test_monitoring.py", "unit/test_onnx_export.py",
+    "unit/test_script_mode.py", "unit/test_text_minilm.py", "unit/test_training_jobs.py", "unit/test_tuning.py",
+    "pages/test_endpoints_page.py", "pages/test_score_page.py",
+}
+# Modules whose endpoints use the default gateway port (8765): they must not run at the same time.
+DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_page.py", "e2e/test_journey.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow modules; give every module one xdist group (its module-scoped trained models are built once,
+    on one worker) and the default-gateway modules one shared group (with ``--dist loadgroup``)."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        module = item.path.resolve().relative_to(tests).as_posix()
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        if not item.get_closest_marker("xdist_group"):
+            group = "default-gateway" if module in DEFAULT_GATEWAY_MODULES else module
+            item.add_marker(pytest.mark.xdist_group(group))
