@@ -3,7 +3,9 @@
 moto (``mock_aws``) answers the control plane (models, endpoint configs, endpoints, transform jobs,
 model packages, tags), S3, Glue, Athena, CloudWatch and CloudWatch Logs, and returns stub bodies from
 ``invoke_endpoint``; botocore's ``Stubber`` stands in for realistic runtime answers, runtime errors
-and the deletion sequence. moto never stands in for the local inference servers.
+and the deletion sequence. moto never stands in for the local inference servers. What every endpoints
+adapter must do (unknown endpoints, list shape, refused deploys, invoke and score_text answers, empty input)
+is tested once, in tests/contract/test_endpoints.py.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def endpoints_with(services: Services, settings: Settings, clock: FakeClock | No
     clock = clock or FakeClock()
     store = MetadataStore(settings.home / "metadata.sqlite")
     return AwsEndpoints(boto3.Session(region_name=REGION), settings, store, catalog=services.catalog, query=services.query,
-                        storage=services.storage, jobs=services.training, poll_seconds=5, sleep=clock.sleep, clock=clock)
+                        storage=services.storage, jobs=services.jobs, poll_seconds=5, sleep=clock.sleep, clock=clock)
 
 
 def capture_params(client: Any, operation: str) -> list[dict[str, Any]]:
@@ -150,8 +152,6 @@ def test_deploy_with_a_shadow_variant_and_no_capture(endpoints: AwsEndpoints) ->
 
 
 @pytest.mark.parametrize("request_", [
-    DeployRequest("bad_name", (Variant("a", "m/1"),)),
-    DeployRequest("x" * 64, (Variant("a", "m/1"),)),
     DeployRequest("ok", ()),
     DeployRequest("ok", (Variant("a", "m/1", shadow=True),)),
     DeployRequest("ok", (Variant("a", "m/1"), Variant("a", "m/1"))),
@@ -166,20 +166,6 @@ def test_bad_deploy_requests_are_refused_before_anything_exists(endpoints: AwsEn
     with pytest.raises(InvalidInput):
         endpoints.deploy(request_)
     assert sagemaker_backend()._models == {} and sagemaker_backend().endpoint_configs == {}
-
-
-def test_an_existing_endpoint_is_already_exists(endpoints: AwsEndpoints) -> None:
-    model_id = register_model()
-    endpoints.deploy(DeployRequest("taken", (Variant("a", model_id),)))
-    with pytest.raises(AlreadyExists, match="taken"):
-        endpoints.deploy(DeployRequest("taken", (Variant("a", model_id),)))
-    assert len(sagemaker_backend()._models) == 1
-
-
-def test_unknown_models_are_not_found_before_anything_exists(endpoints: AwsEndpoints) -> None:
-    with pytest.raises(NotFound, match="no-such-model/1"):
-        endpoints.deploy(DeployRequest("ep", (Variant("a", "no-such-model/1"),)))
-    assert sagemaker_backend()._models == {}
 
 
 @pytest.mark.parametrize(("missing", "capture", "variable"), [
@@ -283,11 +269,6 @@ def test_other_cloudwatch_errors_are_not_swallowed(endpoints: AwsEndpoints, code
             endpoints.describe_endpoint("counted")
 
 
-def test_describe_unknown_endpoint_is_not_found(endpoints: AwsEndpoints) -> None:
-    with pytest.raises(NotFound, match="nope"):
-        endpoints.describe_endpoint("nope")
-
-
 def test_list_endpoints_newest_first(endpoints: AwsEndpoints) -> None:
     model_id = register_model()
     for name in ("older", "newer"):
@@ -367,8 +348,6 @@ def test_endpoint_logs_tail_cloudwatch(endpoints: AwsEndpoints) -> None:
                                    {"timestamp": now + 1, "message": "GET /ping 200"}])
     assert endpoints.endpoint_logs("logged") == "starting the model server\nGET /ping 200"
     assert endpoints.endpoint_logs("logged", tail_bytes=12) == "GET /ping 200"[-12:]
-    with pytest.raises(NotFound):
-        endpoints.endpoint_logs("unknown")
 
 
 # -- invoking ---------------------------------------------------------------------------------------
@@ -463,13 +442,6 @@ def test_score_record_refuses_a_row_without_the_models_columns(endpoints: AwsEnd
         endpoints.score_record(name, {"division_name": "Petite"})
 
 
-def test_unknown_endpoint_on_invoke_is_not_found(endpoints: AwsEndpoints) -> None:
-    with Stubber(endpoints._runtime) as stubber:
-        stubber.add_client_error("invoke_endpoint", "ValidationError", "Endpoint ep of account 123456789012 not found.", 400)
-        with pytest.raises(NotFound, match="ep"):
-            endpoints.score_text("ep", "hello")
-
-
 @pytest.mark.parametrize(("status", "error"), [(400, InvalidInput), (500, BackendUnavailable)])
 def test_model_errors_keep_the_models_message(endpoints: AwsEndpoints, status: int, error: type[ServiceError]) -> None:
     with Stubber(endpoints._runtime) as stubber:
@@ -479,14 +451,9 @@ def test_model_errors_keep_the_models_message(endpoints: AwsEndpoints, status: i
             endpoints.invoke("ep", b"x", content_type="text/csv")
 
 
-def test_oversized_and_empty_payloads_are_refused_before_calling(endpoints: AwsEndpoints) -> None:
-    with Stubber(endpoints._runtime):  # any call would fail: nothing is queued
-        with pytest.raises(InvalidInput, match="at most"):
-            endpoints.invoke("ep", b"x" * (MAX_PAYLOAD_BYTES + 1))
-        with pytest.raises(InvalidInput):
-            endpoints.score_text("ep", "   ")
-        with pytest.raises(InvalidInput):
-            endpoints.score_record("ep", {})
+def test_oversized_payloads_are_refused_before_calling(endpoints: AwsEndpoints) -> None:
+    with Stubber(endpoints._runtime), pytest.raises(InvalidInput, match="at most"):  # any call would fail: nothing is queued
+        endpoints.invoke("ep", b"x" * (MAX_PAYLOAD_BYTES + 1))
 
 
 # -- capture --------------------------------------------------------------------------------------
