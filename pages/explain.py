@@ -31,8 +31,8 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error, warm_up_word_explanations
 from components.state import keep, restore
 from services.errors import ServiceError
-from services.explain import selection
 from services.explain.base import Explanation
+from services.explain.models import EXPLAIN_KIND, LISTED_JOBS, jobs_of_model, trained_on_table, was_reused
 from services.models import Job, ModelRecord
 
 ensure_app_navigation("pages/explain.py")
@@ -69,13 +69,13 @@ def training_table(model: ModelRecord) -> str:
     if not model.job_name:
         return ""
     try:
-        return selection.training_table(services.jobs.describe_job(model.job_name))
+        return trained_on_table(services.jobs.describe_job(model.job_name))
     except ServiceError:
         return ""  # the training job is gone or unreadable: no default table
 
 
 def explain_jobs() -> list[Job]:
-    return services.jobs.list_jobs(kind=selection.EXPLAIN_KIND, limit=selection.LISTED_JOBS)
+    return services.jobs.list_jobs(kind=EXPLAIN_KIND, limit=LISTED_JOBS)
 
 
 def start_explanation(model: ModelRecord, tables: list[str]) -> None:
@@ -86,12 +86,12 @@ def start_explanation(model: ModelRecord, tables: list[str]) -> None:
     with st.spinner("Starting the explanation…"):
         name = services.explain.start_job(request)
     st.session_state[keys.EXPLAIN_JOB] = name
-    if selection.was_reused(name, earlier):  # the finished job with the same model, data version and settings
+    if was_reused(name, earlier):  # the finished job with the same model, data version and settings
         st.session_state[keys.EXPLAIN_REUSED] = name
 
 
 def model_jobs(model: ModelRecord) -> list[Job]:
-    return selection.jobs_of_model(explain_jobs(), model.model_id)
+    return jobs_of_model(explain_jobs(), model.model_id)
 
 
 def shap_results(job: Job, text_model: bool) -> None:

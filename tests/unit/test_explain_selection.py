@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.explain.selection import jobs_of_model, training_table, was_reused
+from services.explain.models import jobs_of_model, trained_on_table, was_reused
 from services.models import Job
 
 
@@ -20,11 +20,11 @@ def test_a_models_explanations_are_found_by_the_job_or_by_what_it_asked_for() ->
 
 
 def test_the_training_table_comes_from_the_training_jobs_source() -> None:
-    assert training_table(job("t", "training", config={"source": {"table": "demo.wine", "path": ""}})) == "demo.wine"
-    assert training_table(job("t", "training", config={"source": {"table": "", "path": "/data/wine.csv"}})) == ""
-    assert training_table(job("t", "training", config={"source": "demo.wine"})) == ""  # not the recorded shape
-    assert training_table(job("t", "training")) == ""
-    assert training_table(None) == ""
+    assert trained_on_table(job("t", "training", config={"source": {"table": "demo.wine", "path": ""}})) == "demo.wine"
+    assert trained_on_table(job("t", "training", config={"source": {"table": "", "path": "/data/wine.csv"}})) == ""
+    assert trained_on_table(job("t", "training", config={"source": "demo.wine"})) == ""  # not the recorded shape
+    assert trained_on_table(job("t", "training")) == ""
+    assert trained_on_table(None) == ""
 
 
 def test_a_job_listed_before_starting_was_reused() -> None:

@@ -25,7 +25,7 @@ def jobs_of_model(jobs: Iterable[Job], model_id: str) -> list[Job]:
     return [j for j in jobs if j.kind == EXPLAIN_KIND and model_id in (j.model_id, str(j.config.get("model_id", "")))]
 
 
-def training_table(training_job: Job | None) -> str:
+def trained_on_table(training_job: Job | None) -> str:
     """``DATABASE.TABLE`` the job trained on, or ``""`` (a file, a SQL result, or no job recorded)."""
     if training_job is None:
         return ""
