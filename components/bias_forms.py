@@ -11,10 +11,9 @@ from typing import Any
 import streamlit as st
 
 from components.state import keep, restore
-from services.bias.metrics import ALL_POST, ALL_PRE
-from services.bias.report import BiasRequest
+from services.bias.base import BiasPort
+from services.bias.models import METRIC_NAMES, BiasRequest
 from services.models import ModelRecord
-from services.registry import Services
 
 NONE = "(none)"
 VALUES, THRESHOLD, EACH = "Values", "Threshold", "Each value (one-vs-all)"
@@ -22,8 +21,8 @@ NO_PREDICTIONS, PREDICTION_COLUMN, MODEL = "None (pre-training only)", "A column
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _distinct(_services: Services, request: BiasRequest, column: str) -> tuple[list[Any], bool]:
-    return _services.bias.distinct_values(request, column)
+def _distinct(_bias: BiasPort, request: BiasRequest, column: str) -> tuple[list[Any], bool]:
+    return _bias.distinct_values(request, column)
 
 
 def _kept_selectbox(label: str, options: list[Any], key: str, default: Any = None, **kwargs: Any) -> Any:
@@ -35,7 +34,7 @@ def _kept_selectbox(label: str, options: list[Any], key: str, default: Any = Non
     return value
 
 
-def _positive_rule(services: Services, base: BiasRequest, column: str, kind: str, role: str,
+def _positive_rule(bias: BiasPort, base: BiasRequest, column: str, kind: str, role: str,
                    modes: list[str]) -> tuple[tuple[str, ...], float | None]:
     """(values, threshold) for the label or the facet."""
     numeric = kind in ("integer", "float")
@@ -47,7 +46,7 @@ def _positive_rule(services: Services, base: BiasRequest, column: str, kind: str
         return (), float(value)
     if mode == EACH:
         return (), None
-    values, more = _distinct(services, base, column)
+    values, more = _distinct(bias, base, column)
     if more:
         text = st.text_input(f"{role.capitalize()} values (comma-separated)", key=f"bias.{role}.text.{column}",
                              help="The column has many distinct values; type the ones you mean.")
@@ -66,23 +65,23 @@ def _positive_guess(values: list[Any]) -> Any:
     return values[0]
 
 
-def render_bias_form(services: Services, base: BiasRequest, kinds: dict[str, str],
+def render_bias_form(bias: BiasPort, base: BiasRequest, kinds: dict[str, str],
                      models: list[ModelRecord]) -> BiasRequest | None:
     """The configuration widgets; returns the request when the user asks for the report."""
     columns = list(kinds)
     left, right = st.columns(2)
     with left:
         label = _kept_selectbox("Label (outcome)", columns, "bias.label", "sentiment")
-        label_values, label_threshold = _positive_rule(services, base, label, kinds[label], "label", [VALUES, THRESHOLD])
+        label_values, label_threshold = _positive_rule(bias, base, label, kinds[label], "label", [VALUES, THRESHOLD])
     with right:
         facet_options = [c for c in columns if c != label]
         facet = _kept_selectbox("Facet (sensitive attribute)", facet_options, "bias.facet", "product_category")
-        facet_values, facet_threshold = _positive_rule(services, base, facet, kinds[facet], "facet", [VALUES, THRESHOLD, EACH])
+        facet_values, facet_threshold = _positive_rule(bias, base, facet, kinds[facet], "facet", [VALUES, THRESHOLD, EACH])
     others = [c for c in columns if c not in (label, facet)]
     group = _kept_selectbox("Group variable for CDD (optional)", [NONE, *others], "bias.group", NONE)
     predicted, predicted_threshold, model_id = _prediction_choice(others, kinds, models)
     with st.expander("Metrics and options", icon=":material/tune:"):
-        methods = st.multiselect("Metrics", [*ALL_PRE, *ALL_POST], default=[], key="bias.methods",
+        methods = st.multiselect("Metrics", list(METRIC_NAMES), default=[], key="bias.methods",
                                  placeholder="All metrics", help="Leave empty for every metric Clarify computes.")
         bootstrap = st.number_input("Bootstrap resamples for 95 % intervals", 0, 2000, 200, step=50, key="bias.bootstrap")
         numeric = [c for c in others if kinds[c] in ("integer", "float", "boolean") and c != predicted and not c.lower().endswith("id")]

@@ -11,7 +11,7 @@ import streamlit as st
 
 from services.bias.glossary import INFO, flag
 from services.bias.html_report import render_html
-from services.bias.report import BiasReport, FacetEntry, StageReport
+from services.bias.models import BiasReport, FacetEntry, StageReport
 
 FLAGS = {"green": "🟢", "amber": "🟡", "red": "🔴", "grey": "⚪"}
 

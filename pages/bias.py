@@ -10,7 +10,7 @@ from components.bias_views import render_report
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import keep, restore
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.errors import ServiceError
 from services.models import DataSource
 
@@ -76,7 +76,7 @@ if base is None:
     st.stop()
 try:
     kinds = services.bias.column_kinds(base)
-    request = render_bias_form(services, base, kinds, services.training.list_models())
+    request = render_bias_form(services.bias, base, kinds, services.training.list_models())
     if request is not None:
         run_request(request)
 except ServiceError as error:

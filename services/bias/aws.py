@@ -40,7 +40,7 @@ from services.aws.s3 import original_name
 from services.bias import engine
 from services.bias.base import BiasPort
 from services.bias.clarify_config import check_bias_request, start_bias_job
-from services.bias.report import BiasReport, BiasRequest
+from services.bias.models import BiasReport, BiasRequest
 from services.catalog.base import CatalogPort
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack

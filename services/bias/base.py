@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from services.bias.report import BiasReport, BiasRequest
+from services.bias.models import BiasReport, BiasRequest
 
 
 class BiasPort(Protocol):

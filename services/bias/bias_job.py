@@ -17,7 +17,7 @@ import pandas as pd
 
 from services.bias.engine import analyze, report_from_frame
 from services.bias.html_report import render_html
-from services.bias.report import BiasReport, BiasRequest, request_from_json
+from services.bias.models import BiasReport, BiasRequest, request_from_json
 from services.embedded.job_worker import JobContext
 from services.models import DataSource, ModelRecord
 from services.query.base import QueryPort

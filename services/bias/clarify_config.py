@@ -14,7 +14,7 @@ from sagemaker.core.clarify import BiasConfig, ModelPredictedLabelConfig, SageMa
 
 from services.aws.clarify import ClarifyInput, ModelTarget, data_config, model_config
 from services.bias import metrics
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.errors import InvalidInput
 
 PRE_TRAINING_METHODS = metrics.ALL_PRE  # Clarify's names, as the local engine computes them

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.errors import InvalidInput
 from services.models import DataSource
 from services.registry import Services

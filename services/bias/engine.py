@@ -22,7 +22,7 @@ import pandas as pd
 
 from services.bias import metrics as m
 from services.bias.flip_test import flip_test
-from services.bias.report import BiasReport, BiasRequest, FacetEntry, MetricValue, StageReport
+from services.bias.models import BiasReport, BiasRequest, FacetEntry, MetricValue, StageReport
 from services.bias.rules import EACH, THRESHOLD, Rule, make_rule, quote, series_kind, type_kind
 from services.catalog.base import CatalogPort
 from services.config import Settings

@@ -8,7 +8,7 @@ from typing import Any
 from services.bias import engine
 from services.bias.base import BiasPort
 from services.bias.bias_job import read_report
-from services.bias.report import BiasReport, BiasRequest
+from services.bias.models import BiasReport, BiasRequest
 from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InvalidInput, NotFound

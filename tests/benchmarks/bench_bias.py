@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from services.bias.engine import report_from_frame
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.config import Settings
 from services.models import DataSource
 from services.registry import build_services

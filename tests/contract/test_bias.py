@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.errors import InvalidInput, NotFound
 from services.models import DataSource
 from services.registry import Services, build_services

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from botocore.stub import Stubber
 
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.errors import InvalidInput, NotFound
 from services.jobs.aws import AwsJobs
 from services.jobs.base import JobsPort

@@ -29,7 +29,7 @@ from services.aws.processing_jobs import CLARIFY_IMAGE
 from services.bias.aws import AwsBias, build_aws_bias
 from services.bias.clarify_config import split_methods, typed_values
 from services.bias.engine import report_from_frame
-from services.bias.report import BiasReport, BiasRequest
+from services.bias.models import BiasReport, BiasRequest
 from services.config import Settings
 from services.embedded.metadata import MetadataStore
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound

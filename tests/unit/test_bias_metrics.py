@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from services.bias.engine import report_from_frame
-from services.bias.report import BiasReport, BiasRequest, MetricValue
+from services.bias.models import BiasReport, BiasRequest, MetricValue
 
 PRE_NAMES = ["CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD"]
 POST_NAMES = ["AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE"]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.bias.engine import report_from_frame
-from services.bias.report import BiasReport, BiasRequest
+from services.bias.models import BiasReport, BiasRequest
 
 SIGN_FLIPPING = ["CI", "DPL", "DPPL", "DCA", "DCR", "DAR", "DRR", "RD", "SD", "AD", "TE"]
 SYMMETRIC = ["JS", "LP", "TVD", "KS"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from services.bias.engine import report_from_frame
-from services.bias.report import BiasReport, BiasRequest, request_from_json
+from services.bias.models import BiasReport, BiasRequest, request_from_json
 from services.cli import main
 from services.errors import NotFound
 from services.models import DataSource, TrainingRequest

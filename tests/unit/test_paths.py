@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.config import Settings
 from services.errors import InvalidInput, NotFound
 from services.models import DataSource

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 import sqlglot
 
-from services.bias.report import BiasRequest
+from services.bias.models import BiasRequest
 from services.demo.seed import REVIEWS_SENTIMENT_SQL
 from services.errors import InvalidInput, QueryFailed, QueryRefused
 from services.explain.quick_model import DataAccess, read_sample

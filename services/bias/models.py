@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.bias.metrics import ALL_POST, ALL_PRE
 from services.models import DataSource
 
+METRIC_NAMES = (*ALL_PRE, *ALL_POST)  # every metric a request may name, in Clarify's order
 ANALYSIS_VERSION = "1.0"
 PRE_TRAINING = "pre_training_bias_metrics"
 POST_TRAINING = "post_training_bias_metrics"
