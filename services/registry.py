@@ -124,9 +124,10 @@ def build_training(s: Services) -> TrainingPort:
         from services.training.local import build_local_training
 
         return build_local_training(s.stack, catalog=s.catalog)
+    from services.aws.session import make_session
     from services.training.aws import build_aws_training
 
-    return build_aws_training(s)
+    return build_aws_training(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, jobs=s.jobs)
 
 
 def build_runs(s: Services) -> RunsPort:

@@ -52,8 +52,10 @@ from services.aws.sagemaker import (
     job_name,
     model_id_of,
 )
+from services.catalog.base import CatalogPort
 from services.catalog.files import data_files, inspect_path
 from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import MetadataStore
 from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.jobs.base import JobsPort
@@ -70,7 +72,7 @@ from services.models import (
 )
 from services.names import check_job_request, check_name
 from services.paths import publish_file, writable_path
-from services.registry import Services
+from services.training.base import TrainingPort
 from services.training.data import read_file, require_column, split_table_name
 from services.training.problem_type import problem_type_and_classes
 
@@ -130,11 +132,11 @@ class TabularData:
 class AwsTraining(SageMakerClients):
     """The training port on SageMaker; data and artifacts live under ``s3://{WORKBENCH_S3_BUCKET}/``."""
 
-    def __init__(self, session: boto3.Session, settings: Settings, services: Services, store: MetadataStore, *,
+    def __init__(self, session: boto3.Session, settings: Settings, store: MetadataStore, *, catalog: CatalogPort,
                  jobs: JobsPort) -> None:
         self.session = session
         self.settings = settings
-        self.services = services
+        self.catalog = catalog
         self.index = JobIndex(store)
         self.jobs = jobs  # describes the jobs started here; its settlers call settle_job
 
@@ -359,7 +361,7 @@ class AwsTraining(SageMakerClients):
         if bool(source.table) == bool(source.path):
             raise InvalidInput("Give either a catalog table or a data file.", hint="Use --table DB.TABLE or --data FILE.")
         if source.table:
-            table = self.services.catalog.get_table(*split_table_name(source.table))
+            table = self.catalog.get_table(*split_table_name(source.table))
             pinned = replace(source, table=table.qualified_name, table_version=table.version_id)
             return S3Input(table.location.rstrip("/") + "/", table.format, table.all_columns, pinned)
         path = Path(source.path).expanduser().resolve()
@@ -732,11 +734,7 @@ def _schema(columns: tuple[Column, ...], target: str) -> list[dict[str, str]]:
     return [{"Name": c.name, "Type": c.type, "Comment": c.comment} for c in columns if c.name != target]
 
 
-def build_aws_training(services: Services) -> AwsTraining:
-    """The SageMaker adapter; its job index shares the workspace's metadata file with query history."""
-    from services.aws.session import make_session
-
-    settings = services.settings
-    settings.home.mkdir(parents=True, exist_ok=True)
-    return AwsTraining(make_session(settings), settings, services, MetadataStore(settings.home / "metadata.sqlite"),
-                       jobs=services.jobs)
+def build_aws_training(session: boto3.Session, settings: Settings, stack: EmbeddedStack, *, catalog: CatalogPort,
+                       jobs: JobsPort) -> TrainingPort:
+    """The SageMaker adapter; its job index lives in the workspace's metadata store."""
+    return AwsTraining(session, settings, stack.store, catalog=catalog, jobs=jobs)

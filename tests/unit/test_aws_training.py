@@ -93,7 +93,7 @@ def training(services: Services, settings: Settings, clock: FakeClock) -> AwsTra
     session = boto3.Session(region_name=REGION)
     store = MetadataStore(settings.home / "metadata.sqlite")
     jobs = AwsJobs(session, store, poll_seconds=5, sleep=clock.sleep, clock=clock)
-    training = AwsTraining(session, settings, services, store, jobs=jobs)
+    training = AwsTraining(session, settings, store, catalog=services.catalog, jobs=jobs)
     jobs._sagemaker = training._sagemaker  # one client: a Stubber on the training adapter's sees the jobs port's calls
     jobs.settlers.update(dict.fromkeys(("training", "script", "autopilot", "transform"), training.settle_job))
     return training
