@@ -52,7 +52,7 @@ def roundtrip(result_predictor: object, frame: pd.DataFrame, folder: Path) -> No
     pd.testing.assert_frame_equal(before, after)
 
 
-# -- the split -------------------------------------------------------------------
+# -- the split -------------------------------------------------------------------------------------
 
 
 def test_prepare_dataset_splits_80_10_10_stratified_with_string_labels() -> None:
