@@ -9,9 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from services.bias.glossary import INFO, flag
-from services.bias.html_report import render_html
-from services.bias.models import BiasReport, FacetEntry, StageReport
+from services.bias.models import INFO, BiasReport, FacetEntry, StageReport, flag
 
 FLAGS = {"green": "🟢", "amber": "🟡", "red": "🔴", "grey": "⚪"}
 
@@ -42,7 +40,7 @@ def render_downloads(report: BiasReport, key: str) -> None:
     left, right, _ = st.columns([1, 1, 3])
     left.download_button("analysis.json", json.dumps(report.analysis_json(), indent=2), file_name="analysis.json",
                          mime="application/json", icon=":material/download:", key=f"{key}.json")
-    right.download_button("HTML report", render_html(report), file_name="bias_report.html", mime="text/html",
+    right.download_button("HTML report", report.html(), file_name="bias_report.html", mime="text/html",
                           icon=":material/description:", key=f"{key}.html")
 
 

@@ -10,8 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from components.formatting import human_bytes, human_cost, human_ms
-from services.models import QueryResult, ScanEstimate, athena_cost_usd
-from services.query.downloads import Chunks, DownloadServer
+from services.models import DownloadTicket, QueryResult, ScanEstimate, athena_cost_usd
 
 CHART_KINDS = ("bar", "line", "scatter", "histogram")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
@@ -48,14 +47,14 @@ def render_result(result: QueryResult, *, key: str, download_url: Callable[[str]
                       key=f"{key}.parquet", on_click="rerun")
 
 
-def download_link(server: DownloadServer, file_name: str, content_type: str, chunks: Chunks) -> str:
-    """A one-time link to ``chunks()`` on this process's download server, as the browser must write it."""
-    host = server.host
+def browser_url(ticket: DownloadTicket) -> str:
+    """A one-time download link as the browser must write it."""
+    host = ticket.host
     if host in WILDCARD_HOSTS:  # bound everywhere: the browser reaches it where it reached the app
         host = urlparse(st.context.url or "").hostname or "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{server.port}{server.path(server.mint(file_name, content_type, chunks))}"
+    return f"http://{host}:{ticket.port}{ticket.path}"
 
 
 def render_quick_chart(frame: pd.DataFrame, *, key: str) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from components.auth import guard_page
 from services.config import Settings
 from services.errors import ServiceError
-from services.registry import Services, build_services
+from services.registry import Services, build_services, start_monitoring, start_retention, warm_up_explanations
 
 
 def get_services() -> Services:
@@ -25,29 +25,19 @@ def _shared_services() -> Services:
 @st.cache_resource(show_spinner=False)
 def start_background_monitoring(_services: Services) -> object | None:
     """Scheduled drift reports for local endpoints, once per server process (AWS has Model Monitor)."""
-    if _services.settings.backend != "local":
-        return None
-    from services.endpoints.monitoring import start_scheduled_reports
-
-    return start_scheduled_reports(_services.stack, _services.catalog, _services.storage, _services.settings.monitor_interval_seconds)
+    return start_monitoring(_services)
 
 
 @st.cache_resource(show_spinner=False)
 def start_background_retention(_services: Services) -> object | None:
     """Delete expired query results and data capture now and hourly, once per server process (local only)."""
-    if _services.settings.backend != "local":
-        return None
-    from services.embedded.retention import start_retention
-
-    return start_retention(_services.settings)
+    return start_retention(_services)
 
 
 @st.cache_resource(show_spinner=False)
 def warm_up_word_explanations() -> bool:
     """Compile shap's helpers in the background once per server process, before the first review is explained."""
-    from services.explain.shap_text import warm_up_in_background
-
-    warm_up_in_background()
+    warm_up_explanations()
     return True
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from services.models import AutopilotRequest, Column, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
-from services.training.forms import (
+from services.training.models import (
     ALGORITHM_LABELS,
     ALL_OBJECTIVES,
     OBJECTIVES,

@@ -18,7 +18,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.errors import ServiceError
 from services.models import RunSummary
-from services.runs.compare import (
+from services.runs.models import (
     fairness_frame,
     filter_runs,
     leaderboard,

@@ -23,7 +23,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.errors import ServiceError
 from services.models import DataSource, Job
-from services.training import script_mode
+from services.training.models import test_metric_regex
 
 ensure_app_navigation("pages/jobs.py")
 st.title("Jobs")
@@ -54,7 +54,7 @@ def regex_tester(job: Job, *, key: str) -> None:
         default = next(iter((job.config.get("metric_definitions") or {}).values()), "loss=([0-9.]+)")
         pattern = st.text_input("Regex (the first group is the value)", value=default, key=f"{key}.pattern")
         try:
-            points = script_mode.test_metric_regex(pattern, jobs_port.job_logs(job.name))
+            points = test_metric_regex(pattern, jobs_port.job_logs(job.name))
         except ServiceError as error:
             show_error(error)
             return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from functools import partial
 
 import streamlit as st
 
@@ -12,18 +11,15 @@ from components import keys
 from components.catalog_views import render_schema_browser
 from components.history import render_history, render_saved_queries
 from components.navigation import ensure_app_navigation
-from components.results import download_link, render_estimate, render_quick_chart, render_result
+from components.results import browser_url, render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.errors import AlreadyExists, ServiceError
 from services.models import SavedQuery
-from services.query.downloads import download_server
-from services.query.history import unfiltered_warning
 
 DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
 RUNNING = ("QUEUED", "RUNNING")
 WAIT_INLINE_SECONDS = 3.0
-DOWNLOAD_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 ensure_app_navigation("pages/query.py")
 st.title("Query")
@@ -98,8 +94,7 @@ def show_outcome(query_id: str) -> None:
 
 def result_link(query_id: str, fmt: str) -> str:
     """A one-time link that streams the full result from this process's download server."""
-    server = download_server(services.settings.address)
-    return download_link(server, f"{query_id}.{fmt}", DOWNLOAD_TYPES[fmt], partial(query.export_chunks, query_id, fmt))
+    return browser_url(query.download_ticket(query_id, "parquet" if fmt == "parquet" else "csv"))
 
 
 def offer_run_again(query_id: str) -> None:
@@ -201,7 +196,7 @@ elif estimate_only:
 
 if keys.QUERY_ESTIMATE in st.session_state:
     estimate = st.session_state[keys.QUERY_ESTIMATE]
-    render_estimate(estimate, unfiltered_warning(estimate))
+    render_estimate(estimate, estimate.unfiltered_warning())
 save_query_form(sql or "", database)
 
 results, history, saved = st.tabs(["Results", "History", "Saved queries"])

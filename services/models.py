@@ -151,6 +151,16 @@ class ScanEstimate:
     def athena_cost_usd(self) -> float:
         return athena_cost_usd(self.bytes_to_scan)
 
+    def unfiltered_warning(self) -> str:
+        """The warning shown when a partitioned table is read without a partition filter ("" when none is)."""
+        if not self.unfiltered_partitioned_tables:
+            return ""
+        tables = ", ".join(self.unfiltered_partitioned_tables)
+        return (
+            f"{tables} is partitioned but the query has no filter on its partition keys, "
+            "so every partition is scanned. Add a WHERE clause on a partition key to scan less."
+        )
+
 
 def athena_cost_usd(bytes_scanned: int) -> float:
     """What Athena charges: $5 per TB scanned, at least 10 MB per query that scans anything."""
@@ -336,3 +346,13 @@ class TuningRequest:
     max_jobs: int = 10
     max_parallel_jobs: int = 1
     name: str = ""
+
+
+@dataclass(frozen=True)
+class DownloadTicket:
+    """A one-time link to a full result on this process's download server: the browser fetches
+    ``http://<host>:<port><path>`` once (a wildcard ``host`` means "where the browser reached the app")."""
+
+    host: str
+    port: int
+    path: str

@@ -184,3 +184,30 @@ def build_services(settings: Settings) -> Services:
         ) from exc
     core = getattr(module, function_name)(settings)
     return Services(settings=settings, catalog=core.catalog, query=core.query, storage=core.storage, stack=core.stack)
+
+
+# Background work the app starts once per server process (the local backend's own schedules).
+
+def start_monitoring(s: Services) -> object | None:
+    """Scheduled drift reports for local endpoints (AWS has Model Monitor)."""
+    if not s.is_local:
+        return None
+    from services.endpoints.monitoring import start_scheduled_reports
+
+    return start_scheduled_reports(s.stack, s.catalog, s.storage, s.settings.monitor_interval_seconds)
+
+
+def start_retention(s: Services) -> object | None:
+    """Delete expired query results and data capture now and hourly (local only)."""
+    if not s.is_local:
+        return None
+    from services.embedded.retention import start_retention as start
+
+    return start(s.settings)
+
+
+def warm_up_explanations() -> None:
+    """Compile shap's helpers in the background before the first review is explained."""
+    from services.explain.shap_text import warm_up_in_background
+
+    warm_up_in_background()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 import math
 
-from services.bias.glossary import INFO, flag
-from services.bias.models import BiasReport, FacetEntry, StageReport
+from services.bias.models import INFO, BiasReport, FacetEntry, StageReport, flag
 
 COLOURS = {"green": "#d8f3dc", "amber": "#ffe8a3", "red": "#ffd6d6", "grey": "#eeeeee"}
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}

@@ -38,6 +38,7 @@ from services.models import (
 )
 from services.names import glue_name
 from services.query.base import ExportFormat
+from services.query.downloads import ResultDownloads
 from services.query.history import FINISHED, HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
 from services.query.sandbox import catalog_command
@@ -49,7 +50,7 @@ FAILED_HINT = "Fix the SQL and run it again; DESCRIBE shows a table's columns."
 CANCELLED_HINT = "Run it again when you are ready."
 
 
-class AwsQuery(HistoryMethods):
+class AwsQuery(HistoryMethods, ResultDownloads):
     """Athena-style SQL over the Glue catalog, run by Athena in ``settings.athena_workgroup``."""
 
     def __init__(

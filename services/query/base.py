@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal, Protocol
 
-from services.models import HistoryEntry, QueryResult, SavedQuery, ScanEstimate, Table
+from services.models import DownloadTicket, HistoryEntry, QueryResult, SavedQuery, ScanEstimate, Table
 
 ExportFormat = Literal["csv", "parquet"]
 
@@ -50,6 +50,10 @@ class QueryPort(Protocol):
 
     def export_result(self, query_id: str, fmt: ExportFormat) -> bytes:
         """The full result of a finished query as CSV (with header) or Parquet."""
+        ...
+
+    def download_ticket(self, query_id: str, fmt: ExportFormat) -> DownloadTicket:
+        """A one-time link that streams the full result (``export_chunks``) to a browser, never held in memory."""
         ...
 
     def export_chunks(self, query_id: str, fmt: ExportFormat) -> Iterator[bytes]:

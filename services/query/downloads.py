@@ -23,9 +23,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from services.config import Settings
 from services.errors import ServiceError
+from services.models import DownloadTicket
+from services.query.base import ExportFormat
 
 TOKEN_SECONDS = 15 * 60.0
 MAX_TOKENS = 1000
@@ -158,3 +162,21 @@ def download_server(host: str) -> DownloadServer:
         if host not in _servers:
             _servers[host] = DownloadServer(host)
         return _servers[host]
+
+
+DOWNLOAD_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+class ResultDownloads:
+    """The query port's ``download_ticket``, the same on both adapters: a one-time link that streams
+    ``export_chunks`` from this process's download server (bound where the app is served)."""
+
+    settings: Settings
+
+    def export_chunks(self, query_id: str, fmt: ExportFormat) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def download_ticket(self, query_id: str, fmt: ExportFormat) -> DownloadTicket:
+        server = download_server(self.settings.address)
+        token = server.mint(f"{query_id}.{fmt}", DOWNLOAD_TYPES[fmt], partial(self.export_chunks, query_id, fmt))
+        return DownloadTicket(server.host, server.port, server.path(token))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
-from services.models import HistoryEntry, SavedQuery, ScanEstimate
+from services.models import HistoryEntry, SavedQuery
 from services.names import check_name
 
 FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -162,12 +162,3 @@ def _add_expiry_column(store: MetadataStore) -> None:
     except sqlite3.OperationalError as exc:  # another process added it a moment ago
         if "duplicate column" not in str(exc):
             raise
-
-
-def unfiltered_warning(estimate: ScanEstimate) -> str:
-    """The warning shown when a partitioned table is read without a partition filter."""
-    tables = ", ".join(estimate.unfiltered_partitioned_tables)
-    return (
-        f"{tables} is partitioned but the query has no filter on its partition keys, "
-        "so every partition is scanned. Add a WHERE clause on a partition key to scan less."
-    )

@@ -38,6 +38,7 @@ from services.errors import (
 from services.models import HistoryEntry, QueryResult, QueryStatistics, ResultColumn, ScanEstimate, Table
 from services.names import glue_name
 from services.query.base import ExportFormat
+from services.query.downloads import ResultDownloads
 from services.query.history import HistoryMethods, QueryHistory
 from services.query.partitions import partition_filter
 from services.query.sandbox import (
@@ -74,7 +75,7 @@ class _Plan:
     unfiltered: tuple[str, ...]
 
 
-class LocalQuery(HistoryMethods):
+class LocalQuery(HistoryMethods, ResultDownloads):
     """The query port on DuckDB. Executions run on worker threads; ids are Athena-style UUIDs."""
 
     def __init__(self, workspace: Workspace, store: MetadataStore, catalog: LocalCatalog, settings: Settings) -> None:

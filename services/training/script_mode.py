@@ -24,7 +24,6 @@ Everything here is pure apart from the layout writer; the job (``script_job.py``
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import shutil
@@ -38,6 +37,7 @@ from services.embedded.child_env import user_code_environment
 from services.errors import InvalidInput, ServiceError
 from services.names import check_name
 from services.training.algorithms.base import LOADERS, SCRIPT_ORIGIN, loader_name, read_manifest
+from services.training.models import compile_metric_regex, match_value
 
 HOST = "algo-1"
 FAILURE_LIMIT = 1024
@@ -306,37 +306,12 @@ def failure_reason(layout: MlLayout, exit_code: int, log_tail: str) -> str:
 # -- metric definitions -----------------------------------------------------------------------------
 
 
-def compile_metric_regex(name: str, pattern: str) -> re.Pattern[str]:
-    """A metric definition's regex; ``InvalidInput`` when it does not compile or has no capture group."""
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        raise InvalidInput(f"The regex of metric {name!r} is invalid: {exc}.",
-                           hint=r"For example validation:accuracy=([0-9.]+)") from exc
-    if compiled.groups < 1:
-        raise InvalidInput(f"The regex of metric {name!r} has no capture group.",
-                           hint=r"Put the value in parentheses, e.g. accuracy=([0-9.]+)")
-    return compiled
-
-
 def compile_metric_definitions(definitions: Mapping[str, str]) -> dict[str, re.Pattern[str]]:
     """Every metric definition compiled (name -> regex whose first group is the value)."""
     for name in definitions:
         if not name.strip():
             raise InvalidInput("A metric definition has an empty name.", hint="Write NAME=REGEX.")
     return {name: compile_metric_regex(name, pattern) for name, pattern in definitions.items()}
-
-
-def match_value(pattern: re.Pattern[str], line: str) -> float | None:
-    """The metric value in ``line``: the first group of the first match, when it is a finite number."""
-    found = pattern.search(line)
-    if found is None or found.group(1) is None:
-        return None
-    try:
-        value = float(found.group(1))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def parse_metrics(patterns: Mapping[str, re.Pattern[str]], line: str) -> list[tuple[str, float]]:
@@ -346,17 +321,6 @@ def parse_metrics(patterns: Mapping[str, re.Pattern[str]], line: str) -> list[tu
         value = match_value(pattern, line)
         if value is not None:
             points.append((name, value))
-    return points
-
-
-def test_metric_regex(pattern: str, log_text: str) -> list[tuple[int, float]]:
-    """Try a metric regex against a log: ``(line number from 1, value)`` for every line it matches."""
-    compiled = compile_metric_regex("under test", pattern)
-    points = []
-    for number, line in enumerate(log_text.splitlines(), start=1):
-        value = match_value(compiled, line)
-        if value is not None:
-            points.append((number, value))
     return points
 
 

@@ -10,6 +10,8 @@ real SQL over real data (estimates, exports, CTAS, failures, timeouts) are local
 from __future__ import annotations
 
 import io
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +159,16 @@ class TestLocalQuery(QueryContract):
         assert exported["a"].tolist() == list(range(50))
         chunks = with_table.query.export_chunks(result.query_id, "csv")  # what downloads stream
         assert b"".join(chunks) == with_table.query.export_result(result.query_id, "csv")
+
+    def test_download_ticket_streams_the_full_result_once(self, with_table: Services) -> None:
+        result = with_table.query.run("SELECT * FROM contract.t ORDER BY a", max_rows=5)
+        ticket = with_table.query.download_ticket(result.query_id, "csv")
+        url = f"http://127.0.0.1:{ticket.port}{ticket.path}"
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - our own loopback server
+            assert response.read() == with_table.query.export_result(result.query_id, "csv")
+        with pytest.raises(urllib.error.HTTPError) as again:
+            urllib.request.urlopen(url, timeout=30)  # noqa: S310
+        assert again.value.code == 404
 
     def test_estimate(self, with_table: Services) -> None:
         size = int(with_table.catalog.get_table("contract", "t").parameters["sizeKey"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.runs.compare import metric_goal
+from services.runs.models import metric_goal
 
 
 @pytest.mark.parametrize("name", [

@@ -18,6 +18,7 @@ from services.errors import InvalidInput
 from services.models import DataSource, Job, ScriptJobRequest
 from services.registry import Services, build_services
 from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experiment
+from services.training import models as training_models
 from services.training import script_mode
 from services.training.algorithms.base import load_predictor
 from tests.helpers.workspace import close_services
@@ -228,14 +229,14 @@ def test_a_line_is_a_metric_point_only_when_a_regex_matches() -> None:
 
 def test_regex_tester_returns_line_numbers_and_values() -> None:
     log = "start\nvalidation:accuracy=0.81\nnoise\nvalidation:accuracy=0.93\nvalidation:accuracy=abc\n"
-    assert script_mode.test_metric_regex(r"validation:accuracy=([0-9.]+)", log) == [(2, 0.81), (4, 0.93)]
-    assert script_mode.test_metric_regex(r"loss=([0-9.]+)", log) == []
+    assert training_models.test_metric_regex(r"validation:accuracy=([0-9.]+)", log) == [(2, 0.81), (4, 0.93)]
+    assert training_models.test_metric_regex(r"loss=([0-9.]+)", log) == []
 
 
 @pytest.mark.parametrize("pattern, message", [(r"acc=([0-9.]+", "invalid"), (r"acc=[0-9.]+", "no capture group")])
 def test_regex_tester_refuses_bad_patterns(pattern: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        script_mode.test_metric_regex(pattern, "acc=1")
+        training_models.test_metric_regex(pattern, "acc=1")
 
 
 # -- real jobs ------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from services.errors import InvalidInput
@@ -65,3 +67,41 @@ def _number(value: Any, name: str) -> float:
         return float(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"The range of {name!r} needs numeric min and max, got {value!r}.", hint="e.g. min 3, max 8.") from exc
+
+
+# -- metric regexes (script mode's MetricDefinitions), also tried on the Jobs page --------------------
+
+def compile_metric_regex(name: str, pattern: str) -> re.Pattern[str]:
+    """A metric definition's regex; ``InvalidInput`` when it does not compile or has no capture group."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise InvalidInput(f"The regex of metric {name!r} is invalid: {exc}.",
+                           hint=r"For example validation:accuracy=([0-9.]+)") from exc
+    if compiled.groups < 1:
+        raise InvalidInput(f"The regex of metric {name!r} has no capture group.",
+                           hint=r"Put the value in parentheses, e.g. accuracy=([0-9.]+)")
+    return compiled
+
+
+def match_value(pattern: re.Pattern[str], line: str) -> float | None:
+    """The metric value in ``line``: the first group of the first match, when it is a finite number."""
+    found = pattern.search(line)
+    if found is None or found.group(1) is None:
+        return None
+    try:
+        value = float(found.group(1))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def test_metric_regex(pattern: str, log_text: str) -> list[tuple[int, float]]:
+    """Try a metric regex against a log: ``(line number from 1, value)`` for every line it matches."""
+    compiled = compile_metric_regex("under test", pattern)
+    points = []
+    for number, line in enumerate(log_text.splitlines(), start=1):
+        value = match_value(compiled, line)
+        if value is not None:
+            points.append((number, value))
+    return points
