@@ -107,8 +107,8 @@ def build_jobs(s: Services) -> JobsPort:
 
 def aws_job_settlers(s: Services) -> dict[str, Settle]:
     """Nothing of ours runs when a SageMaker job ends, so the first describe that sees a training, script or
-    Autopilot job Completed registers its model, and a transform job's predictions are fetched. The training
-    adapter does that work; it is looked up only then, so building the jobs port never builds it."""
+    Autopilot job Completed registers its model. The training adapter does that work; it is looked up only then,
+    so building the jobs port never builds it."""
     def settle(entry: IndexEntry, job: Job) -> Job:
         from services.training.aws import AwsTraining
 
@@ -116,7 +116,7 @@ def aws_job_settlers(s: Services) -> dict[str, Settle]:
         assert isinstance(training, AwsTraining)  # build_training's aws branch
         return training.settle_job(entry, job)
 
-    return dict.fromkeys(("training", "script", "autopilot", "transform"), settle)
+    return dict.fromkeys(("training", "script", "autopilot"), settle)
 
 
 def build_training(s: Services) -> TrainingPort:

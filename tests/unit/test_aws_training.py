@@ -40,14 +40,11 @@ from services.names import check_job_name
 from services.registry import Services, build_services
 from services.runs.aws import build_aws_runs
 from services.runs.local import MlflowRuns
-from services.training.aws import (
-    AwsTraining,
-    encode_table,
-    parameter_ranges,
-    sorted_candidates,
-    source_tarball,
-    training_job_spec,
-)
+from services.training.aws import AwsTraining
+from services.training.aws.autopilot import sorted_candidates
+from services.training.aws.builtin_data import encode_table
+from services.training.aws.specs import source_tarball, training_job_spec
+from services.training.aws.tuning import parameter_ranges
 from tests.helpers.autopilot_aws import autopilot_description, put_autopilot_reports
 from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 from tests.helpers.moto_gaps import answer_calls
@@ -95,7 +92,7 @@ def training(services: Services, settings: Settings, clock: FakeClock) -> AwsTra
     jobs = AwsJobs(session, store, poll_seconds=5, sleep=clock.sleep, clock=clock)
     training = AwsTraining(session, settings, store, catalog=services.catalog, jobs=jobs)
     jobs._sagemaker = training._sagemaker  # one client: a Stubber on the training adapter's sees the jobs port's calls
-    jobs.settlers.update(dict.fromkeys(("training", "script", "autopilot", "transform"), training.settle_job))
+    jobs.settlers.update(dict.fromkeys(("training", "script", "autopilot"), training.settle_job))
     return training
 
 
@@ -625,27 +622,6 @@ def test_metadata_properties_chunk_long_values_and_read_back() -> None:
                                 "ModelApprovalStatus": "Approved"})
     assert (model.model_id, model.framework, model.classes) == ("g/3", "xgboost", ("neg", "pos"))
     assert [c.name for c in model.input_schema] == [f"column_{i}" for i in range(30)]
-
-
-# -- transform --------------------------------------------------------------------------------------
-
-
-def test_transform_job_scores_encoded_rows_and_downloads_the_predictions(training: AwsTraining, tmp_path: Path) -> None:
-    trained = training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="rating", name="scorer"))
-    model_id = training.jobs.describe_job(trained).model_id
-    output = tmp_path / "scored.csv"
-    name = training.start_transform_job(model_id, TABLE, output)
-    raw = training._sagemaker.describe_transform_job(TransformJobName=name)
-    assert raw["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == f"s3://{BUCKET}/transform/{name}/input/"
-    assert raw["ModelName"] == "scorer-v1"
-    sent = pd.read_csv(io.StringIO(s3_text(f"s3://{BUCKET}/transform/{name}/input/data.csv")), header=None)
-    assert sent.shape == (60, 2)  # the model's two features, no target, no header
-    predictions = "\n".join(str(i % 5) for i in range(60)) + "\n"
-    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=f"transform/{name}/output/data.csv.out", Body=predictions)
-    job = training.jobs.describe_job(name)
-    assert (job.kind, job.status, job.model_id) == ("transform", "Completed", model_id)
-    scored = pd.read_csv(output)
-    assert len(scored) == 60 and "prediction" in scored.columns and "review_text" in scored.columns
 
 
 # -- data encoding ----------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ def test_local_script_channels_named_like_paths_are_refused(services: Services, 
                                                         ("x" * 62 + "-y", "x" * 60)])
 def test_derived_model_names_are_valid_model_package_group_names(derived_from: str, expected: str) -> None:
     from services.embedded.model_registry import model_name
-    from services.training.aws import model_group_name
+    from services.training.aws.settle import model_group_name
 
     assert check_name("model-package-group", model_name(derived_from)) == expected  # the local registry's
     group = model_group_name({"name": derived_from}, "training-1")  # SageMaker's, up to 63 characters

@@ -85,7 +85,7 @@ def test_the_built_ins_and_autopilot_now_agree(values: list[object], expected: s
 
 
 def test_the_aws_adapter_encodes_training_data_by_the_same_rule() -> None:
-    from services.training.aws import encode_table
+    from services.training.aws.builtin_data import encode_table
 
     data = encode_table(frame_with([0.5, 1.5] * 20), "y", seed=1)  # it said Regression before
     assert (data.problem_type, data.classes) == (BINARY, ["0.5", "1.5"])
