@@ -226,14 +226,15 @@ def _predictor_parts(predictor: Predictor, columns: list[str]
     from services.training.algorithms.common import SklearnPredictor
     from services.training.algorithms.featurize import model_frame
     from services.training.autopilot.predictors import PipelinePredictor
+    from services.training.script_mode import JoblibPredictor
 
     if isinstance(predictor, SklearnPredictor):
         kinds = predictor.kinds
         return (lambda frame: model_frame(frame, kinds)), predictor.pipeline, str
     if isinstance(predictor, PipelinePredictor):
         return predictor.features, predictor.pipeline, _date_source(predictor.date_columns)
-    if type(predictor).__name__ == "JoblibPredictor":
-        return (lambda frame: frame[columns]), predictor.model, str  # type: ignore[attr-defined]
+    if isinstance(predictor, JoblibPredictor):
+        return (lambda frame: frame[columns]), predictor.model, str
     return None
 
 

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -89,7 +89,8 @@ def word_tokenizer(text: str, return_offsets_mapping: bool = True) -> dict[str, 
 def text_columns(predictor: Predictor) -> list[str]:
     """The text column(s) of a text model; [] for a model that reads other columns too."""
     if _is_minilm(predictor):
-        return list(predictor.feature_columns)  # type: ignore[attr-defined]
+        # MiniLMPredictor, named rather than imported: its module loads torch
+        return list(cast(Any, predictor).feature_columns)
     kinds = getattr(predictor, "kinds", None)
     if isinstance(kinds, dict) and len(kinds) == 1 and next(iter(kinds.values())) == "text":
         return list(kinds)
