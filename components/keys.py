@@ -21,6 +21,7 @@ TRAIN_DATABASE = "train.database"
 TRAIN_TABLE = "train.table"
 
 JOBS_SELECTED = "jobs.selected"  # the job the Jobs page shows
+JOBS_STARTED = "jobs.started"  # a job the Models tab just started: selected on the next run, before the picker exists
 
 BIAS_SOURCE_KIND = "bias.source_kind"
 BIAS_DATABASE = "bias.database"

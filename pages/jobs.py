@@ -21,6 +21,7 @@ from components.job_views import (
 )
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
+from components.state import hand_off
 from services.errors import ServiceError
 from services.models import DataSource, Job
 from services.training.models import test_metric_regex
@@ -30,6 +31,7 @@ st.title("Jobs")
 services = get_services()
 jobs_port = services.jobs
 training = services.training
+endpoints = services.endpoints
 
 
 @st.fragment(run_every=2.0)
@@ -70,6 +72,8 @@ def finished_panel(job: Job) -> None:
         st.caption(f"Registered model: `{job.model_id}`")
     if job.kind == "autopilot" and job.status == "Completed":
         autopilot_results(job)
+    if job.kind == "batch" and job.status == "Completed":
+        batch_result(job)
     render_trials(job.result)
     if job.kind == "script":
         regex_tester(job, key="jobs.regex")
@@ -82,6 +86,20 @@ def finished_panel(job: Job) -> None:
     if st.button("Compare this job's runs", icon=":material/compare:", key="jobs.compare"):
         st.session_state[keys.COMPARE_FILTER] = job.name
         st.switch_page("pages/compare.py")
+
+
+def batch_result(job: Job) -> None:
+    """Where a batch transform put its rows, as the Score page says it (on AWS this describe registers the table)."""
+    table = endpoints.describe_batch_transform(job.name).result.get("table", "")
+    header, button = st.columns([4, 1])
+    header.success(f"Every row scored into **{table}**.", icon=":material/check_circle:")
+    if button.button("Query it", icon=":material/terminal:", key="jobs.batch_query"):
+        hand_off(keys.QUERY_SQL, f"SELECT * FROM {table} LIMIT 100")
+        hand_off(keys.QUERY_DATABASE, table.split(".")[0])
+        st.session_state[keys.QUERY_AUTORUN] = True
+        st.session_state.pop(keys.QUERY_ID, None)
+        st.session_state.pop(keys.QUERY_ERROR, None)
+        st.switch_page("pages/query.py")
 
 
 def autopilot_results(job: Job) -> None:
@@ -110,15 +128,15 @@ def models_tab() -> None:
         training.set_model_approval(chosen, "Rejected")
         st.rerun()
     with st.form("jobs.predict"):
-        st.markdown("**Batch predictions** (batch transform): score every row of a table into a CSV.")
+        st.markdown("**Batch predictions** (batch transform): score every row of a table into a new catalog table.")
         table = st.text_input("Table", value="demo.reviews_sentiment", key="jobs.predict_table")
-        output = st.text_input("Output CSV", value="predictions.csv", key="jobs.predict_out",
-                               help="A file name lands in the workspace's exports/ folder; an absolute path must be "
-                                    "under WORKBENCH_IMPORT_ROOTS.")
-        overwrite = st.checkbox("Overwrite if it exists", value=False, key="jobs.predict_overwrite")
+        output = st.text_input("Output table", value=f"demo.{chosen.split('/')[0].replace('-', '_').lower()}_scored",
+                               key="jobs.predict_output_table",
+                               help="database.table; an earlier batch output of that name is replaced, any other "
+                                    "table is refused.")
         if st.form_submit_button("Start batch transform"):
-            st.session_state[keys.JOBS_SELECTED] = training.start_transform_job(
-                chosen, DataSource(table=table), output, overwrite=overwrite)
+            st.session_state[keys.JOBS_STARTED] = endpoints.start_batch_transform(
+                chosen, DataSource(table=table), output)
             st.rerun()
 
 
@@ -129,6 +147,8 @@ try:
         if not jobs:
             st.info("No jobs yet. Start one on the Train page.")
         else:
+            if keys.JOBS_STARTED in st.session_state:
+                st.session_state[keys.JOBS_SELECTED] = st.session_state.pop(keys.JOBS_STARTED)
             if st.session_state.get(keys.JOBS_SELECTED) not in [j.name for j in jobs]:
                 st.session_state[keys.JOBS_SELECTED] = jobs[0].name
             job = render_job_picker(jobs, key=keys.JOBS_SELECTED)

@@ -23,8 +23,7 @@ from services.models import DataSource, ModelRecord
 from services.query.base import QueryPort
 from services.stack import open_local
 from services.training.algorithms.base import load_predictor
-from services.training.data import load_frame
-from services.training.transform_job import CHUNK_ROWS, check_inputs
+from services.training.data import CHUNK_ROWS, check_inputs, load_frame
 
 PREDICTION_COLUMN = "predicted_label"
 LOGGED_METRICS = ("DPPL", "DI", "AD", "RD", "DCA", "CI", "DPL")

@@ -42,7 +42,6 @@ TASKS = {
     "autopilot": "services.training.autopilot_job:run",
     "script": "services.training.script_job:run",
     "tuning": "services.training.tuning_job:run",
-    "transform": "services.training.transform_job:run",
     "bias": "services.bias.bias_job:run",
     "explain": "services.explain.explain_job:run",
     "batch": "services.endpoints.batch_job:run",

@@ -21,8 +21,7 @@ from services.models import DataSource
 from services.query.base import QueryPort
 from services.stack import open_local
 from services.training.algorithms.base import Predictor, load_predictor
-from services.training.data import load_frame
-from services.training.transform_job import CHUNK_ROWS, check_inputs
+from services.training.data import CHUNK_ROWS, check_inputs, load_frame
 
 
 def run(ctx: JobContext) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Protocol
 
 from services.models import (
     AutopilotRequest,
     Candidate,
-    DataSource,
     ModelRecord,
     ScriptJobRequest,
     TrainingRequest,
@@ -38,12 +36,6 @@ class TrainingPort(Protocol):
 
     def start_tuning_job(self, request: TuningRequest) -> str:
         """Tune hyperparameters; each trial is its own run."""
-        ...
-
-    def start_transform_job(self, model_id: str, source: DataSource, output: Path, overwrite: bool = False) -> str:
-        """Batch transform: score every row of a table or file into a CSV. ``output`` follows
-        ``services.paths.writable_path`` (a bare name lands in ``<workspace>/exports/``); an existing
-        file is replaced only with ``overwrite``, else ``InvalidInput`` before the job starts."""
         ...
 
     def list_candidates(self, job_name: str) -> list[Candidate]:

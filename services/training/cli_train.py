@@ -1,4 +1,4 @@
-"""``python -m services train`` and ``python -m services predict``: training and batch transform jobs.
+"""``python -m services train`` and ``python -m services predict``: training and batch scoring jobs.
 
 Both wait for the job unless ``--no-wait`` and print JSON on stdout. Exit codes: 0 when the job
 completed (or was left running with ``--no-wait``); 2 for bad input, before a job exists (unknown
@@ -18,7 +18,9 @@ from typing import Any
 from services.config import Settings
 from services.errors import InvalidInput, ServiceError
 from services.models import DataSource, Job, TrainingRequest
+from services.paths import publish_file, writable_path
 from services.registry import build_services
+from services.storage.base import StoragePort
 
 COMMANDS = ("train", "predict")
 
@@ -43,12 +45,16 @@ def add_commands(commands: Any) -> None:
     train.add_argument("--experiment", default="")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--no-wait", action="store_true")
-    predict = commands.add_parser("predict", help="batch transform: score a table or file with a registered model")
+    predict = commands.add_parser("predict", help="batch transform: score a table or file with a registered model "
+                                                 "into a catalog table")
     predict.add_argument("model_id", help="NAME/VERSION from the model registry")
     _add_source(predict)
-    predict.add_argument("--out", required=True, type=Path,
-                         help="the CSV to write: a bare name or relative path lands in <workspace>/exports/, an absolute "
-                              "path must be under WORKBENCH_IMPORT_ROOTS (the same rule as the Jobs page)")
+    predict.add_argument("--output-table", default="", metavar="DB.TABLE",
+                         help="the catalog table the scored rows go to (default: <database of --table, else demo>."
+                              "<model name>_scored; an earlier batch output of that name is replaced)")
+    predict.add_argument("--out", type=Path,
+                         help="also write the scored table to this CSV: a bare name or relative path lands in "
+                              "<workspace>/exports/, an absolute path must be under WORKBENCH_IMPORT_ROOTS")
     predict.add_argument("--overwrite", action="store_true", help="replace --out if it exists (refused otherwise)")
     predict.add_argument("--no-wait", action="store_true")
 
@@ -95,11 +101,40 @@ def _train(services: Any, args: argparse.Namespace) -> str:
 
 
 def _predict(services: Any, args: argparse.Namespace) -> str:
+    """Batch scoring through the endpoints port into a catalog table; ``--out`` also writes it to a CSV."""
     source = DataSource(table=args.table, path=args.data)
-    name = services.training.start_transform_job(args.model_id, source, args.out, overwrite=args.overwrite)
+    output_table = args.output_table or _default_output_table(args.model_id, args.table)
+    csv = _checked_csv(services.settings, args) if args.out else None
+    name = services.endpoints.start_batch_transform(args.model_id, source, output_table)
     job = _finish(services, name, args.no_wait)
-    output = job.result.get("output") or job.config.get("output", "")
-    return _report(job, {"job_name": job.name, "status": job.status, "output": output, "rows": job.result.get("rows")})
+    table = job.result.get("table") or output_table
+    if csv is not None and job.status == "Completed":
+        _write_csv(services.storage, table, csv, args.overwrite)
+    return _report(job, {"job_name": job.name, "status": job.status, "output": str(csv) if csv else table,
+                         "table": table, "rows": job.result.get("rows")})
+
+
+def _default_output_table(model_id: str, input_table: str) -> str:
+    """``<database of the input, else demo>.<model name>_scored``: the Score page's rule, with the model's
+    name in place of the endpoint's (not imported: endpoints already depends on training)."""
+    database = (input_table or "demo").split(".")[0]
+    return f"{database}.{model_id.split('/')[0].replace('-', '_').lower()}_scored"
+
+
+def _checked_csv(settings: Settings, args: argparse.Namespace) -> Path:
+    """Where ``--out`` writes, checked before any job exists (an existing file needs ``--overwrite``)."""
+    if args.no_wait:
+        raise InvalidInput("--out needs the job's result, so it cannot be used with --no-wait.",
+                           hint="Drop --no-wait, or drop --out and read the output table later.")
+    return writable_path(args.out, settings, args.overwrite)
+
+
+def _write_csv(storage: StoragePort, table: str, csv: Path, overwrite: bool) -> None:
+    database, name = table.split(".", 1)
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    partial = csv.with_name(csv.name + ".partial")
+    storage.read_table(database, name).to_csv(partial, index=False)
+    publish_file(partial, csv, overwrite)
 
 
 def _finish(services: Any, name: str, no_wait: bool) -> Job:

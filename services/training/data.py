@@ -11,8 +11,10 @@ from services.catalog.base import CatalogPort
 from services.catalog.files import inspect_path
 from services.config import Settings
 from services.errors import InvalidInput
-from services.models import Column, DataSource
+from services.models import Column, DataSource, ModelRecord
 from services.paths import readable_path
+
+CHUNK_ROWS = 10_000  # rows scored per call: bounds memory and gives the jobs' progress its steps
 
 
 def split_table_name(name: str) -> tuple[str, str]:
@@ -83,3 +85,13 @@ def _read_one(path: Path, fmt: str) -> pd.DataFrame:
     if fmt == "json":
         return pd.read_json(path, lines=True)
     return pd.read_csv(path, sep="\t" if fmt == "tsv" else ",")
+
+
+def check_inputs(frame: pd.DataFrame, record: ModelRecord) -> None:
+    """``InvalidInput`` when the data is empty or lacks columns the model reads."""
+    missing = [c.name for c in record.input_schema if c.name not in frame.columns]
+    if missing:
+        raise InvalidInput(f"The data lacks columns model {record.model_id} needs: {', '.join(missing[:20])}.",
+                           hint="Score a table or file with the columns the model was trained on.")
+    if frame.empty:
+        raise InvalidInput("The data has no rows to score.", hint="Pick a table or file with rows.")

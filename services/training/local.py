@@ -14,14 +14,12 @@ from services.errors import InvalidInput, NotFound
 from services.models import (
     AutopilotRequest,
     Candidate,
-    DataSource,
     ModelRecord,
     ScriptJobRequest,
     TrainingRequest,
     TuningRequest,
 )
 from services.names import check_job_request
-from services.paths import writable_path
 from services.training.algorithms.common import validate_hyperparameters
 from services.training.autopilot.objectives import check_objective
 from services.training.base import TrainingPort
@@ -100,13 +98,6 @@ class LocalTraining:
             base["source"] = asdict(source)
         config = {**asdict(request), "base": base}
         return self._submit("tuning", config, request.name)
-
-    def start_transform_job(self, model_id: str, source: DataSource, output: Path, overwrite: bool = False) -> str:
-        self.registry.get(model_id)
-        resolved, _ = resolve_source(self.catalog, self.settings, source)
-        target = writable_path(output, self.settings, overwrite)
-        config = {"model_id": model_id, "source": asdict(resolved), "output": str(target), "overwrite": overwrite}
-        return self._submit("transform", config, "")
 
     def _submit(self, kind: str, config: dict[str, Any], name: str) -> str:
         return self.runner.submit(kind, config, name).name

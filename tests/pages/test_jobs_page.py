@@ -40,14 +40,23 @@ def test_a_completed_training_job_shows_metrics_and_its_registered_model(app: Ap
     assert not app.exception
     training = build_services(Settings(home=workspace, seed_on_start=False)).training
     assert training.get_model("wine-xgboost/1").approval_status == "Approved"
-    existing = workspace / "exports" / "predictions.csv"  # where the form's default file name lands
-    existing.parent.mkdir()
-    existing.write_text("keep me\n")
     app.text_input(key="jobs.predict_table").input("demo.wine")
+    assert app.text_input(key="jobs.predict_output_table").value == "demo.wine_xgboost_scored"
+    app.text_input(key="jobs.predict_output_table").input("demo.wine")  # a table no batch job wrote
     app.button(key="FormSubmitter:jobs.predict-Start batch transform").click().run()
-    assert "exists already" in texts(app.error) and existing.read_text() == "keep me\n"
-    assert app.text_input(key="jobs.predict_out").value == "predictions.csv"
-    assert app.checkbox(key="jobs.predict_overwrite").value is False
+    assert "exists already" in texts(app.error)
+    assert app.text_input(key="jobs.predict_output_table").value == "demo.wine"
+    assert app.text_input(key="jobs.predict_table").value == "demo.wine"
+    app.text_input(key="jobs.predict_output_table").input("demo.wine_scored")
+    app.button(key="FormSubmitter:jobs.predict-Start batch transform").click().run()
+    batch = app.selectbox(key="jobs.selected").value
+    assert batch != name
+    jobs = build_services(Settings(home=workspace, seed_on_start=False)).jobs
+    assert jobs.wait_for_job(batch, 120).status == "Completed", jobs.job_logs(batch)
+    open_page(app, "jobs")
+    assert app.selectbox(key="jobs.selected").value == batch
+    assert "Every row scored into **demo.wine_scored**" in texts(app.success)
+    assert app.button(key="jobs.batch_query")
 
 
 def test_a_failed_script_job_shows_its_failure_reason(app: AppTest, workspace: Path, tmp_path: Path) -> None:

@@ -89,30 +89,54 @@ def test_train_prints_the_job_model_run_and_metrics(trained: dict[str, object]) 
     assert isinstance(metrics, dict) and metrics["accuracy"] > 0.7 and "roc_auc" in metrics
 
 
-def test_predict_writes_the_csv(trained: dict[str, object], home: Path, tiny_csv: Path, tmp_path: Path) -> None:
+def test_predict_scores_into_a_table_and_writes_the_csv(trained: dict[str, object], home: Path, tiny_csv: Path,
+                                                        tmp_path: Path) -> None:
     output = tmp_path / "out" / "scored.csv"
     done = cli("predict", str(trained["model_id"]), "--data", str(tiny_csv), "--out", str(output), home=home)
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
-    assert set(printed) == {"job_name", "status", "output", "rows"}
+    assert set(printed) == {"job_name", "status", "output", "table", "rows"}
     assert (printed["status"], printed["output"], printed["rows"]) == ("Completed", str(output), 120)
+    assert printed["table"] == "demo.tiny_linear_learner_scored"  # a file input: the demo database
     scored = pd.read_csv(output)
     assert list(scored.columns) == ["x", "colour", "label", "predicted_label", "probability", "probability_no",
                                     "probability_yes"]
     assert (scored["predicted_label"] == scored["label"]).mean() > 0.7
+    services = build_services(settings_for_tests(home=home, seed_on_start=False))
+    try:
+        assert len(services.storage.read_table("demo", "tiny_linear_learner_scored")) == 120
+    finally:
+        close_services(services)
 
 
-def test_predict_no_wait_returns_at_once(trained: dict[str, object], home: Path, tiny_csv: Path, tmp_path: Path,
+def test_predict_refuses_an_existing_csv_unless_overwrite(trained: dict[str, object], home: Path, tiny_csv: Path,
+                                                         tmp_path: Path, in_process: object) -> None:
+    existing = tmp_path / "scored.csv"
+    existing.write_text("keep me\n")
+    before = job_count(home)
+    args = ["predict", str(trained["model_id"]), "--data", str(tiny_csv), "--out", str(existing),
+            "--output-table", "demo.cli_overwrite"]
+    code, out, err = in_process(*args)  # type: ignore[operator]
+    assert (code, out) == (2, "") and "exists already" in err
+    assert existing.read_text() == "keep me\n" and job_count(home) == before
+    code, out, _ = in_process(*args, "--overwrite")  # type: ignore[operator]
+    assert code == 0 and json.loads(out)["table"] == "demo.cli_overwrite"
+    assert len(pd.read_csv(existing)) == 120
+
+
+def test_predict_no_wait_returns_at_once(trained: dict[str, object], home: Path, tiny_csv: Path,
                                          in_process: object) -> None:
-    output = tmp_path / "later.csv"
-    code, out, _ = in_process("predict", str(trained["model_id"]), "--data", str(tiny_csv), "--out", str(output),  # type: ignore[operator]
-                              "--no-wait")
+    code, out, _ = in_process("predict", str(trained["model_id"]), "--data", str(tiny_csv),  # type: ignore[operator]
+                              "--output-table", "demo.cli_later", "--no-wait")
     printed = json.loads(out)
     assert code == 0 and printed["status"] == "InProgress" and printed["rows"] is None
+    assert printed["output"] == printed["table"] == "demo.cli_later"
     services = build_services(settings_for_tests(home=home, seed_on_start=False))
-    assert services.jobs.wait_for_job(printed["job_name"], 120).status == "Completed"
-    close_services(services)
-    assert len(pd.read_csv(output)) == 120
+    try:
+        assert services.jobs.wait_for_job(printed["job_name"], 120).status == "Completed"
+        assert len(services.storage.read_table("demo", "cli_later")) == 120
+    finally:
+        close_services(services)
 
 
 def test_a_job_failing_on_its_data_prints_the_reason_and_exits_2(home: Path, tmp_path: Path, in_process: object) -> None:
@@ -135,6 +159,7 @@ def test_a_job_failing_on_its_data_prints_the_reason_and_exits_2(home: Path, tmp
     (["train", "--algorithm", "xgboost", "--data", "/no/such/file.csv", "--target", "label"], "does not exist"),
     (["train", "--algorithm", "xgboost", "--table", "demo.nope", "--target", "label"], "demo"),
     (["predict", "nope/1", "--data", "{csv}", "--out", "out.csv"], "No model 'nope/1'"),
+    (["predict", "nope/1", "--data", "{csv}", "--out", "out.csv", "--no-wait"], "cannot be used with --no-wait"),
 ])
 def test_bad_input_exits_2_with_one_error_line_and_no_job(args: list[str], fragment: str, home: Path, tiny_csv: Path,
                                                            in_process: object) -> None:

@@ -271,9 +271,9 @@ def test_a_script_trains_reports_metrics_and_registers_its_model(services: Servi
         load_predictor(Path(model.artifact_path))
     rows = tmp_path / "rows.csv"
     pd.DataFrame({"a": [5.1], "b": [3.5], "c": [1.4], "d": [0.2]}).to_csv(rows, index=False)
-    transform = services.training.start_transform_job(model.model_id, DataSource(path=str(rows)), tmp_path / "scored.csv")
+    transform = services.endpoints.start_batch_transform(model.model_id, DataSource(path=str(rows)), "demo.script_scored")
     assert finished(services, transform).status == "Completed", services.jobs.job_logs(transform)
-    scored = pd.read_csv(tmp_path / "scored.csv")
+    scored = services.storage.read_table("demo", "script_scored")
     assert scored["predicted_label"].tolist() == ["k0"] and "probability_k0" in scored
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.errors import InvalidInput, NotFound
 from services.models import DataSource, Job, TrainingRequest
 from services.registry import Services, build_services
 from tests.helpers.workspace import close_services, copy_empty_mlflow_store, settings_for_tests
@@ -93,41 +92,8 @@ def test_training_job_logs_one_mlflow_run(workspace: Services, wine_job: Job) ->
         assert workspace.runs.run_artifact(wine_job.run_id, name) is not None
 
 
-def test_transform_job_writes_inputs_and_predictions(workspace: Services, wine_job: Job, tmp_path: Path) -> None:
-    output = tmp_path / "scored" / "wine.csv"
-    name = workspace.training.start_transform_job(wine_job.model_id, WINE, output)
-    job = workspace.jobs.wait_for_job(name, 120)
-    assert job.status == "Completed", workspace.jobs.job_logs(name)
-    assert job.result["rows"] == 178 and job.result["output"] == str(output)
-    scored = pd.read_csv(output)
-    source = workspace.query.read_table("demo", "wine")  # type: ignore[attr-defined]
-    assert list(scored.columns) == [*source.columns, "predicted_label", "probability", "probability_class_0",
-                                    "probability_class_1", "probability_class_2"]
-    assert len(scored) == 178
-    assert (scored["predicted_label"] == scored["cultivar"]).mean() > 0.9
-
-
-def test_batch_transform_never_overwrites_an_existing_csv_unless_asked(workspace: Services, wine_job: Job) -> None:
-    existing = workspace.settings.home / "exports" / "wine.csv"  # where a bare name lands
-    existing.parent.mkdir(parents=True, exist_ok=True)
-    existing.write_text("keep me\n")
-    before = len(workspace.jobs.list_jobs())
-    with pytest.raises(InvalidInput, match="exists already") as refused:
-        workspace.training.start_transform_job(wine_job.model_id, WINE, Path("wine.csv"))
-    assert "Overwrite" in refused.value.hint
-    assert existing.read_text() == "keep me\n" and len(workspace.jobs.list_jobs()) == before
-    name = workspace.training.start_transform_job(wine_job.model_id, WINE, Path("wine.csv"), overwrite=True)
-    job = workspace.jobs.wait_for_job(name, 120)
-    assert job.status == "Completed" and job.result["output"] == str(existing.resolve())
-    assert len(pd.read_csv(existing)) == 178
-
-
-def test_bad_requests_fail_before_any_job_exists(workspace: Services, tmp_path: Path) -> None:
-    before = len(workspace.jobs.list_jobs())
-    # Bad training requests are TrainingContract's clauses (tests/contract/test_training.py).
-    with pytest.raises(NotFound):
-        workspace.training.start_transform_job("nope/1", WINE, tmp_path / "out.csv")
-    assert len(workspace.jobs.list_jobs()) == before
+# Batch scoring (the one batch-transform path, through the endpoints port) is tests/unit/test_batch_scoring.py;
+# the CLI's --out CSV is tests/unit/test_cli_train.py.
 
 
 def test_job_whose_data_cannot_be_learned_fails_with_the_reason(workspace: Services, tmp_path: Path) -> None:
@@ -142,9 +108,8 @@ def test_job_whose_data_cannot_be_learned_fails_with_the_reason(workspace: Servi
 
 
 def test_queue_waits_for_a_free_slot_and_a_stopped_job_frees_it(workspace: Services, wine_job: Job, tmp_path: Path) -> None:
-    training = workspace.training
     first = start_long_job(workspace)
-    second = training.start_transform_job(wine_job.model_id, WINE, tmp_path / "queued.csv")
+    second = workspace.endpoints.start_batch_transform(wine_job.model_id, WINE, "demo.queued_scored")
     time.sleep(0.5)
     waiting = workspace.jobs.describe_job(second)
     assert (waiting.status, waiting.secondary_status, waiting.started_at) == ("InProgress", "Starting", "")
