@@ -22,7 +22,7 @@ from components.job_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 from services.models import DataSource, Job
 from services.training.models import test_metric_regex
 
@@ -72,7 +72,7 @@ def finished_panel(job: Job) -> None:
         st.caption(f"Registered model: `{job.model_id}`")
     if job.kind == "autopilot" and job.status == "Completed":
         autopilot_results(job)
-    if job.kind == "batch" and job.status == "Completed":
+    if job.kind in ("batch", "transform") and job.status == "Completed":  # local and SageMaker kinds
         batch_result(job)
     render_trials(job.result)
     if job.kind == "script":
@@ -90,7 +90,10 @@ def finished_panel(job: Job) -> None:
 
 def batch_result(job: Job) -> None:
     """Where a batch transform put its rows, as the Score page says it (on AWS this describe registers the table)."""
-    table = endpoints.describe_batch_transform(job.name).result.get("table", "")
+    try:
+        table = endpoints.describe_batch_transform(job.name).config.get("output_table", "")
+    except NotFound:  # a SageMaker transform job not started as a batch from this workspace
+        return
     header, button = st.columns([4, 1])
     header.success(f"Every row scored into **{table}**.", icon=":material/check_circle:")
     if button.button("Query it", icon=":material/terminal:", key="jobs.batch_query"):

@@ -107,7 +107,9 @@ def _predict(services: Any, args: argparse.Namespace) -> str:
     csv = _checked_csv(services.settings, args) if args.out else None
     name = services.endpoints.start_batch_transform(args.model_id, source, output_table)
     job = _finish(services, name, args.no_wait)
-    table = job.result.get("table") or output_table
+    if job.finished:  # on AWS the port's describe is what registers the output table
+        job = services.endpoints.describe_batch_transform(name)
+    table = job.config.get("output_table") or output_table
     if csv is not None and job.status == "Completed":
         _write_csv(services.storage, table, csv, args.overwrite)
     return _report(job, {"job_name": job.name, "status": job.status, "output": str(csv) if csv else table,
