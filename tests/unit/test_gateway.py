@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from services.embedded.metadata import utc_now
 from services.endpoints import launcher
 from services.endpoints.gateway import build_app
-from services.endpoints.local import LocalEndpoints, build_local_endpoints, runtime_client
+from services.endpoints.local import LocalEndpoints, runtime_client
 from services.endpoints.models import MAX_PAYLOAD_BYTES, DeployRequest, Variant
 from services.endpoints.store import EndpointRow
 from services.errors import InvalidInput
@@ -151,7 +151,7 @@ def test_one_gateway_per_workspace_is_reused_and_restarted_when_gone(endpoints: 
     pid = endpoints.endpoints.gateway().pid  # type: ignore[union-attr]
     other = build_services(gateway_services.settings)  # another app or CLI process on the same workspace
     try:
-        assert build_local_endpoints(other).gateway_url() == url
+        assert other.endpoints.gateway_url() == url
     finally:
         close_services(other)
     assert endpoints.endpoints.gateway().pid == pid  # type: ignore[union-attr]

@@ -191,7 +191,7 @@ def test_local_jobs_named_like_paths_create_nothing(services: Services, reviews:
     before = entries(tmp_path)
     for request in training_requests(reviews, script_dir, name):  # training, autopilot, script, tuning
         error = refusal(lambda request=request: start(services, request))  # type: ignore[misc]
-        assert repr(name) in error.message and "pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])" in error.message
+        assert repr(name)[:30] in error.message and "pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])" in error.message  # long values are cut
     assert entries(tmp_path) == before
     assert services.jobs.list_jobs() == []
     assert not (services.settings.home / "jobs").exists() or entries(services.settings.home / "jobs") == set()
