@@ -9,9 +9,10 @@ its libraries.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
@@ -36,6 +37,28 @@ BUILDERS = {
     "local": "services.stack:build_local",
     "aws": "services.aws.session:build_aws",
 }
+
+
+
+class Core(Protocol):
+    """What a backend's core builder returns (services.stack.LocalCore, services.aws.session.AwsCore)."""
+
+    @property
+    def catalog(self) -> CatalogPort: ...
+    @property
+    def query(self) -> QueryPort: ...
+    @property
+    def storage(self) -> StoragePort: ...
+    @property
+    def stack(self) -> EmbeddedStack: ...
+
+
+if TYPE_CHECKING:  # mypy checks that both core builders return a Core (imported for the check only)
+    from services.aws.session import build_aws
+    from services.stack import build_local
+
+    _CORE_BUILDERS: tuple[Callable[[Settings], Core], ...] = (build_local, build_aws)
+
 
 INSTALL_HINTS = {
     "aws": "Install the AWS extras with `pip install -r requirements.txt` (boto3, awswrangler).",
@@ -176,13 +199,14 @@ def build_services(settings: Settings) -> Services:
     """The adapters for ``settings.backend``, ready to use."""
     module_name, function_name = BUILDERS[settings.backend].split(":")
     try:
-        module: Any = importlib.import_module(module_name)
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise BackendUnavailable(
             f"The {settings.backend} backend needs {exc.name}, which is not installed.",
             hint=INSTALL_HINTS.get(settings.backend, "Run `make run` to install the requirements."),
         ) from exc
-    core = getattr(module, function_name)(settings)
+    build_core: Callable[[Settings], Core] = getattr(module, function_name)
+    core = build_core(settings)
     return Services(settings=settings, catalog=core.catalog, query=core.query, storage=core.storage, stack=core.stack)
 
 
