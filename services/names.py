@@ -76,6 +76,7 @@ RULES: dict[str, NameRule] = {
     "variant": _sagemaker("variant name", 63, "AllTraffic"),
     "model-package-group": _sagemaker("model package group name", 63, "reviews-xgboost"),
     "pipeline": _sagemaker("pipeline name", 256, "reviews-pipeline"),
+    "pipeline-execution": _sagemaker("pipeline execution name", 82, "reviews-pipeline-1a2b3c4d"),
     "experiment": _sagemaker("experiment name", 120, "reviews"),
     "model": NameRule("model name", "^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$", 63,
                       "letters, digits and hyphens, starting and ending with a letter or digit", "reviews-xgboost-v1"),
@@ -95,6 +96,7 @@ RULES: dict[str, NameRule] = {
 JOB_KINDS = {
     "training": "training-job", "script": "training-job", "autopilot": "automl-job", "tuning": "tuning-job",
     "transform": "transform-job", "batch": "transform-job", "bias": "processing-job", "explain": "processing-job",
+    "container": "processing-job", "pipeline": "pipeline-execution",
 }
 
 _COMPILED = {kind: re.compile(rule.pattern.removeprefix("^").removesuffix("$")) for kind, rule in RULES.items() if rule.pattern}

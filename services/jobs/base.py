@@ -13,7 +13,7 @@ from typing import Protocol
 
 from services.models import Job
 
-JOB_KINDS = ("training", "autopilot", "script", "tuning", "transform", "bias", "explain", "batch")
+JOB_KINDS = ("training", "autopilot", "script", "tuning", "transform", "bias", "explain", "batch", "container", "pipeline")
 
 
 class JobsPort(Protocol):

@@ -27,8 +27,8 @@ UNICODE_TRICKS = ("ｅｓｃａｐｅｄ", "a\u202eb", "a\u200bb", "a／b", "a\u
 PATH_LIKE = (ESCAPED, "/abs/path", "a/b", "a\\b", "..", "name\n", "\x00", *UNICODE_TRICKS)
 
 SAGEMAKER_KINDS = ("training-job", "transform-job", "processing-job", "automl-job", "tuning-job", "endpoint",
-                   "endpoint-config", "variant", "model-package-group", "pipeline", "experiment", "model", "feature-group",
-                   "channel")
+                   "endpoint-config", "variant", "model-package-group", "pipeline", "pipeline-execution", "experiment", "model",
+                   "feature-group", "channel")
 GOOD = {
     "training-job": ["reviews-xgboost", "a", "A1", "a--b"],
     "transform-job": ["score-reviews"],
@@ -40,6 +40,7 @@ GOOD = {
     "variant": ["AllTraffic", "challenger"],
     "model-package-group": ["rating-xgboost"],
     "pipeline": ["reviews-pipeline"],
+    "pipeline-execution": ["reviews-pipeline-1a2b3c4d", "pipeline-20260101-120000-abcd"],
     "experiment": ["reviews", "workbench"],
     "model": ["reviews-xgboost-v1", "a-b-c"],
     "feature-group": ["review_features", "review-features"],
@@ -47,7 +48,7 @@ GOOD = {
     "saved-query": ["reviews by rating", "Top 10 (2024)", "café à la carte", "a"],
 }
 LIMITS = {"training-job": 63, "transform-job": 63, "processing-job": 63, "automl-job": 32, "tuning-job": 32,
-          "endpoint": 63, "endpoint-config": 63, "variant": 63, "model-package-group": 63, "pipeline": 256,
+          "endpoint": 63, "endpoint-config": 63, "variant": 63, "model-package-group": 63, "pipeline": 256, "pipeline-execution": 82,
           "experiment": 120, "model": 63, "feature-group": 64, "channel": 64, "saved-query": 128, "database": 255, "table": 255}
 
 

@@ -1,0 +1,111 @@
+"""Plain data crossing the pipelines port, in SageMaker Pipelines' own terms.
+
+A pipeline is SageMaker's pipeline definition JSON (Version ``2020-12-01``) exactly as the sagemaker SDK's
+``Pipeline.definition()`` writes it; executions and their steps carry the statuses and fields of
+``DescribePipelineExecution`` and ``ListPipelineExecutionSteps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFINITION_VERSION = "2020-12-01"
+PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
+EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+FINISHED_EXECUTION_STATUSES = ("Stopped", "Failed", "Succeeded")
+STEP_STATUSES = ("Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+# What the local engine runs; an unknown type is refused at upsert, naming the step.
+STEP_TYPES = ("Processing", "Training", "Tuning", "Transform", "Condition", "Fail", "RegisterModel", "Model",
+              "AutoML", "Endpoint", "EndpointConfig")
+
+
+@dataclass(frozen=True)
+class PipelineParameter:
+    """One entry of the definition's ``Parameters``: ``{"Name", "Type", "DefaultValue"}``."""
+
+    name: str
+    type: str  # String | Integer | Float | Boolean
+    default: Any = None  # None: the parameter must be given at start
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """DescribePipeline: the name, ARN and the definition JSON (as a parsed dict)."""
+
+    name: str
+    arn: str
+    definition: dict[str, Any]
+    created_at: str
+    last_modified_at: str
+    description: str = ""
+
+    @property
+    def parameters(self) -> list[PipelineParameter]:
+        return [PipelineParameter(p["Name"], p.get("Type", "String"), p.get("DefaultValue"))
+                for p in self.definition.get("Parameters", [])]
+
+
+@dataclass(frozen=True)
+class PipelineExecution:
+    """DescribePipelineExecution."""
+
+    arn: str  # PipelineExecutionArn
+    pipeline_name: str
+    status: str  # PipelineExecutionStatus: Executing | Stopping | Stopped | Failed | Succeeded
+    created_at: str
+    last_modified_at: str
+    display_name: str = ""
+    failure_reason: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)  # PipelineParameters as started (Name -> Value)
+    selected_steps: tuple[str, ...] = ()  # SelectiveExecutionConfig.SelectedSteps; () = every step
+    source_execution_arn: str = ""  # SelectiveExecutionConfig.SourcePipelineExecutionArn, or the retried run
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_EXECUTION_STATUSES
+
+
+@dataclass(frozen=True)
+class ExecutionStep:
+    """One entry of ListPipelineExecutionSteps (``PipelineExecutionSteps``)."""
+
+    name: str  # StepName
+    type: str  # the definition's step Type
+    status: str  # StepStatus: Starting | Executing | Stopping | Stopped | Failed | Succeeded
+    started_at: str = ""
+    ended_at: str = ""
+    failure_reason: str = ""
+    attempt: int = 1  # AttemptCount
+    metadata: dict[str, Any] = field(default_factory=dict)  # SageMaker's Metadata: {"TrainingJob": {"Arn": …}}, …
+    cache_hit_source: str = ""  # CacheHitResult.SourcePipelineExecutionArn; "" when not a cache hit
+    cache_miss_reason: str = ""  # which part of the cache key changed (local engine only; "" when not cached)
+    job_name: str = ""  # the job that ran the step, when a job did
+
+    def as_api(self) -> dict[str, Any]:
+        """The step as ListPipelineExecutionSteps returns it."""
+        entry: dict[str, Any] = {"StepName": self.name, "StepStatus": self.status, "AttemptCount": self.attempt,
+                                 "Metadata": self.metadata}
+        if self.started_at:
+            entry["StartTime"] = self.started_at
+        if self.ended_at:
+            entry["EndTime"] = self.ended_at
+        if self.failure_reason:
+            entry["FailureReason"] = self.failure_reason
+        if self.cache_hit_source:
+            entry["CacheHitResult"] = {"SourcePipelineExecutionArn": self.cache_hit_source}
+        return entry
+
+
+@dataclass(frozen=True)
+class PipelineTemplate:
+    """A ready-made definition shipped with the workbench (written with the sagemaker SDK in the repo)."""
+
+    key: str  # review-sentiment | tabular-autopilot
+    title: str
+    description: str
+    definition: dict[str, Any]
