@@ -59,3 +59,9 @@ AUTH_LOGGED_IN = "auth.logged_in"  # True once this session gave the right passw
 AUTH_FORM = "auth.login"
 AUTH_PASSWORD = "auth.password"
 AUTH_LOGOUT = "auth.logout"
+
+PIPELINES_SELECTED = "pipelines.selected"  # the pipeline the Pipelines page shows
+PIPELINES_EXECUTION = "pipelines.execution"  # the execution whose DAG is shown
+PIPELINES_STEP = "pipelines.step"  # the step whose detail is shown
+PIPELINES_NOTICE = "pipelines.notice"  # (kind, message) shown once after an action
+PIPELINES_WATCHED = "pipelines.watched"  # an execution the page saw running: rerun in full once it finishes

@@ -67,3 +67,8 @@ class PipelinesPort(Protocol):
     def templates(self) -> list[PipelineTemplate]:
         """The ready-made definitions (review sentiment, tabular Autopilot)."""
         ...
+
+    def install_template(self, key: str, name: str = "") -> Pipeline:
+        """Upsert a ready-made pipeline (named after its key unless ``name`` is given), with the code objects its
+        definition refers to put where the backend reads them; ``NotFound`` for an unknown key."""
+        ...

@@ -7,6 +7,7 @@ A pipeline is SageMaker's pipeline definition JSON (Version ``2020-12-01``) exac
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,24 @@ class Pipeline:
         return [PipelineParameter(p["Name"], p.get("Type", "String"), p.get("DefaultValue"))
                 for p in self.definition.get("Parameters", [])]
 
+    def find_step(self, name: str) -> dict[str, Any] | None:
+        """The step of that name anywhere in the definition (inside Condition branches too)."""
+        pending = list(self.definition.get("Steps", []))
+        while pending:
+            step = pending.pop()
+            if step.get("Name") == name:
+                return dict(step)
+            if step.get("Type") == "Condition":
+                arguments = step.get("Arguments") or {}
+                pending += list(arguments.get("IfSteps", [])) + list(arguments.get("ElseSteps", []))
+        return None
+
+    def as_api(self) -> dict[str, Any]:
+        """The pipeline as DescribePipeline returns it (the definition as a JSON string)."""
+        return {"PipelineArn": self.arn, "PipelineName": self.name, "PipelineDescription": self.description,
+                "PipelineDefinition": json.dumps(self.definition), "CreationTime": self.created_at,
+                "LastModifiedTime": self.last_modified_at}
+
 
 @dataclass(frozen=True)
 class PipelineExecution:
@@ -68,6 +87,22 @@ class PipelineExecution:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_EXECUTION_STATUSES
+
+    def as_api(self) -> dict[str, Any]:
+        """The execution as DescribePipelineExecution returns it, with its parameters as ListPipelineParametersForExecution."""
+        entry: dict[str, Any] = {
+            "PipelineExecutionArn": self.arn, "PipelineName": self.pipeline_name,
+            "PipelineExecutionDisplayName": self.display_name, "PipelineExecutionStatus": self.status,
+            "CreationTime": self.created_at, "LastModifiedTime": self.last_modified_at,
+            "PipelineParameters": [{"Name": k, "Value": v} for k, v in self.parameters.items()],
+        }
+        if self.failure_reason:
+            entry["FailureReason"] = self.failure_reason
+        if self.selected_steps:
+            entry["SelectiveExecutionConfig"] = {
+                "SourcePipelineExecutionArn": self.source_execution_arn,
+                "SelectedSteps": [{"StepName": name} for name in self.selected_steps]}
+        return entry
 
 
 @dataclass(frozen=True)
@@ -109,3 +144,27 @@ class PipelineTemplate:
     title: str
     description: str
     definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """A step as the DAG shows it: its status in the execution ("NotStarted" when it has not run)."""
+
+    name: str
+    type: str
+    status: str = "NotStarted"
+    branch: str = ""  # "" at the top level; "<condition> if" / "<condition> else" inside a Condition's branch
+    cache_hit: bool = False
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    source: str
+    target: str
+    label: str = ""  # "if" / "else" from a Condition to its branch steps
+
+
+@dataclass(frozen=True)
+class PipelineGraph:
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
