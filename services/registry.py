@@ -9,7 +9,7 @@ its libraries.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
@@ -23,6 +23,7 @@ from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
 from services.jobs.base import JobsPort
 from services.models import Job
+from services.pipelines.base import PipelinesPort
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
 from services.storage.base import StoragePort
@@ -31,6 +32,7 @@ from services.training.base import TrainingPort
 if TYPE_CHECKING:
     from services.aws.job_index import IndexEntry
     from services.jobs.aws import Settle
+    from services.pipelines.steps.base import StepExecutor
 
 # backend -> "module:function" returning the core adapters (catalog, query, storage); imported only when chosen.
 BUILDERS = {
@@ -96,6 +98,10 @@ class Services:
     @cached_property
     def endpoints(self) -> EndpointsPort:
         return build_endpoints(self)
+
+    @cached_property
+    def pipelines(self) -> PipelinesPort:
+        return build_pipelines(self)
 
     @property
     def lake_root(self) -> str:
@@ -193,6 +199,40 @@ def build_endpoints(s: Services) -> EndpointsPort:
 
     return build_aws_endpoints(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, query=s.query,
                                storage=s.storage, jobs=s.jobs)
+
+
+# The step executors a local pipeline orchestrator builds in its own process (services/pipelines/pipeline_job.py).
+LOCAL_PIPELINE_EXECUTORS = "services.registry:local_pipeline_executors"
+
+
+def build_pipelines(s: Services) -> PipelinesPort:
+    if s.is_local:
+        from services.pipelines.local import build_local_pipelines
+
+        return build_local_pipelines(s.stack, LOCAL_PIPELINE_EXECUTORS, s.settings, executors=lambda: pipeline_executors(s))
+    from services.aws.session import make_session
+    from services.pipelines.aws import build_aws_pipelines
+
+    return build_aws_pipelines(make_session(s.settings), s.settings)
+
+
+def pipeline_executors(s: Services) -> Mapping[str, StepExecutor]:
+    """The local engine's step executors over these services' ports (services/pipelines/steps/)."""
+    steps = importlib.import_module("services.pipelines.steps")  # build_executors(StepDeps) -> {type: executor}
+    deps = steps.StepDeps(settings=s.settings, stack=s.stack, catalog=s.catalog, storage=s.storage,
+                          training=s.training, endpoints=s.endpoints)
+    executors: Mapping[str, StepExecutor] = steps.build_executors(deps)
+    return executors
+
+
+def local_pipeline_executors(stack: EmbeddedStack) -> Mapping[str, StepExecutor]:
+    """The executors factory of a pipeline orchestrator job: local services over the same workspace."""
+    from services.stack import open_local
+
+    core = open_local(stack.settings)
+    services = Services(settings=core.stack.settings, catalog=core.catalog, query=core.query, storage=core.storage,
+                        stack=core.stack)
+    return pipeline_executors(services)
 
 
 def build_services(settings: Settings) -> Services:

@@ -45,6 +45,7 @@ TASKS = {
     "bias": "services.bias.bias_job:run",
     "explain": "services.explain.explain_job:run",
     "batch": "services.endpoints.batch_job:run",
+    "pipeline": "services.pipelines.pipeline_job:run",
 }
 
 

@@ -1,0 +1,56 @@
+"""The orchestrator of one pipeline execution: a light job (kind ``pipeline``) of the runner.
+
+Its config names the execution (``execution_arn``), the executors factory (``executors``: a
+``"module:function"`` taking the ``EmbeddedStack`` and returning ``{step type: StepExecutor}``) and the
+parallelism limit. Stopping the orchestrator job (a Stop on the Jobs page, its maximum runtime) stops the
+execution: it is marked Stopping, and the next describe starts an orchestrator that stops its steps.
+A bug in the engine fails the execution with the reason rather than leaving it Executing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from services.embedded.embedded_stack import EmbeddedStack
+from services.embedded.job_worker import JobContext, JobStopped
+from services.pipelines.engine import DEFAULT_MAX_PARALLEL, Engine
+from services.pipelines.steps.base import StepExecutor
+from services.pipelines.store import PipelineStore
+
+ExecutorsFactory = Callable[[EmbeddedStack], Mapping[str, StepExecutor]]
+
+
+def load_factory(path: str) -> ExecutorsFactory:
+    """``"module:function"`` → the function (the factory the app was built with)."""
+    module_name, _, function_name = path.partition(":")
+    factory: ExecutorsFactory = getattr(importlib.import_module(module_name), function_name)
+    return factory
+
+
+def build_engine(stack: EmbeddedStack, config: dict[str, Any], log: Callable[[str], None]) -> Engine:
+    store = PipelineStore(stack.store)
+    execution = store.execution(config["execution_arn"])
+    pipeline = store.find_pipeline(execution.pipeline_name)
+    return Engine(store, stack.runner, load_factory(config["executors"])(stack), stack.workspace.lake,
+                  stack.settings.home / "pipelines", pipeline_arn=pipeline.arn if pipeline else "",
+                  max_parallel=int(config.get("max_parallel_steps", DEFAULT_MAX_PARALLEL)), log=log)
+
+
+def run(ctx: JobContext) -> None:
+    stack = EmbeddedStack.open(ctx.settings)
+    arn = ctx.config["execution_arn"]
+    engine = build_engine(stack, ctx.config, ctx.log)
+    try:
+        status = engine.run(arn)
+    except JobStopped:
+        engine.store.set_status_if(arn, "Stopping", ("Executing",))
+        ctx.log("The orchestrator was stopped: the execution stops")
+        raise
+    except Exception as error:
+        engine.store.set_status_if(arn, "Failed", ("Executing", "Stopping"),
+                                   f"The pipeline engine failed: {type(error).__name__}: {error}")
+        raise
+    ctx.log(f"Execution {arn} ended {status}")
+    ctx.finish_with(result={"execution_arn": arn, "status": status})
