@@ -5,8 +5,9 @@ services/pipelines/steps/; these stand in while testing the engine on its own).
 its ProcessingInputs' S3 URIs in the lake, and writes to each output's S3 URI a ``part.txt`` (the inputs'
 lines plus one line naming the step), or, when ``Environment.WRITE_JSON`` is set, that JSON as the output's
 ``evaluation.json``. ``Environment`` drives the test cases: ``SLEEP_SECONDS`` (work that takes time),
-``FAIL`` (an ``InvalidInput`` with that message), ``FLAKY_FAILURES`` (the first N attempts raise
-``BackendUnavailable``, a Step.SERVICE_FAULT). ``validate`` refuses an ImageUri containing "unknown".
+``FAIL`` (an ``InvalidInput`` with that message), ``REQUIRE_INPUT`` (fail when the inputs hold no
+line), ``FLAKY_FAILURES`` (the first N attempts raise ``BackendUnavailable``, a Step.SERVICE_FAULT).
+``validate`` refuses an ImageUri containing "unknown".
 The orchestrator process builds them through ``build(stack)``, the factory the adapter is given.
 """
 
@@ -42,6 +43,8 @@ class FileProcessing:
         if environment.get("FAIL"):
             raise InvalidInput(str(environment["FAIL"]))
         lines = [line for uri in _inputs(run.arguments) for line in _read_all(lake_path(self.lake, uri))]
+        if environment.get("REQUIRE_INPUT") and not lines:
+            raise InvalidInput(f"No input data under {', '.join(_inputs(run.arguments))}.")
         for output in (run.arguments.get("ProcessingOutputConfig") or {}).get("Outputs", []):
             folder = lake_path(self.lake, output["S3Output"]["S3Uri"])
             folder.mkdir(parents=True, exist_ok=True)
