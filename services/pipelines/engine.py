@@ -286,10 +286,9 @@ class Engine:
         arn = snapshot.execution.arn
         if job.status == "Completed":
             entry = snapshot.entries[name]
-            arguments = resolve(entry.step.get("Arguments") or {}, self.scope(snapshot))
-            run = self.step_run(snapshot, entry, arguments, row["attempt"])
             try:
-                outcome = self.executors[entry.type].outcome(run)
+                arguments = resolve(entry.step.get("Arguments") or {}, self.scope(snapshot))
+                outcome = self.executors[entry.type].outcome(self.step_run(snapshot, entry, arguments, row["attempt"]))
             except ServiceError as error:
                 self._attempt_failed(snapshot, name, str(error), "")
                 return

@@ -1,0 +1,189 @@
+"""The local pipeline engine on real orchestrator jobs: retries, caching, resume after the orchestrator is
+killed, selective execution, stop, and retrying a failed execution. Steps run with the small file-processing
+executor of tests/helpers/pipeline_executors.py (it reads and writes the lake)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.config import Settings
+from services.embedded.embedded_stack import EmbeddedStack
+from services.errors import InvalidInput
+from services.models import Job
+from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, job_exception, retry_delay
+from services.pipelines.local import LocalPipelines
+from services.pipelines.models import ExecutionStep, PipelineExecution
+from tests.helpers.pipeline_executors import FACTORY, definition, output_ref, processing_step
+from tests.helpers.sdk_pipelines import gate_pipeline
+
+WAIT = 60
+RETRY_ON_FAULT = [{"ExceptionType": ["Step.SERVICE_FAULT"], "MaxAttempts": 2, "IntervalSeconds": 1, "BackoffRate": 1.0}]
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[EmbeddedStack]:
+    stack = EmbeddedStack.open(Settings(home=tmp_path / "workspace", seed_on_start=False))
+    write(stack, "s3://sdk-bucket/raw/reviews.txt", "great dress\nbad fit\n")
+    yield stack
+    stack.store.close()
+
+
+@pytest.fixture
+def pipelines(stack: EmbeddedStack) -> LocalPipelines:
+    return LocalPipelines(stack, FACTORY)
+
+
+@pytest.fixture(scope="module")
+def sdk_definition() -> dict[str, Any]:
+    return gate_pipeline(0.9)
+
+
+def write(stack: EmbeddedStack, uri: str, text: str) -> None:
+    path = stack.workspace.lake / uri.removeprefix("s3://")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def run(pipelines: LocalPipelines, name: str, value: dict[str, Any], **start: Any) -> PipelineExecution:
+    pipelines.upsert_pipeline(name, value)
+    return pipelines.wait_for_execution(pipelines.start_execution(name, **start).arn, WAIT)
+
+
+def steps(pipelines: LocalPipelines, execution: PipelineExecution) -> dict[str, ExecutionStep]:
+    return {step.name: step for step in pipelines.list_steps(execution.arn)}
+
+
+def test_a_service_fault_is_retried_as_the_retry_policy_says(pipelines: LocalPipelines) -> None:
+    flaky = definition([processing_step("Flaky", ["s3://sdk-bucket/raw/"], ["out"], {"FLAKY_FAILURES": "2"},
+                                        RetryPolicies=RETRY_ON_FAULT)])
+    execution = run(pipelines, "flaky", flaky)
+    assert execution.status == "Succeeded", execution.failure_reason
+    assert steps(pipelines, execution)["Flaky"].attempt == 3
+    flaky["Steps"][0]["RetryPolicies"][0]["MaxAttempts"] = 1
+    execution = run(pipelines, "flaky", flaky)
+    assert execution.status == "Failed"
+    assert execution.failure_reason == "Step Flaky failed: Attempt 2 could not start (a service fault)."
+    assert steps(pipelines, execution)["Flaky"].attempt == 2
+
+
+def test_retry_delays_follow_interval_backoff_and_expiry() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    policy = [{"ExceptionType": [SERVICE_FAULT], "MaxAttempts": 3, "IntervalSeconds": 2, "BackoffRate": 3.0,
+               "ExpireAfterMin": 10}]
+    started = now.isoformat()
+    assert [retry_delay(policy, SERVICE_FAULT, attempt, started, now) for attempt in (1, 2, 3, 4)] == [2.0, 6.0, 18.0, None]
+    assert retry_delay(policy, JOB_INTERNAL_ERROR, 1, started, now) is None
+    assert retry_delay(policy, "", 1, started, now) is None  # a bad request is never retried
+    assert retry_delay(policy, SERVICE_FAULT, 1, (now - timedelta(minutes=11)).isoformat(), now) is None
+
+
+def test_job_failures_map_to_sagemaker_exception_types() -> None:
+    def failed(result: dict[str, Any]) -> Job:
+        return Job(name="j", kind="container", status="Failed", secondary_status="Failed", created_at="", config={},
+                   result=result)
+
+    assert job_exception(failed({})) == JOB_INTERNAL_ERROR  # vanished process or an unexpected error
+    assert job_exception(failed({"failure_type": "InternalError"})) == JOB_INTERNAL_ERROR
+    assert job_exception(failed({"failure_type": "InvalidInput"})) == ""
+
+
+def test_a_cached_step_reuses_the_earlier_result_until_its_inputs_change(
+        pipelines: LocalPipelines, stack: EmbeddedStack, sdk_definition: dict[str, Any]) -> None:
+    first = run(pipelines, "cached", sdk_definition)
+    second = pipelines.wait_for_execution(pipelines.start_execution("cached").arn, WAIT)
+    assert (first.status, second.status) == ("Succeeded", "Succeeded")
+    prep = steps(pipelines, second)["Prep"]
+    assert prep.cache_hit_source == first.arn
+    assert prep.as_api()["CacheHitResult"] == {"SourcePipelineExecutionArn": first.arn}
+    assert prep.metadata == steps(pipelines, first)["Prep"].metadata
+    assert steps(pipelines, first)["Prep"].cache_miss_reason == "no earlier run of this step"
+    assert "Cache hit" in pipelines.step_logs(second.arn, "Prep")
+    write(stack, "s3://sdk-bucket/raw/more.txt", "runs small\n")
+    third = pipelines.wait_for_execution(pipelines.start_execution("cached").arn, WAIT)
+    assert steps(pipelines, third)["Prep"].cache_hit_source == ""
+    assert steps(pipelines, third)["Prep"].cache_miss_reason == "input data changed"
+
+
+def test_a_killed_orchestrator_is_replaced_and_the_execution_resumes(pipelines: LocalPipelines, stack: EmbeddedStack) -> None:
+    slow = definition([processing_step("Slow", ["s3://sdk-bucket/raw/"], ["out"], {"SLEEP_SECONDS": "2"}),
+                       processing_step("After", [output_ref("Slow", "out")], ["out"])])
+    pipelines.upsert_pipeline("resumable", slow)
+    execution = pipelines.start_execution("resumable")
+    orchestrator = wait_for_step(pipelines, stack, execution.arn, "Slow")
+    os.kill(stack.runner.jobs.pid(orchestrator) or 0, signal.SIGKILL)
+    finished = pipelines.wait_for_execution(execution.arn, WAIT)  # describe notices and starts a new orchestrator
+    assert finished.status == "Succeeded", finished.failure_reason
+    assert stack.runner.jobs.get(orchestrator).status == "Failed"
+    orchestrators = stack.runner.jobs.recent("pipeline", name_contains=execution.arn.rsplit("/", 1)[-1])
+    assert [job.status for job in orchestrators] == ["Completed", "Failed"]
+    assert set(steps(pipelines, finished)) == {"Slow", "After"}
+
+
+def wait_for_step(pipelines: LocalPipelines, stack: EmbeddedStack, arn: str, step: str) -> str:
+    """The orchestrator's job name once it has started ``step``."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if step in {s.name for s in pipelines.list_steps(arn)}:
+            row = stack.store.fetch_one("SELECT orchestrator_job FROM pipeline_executions WHERE arn = ?", (arn,))
+            assert row is not None
+            return str(row["orchestrator_job"])
+        time.sleep(0.05)
+    raise AssertionError(f"{step} never started")
+
+
+def test_selective_execution_runs_the_chosen_steps_on_the_source_outputs(
+        pipelines: LocalPipelines, sdk_definition: dict[str, Any]) -> None:
+    source = run(pipelines, "selective", sdk_definition)
+    assert source.status == "Succeeded"
+    chosen = pipelines.start_execution("selective", selected_steps=("Eval",), source_execution_arn=source.arn)
+    chosen = pipelines.wait_for_execution(chosen.arn, WAIT)
+    assert chosen.status == "Succeeded", chosen.failure_reason
+    assert list(steps(pipelines, chosen)) == ["Eval"]
+    assert chosen.as_api()["SelectiveExecutionConfig"] == {"SourcePipelineExecutionArn": source.arn,
+                                                           "SelectedSteps": [{"StepName": "Eval"}]}
+    with pytest.raises(InvalidInput, match="Ghost"):
+        pipelines.start_execution("selective", selected_steps=("Ghost",), source_execution_arn=source.arn)
+
+
+def test_selective_execution_needs_the_source_to_have_produced_what_is_reused(pipelines: LocalPipelines) -> None:
+    broken = definition([processing_step("A", ["s3://sdk-bucket/raw/"], ["out"], {"FAIL": "no"}),
+                         processing_step("B", [output_ref("A", "out")], ["out"])])
+    source = run(pipelines, "selective-broken", broken)
+    with pytest.raises(InvalidInput, match="A did not succeed"):
+        pipelines.start_execution("selective-broken", selected_steps=("B",), source_execution_arn=source.arn)
+
+
+def test_stop_ends_the_execution_stopped_and_nothing_new_starts(pipelines: LocalPipelines, stack: EmbeddedStack) -> None:
+    slow = definition([processing_step("Slow", ["s3://sdk-bucket/raw/"], ["out"], {"SLEEP_SECONDS": "1.5"}),
+                       processing_step("Next", [output_ref("Slow", "out")], ["out"])])
+    pipelines.upsert_pipeline("stoppable", slow)
+    execution = pipelines.start_execution("stoppable")
+    wait_for_step(pipelines, stack, execution.arn, "Slow")
+    assert pipelines.stop_execution(execution.arn).status == "Stopping"
+    stopped = pipelines.wait_for_execution(execution.arn, WAIT)
+    assert stopped.status == "Stopped"
+    assert "Next" not in steps(pipelines, stopped)
+
+
+def test_retry_reruns_the_failed_steps_and_keeps_the_succeeded_ones(pipelines: LocalPipelines, stack: EmbeddedStack) -> None:
+    late = definition([processing_step("First", ["s3://sdk-bucket/raw/"], ["out"]),
+                       processing_step("NeedsLate", ["s3://sdk-bucket/late/"], ["out"], {"REQUIRE_INPUT": "1"},
+                                       DependsOn=["First"])])
+    failed = run(pipelines, "retryable", late)
+    assert failed.status == "Failed" and failed.failure_reason.startswith("Step NeedsLate failed: No input data")
+    first = steps(pipelines, failed)["First"]
+    write(stack, "s3://sdk-bucket/late/data.txt", "arrived\n")
+    retried = pipelines.retry_execution(failed.arn)
+    assert (retried.arn, retried.status, retried.failure_reason) == (failed.arn, "Executing", "")
+    finished = pipelines.wait_for_execution(failed.arn, WAIT)
+    assert finished.status == "Succeeded", finished.failure_reason
+    assert steps(pipelines, finished)["First"] == first  # not run again
+    assert steps(pipelines, finished)["NeedsLate"].status == "Succeeded"
