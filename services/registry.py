@@ -261,6 +261,18 @@ def start_monitoring(s: Services) -> object | None:
     return start_scheduled_reports(s.stack, s.catalog, s.storage, s.settings.monitor_interval_seconds)
 
 
+def resume_pipelines(s: Services) -> list[str]:
+    """At app start: executions left Executing/Stopping by an orchestrator that died with the machine get a new
+    one (local only; SageMaker runs its own). The ARNs resumed."""
+    if not s.is_local:
+        return []
+    from services.pipelines.local import LocalPipelines
+
+    pipelines = s.pipelines
+    assert isinstance(pipelines, LocalPipelines)  # build_pipelines' local branch
+    return pipelines.resume_executions()
+
+
 def start_retention(s: Services) -> object | None:
     """Delete expired query results and data capture now and hourly (local only)."""
     if not s.is_local:
