@@ -75,7 +75,8 @@ class Snapshot:
 class Engine:
     def __init__(self, store: PipelineStore, runner: JobRunner, executors: Mapping[str, StepExecutor], lake: Path,
                  folder: Path, *, pipeline_arn: str = "", max_parallel: int = DEFAULT_MAX_PARALLEL,
-                 poll_seconds: float = POLL_SECONDS, log: Callable[[str], None] = lambda message: None) -> None:
+                 poll_seconds: float = POLL_SECONDS, log: Callable[[str], None] = lambda message: None,
+                 owner: str = "") -> None:
         self.store = store
         self.runner = runner
         self.executors = executors
@@ -86,6 +87,7 @@ class Engine:
         self.poll_seconds = poll_seconds
         self.log = log
         self.progressed = False  # set when a tick finished a step
+        self.owner = owner  # the orchestrator job this engine runs in; "" in-process (tests, benchmarks)
 
     def run(self, arn: str) -> str:
         """Drive the execution until it ends; its final status."""
@@ -98,6 +100,9 @@ class Engine:
         """One round of work; True once the execution has ended."""
         self.progressed = False
         if self.store.execution(arn).finished:
+            return True
+        if self.owner and self.store.orchestrator(arn) != self.owner:
+            self.log(f"Another orchestrator ({self.store.orchestrator(arn)}) drives this execution now")
             return True
         self.runner.dispatch()
         snapshot = self.snapshot(arn)

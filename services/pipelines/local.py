@@ -129,7 +129,7 @@ class LocalPipelines:
                                "execution can be retried.", hint="Wait for it to end, or stop it first.")
         rows = self.store.step_rows(arn)
         self.store.delete_steps(arn, [name for name, row in rows.items() if row["status"] != "Succeeded"])
-        previous = self._orchestrator(arn)
+        previous = self.store.orchestrator(arn)
         self.store.update_execution(arn, status="Executing", failure_reason="")
         self._launch(arn, previous)
         return self.store.execution(arn)
@@ -186,12 +186,10 @@ class LocalPipelines:
                 resumed.append(arn)
         return resumed
 
-    def _orchestrator(self, arn: str) -> str:
-        row = self.store.store.fetch_one("SELECT orchestrator_job FROM pipeline_executions WHERE arn = ?", (arn,))
-        return "" if row is None else str(row["orchestrator_job"])
-
     def _launch(self, arn: str, previous: str) -> bool:
-        """Start an orchestrator job for the execution unless another process just did."""
+        """Start an orchestrator job for the execution unless another process just did. Between the claim and
+        the submit another process may see no job and claim again: the orchestrator that is no longer the
+        execution's own stops driving it (``Engine.owner``)."""
         count = len(self.stack.runner.jobs.recent("pipeline", 1000, name_contains=execution_id(arn)))
         job_name = f"pipeline-{execution_id(arn)}-{count + 1}"
         if not self.store.claim_orchestrator(arn, previous, job_name):

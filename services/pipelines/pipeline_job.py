@@ -29,23 +29,24 @@ def load_factory(path: str) -> ExecutorsFactory:
     return factory
 
 
-def build_engine(stack: EmbeddedStack, config: dict[str, Any], log: Callable[[str], None]) -> Engine:
+def build_engine(stack: EmbeddedStack, config: dict[str, Any], log: Callable[[str], None], owner: str = "") -> Engine:
     store = PipelineStore(stack.store)
     execution = store.execution(config["execution_arn"])
     pipeline = store.find_pipeline(execution.pipeline_name)
     return Engine(store, stack.runner, load_factory(config["executors"])(stack), stack.workspace.lake,
                   stack.settings.home / "pipelines", pipeline_arn=pipeline.arn if pipeline else "",
-                  max_parallel=int(config.get("max_parallel_steps", DEFAULT_MAX_PARALLEL)), log=log)
+                  max_parallel=int(config.get("max_parallel_steps", DEFAULT_MAX_PARALLEL)), log=log, owner=owner)
 
 
 def run(ctx: JobContext) -> None:
     stack = EmbeddedStack.open(ctx.settings)
     arn = ctx.config["execution_arn"]
-    engine = build_engine(stack, ctx.config, ctx.log)
+    engine = build_engine(stack, ctx.config, ctx.log, owner=ctx.name)
     try:
         status = engine.run(arn)
     except JobStopped:
-        engine.store.set_status_if(arn, "Stopping", ("Executing",))
+        if engine.store.orchestrator(arn) == ctx.name:
+            engine.store.set_status_if(arn, "Stopping", ("Executing",))
         ctx.log("The orchestrator was stopped: the execution stops")
         raise
     except Exception as error:

@@ -142,6 +142,11 @@ class PipelineStore:
                 (status, failure_reason is not None, reason, utc_now(), arn, *expected)).rowcount
         return changed == 1
 
+    def orchestrator(self, arn: str) -> str:
+        """The job that drives the execution now ("" before the first one is claimed)."""
+        row = self.store.fetch_one("SELECT orchestrator_job FROM pipeline_executions WHERE arn = ?", (arn,))
+        return "" if row is None else str(row["orchestrator_job"])
+
     def claim_orchestrator(self, arn: str, previous: str, job_name: str) -> bool:
         """Record ``job_name`` as the execution's orchestrator unless another process did first."""
         with self.store.transaction() as conn:

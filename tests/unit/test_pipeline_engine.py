@@ -18,10 +18,10 @@ from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InvalidInput
 from services.models import Job
-from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, job_exception, retry_delay
+from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, Engine, job_exception, retry_delay
 from services.pipelines.local import LocalPipelines
 from services.pipelines.models import ExecutionStep, PipelineExecution
-from tests.helpers.pipeline_executors import FACTORY, definition, output_ref, processing_step
+from tests.helpers.pipeline_executors import FACTORY, build, definition, output_ref, processing_step
 from tests.helpers.sdk_pipelines import gate_pipeline
 
 WAIT = 60
@@ -187,3 +187,15 @@ def test_retry_reruns_the_failed_steps_and_keeps_the_succeeded_ones(pipelines: L
     assert finished.status == "Succeeded", finished.failure_reason
     assert steps(pipelines, finished)["First"] == first  # not run again
     assert steps(pipelines, finished)["NeedsLate"].status == "Succeeded"
+
+
+def test_an_orchestrator_that_is_no_longer_the_executions_own_stops_driving_it(
+        pipelines: LocalPipelines, stack: EmbeddedStack) -> None:
+    pipelines.upsert_pipeline("owned", definition([processing_step("Only", ["s3://sdk-bucket/raw/"], ["out"])]))
+    execution = pipelines.start_execution("owned")
+    said: list[str] = []
+    stale = Engine(pipelines.store, stack.runner, build(stack), stack.workspace.lake, stack.settings.home / "pipelines",
+                   owner="pipeline-replaced-1", log=said.append)
+    assert stale.tick(execution.arn) is True
+    assert said and "Another orchestrator" in said[0]
+    assert pipelines.wait_for_execution(execution.arn, WAIT).status == "Succeeded"
