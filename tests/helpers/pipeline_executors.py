@@ -7,7 +7,8 @@ lines plus one line naming the step), or, when ``Environment.WRITE_JSON`` is set
 ``evaluation.json``. ``Environment`` drives the test cases: ``SLEEP_SECONDS`` (work that takes time),
 ``FAIL`` (an ``InvalidInput`` with that message), ``REQUIRE_INPUT`` (fail when the inputs hold no
 line), ``FLAKY_FAILURES`` (the first N attempts raise ``BackendUnavailable``, a Step.SERVICE_FAULT).
-``validate`` refuses an ImageUri containing "unknown".
+``validate`` refuses an ImageUri containing "unknown". ``ScriptTraining`` runs a Training step as a real
+job of the runner (a script-mode job).
 The orchestrator process builds them through ``build(stack)``, the factory the adapter is given.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from services.embedded.embedded_stack import EmbeddedStack
+from services.embedded.jobs import JobRunner
 from services.errors import BackendUnavailable, InvalidInput
 from services.pipelines.cache import lake_path
 from services.pipelines.steps.base import StepExecutor, StepOutcome, StepRun
@@ -76,8 +78,55 @@ def _read_all(path: Path) -> list[str]:
     return [line for file in files for line in file.read_text().splitlines()]
 
 
+class ScriptTraining:
+    """A Training step as a real job of the runner: a script-mode job (kind ``script``) running the 2.x
+    script-mode contract's ``sagemaker_program`` from ``sagemaker_submit_directory`` (a local folder here);
+    the other HyperParameters reach the script as arguments."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        self.runner = runner
+
+    def validate(self, step_name: str, arguments: dict[str, Any]) -> None:
+        if "sagemaker_program" not in (arguments.get("HyperParameters") or {}):
+            raise InvalidInput(f"Step {step_name!r}: HyperParameters need sagemaker_program.")
+
+    def start(self, run: StepRun) -> str:
+        hyperparameters = dict(run.arguments.get("HyperParameters") or {})
+        program, source = hyperparameters.pop("sagemaker_program"), hyperparameters.pop("sagemaker_submit_directory")
+        self.runner.submit("script", {"entry_point": program, "source_dir": source, "channels": {},
+                                      "hyperparameters": hyperparameters}, name=run.job_name)
+        return run.job_name
+
+    def outcome(self, run: StepRun) -> StepOutcome:
+        job = self.runner.jobs.get(run.job_name)
+        arn = f"arn:aws:sagemaker:local:000000000000:training-job/{run.job_name}"
+        properties = {"TrainingJobName": run.job_name, "TrainingJobArn": arn, "TrainingJobStatus": job.status,
+                      "HyperParameters": run.arguments.get("HyperParameters"),
+                      "FinalMetricDataList": [{"MetricName": k, "Value": v} for k, v in job.metrics.items()]}
+        return StepOutcome(properties=properties, metadata={"TrainingJob": {"Arn": arn}})
+
+
 def build(stack: EmbeddedStack) -> Mapping[str, StepExecutor]:
-    return {"Processing": FileProcessing(stack.workspace.lake)}
+    return {"Processing": FileProcessing(stack.workspace.lake), "Training": ScriptTraining(stack.runner)}
+
+
+def script_step(name: str, source_dir: Path, seconds: float, **extra: Any) -> dict[str, Any]:
+    """A Training step whose job runs ``sleep.py`` (``write_sleep_script``) for ``seconds``."""
+    return {"Name": name, "Type": "Training", "Arguments": {
+        "AlgorithmSpecification": {"TrainingImage": "local/script:latest", "TrainingInputMode": "File"},
+        "HyperParameters": {"sagemaker_program": "sleep.py", "sagemaker_submit_directory": str(source_dir),
+                            "seconds": str(seconds)},
+        "OutputDataConfig": {"S3OutputPath": "s3://test-bucket/models"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600}}, **extra}
+
+
+def write_sleep_script(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sleep.py").write_text(
+        "import argparse, time\nparser = argparse.ArgumentParser()\nparser.add_argument('--seconds', type=float)\n"
+        "seconds = parser.parse_args().seconds\ntime.sleep(seconds)\nprint(f'slept={seconds}')\n")
+    return folder
 
 
 def processing_step(name: str, inputs: list[str], outputs: list[str], environment: dict[str, Any] | None = None,

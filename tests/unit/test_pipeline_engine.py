@@ -21,8 +21,17 @@ from services.models import Job
 from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, Engine, job_exception, retry_delay
 from services.pipelines.local import LocalPipelines
 from services.pipelines.models import ExecutionStep, PipelineExecution
-from tests.helpers.pipeline_executors import FACTORY, build, definition, output_ref, processing_step
+from tests.helpers.pipeline_executors import (
+    FACTORY,
+    build,
+    definition,
+    output_ref,
+    processing_step,
+    script_step,
+    write_sleep_script,
+)
 from tests.helpers.sdk_pipelines import gate_pipeline
+from tests.helpers.workspace import copy_empty_mlflow_store
 
 WAIT = 60
 RETRY_ON_FAULT = [{"ExceptionType": ["Step.SERVICE_FAULT"], "MaxAttempts": 2, "IntervalSeconds": 1, "BackoffRate": 1.0}]
@@ -199,3 +208,51 @@ def test_an_orchestrator_that_is_no_longer_the_executions_own_stops_driving_it(
     assert stale.tick(execution.arn) is True
     assert said and "Another orchestrator" in said[0]
     assert pipelines.wait_for_execution(execution.arn, WAIT).status == "Succeeded"
+
+
+@pytest.fixture
+def job_pipelines(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> LocalPipelines:
+    """Pipelines whose Training steps are real script jobs of the runner (MLflow store copied, not migrated)."""
+    copy_empty_mlflow_store(tmp_path_factory, stack.settings.home)
+    write_sleep_script(tmp_path / "code")
+    return LocalPipelines(stack, FACTORY)
+
+
+def wait_for_step_job(pipelines: LocalPipelines, arn: str, step: str) -> str:
+    """The step's job name once the step is Executing (its job exists)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        found = {s.name: s for s in pipelines.list_steps(arn)}.get(step)
+        if found is not None and found.status == "Executing":
+            return found.job_name
+        time.sleep(0.05)
+    raise AssertionError(f"{step} never ran a job")
+
+
+def test_a_running_step_job_is_watched_not_restarted_after_the_orchestrator_dies(
+        job_pipelines: LocalPipelines, stack: EmbeddedStack, tmp_path: Path) -> None:
+    job_pipelines.upsert_pipeline("watched", definition([
+        script_step("Train", tmp_path / "code", 2), processing_step("Report", ["s3://sdk-bucket/raw/"], ["out"], DependsOn=["Train"])]))
+    execution = job_pipelines.start_execution("watched")
+    job_name = wait_for_step_job(job_pipelines, execution.arn, "Train")
+    os.kill(stack.runner.jobs.pid(job_pipelines.store.orchestrator(execution.arn)) or 0, signal.SIGKILL)
+    finished = job_pipelines.wait_for_execution(execution.arn, WAIT)
+    assert finished.status == "Succeeded", finished.failure_reason
+    train = steps(job_pipelines, finished)["Train"]
+    assert (train.job_name, train.attempt) == (job_name, 1)
+    assert [job.name for job in stack.runner.jobs.recent("script")] == [job_name]  # one job: watched, not restarted
+    assert train.metadata == {"TrainingJob": {"Arn": f"arn:aws:sagemaker:local:000000000000:training-job/{job_name}"}}
+    assert "slept=2" in job_pipelines.step_logs(execution.arn, "Train")
+
+
+def test_stop_stops_the_running_step_job_through_the_runner(job_pipelines: LocalPipelines, stack: EmbeddedStack,
+                                                            tmp_path: Path) -> None:
+    job_pipelines.upsert_pipeline("stop-job", definition([
+        script_step("Train", tmp_path / "code", 120), processing_step("Report", ["s3://sdk-bucket/raw/"], ["out"], DependsOn=["Train"])]))
+    execution = job_pipelines.start_execution("stop-job")
+    job_name = wait_for_step_job(job_pipelines, execution.arn, "Train")
+    job_pipelines.stop_execution(execution.arn)
+    stopped = job_pipelines.wait_for_execution(execution.arn, WAIT)
+    assert stopped.status == "Stopped"
+    assert stack.runner.jobs.get(job_name).status == "Stopped"
+    assert {name: step.status for name, step in steps(job_pipelines, stopped).items()} == {"Train": "Stopped"}
