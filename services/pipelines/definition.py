@@ -28,6 +28,7 @@ STEP_EXCEPTIONS = ("Step.SERVICE_FAULT", "Step.THROTTLING")
 JOB_EXCEPTIONS = ("SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$",
                        re.IGNORECASE)
+ENGINE_STEP_TYPES = ("Condition", "Fail")  # run by the engine itself, not by an executor
 HINT = "Fix the definition (SageMaker's pipeline definition JSON, Version 2020-12-01) and upsert it again."
 
 
@@ -86,7 +87,8 @@ def _walk(steps: Any, condition: str, branch: str) -> Iterator[StepEntry]:
 
 
 def validate_definition(definition: Mapping[str, Any], executors: Mapping[str, StepExecutor] | None = None) -> None:
-    """Refuse what the local engine cannot run (see the module docstring); ``executors`` by step type."""
+    """Refuse what the local engine cannot run (see the module docstring); ``executors`` by step type (when
+    given, a step type without one is refused too)."""
     version = definition.get("Version")
     if version != "2020-12-01":
         raise InvalidInput(f"Unsupported definition Version {version!r}; use \"2020-12-01\".", hint=HINT)
@@ -96,14 +98,25 @@ def validate_definition(definition: Mapping[str, Any], executors: Mapping[str, S
     property_files = {entry.name: _property_files(entry) for entry in entries}
     for entry in entries:
         _check_step(entry, steps, parameters, property_files)
-        executor = (executors or {}).get(entry.type)
-        if executor is not None:
-            executor.validate(entry.name, entry.step.get("Arguments") or {})
+        if executors is not None:
+            _check_executor(entry, executors)
     _check_references("PipelineExperimentConfig", definition.get("PipelineExperimentConfig") or {}, steps, parameters,
                       property_files)
     from services.pipelines.graph import step_dependencies, topological_order
 
     topological_order(step_dependencies(definition))
+
+
+def _check_executor(entry: StepEntry, executors: Mapping[str, StepExecutor]) -> None:
+    """Condition and Fail steps are the engine's own; every other type needs an executor, which checks the step."""
+    if entry.type in ENGINE_STEP_TYPES:
+        return
+    executor = executors.get(entry.type)
+    if executor is None:
+        runnable = ", ".join(sorted({*executors, *ENGINE_STEP_TYPES}))
+        raise InvalidInput(f"Step {entry.name!r} has type {entry.type!r}, which this workbench cannot run locally yet; "
+                           f"it runs {runnable}.", hint=HINT)
+    executor.validate(entry.name, entry.step.get("Arguments") or {})
 
 
 def check_parameters(parameters: Any) -> dict[str, dict[str, Any]]:

@@ -83,6 +83,14 @@ def test_unknown_step_types_and_images_are_refused_naming_the_step(sdk_definitio
     refused(value, "Step 'B': unknown image")
 
 
+def test_a_step_type_without_an_executor_here_is_refused(sdk_definition: dict[str, Any]) -> None:
+    value = two_steps()
+    value["Steps"][1]["Type"] = "Transform"
+    refused(value, "Step 'B' has type 'Transform', which this workbench cannot run locally yet; it runs Condition, Fail, "
+                   "Processing")
+    validate_definition(value)  # without executors only the definition itself is checked
+
+
 def test_duplicate_names_unknown_steps_parameters_and_property_files_are_refused() -> None:
     value = two_steps()
     value["Steps"][1]["Name"] = "A"
