@@ -167,12 +167,6 @@ class TestLocalPipelines(PipelinesContract):
         raw = stack.workspace.lake / "sdk-bucket" / "raw"
         raw.mkdir(parents=True)
         (raw / "reviews.txt").write_text("great dress\nbad fit\n")
-        definitions: dict[float, dict[str, Any]] = {}
-
-        def gate(accuracy: float) -> dict[str, Any]:
-            if accuracy not in definitions:
-                definitions[accuracy] = gate_pipeline(accuracy)
-            return copy.deepcopy(definitions[accuracy])
-
-        yield PipelinesWorld(build_local_pipelines(stack, FACTORY), gate, failing_definition(), "the input is corrupt")
+        yield PipelinesWorld(build_local_pipelines(stack, FACTORY), gate_pipeline, failing_definition(),
+                             "the input is corrupt")
         stack.store.close()

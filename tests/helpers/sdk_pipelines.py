@@ -12,6 +12,7 @@ Eval step's Environment ``WRITE_JSON`` is what it writes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator
@@ -47,9 +48,15 @@ def offline_sdk() -> Iterator[None]:
 
 
 def gate_pipeline(accuracy: float = 0.9) -> dict[str, Any]:
-    """The definition described above; Eval reports ``accuracy``."""
+    """The definition described above; Eval reports ``accuracy``. A fresh dict each call; the SDK builds each
+    accuracy's definition once per test process (a few seconds the first time, for the SDK's imports)."""
+    return dict(json.loads(_gate_json(accuracy)))
+
+
+@functools.cache
+def _gate_json(accuracy: float) -> str:
     with offline_sdk():
-        return json.loads(_build(accuracy).definition())
+        return str(_build(accuracy).definition())
 
 
 def _build(accuracy: float) -> Any:
