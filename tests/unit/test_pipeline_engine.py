@@ -21,6 +21,7 @@ from services.models import Job
 from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, Engine, job_exception, retry_delay
 from services.pipelines.local import LocalPipelines
 from services.pipelines.models import ExecutionStep, PipelineExecution
+from services.pipelines.store import new_execution_arn
 from tests.helpers.pipeline_executors import (
     FACTORY,
     build,
@@ -256,3 +257,18 @@ def test_stop_stops_the_running_step_job_through_the_runner(job_pipelines: Local
     assert stopped.status == "Stopped"
     assert stack.runner.jobs.get(job_name).status == "Stopped"
     assert {name: step.status for name, step in steps(job_pipelines, stopped).items()} == {"Train": "Stopped"}
+
+
+@pytest.mark.parametrize(("limit", "started_in_first_tick"), [(1, 1), (2, 2), (50, 3)])
+def test_a_tick_starts_at_most_max_parallel_steps(pipelines: LocalPipelines, stack: EmbeddedStack, limit: int,
+                                                  started_in_first_tick: int) -> None:
+    siblings = definition([processing_step(name, ["s3://sdk-bucket/raw/"], ["out"]) for name in ("A", "B", "C")])
+    pipeline = pipelines.upsert_pipeline("parallel", siblings)
+    arn = new_execution_arn(pipeline.arn)
+    pipelines.store.create_execution(arn, "parallel", pipeline.definition, {})  # driven in-process below
+    engine = Engine(pipelines.store, stack.runner, build(stack), stack.workspace.lake, stack.settings.home / "pipelines",
+                    max_parallel=limit, poll_seconds=0.01)
+    engine.tick(arn)
+    assert len(pipelines.list_steps(arn)) == started_in_first_tick
+    assert engine.run(arn) == "Succeeded"
+    assert {step.name for step in pipelines.list_steps(arn)} == {"A", "B", "C"}
