@@ -272,3 +272,28 @@ def test_a_tick_starts_at_most_max_parallel_steps(pipelines: LocalPipelines, sta
     assert len(pipelines.list_steps(arn)) == started_in_first_tick
     assert engine.run(arn) == "Succeeded"
     assert {step.name for step in pipelines.list_steps(arn)} == {"A", "B", "C"}
+
+
+def test_a_step_job_that_dies_is_a_job_internal_error_and_is_retried(job_pipelines: LocalPipelines, stack: EmbeddedStack,
+                                                                     tmp_path: Path) -> None:
+    retry = [{"ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"], "MaxAttempts": 1, "IntervalSeconds": 1}]
+    job_pipelines.upsert_pipeline("job-retry", definition([script_step("Train", tmp_path / "code", 1, RetryPolicies=retry)]))
+    execution = job_pipelines.start_execution("job-retry")
+    first = wait_for_step_job(job_pipelines, execution.arn, "Train")
+    os.killpg(worker_pid(stack, first), signal.SIGKILL)
+    finished = job_pipelines.wait_for_execution(execution.arn, WAIT)
+    assert finished.status == "Succeeded", finished.failure_reason
+    train = steps(job_pipelines, finished)["Train"]
+    assert train.attempt == 2 and train.job_name != first
+    assert "ended without reporting" in stack.runner.jobs.get(first).failure_reason
+
+
+def worker_pid(stack: EmbeddedStack, job_name: str) -> int:
+    """The job's worker process once the runner has started it (-1 while it is being claimed)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        pid = stack.runner.jobs.pid(job_name)
+        if pid is not None and pid > 0:
+            return pid
+        time.sleep(0.02)
+    raise AssertionError(f"{job_name} never started")
