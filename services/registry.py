@@ -22,6 +22,7 @@ from services.endpoints.base import EndpointsPort
 from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
 from services.jobs.base import JobsPort
+from services.lineage.base import LineagePort
 from services.models import Job
 from services.pipelines.base import PipelinesPort
 from services.query.base import QueryPort
@@ -102,6 +103,10 @@ class Services:
     @cached_property
     def pipelines(self) -> PipelinesPort:
         return build_pipelines(self)
+
+    @cached_property
+    def lineage(self) -> LineagePort:
+        return build_lineage(self)
 
     @property
     def lake_root(self) -> str:
@@ -199,6 +204,17 @@ def build_endpoints(s: Services) -> EndpointsPort:
 
     return build_aws_endpoints(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, query=s.query,
                                storage=s.storage, jobs=s.jobs)
+
+
+def build_lineage(s: Services) -> LineagePort:
+    if s.is_local:
+        from services.lineage.local import build_local_lineage
+
+        return build_local_lineage(s.stack)
+    from services.aws.session import make_session
+    from services.lineage.aws import build_aws_lineage
+
+    return build_aws_lineage(make_session(s.settings), lambda database, table: s.catalog.get_table(database, table).location)
 
 
 # The step executors a local pipeline orchestrator builds in its own process (services/pipelines/pipeline_job.py).

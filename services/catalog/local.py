@@ -32,6 +32,7 @@ from services.embedded.duckdb_engine import friendly_engine_message, open_sandbo
 from services.embedded.metadata import MetadataStore, utc_now
 from services.embedded.workspace import Workspace
 from services.errors import InvalidInput, NotFound, QueryFailed
+from services.lineage.hooks import record_table_version
 from services.models import Column, CrawlResult, Database, Partition, QueryResult, QueryStatistics, ResultColumn, Table
 from services.names import check_table_prefix, glue_name
 from services.paths import readable_path
@@ -285,6 +286,7 @@ class LocalCatalog:
             table = replace(table, version_id=str(current + 1), created_at=self._created_at(conn, database, name),
                             updated_at=utc_now())
             _write_version(conn, table, current + 1)
+        record_table_version(self.store, database, name, table.version_id, table.location)
         self._notify()
         return table
 

@@ -35,6 +35,7 @@ from services.config import Settings
 from services.embedded.jobs import JobRunner, JobStore, max_runtime_seconds
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import ServiceError
+from services.lineage.hooks import record_finished_job
 
 # kind -> "module:function(ctx)"; imported only in the worker, so the app never loads ML libraries.
 TASKS = {
@@ -198,6 +199,7 @@ def run_job(home: Path, name: str) -> str:
         _task(job.kind)(ctx)
         limit.finish()
         runner.jobs.finish(name, "Completed")
+        record_finished_job(store, runner.jobs.get(name), ctx.log)
         ctx.log("Completed")
     except Exception as error:  # noqa: BLE001 - a job's bug must end as Failed with the reason, not a hang
         limit.finish()

@@ -11,6 +11,7 @@ from typing import Any
 
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
+from services.lineage.hooks import record_model_version
 from services.models import Column, ModelRecord
 from services.names import check_name
 
@@ -41,7 +42,9 @@ class ModelRegistry:
         staging = self.root / name / f".registering-{uuid.uuid4().hex}"
         try:
             shutil.copytree(artifact_dir, staging)
-            return self._record_version(draft, name, staging)
+            record = self._record_version(draft, name, staging)
+            record_model_version(self.store, record.model_id, record.job_name, record.artifact_path, record.created_at)
+            return record
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
 

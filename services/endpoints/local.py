@@ -45,6 +45,7 @@ from services.endpoints.models import (
 from services.endpoints.score_forms import ScoreForms
 from services.endpoints.store import EndpointRow, EndpointStore
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
+from services.lineage.hooks import record_deploy
 from services.models import DataSource, Job, ModelRecord
 from services.names import check_name
 from services.query.base import QueryPort
@@ -104,6 +105,7 @@ class LocalEndpoints(ScoreForms):
         except BaseException:
             self.endpoints.delete(row.name)  # nothing started: leave no endpoint behind
             raise
+        record_deploy(self.stack.store, row.name, row.created_at, [v.model_id for v in request.variants])
         return self._endpoint(self.endpoints.get(row.name), None)
 
     def wait_for_endpoint(self, name: str, timeout_seconds: float = 120) -> Endpoint:

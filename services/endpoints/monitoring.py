@@ -40,6 +40,7 @@ from services.embedded.metadata import utc_now
 from services.endpoints.baseline import column_psi, compare_embedding, compare_feature, compare_prediction, ensure_baseline
 from services.endpoints.models import DriftReport, FeatureDrift
 from services.errors import InvalidInput, NotFound, ServiceError
+from services.lineage.hooks import record_monitoring_report
 from services.models import DataSource, ModelRecord
 from services.storage.base import StoragePort
 from services.training.algorithms.base import load_in_app_process
@@ -498,6 +499,7 @@ class LocalMonitoring:
         stamp = "".join(ch for ch in report.created_at[:23] if ch.isdigit())
         path = folder / f"{stamp[:8]}T{stamp[8:]}Z.json"
         path.write_text(json.dumps(asdict(report), indent=2))
+        record_monitoring_report(self.stack.store, report.endpoint, str(path), report.created_at)
         return path
 
     def list_reports(self, name: str) -> list[DriftReport]:
