@@ -47,6 +47,7 @@ TASKS = {
     "explain": "services.explain.explain_job:run",
     "batch": "services.endpoints.batch_job:run",
     "pipeline": "services.pipelines.pipeline_job:run",
+    "container": "services.pipelines.container_job:run",
 }
 
 

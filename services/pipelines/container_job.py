@@ -1,0 +1,373 @@
+"""Job kind ``container``: one SageMaker container contract run in its own ``/opt/ml`` (``embedded/sandbox.py``).
+
+The config holds ``contract`` ("processing" or "training"), ``request`` (the resolved CreateProcessingJob /
+CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (StoppingCondition). The job folder's
+``ml/`` is what the command sees at ``/opt/ml``; ``s3://BUCKET/KEY`` is ``WORKBENCH_HOME/lake/BUCKET/KEY``.
+
+* processing: each S3Input is copied to its LocalPath (S3Prefix: the object or everything under the prefix;
+  ManifestFile: the objects the manifest lists), ``/opt/ml/config/processingjobconfig.json`` and
+  ``resourceconfig.json`` are written, ContainerEntrypoint + ContainerArguments run with the request's
+  Environment, and after exit code 0 every output's LocalPath is copied to its S3Uri. One instance locally,
+  whatever ProcessingResources.ClusterConfig.InstanceCount says (the log says so).
+* training: channels land in ``/opt/ml/input/data/<channel>``, the request's HyperParameters (as given) in
+  ``/opt/ml/input/config/hyperparameters.json``. With a ContainerEntrypoint (sagemaker 3.x ModelTrainer:
+  ``/bin/bash -c …sm_drivers/sm_train.sh``, whose ``code`` and ``sm_drivers`` channels carry the script and
+  sourcecode.json) that command runs; with ``sagemaker_program`` (2.x script mode) the entry point runs from
+  ``sagemaker_submit_directory`` under ``services/training/script_mode.py``'s contract. Afterwards
+  ``/opt/ml/model`` is packed as ``<S3OutputPath>/<job>/output/model.tar.gz`` (and ``output/data`` as
+  ``output.tar.gz``), as SageMaker does; MetricDefinitions regexes turn log lines into metrics.
+
+* register: a model.tar.gz (RegisterModel's InferenceSpecification, Model's PrimaryContainer) unpacked and
+  registered in the local model registry as a script's model (``register_script_model``: a model.joblib is
+  scored, anything else is kept but not loaded); metrics from ModelMetrics' statistics JSON when it is in the
+  lake. This runs in the worker, not the sandbox: it is the workbench's code (unpickling the model to describe
+  it, as script jobs do).
+
+Framework images run with the project's Python: ``python``/``python3`` on the step's PATH start it, and
+``pip``/``pip3`` refuse to install anything (the project's environment is shared).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sys
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from services.embedded.child_env import user_code_environment
+from services.embedded.embedded_stack import EmbeddedStack
+from services.embedded.job_worker import JobContext
+from services.embedded.sandbox import end_group, start_sandboxed
+from services.embedded.workspace import Workspace
+from services.errors import InternalError, InvalidInput, NotFound, ServiceError
+from services.pipelines import containers
+from services.pipelines.cache import lake_path
+from services.training import script_mode
+from services.training.script_job import ScriptOutcome, model_draft, register_script_model, stream_output
+from services.training.script_mode import MlLayout, ScriptFailed
+
+SANDBOX_ML = Path("/opt/ml")
+PIP_REFUSAL = "pip {0} is not available in a local pipeline step: it would change the workbench's own Python."
+
+
+class ContainerFailed(ServiceError):
+    """The container's command ended with a non-zero exit code; the message is SageMaker's FailureReason."""
+
+
+class LogSink:
+    """A container's output: lines into the job log, metric points onto the job's curve."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+
+    def log(self, message: str) -> None:
+        self.ctx.log(message)
+
+    def metric(self, name: str, value: float, step: int) -> None:
+        self.ctx.metric(name, value, step)
+
+
+def run(ctx: JobContext) -> None:
+    contract = ctx.config.get("contract")
+    lake = Workspace(ctx.settings.home).lake
+    if contract == "processing":
+        run_processing(ctx, lake)
+    elif contract == "training":
+        run_training(ctx, lake)
+    elif contract == "register":
+        run_register(ctx, lake)
+    else:
+        raise InternalError(f"Unknown container contract {contract!r}.", hint="Start container jobs from a pipeline step.")
+
+
+# -- shared ---------------------------------------------------------------------------------------------------
+
+
+def python_bin(folder: Path) -> Path:
+    """A bin folder whose ``python``/``python3`` start the project's Python and whose ``pip`` refuses installs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("python", "python3"):
+        _script(folder / name, f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    for name in ("pip", "pip3"):
+        refusal = PIP_REFUSAL.format("$1")
+        _script(folder / name, f'#!/bin/sh\ncase "$1" in install|uninstall|download)\n    echo "{refusal}" >&2\n'
+                               f'    exit 1;;\nesac\nexec "{sys.executable}" -m pip "$@"\n')
+    return folder
+
+
+def _script(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o755)
+
+
+def step_environment(job_dir: Path, contract: dict[str, str], environment: dict[str, Any],
+                     extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The minimal environment (no credentials, HOME in the job) + the contract + the request's Environment,
+    with the project's Python first on PATH."""
+    env = user_code_environment(job_dir / "home", contract)
+    env |= {str(key): str(value) for key, value in {**(extra or {}), **environment}.items()}
+    env["PATH"] = f"{python_bin(job_dir / 'bin')}:{env['PATH']}"
+    return env
+
+
+def run_command(ctx: JobContext, ml_root: Path, command: list[str], env: dict[str, str], workdir: str,
+                metric_definitions: dict[str, str] | None = None) -> tuple[int, dict[str, float], str]:
+    """Run ``command`` with ``ml_root`` at /opt/ml, its output streamed to the job log; (exit code, metrics, tail)."""
+    patterns = script_mode.compile_metric_definitions(metric_definitions or {})
+    ctx.log("Running: " + " ".join(command))
+    process = start_sandboxed(ml_root, command, env, workdir)
+    try:
+        metrics, tail = stream_output(process.stdout or [], patterns, LogSink(ctx))
+        process.wait()
+    finally:
+        exit_code = end_group(process)  # on Stop (JobStopped) or max runtime too: the whole group goes
+    return exit_code, metrics, tail
+
+
+def copy_from_lake(lake: Path, uri: str, data_type: str, target: Path) -> int:
+    """Copy the objects an S3 input names into ``target``; how many files. ``NotFound`` when there are none."""
+    target.mkdir(parents=True, exist_ok=True)
+    if data_type == "ManifestFile":
+        return _copy_manifest(lake, uri, target)
+    source = lake_path(lake, uri)
+    if source.is_file():
+        shutil.copy2(source, target / source.name)
+        return 1
+    if source.is_dir() and any(p.is_file() for p in source.rglob("*")):
+        shutil.copytree(source, target, dirs_exist_ok=True)
+        return sum(1 for p in source.rglob("*") if p.is_file())
+    raise NotFound(f"No objects under {uri} (locally {source}).", hint="Write the input data there first.")
+
+
+def _copy_manifest(lake: Path, uri: str, target: Path) -> int:
+    """A manifest: ``[{"prefix": "s3://b/p/"}, "key1", "key2", …]`` (SageMaker's ManifestFile format)."""
+    try:
+        entries = json.loads(lake_path(lake, uri).read_text(encoding="utf-8"))
+        prefix = str(entries[0]["prefix"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise InvalidInput(f"{uri} is not a manifest file ([{{\"prefix\": …}}, \"key\", …]): {exc}",
+                           hint="Write the manifest in SageMaker's ManifestFile format.") from exc
+    for relative in entries[1:]:
+        source = lake_path(lake, prefix.rstrip("/") + "/" + str(relative))
+        destination = target / str(relative)
+        if not destination.resolve().is_relative_to(target.resolve()):
+            raise InvalidInput(f"Manifest {uri} lists {relative!r}, which leads outside the channel.", hint="Use relative keys.")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+    return len(entries) - 1
+
+
+def copy_to_lake(lake: Path, folder: Path, uri: str) -> int:
+    """Copy a folder's files under ``uri`` (overwriting objects with the same key, as S3 does); how many."""
+    destination = lake_path(lake, uri)
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    if files:
+        shutil.copytree(folder, destination, dirs_exist_ok=True)
+    return len(files)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+
+
+# -- processing -----------------------------------------------------------------------------------------------
+
+
+def run_processing(ctx: JobContext, lake: Path) -> None:
+    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
+    inputs, outputs = containers.processing_inputs(step, request), containers.processing_outputs(step, request)
+    command = containers.processing_command(step, request)
+    ml_root = ctx.job_dir / "ml"
+    ctx.secondary("Downloading", "Copying the inputs into /opt/ml/processing")
+    for item in inputs:
+        count = copy_from_lake(lake, item.s3_uri, item.data_type, ml_root / Path(item.local_path).relative_to(SANDBOX_ML))
+        ctx.log(f"Input {item.name}: {count} file(s) from {item.s3_uri} at {item.local_path}")
+    for output in outputs:
+        (ml_root / Path(output.local_path).relative_to(SANDBOX_ML)).mkdir(parents=True, exist_ok=True)
+    _write_processing_config(ml_root, ctx.name, request)
+    ctx.secondary("InProgress", _instances_note(request))
+    env = step_environment(ctx.job_dir, {}, request.get("Environment") or {})
+    exit_code, _, tail = run_command(ctx, ml_root, command, env, str(SANDBOX_ML))
+    if exit_code != 0:
+        ctx.finish_with(result={"exit_code": exit_code})
+        raise ContainerFailed(_processing_failure(ml_root, exit_code, tail))
+    ctx.secondary("Uploading", "Copying the outputs to S3 (the lake)")
+    for output in outputs:
+        count = copy_to_lake(lake, ml_root / Path(output.local_path).relative_to(SANDBOX_ML), output.s3_uri)
+        ctx.log(f"Output {output.name}: {count} file(s) from {output.local_path} to {output.s3_uri}")
+    ctx.finish_with(result={"exit_code": 0, "job_arn": ctx.config.get("job_arn", "")})
+
+
+def _write_processing_config(ml_root: Path, name: str, request: dict[str, Any]) -> None:
+    _write_json(ml_root / "config" / "processingjobconfig.json", {**request, "ProcessingJobName": name})
+    _write_json(ml_root / "config" / "resourceconfig.json", {"current_host": script_mode.HOST, "hosts": [script_mode.HOST]})
+
+
+def _instances_note(request: dict[str, Any]) -> str:
+    count = ((request.get("ProcessingResources") or {}).get("ClusterConfig") or {}).get("InstanceCount", 1)
+    return "Running on 1 local instance" + (f" (the request asks for {count}; locally one runs)" if count != 1 else "")
+
+
+def _processing_failure(ml_root: Path, exit_code: int, tail: str) -> str:
+    """SageMaker's ExitMessage comes from /opt/ml/output/message; else the log's tail."""
+    message = ml_root / "output" / "message"
+    if message.is_file() and message.read_text(errors="replace").strip():
+        return message.read_text(errors="replace").strip()[: script_mode.FAILURE_LIMIT]
+    return script_mode.failure_reason(MlLayout(ml_root / "no-failure-file"), exit_code, tail)
+
+
+# -- training -------------------------------------------------------------------------------------------------
+
+
+def run_training(ctx: JobContext, lake: Path) -> None:
+    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
+    contract = containers.training_contract(request)
+    channels = containers.training_channels(step, request)
+    layout = MlLayout(ctx.job_dir / "ml")
+    ctx.secondary("Downloading", "Copying the channels into /opt/ml/input/data")
+    for channel in channels:
+        count = copy_from_lake(lake, channel.s3_uri, channel.data_type, layout.channel_dir(channel.name))
+        ctx.log(f"Channel {channel.name}: {count} file(s) from {channel.s3_uri}")
+    if contract == "modeltrainer":
+        command, env, workdir = _modeltrainer(ctx, layout, request, channels)
+    elif contract == "script-mode":
+        command, env, workdir = _script_mode(ctx, lake, layout, request, channels)
+    else:
+        raise InvalidInput(f"Step {step!r}: built-in algorithm images do not run in a pipeline locally.",
+                           hint="Use a framework image with your own script.")
+    ctx.secondary("Training", "")
+    exit_code, metrics, tail = run_command(ctx, layout.root, command, env, workdir, containers.metric_definitions(request))
+    if exit_code != 0:
+        ctx.finish_with(metrics=metrics, result={"exit_code": exit_code})
+        raise ScriptFailed(script_mode.failure_reason(layout, exit_code, tail))
+    ctx.secondary("Uploading", "Packing /opt/ml/model as model.tar.gz")
+    artifacts = _upload_model(lake, layout, request, ctx.name)
+    ctx.log(f"Model artifacts: {artifacts}")
+    ctx.finish_with(metrics=metrics, result={"exit_code": 0, "model_artifacts": artifacts,
+                                             "job_arn": ctx.config.get("job_arn", "")})
+
+
+def _prepare_training_layout(layout: MlLayout, request: dict[str, Any], channels: list[containers.Channel]) -> None:
+    for folder in (layout.config_dir, layout.model_dir, layout.output_data_dir, layout.intermediate_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    _write_json(layout.config_dir / "hyperparameters.json", dict(request.get("HyperParameters") or {}))
+    _write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(c.name for c in channels))
+    _write_json(layout.config_dir / "resourceconfig.json", script_mode.resource_config())
+
+
+def _modeltrainer(ctx: JobContext, layout: MlLayout, request: dict[str, Any],
+                  channels: list[containers.Channel]) -> tuple[list[str], dict[str, str], str]:
+    """sagemaker 3.x: the request's own command (``/bin/bash -c …sm_train.sh``), which sets up SM_* itself."""
+    _prepare_training_layout(layout, request, channels)
+    algorithm = request["AlgorithmSpecification"]
+    command = [*algorithm["ContainerEntrypoint"], *(algorithm.get("ContainerArguments") or [])]
+    env = step_environment(ctx.job_dir, {"TRAINING_JOB_NAME": ctx.name}, request.get("Environment") or {},
+                           {"TRAINING_JOB_ARN": ctx.config.get("job_arn", "")})
+    return command, env, str(SANDBOX_ML)
+
+
+def _script_mode(ctx: JobContext, lake: Path, layout: MlLayout, request: dict[str, Any],
+                 channels: list[containers.Channel]) -> tuple[list[str], dict[str, str], str]:
+    """sagemaker 2.x script mode: the entry point from the submitted source, under script_mode's contract."""
+    program = containers.script_hyperparameter(request, containers.SCRIPT_PROGRAM)
+    source = _source_dir(lake, containers.script_hyperparameter(request, containers.SCRIPT_DIRECTORY), ctx.job_dir / "source")
+    hyperparameters = {k: v for k, v in (request.get("HyperParameters") or {}).items() if not k.startswith("sagemaker_")}
+    names = {c.name: str(layout.channel_dir(c.name)) for c in channels}
+    script_mode.prepare_layout(layout.root, source, names, hyperparameters)
+    inside = MlLayout(SANDBOX_ML)
+    training_env = script_mode.training_env(inside, ctx.name, program, list(names), hyperparameters)
+    contract = script_mode.script_environment(training_env, hyperparameters) | {
+        "SAGEMAKER_BASE_DIR": str(SANDBOX_ML), "TRAINING_JOB_NAME": ctx.name, "SAGEMAKER_PROGRAM": program,
+        "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(inside.code_dir)}
+    env = step_environment(ctx.job_dir, contract, request.get("Environment") or {})
+    return script_mode.script_command(program, hyperparameters), env, str(inside.code_dir)
+
+
+def _source_dir(lake: Path, uri: str, target: Path) -> Path:
+    """``sagemaker_submit_directory``: an s3:// sourcedir.tar.gz (unpacked safely) or a prefix of files."""
+    if not uri.startswith("s3://"):
+        raise InvalidInput(f"sagemaker_submit_directory {uri!r} is not an s3:// URI.",
+                           hint="Upload the source (sourcedir.tar.gz) to S3, the lake locally.")
+    path = lake_path(lake, uri)
+    if path.is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(path) as archive:
+            archive.extractall(target, filter="data")
+        return target
+    if path.is_dir():
+        return path
+    raise NotFound(f"The training code {uri} is not in the lake ({path}).", hint="Upload sourcedir.tar.gz there first.")
+
+
+def _upload_model(lake: Path, layout: MlLayout, request: dict[str, Any], job_name: str) -> str:
+    """``<S3OutputPath>/<job>/output/model.tar.gz`` (and ``output.tar.gz`` of output/data when it has files)."""
+    prefix = str(request["OutputDataConfig"]["S3OutputPath"]).rstrip("/") + f"/{job_name}/output"
+    destination = lake_path(lake, prefix)
+    destination.mkdir(parents=True, exist_ok=True)
+    _tar(layout.model_dir, destination / "model.tar.gz")
+    if any(p.is_file() for p in layout.output_data_dir.rglob("*")):
+        _tar(layout.output_data_dir, destination / "output.tar.gz")
+    return f"{prefix}/model.tar.gz"
+
+
+def _tar(folder: Path, archive: Path) -> None:
+    with tarfile.open(archive, "w:gz") as handle:
+        for path in sorted(folder.rglob("*")):
+            handle.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
+
+
+# -- registering a model artifact -----------------------------------------------------------------------------
+
+
+def run_register(ctx: JobContext, lake: Path) -> None:
+    spec = ctx.config["register"]
+    archive = lake_path(lake, spec["model_data_url"])
+    if not archive.is_file():
+        raise NotFound(f"The model artifact {spec['model_data_url']} is not in the lake ({archive}).",
+                       hint="Point ModelDataUrl at a training step's ModelArtifacts.S3ModelArtifacts.")
+    layout = MlLayout(ctx.job_dir / "ml")
+    layout.model_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive) as handle:
+            handle.extractall(layout.model_dir, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise InvalidInput(f"{spec['model_data_url']} is not a readable model.tar.gz: {exc}",
+                           hint="Register the artifact a training step wrote.") from exc
+    metrics = statistics_metrics(lake, spec.get("statistics_uri", ""), ctx.log)
+    draft = model_draft(spec["name"], "", ctx.name)
+    draft = dataclasses.replace(draft, approval_status=spec.get("approval_status") or draft.approval_status)
+    registry = EmbeddedStack.open(ctx.settings).models
+    model_id = register_script_model(registry, ScriptOutcome(layout, 0, metrics, ""), draft, ctx.log)
+    record = registry.get(model_id)
+    ctx.finish_with(model_id=model_id, metrics=metrics,
+                    result={"model_id": model_id, "group": record.name, "version": record.version})
+
+
+def statistics_metrics(lake: Path, uri: str, log: Callable[[str], None]) -> dict[str, float]:
+    """Every ``{"value": number}`` leaf of an evaluation/statistics JSON (SageMaker's model quality format), by its
+    path (``metrics.accuracy``); {} when there is none or it cannot be read."""
+    if not uri:
+        return {}
+    try:
+        data = json.loads(lake_path(lake, uri).read_text(encoding="utf-8"))
+    except (OSError, ValueError, ServiceError) as exc:
+        log(f"Model statistics {uri} not read: {exc}")
+        return {}
+    found: dict[str, float] = {}
+    _value_leaves(data, "", found)
+    return found
+
+
+def _value_leaves(node: Any, path: str, found: dict[str, float]) -> None:
+    if not isinstance(node, dict):
+        return
+    value = node.get("value")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        found[path or "value"] = float(value)
+    for key, child in node.items():
+        _value_leaves(child, f"{path}.{key}" if path else str(key), found)

@@ -1,0 +1,38 @@
+"""The local pipeline engine's step executors, one per step type (``StepExecutor`` in ``base.py``).
+
+``build_executors(StepDeps)`` maps each type the engine hands to an executor (Condition and Fail are the
+engine's own). Processing and Training run SageMaker's container contracts in a private ``/opt/ml``
+(``services/pipelines/container_job.py``); RegisterModel and Model register the artifact in the local model
+registry.
+"""
+
+from __future__ import annotations
+
+from services.pipelines.steps.base import StepExecutor
+from services.pipelines.steps.deps import StepDeps
+from services.pipelines.steps.model import ModelExecutor
+from services.pipelines.steps.processing import ProcessingExecutor
+from services.pipelines.steps.refused import RefusedExecutor
+from services.pipelines.steps.register import RegisterModelExecutor
+from services.pipelines.steps.training import TrainingExecutor
+
+__all__ = ["StepDeps", "build_executors"]
+
+
+def build_executors(deps: StepDeps) -> dict[str, StepExecutor]:
+    return {
+        "Processing": ProcessingExecutor(deps),
+        "Training": TrainingExecutor(deps),
+        "RegisterModel": RegisterModelExecutor(deps),
+        "Model": ModelExecutor(deps),
+        "Tuning": RefusedExecutor("Tuning", "hyperparameter tuning steps do not run locally yet.",
+                                  "Run the tuning from the Train page, or use the aws backend for this pipeline."),
+        "Transform": RefusedExecutor("Transform", "batch transform steps do not run locally yet.",
+                                     "Score with the Endpoints page's batch scoring, or use the aws backend."),
+        "AutoML": RefusedExecutor("AutoML", "AutoML steps do not run locally yet.",
+                                  "Start Autopilot from the AutoML page, or use the aws backend."),
+        "Endpoint": RefusedExecutor("Endpoint", "endpoint steps do not run locally yet.",
+                                    "Deploy the registered model from the Endpoints page."),
+        "EndpointConfig": RefusedExecutor("EndpointConfig", "endpoint config steps do not run locally yet.",
+                                          "Deploy the registered model from the Endpoints page."),
+    }
