@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from services.aws.job_index import IndexEntry
     from services.jobs.aws import Settle
     from services.pipelines.steps.base import StepExecutor
+
+PortT = TypeVar("PortT")
 
 # backend -> "module:function" returning the core adapters (catalog, query, storage); imported only when chosen.
 BUILDERS = {
@@ -234,11 +236,29 @@ def build_pipelines(s: Services) -> PipelinesPort:
 
 def pipeline_executors(s: Services) -> Mapping[str, StepExecutor]:
     """The local engine's step executors over these services' ports (services/pipelines/steps/)."""
-    steps = importlib.import_module("services.pipelines.steps")  # build_executors(StepDeps) -> {type: executor}
-    deps = steps.StepDeps(settings=s.settings, stack=s.stack, catalog=s.catalog, storage=s.storage,
-                          training=s.training, endpoints=s.endpoints)
-    executors: Mapping[str, StepExecutor] = steps.build_executors(deps)
-    return executors
+    from services.pipelines.steps import StepDeps, build_executors
+
+    return build_executors(StepDeps(settings=s.settings, stack=s.stack, catalog=s.catalog, storage=s.storage,
+                                    training=on_first_use(lambda: s.training), endpoints=on_first_use(lambda: s.endpoints)))
+
+
+class _OnFirstUse:
+    """Stands for a port until one of its attributes is used, then builds it: a pipeline orchestrator whose
+    steps never train does not spend seconds importing the training capability's libraries."""
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build = build
+        self._port: object | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._port is None:
+            self._port = self._build()
+        return getattr(self._port, name)
+
+
+def on_first_use(build: Callable[[], PortT]) -> PortT:
+    """``build()``'s port, built when first used."""
+    return cast(PortT, _OnFirstUse(build))
 
 
 def local_pipeline_executors(stack: EmbeddedStack) -> Mapping[str, StepExecutor]:

@@ -16,12 +16,14 @@ import pytest
 
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
+from services.embedded.sandbox import sandbox_available
 from services.errors import InvalidInput
 from services.models import Job
 from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, Engine, job_exception, retry_delay
 from services.pipelines.local import LocalPipelines
 from services.pipelines.models import ExecutionStep, PipelineExecution
 from services.pipelines.store import new_execution_arn
+from services.registry import Services, resume_pipelines
 from tests.helpers.pipeline_executors import (
     FACTORY,
     build,
@@ -297,3 +299,25 @@ def worker_pid(stack: EmbeddedStack, job_name: str) -> int:
             return pid
         time.sleep(0.02)
     raise AssertionError(f"{job_name} never started")
+
+
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+@pytest.mark.skipif(not sandbox_available()[0], reason=sandbox_available()[1])
+def test_the_registry_runs_real_processing_steps_and_resumes_on_start(services: Services) -> None:
+    """The app's wiring: Services.pipelines, its orchestrator building the steps' executors (Processing: a
+    container job in its own /opt/ml) in its own process; nothing to resume once the execution has ended."""
+    step = processing_step("Copy", ["s3://sdk-bucket/raw/"], ["out"])
+    step["Arguments"]["AppSpecification"] = {"ImageUri": IMAGE, "ContainerEntrypoint": ["python3", "-c", (
+        "import shutil; shutil.copytree('/opt/ml/processing/in0', '/opt/ml/processing/out', dirs_exist_ok=True)")]}
+    lake = services.stack.workspace.lake
+    (lake / "sdk-bucket" / "raw").mkdir(parents=True)
+    (lake / "sdk-bucket" / "raw" / "reviews.txt").write_text("great dress\n")
+    services.pipelines.upsert_pipeline("real-steps", definition([step]))
+    execution = services.pipelines.start_execution("real-steps")
+    finished = services.pipelines.wait_for_execution(execution.arn, WAIT)
+    assert finished.status == "Succeeded", finished.failure_reason
+    copied = lake / "test-bucket" / execution.arn.rsplit("/", 1)[-1] / "Copy" / "out" / "reviews.txt"
+    assert copied.read_text() == "great dress\n"
+    assert resume_pipelines(services) == []
