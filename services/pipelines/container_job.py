@@ -277,10 +277,11 @@ def _script_mode(ctx: JobContext, lake: Path, layout: MlLayout, request: dict[st
     program = containers.script_hyperparameter(request, containers.SCRIPT_PROGRAM)
     source = _source_dir(lake, containers.script_hyperparameter(request, containers.SCRIPT_DIRECTORY), ctx.job_dir / "source")
     hyperparameters = {k: v for k, v in (request.get("HyperParameters") or {}).items() if not k.startswith("sagemaker_")}
-    names = {c.name: str(layout.channel_dir(c.name)) for c in channels}
-    script_mode.prepare_layout(layout.root, source, names, hyperparameters)
+    names = [c.name for c in channels]
+    script_mode.prepare_layout(layout.root, source, {}, hyperparameters)  # the channels are in place already
+    _write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(names))
     inside = MlLayout(SANDBOX_ML)
-    training_env = script_mode.training_env(inside, ctx.name, program, list(names), hyperparameters)
+    training_env = script_mode.training_env(inside, ctx.name, program, names, hyperparameters)
     contract = script_mode.script_environment(training_env, hyperparameters) | {
         "SAGEMAKER_BASE_DIR": str(SANDBOX_ML), "TRAINING_JOB_NAME": ctx.name, "SAGEMAKER_PROGRAM": program,
         "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(inside.code_dir)}
