@@ -115,6 +115,18 @@ def check_name(kind: str, value: str) -> str:
     return value
 
 
+ALARM_RULE = NameRule("alarm name", "^[!-~]([ -~]{0,253}[!-~])?$", 255,
+                      "printable ASCII characters, not starting or ending with a space", "reviews-error-rate",
+                      "CloudWatch's PutMetricAlarm.AlarmName is 1–255 characters; SageMaker's AutoRollbackConfiguration names them.")
+
+
+def check_alarm_name(value: str) -> str:
+    """A CloudWatch alarm name as a DeploymentConfig's AutoRollbackConfiguration gives it (also the local alarm rules')."""
+    if len(value) > ALARM_RULE.max_length or re.fullmatch(ALARM_RULE.pattern[1:-1], value) is None:
+        raise _refusal(ALARM_RULE, value)
+    return value
+
+
 def check_job_name(job_kind: str, value: str) -> str:
     """A local job runner kind's name (``training``, ``autopilot``, …) against its SageMaker job's rule."""
     return check_name(JOB_KINDS.get(job_kind, "training-job"), value)

@@ -8,15 +8,21 @@ the gateway (``gateway_url``), so an unchanged boto3 client works against either
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from services.endpoints.models import (
+    AlarmRule,
     BatchForm,
+    DeploymentConfig,
+    DeploymentEvent,
     DeployRequest,
     DriftReport,
     Endpoint,
     InvokeResult,
+    MonitoringStatus,
     ScoreResult,
+    Variant,
 )
 from services.models import Column, DataSource, Job
 
@@ -48,6 +54,22 @@ class EndpointsPort(Protocol):
         ...
 
     def endpoint_logs(self, name: str, tail_bytes: int = 64_000) -> str:
+        ...
+
+    # -- safe deployment ------------------------------------------------------------------------
+    def update_endpoint(self, name: str, variants: tuple[Variant, ...], deployment_config: DeploymentConfig | None = None,
+                        alarm_rules: tuple[AlarmRule, ...] = ()) -> Endpoint:
+        """SageMaker's ``UpdateEndpoint`` to a new endpoint config with ``variants``: blue/green, the new fleet
+        beside the old one, traffic shifted per the ``DeploymentConfig`` (None: all at once), rolled back when an
+        alarm of its ``AutoRollbackConfiguration`` fires. Returns at once; the update goes on in the background
+        (``deployment_history``). ``alarm_rules`` define the named alarms where CloudWatch does not exist (the
+        local backend); on AWS the names are CloudWatch alarms and the rules are not used. ``InvalidInput`` for
+        a bad config or an update already in progress, ``NotFound`` for an unknown endpoint or model."""
+        ...
+
+    def deployment_history(self, name: str) -> list[DeploymentEvent]:
+        """The latest update's steps, oldest first: phase, the new fleet's share of traffic and why
+        (``[]`` when the endpoint was never updated); ``NotFound`` for unknown endpoints."""
         ...
 
     # -- invoking -----------------------------------------------------------------------------
@@ -99,4 +121,10 @@ class EndpointsPort(Protocol):
 
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
         """Captured traffic (or ``source``) against the model's training baseline."""
+        ...
+
+    def monitoring_status(self, names: Sequence[str]) -> list[MonitoringStatus]:
+        """Read-only, one status per name in order: whether a monitor watches the endpoint (AWS: a Model Monitor
+        schedule; local: data capture on, which the app's scheduled drift reports read) and its latest drift
+        report's status. Names of endpoints that do not exist get an unmonitored status with no report."""
         ...

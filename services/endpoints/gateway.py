@@ -8,6 +8,9 @@ Signatures are not checked. Answers follow the ``rest-json`` protocol botocore p
 that answered in ``x-Amzn-Invoked-Production-Variant``; errors with ``x-amzn-ErrorType`` and a JSON
 body, e.g. ``ValidationError`` (400) for an unknown endpoint and ``ModelError`` (424, with
 ``OriginalStatusCode``/``OriginalMessage``) when the model's server answered with an error.
+During a blue/green update (``deployment_driver``) the gateway sends the recorded share of an endpoint's
+invocations to the new fleet; an invocation the new fleet fails (a 5xx, or no answer) is sent to the old fleet,
+so clients see no failure while the failure still counts on the new fleet's figures, which its alarms watch.
 ``GET /ping`` tells the app that the gateway of this workspace is up: it answers the workspace's
 ``launcher.workspace_id`` (a digest, so no path leaves the machine over HTTP).
 
@@ -23,6 +26,7 @@ was deleted) or when no endpoint has been Creating or InService for ``--idle-sec
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import threading
 import time
@@ -41,6 +45,7 @@ from starlette.routing import Route
 
 from services.embedded.metadata import MetadataStore
 from services.embedded.workspace import Workspace
+from services.endpoints.deployment_store import DeploymentStore, Routing
 from services.endpoints.guards import BodyTooLarge, HostCheck, content_type_problem, read_limited
 from services.endpoints.launcher import GATEWAY_IDLE_SECONDS, connect_host, workspace_id
 from services.endpoints.models import MAX_PAYLOAD_BYTES
@@ -56,7 +61,9 @@ WATCH_SECONDS = 2.0  # how often the watchdog looks at the workspace
 
 def build_app(home: Path, host: str = "127.0.0.1", port: int = 0) -> Starlette:
     """The gateway over the workspace at ``home``, serving requests addressed to ``host``:``port``."""
-    store = EndpointStore(MetadataStore(Workspace(home).metadata_path))
+    metadata = MetadataStore(Workspace(home).metadata_path)
+    store = EndpointStore(metadata)
+    deployments = DeploymentStore(metadata)
     pool = urllib3.PoolManager(maxsize=16, retries=False, timeout=urllib3.Timeout(connect=2, read=MODEL_TIMEOUT_SECONDS))
     identity = workspace_id(home)
 
@@ -76,7 +83,13 @@ def build_app(home: Path, host: str = "127.0.0.1", port: int = 0) -> Starlette:
         if row is None or row.status == "Deleting":
             return error_response(400, "ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.")
         headers = {key: request.headers[key] for key in FORWARDED_HEADERS if key in request.headers}
-        return await run_in_threadpool(forward, pool, row, body, headers, home)
+        routing = await run_in_threadpool(deployments.routing, name)
+        response = await run_in_threadpool(forward, pool, row, body, headers, home, new_fleet_port(routing))
+        if response.status_code == 503:  # an update just moved the endpoint to its new fleet and stopped the old one
+            fresh = await run_in_threadpool(store.find, name)
+            if fresh is not None and fresh.port != row.port:
+                response = await run_in_threadpool(forward, pool, fresh, body, headers, home)
+        return response
 
     routes = [Route("/ping", ping, methods=["GET"]),
               Route("/endpoints/{name}/invocations", invocations, methods=["POST"])]
@@ -84,8 +97,37 @@ def build_app(home: Path, host: str = "127.0.0.1", port: int = 0) -> Starlette:
     return Starlette(routes=routes, middleware=[Middleware(HostCheck, host=host, port=port, refuse=refuse)])
 
 
-def forward(pool: urllib3.PoolManager, row: EndpointRow, body: bytes, headers: dict[str, str], home: Path) -> Response:
-    """Send the invocation to the endpoint's server and shape its answer like SageMaker's."""
+def new_fleet_port(routing: Routing | None) -> int | None:
+    """The new fleet's port when this invocation is one of the share an update sends there, else None."""
+    return routing.port if routing is not None and routing.port and random.random() < routing.share else None
+
+
+def try_new_fleet(pool: urllib3.PoolManager, row: EndpointRow, port: int, body: bytes, headers: dict[str, str]) -> Any:
+    """The new fleet's answer, or None when it failed (5xx or no answer) and the old fleet should answer instead."""
+    try:
+        answer = pool.request("POST", f"http://{connect_host(row.host)}:{port}/invocations", body=body, headers=headers)
+    except urllib3.exceptions.HTTPError:
+        return None
+    return answer if answer.status < 500 else None
+
+
+def forward(pool: urllib3.PoolManager, row: EndpointRow, body: bytes, headers: dict[str, str], home: Path,
+            new_fleet: int | None = None) -> Response:
+    """Send the invocation to the endpoint's server (first to an update's new fleet when it has this one) and shape
+    its answer like SageMaker's."""
+    answer = try_new_fleet(pool, row, new_fleet, body, headers) if new_fleet not in (None, row.port) else None
+    if answer is None:
+        answer = send(pool, row, body, headers)
+        if isinstance(answer, Response):
+            return answer
+    if answer.status >= 400:
+        return model_error(row, answer, home)
+    returned = {key: answer.headers[key] for key in RETURNED_HEADERS if key in answer.headers}
+    return Response(answer.data, status_code=answer.status, headers=returned | request_id())
+
+
+def send(pool: urllib3.PoolManager, row: EndpointRow, body: bytes, headers: dict[str, str]) -> Any:
+    """The endpoint's server's answer, or the error response when it gave none."""
     url = f"http://{connect_host(row.host)}:{row.port}/invocations"
     try:
         answer = pool.request("POST", url, body=body, headers=headers)
@@ -94,10 +136,7 @@ def forward(pool: urllib3.PoolManager, row: EndpointRow, body: bytes, headers: d
                                                  f"model (limit {MODEL_TIMEOUT_SECONDS} s).")
     except urllib3.exceptions.HTTPError:
         return unreachable(row)
-    if answer.status >= 400:
-        return model_error(row, answer, home)
-    returned = {key: answer.headers[key] for key in RETURNED_HEADERS if key in answer.headers}
-    return Response(answer.data, status_code=answer.status, headers=returned | request_id())
+    return answer
 
 
 def unreachable(row: EndpointRow) -> Response:

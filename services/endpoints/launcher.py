@@ -40,7 +40,9 @@ GATEWAY_IDLE_SECONDS = 300.0  # a gateway with no endpoint Creating or InService
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.endpoints.launcher")
     parser.add_argument("--config", required=True, type=Path)
-    config_path = parser.parse_args(argv).config.resolve()
+    parser.add_argument("--serves", default="", help="a blue/green update's new fleet: the endpoint.json it will serve")
+    args = parser.parse_args(argv)
+    config_path = args.config.resolve()
     config = json.loads(config_path.read_text())
     artifacts = [variant["artifact_path"] for variant in config["variants"]]
     say(f"preparing {len(artifacts)} model(s) for endpoint {config['name']}")
@@ -49,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: preparing the models failed (exit code {prepared.returncode}); see the lines above.", flush=True)
         return 2
     say(f"starting the inference server on {config['host']}:{config['port']}")
-    os.execv(sys.executable, [sys.executable, "-m", "services.endpoints.server", "--config", str(config_path)])
+    serves = ["--serves", args.serves] if args.serves else []  # kept on the command line: process checks look for it
+    os.execv(sys.executable, [sys.executable, "-m", "services.endpoints.server", "--config", str(config_path), *serves])
     return 0  # not reached: execv replaces this process
 
 

@@ -21,6 +21,8 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -31,17 +33,23 @@ from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import utc_now
 from services.endpoints import launcher
 from services.endpoints.base import EndpointsPort
+from services.endpoints.deployment_local import LocalDeployments
 from services.endpoints.launcher import connect_host
 from services.endpoints.models import (
     MAX_PAYLOAD_BYTES,
+    AlarmRule,
+    DeploymentConfig,
+    DeploymentEvent,
     DeployRequest,
     DriftReport,
     Endpoint,
     InvokeResult,
+    MonitoringStatus,
     ScoreResult,
     Variant,
     VariantStats,
 )
+from services.endpoints.monitoring_status import local_monitoring_status
 from services.endpoints.score_forms import ScoreForms
 from services.endpoints.store import EndpointRow, EndpointStore
 from services.errors import AlreadyExists, BackendUnavailable, InternalError, InvalidInput, NotFound, ServiceError
@@ -73,6 +81,7 @@ class LocalEndpoints(ScoreForms):
         self.settings = stack.settings
         self.home = Path(self.settings.home).resolve()
         self.endpoints = EndpointStore(stack.store)
+        self.deployments = LocalDeployments(stack.store, self.home)
         self.registry = stack.models
         self.storage = storage
         self._children: dict[int, subprocess.Popen[bytes]] = {}
@@ -128,17 +137,35 @@ class LocalEndpoints(ScoreForms):
         (``<home>/endpoints/<name>/capture/``), which stays for monitoring and audits."""
         row = self.endpoints.get(name)
         self.endpoints.update(name, status="Deleting")
+        self.deployments.stop(name)  # an update in progress ends first: its driver and new fleet stop
         pid = self._wait_for_pid(name)
         if pid is not None:
             launcher.stop_group(pid, str(self.config_path(name)), self.stop_grace_seconds)
             self._forget_child(pid)
         launcher.wait_until_closed(row.host, row.port, 10.0)
         self.endpoints.delete(name)
+        self.deployments.forget(name)
         self._remove_folder(name)
 
     def endpoint_logs(self, name: str, tail_bytes: int = 64_000) -> str:
         self.endpoints.get(name)
         return tail(self.folder(name) / "server.log", tail_bytes)
+
+    # -- safe deployment (blue/green; see deployment_driver) ------------------------------------------
+
+    def update_endpoint(self, name: str, variants: tuple[Variant, ...], deployment_config: DeploymentConfig | None = None,
+                        alarm_rules: tuple[AlarmRule, ...] = ()) -> Endpoint:
+        """Start a blue/green update: a second server with ``variants`` beside the current one, traffic moved to it
+        through the gateway per the config, rolled back when a local alarm rule fires (see ``deployment_local``)."""
+        row, _ = self._check(self.endpoints.get(name))
+        models = self._check_variants(variants)
+        fleet = self._config_dict(replace(row, variants=variants, port=self._choose_port(0)), models)
+        self.deployments.start(row, variants, fleet, deployment_config, alarm_rules)
+        return self.describe_endpoint(name)
+
+    def deployment_history(self, name: str) -> list[DeploymentEvent]:
+        self.endpoints.get(name)
+        return self.deployments.history(name)
 
     def restore(self) -> list[str]:
         """Relaunch endpoints recorded InService whose process is gone (the machine or app restarted);
@@ -153,6 +180,7 @@ class LocalEndpoints(ScoreForms):
                 reason = f"Brought back: its server (pid {row.pid}) was gone when the workbench started. {self._log_excerpt(row.name)}"
                 if self._relaunch(row, reason.strip()):
                     relaunched.append(row.name)
+        self.deployments.resume()  # updates whose driver is gone carry on from their recorded phase
         return relaunched
 
     # -- checking on servers ------------------------------------------------------------------
@@ -306,13 +334,14 @@ class LocalEndpoints(ScoreForms):
         return port
 
     def _write_config(self, row: EndpointRow, models: list[ModelRecord]) -> None:
-        folder = self.folder(row.name)
-        (folder / "capture").mkdir(parents=True, exist_ok=True)
+        (self.folder(row.name) / "capture").mkdir(parents=True, exist_ok=True)
+        self.config_path(row.name).write_text(json.dumps(self._config_dict(row, models), indent=2))
+
+    def _config_dict(self, row: EndpointRow, models: list[ModelRecord]) -> dict[str, Any]:
         variants = [{"name": v.name, "model_id": v.model_id, "artifact_path": m.artifact_path, "weight": v.weight, "shadow": v.shadow}
                     for v, m in zip(row.variants, models)]
-        config = {"name": row.name, "host": row.host, "port": row.port, "capture_percent": row.capture_percent,
-                  "capture_dir": str(folder / "capture"), "variants": variants}
-        self.config_path(row.name).write_text(json.dumps(config, indent=2))
+        return {"name": row.name, "host": row.host, "port": row.port, "capture_percent": row.capture_percent,
+                "capture_dir": str(self.folder(row.name) / "capture"), "variants": variants}
 
     # -- what describe shows --------------------------------------------------------------------
 
@@ -329,7 +358,7 @@ class LocalEndpoints(ScoreForms):
             requests=int(stats.get("requests", 0)), errors=int(stats.get("errors", 0)), latency_p50_ms=p50, latency_p99_ms=p99,
             problem_type=model.problem_type if model else "", framework=model.framework if model else "",
             input_columns=() if model is None or text_model else tuple(c.name for c in model.input_schema),
-            text_model=text_model,
+            text_model=text_model, deployment=self.deployments.summary(row.name),
         )
 
     def _record(self, model_id: str) -> ModelRecord | None:
@@ -476,6 +505,10 @@ class LocalEndpoints(ScoreForms):
 
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
         return self.monitoring.drift_report(name, baseline_model_id, source)
+
+    def monitoring_status(self, names: Sequence[str]) -> list[MonitoringStatus]:
+        capture = {row.name: row.capture_percent for row in self.endpoints.all()}
+        return local_monitoring_status(self.home, capture, list(names))
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ class Endpoint:
     input_columns: tuple[str, ...] = ()  # what a tabular form asks for; () for text models
     text_model: bool = False
     notes: tuple[str, ...] = ()  # what the figures lack and why (e.g. no permission to read metrics)
+    deployment: str = ""  # the latest update in a few words, e.g. "Canary: 20% on the new fleet" or "rolled back: …"
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,96 @@ class DriftReport:
     over_time: tuple[dict[str, object], ...] = ()  # per hour: {"hour", "rows", "psi_<feature>"...}
     created_at: str = ""
     notes: tuple[str, ...] = ()  # e.g. too few rows for the distances to mean much
+
+
+# -- safe deployment: SageMaker's DeploymentConfig and what a local update records ----------------------------------
+
+TRAFFIC_ROUTING_TYPES = ("ALL_AT_ONCE", "CANARY", "LINEAR")  # SageMaker's TrafficRoutingConfiguration.Type
+CAPACITY_SIZE_TYPES = ("INSTANCE_COUNT", "CAPACITY_PERCENT")
+ALARM_METRICS = ("ErrorRate", "ModelLatencyP99", "DriftViolation")  # what a local alarm rule watches
+DEPLOYMENT_STATUSES = ("InProgress", "Completed", "RolledBack", "Failed", "Stopped")
+
+
+@dataclass(frozen=True)
+class CapacitySize:
+    """SageMaker's ``CapacitySize``: ``Type`` INSTANCE_COUNT | CAPACITY_PERCENT and its ``Value``."""
+
+    type: str
+    value: int
+
+
+@dataclass(frozen=True)
+class TrafficRoutingConfiguration:
+    """SageMaker's ``TrafficRoutingConfiguration``: ``Type`` ALL_AT_ONCE | CANARY | LINEAR,
+    ``WaitIntervalInSeconds``, ``CanarySize`` (CANARY) or ``LinearStepSize`` (LINEAR)."""
+
+    type: str = "ALL_AT_ONCE"
+    wait_interval_in_seconds: int = 0
+    canary_size: CapacitySize | None = None
+    linear_step_size: CapacitySize | None = None
+
+
+@dataclass(frozen=True)
+class BlueGreenUpdatePolicy:
+    traffic_routing_configuration: TrafficRoutingConfiguration
+    termination_wait_in_seconds: int = 0
+    maximum_execution_timeout_in_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class AutoRollbackConfiguration:
+    """SageMaker's ``AutoRollbackConfiguration``: the names of the alarms that roll the update back."""
+
+    alarms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    """SageMaker's ``DeploymentConfig`` of ``UpdateEndpoint``."""
+
+    blue_green_update_policy: BlueGreenUpdatePolicy
+    auto_rollback_configuration: AutoRollbackConfiguration | None = None
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    """A workbench setting: what the alarm named ``alarm_name`` means on the local backend, where CloudWatch
+    alarms do not exist. ``metric`` ErrorRate (share of the new fleet's requests answered with an error, in %),
+    ModelLatencyP99 (the new fleet's p99 latency, in ms) or DriftViolation (the latest drift report of the
+    endpoint written during the update has a violation; ``threshold`` unused). Breached when the figure is above
+    ``threshold`` after at least ``min_requests`` requests on the new fleet."""
+
+    alarm_name: str
+    metric: str
+    threshold: float = 0.0
+    min_requests: int = 1
+
+
+@dataclass(frozen=True)
+class DeploymentEvent:
+    """One step of an update: when, the phase (SageMaker's words where they exist: Creating, Baking, Shifting,
+    Completed, RollingBack, RolledBack, Failed), the new fleet's share of traffic (0–1) and why."""
+
+    time: str
+    phase: str
+    traffic_share: float
+    reason: str = ""
+
+
+# -- what watches an endpoint: the model dashboard's monitoring columns --------------------------------------------
+
+MONITORING_STATUSES = ("OK", "Violations", "Failed", "No report yet")  # SageMaker's in-between execution statuses too
+
+
+@dataclass(frozen=True)
+class MonitoringStatus:
+    """Whether a monitor watches an endpoint and what its latest drift report said: ``latest_status`` OK (within the
+    baseline's constraints), Violations, Failed (the monitoring execution failed), No report yet, or SageMaker's
+    in-between execution statuses (Pending, InProgress, Stopping, Stopped)."""
+
+    endpoint: str
+    monitored: bool  # AWS: a Model Monitor schedule is Scheduled/Pending; local: data capture on (the app's scheduled reports)
+    latest_status: str = "No report yet"
+    violations: int = 0  # features out of the constraints in the latest report (0 when SageMaker does not say: AWS)
+    report_time: str = ""  # when the latest report was made (ISO 8601, UTC)
+    detail: str = ""  # the failure reason, or what the figures lack

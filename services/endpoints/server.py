@@ -159,6 +159,8 @@ def build_app(endpoint: Endpoint) -> Starlette:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.endpoints.server", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, type=Path, help="the endpoint's endpoint.json")
+    parser.add_argument("--serves", default="", help="a blue/green update's new fleet: the endpoint.json it will take over "
+                                                     "(only named here, so process checks recognise the server)")
     config_path = parser.parse_args(argv).config
     try:
         config = read_config(config_path)

@@ -51,9 +51,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.endpoints.aws.batch import Batch
-from services.endpoints.aws.hosting import Hosting
+from services.endpoints.aws.deploying import Deploying
 from services.endpoints.aws.invoking import Invoking
 from services.endpoints.aws.monitor import Monitoring
+from services.endpoints.aws.monitor_status import MonitorStatus
 from services.endpoints.score_forms import ScoreForms
 
 if TYPE_CHECKING:
@@ -68,9 +69,9 @@ if TYPE_CHECKING:
     from services.storage.base import StoragePort
 
 
-class AwsEndpoints(Hosting, Invoking, Batch, Monitoring, ScoreForms):
+class AwsEndpoints(Deploying, Invoking, Batch, Monitoring, MonitorStatus, ScoreForms):
     """The endpoints port on SageMaker; captured data and batch output live under ``s3://{WORKBENCH_S3_BUCKET}/``.
-    One topic per module: hosting (deploy, describe, delete, logs), invoking (invoke, score), batch (Batch
+    One topic per module: hosting (deploy, describe, delete, logs), deploying (blue/green updates), invoking (invoke, score), batch (Batch
     Transform into a catalog table) and monitor (capture table, drift report); the scoring forms' methods come from
     ``ScoreForms``."""
 

@@ -66,6 +66,13 @@ class Hosting(EndpointsBase):
 
     def _create_resources(self, request: DeployRequest, packages: dict[str, dict[str, Any]], role: str, bucket: str,
                           created: list[tuple[str, dict[str, str]]]) -> None:
+        config_name = self._create_config(request, packages, role, bucket, created)
+        tags = [{"Key": f"{MODEL_TAG}{v.name}", "Value": model_id_of(packages[v.name])} for v in request.variants]
+        self._sagemaker.create_endpoint(EndpointName=request.name, EndpointConfigName=config_name, Tags=tags)
+
+    def _create_config(self, request: DeployRequest, packages: dict[str, dict[str, Any]], role: str, bucket: str,
+                       created: list[tuple[str, dict[str, str]]]) -> str:
+        """CreateModel per variant and CreateEndpointConfig; returns the config's name (``created`` lists both)."""
         stamp = datetime.now(UTC).strftime("%y%m%d%H%M%S")
         models = {v.name: model_resource_name(request.name, v.name, stamp) for v in request.variants}
         for variant in request.variants:
@@ -76,8 +83,7 @@ class Hosting(EndpointsBase):
         self._sagemaker.create_endpoint_config(**endpoint_config_spec(config_name, request, models,
                                                                       self.settings.inference_instance_type, bucket))
         created.append(("delete_endpoint_config", {"EndpointConfigName": config_name}))
-        tags = [{"Key": f"{MODEL_TAG}{v.name}", "Value": model_id_of(packages[v.name])} for v in request.variants]
-        self._sagemaker.create_endpoint(EndpointName=request.name, EndpointConfigName=config_name, Tags=tags)
+        return config_name
 
     def _remove(self, created: list[tuple[str, dict[str, str]]]) -> None:
         """Best effort: the error that made us roll back is the one worth showing."""
