@@ -24,11 +24,13 @@ from services.pipelines.definition import all_steps, validate_definition
 from services.pipelines.models import Pipeline
 from services.pipelines.templates import (
     GENERATED,
+    INPUT_TABLES,
     install_objects,
     install_template_objects,
     lake_path,
     load_templates,
     template_objects,
+    with_parameter_defaults,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +69,18 @@ def test_load_templates_gives_the_review_pipeline_with_typed_parameters(review_s
         ("InputData", "String", "s3://workbench-lake/demo/reviews/"), ("Algorithm", "String", "tfidf-logistic"),
         ("MinMacroF1", "Float", 0.7), ("MaxAbsDPPL", "Float", 0.1), ("ModelPackageGroup", "String", "review-sentiment")}
     validate_definition(review_sentiment)  # references, property files and order check out for the local engine
+
+
+def test_a_parameter_default_can_point_at_the_tables_current_location(review_sentiment: dict[str, Any]) -> None:
+    """Used with the catalog's Location of the table in INPUT_TABLES (an import moves it to a version folder)."""
+    location = "s3://workbench-lake/demo/reviews/_v20260101T000000000000-0123abcd/"
+    changed = with_parameter_defaults(review_sentiment, {"InputData": location})
+    assert Pipeline("p", "a", changed, "", "").parameters[0].default == location
+    assert review_sentiment["Parameters"][0]["DefaultValue"] == "s3://workbench-lake/demo/reviews/"  # the original is kept
+    assert changed["Steps"] == review_sentiment["Steps"]
+    assert INPUT_TABLES["review-sentiment"] == {"InputData": ("demo", "reviews")}
+    with pytest.raises(InvalidInput, match="no parameter Nope"):
+        with_parameter_defaults(review_sentiment, {"Nope": 1})
 
 
 def test_review_pipeline_has_the_steps_and_gates_of_the_course(review_sentiment: dict[str, Any]) -> None:

@@ -29,6 +29,10 @@ TEMPLATES = {
         "and |DPPL| ≤ MaxAbsDPPL) → register for approval (PendingManualApproval), else fail with the reason.",
     ),
 }
+# Parameters whose default is a catalog table's Location when the template was generated: (database, table).
+# A table's current files can move to a new version folder (an import), so whoever installs a template may
+# read the table's Location from the catalog and pass it with with_parameter_defaults.
+INPUT_TABLES = {"review-sentiment": {"InputData": ("demo", "reviews")}}
 # S3's bucket naming rules (lower case, digits, dots, hyphens; 3-63 characters).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -37,6 +41,18 @@ def load_templates() -> list[PipelineTemplate]:
     """Every ready-made pipeline with its SDK-written definition."""
     return [PipelineTemplate(key, title, description, _read_json(key, "definition.json"))
             for key, (title, description) in TEMPLATES.items()]
+
+
+def with_parameter_defaults(definition: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the definition whose named parameters default to the given values; ``InvalidInput`` for a
+    name the definition does not declare."""
+    declared = {p["Name"] for p in definition.get("Parameters", [])}
+    unknown = sorted(set(defaults) - declared)
+    if unknown:
+        raise InvalidInput(f"The pipeline has no parameter {', '.join(unknown)}.", hint=f"Its parameters: {', '.join(sorted(declared))}.")
+    parameters = [{**p, "DefaultValue": defaults[p["Name"]]} if p["Name"] in defaults else dict(p)
+                  for p in definition.get("Parameters", [])]
+    return {**definition, "Parameters": parameters}
 
 
 def template_objects(template_key: str) -> dict[str, bytes]:
