@@ -4,6 +4,8 @@ The definitions are the ones the real sagemaker SDK writes (tests/helpers/sdk_pi
 pipeline Prep → Eval (a property file with the accuracy) → Gate (accuracy ≥ MinAccuracy) → Publish, else
 TooLow (Fail). ``TestLocalPipelines`` runs it on the local engine: real orchestrator jobs of the runner,
 with the small file-processing executor of tests/helpers/pipeline_executors.py reading and writing the lake.
+``TestAwsPipelines`` runs it on moto's SageMaker Pipelines, where each execution's outcome is scripted
+(tests/helpers/aws_pipelines.py: moto runs no step and lacks ListPipelineExecutionSteps).
 Each execution the class needs runs once (class-scoped fixtures).
 """
 
@@ -11,9 +13,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import boto3
 import pytest
 
 from services.config import Settings
@@ -22,6 +25,12 @@ from services.errors import InvalidInput, NotFound
 from services.pipelines.base import PipelinesPort
 from services.pipelines.local import build_local_pipelines
 from services.pipelines.models import ExecutionStep, PipelineExecution
+from tests.helpers.aws import BUCKET as AWS_BUCKET
+from tests.helpers.aws import REGION as AWS_REGION
+from tests.helpers.aws import aws_settings, fake_aws_credentials
+from tests.helpers.aws_pipelines import ScriptedRuns
+from tests.helpers.aws_pipelines import processing_step as aws_processing_step
+from tests.helpers.aws_pipelines import step as aws_step
 from tests.helpers.pipeline_executors import FACTORY, definition, output_ref, processing_step
 from tests.helpers.sdk_pipelines import gate_pipeline
 
@@ -170,3 +179,51 @@ class TestLocalPipelines(PipelinesContract):
         yield PipelinesWorld(build_local_pipelines(stack, FACTORY), gate_pipeline, failing_definition(),
                              "the input is corrupt")
         stack.store.close()
+
+
+# -- aws: moto's SageMaker Pipelines, with what moto does not run scripted --------------------------------------
+
+AWS_ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
+
+
+def scripted_outcomes(runs: ScriptedRuns) -> None:
+    """How SageMaker reports each contract pipeline's executions (moto runs no step; tests/helpers/aws_pipelines.py)."""
+    runs.script("contract-pass", "Succeeded", [
+        aws_processing_step("Prep"), aws_processing_step("Eval", minute=1),
+        aws_step("Gate", minute=2, Metadata={"Condition": {"Outcome": "True"}}), aws_processing_step("Publish", minute=3)])
+    reason = "Accuracy 0.5 is below 0.7"
+    runs.script("contract-gated", "Failed", [
+        aws_processing_step("Prep"), aws_processing_step("Eval", minute=1),
+        aws_step("Gate", minute=2, Metadata={"Condition": {"Outcome": "False"}}),
+        aws_step("TooLow", "Failed", 3, FailureReason=reason, Metadata={"Fail": {"ErrorMessage": reason}})])
+    runs.script("contract-broken", "Failed", [
+        aws_processing_step("Broken", "Failed", FailureReason="AlgorithmError: the input is corrupt")])
+
+
+class TestAwsPipelines(PipelinesContract):
+    """SageMaker Pipelines on moto: the adapter's requests and its reading of SageMaker's answers. moto stores
+    pipelines and executions but runs no step, so each contract pipeline's outcome is scripted in
+    ListPipelineExecutionSteps' shape (``scripted_outcomes``)."""
+
+    @pytest.fixture(scope="class")
+    def world(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelinesWorld]:
+        from moto import mock_aws
+
+        from services.pipelines.aws import AwsPipelines
+        from services.registry import build_services
+
+        definitions = {accuracy: gate_pipeline(accuracy) for accuracy in (0.9, 0.5)}  # the SDK's own moto, first
+        folder = tmp_path_factory.mktemp("pipelines-contract-aws")
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            fake_aws_credentials(monkeypatch, folder)
+            with mock_aws():
+                boto3.client("s3", region_name=AWS_REGION).create_bucket(Bucket=AWS_BUCKET)
+                runs = ScriptedRuns(monkeypatch)
+                scripted_outcomes(runs)
+                services = build_services(replace(aws_settings(folder / "workspace"), sagemaker_role=AWS_ROLE))
+                pipelines = services.pipelines
+                assert isinstance(pipelines, AwsPipelines)
+                runs.watch(pipelines._sagemaker)
+                yield PipelinesWorld(pipelines, lambda accuracy: copy.deepcopy(definitions[accuracy]), failing_definition(),
+                                     "the input is corrupt")
+                services.stack.store.close()
