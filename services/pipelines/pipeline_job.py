@@ -3,7 +3,8 @@
 Its config names the execution (``execution_arn``), the executors factory (``executors``: a
 ``"module:function"`` taking the ``EmbeddedStack`` and returning ``{step type: StepExecutor}``) and the
 parallelism limit. Stopping the orchestrator job (a Stop on the Jobs page, its maximum runtime) stops the
-execution: it is marked Stopping, and the next describe starts an orchestrator that stops its steps.
+execution: it is marked Stopping and its running step jobs are asked to stop; the next describe starts an
+orchestrator that sees them end and records Stopped.
 A bug in the engine fails the execution with the reason rather than leaving it Executing.
 """
 
@@ -44,14 +45,25 @@ def run(ctx: JobContext) -> None:
     engine = build_engine(stack, ctx.config, ctx.log, owner=ctx.name)
     try:
         status = engine.run(arn)
-    except JobStopped:
-        if engine.store.orchestrator(arn) == ctx.name:
-            engine.store.set_status_if(arn, "Stopping", ("Executing",))
-        ctx.log("The orchestrator was stopped: the execution stops")
-        raise
     except Exception as error:
-        engine.store.set_status_if(arn, "Failed", ("Executing", "Stopping"),
-                                   f"The pipeline engine failed: {type(error).__name__}: {error}")
+        if stop_requested(error):
+            stop_execution(engine, arn, ctx)
+        else:
+            engine.store.set_status_if(arn, "Failed", ("Executing", "Stopping"),
+                                       f"The pipeline engine failed: {type(error).__name__}: {error}")
         raise
     ctx.log(f"Execution {arn} ended {status}")
     ctx.finish_with(result={"execution_arn": arn, "status": status})
+
+
+def stop_requested(error: Exception) -> bool:
+    """The worker's SIGTERM handler raised ``JobStopped``. The worker runs as ``__main__``, so its class is
+    ``__main__.JobStopped``, not the one this module imports: compare the names."""
+    return isinstance(error, JobStopped) or type(error).__name__ == JobStopped.__name__
+
+
+def stop_execution(engine: Engine, arn: str, ctx: JobContext) -> None:
+    if engine.store.orchestrator(arn) == ctx.name:
+        engine.store.set_status_if(arn, "Stopping", ("Executing",))
+        engine.tick(arn)  # asks the running step jobs to stop; the next describe finishes the stop
+    ctx.log("The orchestrator was stopped: the execution stops")

@@ -321,3 +321,15 @@ def test_the_registry_runs_real_processing_steps_and_resumes_on_start(services: 
     copied = lake / "test-bucket" / execution.arn.rsplit("/", 1)[-1] / "Copy" / "out" / "reviews.txt"
     assert copied.read_text() == "great dress\n"
     assert resume_pipelines(services) == []
+
+
+def test_stopping_the_orchestrator_job_stops_the_execution_and_its_step_jobs(
+        job_pipelines: LocalPipelines, stack: EmbeddedStack, tmp_path: Path) -> None:
+    job_pipelines.upsert_pipeline("stop-orchestrator", definition([script_step("Train", tmp_path / "code", 120)]))
+    execution = job_pipelines.start_execution("stop-orchestrator")
+    job_name = wait_for_step_job(job_pipelines, execution.arn, "Train")
+    stack.runner.stop(job_pipelines.store.orchestrator(execution.arn))  # e.g. a Stop on the Jobs page
+    stopped = job_pipelines.wait_for_execution(execution.arn, WAIT)
+    assert stopped.status == "Stopped", stopped.failure_reason
+    assert stack.runner.jobs.get(job_name).status == "Stopped"
+    assert steps(job_pipelines, stopped)["Train"].status == "Stopped"
