@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -27,6 +28,10 @@ if str(ROOT) not in sys.path:
 from services.registry import Services, build_services  # noqa: E402
 from tests.helpers.aws import BUCKET, REGION, fake_aws_credentials  # noqa: E402
 from tests.helpers.workspace import close_services, copy_workspace, settings_for_tests  # noqa: E402
+
+if TYPE_CHECKING:
+    from xdist.remote import Producer
+    from xdist.scheduler import LoadScopeScheduling
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,20 +100,45 @@ SLOW_MODULES = {
     "unit/test_gateway.py", "unit/test_local_endpoints.py", "unit/test_monitoring.py", "unit/test_onnx_export.py",
     "unit/test_script_mode.py", "unit/test_text_minilm.py", "unit/test_training_jobs.py", "unit/test_tuning.py",
     "unit/test_lineage_recording.py", "pages/test_lineage_page.py",
-    "pages/test_endpoints_page.py", "pages/test_score_page.py",
+    "pages/test_endpoints_page.py", "pages/test_score_page.py", "unit/test_model_dashboard.py",
 }
 # Modules whose endpoints use the default gateway port (8765): they must not run at the same time.
 DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_page.py", "e2e/test_journey.py"}
+# The longest work units (seconds on one worker, largest first): handed out before the others so that none of them
+# starts last while the other worker sits idle. Units not listed follow in collection order.
+HEAVIEST_FIRST = (
+    "default-gateway", "unit/test_autopilot.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py",
+    "pages/test_explain_page.py", "unit/test_onnx_export.py", "contract/test_endpoints.py", "unit/test_script_mode.py",
+    "unit/test_local_endpoints.py", "unit/test_batch_scoring.py", "unit/test_monitoring.py", "unit/test_text_minilm.py",
+    "unit/test_endpoint_server.py", "pages/test_jobs_page.py", "unit/test_tuning.py", "unit/test_cli_explain.py",
+)
+
+
+def group_of(module: str) -> str:
+    """The xdist work unit of a test module (its path under tests/)."""
+    return "default-gateway" if module in DEFAULT_GATEWAY_MODULES else module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling | None:
+    """With ``--dist loadgroup`` (``make test``): one work unit per module (``group_of``), see tests/helpers/scheduling.py."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.helpers.scheduling import ModuleGroupScheduling
+
+    config.option.loadscopereorder = False  # keep the order pytest_collection_modifyitems gives
+    return ModuleGroupScheduling(config, log, group_of)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark slow modules; give every module one xdist group (its module-scoped trained models are built once,
-    on one worker) and the default-gateway modules one shared group (with ``--dist loadgroup``)."""
+    """Mark slow modules; on an xdist worker, put the HEAVIEST_FIRST units' tests first (every worker collects
+    the same order, which is the order the scheduler hands the units out in)."""
     tests = Path(__file__).resolve().parent
     for item in items:
-        module = item.path.resolve().relative_to(tests).as_posix()
-        if module in SLOW_MODULES:
+        if item.path.resolve().relative_to(tests).as_posix() in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-        if not item.get_closest_marker("xdist_group"):
-            group = "default-gateway" if module in DEFAULT_GATEWAY_MODULES else module
-            item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):
+        from tests.helpers.scheduling import module_of
+
+        rank = {group: place for place, group in enumerate(HEAVIEST_FIRST)}
+        items.sort(key=lambda item: rank.get(group_of(module_of(item.nodeid)), len(rank)))
