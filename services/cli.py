@@ -17,6 +17,7 @@ from typing import Any
 from services.auth import check_serve, hash_password, read_secrets, secrets_files
 from services.bias import cli_bias
 from services.config import Settings
+from services.dashboard import cli_models
 from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
 from services.explain import cli_explain
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_bias.add_commands(commands)
     cli_explain.add_commands(commands)
     cli_endpoints.add_commands(commands)
+    cli_models.add_commands(commands)
     cli_lineage.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
     commands.add_parser("retention", help="delete expired query results, data capture and old table versions now "
@@ -95,6 +97,8 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_explain.run_command(services, args))
     if args.command in cli_endpoints.COMMANDS:
         return _json(cli_endpoints.run_command(services, args))
+    if args.command in cli_models.COMMANDS:
+        return _json(cli_models.run_command(services, args))
     if args.command in cli_lineage.COMMANDS:
         return _json(cli_lineage.run_command(services, args))
     return _query(services, args)

@@ -254,6 +254,7 @@ class ModelRecord:
     artifact_path: str
     approval_status: str = "PendingManualApproval"
     created_at: str = ""
+    package_arn: str = ""  # the model package's ARN in SageMaker's Model Registry; "" in the local registry
 
     @property
     def text_model(self) -> bool:

@@ -63,4 +63,5 @@ def model_from_package(raw: dict[str, Any]) -> ModelRecord:
         run_id=str(meta.get("run_id", "")), job_name=str(meta.get("job", "")),
         artifact_path=str(containers[-1].get("ModelDataUrl", "")) if containers else "",
         approval_status=raw.get("ModelApprovalStatus", "PendingManualApproval"), created_at=iso(raw.get("CreationTime")),
+        package_arn=str(raw.get("ModelPackageArn", "")),
     )

@@ -18,12 +18,13 @@ import pytest
 from botocore.stub import Stubber
 
 from services.endpoints.base import EndpointsPort
-from services.endpoints.models import DeployRequest, Endpoint, InvokeResult, ScoreResult, Variant
+from services.endpoints.models import DeployRequest, Endpoint, InvokeResult, MonitoringStatus, ScoreResult, Variant
 from services.errors import AlreadyExists, InvalidInput, NotFound
 from services.registry import Services, build_services
 from tests.helpers.aws import aws_settings
 from tests.helpers.aws_endpoints import ROLE, answer_of, register_model
 from tests.helpers.endpoints import TEXT_MODEL, hosting_services, review, stop_everything, trained_template
+from tests.helpers.moto_gaps import answer_calls
 from tests.helpers.workspace import close_services
 
 SERVING = "reviews"
@@ -51,6 +52,9 @@ class EndpointsContract:
 
     def expect_unknown(self, endpoints: EndpointsPort, name: str) -> None:
         """The next invocation of ``name`` meets no endpoint."""
+
+    def expect_no_monitors(self, endpoints: EndpointsPort) -> None:
+        """No endpoint has a drift report or a monitoring execution yet (a fresh local endpoint has none)."""
 
     def test_an_unknown_endpoint_is_not_found_by_every_call(self, endpoints: EndpointsPort) -> None:
         for call in (lambda: endpoints.describe_endpoint("nowhere"), lambda: endpoints.delete_endpoint("nowhere"),
@@ -108,6 +112,15 @@ class EndpointsContract:
         with pytest.raises(InvalidInput, match="empty"):
             endpoints.score_text(SERVING, "   ")
 
+    def test_monitoring_status_answers_per_name_in_order_with_no_report_yet(self, endpoints: EndpointsPort) -> None:
+        self.expect_no_monitors(endpoints)
+        statuses = endpoints.monitoring_status(["nowhere", SERVING])
+        assert all(isinstance(s, MonitoringStatus) for s in statuses)
+        assert [(s.endpoint, s.latest_status, s.violations, s.report_time) for s in statuses] == [
+            ("nowhere", "No report yet", 0, ""), (SERVING, "No report yet", 0, "")]
+        assert statuses[0].monitored is False  # nothing watches an endpoint that does not exist
+        assert endpoints.monitoring_status([]) == []
+
 
 # -- local: real server processes -------------------------------------------------------------------------------
 
@@ -147,7 +160,8 @@ class TestAwsEndpoints(EndpointsContract):
         return register_model("reviews-model", framework="script", classes=["-1", "0", "1"], encoding={})
 
     @pytest.fixture
-    def endpoints(self, aws_services: Services, model_id: str) -> Iterator[EndpointsPort]:
+    def endpoints(self, aws_services: Services, model_id: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[EndpointsPort]:
+        self.monkeypatch = monkeypatch
         adapter = aws_services.endpoints
         adapter.deploy(DeployRequest(SERVING, (Variant("AllTraffic", model_id),), capture_percent=0))
         with Stubber(adapter._runtime) as stubber:  # type: ignore[attr-defined]
@@ -157,6 +171,11 @@ class TestAwsEndpoints(EndpointsContract):
 
     def expect_answer(self, endpoints: EndpointsPort, answer: dict[str, object]) -> None:
         self.stubber.add_response("invoke_endpoint", answer_of(json.dumps(answer).encode(), "application/json", "AllTraffic"))
+
+    def expect_no_monitors(self, endpoints: EndpointsPort) -> None:
+        """moto has no Model Monitor: ``ListMonitoringSchedules`` answers, as SageMaker does, with no schedule."""
+        answer_calls(self.monkeypatch, "sagemaker", "ListMonitoringSchedules", lambda _: {"MonitoringScheduleSummaries": []},
+                     clients=[endpoints._sagemaker])  # type: ignore[attr-defined]
 
     def expect_unknown(self, endpoints: EndpointsPort, name: str) -> None:
         self.stubber.add_client_error("invoke_endpoint", "ValidationError", f"Endpoint {name} of account 123456789012 not found.",
