@@ -65,3 +65,7 @@ PIPELINES_EXECUTION = "pipelines.execution"  # the execution whose DAG is shown
 PIPELINES_STEP = "pipelines.step"  # the step whose detail is shown
 PIPELINES_NOTICE = "pipelines.notice"  # (kind, message) shown once after an action
 PIPELINES_WATCHED = "pipelines.watched"  # an execution the page saw running: rerun in full once it finishes
+
+LINEAGE_KIND = "lineage.kind"  # what the query starts from: table | model | endpoint | job | arn
+LINEAGE_DIRECTION = "lineage.direction"  # upstream | downstream | both (the one-click questions set it)
+LINEAGE_DEPTH = "lineage.depth"
