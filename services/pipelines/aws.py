@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import importlib
 import json
-import tempfile
+import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -34,7 +33,7 @@ from botocore.exceptions import ClientError
 from services.aws.errors import CREDENTIALS_HINT, translated
 from services.aws.jobs import LOG_GROUPS, TRAINING_LOGS
 from services.aws.processing_jobs import PROCESSING_LOGS
-from services.aws.sagemaker import ROLE_HINT, SageMakerClients, error_code, iso
+from services.aws.sagemaker import BUCKET_HINT, ROLE_HINT, SageMakerClients, error_code, iso
 from services.config import Settings
 from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.names import check_name
@@ -51,6 +50,7 @@ from services.pipelines.models import ExecutionStep, Pipeline, PipelineExecution
 POLL_SECONDS = 15.0
 PAGE_SIZE = 100  # the most SageMaker's List* calls return at once
 DENIED = ("AccessDenied", "AccessDeniedException")
+TableLocation = Callable[[str, str], str]
 # Metadata key of a step that ran a job → (CloudWatch log group, whether its streams start with "<job>/" or "<job>-").
 JOB_LOGS = {"ProcessingJob": (PROCESSING_LOGS, "/"), "TrainingJob": (TRAINING_LOGS, "/"),
             "TransformJob": (LOG_GROUPS["transform"], "/"), "TuningJob": (TRAINING_LOGS, "-"),
@@ -58,10 +58,14 @@ JOB_LOGS = {"ProcessingJob": (PROCESSING_LOGS, "/"), "TrainingJob": (TRAINING_LO
 
 
 class AwsPipelines(SageMakerClients):
-    def __init__(self, session: boto3.Session, settings: Settings, *, poll_seconds: float = POLL_SECONDS,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, session: boto3.Session, settings: Settings, *, table_location: TableLocation | None = None,
+                 poll_seconds: float = POLL_SECONDS, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``table_location(database, table)``: a catalog table's S3 location (``NotFound`` when it is not there),
+        the default of a ready-made pipeline's input parameter."""
         self.session = session
         self.settings = settings
+        self.table_location = table_location
         self.poll_seconds = poll_seconds
         self._sleep = sleep
         self._clock = clock
@@ -270,36 +274,83 @@ class AwsPipelines(SageMakerClients):
 
     def templates(self) -> list[PipelineTemplate]:
         """The same ready-made definitions as the local backend (``services.pipelines.templates``)."""
-        load_templates = _templates_function("load_templates")
+        load_templates = _templates_attribute("load_templates")
         return [] if load_templates is None else list(load_templates())
 
     @translated
     def install_template(self, key: str, name: str = "") -> Pipeline:
-        """The template's code objects uploaded to the S3 locations its definition reads, then the upsert."""
+        """The template with its S3 locations moved into WORKBENCH_S3_BUCKET (under ``pipeline-templates/``), its
+        code objects uploaded there, its input parameters defaulting to their catalog tables' locations, upserted."""
         template = next((t for t in self.templates() if t.key == key), None)
-        if template is None:
+        template_objects = _templates_attribute("template_objects")
+        if template is None or template_objects is None:
             raise NotFound(f"No ready-made pipeline {key!r}.", hint="Pick one of the templates listed.")
-        install_template_objects = _templates_function("install_template_objects")
-        if install_template_objects is None:
-            raise NotFound(f"The code of the ready-made pipeline {key!r} is not installed.", hint="Reinstall the workbench.")
-        with tempfile.TemporaryDirectory() as folder:
-            lake = Path(folder)
-            install_template_objects(key, lake)  # lake/BUCKET/KEY, as s3://BUCKET/KEY
-            for path in sorted(p for p in lake.rglob("*") if p.is_file()):
-                bucket, _, object_key = path.relative_to(lake).as_posix().partition("/")
-                self._s3.upload_file(str(path), bucket, object_key)
-        return self.upsert_pipeline(name or key, template.definition, template.description)
+        self._check_image_regions(template.definition)
+        bucket = self._bucket()
+        objects: dict[str, bytes] = template_objects(key)
+        moved = relocate_buckets(template.definition, objects, bucket)
+        for uri, body in objects.items():
+            target_bucket, _, object_key = relocate_uri(uri, objects, bucket).removeprefix("s3://").partition("/")
+            self._s3.put_object(Bucket=target_bucket, Key=object_key, Body=body)
+        return self.upsert_pipeline(name or key, self._input_defaults(key, moved), template.description)
+
+    def _bucket(self) -> str:
+        if not self.settings.s3_bucket:
+            raise InvalidInput("A ready-made pipeline needs a bucket for its code and outputs.", hint=BUCKET_HINT)
+        return self.settings.s3_bucket
+
+    def _check_image_regions(self, definition: dict[str, Any]) -> None:
+        """SageMaker runs images from the region's own registry: a template generated for another region is refused."""
+        regions = set(re.findall(r"\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com", json.dumps(definition))) - {self.region}
+        if regions:
+            raise InvalidInput(f"The ready-made pipeline's images are SageMaker's images in {', '.join(sorted(regions))}, "
+                               f"not in {self.region}.", hint="Set WORKBENCH_AWS_REGION to that region, or regenerate the "
+                               "templates for yours (python -m services.pipelines.templates.build_templates).")
+
+    def _input_defaults(self, key: str, definition: dict[str, Any]) -> dict[str, Any]:
+        """Input parameters default to the S3 location of the catalog table they stand for, when that table exists."""
+        tables = (_templates_attribute("INPUT_TABLES") or {}).get(key, {})
+        with_parameter_defaults = _templates_attribute("with_parameter_defaults")
+        if self.table_location is None or with_parameter_defaults is None:
+            return definition
+        defaults = {}
+        for parameter, (database, table) in tables.items():
+            try:
+                defaults[parameter] = self.table_location(database, table)
+            except NotFound:
+                continue  # not in this account's catalog: the parameter must be given at start instead
+        return dict(with_parameter_defaults(definition, defaults))
 
 
-def _templates_function(name: str) -> Callable[..., Any] | None:
-    """A function of ``services.pipelines.templates`` (looked up lazily: it imports the templates' code); None
-    while that module or the function is absent."""
+def relocate_uri(uri: str, objects: dict[str, bytes], bucket: str) -> str:
+    """``s3://B/KEY`` of a template → ``s3://BUCKET/pipeline-templates/B/KEY`` (only the template's own buckets)."""
+    return _move(_template_buckets(objects, uri), bucket, uri)
+
+
+def relocate_buckets(definition: dict[str, Any], objects: dict[str, bytes], bucket: str) -> dict[str, Any]:
+    """The definition with every S3 location in a template bucket moved into ``bucket`` (Join parts too: a value
+    ``s3://B`` alone is moved as well)."""
+    text = json.dumps(definition)
+    return dict(json.loads(_move(_template_buckets(objects, text), bucket, text)))
+
+
+def _template_buckets(objects: dict[str, bytes], text: str) -> set[str]:
+    return {uri.removeprefix("s3://").split("/", 1)[0] for uri in objects} | set(re.findall(r"s3://([a-z0-9.-]+)", text))
+
+
+def _move(buckets: set[str], bucket: str, text: str) -> str:
+    for source in sorted(buckets - {bucket}):
+        text = re.sub(rf"s3://{re.escape(source)}(?=/|\"|$)", f"s3://{bucket}/pipeline-templates/{source}", text)
+    return text
+
+
+def _templates_attribute(name: str) -> Any:
+    """A name from ``services.pipelines.templates`` (looked up lazily); None while it is absent."""
     try:
         module = importlib.import_module("services.pipelines.templates")
     except ImportError:
         return None
-    function = getattr(module, name, None)
-    return function if callable(function) else None
+    return getattr(module, name, None)
 
 
 def _refuse_if_denied(exc: ClientError, service: str) -> None:
@@ -375,6 +426,8 @@ def _step_summary(step: ExecutionStep) -> str:
     return "\n".join(lines)
 
 
-def build_aws_pipelines(session: boto3.Session, settings: Settings, *, poll_seconds: float = POLL_SECONDS) -> PipelinesPort:
-    """SageMaker Pipelines through boto3; RoleArn for CreatePipeline is ``settings.sagemaker_role``."""
-    return AwsPipelines(session, settings, poll_seconds=poll_seconds)
+def build_aws_pipelines(session: boto3.Session, settings: Settings, *, table_location: TableLocation | None = None,
+                        poll_seconds: float = POLL_SECONDS) -> PipelinesPort:
+    """SageMaker Pipelines through boto3; RoleArn for CreatePipeline is ``settings.sagemaker_role``; ready-made
+    pipelines go to ``settings.s3_bucket`` and read their input tables' locations through ``table_location``."""
+    return AwsPipelines(session, settings, table_location=table_location, poll_seconds=poll_seconds)

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from services.errors import BackendUnavailable, InvalidInput, NotFound
-from services.pipelines.aws import AwsPipelines
+from services.pipelines.aws import AwsPipelines, relocate_buckets
 from services.registry import build_services
 from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
 from tests.helpers.aws_pipelines import (
@@ -111,8 +111,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 def pipelines(account: tuple[ScriptedRuns, AwsPipelines, list[Any]], runs: ScriptedRuns, clock: FakeClock) -> AwsPipelines:
     adapter = account[1]
-    adapter.settings = replace(adapter.settings, sagemaker_role=ROLE)
-    adapter._sleep, adapter._clock = clock.sleep, clock
+    adapter.settings = replace(adapter.settings, sagemaker_role=ROLE, s3_bucket=BUCKET)
+    adapter._sleep, adapter._clock, adapter.table_location = clock.sleep, clock, None
     return adapter
 
 
@@ -414,3 +414,52 @@ def aws_services(runs: ScriptedRuns, tmp_path: Path) -> Iterator[Any]:
 def test_the_registry_builds_the_aws_adapter(aws_services: Any) -> None:
     assert isinstance(aws_services.pipelines, AwsPipelines)
     assert isinstance(aws_services.pipelines.templates(), list)
+
+
+# -- ready-made pipelines -------------------------------------------------------------------------------------
+
+
+def s3_object(bucket: str, key: str) -> bytes:
+    return bytes(boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_a_template_is_installed_into_the_workbench_bucket(pipelines: AwsPipelines) -> None:
+    from services.errors import NotFound as Missing
+    from services.pipelines.templates import template_objects
+
+    def table_location(database: str, table: str) -> str:
+        if (database, table) != ("demo", "reviews"):
+            raise Missing(f"no {database}.{table}")
+        return f"s3://{BUCKET}/lake/demo/reviews/v2/"
+
+    pipelines.table_location = table_location
+    installed = pipelines.install_template("review-sentiment", "reviews-pipeline")
+    text = moto_pipeline("reviews-pipeline").pipeline_definition
+    assert "s3://workbench-pipelines" not in text and "s3://workbench-lake" not in text
+    assert f"s3://{BUCKET}/pipeline-templates/workbench-pipelines/" in text
+    assert installed.parameters[0].default == f"s3://{BUCKET}/lake/demo/reviews/v2/"
+    objects = template_objects("review-sentiment")
+    uri, body = next(iter(objects.items()))
+    assert s3_object(BUCKET, "pipeline-templates/" + uri.removeprefix("s3://")) == body
+    assert moto_pipeline("reviews-pipeline").role_arn == ROLE
+    with pytest.raises(NotFound):
+        pipelines.install_template("no-such-template")
+
+
+def test_template_locations_move_whole_bucket_names_only() -> None:
+    definition = {"A": "s3://lake/x", "B": {"Std:Join": {"On": "/", "Values": ["s3://lake", "run"]}}, "C": "s3://lake2/y",
+                  "D": "s3://mine/z"}
+    moved = relocate_buckets(definition, {"s3://lake/code/a.py": b""}, "mine")
+    assert moved == {"A": "s3://mine/pipeline-templates/lake/x",
+                     "B": {"Std:Join": {"On": "/", "Values": ["s3://mine/pipeline-templates/lake", "run"]}},
+                     "C": "s3://mine/pipeline-templates/lake2/y", "D": "s3://mine/z"}
+
+
+def test_a_template_for_another_region_or_without_a_bucket_is_refused(pipelines: AwsPipelines, tmp_path: Path) -> None:
+    elsewhere = AwsPipelines(boto3.Session(region_name="eu-west-1"), pipelines.settings)
+    with pytest.raises(InvalidInput, match="in us-east-1, not in eu-west-1"):
+        elsewhere.install_template("review-sentiment")
+    pipelines.settings = replace(pipelines.settings, s3_bucket=None)
+    with pytest.raises(InvalidInput, match="bucket") as refused:
+        pipelines.install_template("review-sentiment")
+    assert "WORKBENCH_S3_BUCKET" in (refused.value.hint or "")
