@@ -258,6 +258,22 @@ def test_unknown_pipelines_and_executions_are_not_found(pipelines: AwsPipelines)
             name_call("no-such-pipeline")
 
 
+def test_sagemakers_own_not_found_answers_are_not_found(fresh: AwsPipelines, monkeypatch: pytest.MonkeyPatch) -> None:
+    arn = f"arn:aws:sagemaker:{REGION}:123456789012:pipeline/reviews/execution/zzzzzzzzzzzz"
+    fail_calls(monkeypatch, "sagemaker", "DescribePipelineExecution", "ResourceNotFound",
+               f"Pipeline execution {arn} does not exist.", clients=[fresh._sagemaker])
+    fail_calls(monkeypatch, "sagemaker", "DescribePipeline", "ValidationException",
+               "Pipeline arn:aws:sagemaker:us-east-1:123456789012:pipeline/reviews does not exist.", clients=[fresh._sagemaker])
+    with pytest.raises(NotFound):
+        fresh.describe_execution(arn)
+    with pytest.raises(NotFound):
+        fresh.describe_pipeline("reviews")
+    fail_calls(monkeypatch, "sagemaker", "ListPipelines", "ValidationException", "MaxResults must be at most 100",
+               clients=[fresh._sagemaker])
+    with pytest.raises(InvalidInput, match="MaxResults"):
+        fresh.list_pipelines()
+
+
 def test_steps_are_mapped_with_their_type_cache_hit_and_condition_outcome(pipelines: AwsPipelines,
                                                                           runs: ScriptedRuns) -> None:
     source = f"arn:aws:sagemaker:{REGION}:123456789012:pipeline/gated/execution/earlier12345"
