@@ -17,6 +17,11 @@ CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (Stoppi
   ``/opt/ml/model`` is packed as ``<S3OutputPath>/<job>/output/model.tar.gz`` (and ``output/data`` as
   ``output.tar.gz``), as SageMaker does; MetricDefinitions regexes turn log lines into metrics.
 
+* builtin: a built-in algorithm's image (XGBoost, Linear Learner) with no code of the user's runs the
+  workbench's own built-in of that name (``services/training/builtin_job.py``, called directly in this worker):
+  the ``train`` channel's CSV files, SageMaker's built-in format (no header, the label first), become a table
+  with columns ``label, f0, f1, …``; the model is registered as built-in training jobs' models are, and its
+  folder is packed as model.tar.gz under S3OutputPath like any training job's.
 * register: a model.tar.gz (RegisterModel's InferenceSpecification, Model's PrimaryContainer) unpacked and
   registered in the local model registry as a script's model (``register_script_model``: a model.joblib is
   scored, anything else is kept but not loaded); metrics from ModelMetrics' statistics JSON when it is in the
@@ -29,6 +34,7 @@ Framework images run with the project's Python: ``python``/``python3`` on the st
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import shutil
@@ -46,6 +52,7 @@ from services.embedded.workspace import Workspace
 from services.errors import InternalError, InvalidInput, NotFound, ServiceError
 from services.pipelines import containers
 from services.pipelines.cache import lake_path
+from services.pipelines.steps.images import recognise
 from services.training import script_mode
 from services.training.script_job import ScriptOutcome, model_draft, register_script_model, stream_output
 from services.training.script_mode import MlLayout, ScriptFailed
@@ -80,6 +87,8 @@ def run(ctx: JobContext) -> None:
         run_training(ctx, lake)
     elif contract == "register":
         run_register(ctx, lake)
+    elif contract == "builtin":
+        run_builtin(ctx, lake)
     else:
         raise InternalError(f"Unknown container contract {contract!r}.", hint="Start container jobs from a pipeline step.")
 
@@ -238,8 +247,7 @@ def run_training(ctx: JobContext, lake: Path) -> None:
     elif contract == "script-mode":
         command, env, workdir = _script_mode(ctx, lake, layout, request, channels)
     else:
-        raise InvalidInput(f"Step {step!r}: built-in algorithm images do not run in a pipeline locally.",
-                           hint="Use a framework image with your own script.")
+        raise InternalError(f"Step {step!r}: a built-in algorithm is a 'builtin' container job.", hint="")
     ctx.secondary("Training", "")
     exit_code, metrics, tail = run_command(ctx, layout.root, command, env, workdir, containers.metric_definitions(request))
     if exit_code != 0:
@@ -305,12 +313,13 @@ def _source_dir(lake: Path, uri: str, target: Path) -> Path:
     raise NotFound(f"The training code {uri} is not in the lake ({path}).", hint="Upload sourcedir.tar.gz there first.")
 
 
-def _upload_model(lake: Path, layout: MlLayout, request: dict[str, Any], job_name: str) -> str:
+def _upload_model(lake: Path, layout: MlLayout, request: dict[str, Any], job_name: str,
+                  model_dir: Path | None = None) -> str:
     """``<S3OutputPath>/<job>/output/model.tar.gz`` (and ``output.tar.gz`` of output/data when it has files)."""
     prefix = str(request["OutputDataConfig"]["S3OutputPath"]).rstrip("/") + f"/{job_name}/output"
     destination = lake_path(lake, prefix)
     destination.mkdir(parents=True, exist_ok=True)
-    _tar(layout.model_dir, destination / "model.tar.gz")
+    _tar(model_dir or layout.model_dir, destination / "model.tar.gz")
     if any(p.is_file() for p in layout.output_data_dir.rglob("*")):
         _tar(layout.output_data_dir, destination / "output.tar.gz")
     return f"{prefix}/model.tar.gz"
@@ -372,3 +381,47 @@ def _value_leaves(node: Any, path: str, found: dict[str, float]) -> None:
         found[path or "value"] = float(value)
     for key, child in node.items():
         _value_leaves(child, f"{path}.{key}" if path else str(key), found)
+
+
+# -- built-in algorithms --------------------------------------------------------------------------------------
+
+
+def run_builtin(ctx: JobContext, lake: Path) -> None:
+    from services.models import DataSource, TrainingRequest
+    from services.training import builtin_job
+
+    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
+    image = recognise(step, str(request["AlgorithmSpecification"]["TrainingImage"]), has_entry_point=False)
+    train = next((c for c in containers.training_channels(step, request) if c.name == "train"), None)
+    if train is None:
+        raise InvalidInput(f"Step {step!r}: the built-in {image.name} needs a 'train' channel.", hint="Add one.")
+    ctx.secondary("Downloading", f"Reading the train channel ({train.s3_uri})")
+    staging = ctx.job_dir / "channels" / "train"
+    copy_from_lake(lake, train.s3_uri, train.data_type, staging)
+    table = headed_csv(sorted(p for p in staging.rglob("*") if p.is_file()), ctx.job_dir / "data" / "train.csv")
+    training = TrainingRequest(algorithm=image.name, source=DataSource(path=str(table)), target="label",
+                               hyperparameters={str(k): str(v) for k, v in (request.get("HyperParameters") or {}).items()},
+                               name=ctx.config.get("model_name", ""))
+    builtin_job.run(dataclasses.replace(ctx, config=dataclasses.asdict(training)))
+    artifacts = _upload_model(lake, MlLayout(ctx.job_dir / "builtin"), request, ctx.name, ctx.job_dir / "model")
+    job = ctx.jobs.get(ctx.name)
+    ctx.jobs.update(ctx.name, result={**job.result, "exit_code": 0, "model_artifacts": artifacts,
+                                      "job_arn": ctx.config.get("job_arn", "")})
+    ctx.log(f"Model artifacts: {artifacts}")
+
+
+def headed_csv(files: list[Path], target: Path) -> Path:
+    """SageMaker's built-in CSV (no header, the label in the first column) as one CSV with ``label, f0, f1, …``."""
+    rows = [row for file in files for row in csv.reader(file.read_text(encoding="utf-8").splitlines()) if row]
+    if not rows:
+        raise InvalidInput("The train channel holds no CSV rows.", hint="Write label,feature,… rows without a header.")
+    widths = {len(row) for row in rows}
+    if len(widths) != 1 or rows[0][0].strip().lower() in ("label", "target", "y"):
+        raise InvalidInput("The train channel is not SageMaker's built-in CSV: every row needs the label first, the "
+                           "same number of columns and no header.", hint="Write label,feature,… rows without a header.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["label", *(f"f{i}" for i in range(widths.pop() - 1))])
+        writer.writerows(rows)
+    return target

@@ -179,10 +179,19 @@ def check_training(step: str, arguments: dict[str, Any]) -> Image | None:
         return None
     recognised = recognise(step, str(image), has_entry_point=contract != "builtin")
     if recognised.kind == "builtin":
-        raise InvalidInput(f"Step {step!r}: the built-in {recognised.name} image is recognised, but a pipeline's "
-                           "Training step does not run built-in algorithms locally yet.",
-                           hint="Train with a framework image and your own script (ModelTrainer or script mode).")
+        _check_builtin_channels(step, arguments)
     return recognised
+
+
+def _check_builtin_channels(step: str, arguments: dict[str, Any]) -> None:
+    """Built-in algorithms read a ``train`` channel of CSV (SageMaker's built-in format) here."""
+    channels = {item.get("ChannelName"): item for item in arguments.get("InputDataConfig") or []}
+    if "train" not in channels:
+        raise InvalidInput(f"Step {step!r}: a built-in algorithm needs a 'train' channel.", hint=HINT)
+    content_type = channels["train"].get("ContentType", "text/csv")
+    if concrete(content_type) and str(content_type).split(";")[0].strip() not in ("text/csv", "csv"):
+        raise InvalidInput(f"Step {step!r}: the train channel's ContentType {content_type!r} is not read locally; "
+                           "built-in algorithms read text/csv (label first, no header) here.", hint=HINT)
 
 
 def script_hyperparameter(arguments: dict[str, Any], key: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.embedded.sandbox import require_sandbox
 from services.pipelines import containers
 from services.pipelines.steps.base import StepOutcome, StepRun
 from services.pipelines.steps.deps import StepDeps
@@ -19,6 +20,7 @@ class ProcessingExecutor:
 
     def validate(self, step_name: str, arguments: dict[str, Any]) -> None:
         containers.check_processing(step_name, arguments)
+        require_sandbox()  # refused at upsert where a step cannot get its own /opt/ml
 
     def start(self, run: StepRun) -> str:
         containers.check_processing(run.step_name, run.arguments)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.embedded.model_registry import model_name
+from services.embedded.sandbox import require_sandbox
 from services.pipelines import containers
 from services.pipelines.steps.base import StepOutcome, StepRun
 from services.pipelines.steps.deps import StepDeps
@@ -20,11 +22,17 @@ class TrainingExecutor:
         self.deps = deps
 
     def validate(self, step_name: str, arguments: dict[str, Any]) -> None:
-        containers.check_training(step_name, arguments)
+        image = containers.check_training(step_name, arguments)
+        if image is None or image.kind != "builtin":
+            require_sandbox()  # the user's code needs its own /opt/ml: refused at upsert where there is none
 
     def start(self, run: StepRun) -> str:
-        containers.check_training(run.step_name, run.arguments)
-        return start_container(self.deps, run, "training", containers.job_arn("training-job", run.job_name))
+        image = containers.check_training(run.step_name, run.arguments)
+        arn = containers.job_arn("training-job", run.job_name)
+        if image is not None and image.kind == "builtin":  # the workbench's own algorithm: no user code, no sandbox
+            name = model_name(f"{run.pipeline_name}-{run.step_name}")
+            return start_container(self.deps, run, "builtin", arn, sandboxed=False, extra={"model_name": name})
+        return start_container(self.deps, run, "training", arn)
 
     def outcome(self, run: StepRun) -> StepOutcome:
         job = finished_job(self.deps, run)
