@@ -88,6 +88,8 @@ class Engine:
         self.log = log
         self.progressed = False  # set when a tick finished a step
         self.owner = owner  # the orchestrator job this engine runs in; "" in-process (tests, benchmarks)
+        self._fixed: dict[str, tuple[dict[str, StepEntry], dict[str, set[str]], list[str], dict[str, dict[str, Any]],
+                                     dict[str, Any]]] = {}
 
     def run(self, arn: str) -> str:
         """Drive the execution until it ends; its final status."""
@@ -118,12 +120,14 @@ class Engine:
 
     def snapshot(self, arn: str) -> Snapshot:
         execution = self.store.execution(arn)
-        definition = self.store.execution_definition(arn)
-        dependencies = step_dependencies(definition)
-        source = self.store.step_rows(execution.source_execution_arn) if execution.source_execution_arn else {}
-        return Snapshot(execution, {e.name: e for e in all_steps(definition)}, dependencies,
-                        topological_order(dependencies), self.store.step_rows(arn), source,
-                        execution_parameters(definition, execution.parameters))
+        if arn not in self._fixed:  # what cannot change during a run is parsed once (definitions reach 1 MB)
+            definition = self.store.execution_definition(arn)
+            dependencies = step_dependencies(definition)
+            source = self.store.step_rows(execution.source_execution_arn) if execution.source_execution_arn else {}
+            self._fixed[arn] = ({e.name: e for e in all_steps(definition)}, dependencies, topological_order(dependencies),
+                                source, execution_parameters(definition, execution.parameters))
+        entries, dependencies, order, source, parameters = self._fixed[arn]
+        return Snapshot(execution, entries, dependencies, order, self.store.step_rows(arn), source, parameters)
 
     # Which steps run
 
