@@ -23,7 +23,7 @@ from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
 from services.jobs.base import JobsPort
 from services.lineage.base import LineagePort
-from services.models import Job
+from services.models import Job, ModelRecord
 from services.pipelines.base import PipelinesPort
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
@@ -159,11 +159,22 @@ def build_training(s: Services) -> TrainingPort:
     if s.is_local:
         from services.training.local import build_local_training
 
-        return build_local_training(s.stack, catalog=s.catalog)
+        return build_local_training(s.stack, catalog=s.catalog, on_approved=lambda record: deploy_on_approval(s, record))
     from services.aws.session import make_session
     from services.training.aws import build_aws_training
 
-    return build_aws_training(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, jobs=s.jobs)
+    return build_aws_training(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, jobs=s.jobs,
+                              on_approved=lambda record: deploy_on_approval(s, record))
+
+
+def deploy_on_approval(s: Services, record: ModelRecord) -> dict[str, str]:
+    """An approved version goes to the endpoints that follow its group (``services/endpoints/following.py``);
+    the endpoints port is built only when a version is approved."""
+    if record.approval_status != "Approved":
+        return {}
+    from services.endpoints.following import deploy_approved
+
+    return deploy_approved(s.endpoints, record)
 
 
 def build_runs(s: Services) -> RunsPort:
@@ -231,7 +242,8 @@ def build_pipelines(s: Services) -> PipelinesPort:
     from services.aws.session import make_session
     from services.pipelines.aws import build_aws_pipelines
 
-    return build_aws_pipelines(make_session(s.settings), s.settings)
+    return build_aws_pipelines(make_session(s.settings), s.settings,
+                               table_location=lambda database, table: s.catalog.get_table(database, table).location)
 
 
 def pipeline_executors(s: Services) -> Mapping[str, StepExecutor]:

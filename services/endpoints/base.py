@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Protocol
 from services.endpoints.models import (
     AlarmRule,
     BatchForm,
+    DeploymentChoices,
     DeploymentConfig,
     DeploymentEvent,
     DeployRequest,
     DriftReport,
     Endpoint,
+    FollowRule,
     InvokeResult,
     MonitoringStatus,
     ScoreResult,
@@ -70,6 +72,15 @@ class EndpointsPort(Protocol):
     def deployment_history(self, name: str) -> list[DeploymentEvent]:
         """The latest update's steps, oldest first: phase, the new fleet's share of traffic and why
         (``[]`` when the endpoint was never updated); ``NotFound`` for unknown endpoints."""
+        ...
+
+    def follow_model_group(self, name: str, group: str, choices: DeploymentChoices | None = None) -> FollowRule | None:
+        """Mark the endpoint to follow a model package group: approving a version of it updates the endpoint to
+        that version with ``choices`` (``services/endpoints/following.py``). ``group=""`` stops following."""
+        ...
+
+    def follow_rules(self) -> list[FollowRule]:
+        """Every endpoint's follow rule."""
         ...
 
     # -- invoking -----------------------------------------------------------------------------

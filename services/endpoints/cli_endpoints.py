@@ -2,16 +2,20 @@
 
 ``endpoints deploy`` waits until the endpoint answers ``/ping`` (or fails, which is an error);
 ``endpoints delete`` returns when the server is gone. JSON on stdout, in DescribeEndpoint's spelling.
+``endpoints update`` starts a blue/green update (with ``--wait``: until it completes, or exit 2 when it rolls
+back or fails); ``endpoints history`` shows the latest update's steps; ``endpoints follow`` makes an endpoint
+follow a model package group, so approving a version deploys it with the given strategy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import asdict
 from typing import Any
 
-from services.endpoints.models import DeployRequest, Endpoint, Variant
+from services.endpoints.models import STRATEGIES, DeploymentChoices, DeploymentEvent, DeployRequest, Endpoint, Variant
 from services.errors import BackendUnavailable, InvalidInput, ServiceError
 from services.models import DataSource
 from services.registry import Services
@@ -19,10 +23,15 @@ from services.registry import Services
 COMMANDS = ("endpoints", "score", "monitor")
 PRIMARY_VARIANT = "AllTraffic"  # SageMaker's name for a single-model endpoint's variant
 DEPLOY_TIMEOUT_SECONDS = 600
+UPDATE_ENDS = ("Completed", "RolledBack", "Failed", "Stopped")
 
 
 class EndpointFailed(ServiceError):
     """The endpoint the CLI waited for did not come up."""
+
+
+class UpdateRolledBack(ServiceError):
+    """The update the CLI waited for rolled back or failed (the endpoint still serves the old model)."""
 
 
 def add_commands(commands: Any) -> None:
@@ -36,6 +45,16 @@ def add_commands(commands: Any) -> None:
     logs.add_argument("name")
     logs.add_argument("--tail-bytes", type=int, default=64_000)
     actions.add_parser("gateway", help="the SageMaker Runtime URL for boto3 (started if needed)")
+    update = actions.add_parser("update", help="blue/green update to another model (canary, linear or all at once)")
+    update.add_argument("name")
+    update.add_argument("--model", required=True, help="MODEL_ID (NAME/VERSION) the endpoint moves to")
+    _add_choices(update)
+    update.add_argument("--wait", action="store_true", help="return when the update completed (exit 2 if it rolled back)")
+    actions.add_parser("history", help="the latest update's steps and traffic shares").add_argument("name")
+    follow = actions.add_parser("follow", help="deploy every approved version of a model package group here")
+    follow.add_argument("name")
+    follow.add_argument("--group", required=True, help='the model package group; "" stops following')
+    _add_choices(follow)
     score = commands.add_parser("score", help="score one review (or one record) with an endpoint")
     score.add_argument("name")
     given = score.add_mutually_exclusive_group(required=True)
@@ -61,6 +80,20 @@ def _add_deploy(deploy: argparse.ArgumentParser) -> None:
     deploy.add_argument("--restart-on-failure", action="store_true")
 
 
+def _add_choices(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strategy", choices=list(STRATEGIES), default="canary")
+    parser.add_argument("--canary-percent", type=int, default=10, help="canary size, or linear step, in % of traffic")
+    parser.add_argument("--wait-seconds", type=int, default=60, help="baking time of each step (WaitIntervalInSeconds)")
+    parser.add_argument("--termination-wait-seconds", type=int, default=0, help="before the unused fleet stops")
+    parser.add_argument("--max-error-rate", type=float, default=0.0, help="roll back above this error rate, in % (0: no alarm)")
+    parser.add_argument("--max-p99-ms", type=float, default=0.0, help="roll back above this p99 latency, in ms (0: no alarm)")
+
+
+def deployment_choices(args: argparse.Namespace) -> DeploymentChoices:
+    return DeploymentChoices(args.strategy, args.canary_percent, args.wait_seconds, args.termination_wait_seconds,
+                             args.max_error_rate, args.max_p99_ms)
+
+
 def run_command(services: Services, args: argparse.Namespace) -> Any:
     if args.command == "score":
         return _score(services, args)
@@ -84,7 +117,43 @@ def _endpoints(services: Services, args: argparse.Namespace) -> Any:
         return {"EndpointName": args.name, "Deleted": True, "KeptCaptureData": str(kept) if kept.is_dir() else ""}
     if args.action == "logs":
         return {"EndpointName": args.name, "Log": endpoints.endpoint_logs(args.name, args.tail_bytes)}
+    if args.action in ("update", "history", "follow"):
+        return _deployment(services, args)
     return {"Url": endpoints.gateway_url()}
+
+
+def _deployment(services: Services, args: argparse.Namespace) -> dict[str, Any]:
+    endpoints = services.endpoints
+    if args.action == "follow":
+        rule = endpoints.follow_model_group(args.name, args.group, deployment_choices(args))
+        return {"EndpointName": args.name, "ModelPackageGroupName": rule.group if rule else "",
+                "Strategy": asdict(rule.choices) if rule else None}
+    if args.action == "update":
+        current = [v for v in endpoints.describe_endpoint(args.name).variants if not v.shadow]
+        config, alarms = deployment_choices(args).deployment(args.name)
+        endpoints.update_endpoint(args.name, (Variant(current[0].name if current else PRIMARY_VARIANT, args.model),), config, alarms)
+        if args.wait:
+            _wait_for_update(services, args.name)
+    endpoint = endpoints.describe_endpoint(args.name)
+    return {"EndpointName": args.name, "EndpointStatus": endpoint.status, "Deployment": endpoint.deployment,
+            "History": [history_json(e) for e in endpoints.deployment_history(args.name)]}
+
+
+def _wait_for_update(services: Services, name: str) -> None:
+    deadline = time.monotonic() + DEPLOY_TIMEOUT_SECONDS * 6
+    history = services.endpoints.deployment_history(name)
+    while not (history and history[-1].phase in UPDATE_ENDS):
+        if time.monotonic() > deadline:
+            raise BackendUnavailable(f"The update of {name} is still running.", hint=f"See `endpoints history {name}` later.")
+        time.sleep(0.5)
+        history = services.endpoints.deployment_history(name)
+    if history[-1].phase != "Completed":
+        raise UpdateRolledBack(f"The update of {name} ended {history[-1].phase}: {history[-1].reason}",
+                               hint=f"The endpoint still serves its previous model; see `endpoints history {name}`.")
+
+
+def history_json(event: DeploymentEvent) -> dict[str, Any]:
+    return {"Time": event.time, "Phase": event.phase, "NewFleetTrafficShare": event.traffic_share, "Reason": event.reason}
 
 
 def _deploy(services: Services, args: argparse.Namespace) -> dict[str, Any]:

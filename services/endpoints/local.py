@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
-from services.embedded.metadata import utc_now
+from services.embedded.metadata import MetadataStore, utc_now
 from services.endpoints import launcher
 from services.endpoints.base import EndpointsPort
 from services.endpoints.deployment_local import LocalDeployments
+from services.endpoints.following import FollowRules
 from services.endpoints.launcher import connect_host
 from services.endpoints.models import (
     MAX_PAYLOAD_BYTES,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 CLAIMED = -1  # pid placeholder while one process relaunches an endpoint
 
 
-class LocalEndpoints(ScoreForms):
+class LocalEndpoints(ScoreForms, FollowRules):
     """The endpoints port on the local stack."""
 
     ready_timeout_seconds = 300.0  # preparing a MiniLM model (ONNX export) takes a while on 2 cores
@@ -166,6 +167,9 @@ class LocalEndpoints(ScoreForms):
     def deployment_history(self, name: str) -> list[DeploymentEvent]:
         self.endpoints.get(name)
         return self.deployments.history(name)
+
+    def _rules_store(self) -> MetadataStore:
+        return self.stack.store
 
     def restore(self) -> list[str]:
         """Relaunch endpoints recorded InService whose process is gone (the machine or app restarted);

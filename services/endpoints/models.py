@@ -207,3 +207,46 @@ class MonitoringStatus:
     violations: int = 0  # features out of the constraints in the latest report (0 when SageMaker does not say: AWS)
     report_time: str = ""  # when the latest report was made (ISO 8601, UTC)
     detail: str = ""  # the failure reason, or what the figures lack
+
+
+STRATEGIES = {"all-at-once": "ALL_AT_ONCE", "canary": "CANARY", "linear": "LINEAR"}  # what forms and the CLI offer
+
+
+@dataclass(frozen=True)
+class DeploymentChoices:
+    """What the Update form, the CLI and a follow rule ask for, turned into SageMaker's DeploymentConfig plus the
+    local alarm rules by ``deployment(endpoint)``: a strategy, its traffic step in percent, the wait between steps,
+    and the alarms (error rate in %, p99 latency in ms; 0 = no such alarm)."""
+
+    strategy: str = "canary"  # all-at-once | canary | linear
+    percent: int = 10
+    wait_seconds: int = 60
+    termination_wait_seconds: int = 0
+    max_error_rate: float = 0.0
+    max_p99_ms: float = 0.0
+
+    def alarm_rules(self, endpoint: str) -> tuple[AlarmRule, ...]:
+        rules = []
+        if self.max_error_rate > 0:
+            rules.append(AlarmRule(f"{endpoint}-error-rate", "ErrorRate", self.max_error_rate))
+        if self.max_p99_ms > 0:
+            rules.append(AlarmRule(f"{endpoint}-p99-latency", "ModelLatencyP99", self.max_p99_ms))
+        return tuple(rules)
+
+    def deployment(self, endpoint: str) -> tuple[DeploymentConfig, tuple[AlarmRule, ...]]:
+        kind = STRATEGIES.get(self.strategy, self.strategy)
+        size = CapacitySize("CAPACITY_PERCENT", self.percent)
+        routing = TrafficRoutingConfiguration(kind, self.wait_seconds, canary_size=size if kind == "CANARY" else None,
+                                              linear_step_size=size if kind == "LINEAR" else None)
+        rules = self.alarm_rules(endpoint)
+        rollback = AutoRollbackConfiguration(tuple(r.alarm_name for r in rules)) if rules else None
+        return DeploymentConfig(BlueGreenUpdatePolicy(routing, self.termination_wait_seconds), rollback), rules
+
+
+@dataclass(frozen=True)
+class FollowRule:
+    """An endpoint follows a model package group: a version of it approved is deployed there with ``choices``."""
+
+    endpoint: str
+    group: str
+    choices: DeploymentChoices = field(default_factory=DeploymentChoices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,9 @@ class LocalTraining:
     """The training port on the local stack: jobs on the stack's runner, models in its registry; the catalog
     only to check a source table and pin its version before a job starts."""
 
-    def __init__(self, stack: EmbeddedStack, catalog: CatalogPort) -> None:
+    def __init__(self, stack: EmbeddedStack, catalog: CatalogPort,
+                 on_approved: Callable[[ModelRecord], object] | None = None) -> None:
+        self.on_approved = on_approved  # called with the record after an approval change (deploy on approval)
         self.settings: Settings = stack.settings
         self.catalog = catalog
         self.runner = stack.runner
@@ -128,8 +131,13 @@ class LocalTraining:
         return self.registry.get(model_id)
 
     def set_model_approval(self, model_id: str, status: str) -> ModelRecord:
-        return self.registry.set_approval(model_id, status)
+        record = self.registry.set_approval(model_id, status)
+        if self.on_approved is not None:
+            self.on_approved(record)
+        return record
 
 
-def build_local_training(stack: EmbeddedStack, *, catalog: CatalogPort) -> TrainingPort:
-    return LocalTraining(stack, catalog)
+def build_local_training(stack: EmbeddedStack, *, catalog: CatalogPort,
+                         on_approved: Callable[[ModelRecord], object] | None = None) -> TrainingPort:
+    """The local adapter; ``on_approved`` runs after every approval change (the registry deploys approved versions)."""
+    return LocalTraining(stack, catalog, on_approved)

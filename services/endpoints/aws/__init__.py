@@ -55,6 +55,7 @@ from services.endpoints.aws.deploying import Deploying
 from services.endpoints.aws.invoking import Invoking
 from services.endpoints.aws.monitor import Monitoring
 from services.endpoints.aws.monitor_status import MonitorStatus
+from services.endpoints.following import FollowRules
 from services.endpoints.score_forms import ScoreForms
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
     from services.storage.base import StoragePort
 
 
-class AwsEndpoints(Deploying, Invoking, Batch, Monitoring, MonitorStatus, ScoreForms):
+class AwsEndpoints(Deploying, Invoking, Batch, Monitoring, MonitorStatus, ScoreForms, FollowRules):
     """The endpoints port on SageMaker; captured data and batch output live under ``s3://{WORKBENCH_S3_BUCKET}/``.
     One topic per module: hosting (deploy, describe, delete, logs), deploying (blue/green updates), invoking (invoke, score), batch (Batch
     Transform into a catalog table) and monitor (capture table, drift report); the scoring forms' methods come from

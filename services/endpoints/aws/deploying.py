@@ -15,6 +15,7 @@ from typing import Any
 
 from services.aws.errors import AWS_ERRORS, translated
 from services.aws.sagemaker import iso, model_id_of
+from services.embedded.metadata import MetadataStore
 from services.endpoints.aws.common import MODEL_TAG
 from services.endpoints.aws.hosting import Hosting, capture_percent, check_variants
 from services.endpoints.deployment import all_at_once, check_deployment_config, deployment_config_from_json, deployment_config_json
@@ -52,6 +53,9 @@ class Deploying(Hosting):
         tags = [{"Key": f"{MODEL_TAG}{v.name}", "Value": model_id_of(packages[v.name])} for v in variants]
         self._sagemaker.add_tags(ResourceArn=raw["EndpointArn"], Tags=tags)
         return self.describe_endpoint(name)
+
+    def _rules_store(self) -> MetadataStore:
+        return self.store
 
     @translated
     def deployment_history(self, name: str) -> list[DeploymentEvent]:

@@ -24,6 +24,7 @@ Modules: ``inputs`` (the job's data in S3), ``builtin_data``, ``specs`` (trainin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import MetadataStore
 from services.errors import InvalidInput, NotFound
 from services.jobs.base import JobsPort
-from services.models import ScriptJobRequest, TrainingRequest, TuningRequest
+from services.models import ModelRecord, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.names import check_job_request
 from services.training.aws.autopilot import AutopilotJobs
 from services.training.aws.builtin_data import check_algorithm, default_hyperparameters, encode_table
@@ -63,7 +64,8 @@ class AwsTraining(AutopilotJobs, ModelPackages, Settling):
     """The training port on SageMaker; data and artifacts live under ``s3://{WORKBENCH_S3_BUCKET}/``."""
 
     def __init__(self, session: boto3.Session, settings: Settings, store: MetadataStore, *, catalog: CatalogPort,
-                 jobs: JobsPort) -> None:
+                 jobs: JobsPort, on_approved: Callable[[ModelRecord], object] | None = None) -> None:
+        self.on_approved = on_approved  # called with the record after an approval change (deploy on approval)
         self.session = session
         self.settings = settings
         self.catalog = catalog
@@ -163,6 +165,7 @@ class AwsTraining(AutopilotJobs, ModelPackages, Settling):
 
 
 def build_aws_training(session: boto3.Session, settings: Settings, stack: EmbeddedStack, *, catalog: CatalogPort,
-                       jobs: JobsPort) -> TrainingPort:
-    """The SageMaker adapter; its job index lives in the workspace's metadata store."""
-    return AwsTraining(session, settings, stack.store, catalog=catalog, jobs=jobs)
+                       jobs: JobsPort, on_approved: Callable[[ModelRecord], object] | None = None) -> TrainingPort:
+    """The SageMaker adapter; its job index lives in the workspace's metadata store; ``on_approved`` runs after
+    every approval change."""
+    return AwsTraining(session, settings, stack.store, catalog=catalog, jobs=jobs, on_approved=on_approved)

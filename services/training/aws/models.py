@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.aws.errors import translated
 from services.aws.model_packages import model_from_package
 from services.aws.sagemaker import SageMakerClients
@@ -13,6 +15,8 @@ APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
 
 class ModelPackages(SageMakerClients):
     """Listing, reading and approving model package versions."""
+
+    on_approved: Callable[[ModelRecord], object] | None = None  # set by AwsTraining
 
     def list_models(self) -> list[ModelRecord]:
         """Every versioned model package in the region, newest first (one DescribeModelPackage each)."""
@@ -33,4 +37,7 @@ class ModelPackages(SageMakerClients):
             raise InvalidInput(f"{status!r} is not an approval status.", hint=f"Use one of {', '.join(APPROVAL_STATUSES)}.")
         arn = self._package_arn(model_id)
         self._call("update_model_package", ModelPackageArn=arn, ModelApprovalStatus=status)
-        return self.get_model(arn)
+        record = self.get_model(arn)
+        if self.on_approved is not None:
+            self.on_approved(record)
+        return record
