@@ -11,6 +11,7 @@ import runpy
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -57,7 +58,8 @@ def test_committed_templates_are_what_the_generator_writes_now(regenerated: Path
     assert written == committed == ["review-sentiment/definition.json", "review-sentiment/objects.json"]
     for name in written:
         assert (regenerated / name).read_text() == (GENERATED / name).read_text(), (
-            f"{name} is stale: run python -m services.pipelines.templates.build_templates")
+            f"{name} differs from what sagemaker {version('sagemaker')} writes now (a changed template or script, "
+            "or another SDK version): run python -m services.pipelines.templates.build_templates")
 
 
 def test_load_templates_gives_the_review_pipeline_with_typed_parameters(review_sentiment: dict[str, Any]) -> None:
