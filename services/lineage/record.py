@@ -50,7 +50,8 @@ JOB_TYPES = {"training": TRAINING_JOB, "autopilot": TRAINING_JOB, "script": TRAI
 TRIAL_COMPONENT_SUFFIX = {TRAINING_JOB: "training-job", PROCESSING_JOB: "processing-job", TRANSFORM_JOB: "transform-job"}
 MODEL_MAKERS = ("training", "autopilot", "script", "tuning")  # their model_id is what they produced
 REPORT_RESULTS = ("analysis", "report", "html", "explanation", "evaluation")  # result keys naming report files
-PIPELINE_KEY = "pipeline_execution_arn"  # in a step job's config: the execution it belongs to
+EXECUTION_KEYS = ("execution_arn", "pipeline_execution_arn")  # in a step job's config: the execution it belongs to
+TRAINING_CONTRACTS = ("training", "builtin")  # a pipeline "container" job's contracts that train
 
 
 def arn(resource: str) -> str:
@@ -99,6 +100,11 @@ def data_artifact(uri: str) -> Entity:
 def model_data_artifact(job_name: str, source_uri: str = "") -> Entity:
     """What a job's training produced (keyed by the job: its job and its registration both name it)."""
     return artifact(MODEL_DATA, f"job:{job_name}", f"{job_name} model", source_uri, job=job_name)
+
+
+def model_archive_artifact(uri: str) -> Entity:
+    """A training job's ``…/<job>/output/model.tar.gz`` in S3 (or the lake)."""
+    return artifact(MODEL_DATA, uri, "/".join(uri.rstrip("/").split("/")[-3:]), uri)
 
 
 def model_package_artifact(model_id: str) -> Entity:
@@ -186,9 +192,11 @@ def tables_named(config: dict[str, Any], result: dict[str, Any]) -> list[str]:
 
 
 def job_type(kind: str, config: dict[str, Any]) -> str:
-    """The SageMaker job a job of ``kind`` is; a pipeline "container" job from its request shape."""
+    """The SageMaker job a job of ``kind`` is; a pipeline "container" job from its contract (or its request's shape)."""
     if kind == "container":
-        return TRAINING_JOB if "AlgorithmSpecification" in config or "TrainingJobName" in config else PROCESSING_JOB
+        request = _request(config)
+        trains = config.get("contract") in TRAINING_CONTRACTS or "AlgorithmSpecification" in request
+        return TRAINING_JOB if trains else PROCESSING_JOB
     return JOB_TYPES.get(kind, PROCESSING_JOB)
 
 
@@ -197,18 +205,31 @@ def job_record(job: FinishedJob) -> LineageRecord:
     if job.kind == "pipeline":
         execution = str(job.config.get("execution_arn") or "")
         return LineageRecord((pipeline_execution_context(execution),)) if execution else LineageRecord()
+    if job.kind == "container" and job.config.get("contract") == "register":
+        return registration_record(job)
     node = job_entity(job.name, job_type(job.kind, job.config), job.created_at)
     inputs = list(dict((e.arn, e) for e in job_inputs(job)).values())
     outputs = list(dict((e.arn, e) for e in job_outputs(job)).values())
     links = [Association(e.arn, node.arn, "ContributedTo", job.created_at) for e in inputs]
     links += [Association(node.arn, e.arn, "Produced", job.created_at) for e in outputs]
     entities = [node, *inputs, *outputs]
-    execution = str(job.config.get(PIPELINE_KEY) or "")
+    execution = next((str(job.config[k]) for k in EXECUTION_KEYS if job.config.get(k)), "")
     if execution:
         context = pipeline_execution_context(execution)
         entities.append(context)
         links.append(Association(node.arn, context.arn, "AssociatedWith", job.created_at))
     return LineageRecord(tuple(entities), tuple(links))
+
+
+def registration_record(job: FinishedJob) -> LineageRecord:
+    """A pipeline's RegisterModel/Model step (a "container" job of contract "register"): the registered copy (what the
+    registry's hook links to the model package) DerivedFrom the model.tar.gz the training step wrote."""
+    url = str((job.config.get("register") or {}).get("model_data_url") or "")
+    if not url:
+        return LineageRecord()
+    archive = model_archive_artifact(url)
+    copy = model_data_artifact(job.name)
+    return LineageRecord((archive, copy), (Association(archive.arn, copy.arn, "DerivedFrom", job.created_at),))
 
 
 def job_inputs(job: FinishedJob) -> Iterator[Entity]:
@@ -230,8 +251,11 @@ def job_inputs(job: FinishedJob) -> Iterator[Entity]:
 
 
 def job_outputs(job: FinishedJob) -> Iterator[Entity]:
-    if job.model_id and job.kind in MODEL_MAKERS:
+    if job.model_id and (job.kind in MODEL_MAKERS or job.config.get("contract") in TRAINING_CONTRACTS):
         yield model_data_artifact(job.name)
+    archive = str(job.result.get("model_artifacts") or "")  # a pipeline training step's model.tar.gz
+    if archive:
+        yield model_archive_artifact(archive)
     table = str(job.result.get("table") or job.config.get("output_table") or "")
     version = job.version_of(table)
     if "." in table and version:
@@ -241,7 +265,7 @@ def job_outputs(job: FinishedJob) -> Iterator[Entity]:
         value = job.result.get(key)
         if isinstance(value, str) and value:
             yield artifact(REPORT, _file_uri(value), f"{job.name} {Path(value).name}", _file_uri(value), job=job.name)
-    for uri in _request_uris(job.config, ("ProcessingOutputConfig", "OutputDataConfig", "TransformOutput")):
+    for uri in _request_uris(job.config, ("ProcessingOutputConfig", "TransformOutput")):
         yield data_artifact(uri)
 
 
@@ -263,8 +287,9 @@ def _source_artifact(job: FinishedJob, source: dict[str, Any]) -> Entity:
 
 def _request_uris(config: dict[str, Any], sections: tuple[str, ...]) -> Iterator[str]:
     """S3 URIs in a SageMaker request's input or output sections (CreateProcessingJob/CreateTrainingJob/…)."""
+    request = _request(config)
     for section in sections:
-        yield from _uris_in(config.get(section))
+        yield from _uris_in(request.get(section))
 
 
 def _uris_in(value: Any) -> Iterator[str]:
@@ -279,9 +304,16 @@ def _uris_in(value: Any) -> Iterator[str]:
             yield from _uris_in(item)
 
 
+def _request(config: dict[str, Any]) -> dict[str, Any]:
+    """The SageMaker request a job runs: a pipeline container job's ``request``, else the config itself."""
+    request = config.get("request")
+    return request if isinstance(request, dict) else config
+
+
 def _images(config: dict[str, Any]) -> Iterator[str]:
+    request = _request(config)
     for section, key in (("AppSpecification", "ImageUri"), ("AlgorithmSpecification", "TrainingImage")):
-        image = (config.get(section) or {}).get(key) if isinstance(config.get(section), dict) else None
+        image = (request.get(section) or {}).get(key) if isinstance(request.get(section), dict) else None
         if isinstance(image, str) and image:
             yield image
 

@@ -92,9 +92,10 @@ class LineageGraphFake:
                  and params.get("DestinationArn") in (None, a["DestinationArn"])]
         return {"AssociationSummaries": found}
 
-    def describe(self, arn_key: str) -> Any:
+    def describe(self, key: str) -> Any:
+        """DescribeArtifact (by ``ArtifactArn``) or DescribeContext (by ``ContextName``)."""
         def answer(params: dict[str, Any]) -> dict[str, Any]:
-            wanted = params.get(arn_key) or lineage_arn(f"context/{params.get('ContextName')}")
+            wanted = lineage_arn(f"context/{params[key]}") if key == "ContextName" else params[key]
             body = self.entities[wanted]
             return {k: v for k, v in body.items() if not k.startswith("_")}
         return answer

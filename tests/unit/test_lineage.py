@@ -69,6 +69,28 @@ def test_a_pipeline_processing_job_records_s3_inputs_outputs_and_its_image() -> 
     assert record.entities[0].type == "ProcessingJob"
 
 
+def test_a_pipeline_training_step_and_its_registration_link_the_archive_to_the_model_package() -> None:
+    execution = "arn:aws:sagemaker:us-east-1:000000000000:pipeline/reviews/execution/abc123"
+    archive = "s3://workbench-lake/reviews/train-1/output/model.tar.gz"
+    training = {"contract": "training", "execution_arn": execution, "request": {
+        "AlgorithmSpecification": {"TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"},
+        "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://workbench-lake/reviews/train/"}}}],
+        "OutputDataConfig": {"S3OutputPath": "s3://workbench-lake/reviews/"}}}
+    trained = job_record(FinishedJob("train-1", "container", training, {"model_artifacts": archive}))
+    assert trained.entities[0].type == "TrainingJob"
+    produced = {e.arn: e for e in trained.entities}
+    outputs = [produced[a.destination_arn] for a in trained.associations if a.association_type == "Produced"]
+    assert [(e.type, e.source_uri, e.name) for e in outputs] == [("ModelData", archive, "train-1/output/model.tar.gz")]
+    assert "PipelineExecution" in {e.type for e in trained.entities}
+    registered = job_record(FinishedJob("register-1", "container", {"contract": "register", "register": {"model_data_url": archive}},
+                                        {}, "reviews/1"))
+    package = model_version_record("reviews/1", "register-1", "/tmp/models/reviews/1")
+    store_links = {(a.source_arn, a.destination_arn) for a in (*registered.associations, *package.associations)}
+    archive_arn = outputs[0].arn
+    copy_arn = next(e.arn for e in registered.entities if e.arn != archive_arn)
+    assert {(archive_arn, copy_arn), (copy_arn, model_package_artifact("reviews/1").arn)} <= store_links
+
+
 def test_a_batch_job_scores_with_a_model_package_and_produces_the_output_table_version() -> None:
     config = {"model_id": "wine-xgboost/1", "output_table": "demo.wine_scored", "sql": "",
               "source": {"table": "demo.wine", "path": "", "table_version": "2"}}
