@@ -14,7 +14,6 @@ from typing import Any
 
 from services.embedded.metadata import MetadataStore
 from services.lineage import record
-from services.lineage.models import DATASET
 from services.lineage.store import LineageStore
 
 log = logging.getLogger(__name__)
@@ -39,13 +38,11 @@ def record_finished_job(store: MetadataStore, job: Any, report: Callable[[str], 
         finished = record.FinishedJob(job.name, job.kind, job.config, job.result, job.model_id, job.created_at)
         versions, locations = {}, {}
         for table in record.tables_named(job.config, job.result):
-            latest = lineage.latest_table_version(table)
-            if latest is not None:
-                versions[table] = latest.properties["version"]
-        for entity in lineage.find(DATASET):
-            if entity.properties.get("table"):
-                key = f"{entity.properties.get('database')}.{entity.properties['table']}@{entity.properties.get('version')}"
-                locations[key] = entity.source_uri
+            database, _, name = table.partition(".")
+            recorded = [v for v in lineage.table_versions(database, name) if v.properties["version"].isdigit()]
+            if recorded:
+                versions[table] = recorded[0].properties["version"]
+            locations.update({f"{table}@{v.properties['version']}": v.source_uri for v in recorded})
         lineage.save(record.job_record(_with(finished, versions, locations)))
 
 

@@ -59,14 +59,10 @@ class LineageStore:
         return [e for e in found if all(e.properties.get(k) == v for k, v in properties.items())]
 
     def table_versions(self, database: str, table: str) -> list[Entity]:
-        """The DataSet artifacts of a table's versions, newest version first."""
+        """The DataSet artifacts of a table's versions, newest version first (a version a job named but the catalog
+        never reported, recorded as "unknown", last)."""
         found = self.find(DATASET, database=database, table=table)
         return sorted(found, key=lambda e: _number(e.properties.get("version", "")), reverse=True)
-
-    def latest_table_version(self, table: str) -> Entity | None:
-        database, _, name = table.partition(".")
-        versions = [e for e in self.table_versions(database, name) if e.properties.get("version") != "unknown"]
-        return versions[0] if versions else None
 
     def endpoint_contexts(self, endpoint: str) -> list[Entity]:
         return self.find(ENDPOINT, endpoint=endpoint)

@@ -197,3 +197,16 @@ def test_an_unknown_start_is_not_found_with_how_lineage_appears(tmp_path: Path) 
     assert "a job runs" in caught.value.hint
     with pytest.raises(InvalidInput):
         lineage.query_lineage(LineageStart("table", "demo.nothing"), max_depth=11)
+
+
+def test_a_monitoring_report_is_produced_by_the_endpoint_it_watched(tmp_path: Path) -> None:
+    metadata = MetadataStore(tmp_path / "m.sqlite")
+    store = LineageStore(metadata)
+    chain(store)
+    hooks.record_monitoring_report(metadata, "wine-ep", str(tmp_path / "20260103T000000Z.json"), "2026-01-03T00:00:00+00:00")
+    table = table_version_artifact("demo", "wine", "2").arn
+    downstream = graph_of(store, table, "Descendants", 10)
+    report = downstream.of_type("Report")
+    assert [r.name for r in report] == ["wine-ep drift 20260103T000000Z"]
+    endpoint = store.endpoint_contexts("wine-ep")[0]
+    assert Association(endpoint.arn, report[0].arn, "Produced", "2026-01-03T00:00:00+00:00") in store.associations_of(endpoint.arn)
