@@ -172,6 +172,10 @@ def _property_files(entry: StepEntry) -> set[str]:
                                                  for k in ("PropertyFileName", "OutputName", "FilePath")):
             raise InvalidInput(f"Step {entry.name!r}: every PropertyFiles entry needs PropertyFileName, OutputName "
                                "and FilePath.", hint=HINT)
+        parts = item["FilePath"].replace("\\", "/").split("/")
+        if item["FilePath"].startswith("/") or ".." in parts:
+            raise InvalidInput(f"Step {entry.name!r}: property file {item['PropertyFileName']!r} has FilePath "
+                               f"{item['FilePath']!r}; use a path inside the output, without '..'.", hint=HINT)
         names.add(item["PropertyFileName"])
     return names
 

@@ -116,6 +116,13 @@ def test_duplicate_names_unknown_steps_parameters_and_property_files_are_refused
     refused(value, "Step 'A' uses the function 'Std:Split'")
 
 
+@pytest.mark.parametrize("file_path", ["../../../etc/passwd", "/etc/passwd", "a/../../b.json"])
+def test_a_property_file_path_leaving_its_output_is_refused(file_path: str) -> None:
+    value = two_steps()
+    value["Steps"][0]["PropertyFiles"] = [{"PropertyFileName": "Report", "OutputName": "out", "FilePath": file_path}]
+    refused(value, "Step 'A': property file 'Report' has FilePath")
+
+
 def test_cycles_are_refused_naming_the_steps() -> None:
     value = two_steps()
     value["Steps"][0]["DependsOn"] = ["B"]
