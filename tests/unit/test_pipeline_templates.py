@@ -39,12 +39,13 @@ CODE = ROOT / "services" / "pipelines" / "templates" / "code" / "review_sentimen
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The templates written again by the generator (its own process: moto and fake credentials stay there)."""
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The templates written again by the generator, and what it printed (its own process: moto and fake
+    credentials stay there)."""
     folder = tmp_path_factory.mktemp("templates")
-    subprocess.run([sys.executable, "-m", "services.pipelines.templates.build_templates", "--output-dir", str(folder)],
-                   cwd=ROOT, check=True, capture_output=True, timeout=180)
-    return folder
+    done = subprocess.run([sys.executable, "-m", "services.pipelines.templates.build_templates", "--output-dir", str(folder)],
+                          cwd=ROOT, check=True, capture_output=True, text=True, timeout=180)
+    return folder, done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +53,13 @@ def review_sentiment() -> dict[str, Any]:
     return next(t for t in load_templates() if t.key == "review-sentiment").definition
 
 
-def test_committed_templates_are_what_the_generator_writes_now(regenerated: Path) -> None:
-    written = sorted(p.relative_to(regenerated).as_posix() for p in regenerated.rglob("*") if p.is_file())
+def test_committed_templates_are_what_the_generator_writes_now(regenerated: tuple[Path, str]) -> None:
+    regenerated_folder = regenerated[0]
+    written = sorted(p.relative_to(regenerated_folder).as_posix() for p in regenerated_folder.rglob("*") if p.is_file())
     committed = sorted(p.relative_to(GENERATED).as_posix() for p in GENERATED.rglob("*") if p.is_file())
     assert written == committed == ["review-sentiment/definition.json", "review-sentiment/objects.json"]
     for name in written:
-        assert (regenerated / name).read_text() == (GENERATED / name).read_text(), (
+        assert (regenerated_folder / name).read_text() == (GENERATED / name).read_text(), (
             f"{name} differs from what sagemaker {version('sagemaker')} writes now (a changed template or script, "
             "or another SDK version): run python -m services.pipelines.templates.build_templates")
 
@@ -255,3 +257,11 @@ def test_preprocess_reads_the_engineered_table_from_parquet(tmp_path: Path) -> N
     run_script(CODE / "preprocess.py", "--input-dir", str(tmp_path / "table"), "--output-dir", str(tmp_path / "out"))
     train = pd.read_csv(tmp_path / "out" / "train" / "train.csv")
     assert set(train["review_body"]) <= set(table["review_body"])
+
+
+
+def test_the_generator_says_why_there_is_no_autopilot_template(regenerated: tuple[Path, str]) -> None:
+    """The 3.x AutoMLStep checks its arguments against ``Session.auto_ml``, which the 3.x Session lacks. When
+    this fails, the SDK can build the step: add the tabular Autopilot template."""
+    assert "tabular-autopilot not generated: the sagemaker SDK cannot build an AutoMLStep" in regenerated[1]
+    assert "'Session' has no attribute 'auto_ml'" in regenerated[1]
