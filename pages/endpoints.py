@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from components import keys
+from components.deployment_views import render_deployment, render_update_form, update_in_progress
 from components.endpoint_views import (
     boto3_snippet,
     render_creating,
@@ -18,7 +19,7 @@ from components.endpoint_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
-from services.endpoints.models import Endpoint
+from services.endpoints.models import DeploymentChoices, Endpoint, Variant
 from services.errors import ServiceError
 
 ensure_app_navigation("pages/endpoints.py")
@@ -104,6 +105,43 @@ def delete_controls(endpoint: Endpoint) -> None:
         st.rerun()
 
 
+@st.fragment(run_every=1.5)
+def watch_update(name: str) -> None:
+    """The update's traffic shift, refreshed until it completes or rolls back."""
+    history = endpoints.deployment_history(name)
+    render_deployment(history, endpoints.describe_endpoint(name).deployment, key="endpoints.update.live")
+    if not update_in_progress(history):
+        st.rerun()
+
+
+def update_section(endpoint: Endpoint) -> None:
+    """Update to a new model version (blue/green: canary, linear or all at once, rolled back by its alarms)."""
+    history = endpoints.deployment_history(endpoint.name)
+    if update_in_progress(history):
+        watch_update(endpoint.name)
+        return
+    if endpoint.status == "InService":
+        with st.expander("Update to a new model version", icon=":material/published_with_changes:"):
+            chosen = render_update_form(endpoint, services.training.list_models(), key="endpoints.update")
+            if chosen is not None:
+                start_update(endpoint, *chosen)
+                return
+    render_deployment(history, endpoint.deployment, key="endpoints.update.last")
+
+
+def start_update(endpoint: Endpoint, model_id: str, choices: DeploymentChoices, follow: bool) -> None:
+    live = [v for v in endpoint.variants if not v.shadow]
+    config, alarms = choices.deployment(endpoint.name)
+    try:
+        if follow:
+            endpoints.follow_model_group(endpoint.name, model_id.split("/")[0], choices)
+        endpoints.update_endpoint(endpoint.name, (Variant(live[0].name if live else "AllTraffic", model_id),), config, alarms)
+    except ServiceError as error:
+        show_error(error)
+        return
+    st.rerun()
+
+
 def details(endpoint: Endpoint) -> None:
     render_endpoint_summary(endpoint)
     score_col, refresh_col, _ = st.columns([1, 1, 3])
@@ -114,6 +152,7 @@ def details(endpoint: Endpoint) -> None:
         st.rerun()
     st.markdown("**Variants**")
     render_variants(endpoint)
+    update_section(endpoint)
     if endpoint.status == "InService" and st.toggle("Call it from Python (boto3)", key="endpoints.show_snippet"):
         url = endpoints.gateway_url()
         st.caption(f"Gateway: `{url}` — the `sagemaker-runtime` API, so an unchanged boto3 client works against it.")

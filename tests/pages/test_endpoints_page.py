@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.deployment_views import traffic_figure, update_in_progress
 from components.endpoint_views import (
     boto3_snippet,
     default_model,
@@ -24,10 +26,12 @@ from components.endpoint_views import (
     variants_frame,
 )
 from services.config import Settings
-from services.endpoints.models import Endpoint, VariantStats
+from services.endpoints.models import DeploymentEvent, DeployRequest, Endpoint, Variant, VariantStats
 from services.models import Column, DataSource, ModelRecord, TrainingRequest
-from services.registry import build_services
+from services.registry import Services, build_services
+from tests.helpers.deployment import ScoringClient, register_tabular
 from tests.helpers.pages import APP, frame_with, open_page, remove_endpoints, texts
+from tests.helpers.servers import unused_port
 
 REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"
 DEPLOY = "FormSubmitter:endpoints.deploy-Deploy"
@@ -185,3 +189,87 @@ def test_the_boto3_snippet_uses_the_gateway_and_the_endpoint() -> None:
     for part in ('"sagemaker-runtime"', 'endpoint_url="http://127.0.0.1:8765"', 'region_name="us-east-1"',
                  'aws_access_key_id="local"', 'aws_secret_access_key="local"', ".invoke_endpoint(", 'EndpointName="wine"', '"0,0"'):
         assert part in snippet
+
+
+# -- updating to a new model version (blue/green) --------------------------------------------------------------
+
+UPDATE = "FormSubmitter:endpoints.update-Update"
+
+
+@pytest.fixture
+def serving_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[AppTest, Services, str, str]]:
+    """An endpoint ``live`` serving one small model, two more registered (one broken), and the app on it."""
+    home = tmp_path / "serving"
+    for name in ("WORKBENCH_BACKEND", "WORKBENCH_QUERY_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    port = unused_port()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
+    monkeypatch.setenv("WORKBENCH_GATEWAY_PORT", str(port))
+    services = build_services(Settings(home=home, seed_on_start=False, gateway_port=port))
+    old = register_tabular(services, tmp_path / "a", "blue")
+    new = register_tabular(services, tmp_path / "b", "green")
+    broken = register_tabular(services, tmp_path / "c", "broken", broken=True)
+    services.endpoints.deploy(DeployRequest("live", (Variant("AllTraffic", old),), capture_percent=0))
+    assert services.endpoints.wait_for_endpoint("live", 120).status == "InService"
+    try:
+        yield AppTest.from_file(str(APP), default_timeout=60), services, new, broken
+    finally:
+        remove_endpoints(home)
+
+
+def submit_update(app: AppTest, model_id: str, strategy: str, percent: int, wait: int) -> None:
+    open_page(app, "endpoints")
+    app.selectbox(key="endpoints.update.model").set_value(model_id)
+    app.radio(key="endpoints.update.strategy").set_value(strategy)
+    app.number_input(key="endpoints.update.percent").set_value(percent)
+    app.number_input(key="endpoints.update.wait").set_value(wait)
+    app.button(key=UPDATE).click().run()
+    assert not app.exception, app.exception
+
+
+def rerun_until(app: AppTest, shown: Callable[[AppTest], bool], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not shown(app):
+        assert time.monotonic() < deadline, f"timed out: {texts(app.error)} {texts(app.info)}"
+        time.sleep(0.5)
+        app.run()
+        assert not app.exception, app.exception
+
+
+def test_a_canary_update_from_the_page_shows_the_traffic_shift(serving_app: tuple[AppTest, Services, str, str]) -> None:
+    app, services, new, _ = serving_app
+    submit_update(app, new, "canary", 50, 1)
+    rerun_until(app, lambda a: "Updated (Canary 50%)" in texts(a.success))
+    assert len(app.get("plotly_chart")) == 1
+    events = frame_with(app, "new fleet %")
+    assert list(events["phase"]) == ["Creating", "Shifting", "Baking", "Completing", "Completed"]
+    assert list(events["new fleet %"]) == [0.0, 50.0, 100.0, 100.0, 100.0]
+    assert [v.model_id for v in services.endpoints.describe_endpoint("live").variants] == [new]
+
+
+def test_a_broken_version_is_rolled_back_and_the_page_names_the_alarm(serving_app: tuple[AppTest, Services, str, str]) -> None:
+    app, services, _, broken = serving_app
+    with ScoringClient(services, "live") as client:
+        submit_update(app, broken, "canary", 50, 30)
+        rerun_until(app, lambda a: "Rolled back" in texts(a.error))
+    assert "live-error-rate (error rate" in texts(app.error)
+    assert client.failures == []
+    assert list(frame_with(app, "new fleet %")["new fleet %"])[-1] == 0.0
+
+
+def test_an_invalid_update_is_refused_with_the_form_kept(serving_app: tuple[AppTest, Services, str, str]) -> None:
+    app, services, new, _ = serving_app
+    submit_update(app, new, "linear", 5, 1)  # SageMaker's linear steps are 10–50 %
+    assert "LinearStepSize 5 is outside 10–50" in texts(app.error)
+    assert app.number_input(key="endpoints.update.percent").value == 5
+    assert services.endpoints.deployment_history("live") == []
+
+
+def test_the_traffic_chart_is_a_step_line_of_the_share() -> None:
+    history = [DeploymentEvent("2026-01-05T12:00:00.000+00:00", "Creating", 0.0, "update requested"),
+               DeploymentEvent("2026-01-05T12:00:03.000+00:00", "Shifting", 0.2, "Canary 20%"),
+               DeploymentEvent("2026-01-05T12:01:03.000+00:00", "RollingBack", 0.0, "rolled back: errors (…)")]
+    figure = traffic_figure(history)
+    assert list(figure.data[0].y) == [0.0, 20.0, 0.0] and figure.data[0].line.shape == "hv"
+    assert update_in_progress(history) and not update_in_progress([*history[:-1], replace(history[-1], phase="RolledBack")])
