@@ -3,12 +3,13 @@
 ``build_executors(StepDeps)`` maps each type the engine hands to an executor (Condition and Fail are the
 engine's own). Processing and Training run SageMaker's container contracts in a private ``/opt/ml``
 (``services/pipelines/container_job.py``); RegisterModel and Model register the artifact in the local model
-registry.
+registry; EndpointConfig and Endpoint deploy those models through the endpoints port.
 """
 
 from __future__ import annotations
 
 from services.pipelines.steps.base import StepExecutor
+from services.pipelines.steps.deploy import EndpointConfigExecutor, EndpointExecutor
 from services.pipelines.steps.deps import StepDeps
 from services.pipelines.steps.model import ModelExecutor
 from services.pipelines.steps.processing import ProcessingExecutor
@@ -31,8 +32,6 @@ def build_executors(deps: StepDeps) -> dict[str, StepExecutor]:
                                      "Score with the Endpoints page's batch scoring, or use the aws backend."),
         "AutoML": RefusedExecutor("AutoML", "AutoML steps do not run locally yet.",
                                   "Start Autopilot from the AutoML page, or use the aws backend."),
-        "Endpoint": RefusedExecutor("Endpoint", "endpoint steps do not run locally yet.",
-                                    "Deploy the registered model from the Endpoints page."),
-        "EndpointConfig": RefusedExecutor("EndpointConfig", "endpoint config steps do not run locally yet.",
-                                          "Deploy the registered model from the Endpoints page."),
+        "EndpointConfig": EndpointConfigExecutor(deps),
+        "Endpoint": EndpointExecutor(deps),
     }
