@@ -11,7 +11,7 @@ from typing import Any
 
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import InvalidInput, NotFound
-from services.lineage.hooks import record_model_version
+from services.lineage.hooks import record_approval, record_model_version
 from services.models import Column, ModelRecord
 from services.names import check_name
 
@@ -80,6 +80,7 @@ class ModelRegistry:
             raise InvalidInput(f"{status!r} is not an approval status.", hint=f"Use one of {', '.join(APPROVAL_STATUSES)}.")
         self.get(model_id)
         self.store.execute("UPDATE models SET approval_status = ? WHERE model_id = ?", (status, model_id))
+        record_approval(self.store, model_id, status)
         return self.get(model_id)
 
 

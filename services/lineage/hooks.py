@@ -62,6 +62,11 @@ def record_model_version(store: MetadataStore, model_id: str, job_name: str, art
         LineageStore(store).save(record.model_version_record(model_id, job_name, artifact_path, created_at))
 
 
+def record_approval(store: MetadataStore, model_id: str, status: str) -> None:
+    with _recording(f"the approval of model {model_id}"):
+        LineageStore(store).save(record.approval_record(model_id, status))
+
+
 def record_deploy(store: MetadataStore, endpoint: str, created_at: str, model_ids: list[str]) -> None:
     with _recording(f"endpoint {endpoint}"):
         LineageStore(store).save(record.deploy_record(endpoint, created_at, model_ids))

@@ -27,13 +27,14 @@ START_KINDS = ("arn", "table", "model", "endpoint", "job", "name")  # name: an e
 # Entity types (Vertex.Type): SageMaker's names (LineageSourceEnum) where they exist.
 DATASET, MODEL, MODEL_DATA, IMAGE, CODE, REPORT = "DataSet", "Model", "ModelData", "Image", "Code", "Report"
 ENDPOINT, MODEL_GROUP, PIPELINE_EXECUTION, MODEL_DEPLOYMENT = "Endpoint", "ModelPackageGroup", "PipelineExecution", "ModelDeployment"
+APPROVAL = "Approval"
 TRAINING_JOB, PROCESSING_JOB, TRANSFORM_JOB = "TrainingJob", "ProcessingJob", "TransformJob"
 
 # One colour per entity type on the graph (anything else is grey).
 TYPE_COLOURS = {
     DATASET: "#8ecae6", MODEL_DATA: "#ffd166", MODEL: "#f4a261", IMAGE: "#d9d9d9", CODE: "#cdb4db",
     REPORT: "#b7e4c7", ENDPOINT: "#e76f51", MODEL_GROUP: "#fcd5ce", PIPELINE_EXECUTION: "#bde0fe",
-    MODEL_DEPLOYMENT: "#ffafcc", TRAINING_JOB: "#95d5b2", PROCESSING_JOB: "#a8dadc", TRANSFORM_JOB: "#caf0f8",
+    MODEL_DEPLOYMENT: "#ffafcc", APPROVAL: "#ffe5ec", TRAINING_JOB: "#95d5b2", PROCESSING_JOB: "#a8dadc", TRANSFORM_JOB: "#caf0f8",
 }
 
 

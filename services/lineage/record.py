@@ -10,6 +10,7 @@ the artifact is (its type and source), so recording the same thing twice names t
   it scores) ``ContributedTo`` it; it ``Produced`` its model data, output table and reports;
 - a registered model version: a ``Model`` artifact (source: the model package ARN) ``DerivedFrom`` its job's
   model data and ``AssociatedWith`` its ``ModelPackageGroup`` context;
+- an approval: the ``Model`` ``ContributedTo`` an ``Approval`` action (per status);
 - a deploy: ``Model`` ``ContributedTo`` a ``ModelDeployment`` action ``AssociatedWith`` the ``Endpoint`` context;
 - a monitoring report: the endpoint context ``Produced`` a ``Report`` artifact.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from services.lineage.models import (
+    APPROVAL,
     CODE,
     DATASET,
     ENDPOINT,
@@ -147,6 +149,16 @@ def model_version_record(model_id: str, job_name: str, artifact_path: str, creat
         entities.insert(0, data)
         links.insert(0, Association(data.arn, package.arn, "DerivedFrom", created_at))
     return LineageRecord(tuple(entities), tuple(links))
+
+
+def approval_record(model_id: str, status: str) -> LineageRecord:
+    """A change of the model package's ModelApprovalStatus: an ``Approval`` action the package ContributedTo (one per
+    package and status, so approving twice is one action)."""
+    package = model_package_artifact(model_id)
+    name = f"{model_id.replace('/', '-')}-{status}"[:120]
+    action = Entity(arn(f"action/{name}"), name, "Action", APPROVAL, model_package_arn(model_id),
+                    {"model_id": model_id, "ModelApprovalStatus": status})
+    return LineageRecord((package, action), (Association(package.arn, action.arn, "ContributedTo"),))
 
 
 def deploy_record(endpoint: str, created_at: str, model_ids: list[str]) -> LineageRecord:

@@ -210,3 +210,20 @@ def test_a_monitoring_report_is_produced_by_the_endpoint_it_watched(tmp_path: Pa
     assert [r.name for r in report] == ["wine-ep drift 20260103T000000Z"]
     endpoint = store.endpoint_contexts("wine-ep")[0]
     assert Association(endpoint.arn, report[0].arn, "Produced", "2026-01-03T00:00:00+00:00") in store.associations_of(endpoint.arn)
+
+
+def test_approving_records_one_approval_action_per_status(tmp_path: Path) -> None:
+    from services.embedded.model_registry import ModelRegistry
+    from services.models import ModelRecord
+
+    metadata = MetadataStore(tmp_path / "m.sqlite")
+    registry = ModelRegistry(metadata, tmp_path / "models")
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.json").write_text("{}")
+    registry.register(ModelRecord("", "wine", 0, "xgboost", "Regression", "y", (), (), {}, "", "train-1", ""), tmp_path / "model")
+    for _ in range(2):
+        registry.set_approval("wine/1", "Approved")
+    store = LineageStore(metadata)
+    actions = graph_of(store, model_package_artifact("wine/1").arn, "Descendants", 1).of_type("Approval")
+    assert [(a.name, a.lineage_type) for a in actions] == [("wine-1-Approved", "Action")]
+    assert store.entity(actions[0].arn).properties["ModelApprovalStatus"] == "Approved"  # type: ignore[union-attr]
