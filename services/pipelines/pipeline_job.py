@@ -42,7 +42,12 @@ def build_engine(stack: EmbeddedStack, config: dict[str, Any], log: Callable[[st
 def run(ctx: JobContext) -> None:
     stack = EmbeddedStack.open(ctx.settings)
     arn = ctx.config["execution_arn"]
-    engine = build_engine(stack, ctx.config, ctx.log, owner=ctx.name)
+    try:
+        engine = build_engine(stack, ctx.config, ctx.log, owner=ctx.name)
+    except Exception as error:  # e.g. the executors cannot be built: failing beats a new orchestrator per describe
+        PipelineStore(stack.store).set_status_if(arn, "Failed", ("Executing", "Stopping"),
+                                                 f"The pipeline engine could not start: {type(error).__name__}: {error}")
+        raise
     try:
         status = engine.run(arn)
     except Exception as error:

@@ -333,3 +333,12 @@ def test_stopping_the_orchestrator_job_stops_the_execution_and_its_step_jobs(
     assert stopped.status == "Stopped", stopped.failure_reason
     assert stack.runner.jobs.get(job_name).status == "Stopped"
     assert steps(job_pipelines, stopped)["Train"].status == "Stopped"
+
+
+def test_an_orchestrator_that_cannot_start_fails_the_execution_once(stack: EmbeddedStack) -> None:
+    broken = LocalPipelines(stack, "tests.helpers.pipeline_executors:no_such_factory", executors=lambda: build(stack))
+    broken.upsert_pipeline("unbuildable", definition([processing_step("A", ["s3://sdk-bucket/raw/"], ["out"])]))
+    execution = broken.wait_for_execution(broken.start_execution("unbuildable").arn, WAIT)
+    assert execution.status == "Failed"
+    assert execution.failure_reason.startswith("The pipeline engine could not start: AttributeError")
+    assert len(stack.runner.jobs.recent("pipeline")) == 1  # not restarted on every describe
