@@ -16,6 +16,7 @@ from typing import Any
 
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
+from services.embedded.jobs import MAX_RUNTIME_LIMIT, RUNTIME_KEY
 from services.errors import InvalidInput, NotFound
 from services.names import check_name
 from services.pipelines.base import PipelinesPort
@@ -194,8 +195,10 @@ class LocalPipelines:
         job_name = f"pipeline-{execution_id(arn)}-{count + 1}"
         if not self.store.claim_orchestrator(arn, previous, job_name):
             return False
+        # An execution outlives any one step: its orchestrator may run SageMaker's longest job time (28 days),
+        # not WORKBENCH_JOB_MAX_RUNTIME_SECONDS; each step's job keeps its own limit.
         config = {"execution_arn": arn, "executors": self.executors_factory,
-                  "max_parallel_steps": self.max_parallel_steps}
+                  "max_parallel_steps": self.max_parallel_steps, RUNTIME_KEY: MAX_RUNTIME_LIMIT}
         self.stack.runner.submit("pipeline", config, name=job_name, heavy=False)
         return True
 
