@@ -422,14 +422,20 @@ def test_step_logs_without_logs_permission_say_which(fresh: AwsPipelines, logged
 
 @pytest.fixture
 def aws_services(runs: ScriptedRuns, tmp_path: Path) -> Iterator[Any]:
-    services = build_services(aws_settings(tmp_path / "workspace"))
+    services = build_services(replace(aws_settings(tmp_path / "workspace"), sagemaker_role=ROLE))
     yield services
     services.stack.store.close()
 
 
-def test_the_registry_builds_the_aws_adapter(aws_services: Any) -> None:
+def test_the_registry_builds_the_aws_adapter_with_the_catalogs_table_locations(aws_services: Any) -> None:
     assert isinstance(aws_services.pipelines, AwsPipelines)
-    assert isinstance(aws_services.pipelines.templates(), list)
+    glue = boto3.client("glue", region_name=REGION)
+    glue.create_database(DatabaseInput={"Name": "demo"})
+    glue.create_table(DatabaseName="demo", TableInput={"Name": "reviews", "StorageDescriptor": {
+        "Columns": [{"Name": "review_body", "Type": "string"}], "Location": f"s3://{BUCKET}/tables/reviews/"}})
+    installed = aws_services.pipelines.install_template("review-sentiment")
+    assert installed.parameters[0].name == "InputData"
+    assert installed.parameters[0].default == f"s3://{BUCKET}/tables/reviews/"
 
 
 # -- ready-made pipelines -------------------------------------------------------------------------------------
