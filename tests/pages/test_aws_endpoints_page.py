@@ -4,6 +4,7 @@ configs, endpoints), CloudWatch and CloudWatch Logs; refusals come from botocore
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from services.endpoints.models import DeployRequest, Variant
 from services.registry import build_services
 from tests.helpers.aws import BUCKET, REGION, aws_settings
 from tests.helpers.aws_endpoints import ROLE, register_model, sagemaker_backend
+from tests.helpers.moto_gaps import answer_calls
 from tests.helpers.pages import APP, open_page, texts
 
 DEPLOY = "FormSubmitter:endpoints.deploy-Deploy"
@@ -97,3 +99,51 @@ def test_no_permission_to_list_endpoints_is_a_clear_error(home: Path, monkeypatc
     refuse("ListEndpoints", "AccessDeniedException", "not authorized to perform: sagemaker:ListEndpoints", monkeypatch)
     app = open_page(app_for(), "endpoints")
     assert "not authorized to perform: sagemaker:ListEndpoints" in texts(app.error)
+
+
+# -- updating to a new model version ---------------------------------------------------------------------------
+
+UPDATE = "FormSubmitter:endpoints.update-Update"
+
+
+def serving_live(home: Path) -> tuple[str, str]:
+    """``live`` InService on one model package, another registered; returns (endpoint ARN, the other model)."""
+    services = build_services(replace(aws_settings(home), sagemaker_role=ROLE))
+    services.endpoints.deploy(DeployRequest("live", (Variant("AllTraffic", register_model("scorer")),), capture_percent=0))
+    sagemaker_backend().endpoints["live"].endpoint_status = "InService"
+    return sagemaker_backend().endpoints["live"].arn, register_model("scorer-next")
+
+
+def test_an_update_from_the_page_sends_update_endpoint_with_the_deployment_config(home: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    arn, new = serving_live(home)
+    calls = answer_calls(monkeypatch, "sagemaker", "UpdateEndpoint", lambda params: {"EndpointArn": arn})
+    app = open_page(app_for(), "endpoints")
+    app.selectbox(key="endpoints.update.model").set_value(new)
+    app.radio(key="endpoints.update.strategy").set_value("canary")
+    app.number_input(key="endpoints.update.percent").set_value(20)
+    app.number_input(key="endpoints.update.wait").set_value(600)
+    app.button(key=UPDATE).click().run()
+    assert not app.exception and not texts(app.error), texts(app.error)
+    [call] = calls
+    assert call["EndpointName"] == "live"
+    assert call["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] == {
+        "Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 20}}
+    assert call["DeploymentConfig"]["AutoRollbackConfiguration"] == {"Alarms": [{"AlarmName": "live-error-rate"}]}
+
+
+def test_a_rollback_sagemaker_reports_is_shown_with_its_reason(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    arn, _ = serving_live(home)
+    when = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    described = sagemaker_backend().endpoints["live"]
+    answer_calls(monkeypatch, "sagemaker", "DescribeEndpoint", lambda params: {
+        "EndpointName": "live", "EndpointArn": arn, "EndpointConfigName": described.endpoint_config_name,
+        "EndpointStatus": "InService", "CreationTime": when, "LastModifiedTime": when,
+        "FailureReason": "CloudWatch alarm live-error-rate went into ALARM",
+        "LastDeploymentConfig": {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {
+            "Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}},
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "live-error-rate"}]}}})
+    app = open_page(app_for(), "endpoints")
+    assert not app.exception, app.exception
+    assert "Rolled back — CloudWatch alarm live-error-rate went into ALARM" in texts(app.error)
+    assert len(app.get("plotly_chart")) == 1
