@@ -318,7 +318,8 @@ class AwsPipelines(SageMakerClients):
             try:
                 defaults[parameter] = self.table_location(database, table)
             except NotFound:
-                continue  # not in this account's catalog: the parameter must be given at start instead
+                continue  # not in this account's catalog: the default stays the moved template location, which holds
+                # no data, so the execution needs the parameter given at start
         return dict(with_parameter_defaults(definition, defaults))
 
 
