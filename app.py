@@ -26,6 +26,7 @@ navigation = st.navigation(
         st.Page("pages/score.py", title="Score", icon=":material/reviews:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
+        st.Page("pages/model_dashboard.py", title="Model dashboard", icon=":material/dashboard:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
         st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
     ]

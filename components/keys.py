@@ -69,3 +69,9 @@ PIPELINES_WATCHED = "pipelines.watched"  # an execution the page saw running: re
 LINEAGE_KIND = "lineage.kind"  # what the query starts from: table | model | endpoint | job | arn
 LINEAGE_DIRECTION = "lineage.direction"  # upstream | downstream | both (the one-click questions set it)
 LINEAGE_DEPTH = "lineage.depth"
+
+MODEL_DASHBOARD_FILTERS = "model_dashboard.filters"  # prefix of the filter widgets' keys
+MODEL_DASHBOARD_GROUP = "model_dashboard.group"  # the group whose versions are shown
+MODEL_DASHBOARD_DETAIL = "model_dashboard.detail"  # prefix of the detail's widget keys (version, approve, reject)
+MODEL_DASHBOARD_NOTICE = "model_dashboard.notice"  # (kind, message) shown once after an approval
+LINEAGE_START = "lineage_start"  # the model id the Lineage page starts from (the Model dashboard hands it over)
