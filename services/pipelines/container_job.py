@@ -22,6 +22,11 @@ CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (Stoppi
   the ``train`` channel's CSV files, SageMaker's built-in format (no header, the label first), become a table
   with columns ``label, f0, f1, …``; the model is registered as built-in training jobs' models are, and its
   folder is packed as model.tar.gz under S3OutputPath like any training job's.
+* transform: CreateTransformJob over a registered model (a Model step's): every object under
+  TransformInput's S3Uri (text/csv, one record a line, the model's input columns in order, no header) is
+  scored by the model's predictor in this worker, as batch jobs score, and written as
+  ``<S3OutputPath>/<relative key>.out``: one predicted label a line, after the input's fields with
+  ``DataProcessing.JoinSource`` "Input".
 * register: a model.tar.gz (RegisterModel's InferenceSpecification, Model's PrimaryContainer) unpacked and
   registered in the local model registry as a script's model (``register_script_model``: a model.joblib is
   scored, anything else is kept but not loaded); metrics from ModelMetrics' statistics JSON when it is in the
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import shutil
 import sys
@@ -89,6 +95,8 @@ def run(ctx: JobContext) -> None:
         run_register(ctx, lake)
     elif contract == "builtin":
         run_builtin(ctx, lake)
+    elif contract == "transform":
+        run_transform(ctx, lake)
     else:
         raise InternalError(f"Unknown container contract {contract!r}.", hint="Start container jobs from a pipeline step.")
 
@@ -425,3 +433,61 @@ def headed_csv(files: list[Path], target: Path) -> Path:
         writer.writerow(["label", *(f"f{i}" for i in range(widths.pop() - 1))])
         writer.writerows(rows)
     return target
+
+
+# -- batch transform ------------------------------------------------------------------------------------------
+
+
+def run_transform(ctx: JobContext, lake: Path) -> None:
+    from services.training.algorithms.base import load_predictor
+
+    request = ctx.config["request"]
+    record = EmbeddedStack.open(ctx.settings).models.get(ctx.config["model_id"])
+    columns = [column.name for column in record.input_schema]
+    if not columns:
+        raise InvalidInput(f"Model {record.model_id} does not record which columns it reads, so CSV records cannot "
+                           "be matched to them.", hint="Train it on named columns (a DataFrame), then register it again.")
+    source = (request["TransformInput"]["DataSource"]["S3DataSource"])
+    staging = ctx.job_dir / "input"
+    ctx.secondary("Downloading", f"Reading {source['S3Uri']}")
+    copy_from_lake(lake, source["S3Uri"], source.get("S3DataType", "S3Prefix"), staging)
+    predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
+    join_input = (request.get("DataProcessing") or {}).get("JoinSource") == "Input"
+    output = str(request["TransformOutput"]["S3OutputPath"]).rstrip("/")
+    ctx.secondary("Transforming", f"Scoring with {record.model_id}")
+    rows = 0
+    for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+        relative = file.relative_to(staging).as_posix()
+        lines = transform_lines(predictor, file.read_text(encoding="utf-8").splitlines(), columns, join_input)
+        target = lake_path(lake, f"{output}/{relative}.out")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        rows += len(lines)
+        ctx.log(f"{relative}: {len(lines)} record(s) → {output}/{relative}.out")
+    ctx.finish_with(model_id=record.model_id, result={"rows": rows, "job_arn": ctx.config.get("job_arn", "")})
+
+
+def transform_lines(predictor: Any, lines: list[str], columns: list[str], join_input: bool) -> list[str]:
+    """One output line per CSV record: the predicted label (after the record's fields when joining the input)."""
+    import pandas as pd
+
+    records = [row for row in csv.reader(lines) if row]
+    if records and records[0] == columns:
+        records = records[1:]  # a header naming the model's columns
+    bad = next((i for i, row in enumerate(records) if len(row) != len(columns)), None)
+    if bad is not None:
+        raise InvalidInput(f"Record {bad + 1} has {len(records[bad])} fields; the model reads {len(columns)}: "
+                           f"{', '.join(columns)}.", hint="Send text/csv records with the model's columns in order.")
+    if not records:
+        return []
+    frame = pd.DataFrame(records, columns=columns)
+    for column in columns:  # numbers where every non-empty field is one (CSV carries no types)
+        converted = pd.to_numeric(frame[column], errors="coerce")
+        if converted.notna().sum() == (frame[column] != "").sum():
+            frame[column] = converted
+    labels = [str(label) for label in predictor.predict_frame(frame)["predicted_label"]]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for record, label in zip(records, labels, strict=True):
+        writer.writerow([*record, label] if join_input else [label])
+    return buffer.getvalue().splitlines()

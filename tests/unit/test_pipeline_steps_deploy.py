@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from services.errors import NotFound
+from services.errors import InvalidInput, NotFound
+from services.pipelines.container_job import transform_lines
 from services.pipelines.steps.base import StepExecutor
 from services.registry import Services, build_services
-from tests.helpers.pipeline_steps import executors_of, put, step_run, wait_for_job
+from tests.helpers.pipeline_steps import executors_of, lake, put, step_run, wait_for_job
 from tests.helpers.workspace import settings_for_tests
 
 BUCKET = "deploy-bucket"
@@ -94,6 +95,37 @@ def test_a_registered_package_is_deployed_through_model_config_and_endpoint_step
     described = services.endpoints.describe_endpoint("pipeline-deployed")
     assert [v.model_id for v in described.variants] == ["deploy-test/1"] and described.capture_percent == 0
     assert executors["Endpoint"].start(endpoint_run) == ""  # started again (a resumed orchestrator): the same endpoint
+
+
+def test_a_transform_step_scores_csv_files_into_s3_output_path(services: Services, executors: dict[str, StepExecutor],
+                                                               package_arn: str) -> None:
+    model_run = step_run(services, "TransformModel", "Model", {"PrimaryContainer": {"ModelPackageName": package_arn}},
+                         "model-transform-1")
+    executors["Model"].start(model_run)
+    put(services, f"s3://{BUCKET}/batch/in/part-1.csv", "x1,x2\n5,1\n0,3\n")
+    put(services, f"s3://{BUCKET}/batch/in/more/part-2.csv", "4,4\n")
+    arguments = {"ModelName": "model-transform-1", "TransformInput": {
+        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/batch/in"}},
+        "ContentType": "text/csv", "SplitType": "Line"},
+        "TransformOutput": {"S3OutputPath": f"s3://{BUCKET}/batch/out", "Accept": "text/csv", "AssembleWith": "Line"},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        "DataProcessing": {"JoinSource": "Input"}}
+    executors["Transform"].validate("Score", arguments)
+    run = step_run(services, "Score", "Transform", arguments, "transform-1")
+    job = wait_for_job(services.stack, executors["Transform"].start(run))
+    assert job.status == "Completed", services.stack.runner.logs(job.name)
+    first = lake(services, f"s3://{BUCKET}/batch/out/part-1.csv.out").read_text().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in first] == ["5,1", "0,3"]
+    assert {line.rsplit(",", 1)[1] for line in first} <= {"0", "1"}
+    assert len(lake(services, f"s3://{BUCKET}/batch/out/more/part-2.csv.out").read_text().splitlines()) == 1
+    outcome = executors["Transform"].outcome(run)
+    assert outcome.metadata == {"TransformJob": {"Arn": "arn:aws:sagemaker:local:000000000000:transform-job/transform-1"}}
+    assert outcome.properties["TransformOutput"]["S3OutputPath"] == f"s3://{BUCKET}/batch/out"
+
+
+def test_records_that_do_not_fit_the_model_are_refused_with_the_reason() -> None:
+    with pytest.raises(InvalidInput, match="Record 2 has 3 fields; the model reads 2: x1, x2"):
+        transform_lines(None, ["x1,x2", "1,2", "1,2,3"], ["x1", "x2"], join_input=False)
 
 
 def test_a_model_from_a_model_data_url_registers_the_artifact(services: Services, executors: dict[str, StepExecutor],

@@ -3,7 +3,8 @@
 ``build_executors(StepDeps)`` maps each type the engine hands to an executor (Condition and Fail are the
 engine's own). Processing and Training run SageMaker's container contracts in a private ``/opt/ml``
 (``services/pipelines/container_job.py``); RegisterModel and Model register the artifact in the local model
-registry; EndpointConfig and Endpoint deploy those models through the endpoints port.
+registry; EndpointConfig and Endpoint deploy those models through the endpoints port;
+Transform scores files in the lake with them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from services.pipelines.steps.processing import ProcessingExecutor
 from services.pipelines.steps.refused import RefusedExecutor
 from services.pipelines.steps.register import RegisterModelExecutor
 from services.pipelines.steps.training import TrainingExecutor
+from services.pipelines.steps.transform import TransformExecutor
 
 __all__ = ["StepDeps", "build_executors"]
 
@@ -28,8 +30,7 @@ def build_executors(deps: StepDeps) -> dict[str, StepExecutor]:
         "Model": ModelExecutor(deps),
         "Tuning": RefusedExecutor("Tuning", "hyperparameter tuning steps do not run locally yet.",
                                   "Run the tuning from the Train page, or use the aws backend for this pipeline."),
-        "Transform": RefusedExecutor("Transform", "batch transform steps do not run locally yet.",
-                                     "Score with the Endpoints page's batch scoring, or use the aws backend."),
+        "Transform": TransformExecutor(deps),
         "AutoML": RefusedExecutor("AutoML", "AutoML steps do not run locally yet.",
                                   "Start Autopilot from the AutoML page, or use the aws backend."),
         "EndpointConfig": EndpointConfigExecutor(deps),
