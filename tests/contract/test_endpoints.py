@@ -18,7 +18,16 @@ import pytest
 from botocore.stub import Stubber
 
 from services.endpoints.base import EndpointsPort
-from services.endpoints.models import DeployRequest, Endpoint, InvokeResult, MonitoringStatus, ScoreResult, Variant
+from services.endpoints.models import (
+    DeploymentChoices,
+    DeployRequest,
+    Endpoint,
+    FollowRule,
+    InvokeResult,
+    MonitoringStatus,
+    ScoreResult,
+    Variant,
+)
 from services.errors import AlreadyExists, InvalidInput, NotFound
 from services.registry import Services, build_services
 from tests.helpers.aws import aws_settings
@@ -120,6 +129,28 @@ class EndpointsContract:
             ("nowhere", "No report yet", 0, ""), (SERVING, "No report yet", 0, "")]
         assert statuses[0].monitored is False  # nothing watches an endpoint that does not exist
         assert endpoints.monitoring_status([]) == []
+
+    def test_an_update_sagemaker_would_refuse_changes_nothing(self, endpoints: EndpointsPort, model_id: str) -> None:
+        variants = (Variant("AllTraffic", model_id),)
+        too_big, _ = DeploymentChoices("canary", 60).deployment(SERVING)  # a canary is at most half of the fleet
+        with pytest.raises(InvalidInput, match="CanarySize 60 is outside 1–50"):
+            endpoints.update_endpoint(SERVING, variants, too_big)
+        with pytest.raises(NotFound, match="nowhere"):
+            endpoints.update_endpoint("nowhere", variants)
+        with pytest.raises(NotFound, match="nowhere"):
+            endpoints.deployment_history("nowhere")
+        assert endpoints.deployment_history(SERVING) == []
+        assert [v.model_id for v in endpoints.describe_endpoint(SERVING).variants] == [model_id]
+
+    def test_an_endpoint_follows_a_model_group_until_told_not_to(self, endpoints: EndpointsPort) -> None:
+        choices = DeploymentChoices("linear", 20, wait_seconds=30, max_error_rate=2.0)
+        rule = endpoints.follow_model_group(SERVING, "reviews-next", choices)
+        assert rule == FollowRule(SERVING, "reviews-next", choices)
+        assert endpoints.follow_rules() == [rule]
+        assert endpoints.follow_model_group(SERVING, "") is None
+        assert endpoints.follow_rules() == []
+        with pytest.raises(NotFound, match="nowhere"):
+            endpoints.follow_model_group("nowhere", "reviews-next")
 
 
 # -- local: real server processes -------------------------------------------------------------------------------
