@@ -224,7 +224,7 @@ def train_step(session: Any, prepare: Any, algorithm: Any) -> Any:
 
 def evaluate_step(session: Any, prepare: Any, train: Any) -> tuple[Any, Any]:
     from sagemaker.core.workflow.properties import PropertyFile
-    from sagemaker.mlops.workflow import ProcessingStep
+    from sagemaker.mlops.workflow import CacheConfig, ProcessingStep
 
     report = PropertyFile(name="SentimentEvaluation", output_name="evaluation", path="evaluation.json")
     step_args = script_processor(session, "review-sentiment-evaluate").run(
@@ -233,7 +233,8 @@ def evaluate_step(session: Any, prepare: Any, train: Any) -> tuple[Any, Any]:
                 processing_input("test", split_uri(prepare, "test"))],
         outputs=[processing_output("review-sentiment", "EvaluateSentimentModel", "evaluation")])
     step = ProcessingStep(name="EvaluateSentimentModel", step_args=step_args, property_files=[report],
-                          description="Macro-F1 and DPPL across product_category on the test split")
+                          description="Macro-F1 and DPPL across product_category on the test split",
+                          cache_config=CacheConfig(enable_caching=True, expire_after="P30D"))
     return step, report
 
 
