@@ -1,4 +1,4 @@
-"""The Lineage page on the local backend, over lineage recorded by a real XGBoost job on the seeded demo.wine table."""
+"""The Lineage page on the local backend, over the lineage of a training job on the seeded demo.wine table."""
 
 from __future__ import annotations
 
@@ -9,21 +9,31 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from services.config import Settings
-from services.models import DataSource, TrainingRequest
+from services.lineage.hooks import record_finished_job
+from services.models import Job, ModelRecord
 from services.registry import build_services
 from tests.helpers.pages import APP, frame_with, open_page, texts
 from tests.helpers.workspace import copy_workspace
 
+JOB = "wine-train-1"
+
 
 @pytest.fixture(scope="module")
 def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the seeded workspace where one real training job ran (its lineage recorded by the worker)."""
+    """A copy of the seeded workspace where a training job on demo.wine finished and registered wine-xgboost/1, recorded
+    by the hooks the job worker and the registry call (tests/unit/test_lineage_recording.py runs a real job)."""
     home = tmp_path_factory.mktemp("lineage-page") / "workspace"
     copy_workspace(seeded_page_home, home)
     services = build_services(Settings(home=home, seed_on_start=False))
-    name = services.training.start_training_job(TrainingRequest(
-        algorithm="xgboost", source=DataSource(table="demo.wine"), target="target", hyperparameters={"num_round": "5"}))
-    assert services.jobs.wait_for_job(name, 240).status == "Completed", services.jobs.job_logs(name)
+    version = services.catalog.get_table("demo", "wine").version_id
+    config = {"algorithm": "xgboost", "source": {"table": "demo.wine", "path": "", "table_version": version}, "target": "target"}
+    model_dir = home.parent / "model"
+    model_dir.mkdir()
+    (model_dir / "model.json").write_text("{}")
+    services.stack.models.register(ModelRecord("", "wine-xgboost", 0, "xgboost", "MulticlassClassification", "target", (),
+                                               ("0", "1", "2"), {}, "", JOB, ""), model_dir)
+    job = Job(JOB, "training", "Completed", "Completed", "2026-01-01T00:00:00+00:00", config, model_id="wine-xgboost/1")
+    record_finished_job(services.stack.store, job, pytest.fail)
     services.stack.store.close()
     return home
 
@@ -56,6 +66,7 @@ def test_which_data_and_code_built_this_model_in_one_click(trained_app: AppTest)
     assert len(trained_app.get("graphviz_chart")) == 1
     vertices = frame_with(trained_app, "LineageType")
     assert list(vertices["Type"]) == ["Model", "ModelData", "TrainingJob", "DataSet"]
+    assert JOB in list(vertices["Name"])
 
 
 def test_what_is_downstream_of_this_table_in_one_click(trained_app: AppTest) -> None:
