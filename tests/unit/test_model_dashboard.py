@@ -1,14 +1,16 @@
 """The model dashboard's rows, model package ARNs and the ``models`` CLI, on the local backend with real registry
 entries (a tiny LinearSVC registered under several groups) and two real endpoint servers: one capturing traffic
-with a saved drift report, one with data capture off (no monitor)."""
+with a saved drift report, one with data capture off (no monitor); the CLI also on moto's model packages."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from services.dashboard.models import (
@@ -24,7 +26,9 @@ from services.dashboard.models import (
 from services.endpoints.models import DeployRequest, DriftReport, Endpoint, MonitoringStatus, Variant, VariantStats
 from services.errors import InvalidInput
 from services.registry import Services, build_services
-from tests.helpers.dashboard import register_versions
+from tests.helpers.aws import BUCKET, REGION
+from tests.helpers.aws_endpoints import ROLE
+from tests.helpers.dashboard import register_aws_versions, register_versions
 from tests.helpers.endpoints import stop_everything
 from tests.helpers.servers import unused_port
 from tests.helpers.workspace import close_services, settings_for_tests
@@ -231,3 +235,42 @@ def test_models_approve_by_arn_or_model_id_and_reject(cli: Run, registered: Serv
 def test_unknown_packages_and_groups_exit_2(cli: Run, args: tuple[str, ...], message: str) -> None:
     code, out, err = cli(*args)
     assert code == 2 and out == "" and message in err, err
+
+
+# -- the CLI on the aws backend: moto's model packages, SageMaker's ARNs ----------------------------------------------
+
+
+@pytest.fixture
+def aws_cli(mocked_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    from services.cli import main
+
+    for name in [k for k in os.environ if k.startswith("WORKBENCH_")]:
+        monkeypatch.delenv(name)
+    for name, value in {"WORKBENCH_BACKEND": "aws", "WORKBENCH_HOME": str(tmp_path / "home"), "WORKBENCH_AWS_REGION": REGION,
+                        "WORKBENCH_S3_BUCKET": BUCKET, "WORKBENCH_SAGEMAKER_ROLE": ROLE}.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def test_on_aws_models_list_and_approve_use_sagemakers_arns(aws_cli: Run) -> None:
+    arns = register_aws_versions("sentiment", 2, {"validation:f1_macro": 0.7})
+    code, out, err = aws_cli("models", "list", "--group", "sentiment")
+    assert code == 0, err
+    packages = json.loads(out)
+    assert sorted(p["ModelPackageArn"] for p in packages) == sorted(arns)
+    assert {(p["ModelPackageGroupName"], p["ModelPackageVersion"], p["ModelApprovalStatus"]) for p in packages} == {
+        ("sentiment", 1, "PendingManualApproval"), ("sentiment", 2, "PendingManualApproval")}
+    code, out, err = aws_cli("models", "approve", arns[1])
+    assert code == 0 and json.loads(out)["ModelPackageArn"] == arns[1], err
+    described = boto3.client("sagemaker", region_name=REGION).describe_model_package(ModelPackageName=arns[1])
+    assert described["ModelApprovalStatus"] == "Approved"
+    code, out, err = aws_cli("models", "approve", "sentiment/1", "--status", "Rejected")
+    assert code == 0 and json.loads(out)["ModelPackageArn"] == arns[0], err
+    code, _, err = aws_cli("models", "approve", arns[1].rsplit("/", 1)[0] + "/9")
+    assert code == 2 and "sentiment/9" in err, err
