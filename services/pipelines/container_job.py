@@ -39,28 +39,21 @@ Framework images run with the project's Python: ``python``/``python3`` on the st
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import json
-import shutil
 import sys
 import tarfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from services.embedded.child_env import user_code_environment
-from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
 from services.embedded.sandbox import end_group, start_sandboxed
 from services.embedded.workspace import Workspace
 from services.errors import InternalError, InvalidInput, NotFound, ServiceError
 from services.pipelines import containers
 from services.pipelines.cache import lake_path
-from services.pipelines.steps.images import recognise
+from services.pipelines.containers_lake import copy_from_lake, copy_to_lake, upload_model, write_json
 from services.training import script_mode
-from services.training.script_job import ScriptOutcome, model_draft, register_script_model, stream_output
+from services.training.script_job import stream_output
 from services.training.script_mode import MlLayout, ScriptFailed
 
 SANDBOX_ML = Path("/opt/ml")
@@ -91,12 +84,10 @@ def run(ctx: JobContext) -> None:
         run_processing(ctx, lake)
     elif contract == "training":
         run_training(ctx, lake)
-    elif contract == "register":
-        run_register(ctx, lake)
-    elif contract == "builtin":
-        run_builtin(ctx, lake)
-    elif contract == "transform":
-        run_transform(ctx, lake)
+    elif contract in ("register", "builtin", "transform", "automl"):
+        from services.pipelines import containers_models  # the workbench's own model code, in this worker
+
+        getattr(containers_models, f"run_{contract}")(ctx, lake)
     else:
         raise InternalError(f"Unknown container contract {contract!r}.", hint="Start container jobs from a pipeline step.")
 
@@ -145,53 +136,6 @@ def run_command(ctx: JobContext, ml_root: Path, command: list[str], env: dict[st
     return exit_code, metrics, tail
 
 
-def copy_from_lake(lake: Path, uri: str, data_type: str, target: Path) -> int:
-    """Copy the objects an S3 input names into ``target``; how many files. ``NotFound`` when there are none."""
-    target.mkdir(parents=True, exist_ok=True)
-    if data_type == "ManifestFile":
-        return _copy_manifest(lake, uri, target)
-    source = lake_path(lake, uri)
-    if source.is_file():
-        shutil.copy2(source, target / source.name)
-        return 1
-    if source.is_dir() and any(p.is_file() for p in source.rglob("*")):
-        shutil.copytree(source, target, dirs_exist_ok=True)
-        return sum(1 for p in source.rglob("*") if p.is_file())
-    raise NotFound(f"No objects under {uri} (locally {source}).", hint="Write the input data there first.")
-
-
-def _copy_manifest(lake: Path, uri: str, target: Path) -> int:
-    """A manifest: ``[{"prefix": "s3://b/p/"}, "key1", "key2", …]`` (SageMaker's ManifestFile format)."""
-    try:
-        entries = json.loads(lake_path(lake, uri).read_text(encoding="utf-8"))
-        prefix = str(entries[0]["prefix"])
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise InvalidInput(f"{uri} is not a manifest file ([{{\"prefix\": …}}, \"key\", …]): {exc}",
-                           hint="Write the manifest in SageMaker's ManifestFile format.") from exc
-    for relative in entries[1:]:
-        source = lake_path(lake, prefix.rstrip("/") + "/" + str(relative))
-        destination = target / str(relative)
-        if not destination.resolve().is_relative_to(target.resolve()):
-            raise InvalidInput(f"Manifest {uri} lists {relative!r}, which leads outside the channel.", hint="Use relative keys.")
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, destination)
-    return len(entries) - 1
-
-
-def copy_to_lake(lake: Path, folder: Path, uri: str) -> int:
-    """Copy a folder's files under ``uri`` (overwriting objects with the same key, as S3 does); how many."""
-    destination = lake_path(lake, uri)
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    if files:
-        shutil.copytree(folder, destination, dirs_exist_ok=True)
-    return len(files)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
-
-
 # -- processing -----------------------------------------------------------------------------------------------
 
 
@@ -221,8 +165,8 @@ def run_processing(ctx: JobContext, lake: Path) -> None:
 
 
 def _write_processing_config(ml_root: Path, name: str, request: dict[str, Any]) -> None:
-    _write_json(ml_root / "config" / "processingjobconfig.json", {**request, "ProcessingJobName": name})
-    _write_json(ml_root / "config" / "resourceconfig.json", {"current_host": script_mode.HOST, "hosts": [script_mode.HOST]})
+    write_json(ml_root / "config" / "processingjobconfig.json", {**request, "ProcessingJobName": name})
+    write_json(ml_root / "config" / "resourceconfig.json", {"current_host": script_mode.HOST, "hosts": [script_mode.HOST]})
 
 
 def _instances_note(request: dict[str, Any]) -> str:
@@ -262,7 +206,7 @@ def run_training(ctx: JobContext, lake: Path) -> None:
         ctx.finish_with(metrics=metrics, result={"exit_code": exit_code})
         raise ScriptFailed(script_mode.failure_reason(layout, exit_code, tail))
     ctx.secondary("Uploading", "Packing /opt/ml/model as model.tar.gz")
-    artifacts = _upload_model(lake, layout, request, ctx.name)
+    artifacts = upload_model(lake, layout.model_dir, layout.output_data_dir, request, ctx.name)
     ctx.log(f"Model artifacts: {artifacts}")
     ctx.finish_with(metrics=metrics, result={"exit_code": 0, "model_artifacts": artifacts,
                                              "job_arn": ctx.config.get("job_arn", "")})
@@ -271,9 +215,9 @@ def run_training(ctx: JobContext, lake: Path) -> None:
 def _prepare_training_layout(layout: MlLayout, request: dict[str, Any], channels: list[containers.Channel]) -> None:
     for folder in (layout.config_dir, layout.model_dir, layout.output_data_dir, layout.intermediate_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    _write_json(layout.config_dir / "hyperparameters.json", dict(request.get("HyperParameters") or {}))
-    _write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(c.name for c in channels))
-    _write_json(layout.config_dir / "resourceconfig.json", script_mode.resource_config())
+    write_json(layout.config_dir / "hyperparameters.json", dict(request.get("HyperParameters") or {}))
+    write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(c.name for c in channels))
+    write_json(layout.config_dir / "resourceconfig.json", script_mode.resource_config())
 
 
 def _modeltrainer(ctx: JobContext, layout: MlLayout, request: dict[str, Any],
@@ -295,7 +239,7 @@ def _script_mode(ctx: JobContext, lake: Path, layout: MlLayout, request: dict[st
     hyperparameters = {k: v for k, v in (request.get("HyperParameters") or {}).items() if not k.startswith("sagemaker_")}
     names = [c.name for c in channels]
     script_mode.prepare_layout(layout.root, source, {}, hyperparameters)  # the channels are in place already
-    _write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(names))
+    write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(names))
     inside = MlLayout(SANDBOX_ML)
     training_env = script_mode.training_env(inside, ctx.name, program, names, hyperparameters)
     contract = script_mode.script_environment(training_env, hyperparameters) | {
@@ -319,175 +263,3 @@ def _source_dir(lake: Path, uri: str, target: Path) -> Path:
     if path.is_dir():
         return path
     raise NotFound(f"The training code {uri} is not in the lake ({path}).", hint="Upload sourcedir.tar.gz there first.")
-
-
-def _upload_model(lake: Path, layout: MlLayout, request: dict[str, Any], job_name: str,
-                  model_dir: Path | None = None) -> str:
-    """``<S3OutputPath>/<job>/output/model.tar.gz`` (and ``output.tar.gz`` of output/data when it has files)."""
-    prefix = str(request["OutputDataConfig"]["S3OutputPath"]).rstrip("/") + f"/{job_name}/output"
-    destination = lake_path(lake, prefix)
-    destination.mkdir(parents=True, exist_ok=True)
-    _tar(model_dir or layout.model_dir, destination / "model.tar.gz")
-    if any(p.is_file() for p in layout.output_data_dir.rglob("*")):
-        _tar(layout.output_data_dir, destination / "output.tar.gz")
-    return f"{prefix}/model.tar.gz"
-
-
-def _tar(folder: Path, archive: Path) -> None:
-    with tarfile.open(archive, "w:gz") as handle:
-        for path in sorted(folder.rglob("*")):
-            handle.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
-
-
-# -- registering a model artifact -----------------------------------------------------------------------------
-
-
-def run_register(ctx: JobContext, lake: Path) -> None:
-    spec = ctx.config["register"]
-    archive = lake_path(lake, spec["model_data_url"])
-    if not archive.is_file():
-        raise NotFound(f"The model artifact {spec['model_data_url']} is not in the lake ({archive}).",
-                       hint="Point ModelDataUrl at a training step's ModelArtifacts.S3ModelArtifacts.")
-    layout = MlLayout(ctx.job_dir / "ml")
-    layout.model_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with tarfile.open(archive) as handle:
-            handle.extractall(layout.model_dir, filter="data")
-    except (tarfile.TarError, OSError) as exc:
-        raise InvalidInput(f"{spec['model_data_url']} is not a readable model.tar.gz: {exc}",
-                           hint="Register the artifact a training step wrote.") from exc
-    metrics = statistics_metrics(lake, spec.get("statistics_uri", ""), ctx.log)
-    draft = model_draft(spec["name"], "", ctx.name)
-    draft = dataclasses.replace(draft, approval_status=spec.get("approval_status") or draft.approval_status)
-    registry = EmbeddedStack.open(ctx.settings).models
-    model_id = register_script_model(registry, ScriptOutcome(layout, 0, metrics, ""), draft, ctx.log)
-    record = registry.get(model_id)
-    ctx.finish_with(model_id=model_id, metrics=metrics,
-                    result={"model_id": model_id, "group": record.name, "version": record.version})
-
-
-def statistics_metrics(lake: Path, uri: str, log: Callable[[str], None]) -> dict[str, float]:
-    """Every ``{"value": number}`` leaf of an evaluation/statistics JSON (SageMaker's model quality format), by its
-    path (``metrics.accuracy``); {} when there is none or it cannot be read."""
-    if not uri:
-        return {}
-    try:
-        data = json.loads(lake_path(lake, uri).read_text(encoding="utf-8"))
-    except (OSError, ValueError, ServiceError) as exc:
-        log(f"Model statistics {uri} not read: {exc}")
-        return {}
-    found: dict[str, float] = {}
-    _value_leaves(data, "", found)
-    return found
-
-
-def _value_leaves(node: Any, path: str, found: dict[str, float]) -> None:
-    if not isinstance(node, dict):
-        return
-    value = node.get("value")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        found[path or "value"] = float(value)
-    for key, child in node.items():
-        _value_leaves(child, f"{path}.{key}" if path else str(key), found)
-
-
-# -- built-in algorithms --------------------------------------------------------------------------------------
-
-
-def run_builtin(ctx: JobContext, lake: Path) -> None:
-    from services.models import DataSource, TrainingRequest
-    from services.training import builtin_job
-
-    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
-    image = recognise(step, str(request["AlgorithmSpecification"]["TrainingImage"]), has_entry_point=False)
-    train = next((c for c in containers.training_channels(step, request) if c.name == "train"), None)
-    if train is None:
-        raise InvalidInput(f"Step {step!r}: the built-in {image.name} needs a 'train' channel.", hint="Add one.")
-    ctx.secondary("Downloading", f"Reading the train channel ({train.s3_uri})")
-    staging = ctx.job_dir / "channels" / "train"
-    copy_from_lake(lake, train.s3_uri, train.data_type, staging)
-    table = headed_csv(sorted(p for p in staging.rglob("*") if p.is_file()), ctx.job_dir / "data" / "train.csv")
-    training = TrainingRequest(algorithm=image.name, source=DataSource(path=str(table)), target="label",
-                               hyperparameters={str(k): str(v) for k, v in (request.get("HyperParameters") or {}).items()},
-                               name=ctx.config.get("model_name", ""))
-    builtin_job.run(dataclasses.replace(ctx, config=dataclasses.asdict(training)))
-    artifacts = _upload_model(lake, MlLayout(ctx.job_dir / "builtin"), request, ctx.name, ctx.job_dir / "model")
-    job = ctx.jobs.get(ctx.name)
-    ctx.jobs.update(ctx.name, result={**job.result, "exit_code": 0, "model_artifacts": artifacts,
-                                      "job_arn": ctx.config.get("job_arn", "")})
-    ctx.log(f"Model artifacts: {artifacts}")
-
-
-def headed_csv(files: list[Path], target: Path) -> Path:
-    """SageMaker's built-in CSV (no header, the label in the first column) as one CSV with ``label, f0, f1, …``."""
-    rows = [row for file in files for row in csv.reader(file.read_text(encoding="utf-8").splitlines()) if row]
-    if not rows:
-        raise InvalidInput("The train channel holds no CSV rows.", hint="Write label,feature,… rows without a header.")
-    widths = {len(row) for row in rows}
-    if len(widths) != 1 or rows[0][0].strip().lower() in ("label", "target", "y"):
-        raise InvalidInput("The train channel is not SageMaker's built-in CSV: every row needs the label first, the "
-                           "same number of columns and no header.", hint="Write label,feature,… rows without a header.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["label", *(f"f{i}" for i in range(widths.pop() - 1))])
-        writer.writerows(rows)
-    return target
-
-
-# -- batch transform ------------------------------------------------------------------------------------------
-
-
-def run_transform(ctx: JobContext, lake: Path) -> None:
-    from services.training.algorithms.base import load_predictor
-
-    request = ctx.config["request"]
-    record = EmbeddedStack.open(ctx.settings).models.get(ctx.config["model_id"])
-    columns = [column.name for column in record.input_schema]
-    if not columns:
-        raise InvalidInput(f"Model {record.model_id} does not record which columns it reads, so CSV records cannot "
-                           "be matched to them.", hint="Train it on named columns (a DataFrame), then register it again.")
-    source = (request["TransformInput"]["DataSource"]["S3DataSource"])
-    staging = ctx.job_dir / "input"
-    ctx.secondary("Downloading", f"Reading {source['S3Uri']}")
-    copy_from_lake(lake, source["S3Uri"], source.get("S3DataType", "S3Prefix"), staging)
-    predictor = load_predictor(Path(record.artifact_path), allow_user_code=True)  # a job: its own process
-    join_input = (request.get("DataProcessing") or {}).get("JoinSource") == "Input"
-    output = str(request["TransformOutput"]["S3OutputPath"]).rstrip("/")
-    ctx.secondary("Transforming", f"Scoring with {record.model_id}")
-    rows = 0
-    for file in sorted(p for p in staging.rglob("*") if p.is_file()):
-        relative = file.relative_to(staging).as_posix()
-        lines = transform_lines(predictor, file.read_text(encoding="utf-8").splitlines(), columns, join_input)
-        target = lake_path(lake, f"{output}/{relative}.out")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        rows += len(lines)
-        ctx.log(f"{relative}: {len(lines)} record(s) → {output}/{relative}.out")
-    ctx.finish_with(model_id=record.model_id, result={"rows": rows, "job_arn": ctx.config.get("job_arn", "")})
-
-
-def transform_lines(predictor: Any, lines: list[str], columns: list[str], join_input: bool) -> list[str]:
-    """One output line per CSV record: the predicted label (after the record's fields when joining the input)."""
-    import pandas as pd
-
-    records = [row for row in csv.reader(lines) if row]
-    if records and records[0] == columns:
-        records = records[1:]  # a header naming the model's columns
-    bad = next((i for i, row in enumerate(records) if len(row) != len(columns)), None)
-    if bad is not None:
-        raise InvalidInput(f"Record {bad + 1} has {len(records[bad])} fields; the model reads {len(columns)}: "
-                           f"{', '.join(columns)}.", hint="Send text/csv records with the model's columns in order.")
-    if not records:
-        return []
-    frame = pd.DataFrame(records, columns=columns)
-    for column in columns:  # numbers where every non-empty field is one (CSV carries no types)
-        converted = pd.to_numeric(frame[column], errors="coerce")
-        if converted.notna().sum() == (frame[column] != "").sum():
-            frame[column] = converted
-    labels = [str(label) for label in predictor.predict_frame(frame)["predicted_label"]]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for record, label in zip(records, labels, strict=True):
-        writer.writerow([*record, label] if join_input else [label])
-    return buffer.getvalue().splitlines()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from services.errors import InvalidInput, NotFound
-from services.pipelines.container_job import transform_lines
+from services.pipelines.containers_models import transform_lines
 from services.pipelines.steps.base import StepExecutor
 from services.registry import Services, build_services
 from tests.helpers.pipeline_steps import executors_of, lake, put, step_run, wait_for_job
