@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 from services.registry import Services, build_services  # noqa: E402
 from tests.helpers.aws import BUCKET, REGION, fake_aws_credentials  # noqa: E402
-from tests.helpers.workspace import close_services, copy_workspace, settings_for_tests  # noqa: E402
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store, copy_workspace, settings_for_tests  # noqa: E402
 
 if TYPE_CHECKING:
     from xdist.remote import Producer
@@ -49,10 +49,14 @@ def import_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="session")
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One workspace seeded with the demo tables, built once per session. Do not modify it."""
+    """One workspace seeded with the demo tables, built once per session. Do not modify it.
+
+    It also holds an empty MLflow store, as the app's first run would leave it: creating one runs MLflow's
+    schema migrations (seconds), which every copy that trains or logs a run would otherwise repeat."""
     home = tmp_path_factory.mktemp("seeded") / "workspace"
     services = build_services(settings_for_tests(home=home, seed_on_start=True))
     close_services(services)
+    copy_empty_mlflow_store(tmp_path_factory, home)
     return home
 
 
@@ -65,8 +69,9 @@ def seeded_services(seeded_home: Path, tmp_path: Path) -> Services:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
-    """Local services on an empty workspace (no demo data)."""
+def services(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Services:
+    """Local services on an empty workspace (no demo data; an empty MLflow store, see ``seeded_home``)."""
+    copy_empty_mlflow_store(tmp_path_factory, tmp_path / "workspace")
     return build_services(settings_for_tests(home=tmp_path / "workspace", seed_on_start=False))
 
 

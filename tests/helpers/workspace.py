@@ -39,7 +39,11 @@ def copy_empty_mlflow_store(tmp_path_factory: pytest.TempPathFactory, home: Path
     each, which takes seconds on a slow disk, so it is done once per session and copied."""
     template = tmp_path_factory.getbasetemp() / "mlflow-template" / "mlflow.db"
     if not template.exists():
+        import mlflow
+
+        previous = mlflow.get_tracking_uri()
         template.parent.mkdir(parents=True, exist_ok=True)
         configure(Settings(home=template.parent, seed_on_start=False)).MlflowClient().search_experiments()
+        mlflow.set_tracking_uri(previous)  # the template is no test's store
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(template, home / "mlflow.db")
