@@ -1,5 +1,6 @@
 """Blue/green updates of a local endpoint on real server processes: a canary that completes and stops the old
-fleet, a broken new model rolled back by its alarm with no failed client request, linear steps in the history,
+fleet, a broken new model rolled back by its alarm with no failed client request, a drift violation rolling back,
+linear steps in the history, deleting the endpoint mid-update,
 and an update that carries on after its driver was killed."""
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from services.embedded.metadata import utc_now
 from services.endpoints.local import LocalEndpoints
-from services.endpoints.models import DeployRequest, Variant
+from services.endpoints.models import AlarmRule, DeployRequest, DriftReport, Variant
 from services.errors import InvalidInput
 from services.registry import Services, build_services
 from tests.helpers.deployment import ERROR_ALARM, ScoringClient, canary, linear, register_tabular
@@ -75,10 +77,10 @@ def test_a_broken_model_is_rolled_back_by_its_alarm_with_no_failed_request(hosti
 
 def test_linear_steps_are_recorded_in_the_history(hosting: tuple[Services, str, str, str]) -> None:
     services, _, new, _ = hosting
-    services.endpoints.update_endpoint(NAME, (Variant("AllTraffic", new),), linear(step=34, wait=1))
+    services.endpoints.update_endpoint(NAME, (Variant("AllTraffic", new),), linear(step=50, wait=1))
     wait_for(lambda: latest(services) == "Completed", 60)
     shares = [e.traffic_share for e in services.endpoints.deployment_history(NAME) if e.phase in ("Shifting", "Baking")]
-    assert shares == [0.34, 0.68, 1.0]
+    assert shares == [0.5, 1.0]
 
 
 def test_a_second_update_while_one_runs_is_refused(hosting: tuple[Services, str, str, str]) -> None:
@@ -105,3 +107,30 @@ def test_an_update_whose_driver_was_killed_carries_on_after_a_restart(hosting: t
     wait_for(lambda: latest(services) == "Completed", 60)
     assert [v.model_id for v in services.endpoints.describe_endpoint(NAME).variants] == [new]
     close_services(restarted)
+
+
+def test_a_drift_violation_reported_during_the_update_rolls_it_back(hosting: tuple[Services, str, str, str]) -> None:
+    services, old, new, _ = hosting
+    endpoints: LocalEndpoints = services.endpoints  # type: ignore[assignment]
+    drift = AlarmRule("live-drift", "DriftViolation")
+    services.endpoints.update_endpoint(NAME, (Variant("AllTraffic", new),), canary(50, wait=30, alarms=(drift.alarm_name,)),
+                                       (drift,))
+    wait_for(lambda: latest(services) == "Shifting", 60)
+    # What the scheduled drift reports write (LocalMonitoring.write_report), with a violation in it.
+    endpoints.monitoring.write_report(DriftReport(NAME, new, 40, (), None, ("signal: PSI 0.41 > 0.2",), created_at=utc_now()))
+    wait_for(lambda: latest(services) == "RolledBack", 30)
+    assert services.endpoints.deployment_history(NAME)[-1].reason == \
+        "rolled back: live-drift (drift violation: signal: PSI 0.41 > 0.2)"
+    assert [v.model_id for v in services.endpoints.describe_endpoint(NAME).variants] == [old]
+
+
+def test_deleting_the_endpoint_mid_update_stops_the_driver_and_the_new_fleet(hosting: tuple[Services, str, str, str]) -> None:
+    services, _, new, _ = hosting
+    endpoints: LocalEndpoints = services.endpoints  # type: ignore[assignment]
+    services.endpoints.update_endpoint(NAME, (Variant("AllTraffic", new),), canary(50, wait=30))
+    wait_for(lambda: latest(services) == "Shifting", 60)
+    row = endpoints.deployments.deployments.latest(NAME)
+    assert row is not None and row.driver_pid is not None and row.new_pid is not None
+    services.endpoints.delete_endpoint(NAME)
+    assert process_gone(row.driver_pid) and process_gone(row.new_pid)
+    assert endpoints.deployments.deployments.latest(NAME) is None
