@@ -227,7 +227,8 @@ def build_lineage(s: Services) -> LineagePort:
     from services.aws.session import make_session
     from services.lineage.aws import build_aws_lineage
 
-    return build_aws_lineage(make_session(s.settings), lambda database, table: s.catalog.get_table(database, table).location)
+    return build_aws_lineage(make_session(s.settings), lambda database, table: s.catalog.get_table(database, table).location,
+                             lambda: s.jobs.list_jobs(limit=200))
 
 
 # The step executors a local pipeline orchestrator builds in its own process (services/pipelines/pipeline_job.py).

@@ -2,8 +2,10 @@
 ListAssociations, ListArtifacts/ListContexts (to find an entity by its source URI) and the Describe* calls.
 
 A catalog table is found as the DataSet artifacts whose source URI is the table's S3 location (``table_location``,
-from the catalog port); a model ``group/version`` as the Model artifact of its package ARN; an endpoint as the
-Endpoint context of its ARN; a job as its trial component ``<job>-aws-<training|processing|transform>-job``.
+from the catalog port) and, since the built-in algorithms train on an encoded copy elsewhere in S3, as the trial
+components of the jobs started here that read it (``recent_jobs``, from the jobs port: their configs name it); a
+model ``group/version`` as the Model artifact of its package ARN; an endpoint as the Endpoint context of its ARN; a
+job as its trial component ``<job>-aws-<training|processing|transform>-job``.
 """
 
 from __future__ import annotations
@@ -31,17 +33,20 @@ from services.lineage.models import (
     check_depth,
     direction_name,
 )
+from services.models import Job
 
 TableLocation = Callable[[str, str], str]  # (database, table) -> s3://… location
+RecentJobs = Callable[[], list[Job]]  # the jobs started here, newest first
 PAGE_SIZE = 50  # QueryLineage's MaxResults maximum
 JOB_SUFFIXES = ("training-job", "processing-job", "transform-job")
 NOTHING_YET = "SageMaker records lineage for jobs, model packages and endpoints; run a job or deploy a model first."
 
 
 class AwsLineage(SageMakerClients):
-    def __init__(self, session: boto3.Session, table_location: TableLocation) -> None:
+    def __init__(self, session: boto3.Session, table_location: TableLocation, recent_jobs: RecentJobs = list) -> None:
         self.session = session
         self.table_location = table_location
+        self.recent_jobs = recent_jobs
 
     @translated
     def resolve(self, start: LineageStart) -> list[str]:
@@ -57,7 +62,8 @@ class AwsLineage(SageMakerClients):
             return self._from_arn(value)
         if kind == "table":
             database, _, table = value.partition(".")
-            return self._by_source("artifact", self.table_location(database, table))
+            found = self._by_source("artifact", self.table_location(database, table))
+            return found + [arn for name in jobs_reading(self.recent_jobs(), value) for arn in self._job(name) if arn not in found]
         if kind == "model":
             return self._by_source("artifact", self._package_arn(value))
         endpoint = self._endpoint_contexts(value) if kind in ("endpoint", "name") else []
@@ -184,6 +190,15 @@ class AwsLineage(SageMakerClients):
         return sorted(found.values(), key=lambda a: a.created_at)
 
 
+def jobs_reading(jobs: list[Job], table: str) -> list[str]:
+    """The names of the finished jobs whose config reads ``table`` (its ``source``, or a tuning job's base source)."""
+    def reads(config: dict[str, Any]) -> bool:
+        sources = [config.get("source"), (config.get("base") or {}).get("source") if isinstance(config.get("base"), dict) else None]
+        return any(isinstance(s, dict) and s.get("table") == table for s in sources)
+
+    return [job.name for job in jobs if job.finished and reads(job.config)]
+
+
 def _job_type(component: dict[str, Any]) -> str:
     source = str(component.get("Source", {}).get("SourceArn", ""))
     resource = source.split(":", 5)[-1].split("/", 1)[0]
@@ -194,5 +209,5 @@ def _iso(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
 
-def build_aws_lineage(session: boto3.Session, table_location: TableLocation) -> LineagePort:
-    return AwsLineage(session, table_location)
+def build_aws_lineage(session: boto3.Session, table_location: TableLocation, recent_jobs: RecentJobs = list) -> LineagePort:
+    return AwsLineage(session, table_location, recent_jobs)

@@ -101,3 +101,23 @@ def test_throttling_is_a_service_error_not_a_crash(graph, tmp_path: Path, monkey
     fake.serve(monkeypatch)
     with pytest.raises(ServiceError, match="Rate exceeded"):
         lineage(tmp_path).query_lineage(LineageStart("model", "points-xgboost/1"))
+
+
+def test_a_table_the_built_ins_read_through_an_encoded_copy_starts_at_the_jobs_that_read_it(
+        mocked_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.lineage.aws import AwsLineage
+    from services.models import Job
+
+    fake = LineageGraphFake()
+    glue_table("lab", "points")
+    encoded = "s3://workbench-test/training/points-train-1/train/"  # not the table's location: no artifact names it
+    arns = training_job_lineage(fake, "points-train-1", encoded, registered_model_package("points-xgboost"))
+    fake.serve(monkeypatch)
+    jobs = [Job("points-train-1", "training", "Completed", "Completed", "", {"source": {"table": "lab.points"}}),
+            Job("points-train-2", "training", "InProgress", "Training", "", {"source": {"table": "lab.points"}}),
+            Job("other", "training", "Completed", "Completed", "", {"source": {"table": "lab.other"}})]
+    services = build_services(aws_settings(tmp_path / "home"))
+    port = AwsLineage(boto3.Session(region_name=REGION), lambda d, t: services.catalog.get_table(d, t).location, lambda: jobs)
+    assert port.resolve(LineageStart("table", "lab.points")) == [arns["job"]]
+    downstream = port.query_lineage(LineageStart("table", "lab.points"), "downstream", 10)
+    assert [v.type for v in downstream.vertices] == ["TrainingJob", "Model", "Model"]
