@@ -27,6 +27,9 @@ CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (Stoppi
   scored by the model's predictor in this worker, as batch jobs score, and written as
   ``<S3OutputPath>/<relative key>.out``: one predicted label a line, after the input's fields with
   ``DataProcessing.JoinSource`` "Input".
+* automl: CreateAutoMLJobV2 (TabularJobConfig) → the local Autopilot (``autopilot_job``, called directly in
+  this worker) on the training channel's files; the best candidate's model is registered as Autopilot
+  registers it and packed as ``<S3OutputPath>/<job>/output/model.tar.gz``.
 * register: a model.tar.gz (RegisterModel's InferenceSpecification, Model's PrimaryContainer) unpacked and
   registered in the local model registry as a script's model (``register_script_model``: a model.joblib is
   scored, anything else is kept but not loaded); metrics from ModelMetrics' statistics JSON when it is in the

@@ -176,3 +176,32 @@ def transform_lines(predictor: Any, lines: list[str], columns: list[str], join_i
     for record, label in zip(records, labels, strict=True):
         writer.writerow([*record, label] if join_input else [label])
     return buffer.getvalue().splitlines()
+
+
+# -- AutoML ---------------------------------------------------------------------------------------------------
+
+
+def run_automl(ctx: JobContext, lake: Path) -> None:
+    from services.models import AutopilotRequest, DataSource
+    from services.pipelines.steps.automl import tabular_config, training_channel
+    from services.training import autopilot_job
+
+    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
+    config, source = tabular_config(step, request), training_channel(step, request)
+    staging = ctx.job_dir / "channels" / "training"
+    ctx.secondary("Downloading", f"Reading {source['S3Uri']}")
+    copy_from_lake(lake, source["S3Uri"], source.get("S3DataType", "S3Prefix"), staging)
+    criteria = config.get("CompletionCriteria") or {}
+    autopilot = AutopilotRequest(
+        source=DataSource(path=str(staging)), target=str(config["TargetAttributeName"]),
+        problem_type=str(config.get("ProblemType") or ""), mode=str(config.get("Mode") or "AUTO"),
+        objective=str((request.get("AutoMLJobObjective") or {}).get("MetricName") or ""),
+        max_runtime_seconds=max(30, int(criteria.get("MaxAutoMLJobRuntimeInSeconds", 300))),
+        max_candidates=int(criteria.get("MaxCandidates", 10)), name=ctx.name)
+    autopilot_job.run(dataclasses.replace(ctx, config=dataclasses.asdict(autopilot)))
+    job = ctx.jobs.get(ctx.name)
+    record = EmbeddedStack.open(ctx.settings).models.get(job.model_id)
+    artifacts = upload_model(lake, Path(record.artifact_path), None, request, ctx.name)
+    ctx.jobs.update(ctx.name, result={**ctx.jobs.get(ctx.name).result, "model_artifacts": artifacts,
+                                      "job_arn": ctx.config.get("job_arn", "")})
+    ctx.log(f"Best candidate's model: {artifacts}")

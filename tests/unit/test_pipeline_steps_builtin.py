@@ -1,14 +1,17 @@
-"""A Training step on a SageMaker built-in algorithm's image (XGBoost here) runs the workbench's own built-in
-XGBoost on the train channel's built-in CSV (label first, no header), registers the model as built-in training
-jobs do, and packs it as model.tar.gz under S3OutputPath/<job>/output/ like any training job."""
+"""Steps that run the workbench's own algorithms: a Training step on a SageMaker built-in algorithm's image
+(XGBoost here) runs the built-in XGBoost on the train channel's built-in CSV (label first, no header), registers
+the model as built-in training jobs do, and packs it as model.tar.gz under S3OutputPath/<job>/output/; an AutoML
+step (CreateAutoMLJobV2) runs the local Autopilot and reports its best candidate. Both log MLflow runs."""
 
 from __future__ import annotations
 
 import tarfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from services.errors import InvalidInput
 from services.pipelines.steps.base import StepExecutor
 from services.registry import Services, build_services
 from tests.helpers.pipeline_steps import executors_of, lake, put, step_run, wait_for_job
@@ -56,3 +59,45 @@ def test_a_builtin_xgboost_image_runs_the_workbenchs_xgboost(services: Services,
     record = services.training.get_model(job.model_id)
     assert (record.framework, record.name, record.target) == ("xgboost", "p-TrainXgb", "label")
     assert [c.name for c in record.input_schema] == ["f0", "f1"]
+
+
+def test_an_automl_step_runs_the_local_autopilot_and_reports_the_best_candidate(
+        services: Services, executors: dict[str, StepExecutor]) -> None:
+    rows = ["x1,x2,label"] + [f"{i % 6},{(i * 7) % 5},{'yes' if i % 6 > 2 else 'no'}" for i in range(60)]
+    put(services, f"s3://{BUCKET}/automl/train/data.csv", "\n".join(rows) + "\n")
+    arguments = {
+        "AutoMLJobInputDataConfig": [{"ChannelType": "training", "ContentType": "text/csv;header=present",
+                                      "CompressionType": "None", "DataSource": {"S3DataSource": {
+                                          "S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/automl/train"}}}],
+        "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/automl/output"},
+        "AutoMLProblemTypeConfig": {"TabularJobConfig": {
+            "TargetAttributeName": "label", "ProblemType": "BinaryClassification", "Mode": "HYPERPARAMETER_TUNING",
+            "CompletionCriteria": {"MaxCandidates": 1, "MaxAutoMLJobRuntimeInSeconds": 30}}},
+        "AutoMLJobObjective": {"MetricName": "Accuracy"},
+    }
+    executors["AutoML"].validate("AutoPilot", arguments)
+    run = step_run(services, "AutoPilot", "AutoML", arguments, "AutoPilot-abcd-exec1-1")
+    job = wait_for_job(services.stack, executors["AutoML"].start(run), WAIT)
+    assert job.status == "Completed", services.stack.runner.logs(job.name)[-3000:]
+    assert len(job.name) <= 32
+    outcome = executors["AutoML"].outcome(run)
+    best = outcome.properties["BestCandidate"]
+    assert best["FinalAutoMLJobObjectiveMetric"]["MetricName"] == "Accuracy"
+    assert 0 <= best["FinalAutoMLJobObjectiveMetric"]["Value"] <= 1
+    model_data = best["InferenceContainers"][0]["ModelDataUrl"]
+    assert model_data == f"s3://{BUCKET}/automl/output/{job.name}/output/model.tar.gz" and lake(services, model_data).is_file()
+    assert outcome.metadata == {"AutoMLJob": {"Arn": f"arn:aws:sagemaker:local:000000000000:automl-job/{job.name}"}}
+    assert services.training.get_model(job.model_id).target == "label"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"AutoMLProblemTypeConfig": {"TextClassificationJobConfig": {}}}, "only TabularJobConfig AutoML jobs run locally"),
+    ({"AutoMLJobInputDataConfig": []}, "exactly one training channel"),
+])
+def test_automl_steps_that_cannot_run_here_are_refused_at_upsert(executors: dict[str, StepExecutor], change: dict[str, Any],
+                                                                 message: str) -> None:
+    arguments = {"AutoMLJobInputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}}],
+                 "OutputDataConfig": {"S3OutputPath": "s3://b/o"},
+                 "AutoMLProblemTypeConfig": {"TabularJobConfig": {"TargetAttributeName": "label"}}} | change
+    with pytest.raises(InvalidInput, match=message):
+        executors["AutoML"].validate("Auto", arguments)

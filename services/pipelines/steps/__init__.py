@@ -4,11 +4,13 @@
 engine's own). Processing and Training run SageMaker's container contracts in a private ``/opt/ml``
 (``services/pipelines/container_job.py``); RegisterModel and Model register the artifact in the local model
 registry; EndpointConfig and Endpoint deploy those models through the endpoints port;
-Transform scores files in the lake with them.
+Transform scores files in the lake with them;
+AutoML runs the local Autopilot.
 """
 
 from __future__ import annotations
 
+from services.pipelines.steps.automl import AutoMLExecutor
 from services.pipelines.steps.base import StepExecutor
 from services.pipelines.steps.deploy import EndpointConfigExecutor, EndpointExecutor
 from services.pipelines.steps.deps import StepDeps
@@ -31,8 +33,7 @@ def build_executors(deps: StepDeps) -> dict[str, StepExecutor]:
         "Tuning": RefusedExecutor("Tuning", "hyperparameter tuning steps do not run locally yet.",
                                   "Run the tuning from the Train page, or use the aws backend for this pipeline."),
         "Transform": TransformExecutor(deps),
-        "AutoML": RefusedExecutor("AutoML", "AutoML steps do not run locally yet.",
-                                  "Start Autopilot from the AutoML page, or use the aws backend."),
+        "AutoML": AutoMLExecutor(deps),
         "EndpointConfig": EndpointConfigExecutor(deps),
         "Endpoint": EndpointExecutor(deps),
     }
