@@ -160,10 +160,8 @@ class LocalPipelines:
     # Templates
 
     def templates(self) -> list[PipelineTemplate]:
-        try:
-            from services.pipelines.templates import load_templates
-        except ModuleNotFoundError:
-            return []  # TODO(lead): wire once services/pipelines/templates (H3) has landed
+        from services.pipelines.templates import load_templates
+
         return load_templates()
 
     def install_template(self, key: str, name: str = "") -> Pipeline:
