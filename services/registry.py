@@ -239,7 +239,8 @@ def build_pipelines(s: Services) -> PipelinesPort:
     if s.is_local:
         from services.pipelines.local import build_local_pipelines
 
-        return build_local_pipelines(s.stack, LOCAL_PIPELINE_EXECUTORS, s.settings, executors=lambda: pipeline_executors(s))
+        return build_local_pipelines(s.stack, LOCAL_PIPELINE_EXECUTORS, s.settings, executors=lambda: pipeline_executors(s),
+                                     table_location=lambda database, table: s.catalog.get_table(database, table).location)
     from services.aws.session import make_session
     from services.pipelines.aws import build_aws_pipelines
 

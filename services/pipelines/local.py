@@ -34,15 +34,18 @@ POLL_SECONDS = 0.5
 class LocalPipelines:
     def __init__(self, stack: EmbeddedStack, executors_factory: str, settings: Settings | None = None, *,
                  executors: Callable[[], Mapping[str, StepExecutor]] | None = None,
-                 max_parallel_steps: int = DEFAULT_MAX_PARALLEL) -> None:
+                 max_parallel_steps: int = DEFAULT_MAX_PARALLEL,
+                 table_location: Callable[[str, str], str] | None = None) -> None:
         """``executors_factory`` is ``"module:function"`` (``function(stack) -> {type: StepExecutor}``), built
-        again in each orchestrator process; ``executors`` gives this process's own (for checks at upsert)."""
+        again in each orchestrator process; ``executors`` gives this process's own (for checks at upsert);
+        ``table_location(database, table)`` the catalog's current Location of a table (template inputs)."""
         self.stack = stack
         self.settings = settings or stack.settings
         self.store = PipelineStore(stack.store)
         self.executors_factory = executors_factory
         self._make_executors = executors or (lambda: load_factory(executors_factory)(stack))
         self.max_parallel_steps = max_parallel_steps
+        self.table_location = table_location
 
     @cached_property
     def executors(self) -> Mapping[str, StepExecutor]:
@@ -171,7 +174,22 @@ class LocalPipelines:
         from services.pipelines.templates import install_template_objects
 
         install_template_objects(key, self.stack.workspace.lake)
-        return self.upsert_pipeline(name or key, template.definition, template.description)
+        return self.upsert_pipeline(name or key, self._input_defaults(key, template.definition), template.description)
+
+    def _input_defaults(self, key: str, definition: dict[str, Any]) -> dict[str, Any]:
+        """A template's input parameters default to their catalog table's current Location (an import moves a
+        table's files to a new version folder; the whole table prefix would read every version)."""
+        from services.pipelines.templates import INPUT_TABLES, with_parameter_defaults
+
+        if self.table_location is None:
+            return definition
+        defaults = {}
+        for parameter, (database, table) in INPUT_TABLES.get(key, {}).items():
+            try:
+                defaults[parameter] = self.table_location(database, table)
+            except NotFound:
+                continue  # no such table here: the template's own default stays
+        return dict(with_parameter_defaults(definition, defaults))
 
     # Orchestrators
 
@@ -203,5 +221,7 @@ class LocalPipelines:
 
 def build_local_pipelines(stack: EmbeddedStack, executors_factory: str, settings: Settings | None = None, *,
                           executors: Callable[[], Mapping[str, StepExecutor]] | None = None,
-                          max_parallel_steps: int = DEFAULT_MAX_PARALLEL) -> PipelinesPort:
-    return LocalPipelines(stack, executors_factory, settings, executors=executors, max_parallel_steps=max_parallel_steps)
+                          max_parallel_steps: int = DEFAULT_MAX_PARALLEL,
+                          table_location: Callable[[str, str], str] | None = None) -> PipelinesPort:
+    return LocalPipelines(stack, executors_factory, settings, executors=executors, max_parallel_steps=max_parallel_steps,
+                          table_location=table_location)

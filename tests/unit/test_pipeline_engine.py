@@ -17,12 +17,13 @@ import pytest
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.sandbox import sandbox_available
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.models import Job
 from services.pipelines.engine import JOB_INTERNAL_ERROR, SERVICE_FAULT, Engine, job_exception, retry_delay
 from services.pipelines.local import LocalPipelines
 from services.pipelines.models import ExecutionStep, PipelineExecution
 from services.pipelines.store import new_execution_arn
+from services.pipelines.templates import template_objects
 from services.registry import Services, resume_pipelines
 from tests.helpers.pipeline_executors import (
     FACTORY,
@@ -342,3 +343,32 @@ def test_an_orchestrator_that_cannot_start_fails_the_execution_once(stack: Embed
     assert execution.status == "Failed"
     assert execution.failure_reason.startswith("The pipeline engine could not start: AttributeError")
     assert len(stack.runner.jobs.recent("pipeline")) == 1  # not restarted on every describe
+
+
+def test_install_template_puts_its_code_in_the_lake_and_defaults_inputs_to_the_tables_location(stack: EmbeddedStack) -> None:
+    def location(database: str, table: str) -> str:
+        if (database, table) != ("demo", "reviews"):
+            raise NotFound(f"No table {database}.{table}.")
+        return "s3://workbench-lake/demo/reviews/v3/"
+
+    accepting = {kind: NothingToRun() for kind in ("Processing", "Training", "RegisterModel", "Model")}
+    pipelines = LocalPipelines(stack, FACTORY, executors=lambda: accepting, table_location=location)
+    installed = pipelines.install_template("review-sentiment", "reviews-v3")
+    assert {p.name: p.default for p in installed.parameters}["InputData"] == "s3://workbench-lake/demo/reviews/v3/"
+    code = [uri for uri in template_objects("review-sentiment")]
+    assert code and all((stack.workspace.lake / uri.removeprefix("s3://")).is_file() for uri in code)
+    with pytest.raises(NotFound):
+        pipelines.install_template("no-such-template")
+
+
+class NothingToRun:
+    """Accepts every step at upsert; the test installs a pipeline and runs nothing."""
+
+    def validate(self, step_name: str, arguments: dict[str, Any]) -> None:
+        return None
+
+    def start(self, run: Any) -> str:
+        raise AssertionError("nothing runs in this test")
+
+    def outcome(self, run: Any) -> Any:
+        raise AssertionError("nothing runs in this test")
