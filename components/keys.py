@@ -69,6 +69,7 @@ PIPELINES_WATCHED = "pipelines.watched"  # an execution the page saw running: re
 LINEAGE_KIND = "lineage.kind"  # what the query starts from: table | model | endpoint | job | arn
 LINEAGE_DIRECTION = "lineage.direction"  # upstream | downstream | both (the one-click questions set it)
 LINEAGE_DEPTH = "lineage.depth"
+LINEAGE_START = "lineage.start"  # (kind, entity) another page hands over ("Show lineage"): selected on the next run
 
 MODEL_DASHBOARD_FILTERS = "model_dashboard.filters"  # prefix of the filter widgets' keys
 MODEL_DASHBOARD_GROUP = "model_dashboard.group"  # the group whose versions are shown

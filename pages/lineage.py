@@ -20,6 +20,20 @@ KINDS = {"table": "Table", "model": "Model", "endpoint": "Endpoint", "job": "Job
 DIRECTIONS = {"upstream": "Upstream", "downstream": "Downstream", "both": "Both"}
 
 
+def entity_widget(kind: str) -> str:
+    return f"lineage.entity.{kind}"
+
+
+def take_hand_over() -> None:
+    """A (kind, entity) another page handed over: selected before the pickers exist."""
+    handed = st.session_state.pop(keys.LINEAGE_START, None)
+    if handed:
+        kind, entity = handed
+        st.session_state[keys.LINEAGE_KIND] = kind
+        widget = "lineage.arn" if kind == "arn" else entity_widget(kind)
+        st.session_state[widget] = entity
+
+
 def entity_options(kind: str) -> list[str]:
     """What the picker offers for ``kind``, from the ports that own those entities."""
     if kind == "table":
@@ -37,6 +51,7 @@ def ask(direction: str) -> None:
     st.session_state[keys.LINEAGE_DEPTH] = MAX_DEPTH
 
 
+take_hand_over()
 kind = st.segmented_control("Start from", list(KINDS), format_func=KINDS.__getitem__, key=keys.LINEAGE_KIND,
                             default="model") or "model"
 try:
@@ -47,7 +62,7 @@ except ServiceError as error:
 if kind == "arn":
     entity = st.text_input("ARN", key="lineage.arn", placeholder="arn:aws:sagemaker:…:artifact/…").strip()
 elif options:
-    entity = st.selectbox(KINDS[kind], options, key=f"lineage.entity.{kind}") or ""
+    entity = st.selectbox(KINDS[kind], options, key=entity_widget(kind)) or ""
 else:
     entity = ""
     st.info(f"No {KINDS[kind].lower()}s yet. Lineage appears when a job runs: train a model on the Train page, "

@@ -61,6 +61,7 @@ def test_which_data_and_code_built_this_model_in_one_click(trained_app: AppTest)
     assert not trained_app.exception, trained_app.exception
     assert trained_app.session_state[keys.LINEAGE_DIRECTION] == "upstream"
     assert trained_app.session_state[keys.LINEAGE_DEPTH] == 10
+    assert not trained_app.warning  # no "default value but also set via Session State" warnings
     summary = texts(trained_app.markdown)
     assert "**Built from** data `demo.wine v1`" in summary
     assert len(trained_app.get("graphviz_chart")) == 1
@@ -93,3 +94,14 @@ def test_an_unknown_arn_is_explained_not_an_error(trained_app: AppTest) -> None:
     trained_app.text_input(key="lineage.arn").input("arn:aws:sagemaker:us-east-1:000000000000:artifact/0000").run()
     assert not trained_app.exception and not trained_app.error
     assert "No lineage is recorded for arn:aws:sagemaker:us-east-1:000000000000:artifact/0000" in texts(trained_app.info)
+
+
+def test_another_page_hands_an_entity_over(trained_app: AppTest) -> None:
+    trained_app.run()
+    trained_app.session_state[keys.LINEAGE_START] = ("table", "demo.wine")
+    trained_app.switch_page("pages/lineage.py").run()
+    assert not trained_app.exception, trained_app.exception
+    assert trained_app.segmented_control(key=keys.LINEAGE_KIND).value == "table"
+    assert trained_app.selectbox(key="lineage.entity.table").value == "demo.wine"
+    assert not trained_app.warning
+    assert "wine-xgboost/1" in set(frame_with(trained_app, "LineageType")["Name"])
