@@ -207,7 +207,7 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "UptimeSeconds": endpoint.uptime_seconds, "Requests": endpoint.requests, "Errors": endpoint.errors,
         "LatencyP50Ms": endpoint.latency_p50_ms, "LatencyP99Ms": endpoint.latency_p99_ms,
         "ProblemType": endpoint.problem_type, "Framework": endpoint.framework, "InputColumns": list(endpoint.input_columns),
-        "TextModel": endpoint.text_model,
+        "TextModel": endpoint.text_model, "Deployment": endpoint.deployment,
     }
 
 
