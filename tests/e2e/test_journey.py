@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.workspace import copy_empty_mlflow_store
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -58,7 +60,10 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90
 
 @pytest.fixture(scope="module")
 def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("e2e-workspace")
+    """A new workspace (the app seeds it) with an empty MLflow store, as the app's first job would create it."""
+    home = tmp_path_factory.mktemp("e2e-workspace")
+    copy_empty_mlflow_store(tmp_path_factory, home)
+    return home
 
 
 @pytest.fixture(scope="module")

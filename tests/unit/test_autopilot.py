@@ -27,7 +27,7 @@ from services.training.autopilot.leaderboard import SearchResult
 from services.training.autopilot.notebooks import write_notebooks, write_snapshot
 from services.training.autopilot.prepare import PreparedData, prepare_data
 from services.training.autopilot.tuning import run_tuning
-from tests.helpers.workspace import settings_for_tests
+from tests.helpers.workspace import copy_empty_mlflow_store, settings_for_tests
 
 WORDS_GOOD = ["love", "great", "perfect", "soft", "flattering", "beautiful"]
 WORDS_BAD = ["hate", "cheap", "tight", "returned", "itchy", "awful"]
@@ -255,9 +255,10 @@ def test_generated_notebooks_run_top_to_bottom(which: str, request: pytest.Fixtu
 
 # -- one real job through the training port ------------------------------------------------------
 
-def test_autopilot_job_end_to_end(tmp_path: Path) -> None:
+def test_autopilot_job_end_to_end(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     data = tmp_path / "reviews.csv"
     reviews_frame(400).to_csv(data, index=False)
+    copy_empty_mlflow_store(tmp_path_factory, tmp_path / "home")
     services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False))
     request = AutopilotRequest(source=DataSource(path=str(data)), target="recommended", mode="ENSEMBLING",
                                max_runtime_seconds=30, max_candidates=3)
