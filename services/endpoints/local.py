@@ -162,6 +162,7 @@ class LocalEndpoints(ScoreForms, FollowRules):
         models = self._check_variants(variants)
         fleet = self._config_dict(replace(row, variants=variants, port=self._choose_port(0)), models)
         self.deployments.start(row, variants, fleet, deployment_config, alarm_rules)
+        record_deploy(self.stack.store, name, row.created_at, [v.model_id for v in variants], utc_now())
         return self.describe_endpoint(name)
 
     def deployment_history(self, name: str) -> list[DeploymentEvent]:

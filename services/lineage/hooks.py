@@ -67,9 +67,10 @@ def record_approval(store: MetadataStore, model_id: str, status: str) -> None:
         LineageStore(store).save(record.approval_record(model_id, status))
 
 
-def record_deploy(store: MetadataStore, endpoint: str, created_at: str, model_ids: list[str]) -> None:
+def record_deploy(store: MetadataStore, endpoint: str, created_at: str, model_ids: list[str], deployed_at: str = "") -> None:
+    """An endpoint's creation, or (``deployed_at``) an update of it to other models."""
     with _recording(f"endpoint {endpoint}"):
-        LineageStore(store).save(record.deploy_record(endpoint, created_at, model_ids))
+        LineageStore(store).save(record.deploy_record(endpoint, created_at, model_ids, deployed_at))
 
 
 def record_monitoring_report(store: MetadataStore, endpoint: str, report_path: str, created_at: str = "") -> None:

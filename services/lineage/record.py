@@ -161,11 +161,13 @@ def approval_record(model_id: str, status: str) -> LineageRecord:
     return LineageRecord((package, action), (Association(package.arn, action.arn, "ContributedTo"),))
 
 
-def deploy_record(endpoint: str, created_at: str, model_ids: list[str]) -> LineageRecord:
+def deploy_record(endpoint: str, created_at: str, model_ids: list[str], deployed_at: str = "") -> LineageRecord:
+    """A deploy (``deployed_at`` empty: the endpoint's creation) or an update of the endpoint created at ``created_at``:
+    one ModelDeployment action per deploy, all associated with the endpoint's one context."""
     context = endpoint_context(endpoint, created_at)
-    action_name = f"{endpoint}-{_epoch(created_at)}-deployment"
+    action_name = f"{endpoint}-{_epoch(deployed_at or created_at)}-deployment"
     action = Entity(arn(f"action/{action_name}"), action_name, "Action", MODEL_DEPLOYMENT, endpoint_arn(endpoint),
-                    {"endpoint": endpoint}, created_at)
+                    {"endpoint": endpoint}, deployed_at or created_at)
     models = [model_package_artifact(m) for m in dict.fromkeys(model_ids)]
     links = [Association(m.arn, action.arn, "ContributedTo", created_at) for m in models]
     links.append(Association(action.arn, context.arn, "AssociatedWith", created_at))

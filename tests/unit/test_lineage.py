@@ -227,3 +227,14 @@ def test_approving_records_one_approval_action_per_status(tmp_path: Path) -> Non
     actions = graph_of(store, model_package_artifact("wine/1").arn, "Descendants", 1).of_type("Approval")
     assert [(a.name, a.lineage_type) for a in actions] == [("wine-1-Approved", "Action")]
     assert store.entity(actions[0].arn).properties["ModelApprovalStatus"] == "Approved"  # type: ignore[union-attr]
+
+
+def test_an_update_is_a_new_deployment_of_the_same_endpoint(store: LineageStore) -> None:
+    chain(store)
+    store.save(model_version_record("wine-xgboost/2", "train-2", "/tmp/models/wine-xgboost/2"))
+    store.save(deploy_record("wine-ep", "2026-01-02T00:00:00+00:00", ["wine-xgboost/2"], "2026-01-05T00:00:00+00:00"))
+    endpoint = store.endpoint_contexts("wine-ep")
+    assert len(endpoint) == 1
+    upstream = graph_of(store, endpoint[0].arn, "Ascendants", 2)
+    assert sorted(v.name for v in upstream.of_type("Model")) == ["wine-xgboost/1", "wine-xgboost/2"]
+    assert len(upstream.of_type("ModelDeployment")) == 2
