@@ -75,4 +75,3 @@ MODEL_DASHBOARD_FILTERS = "model_dashboard.filters"  # prefix of the filter widg
 MODEL_DASHBOARD_GROUP = "model_dashboard.group"  # the group whose versions are shown
 MODEL_DASHBOARD_DETAIL = "model_dashboard.detail"  # prefix of the detail's widget keys (version, approve, reject)
 MODEL_DASHBOARD_NOTICE = "model_dashboard.notice"  # (kind, message) shown once after an approval
-LINEAGE_START = "lineage_start"  # the model id the Lineage page starts from (the Model dashboard hands it over)

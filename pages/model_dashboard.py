@@ -48,7 +48,7 @@ def detail(rows: list[ModelGroupRow]) -> None:
         st.rerun()
     if st.button("Lineage of the latest version", icon=":material/account_tree:", key="model_dashboard.lineage",
                  help="Which data and code built it, and what is downstream of it"):
-        st.session_state[keys.LINEAGE_START] = row.latest.model_id
+        st.session_state[keys.LINEAGE_START] = ("model", row.latest.model_id)
         st.switch_page("pages/lineage.py")
 
 

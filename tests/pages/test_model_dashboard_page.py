@@ -81,8 +81,9 @@ def test_the_lineage_button_hands_the_latest_version_over(app: AppTest, services
     open_page(app, "model_dashboard")
     app.selectbox(key=keys.MODEL_DASHBOARD_GROUP).select("reviews").run()
     app.button(key="model_dashboard.lineage").click().run()
-    assert app.session_state[keys.LINEAGE_START] == "reviews/3"
-    assert app.title[0].value == "Lineage"
+    assert not app.exception and app.title[0].value == "Lineage"
+    assert app.segmented_control(key=keys.LINEAGE_KIND).value == "model"
+    assert app.selectbox(key="lineage.entity.model").value == "reviews/3"  # the Lineage page took the hand-over
 
 
 def test_a_deployed_group_without_capture_is_flagged_no_monitor(app: AppTest, services: Services, workspace: Path,
