@@ -17,6 +17,7 @@ CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (Stoppi
   ``/opt/ml/model`` is packed as ``<S3OutputPath>/<job>/output/model.tar.gz`` (and ``output/data`` as
   ``output.tar.gz``), as SageMaker does; MetricDefinitions regexes turn log lines into metrics.
 
+* tuning: CreateHyperParameterTuningJob, one training job per trial as above (``containers_tuning.py``).
 * builtin: a built-in algorithm's image (XGBoost, Linear Learner) with no code of the user's runs the
   workbench's own built-in of that name (``services/training/builtin_job.py``, called directly in this worker):
   the ``train`` channel's CSV files, SageMaker's built-in format (no header, the label first), become a table
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import sys
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,10 @@ def run(ctx: JobContext) -> None:
         run_processing(ctx, lake)
     elif contract == "training":
         run_training(ctx, lake)
+    elif contract == "tuning":
+        from services.pipelines.containers_tuning import run_tuning  # it builds on this module
+
+        run_tuning(ctx, lake)
     elif contract in ("register", "builtin", "transform", "automl"):
         from services.pipelines import containers_models  # the workbench's own model code, in this worker
 
@@ -188,31 +194,63 @@ def _processing_failure(ml_root: Path, exit_code: int, tail: str) -> str:
 # -- training -------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TrainingJob:
+    """One training job's identity: its name, ARN and folder (``ml/`` inside is its /opt/ml)."""
+
+    name: str
+    arn: str
+    folder: Path
+    step: str
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """How one training run ended: exit code, last metric values, the log's tail, its model artifacts."""
+
+    layout: MlLayout
+    exit_code: int
+    metrics: dict[str, float]
+    tail: str
+    artifacts: str = ""
+
+    def failure_reason(self) -> str:
+        return script_mode.failure_reason(self.layout, self.exit_code, self.tail)
+
+
 def run_training(ctx: JobContext, lake: Path) -> None:
-    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
+    job = TrainingJob(ctx.name, ctx.config.get("job_arn", ""), ctx.job_dir, ctx.config.get("step_name", ctx.name))
+    outcome = train_once(ctx, lake, ctx.config["request"], job)
+    if outcome.exit_code != 0:
+        ctx.finish_with(metrics=outcome.metrics, result={"exit_code": outcome.exit_code})
+        raise ScriptFailed(outcome.failure_reason())
+    ctx.finish_with(metrics=outcome.metrics, result={"exit_code": 0, "model_artifacts": outcome.artifacts,
+                                                     "job_arn": job.arn})
+
+
+def train_once(ctx: JobContext, lake: Path, request: dict[str, Any], job: TrainingJob) -> TrainingRun:
+    """Run one CreateTrainingJob request in ``job.folder``'s own /opt/ml; the model is uploaded when it exits 0."""
     contract = containers.training_contract(request)
-    channels = containers.training_channels(step, request)
-    layout = MlLayout(ctx.job_dir / "ml")
-    ctx.secondary("Downloading", "Copying the channels into /opt/ml/input/data")
+    channels = containers.training_channels(job.step, request)
+    layout = MlLayout(job.folder / "ml")
+    ctx.secondary("Downloading", f"{job.name}: copying the channels into /opt/ml/input/data")
     for channel in channels:
         count = copy_from_lake(lake, channel.s3_uri, channel.data_type, layout.channel_dir(channel.name))
         ctx.log(f"Channel {channel.name}: {count} file(s) from {channel.s3_uri}")
     if contract == "modeltrainer":
-        command, env, workdir = _modeltrainer(ctx, layout, request, channels)
+        command, env, workdir = _modeltrainer(job, layout, request, channels)
     elif contract == "script-mode":
-        command, env, workdir = _script_mode(ctx, lake, layout, request, channels)
+        command, env, workdir = _script_mode(job, lake, layout, request, channels)
     else:
-        raise InternalError(f"Step {step!r}: a built-in algorithm is a 'builtin' container job.", hint="")
-    ctx.secondary("Training", "")
+        raise InternalError(f"Step {job.step!r}: a built-in algorithm is a 'builtin' container job.", hint="")
+    ctx.secondary("Training", job.name)
     exit_code, metrics, tail = run_command(ctx, layout.root, command, env, workdir, containers.metric_definitions(request))
     if exit_code != 0:
-        ctx.finish_with(metrics=metrics, result={"exit_code": exit_code})
-        raise ScriptFailed(script_mode.failure_reason(layout, exit_code, tail))
-    ctx.secondary("Uploading", "Packing /opt/ml/model as model.tar.gz")
-    artifacts = upload_model(lake, layout.model_dir, layout.output_data_dir, request, ctx.name)
+        return TrainingRun(layout, exit_code, metrics, tail)
+    ctx.secondary("Uploading", f"{job.name}: packing /opt/ml/model as model.tar.gz")
+    artifacts = upload_model(lake, layout.model_dir, layout.output_data_dir, request, job.name)
     ctx.log(f"Model artifacts: {artifacts}")
-    ctx.finish_with(metrics=metrics, result={"exit_code": 0, "model_artifacts": artifacts,
-                                             "job_arn": ctx.config.get("job_arn", "")})
+    return TrainingRun(layout, 0, metrics, tail, artifacts)
 
 
 def _prepare_training_layout(layout: MlLayout, request: dict[str, Any], channels: list[containers.Channel]) -> None:
@@ -223,32 +261,32 @@ def _prepare_training_layout(layout: MlLayout, request: dict[str, Any], channels
     write_json(layout.config_dir / "resourceconfig.json", script_mode.resource_config())
 
 
-def _modeltrainer(ctx: JobContext, layout: MlLayout, request: dict[str, Any],
+def _modeltrainer(job: TrainingJob, layout: MlLayout, request: dict[str, Any],
                   channels: list[containers.Channel]) -> tuple[list[str], dict[str, str], str]:
     """sagemaker 3.x: the request's own command (``/bin/bash -c …sm_train.sh``), which sets up SM_* itself."""
     _prepare_training_layout(layout, request, channels)
     algorithm = request["AlgorithmSpecification"]
     command = [*algorithm["ContainerEntrypoint"], *(algorithm.get("ContainerArguments") or [])]
-    env = step_environment(ctx.job_dir, {"TRAINING_JOB_NAME": ctx.name}, request.get("Environment") or {},
-                           {"TRAINING_JOB_ARN": ctx.config.get("job_arn", "")})
+    env = step_environment(job.folder, {"TRAINING_JOB_NAME": job.name}, request.get("Environment") or {},
+                           {"TRAINING_JOB_ARN": job.arn})
     return command, env, str(SANDBOX_ML)
 
 
-def _script_mode(ctx: JobContext, lake: Path, layout: MlLayout, request: dict[str, Any],
+def _script_mode(job: TrainingJob, lake: Path, layout: MlLayout, request: dict[str, Any],
                  channels: list[containers.Channel]) -> tuple[list[str], dict[str, str], str]:
     """sagemaker 2.x script mode: the entry point from the submitted source, under script_mode's contract."""
     program = containers.script_hyperparameter(request, containers.SCRIPT_PROGRAM)
-    source = _source_dir(lake, containers.script_hyperparameter(request, containers.SCRIPT_DIRECTORY), ctx.job_dir / "source")
+    source = _source_dir(lake, containers.script_hyperparameter(request, containers.SCRIPT_DIRECTORY), job.folder / "source")
     hyperparameters = {k: v for k, v in (request.get("HyperParameters") or {}).items() if not k.startswith("sagemaker_")}
     names = [c.name for c in channels]
     script_mode.prepare_layout(layout.root, source, {}, hyperparameters)  # the channels are in place already
     write_json(layout.config_dir / "inputdataconfig.json", script_mode.input_data_config(names))
     inside = MlLayout(SANDBOX_ML)
-    training_env = script_mode.training_env(inside, ctx.name, program, names, hyperparameters)
+    training_env = script_mode.training_env(inside, job.name, program, names, hyperparameters)
     contract = script_mode.script_environment(training_env, hyperparameters) | {
-        "SAGEMAKER_BASE_DIR": str(SANDBOX_ML), "TRAINING_JOB_NAME": ctx.name, "SAGEMAKER_PROGRAM": program,
+        "SAGEMAKER_BASE_DIR": str(SANDBOX_ML), "TRAINING_JOB_NAME": job.name, "SAGEMAKER_PROGRAM": program,
         "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(inside.code_dir)}
-    env = step_environment(ctx.job_dir, contract, request.get("Environment") or {})
+    env = step_environment(job.folder, contract, request.get("Environment") or {})
     return script_mode.script_command(program, hyperparameters), env, str(inside.code_dir)
 
 

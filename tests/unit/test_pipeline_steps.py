@@ -244,8 +244,78 @@ def test_images_are_recognised_in_any_region_and_account(uri: str, entry_point: 
     assert (image.kind, image.name) == (kind, name)
 
 
-def test_a_framework_image_without_code_and_unsupported_step_types_are_refused(executors: dict[str, StepExecutor]) -> None:
+def test_a_framework_image_without_code_is_refused() -> None:
     with pytest.raises(InvalidInput, match="framework image but the step gives no code"):
         recognise("Train", SKLEARN_IMAGE, has_entry_point=False)
-    with pytest.raises(InvalidInput, match="Step 'Tune' \\(Tuning\\): hyperparameter tuning steps do not run locally"):
-        executors["Tuning"].validate("Tune", {})
+
+
+TUNE_SCRIPT = b"""import argparse, os
+parser = argparse.ArgumentParser()
+parser.add_argument("-C", type=float)  # one-letter names as -C, as the toolkit passes them
+parser.add_argument("--kind")
+args = parser.parse_args()
+open(os.path.join(os.environ["SM_MODEL_DIR"], "c.txt"), "w").write(str(args.C))
+print(f"kind={args.kind} score={1 - abs(args.C - 0.3):.4f}")
+"""
+
+
+def tuning_arguments(strategy: str = "Random", metric: str = "validation:score") -> dict[str, Any]:
+    """CreateHyperParameterTuningJob over a 2.x script-mode training job (as the SDK's TuningStep writes it)."""
+    return {
+        "HyperParameterTuningJobConfig": {
+            "Strategy": strategy, "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": metric},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 3, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {"ContinuousParameterRanges": [{"Name": "C", "MinValue": "0.01", "MaxValue": "1.0",
+                                                               "ScalingType": "Auto"}],
+                                "CategoricalParameterRanges": [{"Name": "kind", "Values": ["a", "b"]}]}},
+        "TrainingJobDefinition": {
+            "AlgorithmSpecification": {"TrainingImage": SKLEARN_IMAGE, "TrainingInputMode": "File",
+                                       "MetricDefinitions": [{"Name": "validation:score", "Regex": "score=([0-9.]+)"}]},
+            "StaticHyperParameters": {"sagemaker_program": json.dumps("tune.py"),
+                                      "sagemaker_submit_directory": json.dumps(f"s3://{BUCKET}/code/tune.tar.gz")},
+            "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/prep/train"}}}],
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/tuning"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 120}},
+    }
+
+
+def test_a_tuning_step_runs_one_training_job_per_trial_and_ranks_them(services: Services,
+                                                                      executors: dict[str, StepExecutor]) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("tune.py")
+        info.size = len(TUNE_SCRIPT)
+        archive.addfile(info, io.BytesIO(TUNE_SCRIPT))
+    put(services, f"s3://{BUCKET}/code/tune.tar.gz", buffer.getvalue())
+    put(services, f"s3://{BUCKET}/prep/train/part-0.csv", "great,5\n")
+    arguments = tuning_arguments()
+    executors["Tuning"].validate("Tune", arguments)
+    run = step_run(services, "Tune", "Tuning", arguments, "tune-exec-1-1")
+    job = wait(services, executors["Tuning"].start(run))
+    assert job.status == "Completed", services.stack.runner.logs(job.name)[-3000:]
+    outcome = executors["Tuning"].outcome(run)
+    summaries = outcome.properties["TrainingJobSummaries"]
+    values = [s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for s in summaries]
+    assert len(summaries) == 3 and values == sorted(values, reverse=True)
+    best = outcome.properties["BestTrainingJob"]
+    assert best == summaries[0] and best["TrainingJobName"].startswith(f"{job.name}-")
+    tuned = best["TunedHyperParameters"]
+    assert 0.01 <= float(tuned["C"]) <= 1.0 and tuned["kind"] in ("a", "b")
+    assert values[0] == pytest.approx(1 - abs(float(tuned["C"]) - 0.3), abs=1e-4)
+    top_model = f"s3://{BUCKET}/tuning/{best['TrainingJobName']}/output/model.tar.gz"  # get_top_model_s3_uri(0, …)
+    with tarfile.open(lake(services, top_model)) as archive:
+        assert archive.extractfile("c.txt").read().decode() == tuned["C"]  # type: ignore[union-attr]
+    assert outcome.properties["TrainingJobStatusCounters"]["Completed"] == 3
+    assert outcome.metadata == {"TuningJob": {"Arn": f"arn:aws:sagemaker:local:000000000000:hyper-parameter-tuning-job/{job.name}"}}
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (tuning_arguments(strategy="Grid"), "tuning Strategy 'Grid' does not run locally"),
+    (tuning_arguments(metric="validation:auc"), "'validation:auc' is not among the training job's MetricDefinitions"),
+])
+def test_tuning_steps_that_cannot_run_here_are_refused_at_upsert(executors: dict[str, StepExecutor],
+                                                                 arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        executors["Tuning"].validate("Tune", arguments)

@@ -5,7 +5,7 @@ engine's own). Processing and Training run SageMaker's container contracts in a 
 (``services/pipelines/container_job.py``); RegisterModel and Model register the artifact in the local model
 registry; EndpointConfig and Endpoint deploy those models through the endpoints port;
 Transform scores files in the lake with them;
-AutoML runs the local Autopilot.
+AutoML runs the local Autopilot; Tuning runs one sandboxed training job per trial.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from services.pipelines.steps.deploy import EndpointConfigExecutor, EndpointExec
 from services.pipelines.steps.deps import StepDeps
 from services.pipelines.steps.model import ModelExecutor
 from services.pipelines.steps.processing import ProcessingExecutor
-from services.pipelines.steps.refused import RefusedExecutor
 from services.pipelines.steps.register import RegisterModelExecutor
 from services.pipelines.steps.training import TrainingExecutor
 from services.pipelines.steps.transform import TransformExecutor
+from services.pipelines.steps.tuning import TuningExecutor
 
 __all__ = ["StepDeps", "build_executors"]
 
@@ -30,8 +30,7 @@ def build_executors(deps: StepDeps) -> dict[str, StepExecutor]:
         "Training": TrainingExecutor(deps),
         "RegisterModel": RegisterModelExecutor(deps),
         "Model": ModelExecutor(deps),
-        "Tuning": RefusedExecutor("Tuning", "hyperparameter tuning steps do not run locally yet.",
-                                  "Run the tuning from the Train page, or use the aws backend for this pipeline."),
+        "Tuning": TuningExecutor(deps),
         "Transform": TransformExecutor(deps),
         "AutoML": AutoMLExecutor(deps),
         "EndpointConfig": EndpointConfigExecutor(deps),
