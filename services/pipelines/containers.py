@@ -35,6 +35,13 @@ def concrete(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
+def has_references(value: Any) -> bool:
+    """True when anything inside ``value`` is still a ``Get``, ``Std:Join`` or ``Std:JsonGet`` (at upsert)."""
+    if isinstance(value, dict):
+        return any(key in value for key in ("Get", "Std:Join", "Std:JsonGet")) or any(map(has_references, value.values()))
+    return isinstance(value, list) and any(map(has_references, value))
+
+
 @dataclass(frozen=True)
 class ProcessingInput:
     name: str
@@ -53,6 +60,8 @@ class ProcessingOutput:
 
 def local_path(step: str, path: Any, what: str) -> str:
     """A LocalPath under /opt/ml/processing/, normalised; refused anywhere else (``..`` included)."""
+    if has_references(path):
+        return ""  # a parameter: checked once the execution resolves it
     if not concrete(path) or not str(path):
         raise InvalidInput(f"Step {step!r}: {what} has no LocalPath.", hint=HINT)
     text = str(path)

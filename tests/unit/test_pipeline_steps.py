@@ -311,6 +311,17 @@ def test_a_tuning_step_runs_one_training_job_per_trial_and_ranks_them(services: 
     assert outcome.metadata == {"TuningJob": {"Arn": f"arn:aws:sagemaker:local:000000000000:hyper-parameter-tuning-job/{job.name}"}}
 
 
+def test_references_left_at_upsert_are_checked_when_the_execution_resolves_them(executors: dict[str, StepExecutor]) -> None:
+    tuning = tuning_arguments()
+    tuning["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxNumberOfTrainingJobs"] = {"Get": "Parameters.Trials"}
+    executors["Tuning"].validate("Tune", tuning)
+    processing = processing_arguments(PREP_COMMAND)
+    processing["ProcessingInputs"][0]["S3Input"]["LocalPath"] = {"Get": "Parameters.InputPath"}
+    joined = {"Std:Join": {"On": "/", "Values": ["s3://b", {"Get": "Execution.PipelineExecutionId"}]}}
+    processing["ProcessingInputs"][0]["S3Input"]["S3Uri"] = joined
+    executors["Processing"].validate("Prep", processing)
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (tuning_arguments(strategy="Grid"), "tuning Strategy 'Grid' does not run locally"),
     (tuning_arguments(metric="validation:auc"), "'validation:auc' is not among the training job's MetricDefinitions"),

@@ -32,7 +32,8 @@ def check_tuning(step: str, arguments: dict[str, Any]) -> None:
     if image is not None and image.kind == "builtin":
         raise InvalidInput(f"Step {step!r}: tuning a built-in algorithm's image does not run in a pipeline locally.",
                            hint="Tune a framework image with your own script, or tune from the Train page.")
-    tuning_plan(step, arguments)
+    if not containers.has_references(arguments.get("HyperParameterTuningJobConfig")):
+        tuning_plan(step, arguments)  # with parameters in it, checked once the execution resolves them
 
 
 def tuning_job_name(run: StepRun) -> str:
