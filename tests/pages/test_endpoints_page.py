@@ -27,26 +27,19 @@ from components.endpoint_views import (
 )
 from services.config import Settings
 from services.endpoints.models import DeploymentEvent, DeployRequest, Endpoint, Variant, VariantStats
-from services.models import Column, DataSource, ModelRecord, TrainingRequest
+from services.models import Column, ModelRecord
 from services.registry import Services, build_services
 from tests.helpers.deployment import ScoringClient, register_tabular
-from tests.helpers.pages import APP, frame_with, open_page, remove_endpoints, texts
+from tests.helpers.pages import APP, REVIEW_MODEL, frame_with, open_page, remove_endpoints, texts
 from tests.helpers.servers import unused_port
 
-REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"
 DEPLOY = "FormSubmitter:endpoints.deploy-Deploy"
 
 
 @pytest.fixture(scope="module")
-def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("endpoint-models") / "workspace"
-    shutil.copytree(seeded_page_home, home)
-    services = build_services(Settings(home=home, seed_on_start=False))
-    name = services.training.start_training_job(TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"),
-                                                       target="sentiment"))
-    job = services.jobs.wait_for_job(name, 240)
-    assert job.status == "Completed", job.failure_reason
-    return home
+def trained_home(review_model_home: Path) -> Path:
+    """The seeded workspace with REVIEW_MODEL (the session's, shared with the score and explain pages)."""
+    return review_model_home
 
 
 @pytest.fixture
@@ -218,8 +211,9 @@ def serving_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
         remove_endpoints(home)
 
 
-def submit_update(app: AppTest, model_id: str, strategy: str, percent: int, wait: int) -> None:
+def submit_update(app: AppTest, model_id: str, strategy: str, percent: int, wait: int, follow: bool = False) -> None:
     open_page(app, "endpoints")
+    app.checkbox(key="endpoints.update.follow").set_value(follow)
     app.selectbox(key="endpoints.update.model").set_value(model_id)
     app.radio(key="endpoints.update.strategy").set_value(strategy)
     app.number_input(key="endpoints.update.percent").set_value(percent)
@@ -239,7 +233,8 @@ def rerun_until(app: AppTest, shown: Callable[[AppTest], bool], timeout: float =
 
 def test_a_canary_update_from_the_page_shows_the_traffic_shift(serving_app: tuple[AppTest, Services, str, str]) -> None:
     app, services, new, _ = serving_app
-    submit_update(app, new, "canary", 50, 1)
+    submit_update(app, new, "canary", 50, 1, follow=True)
+    assert [(r.endpoint, r.group, r.choices.strategy) for r in services.endpoints.follow_rules()] == [("live", "green", "canary")]
     rerun_until(app, lambda a: "Updated (Canary 50%)" in texts(a.success))
     assert len(app.get("plotly_chart")) == 1
     events = frame_with(app, "new fleet %")
