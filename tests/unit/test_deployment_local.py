@@ -134,3 +134,19 @@ def test_deleting_the_endpoint_mid_update_stops_the_driver_and_the_new_fleet(hos
     services.endpoints.delete_endpoint(NAME)
     assert process_gone(row.driver_pid) and process_gone(row.new_pid)
     assert endpoints.deployments.deployments.latest(NAME) is None
+
+
+def test_a_new_fleet_that_cannot_start_fails_the_update_and_the_old_one_keeps_serving(
+        hosting: tuple[Services, str, str, str], tmp_path: Path) -> None:
+    services, old, _, _ = hosting
+    unloadable = register_tabular(services, tmp_path / "d", "unloadable")
+    model_file = Path(services.training.get_model(unloadable).artifact_path) / "model.joblib"
+    model_file.write_bytes(b"not a pickle")  # a truncated upload: the server cannot load it
+    with ScoringClient(services, NAME) as client:
+        services.endpoints.update_endpoint(NAME, (Variant("AllTraffic", unloadable),), canary(50, wait=1))
+        wait_for(lambda: latest(services) == "Failed", 90)
+    assert client.failures == []
+    reason = services.endpoints.deployment_history(NAME)[-1].reason
+    assert reason.startswith("update failed: the new fleet's server exited before it answered /ping") and "Last log lines" in reason
+    endpoint = services.endpoints.describe_endpoint(NAME)
+    assert endpoint.status == "InService" and [v.model_id for v in endpoint.variants] == [old]
