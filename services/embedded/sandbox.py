@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -74,13 +75,17 @@ def sandbox_available() -> tuple[bool, str]:
         return False, "the unshare command (util-linux) is not installed"
     if not Path("/opt").is_dir():
         return False, "/opt does not exist, and creating it would need root on the host"
-    try:
-        probe = subprocess.run([*UNSHARE, "true"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"unshare could not run ({exc})"
+    with tempfile.TemporaryDirectory(prefix="opt-ml-probe-") as folder:  # the real setup, mounts and all
+        (Path(folder) / "ml").mkdir()
+        (Path(folder) / "keep").mkdir()
+        try:
+            probe = subprocess.run(sandbox_command(Path(folder) / "ml", Path(folder) / "keep", ["true"], "/"),
+                                   capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"unshare could not run ({exc})"
     if probe.returncode != 0:
         detail = probe.stderr.strip() or f"exit code {probe.returncode}"
-        return False, f"unprivileged user namespaces are not allowed here ({detail})"
+        return False, f"unprivileged user and mount namespaces are not allowed here ({detail})"
     return True, ""
 
 
