@@ -18,6 +18,7 @@ traffic: ``CAPACITY_PERCENT`` only (``INSTANCE_COUNT`` of a one-instance fleet w
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 from services.endpoints.models import (
@@ -29,6 +30,7 @@ from services.endpoints.models import (
     BlueGreenUpdatePolicy,
     CapacitySize,
     DeploymentConfig,
+    DeploymentEvent,
     TrafficRoutingConfiguration,
 )
 from services.errors import InvalidInput
@@ -242,3 +244,61 @@ def routing_label(config: DeploymentConfig) -> str:
     if routing.type == "LINEAR" and routing.linear_step_size:
         return f"Linear {routing.linear_step_size.value}% steps"
     return "All at once"
+
+
+# -- SageMaker's DescribeEndpoint as history -----------------------------------------------------------------
+
+
+def deployment_events(raw: dict[str, Any]) -> list[DeploymentEvent]:
+    """DescribeEndpoint's ``LastDeploymentConfig``, ``PendingDeploymentSummary``, ``EndpointStatus`` and
+    ``FailureReason`` as history events (``[]`` for an endpoint never updated with a DeploymentConfig)."""
+    last = raw.get("LastDeploymentConfig")
+    pending = raw.get("PendingDeploymentSummary")
+    if not last and not pending:
+        return []
+    config = deployment_config_from_json(last or {})
+    status, reason = str(raw.get("EndpointStatus", "")), str(raw.get("FailureReason") or "")
+    when = iso(raw.get("LastModifiedTime"))
+    if status == "RollingBack":
+        return [DeploymentEvent(when, "RollingBack", 0.0, f"rolled back: {reason}" if reason else "rolling back")]
+    if status == "UpdateRollbackFailed":
+        return [DeploymentEvent(when, "Failed", 0.0, f"the rollback failed: {reason}")]
+    if pending:
+        return [DeploymentEvent(iso(pending.get("StartTime")) or when, "Creating", 0.0, "update requested"),
+                *pending_events(pending, config)]
+    if reason:
+        return [DeploymentEvent(when, "RolledBack", 0.0, f"rolled back: {reason}")]
+    return [DeploymentEvent(when, "Completed", 1.0, "all traffic on the new fleet")]
+
+
+def pending_events(pending: dict[str, Any], config: DeploymentConfig) -> list[DeploymentEvent]:
+    """One event per variant status SageMaker reports for the new fleet (Creating, ActivatingTraffic, Baking…)."""
+    routing = config.blue_green_update_policy.traffic_routing_configuration
+    size = routing.canary_size or routing.linear_step_size
+    first = size.value / 100 if routing.type != "ALL_AT_ONCE" and size is not None else 1.0
+    events = []
+    for variant in pending.get("ProductionVariants", []):
+        for state in variant.get("VariantStatus", []):
+            phase = {"ActivatingTraffic": "Shifting", "Baking": "Baking"}.get(state.get("Status", ""), str(state.get("Status", "")))
+            share = first if phase in ("Shifting", "Baking") else 0.0
+            events.append(DeploymentEvent(iso(state.get("StartTime")), phase, share, str(state.get("StatusMessage") or "")))
+    return sorted(events, key=lambda e: e.time)
+
+
+def iso(value: Any) -> str:
+    """A SageMaker timestamp (boto3 gives datetimes) as ISO 8601 in UTC; ``""`` when absent."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return "" if value is None else str(value)
+
+
+def events_summary(events: list[DeploymentEvent]) -> str:
+    """The latest update in a few words (``Endpoint.deployment``) from its events."""
+    if not events:
+        return ""
+    last = events[-1]
+    if last.phase in ("RolledBack", "RollingBack", "Failed"):
+        return last.reason or last.phase
+    if last.phase == "Completed":
+        return "Updated"
+    return f"Updating: {last.phase}, {last.traffic_share:.0%} of traffic on the new fleet"

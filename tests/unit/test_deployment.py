@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.endpoints.aws.deploying import deployment_events
 from services.endpoints.deployment import (
     all_at_once,
     breached_alarm,
@@ -15,6 +14,8 @@ from services.endpoints.deployment import (
     check_deployment_config,
     deployment_config_from_json,
     deployment_config_json,
+    deployment_events,
+    events_summary,
     fleet_figures,
     phase_of,
     plan_finished,
@@ -134,3 +135,5 @@ def test_describe_endpoint_is_read_as_history() -> None:
     assert deployment_events(base | {"EndpointStatus": "RollingBack"})[0].phase == "RollingBack"
     assert deployment_events(base | {"EndpointStatus": "UpdateRollbackFailed", "FailureReason": "x"})[0].phase == "Failed"
     assert deployment_events(base | {"EndpointStatus": "InService"})[0].phase == "Completed"
+    assert events_summary(rolled) == "rolled back: Alarm errors went into ALARM"
+    assert events_summary(baking) == "Updating: Baking, 10% of traffic on the new fleet"

@@ -48,13 +48,15 @@ def serving(services: Services) -> tuple[str, str]:
 def test_update_creates_a_config_and_sends_the_deployment_config_as_given(services: Services,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _, new = serving(services)
-    arn = boto3.client("sagemaker", region_name=REGION).describe_endpoint(EndpointName=NAME)["EndpointArn"]
+    live = boto3.client("sagemaker", region_name=REGION).describe_endpoint(EndpointName=NAME)
+    arn = live["EndpointArn"]
     calls = answer_calls(monkeypatch, "sagemaker", "UpdateEndpoint", lambda params: {"EndpointArn": arn},
                          clients=[services.endpoints._sagemaker])  # type: ignore[attr-defined]
     config = canary(10, wait=300, termination=600, alarms=("errors",))
     services.endpoints.update_endpoint(NAME, (Variant("AllTraffic", new),), config, (AlarmRule("errors", "ErrorRate", 5),))
     [call] = calls
     assert call["EndpointName"] == NAME
+    assert call["EndpointConfigName"] != live["EndpointConfigName"]  # even within the second of the deploy
     assert call["DeploymentConfig"] == {"BlueGreenUpdatePolicy": {
         "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 300,
                                         "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}},

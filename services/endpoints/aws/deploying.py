@@ -11,14 +11,14 @@ config and its models stay: SageMaker rolls back to them.
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
 
 from services.aws.errors import AWS_ERRORS, translated
-from services.aws.sagemaker import iso, model_id_of
+from services.aws.sagemaker import model_id_of
 from services.embedded.metadata import MetadataStore
 from services.endpoints.aws.common import MODEL_TAG
 from services.endpoints.aws.hosting import Hosting, capture_percent, check_variants
-from services.endpoints.deployment import all_at_once, check_deployment_config, deployment_config_from_json, deployment_config_json
+from services.endpoints.deployment import all_at_once, check_deployment_config, deployment_config_json, deployment_events
 from services.endpoints.models import AlarmRule, DeploymentConfig, DeploymentEvent, DeployRequest, Endpoint, Variant
 from services.errors import InvalidInput
 
@@ -44,7 +44,8 @@ class Deploying(Hosting):
         packages = {v.name: self._package(v.model_id) for v in variants}
         created: list[tuple[str, dict[str, str]]] = []
         try:
-            config_name = self._create_config(request, packages, role, bucket, created)
+            # A name of its own: an update within the second of the deploy must not reuse the live config's name.
+            config_name = self._create_config(request, packages, role, bucket, created, stamp=f"u{uuid.uuid4().hex[:11]}")
             self._sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=config_name,
                                             DeploymentConfig=deployment_config_json(config))
         except AWS_ERRORS:
@@ -61,40 +62,3 @@ class Deploying(Hosting):
     def deployment_history(self, name: str) -> list[DeploymentEvent]:
         """What DescribeEndpoint tells about the latest update: its pending phase, a rollback, or its end."""
         return deployment_events(self._describe(name))
-
-
-def deployment_events(raw: dict[str, Any]) -> list[DeploymentEvent]:
-    """DescribeEndpoint's ``LastDeploymentConfig``, ``PendingDeploymentSummary``, ``EndpointStatus`` and
-    ``FailureReason`` as history events (``[]`` for an endpoint never updated with a DeploymentConfig)."""
-    last = raw.get("LastDeploymentConfig")
-    pending = raw.get("PendingDeploymentSummary")
-    if not last and not pending:
-        return []
-    config = deployment_config_from_json(last or {})
-    status, reason = str(raw.get("EndpointStatus", "")), str(raw.get("FailureReason") or "")
-    when = iso(raw.get("LastModifiedTime"))
-    if status == "RollingBack":
-        return [DeploymentEvent(when, "RollingBack", 0.0, f"rolled back: {reason}" if reason else "rolling back")]
-    if status == "UpdateRollbackFailed":
-        return [DeploymentEvent(when, "Failed", 0.0, f"the rollback failed: {reason}")]
-    if pending:
-        return [DeploymentEvent(iso(pending.get("StartTime")) or when, "Creating", 0.0, "update requested"),
-                *pending_events(pending, config)]
-    if reason:
-        return [DeploymentEvent(when, "RolledBack", 0.0, f"rolled back: {reason}")]
-    return [DeploymentEvent(when, "Completed", 1.0, "all traffic on the new fleet")]
-
-
-def pending_events(pending: dict[str, Any], config: DeploymentConfig) -> list[DeploymentEvent]:
-    """One event per variant status SageMaker reports for the new fleet (Creating, ActivatingTraffic, Baking…)."""
-    routing = config.blue_green_update_policy.traffic_routing_configuration
-    size = routing.canary_size or routing.linear_step_size
-    first = size.value / 100 if routing.type != "ALL_AT_ONCE" and size is not None else 1.0
-    events = []
-    for variant in pending.get("ProductionVariants", []):
-        for state in variant.get("VariantStatus", []):
-            phase = {"ActivatingTraffic": "Shifting", "Baking": "Baking"}.get(state.get("Status", ""), str(state.get("Status", "")))
-            share = first if phase in ("Shifting", "Baking") else 0.0
-            events.append(DeploymentEvent(iso(state.get("StartTime")), phase, share, str(state.get("StatusMessage") or "")))
-    return sorted(events, key=lambda e: e.time)
-

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from services.aws.errors import AWS_ERRORS, translated
 from services.aws.sagemaker import error_code, iso, model_id_of
 from services.endpoints.aws.common import LOG_GROUP, MODEL_TAG, STATUSES, EndpointsBase, config_variant_specs, config_variants
+from services.endpoints.deployment import deployment_events, events_summary
 from services.endpoints.models import (
     DeployRequest,
     Endpoint,
@@ -71,9 +72,10 @@ class Hosting(EndpointsBase):
         self._sagemaker.create_endpoint(EndpointName=request.name, EndpointConfigName=config_name, Tags=tags)
 
     def _create_config(self, request: DeployRequest, packages: dict[str, dict[str, Any]], role: str, bucket: str,
-                       created: list[tuple[str, dict[str, str]]]) -> str:
-        """CreateModel per variant and CreateEndpointConfig; returns the config's name (``created`` lists both)."""
-        stamp = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+                       created: list[tuple[str, dict[str, str]]], stamp: str = "") -> str:
+        """CreateModel per variant and CreateEndpointConfig; returns the config's name (``created`` lists both).
+        ``stamp`` (12 characters) ends the names; by default the time to the second."""
+        stamp = stamp or datetime.now(UTC).strftime("%y%m%d%H%M%S")
         models = {v.name: model_resource_name(request.name, v.name, stamp) for v in request.variants}
         for variant in request.variants:
             self._sagemaker.create_model(ModelName=models[variant.name], ExecutionRoleArn=role,
@@ -110,7 +112,8 @@ class Hosting(EndpointsBase):
         record = self._record(model_ids.get(variants[0].name, "")) if variants else None
         traffic = self._traffic(name, [v.name for v in variants], raw.get("CreationTime"))
         notes = () if traffic is not None else (METRICS_DENIED,)
-        return replace(endpoint_from_aws(raw, config, model_ids, record, traffic or {}, self.gateway_url()), notes=notes)
+        return replace(endpoint_from_aws(raw, config, model_ids, record, traffic or {}, self.gateway_url()), notes=notes,
+                       deployment=events_summary(deployment_events(raw)))
 
     def _traffic(self, name: str, variants: list[str], created: Any) -> dict[str, Traffic] | None:
         """Per variant, from CloudWatch over the endpoint's life (at most ``METRICS_WINDOW``); ``None`` without
