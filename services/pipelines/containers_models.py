@@ -1,5 +1,6 @@
 """The container job's contracts that run the workbench's own code in the worker, not user code in the sandbox:
-``register`` (a model.tar.gz into the local model registry), ``builtin`` (a built-in algorithm's image → the
+``register`` (a model.tar.gz into the local model registry: as the built-in's or Autopilot's framework when a
+built-in or AutoML step of this workspace wrote it, else as a script's model), ``builtin`` (a built-in algorithm's image → the
 workbench's built-in), ``transform`` (batch transform with a registered model's predictor) and ``automl``
 (CreateAutoMLJobV2 → the local Autopilot). See ``container_job.py`` for what each one does."""
 
@@ -17,6 +18,7 @@ from typing import Any
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
 from services.errors import InvalidInput, NotFound, ServiceError
+from services.models import ModelRecord
 from services.pipelines import containers
 from services.pipelines.cache import lake_path
 from services.pipelines.containers_lake import copy_from_lake, upload_model
@@ -42,13 +44,30 @@ def run_register(ctx: JobContext, lake: Path) -> None:
         raise InvalidInput(f"{spec['model_data_url']} is not a readable model.tar.gz: {exc}",
                            hint="Register the artifact a training step wrote.") from exc
     metrics = statistics_metrics(lake, spec.get("statistics_uri", ""), ctx.log)
-    draft = model_draft(spec["name"], "", ctx.name)
-    draft = dataclasses.replace(draft, approval_status=spec.get("approval_status") or draft.approval_status)
-    registry = EmbeddedStack.open(ctx.settings).models
-    model_id = register_script_model(registry, ScriptOutcome(layout, 0, metrics, ""), draft, ctx.log)
-    record = registry.get(model_id)
+    stack = EmbeddedStack.open(ctx.settings)
+    built = built_here(stack, spec["model_data_url"])
+    if built is not None:  # the workbench's own algorithm wrote it: registered as its framework, with its schema
+        record = stack.models.register(dataclasses.replace(
+            built, model_id="", version=0, name=spec["name"], job_name=ctx.name, metrics={**built.metrics, **metrics},
+            approval_status=spec.get("approval_status") or built.approval_status), Path(built.artifact_path))
+        ctx.log(f"Registered {record.model_id} ({record.framework}, as {built.model_id} was)")
+    else:
+        draft = model_draft(spec["name"], "", ctx.name)
+        draft = dataclasses.replace(draft, approval_status=spec.get("approval_status") or draft.approval_status)
+        record = stack.models.get(register_script_model(stack.models, ScriptOutcome(layout, 0, metrics, ""), draft, ctx.log))
+    model_id = record.model_id
     ctx.finish_with(model_id=model_id, metrics=metrics,
                     result={"model_id": model_id, "group": record.name, "version": record.version})
+
+
+def built_here(stack: EmbeddedStack, model_data_url: str) -> ModelRecord | None:
+    """The registry model a built-in or AutoML step of this workspace packed as ``model_data_url``, if one did.
+    Known from the job store, never from the archive's contents: a file does not choose how it is trusted."""
+    for job in stack.runner.jobs.recent("container", 1000, status="Completed"):
+        if (job.config.get("contract") in ("builtin", "automl") and job.model_id
+                and job.result.get("model_artifacts") == model_data_url):
+            return stack.models.get(job.model_id)
+    return None
 
 
 def statistics_metrics(lake: Path, uri: str, log: Callable[[str], None]) -> dict[str, float]:

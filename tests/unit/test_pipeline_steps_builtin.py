@@ -1,7 +1,8 @@
 """Steps that run the workbench's own algorithms: a Training step on a SageMaker built-in algorithm's image
 (XGBoost here) runs the built-in XGBoost on the train channel's built-in CSV (label first, no header), registers
 the model as built-in training jobs do, and packs it as model.tar.gz under S3OutputPath/<job>/output/; an AutoML
-step (CreateAutoMLJobV2) runs the local Autopilot and reports its best candidate. Both log MLflow runs."""
+step (CreateAutoMLJobV2) runs the local Autopilot and reports its best candidate. A RegisterModel step on the
+built-in's artifact registers it as XGBoost again (known from the job that wrote it). Both log MLflow runs."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ def test_a_builtin_xgboost_image_runs_the_workbenchs_xgboost(services: Services,
     record = services.training.get_model(job.model_id)
     assert (record.framework, record.name, record.target) == ("xgboost", "p-TrainXgb", "label")
     assert [c.name for c in record.input_schema] == ["f0", "f1"]
+    register = step_run(services, "Register", "RegisterModel", {
+        "ModelPackageGroupName": "xgb-group", "ModelApprovalStatus": "Approved", "InferenceSpecification": {
+            "Containers": [{"Image": arguments["AlgorithmSpecification"]["TrainingImage"],
+                            "ModelDataUrl": properties["ModelArtifacts"]["S3ModelArtifacts"]}]}}, "register-xgb-1")
+    registered = wait_for_job(services.stack, executors["RegisterModel"].start(register), WAIT)
+    assert registered.status == "Completed", services.stack.runner.logs(registered.name)
+    package = services.training.get_model("xgb-group/1")  # registered as the built-in it is, not as a script's
+    assert (package.framework, package.target, package.input_schema, package.approval_status) == (
+        "xgboost", "label", record.input_schema, "Approved")
 
 
 def test_an_automl_step_runs_the_local_autopilot_and_reports_the_best_candidate(
