@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,15 @@ from services.dashboard.models import (
 from services.endpoints.models import DeployRequest, DriftReport, Endpoint, MonitoringStatus, Variant, VariantStats
 from services.errors import InvalidInput
 from services.registry import Services, build_services
-from tests.helpers.aws import BUCKET, REGION
+from tests.helpers.aws import BUCKET, REGION, aws_settings
 from tests.helpers.aws_endpoints import ROLE
-from tests.helpers.dashboard import register_aws_versions, register_versions
+from tests.helpers.dashboard import (
+    answer_monitors,
+    execution_summary,
+    register_aws_versions,
+    register_versions,
+    schedule_summary,
+)
 from tests.helpers.endpoints import stop_everything
 from tests.helpers.servers import unused_port
 from tests.helpers.workspace import close_services, settings_for_tests
@@ -274,3 +281,16 @@ def test_on_aws_models_list_and_approve_use_sagemakers_arns(aws_cli: Run) -> Non
     assert code == 0 and json.loads(out)["ModelPackageArn"] == arns[0], err
     code, _, err = aws_cli("models", "approve", arns[1].rsplit("/", 1)[0] + "/9")
     assert code == 2 and "sentiment/9" in err, err
+
+
+def test_on_aws_monitoring_status_lists_schedules_once_and_asks_only_endpoints_with_one(
+        mocked_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listed, asked = answer_monitors(monkeypatch, [schedule_summary("running"), schedule_summary("fresh", "Pending"),
+                                                  schedule_summary("old", "Stopped")],
+                                    {"running": execution_summary("running", "InProgress"), "old": execution_summary("old", "Completed")})
+    endpoints = build_services(replace(aws_settings(tmp_path / "home"), sagemaker_role=ROLE)).endpoints
+    statuses = endpoints.monitoring_status(["running", "fresh", "old", "bare"])
+    assert [(s.endpoint, s.monitored, s.latest_status) for s in statuses] == [
+        ("running", True, "InProgress"), ("fresh", True, "No report yet"), ("old", False, "OK"), ("bare", False, "No report yet")]
+    assert statuses[0].report_time.startswith("2026-12-05T06:00:00")
+    assert len(listed) == 1 and [a["EndpointName"] for a in asked] == ["running", "fresh", "old"]
