@@ -10,6 +10,7 @@ from services.config import Settings
 from services.registry import build_services
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"  # the review model of tests/pages/conftest.py review_model_home
 
 
 def open_page(app: AppTest, page: str) -> AppTest:

@@ -16,11 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
-from tests.helpers.pages import APP, frame_with, open_page, texts
-from tests.helpers.workspace import settings_for_tests
+from tests.helpers.pages import APP, REVIEW_MODEL, frame_with, open_page, texts
+from tests.helpers.workspace import copy_workspace, settings_for_tests
 
 WINE_MODEL = "wine-xgboost/1"
-REVIEW_MODEL = "reviews-sentiment-text-tfidf/1"
 EXPLAIN = "FormSubmitter:explain.form-Explain"
 EXPLAIN_REVIEW = "FormSubmitter:explain.review-Explain this review"
 QUICK_TABLE = "FormSubmitter:explain.quick.form-Run Quick Model"
@@ -28,18 +27,16 @@ QUICK_SQL = "FormSubmitter:explain.quick.sql_form-Run Quick Model"
 
 
 @pytest.fixture(scope="module")
-def trained_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained_home(review_model_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's workspace with REVIEW_MODEL, plus WINE_MODEL trained here."""
     home = tmp_path_factory.mktemp("explain-models") / "workspace"
-    shutil.copytree(seeded_page_home, home)
+    copy_workspace(review_model_home, home)
     services = build_services(settings_for_tests(home=home, seed_on_start=False))
-    requests = [
-        TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
-                        hyperparameters={"num_round": "10", "max_depth": "3"}),
-        TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment"),
-    ]
-    for name in [services.training.start_training_job(r) for r in requests]:
-        job = services.jobs.wait_for_job(name, 240)
-        assert job.status == "Completed", job.failure_reason
+    job = services.jobs.wait_for_job(services.training.start_training_job(TrainingRequest(
+        algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
+        hyperparameters={"num_round": "10", "max_depth": "3"})), 240)
+    assert job.status == "Completed", job.failure_reason
+    assert job.model_id == WINE_MODEL, job.model_id
     return home
 
 

@@ -6,7 +6,6 @@ fresh app over that workspace. All endpoints are deleted and the gateway stopped
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,8 @@ from services.config import Settings
 from services.endpoints.models import DeployRequest, DriftReport, FeatureDrift, Variant
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
-from tests.helpers.pages import APP, frame_with, open_page, remove_endpoints, texts
+from tests.helpers.pages import APP, REVIEW_MODEL, frame_with, open_page, remove_endpoints, texts
+from tests.helpers.workspace import copy_workspace
 
 ENDPOINT = "reviews-live"
 SCORE = "FormSubmitter:score.review-Score"
@@ -33,15 +33,13 @@ BATCH = "FormSubmitter:score.batch-Score every row"
 
 
 @pytest.fixture(scope="module")
-def live_home(seeded_page_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def live_home(review_model_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the session's workspace with REVIEW_MODEL, deployed as ENDPOINT."""
     home = tmp_path_factory.mktemp("score") / "workspace"
-    shutil.copytree(seeded_page_home, home)
+    copy_workspace(review_model_home, home)
     services = build_services(Settings(home=home, seed_on_start=False))
-    job = services.jobs.wait_for_job(services.training.start_training_job(
-        TrainingRequest(algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment")), 240)
-    assert job.status == "Completed", job.failure_reason
     try:
-        services.endpoints.deploy(DeployRequest(name=ENDPOINT, variants=(Variant("AllTraffic", job.model_id),)))
+        services.endpoints.deploy(DeployRequest(name=ENDPOINT, variants=(Variant("AllTraffic", REVIEW_MODEL),)))
         endpoint = services.endpoints.wait_for_endpoint(ENDPOINT, 120)
         assert endpoint.status == "InService", endpoint.failure_reason
         yield home
