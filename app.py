@@ -6,6 +6,7 @@ from components.auth import render_logout, require_login
 from components.services import (
     get_services,
     render_sidebar,
+    resume_pipeline_executions,
     show_error,
     start_background_monitoring,
     start_background_retention,
@@ -28,6 +29,7 @@ navigation = st.navigation(
         st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
         st.Page("pages/model_dashboard.py", title="Model dashboard", icon=":material/dashboard:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
+        st.Page("pages/pipelines.py", title="Pipelines", icon=":material/conversion_path:"),
         st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
     ]
 )
@@ -35,6 +37,7 @@ try:
     render_sidebar(get_services())
     start_background_monitoring(get_services())
     start_background_retention(get_services())
+    resume_pipeline_executions(get_services())
 except ServiceError as error:
     render_sidebar(None)
     show_error(error)

@@ -7,7 +7,14 @@ import streamlit as st
 from components.auth import guard_page
 from services.config import Settings
 from services.errors import ServiceError
-from services.registry import Services, build_services, start_monitoring, start_retention, warm_up_explanations
+from services.registry import (
+    Services,
+    build_services,
+    resume_pipelines,
+    start_monitoring,
+    start_retention,
+    warm_up_explanations,
+)
 
 
 def get_services() -> Services:
@@ -32,6 +39,12 @@ def start_background_monitoring(_services: Services) -> object | None:
 def start_background_retention(_services: Services) -> object | None:
     """Delete expired query results and data capture now and hourly, once per server process (local only)."""
     return start_retention(_services)
+
+
+@st.cache_resource(show_spinner=False)
+def resume_pipeline_executions(_services: Services) -> list[str]:
+    """Once per server process: local executions whose orchestrator died (machine restart) get a new one."""
+    return resume_pipelines(_services)
 
 
 @st.cache_resource(show_spinner=False)

@@ -22,6 +22,7 @@ from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
 from services.explain import cli_explain
 from services.lineage import cli_lineage
+from services.pipelines import cli_pipelines
 from services.registry import Services, build_services
 from services.training import cli_autopilot, cli_scripts, cli_train
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_endpoints.add_commands(commands)
     cli_models.add_commands(commands)
     cli_lineage.add_commands(commands)
+    cli_pipelines.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
     commands.add_parser("retention", help="delete expired query results, data capture and old table versions now "
                                           "(local backend; also done at every start) and print what was deleted")
@@ -101,6 +103,8 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_models.run_command(services, args))
     if args.command in cli_lineage.COMMANDS:
         return _json(cli_lineage.run_command(services, args))
+    if args.command in cli_pipelines.COMMANDS:
+        return _json(cli_pipelines.run_command(services, args))
     return _query(services, args)
 
 

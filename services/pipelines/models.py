@@ -168,3 +168,28 @@ class GraphEdge:
 class PipelineGraph:
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
+
+
+def pipeline_graph(definition: dict[str, Any], steps: list[ExecutionStep]) -> PipelineGraph:
+    """The DAG of a definition with each step's status in one execution (``steps`` as listed so far): an edge
+    per dependency (DependsOn and references), a labelled if/else edge from a Condition to its branch steps."""
+    from services.pipelines.definition import all_steps
+    from services.pipelines.graph import step_dependencies
+
+    listed = {step.name: step for step in steps}
+    entries = list(all_steps(definition))
+    nodes = tuple(_graph_node(entry.name, entry.type, listed.get(entry.name),
+                              f"{entry.condition} {entry.branch}" if entry.condition else "") for entry in entries)
+    branch_of = {entry.name: (entry.condition, entry.branch) for entry in entries if entry.condition}
+    edges = []
+    for target, sources in step_dependencies(definition).items():
+        for source in sorted(sources):
+            condition, branch = branch_of.get(target, ("", ""))
+            edges.append(GraphEdge(source, target, branch if source == condition else ""))
+    return PipelineGraph(nodes, tuple(edges))
+
+
+def _graph_node(name: str, step_type: str, step: ExecutionStep | None, branch: str) -> GraphNode:
+    if step is None:
+        return GraphNode(name, step_type, branch=branch)
+    return GraphNode(name, step_type, step.status, branch, cache_hit=bool(step.cache_hit_source))
