@@ -180,8 +180,9 @@ def register_script_model(registry: ModelRegistry, outcome: ScriptOutcome, draft
     """
     script_mode.package_model(outcome.layout)
     found = script_mode.inspect_script_model(outcome.layout.model_dir, log)
+    schema = tuple(Column(f, "string" if f in found.text_features else "double") for f in found.features)
     draft = replace(draft, framework="script", problem_type=found.problem_type, classes=found.classes,
-                    input_schema=tuple(Column(f, "double") for f in found.features), metrics=dict(outcome.metrics))
+                    input_schema=schema, metrics=dict(outcome.metrics))
     record = registry.register(draft, outcome.layout.model_dir)
     if found.manifest is not None:
         script_mode.write_manifest(Path(record.artifact_path), found.manifest)

@@ -362,6 +362,19 @@ class JoblibPredictor:
         model = joblib.load(folder / JOBLIB_FILE)
         return cls(model, *describe_estimator(model))
 
+    @property
+    def feature_columns(self) -> list[str]:
+        """The columns the estimator was fitted on (``feature_names_in_``); [] when it was fitted on an array."""
+        return [str(name) for name in getattr(self.model, "feature_names_in_", ())]
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """``{column: "text"}`` when every column feeds a text vectorizer (a review model, scored from one text);
+        {} otherwise (table columns, sent as numbers)."""
+        columns = self.feature_columns
+        texts = text_columns(self.model)
+        return dict.fromkeys(columns, "text") if columns and set(columns) <= texts else {}
+
     def predict_frame(self, frame: Any) -> Any:
         """``predicted_label`` and, for classifiers, ``probability`` and ``probability_<class>``."""
         import pandas as pd
@@ -387,6 +400,19 @@ class JoblibPredictor:
         _write_json(folder / "predictor.json", script_manifest(SCRIPT_LOADER))
 
 
+def text_columns(model: Any) -> set[str]:
+    """Columns a fitted scikit-learn model turns into words: those a ColumnTransformer (alone or as a Pipeline
+    step) hands, as one column, to a text vectorizer (anything with ``build_analyzer``)."""
+    parts = [step for _, step in getattr(model, "steps", [])] or [model]
+    found: set[str] = set()
+    for part in parts:
+        for _, transformer, columns in getattr(part, "transformers_", []):
+            chosen = [columns] if isinstance(columns, str) else list(columns) if isinstance(columns, list) else []
+            if len(chosen) == 1 and callable(getattr(transformer, "build_analyzer", None)):
+                found.add(str(chosen[0]))
+    return found
+
+
 def describe_estimator(model: Any) -> tuple[str, list[str]]:
     """(problem type, class labels) of a fitted estimator; ``InvalidInput`` when it cannot predict."""
     if not callable(getattr(model, "predict", None)):
@@ -410,6 +436,7 @@ class ScriptModel:
     problem_type: str = ""
     classes: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
+    text_features: tuple[str, ...] = ()  # features read as review text (Glue type string)
 
 
 def inspect_script_model(model_dir: Path, log: Callable[[str], None]) -> ScriptModel:
@@ -423,8 +450,9 @@ def inspect_script_model(model_dir: Path, log: Callable[[str], None]) -> ScriptM
         except Exception as exc:  # noqa: BLE001 - an unpicklable or odd object just means "cannot score"
             log(f"model.joblib cannot be used for scoring ({type(exc).__name__}: {exc})")
         else:
-            features = tuple(str(f) for f in getattr(predictor.model, "feature_names_in_", ()))
-            return ScriptModel(script_manifest(SCRIPT_LOADER), predictor.problem_type, tuple(predictor.classes), features)
+            features = tuple(predictor.feature_columns)
+            return ScriptModel(script_manifest(SCRIPT_LOADER), predictor.problem_type, tuple(predictor.classes), features,
+                               tuple(predictor.kinds))
     return ScriptModel(script_manifest(UNSCORABLE_LOADER))
 
 

@@ -375,3 +375,32 @@ def test_a_script_past_its_max_runtime_is_stopped_with_the_reason(services: Serv
     pids = services.settings.home / "jobs" / name / "ml" / "output" / "data" / "pids"
     if pids.exists():  # on a busy machine the limit may strike before the script has started
         assert not [pid for pid in map(int, pids.read_text().split()) if _alive(pid)]
+
+
+def test_a_saved_review_pipeline_is_served_as_a_text_model_and_a_table_model_by_its_columns(tmp_path: Path) -> None:
+    """A model.joblib from a script or a pipeline step: its fitted columns are what an endpoint asks for, and a
+    single column fed to a text vectorizer makes it a review model (scored from one text, registered as string)."""
+    import joblib
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from services.training.script_mode import JoblibPredictor, inspect_script_model
+
+    reviews = pd.DataFrame({"review_body": ["great fit", "awful fabric", "love it", "returned it", "so soft", "tore"],
+                            "sentiment": ["positive", "negative"] * 3})
+    text_model = Pipeline([("features", ColumnTransformer([("tfidf", TfidfVectorizer(), "review_body")])),
+                           ("classifier", LogisticRegression())]).fit(reviews[["review_body"]], reviews["sentiment"])
+    numbers = pd.DataFrame({"alcohol": [9.0, 13.5, 10.1, 12.9], "ash": [2.1, 2.4, 2.2, 2.6]})
+    table_model = LogisticRegression().fit(numbers, ["low", "high", "low", "high"])
+    for name, model in (("text", text_model), ("table", table_model)):
+        (tmp_path / name).mkdir()
+        joblib.dump(model, tmp_path / name / "model.joblib")
+    text = JoblibPredictor.load(tmp_path / "text")
+    table = JoblibPredictor.load(tmp_path / "table")
+    assert (text.feature_columns, text.kinds) == (["review_body"], {"review_body": "text"})
+    assert (table.feature_columns, table.kinds) == (["alcohol", "ash"], {})
+    found = inspect_script_model(tmp_path / "text", lambda _: None)
+    assert (found.features, found.text_features) == (("review_body",), ("review_body",))
