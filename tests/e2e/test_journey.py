@@ -87,17 +87,27 @@ def app_url(e2e_home: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture
-def page(app_url: str) -> Iterator[Any]:
-    from playwright.sync_api import expect, sync_playwright
+@pytest.fixture(scope="module")
+def browser(app_url: str) -> Iterator[Any]:
+    """One chromium for the module; each test gets a fresh context (no cookies, storage or session of another)."""
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(accept_downloads=True)
-        page.set_default_timeout(60_000)
-        expect.set_options(timeout=60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)
+    yield page
+    context.close()
 
 
 def test_catalog_to_query_to_csv_download(app_url: str, page: Any) -> None:
