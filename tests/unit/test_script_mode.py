@@ -21,7 +21,7 @@ from services.runs.tracking import DEFAULT_EXPERIMENT, configure, ensure_experim
 from services.training import models as training_models
 from services.training import script_mode
 from services.training.algorithms.base import load_predictor
-from tests.helpers.workspace import close_services
+from tests.helpers.workspace import close_services, copy_empty_mlflow_store
 
 # Right after exec /proc/<pid>/cmdline can be empty for a few ms, and the job runner's reaper then takes a
 # just-started worker for a vanished one; a short pause between submissions keeps a burst clear of that window.
@@ -109,6 +109,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """One workspace for the module, running up to five jobs at once (each job pays MLflow's start-up once)."""
     home = tmp_path_factory.mktemp("script-mode") / "workspace"
     roots = (tmp_path_factory.getbasetemp().resolve(),)  # the scripts, channels and outputs of these tests
+    copy_empty_mlflow_store(tmp_path_factory, home)  # the session's migrated store: no schema migrations here
     built = build_services(Settings(home=home, seed_on_start=False, max_heavy_jobs=5, import_roots=roots))
     # Create MLflow's store before the jobs start: concurrent workers would race on its schema migrations.
     ensure_experiment(built.settings, DEFAULT_EXPERIMENT)
