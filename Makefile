@@ -57,6 +57,8 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_shap.py
 	$(PY) tests/benchmarks/bench_endpoint.py
 	$(PY) tests/benchmarks/bench_download.py
+	$(PY) tests/benchmarks/bench_pipeline.py
+	$(PY) tests/benchmarks/bench_pipelines_page.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache
