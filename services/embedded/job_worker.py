@@ -250,4 +250,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the module under its import name: run as __main__, its JobStopped would be __main__.JobStopped, and tasks
+    # that catch services.embedded.job_worker.JobStopped (a stopped tuning trial) would miss the stop.
+    from services.embedded import job_worker
+
+    raise SystemExit(job_worker.main())

@@ -45,3 +45,23 @@ def test_bad_input_without_an_exit_code_gets_the_errors(tmp_path: Path) -> None:
     name = jobs.create("bias", {}, "bias-bad").name
     record_failure(jobs, name, InvalidInput("No such column."))
     assert jobs.get(name).result == {"exit_code": 2, "failure_type": "InvalidInput"}
+
+
+def test_the_worker_process_raises_the_importable_job_stopped() -> None:
+    """``python -m services.embedded.job_worker`` runs the module's own ``main``, so the JobStopped its SIGTERM
+    handler raises is ``services.embedded.job_worker.JobStopped`` — the class tasks catch (a stopped tuning trial
+    was recorded as failed while the worker's handler raised ``__main__.JobStopped``)."""
+    import subprocess
+    import sys
+
+    probe = ("import runpy, sys\n"
+             "import services.embedded.job_worker as worker\n"
+             "seen = []\n"
+             "worker.main = lambda argv=None: seen.append(worker.JobStopped.__module__) or 0\n"
+             "sys.argv = ['job_worker']\n"
+             "try:\n    runpy.run_module('services.embedded.job_worker', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(seen)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "['services.embedded.job_worker']", done.stderr
