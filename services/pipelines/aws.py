@@ -45,7 +45,7 @@ from services.pipelines.definition import (
     parse_definition,
     validate_definition,
 )
-from services.pipelines.models import ExecutionStep, Pipeline, PipelineExecution, PipelineTemplate
+from services.pipelines.models import SAGEMAKER_STEP_TYPES, ExecutionStep, Pipeline, PipelineExecution, PipelineTemplate
 
 POLL_SECONDS = 15.0
 PAGE_SIZE = 100  # the most SageMaker's List* calls return at once
@@ -99,7 +99,7 @@ class AwsPipelines(SageMakerClients):
     @translated
     def upsert_pipeline(self, name: str, definition: str | dict[str, Any], description: str = "") -> Pipeline:
         check_name("pipeline", name)
-        validate_definition(parse_definition(definition))
+        validate_definition(parse_definition(definition), step_types=SAGEMAKER_STEP_TYPES, runner="SageMaker Pipelines")
         role = self._role()
         body = definition if isinstance(definition, str) else json.dumps(definition)
         request = {"PipelineName": name, "PipelineDefinition": body, "PipelineDescription": description, "RoleArn": role}

@@ -86,15 +86,16 @@ def _walk(steps: Any, condition: str, branch: str) -> Iterator[StepEntry]:
             yield from _walk(arguments.get("ElseSteps") or [], entry.name, "else")
 
 
-def validate_definition(definition: Mapping[str, Any], executors: Mapping[str, StepExecutor] | None = None) -> None:
-    """Refuse what the local engine cannot run (see the module docstring); ``executors`` by step type (when
-    given, a step type without one is refused too)."""
+def validate_definition(definition: Mapping[str, Any], executors: Mapping[str, StepExecutor] | None = None,
+                        step_types: tuple[str, ...] = STEP_TYPES, runner: str = "the local engine") -> None:
+    """Refuse what ``runner`` cannot run (see the module docstring); ``executors`` by step type (when given, a step
+    type without one is refused too); ``step_types`` the types it knows (SageMaker's own for the aws adapter)."""
     version = definition.get("Version")
     if version != "2020-12-01":
         raise InvalidInput(f"Unsupported definition Version {version!r}; use \"2020-12-01\".", hint=HINT)
     parameters = check_parameters(definition.get("Parameters") or [])
     entries = list(all_steps(definition))
-    steps = _check_names(entries)
+    steps = _check_names(entries, step_types, runner)
     property_files = {entry.name: _property_files(entry) for entry in entries}
     for entry in entries:
         _check_step(entry, steps, parameters, property_files)
@@ -150,16 +151,16 @@ def _of_type(value: Any, kind: str) -> bool:
     return isinstance(value, int) if kind == "Integer" else isinstance(value, int | float)
 
 
-def _check_names(entries: list[StepEntry]) -> dict[str, StepEntry]:
+def _check_names(entries: list[StepEntry], step_types: tuple[str, ...], runner: str) -> dict[str, StepEntry]:
     steps: dict[str, StepEntry] = {}
     for entry in entries:
         if not STEP_NAME.fullmatch(entry.name):
             raise InvalidInput(f"Step name {entry.name!r} is not valid: use 1–64 letters, digits, '-' and '_'.", hint=HINT)
         if entry.name in steps:
             raise InvalidInput(f"Step {entry.name!r} is defined twice; step names are unique in a pipeline.", hint=HINT)
-        if entry.type not in STEP_TYPES:
-            raise InvalidInput(f"Step {entry.name!r} has type {entry.type!r}, which the local engine does not run; "
-                               f"supported: {', '.join(STEP_TYPES)}.", hint=HINT)
+        if entry.type not in step_types:
+            raise InvalidInput(f"Step {entry.name!r} has type {entry.type!r}, which {runner} does not run; "
+                               f"supported: {', '.join(step_types)}.", hint=HINT)
         steps[entry.name] = entry
     return steps
 

@@ -19,6 +19,9 @@ STEP_STATUSES = ("Starting", "Executing", "Stopping", "Stopped", "Failed", "Succ
 # What the local engine runs; an unknown type is refused at upsert, naming the step.
 STEP_TYPES = ("Processing", "Training", "Tuning", "Transform", "Condition", "Fail", "RegisterModel", "Model",
               "AutoML", "Endpoint", "EndpointConfig")
+# What SageMaker Pipelines itself accepts (the sagemaker SDK's StepTypeEnum): the aws adapter checks against these.
+SAGEMAKER_STEP_TYPES = (*STEP_TYPES, "Callback", "Lambda", "QualityCheck", "ClarifyCheck", "EMR", "EMRServerless",
+                        "InferenceComponent", "Lineage", "Job", "Cleanup", "ForEach")
 
 
 @dataclass(frozen=True)

@@ -485,3 +485,16 @@ def test_a_template_for_another_region_or_without_a_bucket_is_refused(pipelines:
     with pytest.raises(InvalidInput, match="bucket") as refused:
         pipelines.install_template("review-sentiment")
     assert "WORKBENCH_S3_BUCKET" in (refused.value.hint or "")
+
+
+def test_sagemaker_step_types_the_local_engine_lacks_are_uploaded(pipelines: AwsPipelines,
+                                                                  calls: list[tuple[str, dict[str, Any]]]) -> None:
+    """SageMaker runs Lambda, Callback, QualityCheck, … steps: only types SageMaker itself lacks are refused on AWS."""
+    value = two_steps()
+    value["Steps"].append({"Name": "Notify", "Type": "Lambda", "DependsOn": ["Train"], "Arguments": {},
+                           "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:notify"})
+    pipelines.upsert_pipeline("reviews-notify", value)
+    assert "CreatePipeline" in [name for name, _ in calls]
+    value["Steps"][-1]["Type"] = "Teleport"
+    with pytest.raises(InvalidInput, match="'Notify'.*Teleport.*SageMaker Pipelines does not run"):
+        pipelines.upsert_pipeline("reviews-notify", value)
