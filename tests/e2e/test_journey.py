@@ -273,3 +273,44 @@ def test_deploy_then_score_a_review_with_its_words_then_batch_score_a_table(app_
         stop = getattr(services.endpoints, "stop_gateway", None)
         if stop is not None:
             stop()
+
+
+def test_review_pipeline_to_registered_model_to_approval_to_endpoint_to_score(app_url: str, e2e_home: Path, page: Any) -> None:
+    """Pipelines → the ready-made review pipeline → its DAG turns green → registered → approved on the Model dashboard
+    → deployed on Endpoints → a review scored with the pipeline's model."""
+    from playwright.sync_api import expect
+
+    from services.config import Settings
+    from services.registry import build_services
+
+    page.goto(f"{app_url}/pipelines")
+    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Use this pipeline").first.click()
+    expect(page.get_by_text("Pipeline review-sentiment is ready.")).to_be_visible()
+    page.get_by_role("button", name="Start execution").click()
+    expect(page.get_by_text("The execution succeeded.")).to_be_visible(timeout=300_000)
+    expect(page.locator("svg text", has_text="RegisterSentimentModel").first).to_be_visible()
+    expect(page.locator("svg text", has_text="RegisterModel · Succeeded").first).to_be_visible()
+
+    page.goto(f"{app_url}/model_dashboard")
+    choose(page, "Model package group", "review-sentiment")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("review-sentiment/1 is now Approved.")).to_be_visible()
+
+    services = build_services(Settings(home=e2e_home, seed_on_start=False))
+    try:
+        page.goto(f"{app_url}/endpoints")
+        choose(page, "Model", "review-sentiment/1")
+        page.get_by_role("button", name="Deploy").click()
+        expect(page.locator("text=InService >> visible=true").first).to_be_visible(timeout=180_000)
+        page.get_by_role("button", name="Open in Score").click()
+        expect(page.get_by_role("heading", name="Score", exact=True)).to_be_visible()
+        page.get_by_label("Review").fill("Lovely soft fabric and a perfect fit, I wear it every week.")
+        page.get_by_role("button", name="Score", exact=True).click()
+        expect(page.get_by_test_id("stMetric").filter(has_text="Predicted label")).to_contain_text("positive", ignore_case=True)
+    finally:
+        for endpoint in services.endpoints.list_endpoints():
+            services.endpoints.delete_endpoint(endpoint.name)
+        stop = getattr(services.endpoints, "stop_gateway", None)
+        if stop is not None:
+            stop()
