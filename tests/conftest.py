@@ -113,9 +113,12 @@ DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_pag
 # starts last while the other worker sits idle. Units not listed follow in collection order.
 HEAVIEST_FIRST = (
     "default-gateway", "unit/test_autopilot.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py",
-    "pages/test_explain_page.py", "unit/test_onnx_export.py", "contract/test_endpoints.py", "unit/test_script_mode.py",
-    "unit/test_local_endpoints.py", "unit/test_batch_scoring.py", "unit/test_monitoring.py", "unit/test_text_minilm.py",
-    "unit/test_endpoint_server.py", "pages/test_jobs_page.py", "unit/test_tuning.py", "unit/test_cli_explain.py",
+    "unit/test_deployment_local.py", "unit/test_onnx_export.py", "unit/test_local_endpoints.py",
+    "pages/test_explain_page.py", "unit/test_script_mode.py", "unit/test_batch_scoring.py",
+    "unit/test_pipeline_engine.py", "unit/test_deployment_follow.py", "unit/test_endpoint_server.py",
+    "contract/test_endpoints.py", "unit/test_cli_explain.py", "pages/test_jobs_page.py", "unit/test_monitoring.py",
+    "unit/test_text_minilm.py", "unit/test_pipeline_template_run.py", "unit/test_pipeline_steps_builtin.py",
+    "unit/test_tuning.py",
 )
 
 
