@@ -57,13 +57,12 @@ def _escape(text: str) -> str:
 
 def render_dag(graph: PipelineGraph) -> None:
     st.graphviz_chart(dag_dot(graph), width="stretch")
-    legend = " · ".join(f"{status}" for status in ("NotStarted", "Executing", "Succeeded", "Failed", "Stopped"))
-    st.caption(f"Colours: grey {legend.split(' · ')[0]}, blue executing, green succeeded, red failed, orange stopped; "
-               "dashed boxes have not run.")
+    st.caption("Grey dashed: not run yet · blue: executing · green: succeeded · red: failed · orange: stopped.")
 
 
-def render_parameter_form(parameters: list[PipelineParameter], *, key: str) -> dict[str, str] | None:
-    """A typed form for the pipeline's parameters; the values as the API takes them (strings) on submit."""
+def render_parameter_form(parameters: list[PipelineParameter], *, key: str) -> tuple[dict[str, str], str] | None:
+    """A typed form for the pipeline's parameters; on submit, the values as the API takes them (strings) and the
+    execution's display name."""
     with st.form(key=key, enter_to_submit=True, border=True):
         values = {p.name: _parameter_input(p, key) for p in parameters}
         if not parameters:
@@ -72,9 +71,7 @@ def render_parameter_form(parameters: list[PipelineParameter], *, key: str) -> d
         submitted = st.form_submit_button("Start execution", type="primary", icon=":material/play_arrow:")
     if not submitted:
         return None
-    values = {name: value for name, value in values.items() if value is not None}
-    values["__display_name__"] = display_name
-    return values
+    return {name: value for name, value in values.items() if value is not None}, display_name
 
 
 def _parameter_input(parameter: PipelineParameter, key: str) -> str | None:

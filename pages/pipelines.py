@@ -80,10 +80,10 @@ def run_action(action: Callable[[], object], success: str) -> None:
 
 def start_section(pipeline: Pipeline) -> None:
     st.subheader("Start an execution")
-    values = render_parameter_form(pipeline.parameters, key=f"pipelines.start.{pipeline.name}")
-    if values is None:
+    submitted = render_parameter_form(pipeline.parameters, key=f"pipelines.start.{pipeline.name}")
+    if submitted is None:
         return
-    display_name = values.pop("__display_name__", "")
+    values, display_name = submitted
     run_action(lambda: pipelines.start_execution(pipeline.name, values, display_name),
                f"Execution of **{pipeline.name}** started.")
 

@@ -30,8 +30,7 @@ from services.lineage.models import (
     LineageGraph,
     LineageStart,
     Vertex,
-    check_depth,
-    direction_name,
+    check_query,
 )
 from services.models import Job
 
@@ -111,9 +110,7 @@ class AwsLineage(SageMakerClients):
     @translated
     def query_lineage(self, start: LineageStart, direction: str = "Both", max_depth: int = 3,
                       max_vertices: int = DEFAULT_MAX_VERTICES) -> LineageGraph:
-        direction, max_depth = direction_name(direction), check_depth(max_depth)
-        if max_vertices < 1:
-            raise InvalidInput("max_vertices must be at least 1.", hint="e.g. 200.")
+        direction, max_depth = check_query(direction, max_depth, max_vertices)
         arns = self.resolve(start)
         vertices: dict[str, dict[str, Any]] = {}
         edges: dict[tuple[str, str], Edge] = {}

@@ -14,8 +14,7 @@ from services.lineage.models import (
     Entity,
     LineageGraph,
     LineageStart,
-    check_depth,
-    direction_name,
+    check_query,
 )
 from services.lineage.record import model_package_artifact
 from services.lineage.store import LineageStore
@@ -64,9 +63,7 @@ class LocalLineage:
 
     def query_lineage(self, start: LineageStart, direction: str = "Both", max_depth: int = 3,
                       max_vertices: int = DEFAULT_MAX_VERTICES) -> LineageGraph:
-        direction, max_depth = direction_name(direction), check_depth(max_depth)
-        if max_vertices < 1:
-            raise InvalidInput("max_vertices must be at least 1.", hint="e.g. 200.")
+        direction, max_depth = check_query(direction, max_depth, max_vertices)
         arns = self.resolve(start)
         return walk(arns, direction, max_depth, max(max_vertices, len(arns)), self.store.associations_of,
                     self.store.entity)

@@ -174,6 +174,13 @@ def check_depth(depth: int) -> int:
     return depth
 
 
+def check_query(direction: str, max_depth: int, max_vertices: int) -> tuple[str, int]:
+    """QueryLineage's Direction and MaxDepth for what was asked; ``InvalidInput`` for a bad one or a vertex bound below 1."""
+    if max_vertices < 1:
+        raise InvalidInput("max_vertices must be at least 1.", hint="e.g. 200.")
+    return direction_name(direction), check_depth(max_depth)
+
+
 def guess_start(text: str) -> LineageStart:
     """What a typed entity names: an ARN, a model id (``name/version``), a ``database.table``, else an endpoint
     or job name (``name``: the adapters try an endpoint first)."""

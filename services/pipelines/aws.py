@@ -40,6 +40,7 @@ from services.names import check_name
 from services.pipelines.base import PipelinesPort
 from services.pipelines.definition import (
     all_steps,
+    check_selection,
     execution_parameters,
     parameter_text,
     parse_definition,
@@ -380,14 +381,8 @@ def _pipeline_name(pipeline_arn: str) -> str:
 
 def _selection(pipeline: Pipeline, selected: tuple[str, ...], source_arn: str) -> dict[str, Any]:
     """SelectiveExecutionConfig, checked as the local engine checks it (the source's outputs: SageMaker's part)."""
-    if not selected and not source_arn:
+    if not check_selection(pipeline, selected, source_arn):
         return {}
-    if not selected or not source_arn:
-        raise InvalidInput("A selective execution needs both the steps to run and the source execution.",
-                           hint="Pick the steps and the execution whose outputs the others reuse.")
-    unknown = [step for step in selected if pipeline.find_step(step) is None]
-    if unknown:
-        raise InvalidInput(f"Step(s) {', '.join(unknown)} are not in pipeline {pipeline.name!r}.", hint="Pick its own steps.")
     if _pipeline_name(source_arn) != pipeline.name:
         raise InvalidInput(f"Execution {source_arn} does not belong to pipeline {pipeline.name!r}.",
                            hint="Reuse an execution of the same pipeline.")

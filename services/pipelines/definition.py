@@ -19,7 +19,7 @@ from typing import Any
 
 from services.errors import InvalidInput
 from services.pipelines.expressions import EXECUTION_VARIABLES, named_property_files, references, unknown_functions
-from services.pipelines.models import PARAMETER_TYPES, STEP_TYPES
+from services.pipelines.models import PARAMETER_TYPES, STEP_TYPES, Pipeline
 from services.pipelines.steps.base import StepExecutor
 
 MAX_DEFINITION_CHARS = 1_048_576  # CreatePipeline.PipelineDefinition: Length Constraints maximum 1048576
@@ -329,3 +329,17 @@ def convert_parameter(name: str, kind: str, raw: Any) -> Any:
 def parameter_text(value: Any) -> str:
     """A typed parameter value written back as the API's string (``true``, ``0.7``)."""
     return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def check_selection(pipeline: Pipeline, selected: tuple[str, ...], source_arn: str) -> bool:
+    """SelectiveExecutionConfig's own rules (both parts given, the steps the pipeline's own); False when there is
+    no selection. Whether the source execution belongs to the pipeline is the backend's to check."""
+    if not selected and not source_arn:
+        return False
+    if not selected or not source_arn:
+        raise InvalidInput("A selective execution needs both the steps to run and the source execution.",
+                           hint="Pick the steps and the execution whose outputs the others reuse.")
+    unknown = [step for step in selected if pipeline.find_step(step) is None]
+    if unknown:
+        raise InvalidInput(f"Step(s) {', '.join(unknown)} are not in pipeline {pipeline.name!r}.", hint="Pick its own steps.")
+    return True

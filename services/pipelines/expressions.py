@@ -214,39 +214,31 @@ def _equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-def references(value: Any) -> Iterator[str]:
-    """Every ``Get`` reference inside ``value`` (also the property files JsonGet names)."""
+def _objects(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object inside ``value``, outermost first (not the inside of a ``Get``, which is a reference)."""
     if isinstance(value, dict):
-        if is_get(value):
-            yield value["Get"]
-            return
-        for item in value.values():
-            yield from references(item)
+        yield value
+        if not is_get(value):
+            for item in value.values():
+                yield from _objects(item)
     elif isinstance(value, list):
         for item in value:
-            yield from references(item)
+            yield from _objects(item)
+
+
+def references(value: Any) -> Iterator[str]:
+    """Every ``Get`` reference inside ``value`` (also the property files JsonGet names)."""
+    return (item["Get"] for item in _objects(value) if is_get(item))
 
 
 def named_property_files(value: Any) -> Iterator[str]:
     """Property files a JsonGet names without a step (``"PropertyFile": "EvalReport"``)."""
-    if isinstance(value, dict):
-        body = value.get("Std:JsonGet")
-        if len(value) == 1 and isinstance(body, dict) and isinstance(body.get("PropertyFile"), str):
+    for item in _objects(value):
+        body = item.get("Std:JsonGet")
+        if len(item) == 1 and isinstance(body, dict) and isinstance(body.get("PropertyFile"), str):
             yield body["PropertyFile"]
-        for item in value.values():
-            yield from named_property_files(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from named_property_files(item)
 
 
 def unknown_functions(value: Any) -> Iterator[str]:
     """``Std:…`` functions the engine does not know."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key.startswith("Std:") and key not in FUNCTIONS:
-                yield key
-            yield from unknown_functions(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from unknown_functions(item)
+    return (key for item in _objects(value) for key in item if key.startswith("Std:") and key not in FUNCTIONS)

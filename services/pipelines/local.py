@@ -20,7 +20,7 @@ from services.embedded.jobs import MAX_RUNTIME_LIMIT, RUNTIME_KEY
 from services.errors import InvalidInput, NotFound
 from services.names import check_name
 from services.pipelines.base import PipelinesPort
-from services.pipelines.definition import execution_parameters, parameter_text, parse_definition, validate_definition
+from services.pipelines.definition import check_selection, execution_parameters, parameter_text, parse_definition, validate_definition
 from services.pipelines.engine import DEFAULT_MAX_PARALLEL, step_log_path
 from services.pipelines.graph import step_dependencies
 from services.pipelines.models import ExecutionStep, Pipeline, PipelineExecution, PipelineTemplate
@@ -83,14 +83,8 @@ class LocalPipelines:
     def _check_selection(self, pipeline: Pipeline, selected: tuple[str, ...], source_arn: str) -> None:
         """SelectiveExecutionConfig: known steps, a source execution of this pipeline, and every step the
         selected ones need that is not selected itself must have succeeded in the source."""
-        if not selected and not source_arn:
+        if not check_selection(pipeline, selected, source_arn):
             return
-        if not selected or not source_arn:
-            raise InvalidInput("A selective execution needs both the steps to run and the source execution.",
-                               hint="Pick the steps and the execution whose outputs the others reuse.")
-        unknown = [step for step in selected if pipeline.find_step(step) is None]
-        if unknown:
-            raise InvalidInput(f"Step(s) {', '.join(unknown)} are not in pipeline {pipeline.name!r}.", hint="Pick its own steps.")
         source = self.store.execution(source_arn)
         if source.pipeline_name != pipeline.name:
             raise InvalidInput(f"Execution {source_arn} belongs to pipeline {source.pipeline_name!r}.",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.pages import remove_endpoints
 from tests.helpers.workspace import copy_empty_mlflow_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,20 +269,13 @@ def test_deploy_then_score_a_review_with_its_words_then_batch_score_a_table(app_
         expect(page.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=240_000)
         expect(page.get_by_role("button", name="Query it").first).to_be_visible()
     finally:
-        for endpoint in services.endpoints.list_endpoints():
-            services.endpoints.delete_endpoint(endpoint.name)
-        stop = getattr(services.endpoints, "stop_gateway", None)
-        if stop is not None:
-            stop()
+        remove_endpoints(e2e_home)
 
 
 def test_review_pipeline_to_registered_model_to_approval_to_endpoint_to_score(app_url: str, e2e_home: Path, page: Any) -> None:
     """Pipelines → the ready-made review pipeline → its DAG turns green → registered → approved on the Model dashboard
     → deployed on Endpoints → a review scored with the pipeline's model."""
     from playwright.sync_api import expect
-
-    from services.config import Settings
-    from services.registry import build_services
 
     page.goto(f"{app_url}/pipelines")
     expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
@@ -297,7 +291,6 @@ def test_review_pipeline_to_registered_model_to_approval_to_endpoint_to_score(ap
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("review-sentiment/1 is now Approved.")).to_be_visible()
 
-    services = build_services(Settings(home=e2e_home, seed_on_start=False))
     try:
         page.goto(f"{app_url}/endpoints")
         choose(page, "Model", "review-sentiment/1")
@@ -309,8 +302,4 @@ def test_review_pipeline_to_registered_model_to_approval_to_endpoint_to_score(ap
         page.get_by_role("button", name="Score", exact=True).click()
         expect(page.get_by_test_id("stMetric").filter(has_text="Predicted label")).to_contain_text("positive", ignore_case=True)
     finally:
-        for endpoint in services.endpoints.list_endpoints():
-            services.endpoints.delete_endpoint(endpoint.name)
-        stop = getattr(services.endpoints, "stop_gateway", None)
-        if stop is not None:
-            stop()
+        remove_endpoints(e2e_home)

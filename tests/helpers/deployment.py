@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sklearn.linear_model import LogisticRegression
@@ -16,14 +18,36 @@ from services.endpoints.models import (
     BlueGreenUpdatePolicy,
     CapacitySize,
     DeploymentConfig,
+    DeployRequest,
     TrafficRoutingConfiguration,
+    Variant,
 )
 from services.models import Column, ModelRecord
-from services.registry import Services
+from services.registry import Services, build_services
 from services.training.algorithms.common import SklearnPredictor
 from tests.helpers.data import signal_frame
+from tests.helpers.endpoints import stop_everything
+from tests.helpers.servers import unused_port
+from tests.helpers.workspace import close_services, settings_for_tests
 
 ERROR_ALARM = AlarmRule("new-fleet-errors", "ErrorRate", threshold=5.0)
+
+
+@contextmanager
+def endpoint_to_update(folder: Path, name: str, groups: tuple[str, str]) -> Iterator[tuple[Services, str, str, str]]:
+    """An endpoint ``name`` serving a model of ``groups[0]`` in service, plus a good model of ``groups[1]`` and a
+    broken one registered: (services, old, new, broken). Every server is stopped afterwards."""
+    services = build_services(settings_for_tests(home=folder / "home", seed_on_start=False, gateway_port=unused_port()))
+    old = register_tabular(services, folder / "a", groups[0])
+    new = register_tabular(services, folder / "b", groups[1])
+    broken = register_tabular(services, folder / "c", "broken", broken=True)
+    services.endpoints.deploy(DeployRequest(name, (Variant("AllTraffic", old),), capture_percent=0))
+    assert services.endpoints.wait_for_endpoint(name, 120).status == "InService"
+    try:
+        yield services, old, new, broken
+    finally:
+        stop_everything(services)
+        close_services(services)
 
 
 def register_tabular(services: Services, folder: Path, name: str, broken: bool = False) -> str:

@@ -12,28 +12,19 @@ from pathlib import Path
 import pytest
 
 from services.endpoints.following import deploy_approved
-from services.endpoints.models import DeploymentChoices, DeployRequest, Variant
+from services.endpoints.models import DeploymentChoices
 from services.errors import InvalidInput, NotFound
-from services.registry import Services, build_services
-from tests.helpers.deployment import ScoringClient, register_tabular
-from tests.helpers.endpoints import stop_everything, wait_for
-from tests.helpers.servers import unused_port
-from tests.helpers.workspace import close_services, settings_for_tests
+from services.registry import Services
+from tests.helpers.deployment import ScoringClient, endpoint_to_update
+from tests.helpers.endpoints import wait_for
 
 NAME = "live"
 
 
 @pytest.fixture
 def hosting(tmp_path: Path) -> Iterator[tuple[Services, str, str, str]]:
-    services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False, gateway_port=unused_port()))
-    old = register_tabular(services, tmp_path / "a", "reviews")
-    new = register_tabular(services, tmp_path / "b", "reviews")
-    broken = register_tabular(services, tmp_path / "c", "broken", broken=True)
-    services.endpoints.deploy(DeployRequest(NAME, (Variant("AllTraffic", old),), capture_percent=0))
-    assert services.endpoints.wait_for_endpoint(NAME, 120).status == "InService"
-    yield services, old, new, broken
-    stop_everything(services)
-    close_services(services)
+    with endpoint_to_update(tmp_path, NAME, ("reviews", "reviews")) as hosted:
+        yield hosted
 
 
 def serving(services: Services) -> list[str]:

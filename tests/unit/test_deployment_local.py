@@ -12,12 +12,11 @@ import pytest
 
 from services.embedded.metadata import utc_now
 from services.endpoints.local import LocalEndpoints
-from services.endpoints.models import AlarmRule, DeployRequest, DriftReport, Variant
+from services.endpoints.models import AlarmRule, DriftReport, Variant
 from services.errors import InvalidInput
 from services.registry import Services, build_services
-from tests.helpers.deployment import ERROR_ALARM, ScoringClient, canary, linear, register_tabular
-from tests.helpers.endpoints import process_gone, stop_everything, wait_for
-from tests.helpers.servers import unused_port
+from tests.helpers.deployment import ERROR_ALARM, ScoringClient, canary, endpoint_to_update, linear, register_tabular
+from tests.helpers.endpoints import process_gone, wait_for
 from tests.helpers.workspace import close_services, settings_for_tests
 
 NAME = "live"
@@ -26,15 +25,8 @@ NAME = "live"
 @pytest.fixture
 def hosting(tmp_path: Path) -> Iterator[tuple[Services, str, str, str]]:
     """An endpoint serving model A in service, plus B (good) and C (broken) registered."""
-    services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False, gateway_port=unused_port()))
-    old = register_tabular(services, tmp_path / "a", "blue")
-    new = register_tabular(services, tmp_path / "b", "green")
-    broken = register_tabular(services, tmp_path / "c", "broken", broken=True)
-    services.endpoints.deploy(DeployRequest(NAME, (Variant("AllTraffic", old),), capture_percent=0))
-    assert services.endpoints.wait_for_endpoint(NAME, 120).status == "InService"
-    yield services, old, new, broken
-    stop_everything(services)
-    close_services(services)
+    with endpoint_to_update(tmp_path, NAME, ("blue", "green")) as hosted:
+        yield hosted
 
 
 def latest(services: Services) -> str:
