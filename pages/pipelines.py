@@ -97,6 +97,11 @@ def watch_execution(pipeline: Pipeline, arn: str) -> None:
     except ServiceError as error:
         show_error(error)
         return
+    if execution.finished and st.session_state.get(keys.PIPELINES_WATCHED) == arn:
+        # Rerun in full before drawing the finished state: drawn here too, a fragment run that ends in a rerun
+        # leaves its elements on screen beside the full run's until that run ends (the message showed twice).
+        st.session_state.pop(keys.PIPELINES_WATCHED)
+        st.rerun()
     render_execution_status(execution)
     render_dag(pipeline_graph(pipeline.definition, steps))
     if steps:
@@ -104,9 +109,6 @@ def watch_execution(pipeline: Pipeline, arn: str) -> None:
     execution_actions(pipeline, execution, [s.name for s in steps])
     if steps:
         step_section(pipeline, execution, steps)
-    if execution.finished and st.session_state.get(keys.PIPELINES_WATCHED) == arn:
-        st.session_state.pop(keys.PIPELINES_WATCHED)
-        st.rerun()  # once more in full, so the page outside this fragment sees the final state
 
 
 def execution_actions(pipeline: Pipeline, execution: PipelineExecution, step_names: list[str]) -> None:
