@@ -17,11 +17,11 @@ TEST_WORKERS ?= 2
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	touch $@
 
 $(TEST_INSTALLED): $(INSTALLED) requirements-test.txt
-	$(PY) -m pip install --quiet -r requirements-test.txt
+	$(PY) -m pip install --quiet --no-compile -r requirements-test.txt
 	touch $@
 
 run: $(INSTALLED)
