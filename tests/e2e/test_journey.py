@@ -1,114 +1,20 @@
 """The main journey in a real browser: Catalog → reviews → Query this table → Run → rows → CSV download.
 
 Drives Debian's chromium (Playwright's own browser download cannot work offline) against a real
-`streamlit run` on loopback.
+`streamlit run` on loopback (the fixtures are in tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.browser import choose, choose_many
 from tests.helpers.pages import remove_endpoints
-from tests.helpers.workspace import copy_empty_mlflow_store
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
 
 pytestmark = pytest.mark.browser
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("Debian's chromium is missing; `make test` installs it with apt-get.")
-    pytest.skip("Debian's chromium is not installed (`make chromium`).")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy")
-
-
-@pytest.fixture(scope="module")
-def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new workspace (the app seeds it) with an empty MLflow store, as the app's first job would create it."""
-    home = tmp_path_factory.mktemp("e2e-workspace")
-    copy_empty_mlflow_store(tmp_path_factory, home)
-    return home
-
-
-@pytest.fixture(scope="module")
-def app_url(e2e_home: Path) -> Iterator[str]:
-    _require_chromium()
-    home = e2e_home
-    port = _free_port()
-    env = os.environ | {"WORKBENCH_HOME": str(home), "WORKBENCH_BACKEND": "local", "WORKBENCH_SEED_ON_START": "true"}
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
-    log = (home / "streamlit.log").open("wb")
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(app_url: str) -> Iterator[Any]:
-    """One chromium for the module; each test gets a fresh context (no cookies, storage or session of another)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    expect.set_options(timeout=60_000)
-    yield page
-    context.close()
 
 
 def test_catalog_to_query_to_csv_download(app_url: str, page: Any) -> None:
@@ -158,23 +64,6 @@ def test_ctrl_enter_runs_and_a_long_query_can_be_cancelled(app_url: str, page: A
     page.get_by_role("button", name="Cancel query").click()
     expect(page.get_by_text("The query was cancelled.")).to_be_visible()
     expect(editor).to_have_value(slow)  # the SQL stays in the editor
-
-
-def choose(page: Any, label: str, option: str) -> None:
-    """Pick an option in a Streamlit selectbox by typing into it."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.click()
-    page.keyboard.type(option)
-    page.keyboard.press("Enter")
-
-
-def choose_many(page: Any, label: str, option: str) -> None:
-    """Add an option to a Streamlit multiselect by typing into it."""
-    box = page.get_by_test_id("stMultiSelect").filter(has_text=label).first
-    box.click()
-    page.keyboard.type(option)
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
 
 
 def test_table_to_autopilot_to_leaderboard_to_compare(app_url: str, page: Any) -> None:
@@ -272,34 +161,61 @@ def test_deploy_then_score_a_review_with_its_words_then_batch_score_a_table(app_
         remove_endpoints(e2e_home)
 
 
-def test_review_pipeline_to_registered_model_to_approval_to_endpoint_to_score(app_url: str, e2e_home: Path, page: Any) -> None:
-    """Pipelines → the ready-made review pipeline → its DAG turns green → registered → approved on the Model dashboard
-    → deployed on Endpoints → a review scored with the pipeline's model."""
+def test_review_pipeline_to_registered_model_to_approval_to_canary_update_to_score(app_url: str, e2e_home: Path, page: Any,
+                                                                                   tmp_path: Path) -> None:
+    """Pipelines → the ready-made review pipeline → its DAG turns green → registered as review-sentiment/2 → approved
+    on the Model dashboard → on Endpoints, a Canary blue/green update of the endpoint serving the older
+    review-sentiment/1 (the traffic shift shown live) → a review scored with the pipeline's model."""
     from playwright.sync_api import expect
 
+    from services.config import Settings
+    from services.endpoints.models import DeployRequest, Variant
+    from services.registry import build_services
+
     page.goto(f"{app_url}/pipelines")
-    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Use this pipeline").first.click()
-    expect(page.get_by_text("Pipeline review-sentiment is ready.")).to_be_visible()
-    page.get_by_role("button", name="Start execution").click()
-    expect(page.get_by_text("The execution succeeded.")).to_be_visible(timeout=300_000)
-    expect(page.locator("svg text", has_text="RegisterSentimentModel").first).to_be_visible()
-    expect(page.locator("svg text", has_text="RegisterModel · Succeeded").first).to_be_visible()
-
-    page.goto(f"{app_url}/model_dashboard")
-    choose(page, "Model package group", "review-sentiment")
-    page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_text("review-sentiment/1 is now Approved.")).to_be_visible()
-
+    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()  # the app has seeded the workspace
+    services = build_services(Settings(home=e2e_home, seed_on_start=False))
+    older = register_review_model(services, tmp_path / "older-model", "review-sentiment")
+    assert older == "review-sentiment/1"
+    services.endpoints.deploy(DeployRequest("reviews-live", (Variant("AllTraffic", older),)))  # comes up while the pipeline runs
     try:
+        page.get_by_role("button", name="Use this pipeline").first.click()
+        expect(page.get_by_text("Pipeline review-sentiment is ready.")).to_be_visible()
+        page.get_by_role("button", name="Start execution").click()
+        assert services.endpoints.wait_for_endpoint("reviews-live", 180).status == "InService"
+        expect(page.get_by_text("The execution succeeded.")).to_be_visible(timeout=300_000)
+        expect(page.locator("svg text", has_text="RegisterSentimentModel").first).to_be_visible()
+        expect(page.locator("svg text", has_text="RegisterModel · Succeeded").first).to_be_visible()
+
+        page.goto(f"{app_url}/model_dashboard")
+        choose(page, "Model package group", "review-sentiment")
+        choose(page, "Version", "review-sentiment/2")
+        page.get_by_role("button", name="Approve").click()
+        expect(page.get_by_text("review-sentiment/2 is now Approved.")).to_be_visible()
+
         page.goto(f"{app_url}/endpoints")
-        choose(page, "Model", "review-sentiment/1")
-        page.get_by_role("button", name="Deploy").click()
-        expect(page.locator("text=InService >> visible=true").first).to_be_visible(timeout=180_000)
+        expect(page.get_by_role("heading", name="Endpoints", exact=True)).to_be_visible()
+        page.get_by_text("Update to a new model version").click()
+        choose(page, "New model version", "review-sentiment/2")
+        expect(page.get_by_role("radio", name="Canary")).to_be_checked()
+        for label, value in (("Canary size / linear step (%)", "25"), ("Wait interval (s)", "4")):
+            page.get_by_label(label).fill(value)
+            page.get_by_label(label).press("Tab")
+        page.get_by_role("button", name="Update", exact=True).click()
+        expect(page.get_by_text("Updating (Canary 25%): Shifting, 25% of traffic on the new fleet")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Updated (Canary 25%) to review-sentiment/2")).to_be_visible(timeout=120_000)
+        expect(page.locator("svg text", has_text="Traffic on the new fleet")).to_be_visible()
+        shift = [(e.phase, e.traffic_share) for e in services.endpoints.deployment_history("reviews-live")]
+        assert ("Shifting", 0.25) in shift and shift.index(("Shifting", 0.25)) < shift.index(("Baking", 1.0)), shift
+        assert shift[-1] == ("Completed", 1.0), shift
+        assert [v.model_id for v in services.endpoints.describe_endpoint("reviews-live").variants] == ["review-sentiment/2"]
+
         page.get_by_role("button", name="Open in Score").click()
         expect(page.get_by_role("heading", name="Score", exact=True)).to_be_visible()
+        expect(page.get_by_text("review-sentiment/2 · scores reviews (text)")).to_be_visible()
         page.get_by_label("Review").fill("Lovely soft fabric and a perfect fit, I wear it every week.")
         page.get_by_role("button", name="Score", exact=True).click()
         expect(page.get_by_test_id("stMetric").filter(has_text="Predicted label")).to_contain_text("positive", ignore_case=True)
     finally:
         remove_endpoints(e2e_home)
+        close_services(services)
