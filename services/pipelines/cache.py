@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from services.errors import InvalidInput
+from services.processing.lake import lake_path
 
 # SageMaker's documented attributes per step type (Processing, Training, Tuning, AutoML, Transform).
 KEY_ATTRIBUTES = {
@@ -74,20 +74,6 @@ def _s3_uris(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _s3_uris(item)
-
-
-def lake_path(lake: Path, uri: str) -> Path:
-    """``s3://BUCKET/KEY`` → ``<lake>/BUCKET/KEY``; ``InvalidInput`` for a key that would leave the lake."""
-    if not uri.startswith("s3://"):
-        raise InvalidInput(f"{uri!r} is not an s3:// URI.", hint="Locally s3://BUCKET/KEY is WORKBENCH_HOME/lake/BUCKET/KEY.")
-    key = uri[len("s3://"):]
-    parts = [part for part in key.split("/") if part]
-    if not parts or any(part in (".", "..") for part in parts) or "\x00" in key or key.startswith("/"):
-        raise InvalidInput(f"{uri!r} leads outside the lake.", hint="Use s3://BUCKET/KEY without '..' or absolute keys.")
-    path = lake.joinpath(*parts)
-    if not path.resolve().is_relative_to(lake.resolve()):
-        raise InvalidInput(f"{uri!r} leads outside the lake (through a link).", hint="Use a key inside the lake.")
-    return path
 
 
 def hash_inputs(lake: Path, uris: list[str]) -> str:

@@ -4,11 +4,9 @@ The config holds ``contract`` ("processing" or "training"), ``request`` (the res
 CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (StoppingCondition). The job folder's
 ``ml/`` is what the command sees at ``/opt/ml``; ``s3://BUCKET/KEY`` is ``WORKBENCH_HOME/lake/BUCKET/KEY``.
 
-* processing: each S3Input is copied to its LocalPath (S3Prefix: the object or everything under the prefix;
-  ManifestFile: the objects the manifest lists), ``/opt/ml/config/processingjobconfig.json`` and
-  ``resourceconfig.json`` are written, ContainerEntrypoint + ContainerArguments run with the request's
-  Environment, and after exit code 0 every output's LocalPath is copied to its S3Uri. One instance locally,
-  whatever ProcessingResources.ClusterConfig.InstanceCount says (the log says so).
+* processing: SageMaker's processing contract, run by the processing capability (``services/processing/job.py``:
+  each instance's share of the inputs at their LocalPath, ``/opt/ml/config/processingjobconfig.json`` and
+  ``resourceconfig.json``, InstanceCount instances at once, outputs uploaded after every instance exited 0).
 * training: channels land in ``/opt/ml/input/data/<channel>``, the request's HyperParameters (as given) in
   ``/opt/ml/input/config/hyperparameters.json``. With a ContainerEntrypoint (sagemaker 3.x ModelTrainer:
   ``/bin/bash -c …sm_drivers/sm_train.sh``, whose ``code`` and ``sm_drivers`` channels carry the script and
@@ -37,32 +35,31 @@ CreateTrainingJob arguments), ``job_arn`` and ``max_runtime_in_seconds`` (Stoppi
   lake. This runs in the worker, not the sandbox: it is the workbench's code (unpickling the model to describe
   it, as script jobs do).
 
-Framework images run with the project's Python: ``python``/``python3`` on the step's PATH start it, and
-``pip``/``pip3`` refuse to install anything (the project's environment is shared).
+Framework images run with the project's Python (``services/processing/runtime.py``: ``python``/``python3`` on
+the step's PATH start it, and ``pip``/``pip3`` refuse to install anything).
 """
 
 from __future__ import annotations
 
-import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.embedded.child_env import user_code_environment
 from services.embedded.job_worker import JobContext
 from services.embedded.sandbox import end_group, start_sandboxed
 from services.embedded.workspace import Workspace
 from services.errors import InternalError, InvalidInput, NotFound, ServiceError
 from services.pipelines import containers
-from services.pipelines.cache import lake_path
-from services.pipelines.containers_lake import copy_from_lake, copy_to_lake, upload_model, write_json
+from services.pipelines.containers_lake import upload_model
+from services.processing.job import run_request
+from services.processing.lake import copy_from_lake, lake_path, write_json
+from services.processing.runtime import step_environment
 from services.training import script_mode
 from services.training.script_job import stream_output
 from services.training.script_mode import MlLayout, ScriptFailed
 
 SANDBOX_ML = Path("/opt/ml")
-PIP_REFUSAL = "pip {0} is not available in a local pipeline step: it would change the workbench's own Python."
 
 
 class ContainerFailed(ServiceError):
@@ -104,33 +101,6 @@ def run(ctx: JobContext) -> None:
 # -- shared ---------------------------------------------------------------------------------------------------
 
 
-def python_bin(folder: Path) -> Path:
-    """A bin folder whose ``python``/``python3`` start the project's Python and whose ``pip`` refuses installs."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("python", "python3"):
-        _script(folder / name, f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    for name in ("pip", "pip3"):
-        refusal = PIP_REFUSAL.format("$1")
-        _script(folder / name, f'#!/bin/sh\ncase "$1" in install|uninstall|download)\n    echo "{refusal}" >&2\n'
-                               f'    exit 1;;\nesac\nexec "{sys.executable}" -m pip "$@"\n')
-    return folder
-
-
-def _script(path: Path, text: str) -> None:
-    path.write_text(text)
-    path.chmod(0o755)
-
-
-def step_environment(job_dir: Path, contract: dict[str, str], environment: dict[str, Any],
-                     extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The minimal environment (no credentials, HOME in the job) + the contract + the request's Environment,
-    with the project's Python first on PATH."""
-    env = user_code_environment(job_dir / "home", contract)
-    env |= {str(key): str(value) for key, value in {**(extra or {}), **environment}.items()}
-    env["PATH"] = f"{python_bin(job_dir / 'bin')}:{env['PATH']}"
-    return env
-
-
 def run_command(ctx: JobContext, ml_root: Path, command: list[str], env: dict[str, str], workdir: str,
                 metric_definitions: dict[str, str] | None = None) -> tuple[int, dict[str, float], str]:
     """Run ``command`` with ``ml_root`` at /opt/ml, its output streamed to the job log; (exit code, metrics, tail)."""
@@ -149,46 +119,9 @@ def run_command(ctx: JobContext, ml_root: Path, command: list[str], env: dict[st
 
 
 def run_processing(ctx: JobContext, lake: Path) -> None:
-    request, step = ctx.config["request"], ctx.config.get("step_name", ctx.name)
-    inputs, outputs = containers.processing_inputs(step, request), containers.processing_outputs(step, request)
-    command = containers.processing_command(step, request)
-    ml_root = ctx.job_dir / "ml"
-    ctx.secondary("Downloading", "Copying the inputs into /opt/ml/processing")
-    for item in inputs:
-        count = copy_from_lake(lake, item.s3_uri, item.data_type, ml_root / Path(item.local_path).relative_to(SANDBOX_ML))
-        ctx.log(f"Input {item.name}: {count} file(s) from {item.s3_uri} at {item.local_path}")
-    for output in outputs:
-        (ml_root / Path(output.local_path).relative_to(SANDBOX_ML)).mkdir(parents=True, exist_ok=True)
-    _write_processing_config(ml_root, ctx.name, request)
-    ctx.secondary("InProgress", _instances_note(request))
-    env = step_environment(ctx.job_dir, {}, request.get("Environment") or {})
-    exit_code, _, tail = run_command(ctx, ml_root, command, env, str(SANDBOX_ML))
-    if exit_code != 0:
-        ctx.finish_with(result={"exit_code": exit_code})
-        raise ContainerFailed(_processing_failure(ml_root, exit_code, tail))
-    ctx.secondary("Uploading", "Copying the outputs to S3 (the lake)")
-    for output in outputs:
-        count = copy_to_lake(lake, ml_root / Path(output.local_path).relative_to(SANDBOX_ML), output.s3_uri)
-        ctx.log(f"Output {output.name}: {count} file(s) from {output.local_path} to {output.s3_uri}")
+    step = ctx.config.get("step_name", ctx.name)
+    run_request(ctx, lake, ctx.config["request"], f"Step {step!r}")
     ctx.finish_with(result={"exit_code": 0, "job_arn": ctx.config.get("job_arn", "")})
-
-
-def _write_processing_config(ml_root: Path, name: str, request: dict[str, Any]) -> None:
-    write_json(ml_root / "config" / "processingjobconfig.json", {**request, "ProcessingJobName": name})
-    write_json(ml_root / "config" / "resourceconfig.json", {"current_host": script_mode.HOST, "hosts": [script_mode.HOST]})
-
-
-def _instances_note(request: dict[str, Any]) -> str:
-    count = ((request.get("ProcessingResources") or {}).get("ClusterConfig") or {}).get("InstanceCount", 1)
-    return "Running on 1 local instance" + (f" (the request asks for {count}; locally one runs)" if count != 1 else "")
-
-
-def _processing_failure(ml_root: Path, exit_code: int, tail: str) -> str:
-    """SageMaker's ExitMessage comes from /opt/ml/output/message; else the log's tail."""
-    message = ml_root / "output" / "message"
-    if message.is_file() and message.read_text(errors="replace").strip():
-        return message.read_text(errors="replace").strip()[: script_mode.FAILURE_LIMIT]
-    return script_mode.failure_reason(MlLayout(ml_root / "no-failure-file"), exit_code, tail)
 
 
 # -- training -------------------------------------------------------------------------------------------------

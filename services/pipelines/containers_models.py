@@ -21,8 +21,9 @@ from services.errors import InvalidInput, NotFound, ServiceError
 from services.models import ModelRecord
 from services.pipelines import containers
 from services.pipelines.cache import lake_path
-from services.pipelines.containers_lake import copy_from_lake, upload_model
-from services.pipelines.steps.images import recognise
+from services.pipelines.containers_lake import upload_model
+from services.processing.images import recognise
+from services.processing.lake import copy_from_lake
 from services.training.script_job import ScriptOutcome, model_draft, register_script_model
 from services.training.script_mode import MlLayout
 

@@ -20,7 +20,7 @@ from services.embedded.sandbox import sandbox_available
 from services.errors import InvalidInput
 from services.models import Job
 from services.pipelines.steps.base import StepExecutor, StepRun
-from services.pipelines.steps.images import recognise
+from services.processing.images import recognise
 from services.registry import Services, build_services
 from tests.helpers.pipeline_steps import executors_of, lake, put, step_run, wait_for_job
 from tests.helpers.sdk_steps import SKLEARN_IMAGE, model_trainer_arguments, register_arguments

@@ -15,8 +15,8 @@ import pytest
 
 from services.embedded import sandbox
 from services.errors import BackendUnavailable, InvalidInput
-from services.pipelines.container_job import step_environment
-from services.pipelines.containers import local_path
+from services.processing.contract import local_path
+from services.processing.runtime import step_environment
 
 pytestmark = pytest.mark.skipif(not sandbox.sandbox_available()[0], reason=sandbox.sandbox_available()[1])
 

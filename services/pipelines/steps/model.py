@@ -15,9 +15,9 @@ from services.errors import InvalidInput, NotFound
 from services.pipelines import containers
 from services.pipelines.steps.base import StepOutcome, StepRun
 from services.pipelines.steps.deps import StepDeps
-from services.pipelines.steps.images import repository
 from services.pipelines.steps.jobs import finished_job, start_container
 from services.pipelines.steps.resources import load_resource, save_resource
+from services.processing.images import repository
 
 HINT = "Fix the Model step's arguments (the CreateModel request shape)."
 PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[a-z0-9-]+:\d{12}:model-package/(?P<group>[^/]+)/(?P<version>\d+)$")

@@ -1,4 +1,5 @@
-"""Which container images a local pipeline step can stand in for, recognised from their URIs.
+"""Which container images a local job (a pipeline step, a processing job) can stand in for, recognised from
+their URIs.
 
 ``image_uris.retrieve`` writes ``<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>:<tag>`` for any
 region and account; only the repository matters here:
@@ -8,7 +9,8 @@ region and account; only the repository matters here:
 * framework images ``sagemaker-scikit-learn``, ``pytorch-training``, ``sagemaker-xgboost`` run with a user
   entry point (and their processing variants): the user's script, run by the project's Python.
 
-Anything else is refused at upsert, naming the step, the image and what is supported.
+Anything else is refused before it runs (at upsert, or when a processing job starts), naming the step or job,
+the image and what is supported.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ def repository(uri: str) -> str:
     return match["repository"] if match else ""
 
 
-def recognise(step_name: str, uri: str, *, has_entry_point: bool) -> Image:
-    """The image as this machine runs it; ``InvalidInput`` naming the step when it cannot.
+def recognise(step_name: str, uri: str, *, has_entry_point: bool, subject: str = "Step") -> Image:
+    """The image as this machine runs it; ``InvalidInput`` naming the step (``subject`` "Processing job": the
+    job) when it cannot.
 
     ``has_entry_point``: the step brings its own code (a container entry point, or script mode's
     ``sagemaker_program``), which turns ``sagemaker-xgboost`` from the built-in algorithm into a framework."""
@@ -58,7 +61,7 @@ def recognise(step_name: str, uri: str, *, has_entry_point: bool) -> Image:
     if not has_entry_point and name in BUILTIN_REPOSITORIES:
         return Image(uri, name, "builtin", BUILTIN_REPOSITORIES[name])
     if name in FRAMEWORK_REPOSITORIES:
-        raise InvalidInput(f"Step {step_name!r}: image {uri!r} is a framework image but the step gives no code to run.",
+        raise InvalidInput(f"{subject} {step_name!r}: image {uri!r} is a framework image but the step gives no code to run.",
                            hint="Give a ContainerEntrypoint (Processing, ModelTrainer) or sagemaker_program (script mode).")
-    raise InvalidInput(f"Step {step_name!r}: image {uri!r} cannot run on this machine.",
+    raise InvalidInput(f"{subject} {step_name!r}: image {uri!r} cannot run on this machine.",
                        hint=f"Locally supported: {SUPPORTED}.")
