@@ -21,6 +21,7 @@ from services.dashboard import cli_models
 from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
 from services.explain import cli_explain
+from services.features import cli_features
 from services.lineage import cli_lineage
 from services.pipelines import cli_pipelines
 from services.registry import Services, build_services
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_models.add_commands(commands)
     cli_lineage.add_commands(commands)
     cli_pipelines.add_commands(commands)
+    cli_features.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
     commands.add_parser("retention", help="delete expired query results, data capture and old table versions now "
                                           "(local backend; also done at every start) and print what was deleted")
@@ -105,6 +107,8 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_lineage.run_command(services, args))
     if args.command in cli_pipelines.COMMANDS:
         return _json(cli_pipelines.run_command(services, args))
+    if args.command in cli_features.COMMANDS:
+        return _json(cli_features.run_command(services, args))
     return _query(services, args)
 
 

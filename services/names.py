@@ -22,6 +22,7 @@ API references, identical to botocore's service models ``sagemaker/2017-07-24``,
 * ``Channel.ChannelName`` (training inputs): ``[A-Za-z0-9\\.\\-_]+``, 1–64 characters. Locally a channel is
   the folder ``input/data/<channel>``, so we also ask for a letter or digit first (no ``.`` or ``..``).
 * ``CreateFeatureGroup.FeatureGroupName``: ``^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$``, 1–64 characters.
+* ``FeatureDefinition.FeatureName``: ``^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$``, 1–64 characters.
 * Glue ``CreateDatabase``/``CreateTable`` ``Name``: any printable UTF-8, 1–255 bytes; but Athena
   ("Name databases, tables, and columns"; re:Post "parse-exception-missing-eof-athena") wants lower
   case and supports no special character but ``_``. So Glue names here are ``^[a-z0-9_]{1,255}$``.
@@ -83,6 +84,9 @@ RULES: dict[str, NameRule] = {
     "feature-group": NameRule("feature group name", "^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$", 64,
                               "letters, digits, hyphens and underscores, starting and ending with a letter or digit",
                               "review-features"),
+    "feature": NameRule("feature name", "^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$", 64,
+                        "letters, digits, hyphens and underscores, starting and ending with a letter or digit",
+                        "star_rating"),
     "channel": NameRule("channel name", "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", 64,
                         "letters, digits, '.', '-' and '_', starting with a letter or digit", "train"),
     "database": _glue("database name", "sales"),
@@ -96,7 +100,8 @@ RULES: dict[str, NameRule] = {
 JOB_KINDS = {
     "training": "training-job", "script": "training-job", "autopilot": "automl-job", "tuning": "tuning-job",
     "transform": "transform-job", "batch": "transform-job", "bias": "processing-job", "explain": "processing-job",
-    "container": "processing-job", "pipeline": "pipeline-execution",
+    "container": "processing-job", "pipeline": "pipeline-execution", "ingestion": "processing-job",
+    "processing": "processing-job",
 }
 
 _COMPILED = {kind: re.compile(rule.pattern.removeprefix("^").removesuffix("$")) for kind, rule in RULES.items() if rule.pattern}

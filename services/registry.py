@@ -21,6 +21,7 @@ from services.embedded.embedded_stack import EmbeddedStack
 from services.endpoints.base import EndpointsPort
 from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
+from services.features.base import FeaturesPort
 from services.jobs.base import JobsPort
 from services.lineage.base import LineagePort
 from services.models import Job, ModelRecord
@@ -109,6 +110,10 @@ class Services:
     @cached_property
     def lineage(self) -> LineagePort:
         return build_lineage(self)
+
+    @cached_property
+    def features(self) -> FeaturesPort:
+        return build_features(self)
 
     @property
     def lake_root(self) -> str:
@@ -229,6 +234,15 @@ def build_lineage(s: Services) -> LineagePort:
 
     return build_aws_lineage(make_session(s.settings), lambda database, table: s.catalog.get_table(database, table).location,
                              lambda: s.jobs.list_jobs(limit=200))
+
+
+def build_features(s: Services) -> FeaturesPort:
+    if s.is_local:
+        from services.features.local import build_local_features
+
+        return build_local_features(s.stack, catalog=s.catalog, query=s.query, storage=s.storage)
+    raise BackendUnavailable("Feature Store on the aws backend is not available yet.",
+                             hint="Use the local backend (WORKBENCH_BACKEND=local) for feature groups.")
 
 
 # The step executors a local pipeline orchestrator builds in its own process (services/pipelines/pipeline_job.py).

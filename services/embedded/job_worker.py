@@ -48,6 +48,8 @@ TASKS = {
     "batch": "services.endpoints.batch_job:run",
     "pipeline": "services.pipelines.pipeline_job:run",
     "container": "services.pipelines.container_job:run",
+    "processing": "services.processing.job:run",
+    "ingestion": "services.features.ingestion_job:run",
 }
 
 

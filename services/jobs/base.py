@@ -13,7 +13,8 @@ from typing import Protocol
 
 from services.models import Job
 
-JOB_KINDS = ("training", "autopilot", "script", "tuning", "transform", "bias", "explain", "batch", "container", "pipeline")
+JOB_KINDS = ("training", "autopilot", "script", "tuning", "transform", "bias", "explain", "batch", "container", "pipeline",
+             "ingestion", "processing")
 
 
 class JobsPort(Protocol):

@@ -28,7 +28,7 @@ PATH_LIKE = (ESCAPED, "/abs/path", "a/b", "a\\b", "..", "name\n", "\x00", *UNICO
 
 SAGEMAKER_KINDS = ("training-job", "transform-job", "processing-job", "automl-job", "tuning-job", "endpoint",
                    "endpoint-config", "variant", "model-package-group", "pipeline", "pipeline-execution", "experiment", "model",
-                   "feature-group", "channel")
+                   "feature-group", "feature", "channel")
 GOOD = {
     "training-job": ["reviews-xgboost", "a", "A1", "a--b"],
     "transform-job": ["score-reviews"],
@@ -44,12 +44,13 @@ GOOD = {
     "experiment": ["reviews", "workbench"],
     "model": ["reviews-xgboost-v1", "a-b-c"],
     "feature-group": ["review_features", "review-features"],
+    "feature": ["star_rating", "review-id", "Rating2"],
     "channel": ["train", "validation", "train.v2", "a_b-c"],
     "saved-query": ["reviews by rating", "Top 10 (2024)", "café à la carte", "a"],
 }
 LIMITS = {"training-job": 63, "transform-job": 63, "processing-job": 63, "automl-job": 32, "tuning-job": 32,
           "endpoint": 63, "endpoint-config": 63, "variant": 63, "model-package-group": 63, "pipeline": 256, "pipeline-execution": 82,
-          "experiment": 120, "model": 63, "feature-group": 64, "channel": 64, "saved-query": 128, "database": 255, "table": 255}
+          "experiment": 120, "model": 63, "feature-group": 64, "feature": 64, "channel": 64, "saved-query": 128, "database": 255, "table": 255}
 
 
 def refusal(call: Callable[[], object]) -> InvalidInput:
