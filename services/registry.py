@@ -26,6 +26,7 @@ from services.jobs.base import JobsPort
 from services.lineage.base import LineagePort
 from services.models import Job, ModelRecord
 from services.pipelines.base import PipelinesPort
+from services.processing.base import ProcessingPort
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
 from services.storage.base import StoragePort
@@ -110,6 +111,10 @@ class Services:
     @cached_property
     def lineage(self) -> LineagePort:
         return build_lineage(self)
+
+    @cached_property
+    def processing(self) -> ProcessingPort:
+        return build_processing(self)
 
     @cached_property
     def features(self) -> FeaturesPort:
@@ -243,6 +248,17 @@ def build_features(s: Services) -> FeaturesPort:
         return build_local_features(s.stack, catalog=s.catalog, query=s.query, storage=s.storage)
     raise BackendUnavailable("Feature Store on the aws backend is not available yet.",
                              hint="Use the local backend (WORKBENCH_BACKEND=local) for feature groups.")
+
+
+def build_processing(s: Services) -> ProcessingPort:
+    if s.is_local:
+        from services.processing.local import build_local_processing
+
+        return build_local_processing(s.stack, catalog=s.catalog)
+    from services.aws.session import make_session
+    from services.processing.aws import build_aws_processing
+
+    return build_aws_processing(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, storage=s.storage)
 
 
 # The step executors a local pipeline orchestrator builds in its own process (services/pipelines/pipeline_job.py).

@@ -1,6 +1,7 @@
 """The jobs port on SageMaker: training, script, AutoML V2, tuning and transform jobs (the training
-index, ``services.aws.job_index``) and Clarify processing jobs for bias and SHAP (their own index,
-``services.aws.processing_jobs``), described, listed, stopped and their CloudWatch logs read.
+index, ``services.aws.job_index``) and processing jobs — Clarify's for bias and SHAP, and the processing
+port's — (their own index, ``services.aws.processing_jobs``), described, listed, stopped and their CloudWatch
+logs read.
 
 Choices, and why:
 
@@ -45,7 +46,7 @@ from services.models import Job
 # Work due once when a job of a kind completes: the job as indexed, and as SageMaker reports it now → the job
 # to remember (e.g. with its registered model id). ServiceError / botocore errors: retried on the next describe.
 Settle = Callable[[IndexEntry, Job], Job]
-PROCESSING_KINDS = ("bias", "explain")
+PROCESSING_KINDS = ("bias", "explain", "processing")  # processing jobs, in the processing-job index
 ADOPTABLE_KINDS = ("training", "autopilot", "tuning", "transform")
 POLL_SECONDS = 30.0
 MAX_SCANNED = 10_000  # index entries read when filtering by status or name
