@@ -22,7 +22,16 @@ import pyarrow.parquet as pq
 from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import NotFound
-from services.features.models import OFFLINE_BUCKET, OFFLINE_DATABASE, FeatureDefinition, FeatureGroup, FeatureGroupSpec
+from services.features.dataset import build_dataset
+from services.features.models import (
+    OFFLINE_BUCKET,
+    OFFLINE_DATABASE,
+    DatasetRequest,
+    DatasetResult,
+    FeatureDefinition,
+    FeatureGroup,
+    FeatureGroupSpec,
+)
 from services.storage.base import StoragePort
 
 ARROW_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
@@ -52,6 +61,9 @@ class OfflineGroups:
         if name not in self.groups:
             raise NotFound(f"Feature group {name} does not exist.", hint="Pick a group from the list.")
         return self.groups[name]
+
+    def build_dataset(self, request: DatasetRequest) -> DatasetResult:
+        return build_dataset(self, request)
 
     def folder(self, name: str) -> Path:
         return self.stack.workspace.lake / OFFLINE_BUCKET / name / "data"

@@ -3,6 +3,8 @@ random sample, and bad input."""
 
 from __future__ import annotations
 
+import argparse
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from services.errors import InvalidInput, NotFound
 from services.features.dataset import build_dataset
+from services.features.dataset_cli import add_build_dataset, dataset_request, run_build_dataset
 from services.features.models import DatasetRequest, DatasetResult
 from services.registry import Services, build_services
 from tests.helpers.features_dataset import OfflineGroups, spec_of
@@ -200,6 +203,30 @@ def test_one_base_and_one_output(workspace: tuple[Services, OfflineGroups]) -> N
         build_dataset(groups, replace(REQUEST, base_path="x.csv", out_table="shop.x"))
     with pytest.raises(InvalidInput, match="exactly one place"):
         build_dataset(groups, REQUEST)
+
+
+def command_line() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    add_build_dataset(parser.add_subparsers(dest="action"))
+    return parser
+
+
+def test_the_command_line_answers_json(workspace: tuple[Services, OfflineGroups]) -> None:
+    _, groups = workspace
+    args = command_line().parse_args(["build-dataset", "--base", "shop.orders", "--record-identifier", "customer_id",
+                                      "--event-time", "order_time", "--group", "customers", "--group", "loyalty-tiers",
+                                      "--as-of", "2024-01-15T00:00:00Z", "--table", "shop.cli"])
+    answer = json.loads(json.dumps(run_build_dataset(groups, args)))  # type: ignore[arg-type]
+    assert (answer["rows"], answer["table"], answer["path"], answer["leaking_rows"]) == (8, "shop.cli", "", 1)
+    assert answer["columns"][-2:] == ["customers__score", "tier"] and "ASOF LEFT JOIN" in answer["sql"]
+    request = dataset_request(command_line().parse_args(
+        ["build-dataset", "--base", "orders.csv", "--record-identifier", "id", "--event-time", "at", "--group", "g",
+         "--include-deleted", "--include-duplicates", "--out", "x.parquet"]))
+    assert (request.base_path, request.base_table, request.out_path) == ("orders.csv", "", "x.parquet")
+    assert request.include_deleted and request.include_duplicates and request.groups == ("g",)
+    with pytest.raises(SystemExit):
+        command_line().parse_args(["build-dataset", "--base", "shop.orders", "--record-identifier", "id",
+                                   "--event-time", "at", "--group", "g", "--out", "x.csv", "--table", "a.b"])
 
 
 # -- against pandas' merge_asof on a seeded random sample --------------------------------------------------
