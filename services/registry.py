@@ -27,6 +27,7 @@ from services.lineage.base import LineagePort
 from services.models import Job, ModelRecord
 from services.pipelines.base import PipelinesPort
 from services.processing.base import ProcessingPort
+from services.quality.base import QualityPort
 from services.query.base import QueryPort
 from services.runs.base import RunsPort
 from services.storage.base import StoragePort
@@ -120,6 +121,10 @@ class Services:
     def features(self) -> FeaturesPort:
         return build_features(self)
 
+    @cached_property
+    def quality(self) -> QualityPort:
+        return build_quality(self)
+
     @property
     def lake_root(self) -> str:
         """Where crawls start by default: the lake bucket locally, the configured bucket on AWS."""
@@ -205,6 +210,16 @@ def build_bias(s: Services) -> BiasPort:
     from services.bias.aws import build_aws_bias
 
     return build_aws_bias(s.settings, stack=s.stack, query=s.query, catalog=s.catalog)
+
+
+def build_quality(s: Services) -> QualityPort:
+    if s.is_local:
+        from services.quality.local import build_local_quality
+
+        return build_local_quality(query=s.query, catalog=s.catalog)
+    from services.quality.aws import build_aws_quality
+
+    return build_aws_quality(query=s.query, catalog=s.catalog)
 
 
 def build_explain(s: Services) -> ExplainPort:
