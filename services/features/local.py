@@ -46,7 +46,7 @@ from services.features.models import (
 )
 from services.features.offline_store import OfflineStore
 from services.features.online_store import OnlineRow, OnlineStore, OnlineWriter
-from services.features.sources import open_source, source_sql, table_sql
+from services.features.sources import CHUNK_ROWS, open_source, source_sql, table_sql
 from services.features.validation import (
     CheckedRows,
     cast_feature,
@@ -90,6 +90,7 @@ class LocalFeatures:
         self.groups = GroupStore(stack.store)
         self.folder = stack.settings.home / FEATURE_STORE_FOLDER
         self.online = OnlineStore(self.folder / "online.sqlite")
+        self.chunk_rows = CHUNK_ROWS  # rows checked and committed together
 
     # -- groups -------------------------------------------------------------------------------------------------
 
@@ -260,7 +261,7 @@ class LocalFeatures:
         """``ingest`` for a source already checked (a job's: its file was checked when the job was submitted,
         against the app's import roots)."""
         target = self._target(name)
-        with open_source(source, self.query, self.folder / "tmp") as rows:
+        with open_source(source, self.query, self.folder / "tmp", self.chunk_rows) as rows:
             return ingest_rows(target.group.spec, rows, lambda checked: self.write_rows(target, checked), progress)
 
     def start_ingestion(self, name: str, source: IngestSource) -> str:

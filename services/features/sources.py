@@ -81,7 +81,7 @@ def file_rows(path: Path, chunk_rows: int) -> SourceRows:
     columns = tuple(c.name for c in inspected.columns)
     total = inspected.row_count if inspected.row_count is not None else _parquet_rows(inspected.files)
     chunks = (chunk for file in inspected.files
-              for chunk in rechunk(_file_tables(file, inspected.format, inspected.columns), chunk_rows))
+              for chunk in rechunk(_file_tables(file, inspected.format, inspected.columns, chunk_rows), chunk_rows))
     return SourceRows(str(path), columns, total, chunks)
 
 
@@ -89,18 +89,18 @@ def _parquet_rows(files: Iterable[Path]) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
-def _file_tables(file: Path, fmt: str, columns: tuple[Column, ...]) -> Iterator[pa.Table]:
+def _file_tables(file: Path, fmt: str, columns: tuple[Column, ...], chunk_rows: int) -> Iterator[pa.Table]:
     """The file's rows with the catalog's column names."""
     originals = [c.comment or c.name for c in columns]
     names = [c.name for c in columns]
-    for batch in _file_batches(file, fmt, originals):
+    for batch in _file_batches(file, fmt, originals, chunk_rows):
         yield pa.Table.from_batches([batch]).select(originals).rename_columns(names)
 
 
-def _file_batches(file: Path, fmt: str, originals: list[str]) -> Iterator[pa.RecordBatch]:
+def _file_batches(file: Path, fmt: str, originals: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
     try:
         if fmt == "parquet":
-            yield from pq.ParquetFile(file).iter_batches(batch_size=CHUNK_ROWS)
+            yield from pq.ParquetFile(file).iter_batches(batch_size=chunk_rows)
         elif fmt == "json":
             yield from pa_json.open_json(file, read_options=pa_json.ReadOptions(block_size=BLOCK_SIZE))
         else:

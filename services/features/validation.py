@@ -37,6 +37,7 @@ MAX_VECTOR_DIMENSION = 8192
 SCALAR_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
 EVENT_TIME_TYPES = ("String", "Fractional")
 INTEGRAL_LIMIT = 2.0 ** 63
+ZONE_SUFFIX = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"  # a time of day with its zone
 
 
 def check_spec(spec: FeatureGroupSpec) -> None:
@@ -232,6 +233,7 @@ def _cast_number(feature_type: str, given: pa.Array) -> tuple[pa.Array, np.ndarr
         return pc.cast(given, SCALAR_TYPES[feature_type]), np.zeros(len(given), dtype=bool), cause
     if pa.types.is_floating(given.type) or pa.types.is_decimal(given.type):
         numbers = pc.cast(given, pa.float64()).to_numpy(zero_copy_only=False)
+        present &= ~np.isnan(numbers)  # pandas' missing value: no value, not a bad one
     elif pa.types.is_string(given.type) or pa.types.is_large_string(given.type):
         text = pd.Series(given.to_numpy(zero_copy_only=False), dtype=object).str.strip()
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
@@ -333,9 +335,16 @@ def event_seconds(feature: FeatureDefinition, values: pa.Array) -> tuple[np.ndar
 
 
 def parse_iso_times(texts: pd.Series) -> pd.Series:
-    """ISO-8601 texts as UTC times (NaT where a text is not one: e.g. ``yesterday``, ``1700000000``)."""
+    """ISO-8601 texts as UTC times (NaT where a text is not one: e.g. ``yesterday``, ``1700000000``). Texts
+    with a zone and without one are parsed apart: parsed together, pandas gives a zone-less text the zone of
+    the text before it."""
     clean = texts.where(texts.map(lambda t: isinstance(t, str) and len(t) >= 10 and t[4:5] == "-"))
-    return pd.to_datetime(clean, format="ISO8601", utc=True, errors="coerce")
+    zoned = clean.str.contains(ZONE_SUFFIX, regex=True, na=False)
+    times = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns, UTC]")
+    for part in (zoned, ~zoned & clean.notna()):
+        if part.any():
+            times[part] = pd.to_datetime(clean[part], format="ISO8601", utc=True, errors="coerce")
+    return times
 
 
 def iso_seconds(text: str) -> float:
