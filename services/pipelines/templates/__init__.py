@@ -28,11 +28,19 @@ TEMPLATES = {
         "evaluation (macro-F1, DPPL of predictions across product_category) → quality gates (macro-F1 ≥ MinMacroF1 "
         "and |DPPL| ≤ MaxAbsDPPL) → register for approval (PendingManualApproval), else fail with the reason.",
     ),
+    "tabular-autopilot": (
+        "Tabular Autopilot",
+        "A seeded train / held-out split of a table (demo.wine; TargetColumn cultivar) → Autopilot in ENSEMBLING mode "
+        "(MaxRuntimeSeconds, MaxCandidates) → the best candidate scores the held-out rows in a batch transform → "
+        "evaluation (accuracy, weighted F1) → quality gate (accuracy ≥ MinAccuracy) → register for approval "
+        "(PendingManualApproval), else fail with the reason. On AWS, Autopilot wants at least 500 rows and a "
+        "longer MaxRuntimeSeconds.",
+    ),
 }
 # Parameters whose default is a catalog table's Location when the template was generated: (database, table).
 # A table's current files can move to a new version folder (an import), so whoever installs a template may
 # read the table's Location from the catalog and pass it with with_parameter_defaults.
-INPUT_TABLES = {"review-sentiment": {"InputData": ("demo", "reviews")}}
+INPUT_TABLES = {"review-sentiment": {"InputData": ("demo", "reviews")}, "tabular-autopilot": {"InputData": ("demo", "wine")}}
 # S3's bucket naming rules (lower case, digits, dots, hyphens; 3-63 characters).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
