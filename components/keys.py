@@ -75,3 +75,23 @@ MODEL_DASHBOARD_FILTERS = "model_dashboard.filters"  # prefix of the filter widg
 MODEL_DASHBOARD_GROUP = "model_dashboard.group"  # the group whose versions are shown
 MODEL_DASHBOARD_DETAIL = "model_dashboard.detail"  # prefix of the detail's widget keys (version, approve, reject)
 MODEL_DASHBOARD_NOTICE = "model_dashboard.notice"  # (kind, message) shown once after an approval
+
+FEATURES_SEARCH = "features.search"  # the search box: name, description, feature name or tag
+FEATURES_SELECTED = "features.selected"  # the feature group whose detail is shown
+FEATURES_NOTICE = "features.notice"  # (kind, message) shown once after an action
+FEATURES_HAND_OVER = "features.hand_over"  # {widget key: value} to select on the next run, before the widgets exist
+FEATURES_INGESTION = "features.ingestion"  # (group, job name) of the ingestion the page shows
+FEATURES_WATCHED = "features.watched"  # an ingestion the page saw running: rerun in full once it finishes
+FEATURES_INGEST_KIND = "features.ingest.kind"  # table | sql | file
+FEATURES_INGEST_TABLE = "features.ingest.table"  # the catalog table to ingest (Create group hands its source over)
+FEATURES_INGEST_SQL = "features.ingest.sql"  # the SQL to ingest (the demo group hands its query over)
+FEATURES_LOOKUP = "features.lookup"  # (group, record id, record or None) of the last look-up
+FEATURES_DATASET = "features.dataset"  # the DatasetResult of the last build
+
+QUALITY_SOURCE_KIND = "quality.source_kind"  # Catalog table | SQL query (the Catalog and Query pages hand it over)
+QUALITY_DATABASE = "quality.database"
+QUALITY_TABLE = "quality.table"
+QUALITY_SQL = "quality.sql"
+QUALITY_SQL_DATABASE = "quality.sql_database"  # the database for bare table names in the SQL
+QUALITY_TARGET = "quality.target"
+QUALITY_REPORT = "quality.report"  # (QualityRequest, QualityReport) of the report shown
