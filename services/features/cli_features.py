@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from services.errors import InvalidInput
+from services.features.dataset_cli import add_build_dataset, run_build_dataset
 from services.features.models import FeatureGroupSpec, IngestSource, record_as_api
 from services.registry import Services
 
@@ -34,6 +35,7 @@ def add_commands(commands: Any) -> None:
     get.add_argument("name")
     get.add_argument("record_id")
     get.add_argument("--feature", action="append", default=[], help="only this feature (repeatable)")
+    add_build_dataset(actions)
 
 
 def _add_create(create: argparse.ArgumentParser) -> None:
@@ -71,6 +73,8 @@ def run_command(services: Services, args: argparse.Namespace) -> Any:
         return {"FeatureGroupSummaries": [_summary(g.as_api()) for g in features.list_feature_groups()]}
     if args.action == "search":
         return {"Results": [{"FeatureGroup": g.as_api()} for g in features.search(args.text)]}
+    if args.action == "build-dataset":
+        return run_build_dataset(features, args)
     record = features.get_record(args.name, args.record_id, tuple(args.feature))
     return {} if record is None else {"Record": record_as_api(record)}
 

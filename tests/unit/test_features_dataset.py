@@ -150,12 +150,13 @@ def test_the_event_time_range_filters_base_rows(workspace: tuple[Services, Offli
 def test_a_csv_base_with_iso_times_written_to_a_file(workspace: tuple[Services, OfflineGroups], tmp_path: Path) -> None:
     services, groups = workspace
     base = orders_frame().assign(order_time=[v[1] + "Z" for v in ORDERS.values()])
-    base.to_csv(tmp_path / "orders.csv", index=False)
+    no_time = pd.DataFrame({"order_id": ["o9"], "customer_id": [1], "order_time": [None], "score": [0.5]})
+    pd.concat([base, no_time]).to_csv(tmp_path / "orders.csv", index=False)
     out = tmp_path / "dataset.parquet"
     result = build_dataset(groups, replace(REQUEST, base_table="", base_path=str(tmp_path / "orders.csv"), out_path=str(out)))
     frame = pd.read_parquet(out)
-    assert result.path == str(out) and result.rows == 8
-    assert by_order(frame, "customers__score") == {k: v[2] for k, v in ORDERS.items()}
+    assert result.path == str(out) and result.rows == 9
+    assert by_order(frame, "customers__score") == {k: v[2] for k, v in ORDERS.items()} | {"o9": None}
 
 
 def test_a_feature_group_as_the_base(workspace: tuple[Services, OfflineGroups], tmp_path: Path) -> None:
