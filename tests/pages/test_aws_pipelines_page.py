@@ -94,3 +94,4 @@ def test_without_pipelines_the_ready_made_one_is_offered(aws_env: Settings, runs
     app = open_pipelines(AppTest.from_file(str(APP), default_timeout=60))
     assert "No pipelines yet" in texts(app.info)
     assert app.button(key="pipelines.template.review-sentiment").label == "Use this pipeline"
+    assert app.button(key="pipelines.template.tabular-autopilot").label == "Use this pipeline"

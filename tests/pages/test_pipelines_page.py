@@ -35,6 +35,24 @@ def test_without_pipelines_the_page_offers_the_ready_made_one(app: AppTest) -> N
     open_page(app, "pipelines")
     assert "No pipelines yet" in texts(app.info)
     assert app.button(key="pipelines.template.review-sentiment").label == "Use this pipeline"
+    assert app.button(key="pipelines.template.tabular-autopilot").label == "Use this pipeline"
+
+
+def test_the_autopilot_pipeline_is_installed_from_the_second_card(app: AppTest, workspace: Path) -> None:
+    open_page(app, "pipelines")
+    app.button(key="pipelines.template.tabular-autopilot").click().run()
+    assert not app.exception, app.exception
+    assert "Pipeline **tabular-autopilot** is ready." in texts(app.success)
+    form = "pipelines.start.tabular-autopilot"
+    assert app.number_input(key=f"{form}.param.MinAccuracy").value == 0.8
+    assert app.number_input(key=f"{form}.param.MaxRuntimeSeconds").value == 60
+    services = build_services(Settings(home=workspace, seed_on_start=False))
+    wine = services.catalog.get_table("demo", "wine").location
+    assert app.text_input(key=f"{form}.param.InputData").value == wine  # the seeded table's current Location
+    dot = graphs(app)[0].proto.spec
+    for step in ("SplitTable", "Autopilot", "CreateBestModel", "ScoreHeldOutRows", "EvaluateBestModel", "RegisterBestModel"):
+        assert f'"{step}"' in dot
+    assert '"CheckAccuracy" -> "AccuracyTooLow" [label="else"]' in dot
 
 
 def test_the_ready_made_pipeline_is_installed_from_its_card(app: AppTest, workspace: Path) -> None:

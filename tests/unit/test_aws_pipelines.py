@@ -468,6 +468,27 @@ def test_a_template_is_installed_into_the_workbench_bucket(pipelines: AwsPipelin
         pipelines.install_template("no-such-template")
 
 
+def test_the_autopilot_template_is_installed_with_its_automl_step_unchanged(pipelines: AwsPipelines) -> None:
+    """SageMaker runs the AutoMLStep's CreateAutoMLJob request itself: only its S3 locations move to the bucket."""
+    from services.errors import NotFound as Missing
+    from services.pipelines.templates import load_templates
+
+    def table_location(database: str, table: str) -> str:
+        if (database, table) != ("demo", "wine"):
+            raise Missing(f"no {database}.{table}")
+        return f"s3://{BUCKET}/lake/demo/wine/"
+
+    pipelines.table_location = table_location
+    installed = pipelines.install_template("tabular-autopilot", "wine-autopilot")
+    uploaded = json.loads(moto_pipeline("wine-autopilot").pipeline_definition)
+    assert next(p for p in installed.parameters if p.name == "InputData").default == f"s3://{BUCKET}/lake/demo/wine/"
+    template = next(t.definition for t in load_templates() if t.key == "tabular-autopilot")
+    automl = next(s for s in uploaded["Steps"] if s["Type"] == "AutoML")["Arguments"]
+    original = next(s for s in template["Steps"] if s["Type"] == "AutoML")["Arguments"]
+    assert automl == {**original, "OutputDataConfig": {
+        "S3OutputPath": f"s3://{BUCKET}/pipeline-templates/workbench-pipelines/tabular-autopilot/automl"}}
+
+
 def test_template_locations_move_whole_bucket_names_only() -> None:
     definition = {"A": "s3://lake/x", "B": {"Std:Join": {"On": "/", "Values": ["s3://lake", "run"]}}, "C": "s3://lake2/y",
                   "D": "s3://mine/z"}
