@@ -4,13 +4,17 @@ SKLearnProcessor retrieves it) and the configured role when a request gives none
 
 Every job started here is indexed in the workspace's processing-job index (``services.aws.processing_jobs``,
 kind ``processing``), so the jobs port lists it, streams its CloudWatch log and stops it like any other job.
-SageMaker checks the request itself; only its own LocalPath rule (under ``/opt/ml/processing/``) and the names
+The image URI is the one ``sagemaker.core.image_uris.retrieve("sklearn", region, "1.2-1")`` gives, read from the
+SDK's own registry file (``image_uri_config/sklearn.json``: the ECR account per region) without importing the SDK,
+which takes seconds. SageMaker checks the request itself; only its own LocalPath rule (under ``/opt/ml/processing/``) and the names
 are checked here first. The built-in template's splits are catalogued (Glue, through the storage port) the first
 time a describe sees its job Completed: nothing of ours runs when a SageMaker job ends.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,15 +51,8 @@ class AwsProcessing(SageMakerClients):
         self.catalog = catalog
         self.storage = storage
 
-    @translated
     def default_image(self) -> str:
-        from sagemaker.core import image_uris
-
-        try:
-            return str(image_uris.retrieve("sklearn", region=self.region, version=SKLEARN_VERSION))
-        except ValueError as exc:
-            raise InvalidInput(f"No scikit-learn processing image is published for {self.region}: {exc}",
-                               hint="Give AppSpecification.ImageUri yourself, or use a region SageMaker serves.") from exc
+        return sklearn_image(self.region)
 
     @translated
     def upload_code(self, folder: Path, job_name: str) -> str:
@@ -147,6 +144,21 @@ class AwsProcessing(SageMakerClients):
             self._s3.upload_file(str(templates.tokenizer_file()), bucket, key + "input/tokenizer/tokenizer.json")
         built = templates.review_features_request(request, name, self.default_image(), location, job_prefix)
         return self._start(built, {"register_tables": tables})
+
+
+def sklearn_image(region: str) -> str:
+    """The scikit-learn image of ``SKLEARN_VERSION`` in ``region``, as the SDK builds its URI."""
+    spec = importlib.util.find_spec("sagemaker")
+    if spec is None or not spec.submodule_search_locations:
+        raise InvalidInput("The sagemaker SDK is not installed.", hint="Install the requirements (requirements.txt).")
+    config = Path(list(spec.submodule_search_locations)[0]) / "core" / "image_uri_config" / "sklearn.json"
+    version = json.loads(config.read_text())["training"]["versions"][SKLEARN_VERSION]
+    account = version["registries"].get(region)
+    if account is None:
+        raise InvalidInput(f"No scikit-learn processing image is published for {region}.",
+                           hint="Give AppSpecification.ImageUri yourself, or use a region SageMaker serves.")
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{account}.dkr.ecr.{region}.{domain}/{version['repository']}:{SKLEARN_VERSION}-cpu-py3"
 
 
 def from_api(raw: dict[str, Any], tables: tuple[str, ...] = ()) -> ProcessingJob:

@@ -8,7 +8,8 @@ Athena), and writes:
 * ``sentiment`` from the star rating: 1-2 → -1, 3 → 0, 4-5 → 1, and ``label`` negative/neutral/positive;
   ``product_category`` (the department) kept for bias checks;
 * the classes balanced by down-sampling each to the smallest, then a seeded, stratified
-  train/validation/test split as ``<output>/<split>/<split>-<host>.csv`` (one file per instance);
+  train/validation/test split as ``<output>/<split>/<split>-<host>.parquet`` (one file per instance; Parquet,
+  so both backends catalogue the splits with their types);
 * with ``--max-length N``: the reviews tokenised for MiniLM with the model's own ``tokenizer.json``
   (``--tokenizer-dir``), ``input_ids`` and ``attention_mask`` (space-separated, truncated and padded to N)
   in the splits, and ``<output>/report/report-<host>.json`` with the token counts (before truncation), a
@@ -111,9 +112,13 @@ def balance(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def split(frame: pd.DataFrame, validation_share: float, test_share: float, seed: int) -> dict[str, pd.DataFrame]:
-    rest, test = train_test_split(frame, test_size=test_share, random_state=seed, stratify=frame["sentiment"])
-    share = validation_share / (1.0 - test_share)
-    train, validation = train_test_split(rest, test_size=share, random_state=seed, stratify=rest["sentiment"])
+    """Stratified by sentiment; too few rows for every split to hold each class ends the job with the reason."""
+    try:
+        rest, test = train_test_split(frame, test_size=test_share, random_state=seed, stratify=frame["sentiment"])
+        share = validation_share / (1.0 - test_share)
+        train, validation = train_test_split(rest, test_size=share, random_state=seed, stratify=rest["sentiment"])
+    except ValueError as exc:
+        raise SystemExit(f"{len(frame)} balanced rows are too few to split by sentiment: {exc}") from exc
     return {"train": train, "validation": validation, "test": test}
 
 
@@ -157,7 +162,7 @@ def encode(tokenizer: Any, texts: list[str], max_length: int) -> tuple[list[str]
 
 def write(folder: Path, name: str, frame: pd.DataFrame) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(folder / name, index=False)
+    frame.to_parquet(folder / name, index=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -184,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{host}: truncation rate at {args.max_length} tokens: {report['tokenization']['truncation_rate']:.2%}")
     output = Path(args.output_dir)
     for name, part in split(balanced, args.validation_share, args.test_share, args.seed).items():
-        write(output / name, f"{name}-{host}.csv", part[columns])
+        write(output / name, f"{name}-{host}.parquet", part[columns])
         report[f"{name}_rows"] = len(part)
         print(f"{host}: {name}: {len(part)} rows")
     (output / "report").mkdir(parents=True, exist_ok=True)
