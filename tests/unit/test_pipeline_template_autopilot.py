@@ -86,6 +86,24 @@ def test_every_code_uri_has_its_script(definition: dict[str, Any]) -> None:
         assert objects[uri] == (CODE / uri.rsplit("/", 1)[-1]).read_bytes()
 
 
+def test_the_command_line_lists_and_installs_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str], definition: dict[str, Any]) -> None:
+    from services.cli import main
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
+    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
+    monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
+    assert main(["pipelines", "templates"]) == 0
+    assert [t["Key"] for t in json.loads(capsys.readouterr().out)] == ["review-sentiment", KEY]
+    assert main(["pipelines", "install-template", KEY, "--name", "wine-autopilot"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "PipelineArn": "arn:aws:sagemaker:local:000000000000:pipeline/wine-autopilot", "PipelineName": "wine-autopilot"}
+    assert main(["pipelines", "list"]) == 0
+    assert [p["PipelineName"] for p in json.loads(capsys.readouterr().out)["PipelineSummaries"]] == ["wine-autopilot"]
+    lake = tmp_path / "workspace" / "lake"
+    assert all((lake / uri.removeprefix("s3://")).read_bytes() == body for uri, body in template_objects(KEY).items())
+
+
 # The AutoML executor and the request AutoMLStep writes -------------------------------------------------------
 
 def test_the_automl_executor_reads_the_create_automl_job_request_as_v2(definition: dict[str, Any]) -> None:
