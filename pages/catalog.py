@@ -38,7 +38,7 @@ def open_in_query(sql: str, database: str) -> None:
 
 def show_table(table: Table) -> None:
     st.subheader(f"{table.database}.{table.name}")
-    query_col, train_col, bias_col, _ = st.columns([1, 1, 1, 2])
+    query_col, train_col, bias_col, quality_col, _ = st.columns([1, 1, 1, 1, 1])
     if query_col.button("Query this table", icon=":material/play_arrow:", type="primary", key="catalog.query_table"):
         open_in_query(table.preview_sql(), table.database)
     if train_col.button("Train a model", icon=":material/model_training:", key="catalog.train"):
@@ -50,6 +50,11 @@ def show_table(table: Table) -> None:
         hand_off(keys.BIAS_DATABASE, table.database)
         hand_off(keys.BIAS_TABLE, table.name)
         st.switch_page("pages/bias.py")
+    if quality_col.button("Data quality report", icon=":material/fact_check:", key="catalog.quality"):
+        hand_off(keys.QUALITY_SOURCE_KIND, "Catalog table")
+        hand_off(keys.QUALITY_DATABASE, table.database)
+        hand_off(keys.QUALITY_TABLE, table.name)
+        st.switch_page("pages/quality.py")
     tabs = st.tabs(["Schema", "Sample rows", "Partitions", "Versions", "Properties"])
     with tabs[0]:
         render_schema(table, key="catalog.schema")

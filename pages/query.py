@@ -85,11 +85,13 @@ def show_outcome(query_id: str) -> None:
     with st.expander("Chart", icon=":material/bar_chart:", expanded=False):
         render_quick_chart(result.frame, key="query.chart")
     save_as_table_form(query_id)
-    train_col, bias_col, _ = st.columns([1, 1, 2])
+    train_col, bias_col, quality_col, _ = st.columns([1, 1, 1, 1])
     if train_col.button("Train a model on this result", icon=":material/model_training:", key="query.train"):
         open_result_in(query_id, "pages/train.py")
     if bias_col.button("Check this result for bias", icon=":material/balance:", key="query.bias"):
         open_result_in(query_id, "pages/bias.py")
+    if quality_col.button("Data quality report", icon=":material/fact_check:", key="query.quality"):
+        open_quality_report(query_id)
 
 
 def result_link(query_id: str, fmt: str) -> str:
@@ -133,6 +135,15 @@ def open_result_in(query_id: str, page: str) -> None:
     hand_off(keys.BIAS_DATABASE, table.database)
     hand_off(keys.BIAS_TABLE, table.name)
     st.switch_page(page)
+
+
+def open_quality_report(query_id: str) -> None:
+    """The quality report profiles the query's own SQL (aggregation queries over it), so nothing is saved."""
+    entry = query.query_status(query_id)
+    hand_off(keys.QUALITY_SOURCE_KIND, "SQL query")
+    hand_off(keys.QUALITY_SQL, entry.sql)
+    hand_off(keys.QUALITY_SQL_DATABASE, entry.database or None)
+    st.switch_page("pages/quality.py")
 
 
 def save_query_form(sql: str, database: str | None) -> None:
