@@ -13,6 +13,8 @@ import pytest
 
 from tests.helpers.browser import choose, choose_many
 from tests.helpers.pages import remove_endpoints
+from tests.helpers.review_model import register_review_model
+from tests.helpers.workspace import close_services
 
 pytestmark = pytest.mark.browser
 
