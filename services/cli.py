@@ -24,6 +24,7 @@ from services.explain import cli_explain
 from services.features import cli_features
 from services.lineage import cli_lineage
 from services.pipelines import cli_pipelines
+from services.processing import cli_processing
 from services.quality import cli_quality
 from services.registry import Services, build_services
 from services.training import cli_autopilot, cli_scripts, cli_train
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_models.add_commands(commands)
     cli_lineage.add_commands(commands)
     cli_pipelines.add_commands(commands)
+    cli_processing.add_commands(commands)
     cli_features.add_commands(commands)
     cli_quality.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
@@ -109,6 +111,8 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_lineage.run_command(services, args))
     if args.command in cli_pipelines.COMMANDS:
         return _json(cli_pipelines.run_command(services, args))
+    if args.command in cli_processing.COMMANDS:
+        return _json(cli_processing.run_command(services, args))
     if args.command in cli_features.COMMANDS:
         return _json(cli_features.run_command(services, args))
     if args.command in cli_quality.COMMANDS:
