@@ -59,6 +59,7 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_download.py
 	$(PY) tests/benchmarks/bench_pipeline.py
 	$(PY) tests/benchmarks/bench_pipelines_page.py
+	$(PY) tests/benchmarks/bench_features.py
 	$(PY) tests/benchmarks/bench_feature_join.py
 
 clean:

@@ -45,7 +45,7 @@ from services.features.models import (
     IngestSource,
 )
 from services.features.offline_store import OfflineStore
-from services.features.online_store import OnlineRow, OnlineStore, OnlineWriter
+from services.features.online_store import OnlineRows, OnlineStore, OnlineWriter, records_as_json
 from services.features.sources import CHUNK_ROWS, open_source, source_sql, table_sql
 from services.features.validation import (
     CheckedRows,
@@ -225,11 +225,12 @@ class LocalFeatures:
     def write_rows(self, target: _Target, checked: CheckedRows) -> None:
         """Checked rows into both stores, all or nothing."""
         spec = target.group.spec
-        ttl = spec.ttl_seconds
-        records = checked.table.to_pylist()
-        rows = [OnlineRow(record_id, float(seconds), float(seconds) + ttl if ttl else None,
-                          {k: v for k, v in record.items() if v is not None})
-                for record_id, seconds, record in zip(checked.record_ids, checked.event_seconds, records)]
+        if not spec.online:
+            self._commit(target, checked.table, lambda writer: None)
+            return
+        seconds = checked.event_seconds.astype("float64")
+        expires = (seconds + spec.ttl_seconds).tolist() if spec.ttl_seconds else [None] * len(seconds)
+        rows = OnlineRows(checked.record_ids, seconds.tolist(), expires, records_as_json(checked.table))
         self._commit(target, checked.table, lambda writer: writer.put(target.group.name, rows))
 
     def _commit(self, target: _Target, table: pa.Table, write_online: Callable[[OnlineWriter], None],

@@ -37,6 +37,7 @@ MAX_VECTOR_DIMENSION = 8192
 SCALAR_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
 EVENT_TIME_TYPES = ("String", "Fractional")
 INTEGRAL_LIMIT = 2.0 ** 63
+ISO_START = r"^\d{4}-\d\d"  # what pandas' ISO-8601 parser is given at all (it reads bare numbers as years)
 ZONE_SUFFIX = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"  # a time of day with its zone
 
 
@@ -202,7 +203,7 @@ def _count(failures: Counter[str], failed: np.ndarray, cause: str, feature: str)
 def _record_ids(column: pa.ChunkedArray) -> tuple[str, ...]:
     if pa.types.is_floating(column.type):
         return tuple(repr(float(v)) for v in column.to_pylist())
-    return tuple(str(v) for v in pc.cast(column, pa.string()).to_pylist())
+    return tuple(pc.cast(column, pa.string()).to_pylist())
 
 
 def _null_mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -327,32 +328,37 @@ def event_seconds(feature: FeatureDefinition, values: pa.Array) -> tuple[np.ndar
     if feature.type == "Fractional":
         seconds = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
         return np.nan_to_num(seconds), np.zeros(len(values), dtype=bool)
-    texts = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
-    times = parse_iso_times(texts)
-    parsed = times.notna().to_numpy()
-    nanos = times.to_numpy(dtype="datetime64[ns]").astype("int64")
-    return np.where(parsed, nanos / 1e9, 0.0), present & ~parsed
+    times = parse_iso_times(values)
+    parsed = ~np.isnat(times)
+    return np.where(parsed, times.astype("int64") / 1e9, 0.0), present & ~parsed
 
 
-def parse_iso_times(texts: pd.Series) -> pd.Series:
-    """ISO-8601 texts as UTC times (NaT where a text is not one: e.g. ``yesterday``, ``1700000000``). Texts
-    with a zone and without one are parsed apart: parsed together, pandas gives a zone-less text the zone of
-    the text before it."""
-    clean = texts.where(texts.map(lambda t: isinstance(t, str) and len(t) >= 10 and t[4:5] == "-"))
-    zoned = clean.str.contains(ZONE_SUFFIX, regex=True, na=False)
-    times = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns, UTC]")
-    for part in (zoned, ~zoned & clean.notna()):
+def parse_iso_times(texts: pa.Array) -> np.ndarray:
+    """ISO-8601 texts as UTC times, ``datetime64[ns]`` (NaT where a text is not one: ``yesterday``,
+    ``1700000000``). Texts with a zone and without one are parsed apart: parsed together, pandas gives a
+    zone-less text the zone of the text before it."""
+    looks = _matches(texts, ISO_START)
+    zoned = _matches(texts, ZONE_SUFFIX) & looks
+    times = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for part in (zoned, looks & ~zoned):
         if part.any():
-            times[part] = pd.to_datetime(clean[part], format="ISO8601", utc=True, errors="coerce")
+            chosen = pd.Series(texts.filter(pa.array(part)).to_numpy(zero_copy_only=False), dtype=object)
+            parsed = pd.to_datetime(chosen, format="ISO8601", utc=True, errors="coerce")
+            times[part] = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     return times
+
+
+def _matches(texts: pa.Array, pattern: str) -> np.ndarray:
+    found = pc.call_function("match_substring_regex", [texts], pc.MatchSubstringOptions(pattern))
+    return np.asarray(pc.fill_null(found, False), dtype=np.bool_)
 
 
 def iso_seconds(text: str) -> float:
     """One ISO-8601 time (an event time given to DeleteRecord, an ``as of``) in seconds; ``InvalidInput`` otherwise."""
-    parsed = parse_iso_times(pd.Series([text], dtype=object)).iloc[0]
-    if pd.isna(parsed):
+    parsed = parse_iso_times(pa.array([text], type=pa.string()))[0]
+    if np.isnat(parsed):
         raise InvalidInput(f"{text!r} is not an ISO-8601 time.", hint="Write it like 2024-05-01T12:00:00Z.")
-    return float(parsed.value) / 1e9
+    return float(parsed.astype("int64")) / 1e9
 
 
 def event_time_seconds(feature: FeatureDefinition, value: Any) -> float:
