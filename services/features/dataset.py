@@ -120,6 +120,15 @@ def group_files(folder: Path) -> list[Path]:
                   if not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts))
 
 
+def offline_folder(stack: EmbeddedStack, catalog: CatalogPort, group: FeatureGroup) -> Path:
+    """The lake folder of the group's offline store (from its catalog table, or its S3 URI before that exists)."""
+    database, _, table = group.offline_table.partition(".")
+    try:
+        return stack.workspace.from_uri(catalog.get_table(database, table).location)
+    except NotFound:  # catalogued on the first ingestion
+        return stack.workspace.from_uri(group.offline_s3_uri)
+
+
 def empty_records_sql(group: FeatureGroup) -> str:
     """No records yet: the offline store's columns, no rows."""
     columns = [f"CAST(NULL AS {offline_type(f)}) AS {quote(f.name)}" for f in group.spec.features]
@@ -168,20 +177,13 @@ class DatasetRun:
             raise InvalidInput(f"Feature group {group.name} has no offline store to build a dataset from.",
                                hint="Create the group with an offline store and ingest its records.")
         database, _, table = group.offline_table.partition(".")
-        files = group_files(self.offline_folder(group, database, table))
+        files = group_files(offline_folder(self.features.stack, self.features.catalog, group))
         sql = (f"SELECT * FROM read_parquet([{', '.join(literal(str(f)) for f in files)}], union_by_name = true, "
                "hive_partitioning = false)") if files else empty_records_sql(group)
         name = self.create_view(database, table, sql)
         spec = group.spec
         return GroupRelation(group.name, spec.record_identifier, spec.event_time,
                              tuple(f.name for f in spec.features), Relation(name, self.columns(name)))
-
-    def offline_folder(self, group: FeatureGroup, database: str, table: str) -> Path:
-        workspace = self.features.stack.workspace
-        try:
-            return workspace.from_uri(self.features.catalog.get_table(database, table).location)
-        except NotFound:  # catalogued on the first ingestion
-            return workspace.from_uri(group.offline_s3_uri)
 
     def base_relation(self, request: DatasetRequest, group: FeatureGroup | None, options: JoinOptions) -> Relation:
         if group is not None:

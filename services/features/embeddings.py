@@ -5,7 +5,8 @@ Each record is one text of one table version: ``review_id`` (String: the row's i
 group has an offline store only (vectors are read in bulk, never one id at a time); its tags say which text
 column, model and sequence length the vectors come from, and a group made for another column or length is left
 alone. Reading is point-in-time: for a table version, each id's latest record at or before the version's time,
-so the vectors of an earlier version are reused as long as the ids are the same texts. Nothing here encodes
+so the vectors of an earlier version are reused as long as the ids are the same texts. The offline store's Parquet
+is read directly (only these columns), as the dataset builder reads it. Nothing here encodes
 texts: training does (``services.training.algorithms.minilm_features``) and hands the vectors over.
 """
 
@@ -25,8 +26,8 @@ import pyarrow.parquet as pq
 from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InvalidInput, NotFound
+from services.features.dataset import group_files, offline_folder
 from services.features.models import FeatureDefinition, FeatureGroup, FeatureGroupSpec, IngestResult, IngestSource
-from services.storage.base import StoragePort
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -42,8 +43,6 @@ class EmbeddingStore(Protocol):
     def stack(self) -> EmbeddedStack: ...
     @property
     def catalog(self) -> CatalogPort: ...
-    @property
-    def storage(self) -> StoragePort: ...
 
     def describe_feature_group(self, name: str) -> FeatureGroup: ...
     def create_feature_group(self, spec: FeatureGroupSpec) -> FeatureGroup: ...
@@ -107,11 +106,11 @@ def read_embeddings(store: EmbeddingStore, source: EmbeddingSource) -> dict[str,
     group, moment = matching_group(store, source), version_time(store.catalog, source)
     if group is None or moment is None or not group.offline_table:
         return {}
-    database, _, table = group.offline_table.partition(".")
-    try:
-        frame = store.storage.read_table(database, table)
-    except NotFound:  # catalogued on the first ingestion
+    files = group_files(offline_folder(store.stack, store.catalog, group))
+    if not files:
         return {}
+    columns = [RECORD_ID, EVENT_TIME, EMBEDDING, "write_time", "api_invocation_time", "is_deleted"]
+    frame = pa.concat_tables([pq.read_table(f, columns=columns) for f in files]).to_pandas()
     return latest_vectors(frame, pd.Timestamp(moment))
 
 

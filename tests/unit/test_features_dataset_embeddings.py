@@ -4,8 +4,10 @@ training's business and has its own tests)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,8 @@ from services.features import embeddings
 from services.features.embeddings import EmbeddingSource
 from services.features.local import LocalFeatures, build_local_features
 from services.registry import Services, build_services
+from services.training.algorithms import minilm_features
+from tests.helpers.recording import RecordingReporter
 from tests.helpers.workspace import close_services, settings_for_tests
 
 
@@ -70,6 +74,31 @@ def test_a_group_of_another_text_column_is_left_alone(store: tuple[Services, Loc
     assert embeddings.write_embeddings(features, other, ["r1"], vectors(4, 1)) is None
     assert embeddings.read_embeddings(features, EmbeddingSource("shop.notes", "99", "review_body")) == {}
     assert len(embeddings.read_embeddings(features, EmbeddingSource("shop.notes", version, "review_body"))) == 1
+
+
+def test_training_reuses_the_feature_store_group(store: tuple[Services, LocalFeatures, Path],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    services, _, folder = store
+    source = EmbeddingSource("shop.train", import_reviews(services, folder, ["fine", "poor", "okay"], table="train"),
+                             "review_body")
+    texts, ids = ["fine", "poor", "okay"], ["r1", "r2", "r3"]
+    encoded: list[str] = []
+
+    def fake_encode(encoder: Any, batch: list[str]) -> np.ndarray:
+        encoded.extend(batch)
+        return vectors(5, len(batch))
+
+    monkeypatch.setattr(minilm_features, "encode_texts", fake_encode)
+    first = minilm_features.embeddings_for(services.settings, texts, ids, "train_cache", encoder=object(), source=source)  # type: ignore[arg-type]
+    assert encoded == texts
+    # with the per-version cache gone, the Feature Store group still has every vector: nothing is encoded again
+    shutil.rmtree(minilm_features.feature_group_folder(services.settings, "train_cache"))
+    reporter = RecordingReporter()
+    again = minilm_features.embeddings_for(services.settings, texts, ids, "train_cache", encoder=object(),  # type: ignore[arg-type]
+                                           reporter=reporter, source=source)
+    assert encoded == texts
+    np.testing.assert_array_equal(again, first)
+    assert any("reused 3 stored embeddings (3 from the Feature Store), encoded 0." in line for line in reporter.logs)
 
 
 def test_the_point_in_time_read_skips_later_and_deleted_records() -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,8 @@ from services.catalog.files import sanitize_table_name
 from services.config import Settings
 from services.embedded.workspace import Workspace
 from services.errors import InternalError, InvalidInput
+from services.features import embeddings as embedding_groups
+from services.features.embeddings import EmbeddingSource, EmbeddingStore
 
 if TYPE_CHECKING:
     import torch
@@ -201,26 +205,60 @@ def catalog_feature_group(settings: Settings, name: str) -> None:
 
 
 def embeddings_for(settings: Settings, texts: list[str], record_ids: list[str], feature_group_name: str,
-                   encoder: SentenceEncoder | None = None, reporter: Reporter | None = None) -> np.ndarray:
+                   encoder: SentenceEncoder | None = None, reporter: Reporter | None = None,
+                   source: EmbeddingSource | None = None) -> np.ndarray:
     """Vectors for ``texts`` (one row each, in order): stored ones are reused, only missing ids are encoded.
 
-    Newly encoded vectors are appended to the feature group. ``encoder`` defaults to the packaged
-    model at the default sequence length and is loaded only when something is missing.
+    Newly encoded vectors are appended to the feature group. With ``source`` (the table version the texts come
+    from) the Feature Store group ``<database>_<table>-minilm-embeddings`` is read first and given every vector
+    it lacks. ``encoder`` defaults to the packaged model at the default sequence length and is loaded only when
+    something is missing.
     """
     if len(texts) != len(record_ids):
         raise InvalidInput("Each text needs one record id.", hint=f"Got {len(texts)} texts and {len(record_ids)} ids.")
     stored = read_feature_group(settings, feature_group_name)
-    missing = _missing(record_ids, texts, stored)
-    if missing:
-        encoder = encoder or SentenceEncoder.from_package()
-        fresh = encode_texts(encoder, list(missing.values()))
-        write_feature_group(settings, feature_group_name, list(missing), fresh)
-        stored.update(zip(missing, fresh, strict=True))
+    with _embedding_store(settings, source) as store:
+        in_group = embedding_groups.read_embeddings(store, source) if store and source else {}
+        stored.update(in_group)
+        missing = _missing(record_ids, texts, stored)
+        if missing:
+            encoder = encoder or SentenceEncoder.from_package()
+            fresh = encode_texts(encoder, list(missing.values()))
+            write_feature_group(settings, feature_group_name, list(missing), fresh)
+            stored.update(zip(missing, fresh, strict=True))
+        if store and source:
+            _fill_group(store, source, record_ids, stored, in_group)
     if reporter is not None:
         reporter.log(f"Feature group {FEATURE_DATABASE}.{feature_group_name}: "
-                     f"reused {len(set(record_ids)) - len(missing)} stored embeddings, encoded {len(missing)}.")
+                     f"reused {len(set(record_ids)) - len(missing)} stored embeddings "
+                     f"({len(set(record_ids) & set(in_group))} from the Feature Store), encoded {len(missing)}.")
     return np.stack([np.asarray(stored[rid], dtype=np.float32) for rid in record_ids]) if record_ids else \
         np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+
+
+@contextmanager
+def _embedding_store(settings: Settings, source: EmbeddingSource | None) -> Iterator[EmbeddingStore | None]:
+    """The workspace's local Feature Store while the vectors are read and written (None without a source)."""
+    if source is None:
+        yield None
+        return
+    from services.features.local import open_local_features
+
+    store = open_local_features(settings)
+    try:
+        yield store
+    finally:
+        store.online.close()
+        store.stack.store.close()
+
+
+def _fill_group(store: EmbeddingStore, source: EmbeddingSource, record_ids: list[str], stored: dict[str, np.ndarray],
+                in_group: dict[str, np.ndarray]) -> None:
+    """Ingest the vectors the Feature Store group lacks for this table version (each id once)."""
+    lacking = [rid for rid in dict.fromkeys(record_ids) if rid not in in_group]
+    if lacking:
+        vectors = np.stack([np.asarray(stored[rid], dtype=np.float32) for rid in lacking])
+        embedding_groups.write_embeddings(store, source, lacking, vectors)
 
 
 def _missing(record_ids: list[str], texts: list[str], stored: dict[str, np.ndarray]) -> dict[str, str]:

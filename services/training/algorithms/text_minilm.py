@@ -22,8 +22,9 @@ Private hyperparameters the built-in training job passes (names start with ``_``
     _source_version  that table's catalog version
     _workbench_home  the workspace folder (default: WORKBENCH_HOME from the environment)
 With ``fine_tune=false`` and ``_source_table``/``_source_version`` given, embeddings are read from and
-added to the feature group ``feature_store.<table>_v<version>_<text column>_minilm``; without them
-every run encodes its texts afresh.
+added to the feature group ``feature_store.<table>_v<version>_<text column>_minilm`` and to the Feature Store
+group ``<database>_<table>-minilm-embeddings`` (``services.features.embeddings``; its vectors are reused by any
+later version of the table with the same ids); without them every run encodes its texts afresh.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from torch import nn
 
 from services.config import Settings
 from services.errors import InvalidInput
+from services.features.embeddings import EmbeddingSource
 from services.training.algorithms import minilm_features as features
 from services.training.algorithms.base import Dataset, FitResult, Reporter, write_predictor_manifest
 from services.training.algorithms.common import prediction_frame
@@ -517,7 +519,9 @@ def _frozen_rows(prepared: PreparedText, options: MiniLMOptions, hyperparameters
     else:
         settings, name = group
         ids = [rid for frame, split_texts, _ in _splits(prepared) for rid in features.record_ids_for(frame, split_texts)]
-        vectors = features.embeddings_for(settings, texts, ids, name, encoder=encoder, reporter=reporter)
+        source = EmbeddingSource(hyperparameters["_source_table"], hyperparameters["_source_version"],
+                                 "_".join(prepared.text_columns), options.max_seq_length)
+        vectors = features.embeddings_for(settings, texts, ids, name, encoder=encoder, reporter=reporter, source=source)
     reporter.log(f"Embeddings for {len(texts)} rows ready in {time.monotonic() - started:.1f} s")
     bounds = np.cumsum([0] + [len(f) for f in frames])
     return [VectorRows(vectors[bounds[i]:bounds[i + 1]], labels) for i, (_, _, labels) in enumerate(_splits(prepared))]
