@@ -5,8 +5,6 @@ SageMaker's refusals translated."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +17,6 @@ import pytest
 from services.errors import InvalidInput, ServiceError
 from services.processing.aws import sklearn_image
 from services.processing.models import ReviewFeaturesRequest, processing_outputs
-from services.processing.templates import REVIEW_FEATURES, REVIEW_SCRIPT
 from services.registry import Services, build_services
 from tests.helpers.aws import BUCKET, REGION, aws_settings
 from tests.helpers.moto_gaps import fail_calls
@@ -83,30 +80,26 @@ def test_the_review_template_uploads_its_code_and_tokenizer_and_catalogues_its_s
     assert s3.head_object(Bucket=BUCKET, Key=prefix + "code/preprocess.py")["ContentLength"] > 0
     assert s3.head_object(Bucket=BUCKET, Key=prefix + "tokenizer/tokenizer.json")["ContentLength"] > 100_000
     assert raw["AppSpecification"]["ContainerArguments"][:2] == ["--max-length", "64"]
-    container_uploads(tmp_path, source, raw)  # what SageMaker's container would have written
+    container_uploads(raw)  # what SageMaker's container would have written
     job = services.processing.describe_processing_job(name)  # moto: Completed, so the splits are catalogued now
     assert job.tables == ("demo.reviews_features_train", "demo.reviews_features_validation", "demo.reviews_features_test")
     train = services.catalog.get_table("demo", "reviews_features_train")
+    assert [c.name for c in train.columns] == ["review_body", "sentiment", "label", "product_category"]
     assert train.location == f"s3://{BUCKET}/processing/{name}/output/train/"
     assert services.processing.describe_processing_job(name).tables == job.tables  # once, remembered
 
 
-def container_uploads(tmp_path: Path, source: Path, raw: dict[str, Any]) -> None:
-    """Run the template's script on the table's file, as the container does, and upload each output folder to its
-    S3Uri, as SageMaker does when the job ends."""
-    script = importlib.util.spec_from_file_location("review_preprocess", REVIEW_FEATURES / REVIEW_SCRIPT)
-    assert script is not None and script.loader is not None
-    module = importlib.util.module_from_spec(script)
-    script.loader.exec_module(module)
-    (tmp_path / "input").mkdir()
-    shutil.copy(source, tmp_path / "input" / source.name)
-    module.main(["--input-dir", str(tmp_path / "input"), "--output-dir", str(tmp_path / "output"),
-                 "--resource-config", str(tmp_path / "none.json")])
+def container_uploads(raw: dict[str, Any]) -> None:
+    """The split files the template's script writes (``<split>-algo-1.parquet``, its columns), uploaded to each
+    output's S3Uri as SageMaker does when the job ends (the script itself runs in test_processing_cli)."""
     s3 = boto3.client("s3", region_name=REGION)
+    split = pd.DataFrame({"review_body": ["fits well", "too small", "ok"], "sentiment": [1, -1, 0],
+                          "label": ["positive", "negative", "neutral"], "product_category": ["Tops"] * 3})
     for output in raw["ProcessingOutputConfig"]["Outputs"]:
         bucket, key = output["S3Output"]["S3Uri"].removeprefix("s3://").split("/", 1)
-        for path in (tmp_path / "output" / output["OutputName"]).glob("*"):
-            s3.upload_file(str(path), bucket, key + path.name)
+        name = output["OutputName"]
+        body = b"{}" if name == "report" else split.to_parquet(index=False)
+        s3.put_object(Bucket=bucket, Key=f"{key}{name}-algo-1.{'json' if name == 'report' else 'parquet'}", Body=body)
 
 
 def test_no_role_and_no_bucket_are_refused_with_what_to_set(mocked_aws: None, tmp_path: Path) -> None:
