@@ -21,6 +21,7 @@ import math
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,19 +195,24 @@ def duplicates_sql(source: str, columns: list[Column]) -> str:
     return f"SELECT count(*) AS distinct_rows FROM (SELECT DISTINCT {names} FROM {source}) AS distinct_rows"
 
 
-def value(row: pd.Series, key: str) -> Any:
+def first_row(frame: pd.DataFrame) -> dict[str, Any]:
+    """Column by column: ``frame.iloc[0]`` would turn every integer into a float when all columns are numbers."""
+    return {str(name): frame[name].iloc[0] for name in frame.columns}
+
+
+def value(row: Mapping[str, Any], key: str) -> Any:
     found = row.get(key)
     if found is None or (not isinstance(found, str) and pd.isna(found)):
         return None
     return found.item() if hasattr(found, "item") else found
 
 
-def number(row: pd.Series, key: str) -> float | None:
+def number(row: Mapping[str, Any], key: str) -> float | None:
     found = value(row, key)
     return None if found is None else float(found)
 
 
-def refine_kind(column: Column, row: pd.Series) -> str:
+def refine_kind(column: Column, row: Mapping[str, Any]) -> str:
     """Strings are free text when long on average and varied (the built-in featuriser's rule), else categorical."""
     if column.kind != "string":
         return column.kind
@@ -249,7 +255,7 @@ def _integers(column: Column) -> bool:
     return column.type.lower().split("(")[0] in INTEGER_TYPES
 
 
-def binnings(columns: list[Column], kinds: dict[str, str], row: pd.Series) -> list[Binning]:
+def binnings(columns: list[Column], kinds: dict[str, str], row: Mapping[str, Any]) -> list[Binning]:
     found = []
     for c in columns:
         a = c.alias
@@ -278,7 +284,7 @@ def read_histograms(frame: pd.DataFrame, bins: list[Binning]) -> dict[str, tuple
     return histograms
 
 
-def top_value_columns(columns: list[Column], kinds: dict[str, str], row: pd.Series, target: str) -> list[Column]:
+def top_value_columns(columns: list[Column], kinds: dict[str, str], row: Mapping[str, Any], target: str) -> list[Column]:
     chosen = []
     for c in columns:
         present, distinct = value(row, f"{c.alias}_n") or 0, value(row, f"{c.alias}_d") or 0
@@ -355,7 +361,7 @@ class Parts:
 
     rows: int = 0
     distinct_rows: int = 0
-    stats: pd.Series = field(default_factory=pd.Series)
+    stats: dict[str, Any] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     histograms: dict[str, tuple[Bin, ...]] = field(default_factory=dict)
     top_values: dict[str, tuple[ValueCount, ...]] = field(default_factory=dict)
@@ -393,8 +399,8 @@ def _checked_target(target: str, cols: list[Column]) -> str:
 
 def _aggregate(run: Run, cols: list[Column], target: str) -> Parts:
     stats_id, duplicates_id = run.start(stats_sql(run.source, cols)), run.start(duplicates_sql(run.source, cols))
-    stats = run.result(stats_id, 1).frame.iloc[0]
-    distinct_rows = int(value(run.result(duplicates_id, 1).frame.iloc[0], "distinct_rows") or 0)
+    stats = first_row(run.result(stats_id, 1).frame)
+    distinct_rows = int(value(first_row(run.result(duplicates_id, 1).frame), "distinct_rows") or 0)
     kinds = {c.name: refine_kind(c, stats) for c in cols}
     return Parts(rows=int(value(stats, "row_count") or 0), distinct_rows=distinct_rows, stats=stats, kinds=kinds)
 
