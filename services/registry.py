@@ -261,8 +261,10 @@ def build_features(s: Services) -> FeaturesPort:
         from services.features.local import build_local_features
 
         return build_local_features(s.stack, catalog=s.catalog, query=s.query, storage=s.storage)
-    raise BackendUnavailable("Feature Store on the aws backend is not available yet.",
-                             hint="Use the local backend (WORKBENCH_BACKEND=local) for feature groups.")
+    from services.aws.session import make_session
+    from services.features.aws import build_aws_features
+
+    return build_aws_features(make_session(s.settings), s.settings, query=s.query, catalog=s.catalog)
 
 
 def build_processing(s: Services) -> ProcessingPort:

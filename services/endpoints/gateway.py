@@ -11,6 +11,9 @@ body, e.g. ``ValidationError`` (400) for an unknown endpoint and ``ModelError`` 
 During a blue/green update (``deployment_driver``) the gateway sends the recorded share of an endpoint's
 invocations to the new fleet; an invocation the new fleet fails (a 5xx, or no answer) is sent to the old fleet,
 so clients see no failure while the failure still counts on the new fleet's figures, which its alarms watch.
+The same port serves SageMaker Feature Store Runtime's REST API (PutRecord, GetRecord, DeleteRecord,
+BatchGetRecord) over the workspace's local Feature Store, for an unchanged ``sagemaker-featurestore-runtime``
+client (``services/features/runtime_api.py``).
 ``GET /ping`` tells the app that the gateway of this workspace is up: it answers the workspace's
 ``launcher.workspace_id`` (a digest, so no path leaves the machine over HTTP).
 
@@ -19,8 +22,8 @@ address it was started on (else 421), requires a supported ``Content-Type`` on i
 and streams the body with SageMaker's 6 MB limit (413, after reading the rest within bounds).
 
 The gateway stops itself (``Watchdog``) when its workspace is gone (the metadata file or folder
-was deleted) or when no endpoint has been Creating or InService for ``--idle-seconds`` (default
-``launcher.GATEWAY_IDLE_SECONDS``); the app starts it again on the next call.
+was deleted) or when no endpoint has been Creating or InService, and no Feature Store request came, for
+``--idle-seconds`` (default ``launcher.GATEWAY_IDLE_SECONDS``); the app starts it again on the next call.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from services.endpoints.guards import BodyTooLarge, HostCheck, content_type_prob
 from services.endpoints.launcher import GATEWAY_IDLE_SECONDS, connect_host, workspace_id
 from services.endpoints.models import MAX_PAYLOAD_BYTES
 from services.endpoints.store import EndpointRow, EndpointStore
+from services.features.runtime_api import Activity, BodyRefused, featurestore_routes, workspace_features
 
 ACCOUNT = "local"
 FORWARDED_HEADERS = ("Content-Type", "Accept", "X-Amzn-SageMaker-Custom-Attributes", "X-Amzn-SageMaker-Target-Variant")
@@ -59,8 +63,9 @@ MODEL_TIMEOUT_SECONDS = 60  # SageMaker's limit for a container to answer an inv
 WATCH_SECONDS = 2.0  # how often the watchdog looks at the workspace
 
 
-def build_app(home: Path, host: str = "127.0.0.1", port: int = 0) -> Starlette:
-    """The gateway over the workspace at ``home``, serving requests addressed to ``host``:``port``."""
+def build_app(home: Path, host: str = "127.0.0.1", port: int = 0, activity: Activity | None = None) -> Starlette:
+    """The gateway over the workspace at ``home``, serving requests addressed to ``host``:``port``; Feature Store
+    requests are noted in ``activity``."""
     metadata = MetadataStore(Workspace(home).metadata_path)
     store = EndpointStore(metadata)
     deployments = DeploymentStore(metadata)
@@ -92,9 +97,18 @@ def build_app(home: Path, host: str = "127.0.0.1", port: int = 0) -> Starlette:
         return response
 
     routes = [Route("/ping", ping, methods=["GET"]),
-              Route("/endpoints/{name}/invocations", invocations, methods=["POST"])]
+              Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
+              *featurestore_routes(workspace_features(home), read_record_body, request_id, activity)]
     refuse = lambda status, message: error_response(status, "ValidationError", message)  # noqa: E731
     return Starlette(routes=routes, middleware=[Middleware(HostCheck, host=host, port=port, refuse=refuse)])
+
+
+async def read_record_body(request: Request) -> bytes:
+    """A Feature Store Runtime body, read with the invocations' limit."""
+    try:
+        return await read_limited(request, MAX_PAYLOAD_BYTES)
+    except BodyTooLarge as exc:
+        raise BodyRefused(exc.message, close=not exc.drained) from exc
 
 
 def new_fleet_port(routing: Routing | None) -> int | None:
@@ -191,8 +205,9 @@ def stop_reason(workspace_exists: bool, idle_for: float, idle_seconds: float) ->
 class Watchdog:
     """A daemon thread that calls ``stop(reason)`` once the workspace is gone or idle (see the module docstring)."""
 
-    def __init__(self, home: Path, idle_seconds: float, stop: Callable[[str], None]) -> None:
+    def __init__(self, home: Path, idle_seconds: float, stop: Callable[[str], None], activity: Activity | None = None) -> None:
         self.metadata_path = Workspace(home).metadata_path
+        self.activity = activity or Activity()
         self.store = EndpointStore(MetadataStore(self.metadata_path))
         self.idle_seconds = idle_seconds
         self.stop = stop
@@ -204,6 +219,7 @@ class Watchdog:
         exists = self.metadata_path.is_file()  # checked first: the open connection still reads a deleted file
         if exists and self._serving():
             self.last_active = time.monotonic()
+        self.last_active = max(self.last_active, self.activity.last)  # Feature Store lookups keep it serving too
         return stop_reason(exists, time.monotonic() - self.last_active, self.idle_seconds)
 
     def _serving(self) -> bool:
@@ -232,14 +248,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="stop when no endpoint has been Creating or InService for this long")
     args = parser.parse_args(argv)
     print(f"gateway: SageMaker Runtime for {args.home} on http://{args.host}:{args.port}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(build_app(args.home, args.host, args.port), host=args.host, port=args.port,
-                                           log_level="warning", access_log=False))
+    activity = Activity()
+    server = uvicorn.Server(uvicorn.Config(build_app(args.home, args.host, args.port, activity), host=args.host,
+                                           port=args.port, log_level="warning", access_log=False))
 
     def stop(reason: str) -> None:
         print(f"gateway: stopping: {reason}", flush=True)
         server.should_exit = True
 
-    Watchdog(args.home, args.idle_seconds, stop).thread.start()
+    Watchdog(args.home, args.idle_seconds, stop, activity).thread.start()
     server.run()
     return 0
 

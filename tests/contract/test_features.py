@@ -1,12 +1,14 @@
 """The features port's contract: every adapter must pass ``FeaturesContract``.
 
 ``TestLocalFeatures`` runs it on the local adapter over an empty workspace holding one catalog table
-(``contract.reviews``, the rows of ``REVIEWS``). An aws subclass provides the same ``world`` fixture: the port and
-a source holding those rows.
+(``contract.reviews``, the rows of ``REVIEWS``). ``TestAwsFeatures`` runs it on the aws adapter against
+tests/helpers/aws_features.py (SageMaker Feature Store's documented answers, checked against botocore's model, where
+moto has none) with the rows in a CSV file. Each provides the ``world`` fixture: the port and a source holding those rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,9 +16,12 @@ import pandas as pd
 import pytest
 
 from services.errors import AlreadyExists, InvalidInput, NotFound
+from services.features.aws import AwsFeatures
 from services.features.base import FeaturesPort
 from services.features.models import FeatureDefinition, FeatureGroupSpec, IngestSource, record_as_api
 from services.registry import build_services
+from tests.helpers.aws import aws_settings, fake_aws_credentials, refuse_network
+from tests.helpers.aws_features import FakeFeatureStore
 from tests.helpers.workspace import settings_for_tests
 
 REVIEWS = pd.DataFrame({
@@ -155,3 +160,28 @@ class TestLocalFeatures(FeaturesContract):
         REVIEWS.to_csv(source, index=False)
         services.catalog.import_path(source, "contract", "reviews")
         return FeaturesWorld(services.features, IngestSource(table="contract.reviews"))
+
+
+@pytest.fixture(scope="module")
+def aws_features(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AwsFeatures, FakeFeatureStore]]:
+    """The aws adapter as the registry builds it, its session answered by the Feature Store helper (moto has no
+    featurestore runtime); one for the module, nothing reaches the network."""
+    with pytest.MonkeyPatch.context() as patch:
+        fake_aws_credentials(patch, tmp_path_factory.mktemp("aws"))
+        refuse_network(patch)
+        settings = replace(aws_settings(tmp_path_factory.mktemp("features-aws") / "ws"),
+                           sagemaker_role="arn:aws:iam::123456789012:role/workbench-sagemaker")
+        features = build_services(settings).features
+        assert isinstance(features, AwsFeatures)
+        yield features, FakeFeatureStore().attach(features.session)
+
+
+class TestAwsFeatures(FeaturesContract):
+    @pytest.fixture
+    def world(self, aws_features: tuple[AwsFeatures, FakeFeatureStore], tmp_path: Path) -> FeaturesWorld:
+        features, store = aws_features
+        store.reset()
+        features._groups.clear()
+        source = tmp_path / "reviews.csv"
+        REVIEWS.to_csv(source, index=False)
+        return FeaturesWorld(features, IngestSource(path=str(source)))
