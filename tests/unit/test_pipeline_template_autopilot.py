@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import random
 import runpy
 import sys
 import time
@@ -176,6 +177,10 @@ def test_split_holds_out_a_stratified_share_without_the_dropped_columns(tmp_path
     with pytest.raises(SystemExit, match="no column nope"):
         run_script(CODE / "split.py", "--input-dir", str(tmp_path / "table"), "--output-dir", str(tmp_path / "x"),
                    "--target", "nope")
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "rows.csv").write_text("x,y\n1,a\n2,b\n")
+    with pytest.raises(SystemExit, match="2 rows with a target are too few"):
+        run_script(CODE / "split.py", "--input-dir", str(tmp_path / "two"), "--output-dir", str(tmp_path / "x"), "--target", "y")
 
 
 def test_evaluate_scores_the_transform_output_against_the_labels(tmp_path: Path) -> None:
@@ -189,6 +194,17 @@ def test_evaluate_scores_the_transform_output_against_the_labels(tmp_path: Path)
     assert metrics["accuracy"] == {"value": 0.75} and "test:accuracy=0.7500" in log
     assert metrics["confusion_matrix"] == {"a": {"a": 1, "b": 1}, "b": {"a": 0, "b": 2}}
     assert metrics["weighted_f1"]["value"] == pytest.approx((2 / 3 + 0.8) / 2)
+    evaluate = runpy.run_path(str(CODE / "evaluate.py"))["evaluate"]
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = random.Random(7)
+    for _ in range(40):  # the plain counting agrees with scikit-learn's weighted averages
+        labels = [f"c{rng.randrange(3)}" for _ in range(rng.randint(1, 25))]
+        guesses = [f"c{rng.randrange(4)}" for _ in labels]
+        expected = precision_recall_fscore_support(labels, guesses, labels=sorted(set(labels) | set(guesses)),
+                                                   average="weighted", zero_division=0)[:3]
+        found = evaluate(labels, guesses)["multiclass_classification_metrics"]
+        assert [found[f"weighted_{name}"]["value"] for name in ("precision", "recall", "f1")] == pytest.approx(expected)
     (tmp_path / "predictions" / "features.csv.out").write_text("a\n")
     with pytest.raises(SystemExit, match="1 predictions for 4 held-out rows"):
         run_script(CODE / "evaluate.py", "--predictions-dir", str(tmp_path / "predictions"), "--labels-dir",

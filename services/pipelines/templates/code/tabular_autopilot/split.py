@@ -3,7 +3,7 @@
 Reads the table's files (CSV or Parquet, as the catalog lays them out: folders and files starting with ``_`` or
 ``.`` are not the table's), leaves out the columns named in ``--drop-columns`` (e.g. wine's numeric copy of its
 label, which would give the answer away), drops rows without a target, and writes a seeded split, stratified on
-the target when every class has at least two rows:
+the target when every class has at least two rows (each class gives the same share):
 
 * ``train/train.csv``: a header and every kept column, the target included (Autopilot's training channel,
   ``text/csv;header=present``);
@@ -20,7 +20,6 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,10 +62,13 @@ def select_columns(frame: pd.DataFrame, target: str, drop: list[str]) -> pd.Data
 
 
 def split(frame: pd.DataFrame, target: str, test_share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The held-out share drawn from each class (plain pandas: importing scikit-learn costs the step seconds)."""
     counts = frame[target].value_counts()
-    stratify = frame[target] if len(counts) > 1 and counts.min() >= 2 else None
-    train, test = train_test_split(frame, test_size=test_share, random_state=seed, stratify=stratify)
-    return train, test
+    if len(counts) > 1 and counts.min() >= 2:
+        test = frame.groupby(target, sort=True).sample(frac=test_share, random_state=seed)
+    else:
+        test = frame.sample(frac=test_share, random_state=seed)
+    return frame.drop(index=test.index), test
 
 
 def write(folder: Path, name: str, part: pd.DataFrame, *, header: bool) -> None:
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     frame = select_columns(read_table(Path(args.input_dir)), args.target, drop)
     print(f"rows with a target: {len(frame)}; features: {', '.join(map(str, frame.columns[:-1]))}; dropped: {', '.join(drop) or 'none'}")
     train, test = split(frame, args.target, args.test_share, args.seed)
+    if train.empty or test.empty:
+        raise SystemExit(f"{len(frame)} rows with a target are too few to hold out {args.test_share:.0%} of them")
     output = Path(args.output_dir)
     write(output / "train", "train.csv", train, header=True)
     write(output / "test-features", "features.csv", test.drop(columns=[args.target]), header=False)
