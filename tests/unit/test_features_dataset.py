@@ -16,7 +16,7 @@ import pytest
 from services.errors import InvalidInput, NotFound
 from services.features.dataset import build_dataset
 from services.features.dataset_cli import add_build_dataset, dataset_request, run_build_dataset
-from services.features.models import DatasetRequest, DatasetResult
+from services.features.models import DatasetRequest, DatasetResult, FeatureGroup
 from services.registry import Services, build_services
 from tests.helpers.features_dataset import OfflineGroups, spec_of
 from tests.helpers.workspace import close_services, settings_for_tests
@@ -169,6 +169,15 @@ def test_a_feature_group_as_the_base(workspace: tuple[Services, OfflineGroups], 
     assert sorted(zip(frame["customer_id"], frame["score"], strict=True)) == [(1, 1.0), (1, 5.0), (1, 10.0), (3, 3.5), (4, 4.0)]
     assert result.columns == ("customer_id", "event_time", "segment", "score", "tier")
     assert list(frame.sort_values(["customer_id", "score"])["tier"].fillna("")) == ["silver", "silver", "silver", "", ""]
+
+
+def test_a_group_with_nothing_ingested_yet_gives_nulls(workspace: tuple[Services, OfflineGroups]) -> None:
+    _, groups = workspace
+    spec = spec_of("fresh", "customer_id", "event_time", customer_id="Integral", event_time="String", badge="String")
+    groups.groups["fresh"] = FeatureGroup(spec, arn="arn:fresh", offline_table="sagemaker_featurestore.fresh_1",
+                                          offline_s3_uri="s3://sagemaker-featurestore/fresh/data")
+    result, frame = build(workspace, "fresh", groups=("fresh",))
+    assert result.columns[-1] == "badge" and frame["badge"].isna().all() and result.rows == len(ORDERS)
 
 
 def test_unknown_group(workspace: tuple[Services, OfflineGroups]) -> None:
