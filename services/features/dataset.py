@@ -155,17 +155,21 @@ class DatasetRun:
     @contextmanager
     def open(cls, features: DatasetHost, request: DatasetRequest) -> Iterator[DatasetRun]:
         settings = features.stack.settings
+        base_file = readable_path(request.base_path, settings) if request.base_path else None
+        output = output_file(features, request)
         staging = features.stack.workspace.home / STAGING / uuid.uuid4().hex
         staging.mkdir(parents=True)
         try:
-            output = output_file(features, request)
-            base_file = readable_path(request.base_path, settings) if request.base_path else None
-            folders = [features.stack.workspace.lake, staging, output.parent]
-            conn = connect(settings, staging, folders, [base_file] if base_file else [])
+            conn = connect(settings, staging, [features.stack.workspace.lake, staging, output.parent],
+                           [base_file] if base_file else [])
             try:
                 yield cls(features, conn, staging, output)
             finally:
                 conn.close()
+        except BaseException:
+            if request.out_table:  # the new version folder no table points at
+                shutil.rmtree(output.parent, ignore_errors=True)
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -219,9 +223,12 @@ class DatasetRun:
         picked = ", ".join(quote(c) for c in columns)
         fmt = OUTPUT_FORMATS[self.output.suffix.lower()]
         partial = self.output.with_name(f".{self.output.name}.{uuid.uuid4().hex[:8]}.partial")
-        self.run_sql(f"COPY (SELECT {picked} FROM read_parquet({literal(str(joined))})) TO {literal(str(partial))} {fmt}")
-        rows, leaking, earliest = self.leak_summary(joined, leaks)
-        table, path = self.publish(partial, request)
+        try:
+            self.run_sql(f"COPY (SELECT {picked} FROM read_parquet({literal(str(joined))})) TO {literal(str(partial))} {fmt}")
+            rows, leaking, earliest = self.leak_summary(joined, leaks)
+            table, path = self.publish(partial, request)
+        finally:
+            partial.unlink(missing_ok=True)
         return DatasetResult(rows=rows, columns=columns, sql=sql, table=table, path=path, leaking_rows=leaking,
                              leakage_note=leakage_note(rows, leaking, earliest))
 
@@ -239,11 +246,7 @@ class DatasetRun:
             return "", str(self.output)
         partial.replace(self.output)
         database, table = split_table_name(request.out_table, "The output table")
-        try:
-            self.features.storage.register_table(database, table, self.output.parent)
-        except Exception:
-            shutil.rmtree(self.output.parent, ignore_errors=True)
-            raise
+        self.features.storage.register_table(database, table, self.output.parent)
         return f"{database}.{table}", ""
 
     def run_sql(self, sql: str) -> duckdb.DuckDBPyConnection:

@@ -202,9 +202,14 @@ def test_event_times_that_are_not_times(workspace: tuple[Services, OfflineGroups
     _, groups = workspace
     orders_frame().assign(order_time="last tuesday").to_csv(tmp_path / "o.csv", index=False)
     with pytest.raises(InvalidInput, match="could not be read as a time"):
-        build_dataset(groups, replace(REQUEST, base_table="", base_path=str(tmp_path / "o.csv"), out_path="y.parquet"))
-    assert not (Path(groups.stack.settings.home) / "dataset-staging").exists() or not any(
-        (Path(groups.stack.settings.home) / "dataset-staging").iterdir())
+        build_dataset(groups, replace(REQUEST, base_table="", base_path=str(tmp_path / "o.csv"), out_table="shop.broken"))
+    home = groups.stack.settings.home
+    assert not any((home / "dataset-staging").iterdir())  # nothing left behind: no staging, no version folder
+    assert not (groups.stack.workspace.table_folder("shop", "broken")).exists() or not any(
+        groups.stack.workspace.table_folder("shop", "broken").iterdir())
+    with pytest.raises(InvalidInput, match="could not be read as a time"):
+        build_dataset(groups, replace(REQUEST, base_table="", base_path=str(tmp_path / "o.csv"), out_path=str(tmp_path / "y.csv")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
 
 
 def test_one_base_and_one_output(workspace: tuple[Services, OfflineGroups]) -> None:
