@@ -35,6 +35,7 @@ ON CONFLICT (feature_group, record_id) DO UPDATE SET event_time = excluded.event
     expires_at = excluded.expires_at, deleted = excluded.deleted, record = excluded.record
 WHERE excluded.event_time >= online_records.event_time
 """
+FEW_RECORDS = 100
 SELECT_ONE = "SELECT record, expires_at, deleted FROM online_records WHERE feature_group = ? AND record_id = ?"
 
 
@@ -50,7 +51,10 @@ class OnlineRows:
 
 
 def records_as_json(table: pa.Table) -> list[str]:
-    """Each row of ``table`` as a JSON object (DuckDB's ``to_json``: in C, and doubles written to round-trip)."""
+    """Each row of ``table`` as a JSON object. A chunk is written by DuckDB's ``to_json`` (in C; doubles written
+    to round-trip); a few records (a PutRecord) by ``json``, which costs less than opening DuckDB."""
+    if table.num_rows <= FEW_RECORDS:
+        return [json.dumps(record, separators=(",", ":")) for record in table.to_pylist()]
     with duckdb.connect() as conn:
         conn.register("chunk", table)
         column = conn.sql("SELECT to_json(chunk)::VARCHAR FROM chunk").to_arrow_table().column(0)

@@ -236,8 +236,7 @@ def _cast_number(feature_type: str, given: pa.Array) -> tuple[pa.Array, np.ndarr
         numbers = pc.cast(given, pa.float64()).to_numpy(zero_copy_only=False)
         present &= ~np.isnan(numbers)  # pandas' missing value: no value, not a bad one
     elif pa.types.is_string(given.type) or pa.types.is_large_string(given.type):
-        text = pd.Series(given.to_numpy(zero_copy_only=False), dtype=object).str.strip()
-        numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+        numbers = _parse_numbers(given)
     else:  # booleans, times, nested values: not numbers
         return pa.nulls(len(given), SCALAR_TYPES[feature_type]), present, cause
     valid = np.isfinite(numbers)
@@ -250,6 +249,16 @@ def _cast_number(feature_type: str, given: pa.Array) -> tuple[pa.Array, np.ndarr
     else:
         out = pa.array(np.where(valid, numbers, 0.0), type=pa.float64(), mask=mask)
     return out, failed, cause
+
+
+def _parse_numbers(texts: pa.Array) -> np.ndarray:
+    """Numbers in text (NaN where a text is none): Arrow's cast when every text is one, else pandas, value by value."""
+    trimmed = pc.call_function("utf8_trim_whitespace", [texts])
+    try:
+        return np.asarray(pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+    except pa.ArrowInvalid:
+        text = pd.Series(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
 
 
 def _cast_string(given: pa.Array) -> tuple[pa.Array, np.ndarray, str]:
