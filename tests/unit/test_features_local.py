@@ -246,3 +246,21 @@ def test_ingestion_runs_as_a_job_in_another_process(services: Services, tmp_path
     assert record == {"review_id": 5, "event_time": "2024-01-01T00:04:00Z", "rating": 5, "tags": ["soft"]}
     assert json.loads(json.dumps(job.result))["Errors"] == list(features.ingest(SPEC.name, IngestSource(
         path=str(tmp_path / "reviews.csv"))).errors)
+
+
+def test_arns_name_groups_and_deletes_are_idempotent(features: LocalFeatures) -> None:
+    group = features.create_feature_group(SPEC)
+    assert group.arn == "arn:aws:sagemaker:us-east-1:000000000000:feature-group/review-features"
+    assert features.describe_feature_group(group.arn) == features.describe_feature_group("REVIEW-FEATURES") == group
+    features.put_record(SPEC.name, {"review_id": 1, "event_time": "2024-01-01T00:00:00Z", "rating": 2})
+    for _ in range(2):
+        features.delete_record(SPEC.name, "1", "2024-01-01T00:05:00Z", "SoftDelete")
+        assert features.get_record(SPEC.name, "1") is None
+    features.put_record(SPEC.name, {"review_id": 1, "event_time": "2024-01-01T00:06:00Z", "rating": 3})
+    assert features.get_record(SPEC.name, "1", ("rating",)) == {"rating": 3}  # newer than the delete
+    for _ in range(2):
+        features.delete_record(SPEC.name, "1", "2024-01-01T00:07:00Z", "HardDelete")
+    assert features.get_record(SPEC.name, "1") is None
+    assert features.describe_feature_group(SPEC.name).record_count == 0
+    with pytest.raises(InvalidInput, match="not an ISO-8601 time"):
+        features.delete_record(SPEC.name, "1", "tomorrow")
