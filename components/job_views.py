@@ -156,6 +156,17 @@ def render_trials(result: dict[str, Any]) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
+def render_processing_outputs(outputs: list[dict[str, Any]], tables: list[str], *, key: str) -> None:
+    """A processing job's outputs: where each goes (S3 URI; locally its lake folder) and how many files arrived,
+    and the catalog tables made from them (the built-in templates)."""
+    st.markdown("**Outputs**")
+    frame = pd.DataFrame(outputs)
+    frame["files"] = frame["files"].map(lambda count: "–" if count is None else str(count))
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}.outputs")
+    if tables:
+        st.caption("Registered as tables: " + ", ".join(f"`{table}`" for table in tables))
+
+
 def models_frame(models: list[ModelRecord]) -> pd.DataFrame:
     return pd.DataFrame(
         {

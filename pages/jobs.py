@@ -1,4 +1,5 @@
-"""Jobs: watch every job live (training, Autopilot, script, tuning, batch, bias, SHAP); the model registry; batch predictions."""
+"""Jobs: watch every job live (training, Autopilot, script, tuning, batch, bias, SHAP, processing); the model registry;
+batch predictions."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from components.job_views import (
     render_metric_points,
     render_metrics,
     render_notebooks,
+    render_processing_outputs,
     render_transitions,
     render_trials,
 )
@@ -24,6 +26,7 @@ from components.services import get_services, show_error
 from components.state import hand_off
 from services.errors import NotFound, ServiceError
 from services.models import DataSource, Job
+from services.processing.models import processing_outputs
 from services.training.models import test_metric_regex
 
 ensure_app_navigation("pages/jobs.py")
@@ -44,6 +47,7 @@ def live_panel(name: str) -> None:
     if st.button("Stop job", icon=":material/stop_circle:", key="jobs.stop", disabled=job.status == "Stopping"):
         jobs_port.stop_job(name)
         st.rerun()
+    processing_panel(job, key="jobs.live_processing")
     render_metric_points(jobs_port.job_metric_points(name), key="jobs.live_metrics")
     st.code(jobs_port.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
     if job.kind == "script":
@@ -65,6 +69,13 @@ def regex_tester(job: Job, *, key: str) -> None:
             st.dataframe(pd.DataFrame(points, columns=["log line", "value"]), hide_index=True, height=200)
 
 
+def processing_panel(job: Job, *, key: str) -> None:
+    """A processing job's (or a pipeline's Processing step's) outputs, with their S3 URIs and lake folders."""
+    outputs = processing_outputs(job)
+    if outputs:
+        render_processing_outputs(outputs, [str(t) for t in job.result.get("tables") or []], key=key)
+
+
 def finished_panel(job: Job) -> None:
     render_job_status(job)
     render_metrics(job.metrics)
@@ -75,6 +86,7 @@ def finished_panel(job: Job) -> None:
     if job.kind in ("batch", "transform") and job.status == "Completed":  # local and SageMaker kinds
         batch_result(job)
     render_trials(job.result)
+    processing_panel(job, key="jobs.processing")
     if job.kind == "script":
         regex_tester(job, key="jobs.regex")
     with st.expander("Metric curves", icon=":material/show_chart:"):
