@@ -61,6 +61,7 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_pipelines_page.py
 	$(PY) tests/benchmarks/bench_features.py
 	$(PY) tests/benchmarks/bench_feature_join.py
+	$(PY) tests/benchmarks/bench_features_gateway.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

@@ -138,6 +138,7 @@ class RuntimeApi:
                  activity: Activity) -> None:
         self.features = features
         self.read_body = read_body
+        self._opened: FeaturesPort | None = None
         self.request_id = request_id
         self.activity = activity
 
@@ -157,7 +158,8 @@ class RuntimeApi:
             name = group_name(request.path_params["name"])
             record_id = required_param(request, "RecordIdentifierValueAsString")
             features = tuple(request.query_params.getlist("FeatureName"))
-            record = await self._call(lambda: self.features().get_record(name, record_id, features))
+            port = await self._port()
+            record = await self._call(lambda: port.get_record(name, record_id, features), inline=True)
             return self._answer({"Record": record_as_api(record)} if record else {})
         return await self._answered(work)
 
@@ -226,10 +228,18 @@ class RuntimeApi:
             raise ApiError("ValidationError", "The request body must be a JSON object.")
         return body
 
-    async def _call(self, work: Callable[[], Any]) -> Any:
-        """``work()`` off the event loop (the port is synchronous); our errors become the runtime's."""
+    async def _port(self) -> FeaturesPort:
+        """The features port, opened off the event loop the first time (that takes seconds)."""
+        if self._opened is None:
+            self._opened = await run_in_threadpool(self.features)
+        return self._opened
+
+    async def _call(self, work: Callable[[], Any], inline: bool = False) -> Any:
+        """``work()`` off the event loop (the port is synchronous), or ``inline`` on it for an online read: a
+        WAL read of one row takes tens of microseconds, far less than handing it to a thread and back on a busy
+        machine; our errors become the runtime's."""
         try:
-            return await run_in_threadpool(work)
+            return work() if inline else await run_in_threadpool(work)
         except ServiceError as exc:
             raise api_error(exc) from exc
 
