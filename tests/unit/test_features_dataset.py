@@ -180,6 +180,21 @@ def test_a_group_with_nothing_ingested_yet_gives_nulls(workspace: tuple[Services
     assert result.columns[-1] == "badge" and frame["badge"].isna().all() and result.rows == len(ORDERS)
 
 
+def test_a_delete_marker_and_a_record_at_the_same_time_the_last_written_wins(workspace: tuple[Services, OfflineGroups]) -> None:
+    _, groups = workspace
+    spec = spec_of("ties", "customer_id", "event_time", customer_id="Integral", event_time="String", flag="String")
+    at = "2024-01-02T00:00:00Z"
+    groups.add_group(spec, [
+        {"customer_id": 1, "event_time": at, "flag": "kept", "write_time": day("2024-01-02T01:00:00")},
+        {"customer_id": 1, "event_time": at, "write_time": day("2024-01-02T00:30:00"), "is_deleted": True},
+        {"customer_id": 2, "event_time": at, "flag": "gone", "write_time": day("2024-01-02T00:30:00")},
+        {"customer_id": 2, "event_time": at, "write_time": day("2024-01-02T01:00:00"), "is_deleted": True},
+    ])
+    _, frame = build(workspace, "ties", groups=("ties",))
+    assert by_order(frame, "flag") == {"o1": "kept", "o2": "kept", "o3": "kept", "o4": None, "o5": None,
+                                       "o6": None, "o7": None, "o8": None}
+
+
 def test_unknown_group(workspace: tuple[Services, OfflineGroups]) -> None:
     with pytest.raises(NotFound, match="nope"):
         build(workspace, "unknown", groups=("nope",))
