@@ -26,7 +26,7 @@ from services.catalog.base import CatalogPort
 from services.catalog.files import inspect_path
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.features.dataset import build_dataset
 from services.features.group_store import GroupStore, already_exists
 from services.features.ingestion import Progress, ingest_rows
@@ -133,7 +133,8 @@ class LocalFeatures:
         can be queried) from creation on, as SageMaker's Glue table does."""
         base = self.stack.workspace.lake / OFFLINE_BUCKET
         epoch = int(now)
-        while (base / f"{spec.name}-{epoch}").exists():  # a group of this name deleted in the same second
+        # a group of this name deleted in the same second, or a-b beside a_b (one table name): the next second
+        while (base / f"{spec.name}-{epoch}").exists() or self._table_exists(offline_table_name(spec.name, epoch)):
             epoch += 1
         folder = base / f"{spec.name}-{epoch}" / "data"
         try:
@@ -143,6 +144,13 @@ class LocalFeatures:
             shutil.rmtree(folder.parent, ignore_errors=True)
             raise
         return folder
+
+    def _table_exists(self, table: str) -> bool:
+        try:
+            self.catalog.get_table(OFFLINE_DATABASE, table)
+        except NotFound:
+            return False
+        return True
 
     def describe_feature_group(self, name: str) -> FeatureGroup:
         return self._target(name).group

@@ -207,6 +207,15 @@ def test_a_recreated_group_starts_empty_and_the_old_data_stays(features: LocalFe
     assert services.query.run(f"SELECT count(*) AS n FROM {first.offline_table}").frame["n"][0] == 1
 
 
+def test_groups_whose_names_give_one_table_name_get_tables_of_their_own(features: LocalFeatures) -> None:
+    dashed = features.create_feature_group(replace(SPEC, name="a-b"))
+    underscored = features.create_feature_group(replace(SPEC, name="a_b"))  # the same second: the clock stands still
+    assert dashed.offline_table == f"sagemaker_featurestore.a_b_{int(T0 + 60)}"
+    assert underscored.offline_table == f"sagemaker_featurestore.a_b_{int(T0 + 61)}"
+    assert features.catalog.get_table("sagemaker_featurestore", f"a_b_{int(T0 + 60)}").location.startswith(
+        "s3://sagemaker-featurestore/a-b-")
+
+
 def test_one_store_only(features: LocalFeatures) -> None:
     features.create_feature_group(replace(SPEC, name="online-only", offline=False))
     features.create_feature_group(replace(SPEC, name="offline-only", online=False, ttl_seconds=None))
