@@ -28,7 +28,7 @@ from services.embedded.sandbox import sandbox_available
 from services.errors import InvalidInput
 from services.pipelines.definition import all_steps, validate_definition
 from services.pipelines.models import Pipeline
-from services.pipelines.steps.automl import check_automl, tabular_config, tabular_request, training_channel
+from services.pipelines.steps.automl import best_candidate, check_automl, tabular_config, tabular_request, training_channel
 from services.pipelines.templates import INPUT_TABLES, load_templates, template_objects
 from services.registry import Services
 
@@ -123,6 +123,20 @@ def test_the_automl_executor_reads_the_create_automl_job_request_as_v2(definitio
                                                "CompressionType": "None", "DataSource": resolved["InputDataConfig"][0]["DataSource"]}]
     assert not {"InputDataConfig", "AutoMLJobConfig", "ProblemType"} & set(v2)
     assert tabular_request(v2) == v2  # a V2 request is taken as it is
+
+
+def test_the_local_best_candidate_has_every_property_the_sdks_model_builder_reads(definition: dict[str, Any]) -> None:
+    """CreateBestModel's Environment refers to InferenceContainers[0].Environment keys one by one; a missing key
+    would fail the step when the engine resolves it."""
+    container = Pipeline(KEY, "arn", definition, "", "").find_step("CreateBestModel")["Arguments"]["PrimaryContainer"]  # type: ignore[index]
+    referenced = {value["Get"].split("'")[1] for value in container["Environment"].values()}
+    best = best_candidate({"candidates": [{"name": "LightGBM", "objective_name": "Accuracy", "objective_value": 0.9}],
+                           "model_artifacts": "s3://b/model.tar.gz"}, "2026-01-01T00:00:00+00:00")
+    inference = best["InferenceContainers"][0]
+    assert referenced == set(inference["Environment"]) and inference["Environment"]["MODEL_NAME"] == "LightGBM"
+    assert {container["Image"]["Get"], container["ModelDataUrl"]["Get"]} == {
+        "Steps.Autopilot.BestCandidate.InferenceContainers[0].Image", "Steps.Autopilot.BestCandidate.InferenceContainers[0].ModelDataUrl"}
+    assert inference["ModelDataUrl"] == "s3://b/model.tar.gz"
 
 
 @pytest.mark.parametrize(("change", "message"), [
