@@ -181,7 +181,7 @@ def stats_sql(source: str, columns: list[Column]) -> str:
         if c.kind == NUMERIC:
             number = f"CAST({name} AS double)"
             parts.append(f"avg({number}) AS {a}_mean")
-            parts += [f"approx_percentile({number}, {q}) AS {a}_q{round(q * 100)}" for q in QUANTILES]
+            parts.append(f"approx_percentile({number}, ARRAY[{', '.join(map(str, QUANTILES))}]) AS {a}_q")  # one digest each
         if c.kind == "string":
             length = f"length({name})"
             parts += [f"min({length}) AS {a}_lmin", f"max({length}) AS {a}_lmax", f"avg(CAST({length} AS double)) AS {a}_lmean",
@@ -202,6 +202,8 @@ def first_row(frame: pd.DataFrame) -> dict[str, Any]:
 
 def value(row: Mapping[str, Any], key: str) -> Any:
     found = row.get(key)
+    if isinstance(found, (list, np.ndarray)):
+        return list(found)
     if found is None or (not isinstance(found, str) and pd.isna(found)):
         return None
     return found.item() if hasattr(found, "item") else found
@@ -210,6 +212,16 @@ def value(row: Mapping[str, Any], key: str) -> Any:
 def number(row: Mapping[str, Any], key: str) -> float | None:
     found = value(row, key)
     return None if found is None else float(found)
+
+
+def numbers(found: Any) -> list[float]:
+    """An array of numbers: a list locally, Athena's text ``[1.0, 2.5]`` on AWS; nothing when missing."""
+    if found is None:
+        return []
+    if isinstance(found, str):
+        found = [part for part in found.strip("[] ").split(",") if part.strip()]
+    values = [float(v) for v in found if v is not None]
+    return [] if any(math.isnan(v) for v in values) else values
 
 
 def refine_kind(column: Column, row: Mapping[str, Any]) -> str:
@@ -429,7 +441,7 @@ def _profile(c: Column, parts: Parts) -> ColumnProfile:
     if kind in (NUMERIC, DATETIME):
         profile |= {"minimum": value(row, f"{a}_min"), "maximum": value(row, f"{a}_max")}
     if kind == NUMERIC:
-        quantiles = tuple((q, v) for q in QUANTILES if (v := number(row, f"{a}_q{round(q * 100)}")) is not None)
+        quantiles = tuple(zip(QUANTILES, numbers(value(row, f"{a}_q")), strict=False))
         profile |= {"mean": number(row, f"{a}_mean"), "quantiles": quantiles}
         codes = _integers(c) and profile["distinct"] <= leak.MAX_VALUES_AS_CATEGORIES  # ratings, flags: no outliers
         if c.name in parts.sample and not codes:

@@ -13,8 +13,6 @@ perfect predictor at 1; ``power >= FLAG_POWER`` is flagged.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -26,7 +24,6 @@ MAX_VALUES_AS_CATEGORIES = 20  # numeric columns with at most this many distinct
 FLAG_POWER = 0.95
 MIN_ROWS = 10
 SEED = 42
-MISSING = "\x00missing"
 
 
 def leakage_scores(frame: pd.DataFrame, target: str, features: dict[str, str], classification: bool) -> list[LeakageScore]:
@@ -35,27 +32,31 @@ def leakage_scores(frame: pd.DataFrame, target: str, features: dict[str, str], c
     kept = frame[frame[target].notna()]
     if len(kept) < MIN_ROWS:
         return []
-    truth = _target_values(kept[target], classification)
+    truth = _target_codes(kept[target]) if classification else \
+        pd.to_numeric(kept[target], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     folds = np.random.default_rng(SEED).permutation(len(kept)) % min(FOLDS, len(kept))
     scores = [_score(name, kept[name], kind, truth, folds, classification) for name, kind in features.items()
               if name != target]
     return sorted(scores, key=lambda s: (-s.power, s.feature))
 
 
-def _target_values(values: pd.Series, classification: bool) -> np.ndarray:
-    if classification:
-        return values.astype(str).to_numpy()
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _target_codes(values: pd.Series) -> np.ndarray:
+    """Classes as 0..k-1 in sorted order of their text (so ties go to the class that sorts first)."""
+    _, codes = np.unique(values.astype(str).to_numpy(), return_inverse=True)
+    return codes.astype(np.int64)
 
 
 def _score(name: str, values: pd.Series, kind: str, truth: np.ndarray, folds: np.ndarray,
            classification: bool) -> LeakageScore:
     binned = kind == "numeric" and values.nunique(dropna=True) > MAX_VALUES_AS_CATEGORIES
-    predicted = np.empty(len(truth), dtype=truth.dtype)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan) if binned else None
+    keys = None if binned else _value_codes(values)
+    predicted = np.zeros(len(truth), dtype=truth.dtype)
     for fold in np.unique(folds):
         test = folds == fold
-        keys_train, keys_test = _keys(values, ~test, test, binned)
-        predicted[test] = _fit_predict(keys_train, truth[~test], keys_test, classification)
+        fold_keys = _bin_codes(numbers, ~test) if numbers is not None else keys
+        assert fold_keys is not None
+        predicted[test] = _fit_predict(fold_keys[~test], truth[~test], fold_keys[test], classification)
     if classification:
         score, baseline = balanced_accuracy(truth, predicted), 1 / len(np.unique(truth))
         power = (score - baseline) / (1 - baseline) if baseline < 1 else 0.0
@@ -68,29 +69,31 @@ def _score(name: str, values: pd.Series, kind: str, truth: np.ndarray, folds: np
                         round(power, 4), power >= FLAG_POWER)
 
 
-def _keys(values: pd.Series, train: np.ndarray, test: np.ndarray, binned: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's group: its value as text, or its quantile bin (edges from the training rows only)."""
-    if not binned:
-        text = values.astype(object).where(values.notna(), MISSING).astype(str).to_numpy()
-        return text[train], text[test]
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _value_codes(values: pd.Series) -> np.ndarray:
+    """Each row's value as a small integer; missing values share one code of their own."""
+    codes, uniques = pd.factorize(values.astype(object).where(values.notna(), None), use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes).astype(np.int64)
+
+
+def _bin_codes(numbers: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Each row's quantile bin, the edges from the training rows only; missing values get a bin of their own."""
     present = numbers[train][~np.isnan(numbers[train])]
     edges = np.unique(np.quantile(present, np.linspace(0, 1, BINS + 1)[1:-1])) if len(present) else np.array([])
-    codes = np.where(np.isnan(numbers), -1, np.searchsorted(edges, numbers, side="right"))
-    return codes[train], codes[test]
+    return np.where(np.isnan(numbers), len(edges) + 1, np.searchsorted(edges, numbers, side="right")).astype(np.int64)
 
 
 def _fit_predict(keys_train: np.ndarray, truth_train: np.ndarray, keys_test: np.ndarray, classification: bool) -> np.ndarray:
-    train = pd.DataFrame({"key": keys_train, "y": truth_train})
-    fallback: Any
+    """Per key: the majority class (ties: the first class) or the mean of the training rows; unseen keys: overall."""
+    size = int(max(keys_train.max(initial=0), keys_test.max(initial=0))) + 1
+    seen = np.bincount(keys_train, minlength=size) > 0
     if classification:
-        counts = train.groupby(["key", "y"]).size().reset_index(name="n").sort_values(["n", "y"], ascending=[False, True])
-        per_key = counts.drop_duplicates("key").set_index("key")["y"]
-        fallback = train["y"].value_counts().sort_index().idxmax()
+        classes = int(truth_train.max(initial=0)) + 1
+        counts = np.bincount(keys_train * classes + truth_train, minlength=size * classes).reshape(size, classes)
+        per_key, fallback = counts.argmax(axis=1), np.bincount(truth_train).argmax()
     else:
-        per_key = train.groupby("key")["y"].mean()
-        fallback = train["y"].mean()
-    return pd.Series(keys_test).map(per_key).fillna(fallback).to_numpy(dtype=truth_train.dtype)
+        sums, rows = np.bincount(keys_train, weights=truth_train, minlength=size), np.bincount(keys_train, minlength=size)
+        per_key, fallback = sums / np.maximum(rows, 1), truth_train.mean()
+    return np.where(seen[keys_test], per_key[keys_test], fallback)
 
 
 def balanced_accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
