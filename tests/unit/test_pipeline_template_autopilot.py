@@ -58,6 +58,8 @@ def test_the_pipeline_is_split_autopilot_transform_evaluate_gate_register(defini
     assert INPUT_TABLES[KEY] == {"InputData": ("demo", "wine")}
     autopilot = pipeline.find_step("Autopilot")
     assert autopilot is not None and autopilot["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P30D"}
+    assert autopilot["RetryPolicies"] == [{"BackoffRate": 2.0, "IntervalSeconds": 60, "MaxAttempts": 2, "ExceptionType": [
+        "SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR"]}]
     arguments = autopilot["Arguments"]  # CreateAutoMLJob as AutoMLStep writes it (AutoMLJobName left to the run)
     assert set(arguments) == {"InputDataConfig", "OutputDataConfig", "ProblemType", "AutoMLJobObjective", "AutoMLJobConfig",
                               "RoleArn"}

@@ -418,10 +418,15 @@ def split_step(session: Any, parameters: dict[str, Any]) -> Any:
 def automl_step(session: Any, split: Any, parameters: dict[str, Any]) -> Any:
     from sagemaker.mlops.workflow import CacheConfig
     from sagemaker.mlops.workflow.automl_step import AutoMLStep
+    from sagemaker.mlops.workflow.retry import SageMakerJobExceptionTypeEnum, SageMakerJobStepRetryPolicy
 
     job = AutoMLJob(session, automl_request(autopilot_uri(split, "train"), parameters))
+    # a job SageMaker itself could not run (its fault, or no capacity) is tried once more a minute later
+    retry = SageMakerJobStepRetryPolicy(exception_types=[SageMakerJobExceptionTypeEnum.INTERNAL_ERROR,
+                                                         SageMakerJobExceptionTypeEnum.CAPACITY_ERROR],
+                                        max_attempts=2, interval_seconds=60)
     return AutoMLStep(name="Autopilot", step_args=job.step_args(), description="Autopilot in ENSEMBLING mode on the train split",
-                      cache_config=CacheConfig(enable_caching=True, expire_after="P30D"))
+                      cache_config=CacheConfig(enable_caching=True, expire_after="P30D"), retry_policies=[retry])
 
 
 def create_model_step(session: Any, autopilot: Any) -> Any:
