@@ -79,6 +79,7 @@ MODEL_DASHBOARD_NOTICE = "model_dashboard.notice"  # (kind, message) shown once 
 FEATURES_SEARCH = "features.search"  # the search box: name, description, feature name or tag
 FEATURES_SELECTED = "features.selected"  # the feature group whose detail is shown
 FEATURES_NOTICE = "features.notice"  # (kind, message) shown once after an action
+FEATURES_TAB = "features.tab"  # the open tab of a group (Overview, Ingest, Look up, Build dataset, Create group)
 FEATURES_HAND_OVER = "features.hand_over"  # {widget key: value} to select on the next run, before the widgets exist
 FEATURES_INGESTION = "features.ingestion"  # (group, job name) of the ingestion the page shows
 FEATURES_WATCHED = "features.watched"  # an ingestion the page saw running: rerun in full once it finishes

@@ -37,6 +37,7 @@ st.caption("SageMaker Feature Store: feature groups with an online store (the la
 services = get_services()
 features = services.features
 
+TABS = ["Overview", "Ingest", "Look up", "Build dataset", "Create group"]
 DEMO_GROUP = "reviews"
 DEMO_SOURCE = "demo.reviews_sentiment"
 
@@ -104,7 +105,7 @@ def empty_state() -> None:
         sql = demo_sql(datetime.now(UTC))
         act(lambda: create_demo_group(sql), f"Feature group **{DEMO_GROUP}** created from {DEMO_SOURCE}. Next: press **Start "
             "ingestion** in the Ingest tab (its SQL is ready), then look up a review id.",
-            {keys.FEATURES_SELECTED: DEMO_GROUP, keys.FEATURES_INGEST_KIND: "sql",
+            {keys.FEATURES_SELECTED: DEMO_GROUP, keys.FEATURES_TAB: "Ingest", keys.FEATURES_INGEST_KIND: "sql",
              keys.FEATURES_INGEST_SQL: sql})
 
 
@@ -246,7 +247,8 @@ def create_tab(tables: list[str]) -> None:
         act(lambda: features.create_feature_group(spec),
             f"Feature group **{spec.name}** created. Next: press **Start ingestion** in the Ingest tab to load "
             f"{source} into it.",
-            {keys.FEATURES_SELECTED: spec.name, keys.FEATURES_INGEST_KIND: "table", keys.FEATURES_INGEST_TABLE: source})
+            {keys.FEATURES_SELECTED: spec.name, keys.FEATURES_TAB: "Ingest", keys.FEATURES_INGEST_KIND: "table",
+             keys.FEATURES_INGEST_TABLE: source})
 
 
 def browse(all_groups: list[FeatureGroup], tables: list[str]) -> None:
@@ -264,7 +266,9 @@ def browse(all_groups: list[FeatureGroup], tables: list[str]) -> None:
         st.session_state[keys.FEATURES_SELECTED] = names[0]
     chosen = render_group_list(groups, key=keys.FEATURES_SELECTED)
     group = next(g for g in groups if g.name == chosen)
-    overview, ingest, lookup, dataset, create = st.tabs(["Overview", "Ingest", "Look up", "Build dataset", "Create group"])
+    # Keyed: the open tab survives reruns (and an action can open the next one); every tab still renders, so
+    # nothing typed in one is lost by looking at another.
+    overview, ingest, lookup, dataset, create = st.tabs(TABS, key=keys.FEATURES_TAB, on_change="rerun")
     with overview:
         overview_tab(group)
     with ingest:

@@ -25,10 +25,10 @@ def close_services(services: Services) -> None:
 
 
 def copy_workspace(source: Path, target: Path) -> None:
-    """Copy a workspace safely while other connections or processes may hold its SQLite file: fold the
-    WAL into the database first, then leave the -wal/-shm files (which can change or vanish mid-copy) behind."""
-    database = source / "metadata.sqlite"
-    if database.exists():
+    """Copy a workspace safely while other connections or processes may hold its SQLite files (the metadata store,
+    the feature store's online store): fold each WAL into its database first, then leave the -wal/-shm files (which
+    can change or vanish mid-copy) behind."""
+    for database in sorted(source.rglob("*.sqlite")):
         with closing(sqlite3.connect(database)) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.sqlite-wal", "*.sqlite-shm"))

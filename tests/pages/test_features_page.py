@@ -90,6 +90,7 @@ def test_create_ingest_look_up_build_and_train(lab_app: tuple[AppTest, Path]) ->
     app.text_input(key=f"{CREATE}.tags").input("team=growth")
     submit(app, f"{CREATE}.form", "Create feature group")
     assert "Feature group **customers** created" in texts(app.success)
+    assert app.session_state[keys.FEATURES_TAB] == "Ingest"
     assert app.segmented_control(key=keys.FEATURES_INGEST_KIND).value == "table"
     assert app.selectbox(key=keys.FEATURES_INGEST_TABLE).value == "lab.customers"
 
