@@ -280,15 +280,40 @@ def _cast_string(given: pa.Array) -> tuple[pa.Array, np.ndarray, str]:
 
 def _cast_collection(feature: FeatureDefinition, given: pa.Array) -> tuple[pa.Array, np.ndarray, str]:
     """Lists (or JSON arrays in text, as a CSV holds them), each element cast to the feature's type."""
-    values = given.to_pylist()
-    out: list[list[Any] | None] = []
-    failed = np.zeros(len(values), dtype=bool)
-    for index, value in enumerate(values):
-        items = _collection_items(feature, value)
-        failed[index] = value is not None and items is None
-        out.append(items)
     cause = {"Vector": f"is not a list of {feature.dimension} numbers", "Set": "is not a list of distinct values"}
-    return pa.array(out, type=arrow_type(feature)), failed, cause.get(feature.collection_type, f"is not a list of {feature.type} values")
+    cause_text = cause.get(feature.collection_type, f"is not a list of {feature.type} values")
+    if _numeric_lists(feature, given):
+        values, failed = _cast_number_lists(feature, given)
+        return values, failed, cause_text
+    items = [_collection_items(feature, value) for value in given.to_pylist()]
+    failed = ~_null_mask(given) & np.array([item is None for item in items], dtype=bool)
+    return pa.array(items, type=arrow_type(feature)), failed, cause_text
+
+
+def _numeric_lists(feature: FeatureDefinition, given: pa.Array) -> bool:
+    """Lists of numbers for a List or Vector of numbers: checked column-wise (embeddings are long)."""
+    nested = pa.types.is_list(given.type) or pa.types.is_large_list(given.type) or pa.types.is_fixed_size_list(given.type)
+    element = given.type.value_type if nested else None
+    return (nested and feature.type != "String" and feature.collection_type != "Set"
+            and (pa.types.is_integer(element) or pa.types.is_floating(element)))
+
+
+def _cast_number_lists(feature: FeatureDefinition, given: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(the lists in the feature's type, rows with a missing, non-finite or (Integral) fractional element, or
+    (Vector) another length). Failed rows' values are dropped by the caller, so the cast need not be exact."""
+    lists = pc.cast(given, pa.list_(pa.float64()))
+    numbers = pc.call_function("list_flatten", [lists]).to_numpy(zero_copy_only=False)  # null lists give nothing
+    bad_element = ~np.isfinite(numbers)
+    if feature.type == "Integral":
+        bad_element |= np.floor(numbers) != numbers
+    rows = np.asarray(pc.call_function("list_parent_indices", [lists]), dtype=np.int64)  # nor here
+    failed = np.zeros(len(given), dtype=bool)
+    failed[rows[bad_element]] = True
+    if feature.collection_type == "Vector":
+        lengths = np.asarray(pc.fill_null(pc.call_function("list_value_length", [lists]), feature.dimension), dtype=np.int64)
+        failed |= lengths != feature.dimension
+    failed &= ~_null_mask(given)
+    return pc.cast(lists, arrow_type(feature), safe=False), failed
 
 
 def _collection_items(feature: FeatureDefinition, value: Any) -> list[Any] | None:

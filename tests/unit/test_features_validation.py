@@ -108,3 +108,18 @@ def test_missing_feature_columns_are_null_and_iso_seconds_refuses_non_times() ->
     assert checked.table.column("rating").to_pylist() == [None] and list(checked.event_seconds) == [1704067200.5]
     with pytest.raises(InvalidInput, match="not an ISO-8601 time"):
         iso_seconds("1700000000")
+
+
+def test_lists_of_numbers_are_checked_column_wise() -> None:
+    vectors = pa.array([[0.1, 0.2], None, [1.0], [1.0, float("nan")], [3, 4]], type=pa.list_(pa.float64()))
+    rows = pa.table({"review_id": pa.array(list("abcde")), "event_time": pa.array(["2024-01-01T00:00:00Z"] * 5),
+                     "embedding": vectors})
+    checked = check_rows(SPEC, rows)
+    assert checked.record_ids == ("a", "b", "e")
+    assert checked.table.column("embedding").to_pylist() == [[0.1, 0.2], None, [3.0, 4.0]]
+    assert checked.failures == {"embedding is not a list of 2 numbers": 2}
+    counts = replace(SPEC, features=(*FEATURES[:2], FeatureDefinition("counts", "Integral", "List")))
+    lists = pa.table({"review_id": ["a", "b"], "event_time": ["2024-01-01T00:00:00Z"] * 2,
+                      "counts": pa.array([[1.0, 2.0], [2.5]])})
+    checked = check_rows(counts, lists)
+    assert (checked.table.column("counts").to_pylist(), checked.failed) == ([[1, 2]], 1)
