@@ -8,7 +8,8 @@ ContainerEntrypoint as given (e.g. ``python3 /opt/ml/processing/input/code/prepr
 a ContainerArgument; the image is the backend's scikit-learn image unless ``--image`` names another. It answers
 ``{"ProcessingJobName", "ProcessingJobArn", "ProcessingJobStatus"}`` (the final status with ``--wait``, and
 ``FailureReason`` when it failed). ``describe``/``list`` answer DescribeProcessingJob/ListProcessingJobs;
-``review-features`` starts the built-in review feature engineering on a catalog table.
+``review-features`` starts the built-in review feature engineering on a catalog table (with ``--feature-group``
+and ``--wait``, its splits are then ingested into that feature group through the features port).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
+from services.features.models import FeatureGroupSpec, IngestSource
 from services.paths import readable_path
 from services.processing.contract import DISTRIBUTIONS
 from services.processing.models import ProcessingJob, ReviewFeaturesRequest
 from services.registry import Services
 
 COMMANDS = ("processing",)
+FEATURE_COLUMNS = "review_id, review_body, sentiment, label, product_category, event_time"
 WAIT_TIMEOUT_SECONDS = 6 * 3600
 CHANNEL = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})=(?P<uri>s3://[^:]+?)(?::(?P<local>/.*))?$")
 CODE_PATH = "/opt/ml/processing/input/code"
@@ -68,6 +71,8 @@ def _add_review_features(actions: Any) -> None:
     review.add_argument("--seed", type=int, default=42)
     review.add_argument("--instance-count", type=int, default=1)
     review.add_argument("--name", default="")
+    review.add_argument("--feature-group", default="", help="also ingest the splits into this feature group "
+                                                             "(created when missing; needs --wait)")
     review.add_argument("--wait", action="store_true")
 
 
@@ -80,7 +85,13 @@ def run_command(services: Services, args: argparse.Namespace) -> Any:
                                         output_prefix=args.output_prefix, validation_share=args.validation_share,
                                         test_share=args.test_share, seed=args.seed, instance_count=args.instance_count,
                                         job_name=args.name)
-        return _finish(services, port.start_review_features(request), args.wait)
+        if args.feature_group and not args.wait:
+            raise InvalidInput("--feature-group needs --wait: the splits are ingested once the job has completed.",
+                               hint="Add --wait.")
+        answer = _finish(services, port.start_review_features(request), args.wait)
+        if args.feature_group and answer["ProcessingJobStatus"] == "Completed":
+            answer["FeatureGroup"] = write_feature_group(services, args.feature_group, answer.get("Tables") or [])
+        return answer
     if args.action == "describe":
         return port.describe_processing_job(args.name).as_api()
     if args.action == "stop":
@@ -102,6 +113,21 @@ def started(job: ProcessingJob) -> dict[str, Any]:
     if job.tables:
         answer["Tables"] = list(job.tables)
     return answer
+
+
+def write_feature_group(services: Services, name: str, tables: list[str]) -> dict[str, Any]:
+    """Ingest the template's splits into feature group ``name`` through the features port (review_id → its
+    features, event_time the run's), creating the group from their schema when it does not exist."""
+    source = IngestSource(sql=" UNION ALL ".join(f"SELECT {FEATURE_COLUMNS} FROM {table}" for table in tables))
+    features = services.features
+    try:
+        features.describe_feature_group(name)
+    except NotFound:
+        features.create_feature_group(FeatureGroupSpec(
+            name=name, record_identifier="review_id", event_time="event_time",
+            features=tuple(features.infer_definitions(source)),
+            description="Review features from the built-in processing template (processing review-features)"))
+    return {"FeatureGroupName": name, **features.ingest(name, source).as_api()}
 
 
 def build_request(services: Services, args: argparse.Namespace) -> dict[str, Any]:

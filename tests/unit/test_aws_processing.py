@@ -84,7 +84,8 @@ def test_the_review_template_uploads_its_code_and_tokenizer_and_catalogues_its_s
     job = services.processing.describe_processing_job(name)  # moto: Completed, so the splits are catalogued now
     assert job.tables == ("demo.reviews_features_train", "demo.reviews_features_validation", "demo.reviews_features_test")
     train = services.catalog.get_table("demo", "reviews_features_train")
-    assert [c.name for c in train.columns] == ["review_body", "sentiment", "label", "product_category"]
+    assert [c.name for c in train.columns] == ["review_id", "review_body", "sentiment", "label", "product_category",
+                                               "event_time"]
     assert train.location == f"s3://{BUCKET}/processing/{name}/output/train/"
     assert services.processing.describe_processing_job(name).tables == job.tables  # once, remembered
 
@@ -93,8 +94,10 @@ def container_uploads(raw: dict[str, Any]) -> None:
     """The split files the template's script writes (``<split>-algo-1.parquet``, its columns), uploaded to each
     output's S3Uri as SageMaker does when the job ends (the script itself runs in test_processing_cli)."""
     s3 = boto3.client("s3", region_name=REGION)
-    split = pd.DataFrame({"review_body": ["fits well", "too small", "ok"], "sentiment": [1, -1, 0],
-                          "label": ["positive", "negative", "neutral"], "product_category": ["Tops"] * 3})
+    split = pd.DataFrame({"review_id": ["reviews.csv:0", "reviews.csv:1", "reviews.csv:2"],
+                          "review_body": ["fits well", "too small", "ok"], "sentiment": [1, -1, 0],
+                          "label": ["positive", "negative", "neutral"], "product_category": ["Tops"] * 3,
+                          "event_time": ["2026-12-05T08:00:00Z"] * 3})
     for output in raw["ProcessingOutputConfig"]["Outputs"]:
         bucket, key = output["S3Output"]["S3Uri"].removeprefix("s3://").split("/", 1)
         name = output["OutputName"]

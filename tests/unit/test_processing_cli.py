@@ -1,7 +1,7 @@
 """``python -m services processing …`` on the local backend, in this process: a script written for SKLearnProcessor
 run with ``--code``, sharded over 2 instances (the API's shapes), the built-in review feature engineering on a
-catalog table (balanced splits registered as tables, MiniLM token ids, the token-length report), and exit
-code 2 with one line for user errors."""
+catalog table (balanced splits registered as tables, MiniLM token ids, the token-length report, the splits
+ingested into a feature group through the features port), and exit code 2 with one line for user errors."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_run_uploads_the_code_shards_the_input_and_answers_in_the_apis_shape(cli
     assert ok(cli, "processing", "stop", "cli-run")["ProcessingJobStatus"] == "Completed"
 
 
-def test_review_features_balances_splits_tokenises_and_registers_the_tables(cli: Run, tmp_path: Path) -> None:
+def test_review_features_balances_splits_tokenises_registers_the_tables_and_fills_a_feature_group(cli: Run, tmp_path: Path) -> None:
     texts = ["Runs small, <b>returned</b> it.", "Lovely &amp; soft fabric, fits well and washes nicely every time.",
              "It is ok", ""]
     rows = pd.DataFrame({"Title": ["t"] * 64, "Review Text": [texts[i % 4] for i in range(64)],
@@ -83,14 +83,19 @@ def test_review_features_balances_splits_tokenises_and_registers_the_tables(cli:
     rows.to_csv(tmp_path / "reviews.csv", index=False)
     ok(cli, "catalog", "import", str(tmp_path / "reviews.csv"), "--database", "demo", "--table", "reviews")
     answer = ok(cli, "processing", "review-features", "--table", "demo.reviews", "--max-length", "16",
-                "--name", "review-features-1", "--wait")
+                "--name", "review-features-1", "--feature-group", "review-features", "--wait")
     assert answer["ProcessingJobStatus"] == "Completed", answer
+    assert answer["FeatureGroup"] == {"FeatureGroupName": "review-features", "Ingested": 36, "Failed": 0, "Errors": []}
     assert answer["Tables"] == ["demo.reviews_features_train", "demo.reviews_features_validation",
                                 "demo.reviews_features_test"]
     every = [row for name in ("train", "validation", "test") for row in table_rows(cli, f"demo.reviews_features_{name}")]
     assert len(every) == 36  # 12 reviews per sentiment once balanced (48 rows, 12 with no text; 12 neutral)
     assert pd.Series([row["sentiment"] for row in every]).value_counts().to_dict() == {-1: 12, 0: 12, 1: 12}
     assert {row["label"] for row in every if row["sentiment"] == 1} == {"positive"}
+    assert len({row["review_id"] for row in every}) == 36 and len({row["event_time"] for row in every}) == 1
+    negative = next(row for row in every if row["sentiment"] == -1)
+    record = ok(cli, "features", "get", "review-features", negative["review_id"])["Record"]
+    assert {"FeatureName": "label", "ValueAsString": "negative"} in record
     assert all("<b>" not in row["review_body"] and "&amp;" not in row["review_body"] for row in every)
     assert all(len(row["input_ids"].split()) == 16 and row["input_ids"].startswith("101 ") for row in every)
     report = json.loads((tmp_path / "workspace/lake/workbench-lake/processing/review-features-1/output/report/"

@@ -3,6 +3,9 @@
 Reads the reviews table's files (CSV or Parquet; names starting with ``_`` or ``.`` are not the table's, as for
 Athena), and writes:
 
+* ``review_id``: the table's own ``review_id``, else ``<file>:<row>`` (stable from run to run), and
+  ``event_time``: when this run processed the review (ISO 8601, UTC; ``--event-time`` to set it), so the
+  features can go to a feature group;
 * ``review_body``: the title and review text (or the ``review_body`` column), cleaned: HTML tags and control
   characters removed, whitespace collapsed; rows without text or rating dropped;
 * ``sentiment`` from the star rating: 1-2 → -1, 3 → 0, 4-5 → 1, and ``label`` negative/neutral/positive;
@@ -25,6 +28,7 @@ import argparse
 import html
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,7 @@ from sklearn.model_selection import train_test_split
 
 SENTIMENT = {1: -1, 2: -1, 3: 0, 4: 1, 5: 1}
 LABELS = {-1: "negative", 0: "neutral", 1: "positive"}
-COLUMNS = ["review_body", "sentiment", "label", "product_category"]
+COLUMNS = ["review_id", "review_body", "sentiment", "label", "product_category", "event_time"]
 TAG = re.compile(r"<[^>]{0,200}>")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 HISTOGRAM_BINS = 20
@@ -50,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--validation-share", type=float, default=0.1)
     parser.add_argument("--test-share", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--event-time", default="", help="ISO 8601 event time of every record (default: now, UTC)")
     return parser.parse_args(argv)
 
 
@@ -71,10 +76,14 @@ def read_table(folder: Path) -> pd.DataFrame:
     files = table_files(folder)
     if not files:
         return pd.DataFrame()
-    frames = [pd.read_parquet(p) if p.suffix.lower() == ".parquet" else pd.read_csv(p) for p in files]
-    frame = pd.concat(frames, ignore_index=True)
-    frame.columns = [re.sub(r"[^0-9a-z]+", "_", str(c).strip().lower()).strip("_") for c in frame.columns]
-    return frame
+    frames = []
+    for path in files:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        frame.columns = [re.sub(r"[^0-9a-z]+", "_", str(c).strip().lower()).strip("_") for c in frame.columns]
+        if "review_id" not in frame.columns:
+            frame["review_id"] = [f"{path.relative_to(folder).as_posix()}:{row}" for row in range(len(frame))]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def clean(text: pd.Series) -> pd.Series:
@@ -84,8 +93,8 @@ def clean(text: pd.Series) -> pd.Series:
     return text.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
-def features(frame: pd.DataFrame) -> pd.DataFrame:
-    """review_body, sentiment, label and product_category; rows without text or a 1-5 rating dropped."""
+def features(frame: pd.DataFrame, event_time: str) -> pd.DataFrame:
+    """The ``COLUMNS``; rows without text or a 1-5 rating dropped."""
     if "rating" not in frame.columns:
         raise SystemExit(f"The table has no rating column (columns: {', '.join(frame.columns)})")
     if "review_body" in frame.columns:
@@ -96,7 +105,8 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
         body = (title + " " + review).str.strip().where(review != "", "")  # a title alone is not a review
     sentiment = pd.to_numeric(frame["rating"], errors="coerce").map(SENTIMENT)
     category = frame.get("product_category", frame.get("department_name", pd.Series(index=frame.index, dtype=object)))
-    out = pd.DataFrame({"review_body": body, "sentiment": sentiment, "product_category": category})
+    out = pd.DataFrame({"review_id": frame["review_id"].astype(str), "review_body": body, "sentiment": sentiment,
+                        "product_category": category, "event_time": event_time})
     out = out[(out["review_body"] != "") & out["sentiment"].notna()].copy()
     out["sentiment"] = out["sentiment"].astype(int)
     out["label"] = out["sentiment"].map(LABELS)
@@ -171,7 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     if not table_files(Path(args.input_dir)):
         print(f"{host}: no table files in this instance's share of the input; nothing to do")
         return
-    frame = features(read_table(Path(args.input_dir)))
+    event_time = args.event_time or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    frame = features(read_table(Path(args.input_dir)), event_time)
     print(f"{host}: rows with a review and a rating: {len(frame)}; by sentiment: {frame['sentiment'].value_counts().to_dict()}")
     if frame.empty or frame["sentiment"].nunique() < 3:
         raise SystemExit(f"{host}: the reviews need all three sentiments to balance them "
