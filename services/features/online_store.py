@@ -22,6 +22,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from services.errors import BackendUnavailable
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS online_records (
     feature_group TEXT NOT NULL, record_id TEXT NOT NULL, event_time REAL NOT NULL, expires_at REAL,
@@ -36,6 +38,7 @@ ON CONFLICT (feature_group, record_id) DO UPDATE SET event_time = excluded.event
 WHERE excluded.event_time >= online_records.event_time
 """
 FEW_RECORDS = 100
+LOCK_TIMEOUT_SECONDS = 30.0  # how long a write waits for another process's transaction
 SELECT_ONE = "SELECT record, expires_at, deleted FROM online_records WHERE feature_group = ? AND record_id = ?"
 
 
@@ -64,11 +67,11 @@ def records_as_json(table: pa.Table) -> list[str]:
 class OnlineStore:
     """Thread-safe access to the online store's SQLite file; each write call is one transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_timeout_seconds: float = LOCK_TIMEOUT_SECONDS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=lock_timeout_seconds, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
@@ -77,7 +80,11 @@ class OnlineStore:
     def writing(self) -> Iterator[OnlineWriter]:
         """One transaction: everything written through the writer commits together, or nothing does."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # another process held the write lock past the timeout
+                raise BackendUnavailable(f"The online store is busy ({exc}).",
+                                         hint="Another ingestion is writing to it; try again when it has finished.") from exc
             try:
                 yield OnlineWriter(self._conn)
             except BaseException:

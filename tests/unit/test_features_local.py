@@ -12,10 +12,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from services.errors import InvalidInput, NotFound, QueryRefused
+from services.errors import BackendUnavailable, InvalidInput, NotFound, QueryRefused
 from services.features.local import LocalFeatures
 from services.features.models import FeatureDefinition, FeatureGroupSpec, IngestSource
-from services.features.online_store import OnlineWriter
+from services.features.online_store import OnlineStore, OnlineWriter
 from services.registry import Services, build_services
 from tests.helpers.workspace import settings_for_tests
 
@@ -273,3 +273,20 @@ def test_arns_name_groups_and_deletes_are_idempotent(features: LocalFeatures) ->
     assert features.describe_feature_group(SPEC.name).record_count == 0
     with pytest.raises(InvalidInput, match="not an ISO-8601 time"):
         features.delete_record(SPEC.name, "1", "tomorrow")
+
+
+def test_a_write_waiting_too_long_for_another_process_says_the_store_is_busy(features: LocalFeatures) -> None:
+    import sqlite3
+
+    features.create_feature_group(SPEC)
+    holder = sqlite3.connect(features.online.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as an ingestion in another process does while it writes a chunk
+    features.online = OnlineStore(features.online.path, lock_timeout_seconds=0.05)
+    try:
+        with pytest.raises(BackendUnavailable, match="online store is busy"):
+            features.put_record(SPEC.name, {"review_id": 1, "event_time": "2024-01-01T00:00:00Z"})
+    finally:
+        holder.execute("ROLLBACK")
+    assert list(Path(features.groups.get(SPEC.name)[1]).rglob("_*")) == []  # its staged file was removed
+    features.put_record(SPEC.name, {"review_id": 1, "event_time": "2024-01-01T00:00:00Z"})
+    assert features.get_record(SPEC.name, "1") is not None
