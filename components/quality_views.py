@@ -15,7 +15,7 @@ def render_quality_report(report: QualityReport, key: str) -> None:
     """The whole report: numbers, warnings, notes, the HTML download, then one tab per part."""
     rows, duplicates, columns, warnings = st.columns(4)
     rows.metric("Rows", f"{report.rows:,}")
-    duplicates.metric("Duplicate rows", f"{report.duplicate_rows:,}")
+    duplicates.metric("Duplicate rows", "—" if report.duplicate_rows is None else f"{report.duplicate_rows:,}")
     columns.metric("Columns", len(report.columns))
     warnings.metric("Warnings", len(report.warnings))
     render_warnings(report)

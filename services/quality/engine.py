@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from services.catalog.base import CatalogPort
-from services.errors import InvalidInput
+from services.errors import InvalidInput, QueryFailed, QueryTimeout
 from services.models import QueryResult
 from services.quality import leakage as leak
 from services.quality.base import Progress
@@ -162,8 +162,13 @@ def read_columns(run: Run) -> list[Column]:
 
 
 def columns(request: QualityRequest, query: QueryPort, catalog: CatalogPort) -> dict[str, str]:
-    run = Run(query, request.database or None, source_sql(request, catalog))
-    return {c.name: c.type for c in read_columns(run)}
+    """A table's columns from the catalog (no query, so a page can ask on every rerun); a SQL result's from a
+    ``LIMIT 0`` query."""
+    source = source_sql(request, catalog)
+    if request.table.strip():
+        database, _, table = request.table.strip().partition(".")
+        return {c.name: c.type for c in catalog.get_table(database, table).all_columns}
+    return {c.name: c.type for c in read_columns(Run(query, request.database or None, source))}
 
 
 # -- 2. the aggregate row ---------------------------------------------------------------------------
@@ -372,7 +377,8 @@ class Parts:
     """What the queries and the sample produced, before it becomes the report."""
 
     rows: int = 0
-    distinct_rows: int = 0
+    distinct_rows: int | None = 0  # None when the engine could not count them (e.g. out of memory)
+    notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     histograms: dict[str, tuple[Bin, ...]] = field(default_factory=dict)
@@ -412,9 +418,15 @@ def _checked_target(target: str, cols: list[Column]) -> str:
 def _aggregate(run: Run, cols: list[Column], target: str) -> Parts:
     stats_id, duplicates_id = run.start(stats_sql(run.source, cols)), run.start(duplicates_sql(run.source, cols))
     stats = first_row(run.result(stats_id, 1).frame)
-    distinct_rows = int(value(first_row(run.result(duplicates_id, 1).frame), "distinct_rows") or 0)
     kinds = {c.name: refine_kind(c, stats) for c in cols}
-    return Parts(rows=int(value(stats, "row_count") or 0), distinct_rows=distinct_rows, stats=stats, kinds=kinds)
+    parts = Parts(rows=int(value(stats, "row_count") or 0), stats=stats, kinds=kinds)
+    try:
+        parts.distinct_rows = int(value(first_row(run.result(duplicates_id, 1).frame), "distinct_rows") or 0)
+    except (QueryFailed, QueryTimeout) as error:
+        # Exact duplicates need every distinct row in the engine's memory; the rest of the report does not.
+        parts.distinct_rows = None
+        parts.notes.append(f"Duplicate rows were not counted: {error.message} {error.hint}".strip())
+    return parts
 
 
 def _distributions(run: Run, cols: list[Column], parts: Parts, target: str, sample_rows: int) -> None:
@@ -483,14 +495,16 @@ def _assemble(request: QualityRequest, parts: Parts, profiles: tuple[ColumnProfi
     sampled = sample_rows < parts.rows
     aggregations = len(run.sent) - (2 if parts.rows else 1)  # not the columns query, not the sample
     notes = ["Row counts, missing and distinct values (approximate), quantiles (approximate), histograms, top values and "
-             f"duplicates come from {aggregations} aggregation queries over all {parts.rows:,} rows (see Query history)."]
+             f"duplicates come from {aggregations} aggregation queries over all {parts.rows:,} rows (see Query history).",
+             *parts.notes]
     if parts.rows:
         which = f"a random sample of {sample_rows:,} of the {parts.rows:,} rows" if sampled else f"all {sample_rows:,} rows"
         notes.append(f"Outliers, top words, target leakage and the Quick Model use {which}.")
     if model is not None:
         notes.append(f"Quick Model: a {TREES}-tree random forest trained on {model.train_rows:,} and tested on "
                      f"{model.test_rows:,} sampled rows.")
-    report = QualityReport(source=request.source_label, rows=parts.rows, duplicate_rows=max(0, parts.rows - parts.distinct_rows),
+    duplicates = None if parts.distinct_rows is None else max(0, parts.rows - parts.distinct_rows)
+    report = QualityReport(source=request.source_label, rows=parts.rows, duplicate_rows=duplicates,
                            columns=profiles, sample_rows=sample_rows, sampled=sampled, target=summary, leakage=scores,
                            quick_model=model, notes=tuple(notes), queries=tuple(run.sent), bytes_scanned=run.bytes_scanned,
                            seconds=round(seconds, 3), sql=request.sql)

@@ -26,6 +26,8 @@ def fmt(value: Any) -> str:
         return "—"
     if isinstance(value, float):
         return "—" if math.isnan(value) else f"{value:,.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return esc(value)
 
 
@@ -71,7 +73,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def render_html(report: QualityReport) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Data quality report: {esc(report.source)}</title>"
              f"<style>{STYLE}</style></head><body><h1>Data quality &amp; insights: {esc(report.source)}</h1>",
-             f"<p>{report.rows:,} rows · {len(report.columns)} columns · {report.duplicate_rows:,} duplicate rows · "
+             f"<p>{report.rows:,} rows · {len(report.columns)} columns · {fmt(report.duplicate_rows)} duplicate rows · "
              f"computed in {report.seconds:.1f} s</p>"]
     if report.sql:
         parts.append(f"<pre>{esc(report.sql)}</pre>")

@@ -153,7 +153,7 @@ class QualityWarning:
 class QualityReport:
     source: str
     rows: int
-    duplicate_rows: int
+    duplicate_rows: int | None  # None when the engine could not count them (a note says why)
     columns: tuple[ColumnProfile, ...]
     sample_rows: int  # rows in the sample the sampled parts used
     sampled: bool  # True when the sample is a part of the rows, not all of them
