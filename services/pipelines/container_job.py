@@ -120,8 +120,8 @@ def run_command(ctx: JobContext, ml_root: Path, command: list[str], env: dict[st
 
 def run_processing(ctx: JobContext, lake: Path) -> None:
     step = ctx.config.get("step_name", ctx.name)
-    run_request(ctx, lake, ctx.config["request"], f"Step {step!r}")
-    ctx.finish_with(result={"exit_code": 0, "job_arn": ctx.config.get("job_arn", "")})
+    outputs = run_request(ctx, lake, ctx.config["request"], f"Step {step!r}")
+    ctx.finish_with(result={"exit_code": 0, "job_arn": ctx.config.get("job_arn", ""), "outputs": outputs})
 
 
 # -- training -------------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def run(ctx: JobContext) -> None:
     outputs = run_request(ctx, lake, request, f"Processing job {ctx.name!r}")
     tables = register_outputs(ctx, request, ctx.config.get("register_tables") or {})
     ctx.finish_with(result={"exit_code": 0, "job_arn": ctx.config.get("job_arn", ""), "outputs": outputs,
-                            "tables": tables})
+                            "tables": tables, "exit_message": exit_message(ctx)})
 
 
 def run_request(ctx: JobContext, lake: Path, request: dict[str, Any], owner: str) -> list[dict[str, Any]]:
@@ -57,11 +57,18 @@ def run_request(ctx: JobContext, lake: Path, request: dict[str, Any], owner: str
     run_instances(instances, command, env, str(SANDBOX_ML), ctx.log)
     failed = next((i for i in instances if i.exit_code != 0), None)
     if failed is not None:
-        ctx.finish_with(result={"exit_code": failed.exit_code, "failed_host": failed.host})
-        raise ProcessingFailed(contract.failure_reason(failed.host, count, int(failed.exit_code or 0),
-                                                       _exit_message(failed), failed.tail_text()))
+        message = _exit_message(failed)
+        ctx.finish_with(result={"exit_code": failed.exit_code, "failed_host": failed.host, "exit_message": message})
+        raise ProcessingFailed(contract.failure_reason(failed.host, count, int(failed.exit_code or 0), message,
+                                                       failed.tail_text()))
     ctx.secondary("Uploading", "Copying the outputs to S3 (the lake)")
     return [upload_output(ctx, lake, instances, output) for output in outputs]
+
+
+def exit_message(ctx: JobContext) -> str:
+    """SageMaker's ExitMessage: what the first instance that wrote one left in /opt/ml/output/message."""
+    roots = sorted(ctx.job_dir.glob("algo-*/ml"), key=lambda root: int(root.parent.name.removeprefix("algo-")))
+    return next((message for root in roots if (message := _exit_message(Instance(root.parent.name, root)))), "")
 
 
 def stage_instance(ctx: JobContext, lake: Path, instance: Instance, index: int, count: int,
@@ -94,7 +101,7 @@ def inside(instance: Instance, sandbox_path: str) -> Path:
 def _exit_message(instance: Instance) -> str:
     """What the instance wrote to /opt/ml/output/message (SageMaker's ExitMessage), if anything."""
     message = instance.ml_root / "output" / "message"
-    return message.read_text(errors="replace") if message.is_file() else ""
+    return message.read_text(errors="replace").strip()[: contract.FAILURE_LIMIT] if message.is_file() else ""
 
 
 def register_outputs(ctx: JobContext, request: dict[str, Any], tables: dict[str, str]) -> list[str]:

@@ -142,7 +142,8 @@ def processing_job(job: Job) -> ProcessingJob:
     return ProcessingJob(name=job.name, arn=str(job.config.get("job_arn") or contract.job_arn(job.name)),
                          status=job.status, created_at=job.created_at, request=dict(job.config.get("request") or {}),
                          started_at=job.started_at, ended_at=job.ended_at, last_modified_at=job.ended_at,
-                         failure_reason=job.failure_reason, tables=tuple(job.result.get("tables") or ()))
+                         failure_reason=job.failure_reason, exit_message=str(job.result.get("exit_message") or ""),
+                         tables=tuple(job.result.get("tables") or ()))
 
 
 def build_local_processing(stack: EmbeddedStack, catalog: CatalogPort) -> ProcessingPort:

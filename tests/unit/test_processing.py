@@ -86,7 +86,8 @@ def test_a_failing_instance_fails_the_job_with_its_reason_and_nothing_is_uploade
         services: Services, finished: dict[str, ProcessingJob]) -> None:
     job = finished["failing"]
     assert (job.status, job.failure_reason) == ("Failed", "algo-2: no rating column in my share")
-    assert services.processing.describe_processing_job("failing-2").as_api()["FailureReason"] == job.failure_reason
+    described = services.processing.describe_processing_job("failing-2").as_api()
+    assert (described["FailureReason"], described["ExitMessage"]) == (job.failure_reason, "no rating column in my share")
     assert not lake(services, f"s3://{BUCKET}/out/failing-2").exists()  # algo-1 wrote its file; none uploaded
 
 
