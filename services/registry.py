@@ -264,7 +264,8 @@ def build_features(s: Services) -> FeaturesPort:
     from services.aws.session import make_session
     from services.features.aws import build_aws_features
 
-    return build_aws_features(make_session(s.settings), s.settings, query=s.query, catalog=s.catalog)
+    return build_aws_features(make_session(s.settings), s.settings, query=s.query, catalog=s.catalog,
+                              processing=on_first_use(lambda: s.processing))
 
 
 def build_processing(s: Services) -> ProcessingPort:

@@ -18,16 +18,23 @@ Choices, and why:
   (bad rows counted per cause and skipped, none sent) and puts the good ones with PutRecord on a few threads, as the
   SageMaker SDK's ``FeatureGroup.ingest`` does. PutRecord has no transaction: a call that still fails after
   botocore's retries stops the ingestion with the error, and the rows already put stay put.
+* ``start_ingestion`` runs on SageMaker, as a Processing job (``ingest_job/ingest.py`` in the scikit-learn image,
+  through the processing port, so the Jobs page follows it): the workspace's local job workers never hold AWS
+  credentials. It reads a table's files or a file; a SQL result is saved as a table first.
 * The runtime answers ``ValidationError``/``AccessForbidden``, which the shared error table does not know; they are
   translated here (``InvalidInput``, ``BackendUnavailable``).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -64,6 +71,7 @@ from services.features.validation import (
     offline_column,
 )
 from services.names import check_name, check_output_table
+from services.processing.base import ProcessingPort
 from services.query.base import QueryPort
 
 CHUNK_ROWS = 10_000
@@ -79,11 +87,13 @@ Progress = Callable[[int, int], None]
 
 
 class AwsFeatures(SageMakerClients):
-    def __init__(self, session: boto3.Session, settings: Settings, *, query: QueryPort, catalog: CatalogPort) -> None:
+    def __init__(self, session: boto3.Session, settings: Settings, *, query: QueryPort, catalog: CatalogPort,
+                 processing: ProcessingPort | None = None) -> None:
         self.session = session
         self.settings = settings
         self.query = query
         self.catalog = catalog
+        self.processing = processing
         self._groups: dict[str, FeatureGroup] = {}
 
     @cached_property
@@ -266,11 +276,43 @@ class AwsFeatures(SageMakerClients):
                                           s3_output=self.settings.athena_output, boto3_session=self.session)
         yield from ([chunks] if not isinstance(chunks, Iterator) else chunks)
 
+    @translated
     def start_ingestion(self, name: str, source: IngestSource) -> str:
-        """Not on AWS yet: the workspace's job workers never hold AWS credentials, so an ingestion job would have to
-        run on SageMaker (a processing job putting the records); ``ingest`` runs it in this process meanwhile."""
-        raise BackendUnavailable("Ingestion as a job is not available on the aws backend yet.",
-                                 hint="Run `python -m services features ingest NAME ...`, which ingests in its own process.")
+        """A SageMaker Processing job (the scikit-learn image) running ``ingest_job/ingest.py`` over the source's
+        files: a catalog table's S3 location, an S3 file, or a local file uploaded beside the job's code. The
+        workspace's own job workers never hold AWS credentials, so the job runs on SageMaker; the processing port
+        records it, so the Jobs page follows it."""
+        group = self._group(name)
+        if self.processing is None:
+            raise BackendUnavailable("Ingestion jobs need the processing capability.", hint="Build the features port "
+                                     "through services.registry, which gives it one.")
+        if source.sql:
+            raise InvalidInput("On AWS an ingestion job reads a table or a file, not a SQL result.",
+                               hint="Save the query's result as a table (Query page) and ingest that table.")
+        job = ingestion_job_name(name)
+        code = self.processing.upload_code(INGEST_CODE, job)
+        prefix = code.removesuffix("input/code/")
+        self._upload_text(f"{prefix}input/group/group.json", json.dumps(group_file(group)))
+        request = ingestion_request(name, job, prefix, self._source_uri(source, prefix), self.processing.default_image(),
+                                    self.region)
+        return self.processing.start_processing_job(request)
+
+    def _source_uri(self, source: IngestSource, prefix: str) -> str:
+        if source.table:
+            return self.catalog.get_table(*split_table(source.table)).location
+        if source.path.startswith("s3://"):
+            return source.path
+        path = Path(source.path)
+        if not path.is_file():
+            raise InvalidInput(f"{source.path} is not a file.", hint="Give a CSV, Parquet or JSON-lines file.")
+        uri = f"{prefix}input/data/{path.name}"
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        self._s3.upload_file(str(path), bucket, key)
+        return uri
+
+    def _upload_text(self, uri: str, text: str) -> None:
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        self._s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
 
     # -- offline store: dataset and statistics ------------------------------------------------------
 
@@ -489,6 +531,49 @@ def read_file_chunks(path: str, rows: int) -> Iterator[Any]:
     raise InvalidInput(f"{path} is not a CSV, Parquet or JSON-lines file.", hint="Use .csv, .parquet or .jsonl.")
 
 
-def build_aws_features(session: boto3.Session, settings: Settings, *, query: QueryPort, catalog: CatalogPort) -> AwsFeatures:
-    return AwsFeatures(session, settings, query=query, catalog=catalog)
+# -- the ingestion job ------------------------------------------------------------------------------------------
+
+INGEST_CODE = Path(__file__).with_name("ingest_job")
+INGEST_SCRIPT = "ingest.py"
+INGEST_INSTANCE = "ml.m5.large"
+INGEST_MAX_SECONDS = 86_400
+
+
+def ingestion_job_name(group: str, now: datetime | None = None) -> str:
+    """``ingest-<group>-<yymmdd-hhmmss>-<hex4>``, within SageMaker's rule for processing job names."""
+    stem = re.sub(r"[^a-zA-Z0-9]+", "-", group).strip("-")[:30].strip("-")
+    stamp = (now or datetime.now(UTC)).strftime("%y%m%d-%H%M%S")
+    return check_name("processing-job", f"ingest-{stem}-{stamp}-{uuid.uuid4().hex[:4]}")
+
+
+def group_file(group: FeatureGroup) -> dict[str, Any]:
+    """What the job's script needs of the group: its definitions and identifier and event-time names."""
+    shape = group.as_api()
+    return {key: shape[key] for key in ("FeatureGroupName", "RecordIdentifierFeatureName", "EventTimeFeatureName",
+                                        "FeatureDefinitions")}
+
+
+def ingestion_request(group: str, job: str, prefix: str, data_uri: str, image: str, region: str) -> dict[str, Any]:
+    """CreateProcessingJob's request (the processing port adds the RoleArn); ``prefix`` is the job's S3 folder."""
+    def s3_input(name: str, uri: str) -> dict[str, Any]:
+        return {"InputName": name, "AppManaged": False, "S3Input": {
+            "S3Uri": uri, "LocalPath": f"/opt/ml/processing/input/{name}", "S3DataType": "S3Prefix", "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated"}}
+
+    result = {"OutputName": "result", "AppManaged": False, "S3Output": {
+        "S3Uri": f"{prefix}output/result/", "LocalPath": "/opt/ml/processing/output/result", "S3UploadMode": "EndOfJob"}}
+    return {"ProcessingJobName": job,
+            "ProcessingInputs": [s3_input("data", data_uri), s3_input("code", f"{prefix}input/code/"),
+                                 s3_input("group", f"{prefix}input/group/")],
+            "ProcessingOutputConfig": {"Outputs": [result]},
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": INGEST_INSTANCE, "VolumeSizeInGB": 30}},
+            "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": [
+                "python3", f"/opt/ml/processing/input/code/{INGEST_SCRIPT}"], "ContainerArguments": ["--feature-group", group]},
+            "Environment": {"AWS_DEFAULT_REGION": region},
+            "StoppingCondition": {"MaxRuntimeInSeconds": INGEST_MAX_SECONDS}}
+
+
+def build_aws_features(session: boto3.Session, settings: Settings, *, query: QueryPort, catalog: CatalogPort,
+                       processing: ProcessingPort | None = None) -> AwsFeatures:
+    return AwsFeatures(session, settings, query=query, catalog=catalog, processing=processing)
 

@@ -1,6 +1,6 @@
 """The SageMaker Feature Store adapter (services/features/aws.py), offline.
 
-moto answers CreateFeatureGroup/DescribeFeatureGroup where the test says so; tests/helpers/aws_features.py answers the
+moto answers CreateFeatureGroup/DescribeFeatureGroup and CreateProcessingJob in one test; tests/helpers/aws_features.py answers the
 Feature Store calls moto lacks (DeleteFeatureGroup, tags, the whole featurestore runtime), each answer checked against
 botocore's service model. The point-in-time SQL written for Athena is run for real: transpiled by sqlglot (as the local
 query engine does) and executed by DuckDB on small offline tables.
@@ -8,6 +8,7 @@ query engine does) and executed by DuckDB on small offline tables.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import replace
@@ -83,21 +84,6 @@ def features(adapter: AwsFeatures) -> Iterator[AwsFeatures]:
 
 
 # -- feature groups ---------------------------------------------------------------------------------------
-
-
-def test_moto_accepts_the_create_request_and_describe_reads_it_back(mocked_aws: None, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    adapter = make_adapter(tmp_path / "ws")
-    answer_calls(monkeypatch, "sagemaker", "ListTags", lambda _: {"Tags": [{"Key": "team", "Value": "Sentiment"}]},
-                 clients=[adapter._sagemaker])  # moto keeps no tags for feature groups
-    group = adapter.create_feature_group(spec())
-    described = boto3.client("sagemaker", region_name=REGION).describe_feature_group(FeatureGroupName="reviews")
-    assert described["RoleArn"] == ROLE
-    assert described["OfflineStoreConfig"]["S3StorageConfig"]["S3Uri"] == f"s3://{BUCKET}/sagemaker-featurestore"
-    assert [d["FeatureName"] for d in described["FeatureDefinitions"]] == [f.name for f in FEATURES]
-    assert group.spec.features == FEATURES and group.spec.tags == {"team": "Sentiment"}
-    assert group.offline_table.startswith("sagemaker_featurestore.reviews_")
-    assert group.arn == f"arn:aws:sagemaker:{REGION}:123456789012:feature-group/reviews"
 
 
 def test_create_sends_sagemakers_request_and_answers_the_description(adapter: AwsFeatures, store: FakeFeatureStore) -> None:
@@ -347,3 +333,50 @@ def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_t
     with pytest.raises(InvalidInput, match="catalog table or a feature group"):
         features.build_dataset(DatasetRequest(record_identifier="review_id", event_time="event_time", groups=("reviews",),
                                               base_path="orders.csv", out_table="demo.x"))
+
+
+# -- ingestion as a SageMaker Processing job --------------------------------------------------------------
+
+
+def test_moto_takes_the_create_request_and_start_ingestion_runs_the_script_as_a_processing_job(
+        mocked_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto creates and describes the group and records the CreateProcessingJob the processing port sends; the code,
+    the group's definitions and an uploaded file are in S3 where the job's inputs say (the script itself is run for
+    real in test_features_gateway)."""
+    settings = replace(aws_settings(tmp_path / "ws"), sagemaker_role=ROLE)
+    services = build_services(settings)
+    features = AwsFeatures(boto3.Session(region_name=REGION), settings, query=services.query, catalog=services.catalog,
+                           processing=services.processing)
+    answer_calls(monkeypatch, "sagemaker", "ListTags", lambda _: {"Tags": [{"Key": "team", "Value": "Sentiment"}]},
+                 clients=[features._sagemaker])  # moto keeps no tags for feature groups
+    group = features.create_feature_group(spec("review_scores"))
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    described = sagemaker.describe_feature_group(FeatureGroupName="review_scores")
+    assert described["RoleArn"] == ROLE
+    assert described["OfflineStoreConfig"]["S3StorageConfig"]["S3Uri"] == f"s3://{BUCKET}/sagemaker-featurestore"
+    assert [d["FeatureName"] for d in described["FeatureDefinitions"]] == [f.name for f in FEATURES]
+    assert group.spec.features == FEATURES and group.spec.tags == {"team": "Sentiment"}
+    assert group.offline_table.startswith("sagemaker_featurestore.review_scores_")
+
+    data = tmp_path / "scores.csv"
+    data.write_text("review_id,event_time,rating\nr1,2024-05-01T10:00:00Z,5\n")
+    job = features.start_ingestion("review_scores", IngestSource(path=str(data)))
+    assert job.startswith("ingest-review-scores-")
+    created = sagemaker.describe_processing_job(ProcessingJobName=job)
+    assert created["AppSpecification"]["ContainerEntrypoint"] == ["python3", "/opt/ml/processing/input/code/ingest.py"]
+    assert created["AppSpecification"]["ContainerArguments"] == ["--feature-group", "review_scores"]
+    assert created["RoleArn"] == ROLE
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in created["ProcessingInputs"]}
+    s3 = boto3.client("s3", region_name=REGION)
+
+    def text(uri: str) -> str:
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+    assert text(inputs["data"]) == data.read_text()
+    assert "def checked(" in text(inputs["code"] + "ingest.py")
+    definitions = json.loads(text(inputs["group"] + "group.json"))
+    assert definitions["RecordIdentifierFeatureName"] == "review_id" and len(definitions["FeatureDefinitions"]) == len(FEATURES)
+    assert [j.name for j in services.processing.list_processing_jobs()] == [job]  # the Jobs page follows it
+    with pytest.raises(InvalidInput, match="not a SQL result"):
+        features.start_ingestion("review_scores", IngestSource(sql="SELECT 1"))
