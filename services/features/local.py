@@ -138,7 +138,7 @@ class LocalFeatures:
             epoch += 1
         folder = base / f"{spec.name}-{epoch}" / "data"
         try:
-            OfflineStore(folder, spec).stage(offline_schema(spec).empty_table(), _utc(now)).commit()
+            OfflineStore(folder, spec).stage(offline_schema(spec).empty_table(), _utc(now), _utc(now)).commit()
             self.storage.register_table(OFFLINE_DATABASE, offline_table_name(spec.name, epoch), folder)
         except BaseException:
             shutil.rmtree(folder.parent, ignore_errors=True)
@@ -209,7 +209,7 @@ class LocalFeatures:
             return
         marker = _deleted_marker(spec, str(record_id), event_time)
         self._commit(target, marker, lambda writer: writer.tombstone(target.group.name, str(record_id), seconds),
-                     deleted=True)
+                     seconds, deleted=True)
 
     def _hard_delete(self, target: _Target, record_id: str) -> None:
         if target.group.spec.online:
@@ -233,21 +233,22 @@ class LocalFeatures:
     def write_rows(self, target: _Target, checked: CheckedRows) -> None:
         """Checked rows into both stores, all or nothing."""
         spec = target.group.spec
-        if not spec.online:
-            self._commit(target, checked.table, lambda writer: None)
-            return
         seconds = checked.event_seconds.astype("float64")
+        latest = float(seconds.max())
+        if not spec.online:
+            self._commit(target, checked.table, lambda writer: None, latest)
+            return
         expires = (seconds + spec.ttl_seconds).tolist() if spec.ttl_seconds else [None] * len(seconds)
         rows = OnlineRows(checked.record_ids, seconds.tolist(), expires, records_as_json(checked.table))
-        self._commit(target, checked.table, lambda writer: writer.put(target.group.name, rows))
+        self._commit(target, checked.table, lambda writer: writer.put(target.group.name, rows), latest)
 
     def _commit(self, target: _Target, table: pa.Table, write_online: Callable[[OnlineWriter], None],
-                deleted: bool = False) -> None:
+                latest_event: float, deleted: bool = False) -> None:
         offline = target.offline
         now = self.clock()
         staged = None
         if offline is not None:
-            staged = offline.stage(_with_extras(table, _utc(now), deleted), _utc(now))
+            staged = offline.stage(_with_extras(table, _utc(now), deleted), _utc(now), _utc(latest_event))
         try:
             with self.online.writing() as writer:
                 if target.group.spec.online:

@@ -1,16 +1,18 @@
 """The local offline store of one feature group: append-only Parquet under the lake, as SageMaker writes it.
 
-``<lake>/sagemaker-featurestore/<group>-<creation epoch>/data/year=YYYY/month=MM/day=DD/hour=HH/<uuid>.parquet``,
-partitioned by write time. The creation epoch keeps a re-created group (same name) apart from the data a
-deleted one left in the lake, as SageMaker's ``<group>-<epoch>`` prefix does. A file is written under a name
-no reader picks up (``_`` prefix, no ``.parquet`` suffix) and renamed into place when its chunk commits, so a
-query never sees half a chunk. Only HardDelete rewrites files (without the deleted record's rows), again by
-rename.
+``<lake>/sagemaker-featurestore/<group>-<creation epoch>/data/year=YYYY/month=MM/day=DD/hour=HH/<latest event
+time>_<16 random characters>.parquet``, partitioned by write time. (SageMaker partitions by event time; here a
+backfill spread over years would then write one file per hour of events, thousands of tiny files.) The creation
+epoch keeps a re-created group (same name) apart from the data a deleted one left in the lake, as SageMaker's
+``<group>-<epoch>`` prefix does. A file is written under a name no reader picks up (``_`` prefix, no ``.parquet``
+suffix) and renamed into place when its chunk commits, so a query never sees half a chunk. Only HardDelete
+rewrites files (without the deleted record's rows), again by rename.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,11 +52,12 @@ class OfflineStore:
         self.spec = spec
         self.schema = offline_schema(spec)
 
-    def stage(self, table: pa.Table, write_time: datetime) -> StagedFile:
-        """Write ``table`` (the offline schema's columns) into the write time's partition, not yet visible."""
+    def stage(self, table: pa.Table, write_time: datetime, latest_event: datetime) -> StagedFile:
+        """Write ``table`` (the offline schema's columns) into the write time's partition, not yet visible. The
+        file is named as SageMaker names them: ``<latest event time in the file>_<16 random characters>.parquet``."""
         partition = self.folder / partition_path(write_time)
         partition.mkdir(parents=True, exist_ok=True)
-        name = uuid.uuid4().hex
+        name = f"{latest_event:%Y%m%dT%H%M%SZ}_{secrets.token_hex(8)}"
         staged = StagedFile(partition / f"_{name}.parquet.partial", partition / f"{name}.parquet")
         pq.write_table(table.select(self.schema.names).cast(self.schema), staged.temp)
         return staged

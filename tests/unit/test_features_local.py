@@ -5,6 +5,7 @@ progress), ingestion as a job in a worker process, statistics, and hostile or wr
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def test_the_offline_store_is_partitioned_parquet_queryable_with_sql(features: L
     folder = services.stack.workspace.lake / "sagemaker-featurestore" / f"Review-Features-{epoch}" / "data"
     written = [p for p in folder.rglob("*.parquet") if pq.ParquetFile(p).metadata.num_rows]
     assert [p.relative_to(folder).parent.as_posix() for p in written] == ["year=2024/month=01/day=01/hour=00"]
+    assert re.fullmatch(r"20240101T000500Z_[0-9a-f]{16}\.parquet", written[0].name)  # the latest event time in it
     assert group.offline_table == f"sagemaker_featurestore.review_features_{epoch}"
     table = services.catalog.get_table("sagemaker_featurestore", f"review_features_{epoch}")
     assert [(c.name, c.type) for c in table.columns] == [
