@@ -19,6 +19,8 @@ Choices, and why:
 * ``TargetStores`` other than both stores and a record-level ``TtlDuration`` are refused (400) rather than
   ignored: the local port writes both stores and applies the group's TTL, and a client that asked for something
   else must not be told it happened.
+* ``ExpirationTimeResponse=Enabled`` adds ``ExpiresAt`` (event time + the group's TTL, ISO-8601 in UTC) to a record
+  of a group with a TTL, as the service does; the local port applies the group's TTL only.
 * BatchGetRecord: a group that does not exist gives one ``Errors`` entry per identifier (``ResourceNotFound``), the
   other groups are still answered; a record that does not exist is simply not in ``Records``.
 * Bodies are read by the gateway's bounded reader (6 MB, as for invocations; 413 over it) and must be JSON
@@ -35,6 +37,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,7 @@ from services.errors import BackendUnavailable, InvalidInput, NotFound, ServiceE
 from services.features.base import FeaturesPort
 from services.features.models import DELETION_MODES, FeatureGroup, record_as_api
 from services.features.record_codec import record_from_api
+from services.features.validation import event_time_seconds
 
 BATCH_LIMIT = 100  # BatchGetRecordIdentifiers and RecordIdentifiers allow at most 100 entries
 ARN_MARK = ":feature-group/"
@@ -158,9 +162,17 @@ class RuntimeApi:
             name = group_name(request.path_params["name"])
             record_id = required_param(request, "RecordIdentifierValueAsString")
             features = tuple(request.query_params.getlist("FeatureName"))
+            expiry = request.query_params.get("ExpirationTimeResponse") == "Enabled"
             port = await self._port()
-            record = await self._call(lambda: port.get_record(name, record_id, features), inline=True)
-            return self._answer({"Record": record_as_api(record)} if record else {})
+            # With the expiry asked for, the whole record is read: ExpiresAt comes from its event time.
+            record = await self._call(lambda: port.get_record(name, record_id, () if expiry else features), inline=True)
+            if not record:
+                return self._answer({})
+            answer: dict[str, Any] = {}
+            if expiry:
+                group = await self._call(lambda: port.describe_feature_group(name), inline=True)
+                answer |= expiry_field(group, record)
+            return self._answer(answer | {"Record": record_as_api(only(record, features))})
         return await self._answered(work)
 
     async def delete_record(self, request: Request) -> Response:
@@ -180,10 +192,12 @@ class RuntimeApi:
 
     async def batch_get_record(self, request: Request) -> Response:
         async def work() -> Response:
-            identifiers = batch_identifiers(await self._json_body(request))
+            body = await self._json_body(request)
+            identifiers = batch_identifiers(body)
             answer: dict[str, list[Any]] = {"Records": [], "Errors": [], "UnprocessedIdentifiers": []}
+            expiry = body.get("ExpirationTimeResponse") == "Enabled"
             for identifier in identifiers:
-                part = await run_in_threadpool(self._batch_part, identifier)
+                part = await run_in_threadpool(self._batch_part, identifier, expiry)
                 for key, entries in part.items():
                     answer[key].extend(entries)
             return self._answer(answer)
@@ -196,7 +210,7 @@ class RuntimeApi:
         group = features.describe_feature_group(name)
         features.put_record(name, record_from_api(group, record))
 
-    def _batch_part(self, identifier: dict[str, Any]) -> dict[str, list[Any]]:
+    def _batch_part(self, identifier: dict[str, Any], expiry: bool) -> dict[str, list[Any]]:
         """One identifier's records, or one error per record id when its group is unknown."""
         name = group_name(identifier["FeatureGroupName"])
         record_ids = [str(value) for value in identifier["RecordIdentifiersValueAsString"]]
@@ -209,7 +223,7 @@ class RuntimeApi:
             error = api_error(exc)
             return {"Errors": [{"FeatureGroupName": name, "RecordIdentifierValueAsString": record_id,
                                 "ErrorCode": error.code, "ErrorMessage": error.message} for record_id in record_ids]}
-        return {"Records": found_records(group, records, record_ids, wanted)}
+        return {"Records": found_records(group, records, record_ids, wanted, expiry)}
 
     async def _json_body(self, request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() not in JSON_TYPES:
@@ -294,15 +308,29 @@ def batch_identifiers(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def found_records(group: FeatureGroup, records: list[dict[str, Any]], record_ids: list[str],
-                  wanted: tuple[str, ...]) -> list[dict[str, Any]]:
-    """BatchGetRecordResultDetail entries in the order asked (only ``wanted`` features when given)."""
+                  wanted: tuple[str, ...], expiry: bool = False) -> list[dict[str, Any]]:
+    """BatchGetRecordResultDetail entries in the order asked (only ``wanted`` features when given; ``ExpiresAt``
+    when ``expiry`` and the record expires)."""
     by_id = {str(record.get(group.spec.record_identifier)): record for record in records}
     details = []
     for record_id in record_ids:
         record = by_id.get(record_id)
         if record is None:
             continue
-        shown = {key: value for key, value in record.items() if not wanted or key in wanted}
         details.append({"FeatureGroupName": group.name, "RecordIdentifierValueAsString": record_id,
-                        "Record": record_as_api(shown)})
+                        "Record": record_as_api(only(record, wanted)), **(expiry_field(group, record) if expiry else {})})
     return details
+
+
+def only(record: dict[str, Any], features: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if not features or key in features}
+
+
+def expiry_field(group: FeatureGroup, record: dict[str, Any]) -> dict[str, str]:
+    """``{"ExpiresAt": ISO time}``: the record's event time plus the group's TTL; {} when records never expire."""
+    event = record.get(group.spec.event_time)
+    definition = group.feature(group.spec.event_time)
+    if not group.spec.ttl_seconds or event is None or definition is None:
+        return {}
+    seconds = event_time_seconds(definition, event) + group.spec.ttl_seconds
+    return {"ExpiresAt": datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}

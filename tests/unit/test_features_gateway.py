@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +219,20 @@ def test_the_aws_ingestion_jobs_script_puts_a_files_rows_through_an_unchanged_cl
     assert services.features.get_record("reviews", "j1", ("rating", "tokens")) == {"rating": 4, "tokens": ["soft", "warm"]}
     assert services.features.get_record("reviews", "j2", ("score",)) == {"score": 0.25}
     assert "ingest: 2 rows ingested, 2 failed so far" in run.stdout  # progress per chunk of two, in the job's log
+
+
+def test_expires_at_is_the_event_time_plus_the_groups_ttl_when_asked(client: Any, workspace: tuple[Services, str]) -> None:
+    workspace[0].features.create_feature_group(replace(SPEC, name="fresh-reviews", ttl_seconds=3600))
+    now = datetime.now(UTC).replace(microsecond=0)
+    client.put_record(FeatureGroupName="fresh-reviews", Record=review("t1", now.isoformat().replace("+00:00", "Z")))
+    expected = (now + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    answer = client.get_record(FeatureGroupName="fresh-reviews", RecordIdentifierValueAsString="t1", FeatureNames=["rating"],
+                               ExpirationTimeResponse="Enabled")
+    assert (answer["ExpiresAt"], answer["Record"]) == (expected, wire({"rating": "5"}))
+    assert "ExpiresAt" not in client.get_record(FeatureGroupName="fresh-reviews", RecordIdentifierValueAsString="t1")
+    client.put_record(FeatureGroupName="reviews", Record=review("t1"))
+    assert "ExpiresAt" not in client.get_record(FeatureGroupName="reviews", RecordIdentifierValueAsString="t1",
+                                                ExpirationTimeResponse="Enabled")  # no TTL: never expires
+    batch = client.batch_get_record(Identifiers=[{"FeatureGroupName": "fresh-reviews", "RecordIdentifiersValueAsString": ["t1"]}],
+                                    ExpirationTimeResponse="Enabled")
+    assert batch["Records"][0]["ExpiresAt"] == expected
