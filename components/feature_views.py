@@ -53,21 +53,33 @@ def stores(group: FeatureGroup) -> str:
     return " + ".join(name for name, on in ((online, spec.online), ("offline", spec.offline)) if on)
 
 
-def groups_frame(groups: list[FeatureGroup]) -> pd.DataFrame:
+def groups_frame(groups: list[FeatureGroup], counts_known: bool = True) -> pd.DataFrame:
+    """``counts_known`` False (SageMaker does not describe counts or write times): those columns say "–"."""
     return pd.DataFrame({
         "feature group": [g.name for g in groups],
         "features": [len(g.spec.features) for g in groups],
-        "records": [g.record_count for g in groups],
+        "records": [f"{g.record_count:,}" if counts_known else "–" for g in groups],
         "stores": [stores(g) for g in groups],
-        "freshness": [freshness(g.last_written_at) for g in groups],
+        "freshness": [freshness(g.last_written_at) if counts_known else "–" for g in groups],
         "description": [g.spec.description for g in groups],
     })
 
 
-def render_group_list(groups: list[FeatureGroup], *, key: str) -> str | None:
+def render_group_list(groups: list[FeatureGroup], *, counts_known: bool, key: str) -> str | None:
     """The groups as a table and a picker; the name picked."""
-    st.dataframe(groups_frame(groups), hide_index=True, width="stretch", key=f"{key}.table")
+    st.dataframe(groups_frame(groups, counts_known), hide_index=True, width="stretch", key=f"{key}.table")
     return st.selectbox("Feature group", [g.name for g in groups], key=key)
+
+
+def written(group: FeatureGroup, statistics: list[dict[str, Any]], counts_known: bool) -> tuple[str, str]:
+    """(records written, last write) from the group, else from its statistics, else unknown."""
+    if counts_known:
+        return f"{group.record_count:,}", freshness(group.last_written_at)
+    if not statistics:
+        return "–", "–"
+    first = statistics[0]
+    last = first.get("last_written_at") or first.get("last_written") or ""
+    return "–", freshness(str(last))
 
 
 def definitions_frame(group: FeatureGroup) -> pd.DataFrame:
@@ -80,13 +92,14 @@ def definitions_frame(group: FeatureGroup) -> pd.DataFrame:
     })
 
 
-def render_group_detail(group: FeatureGroup, statistics: list[dict[str, Any]], *, key: str) -> bool:
+def render_group_detail(group: FeatureGroup, statistics: list[dict[str, Any]], *, counts_known: bool, key: str) -> bool:
     """Definitions with types, description, tags, statistics and the offline table; True when "Query it" is pressed."""
     spec = group.spec
     st.markdown(f"**{group.name}** · {spec.description or 'no description'}")
+    records, last_write = written(group, statistics, counts_known)
     cols = st.columns(4)
-    cols[0].metric("Records written", f"{group.record_count:,}")
-    cols[1].metric("Last write", freshness(group.last_written_at))
+    cols[0].metric("Records written", records)
+    cols[1].metric("Last write", last_write)
     cols[2].metric("Stores", stores(group))
     cols[3].metric("Status", group.status)
     if spec.tags:
@@ -106,7 +119,7 @@ def render_group_detail(group: FeatureGroup, statistics: list[dict[str, Any]], *
 
 def statistics_frame(statistics: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per feature; min/max hold numbers for some features and text for others, so they are shown as text."""
-    frame = pd.DataFrame(statistics).drop(columns=["last_written_at", "collection_type"], errors="ignore")
+    frame = pd.DataFrame(statistics).drop(columns=["last_written_at", "last_written", "collection_type"], errors="ignore")
     for column in frame.columns:
         if frame[column].dtype == object:
             frame[column] = [_shown(v) for v in frame[column]]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -113,15 +114,26 @@ def catalog_tables() -> list[str]:
     return [t.qualified_name for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
 
 
-def overview_tab(group: FeatureGroup) -> None:
+def group_statistics(group: FeatureGroup) -> list[dict[str, Any]]:
+    """Locally at once (DuckDB over the lake); on AWS on request, as it is an Athena query billed by data scanned."""
+    if services.is_local:
+        if not group.record_count:
+            st.caption("Nothing ingested yet: the Ingest tab loads rows from a table, a SQL result or a file.")
+            return []
+    elif not (group.offline_table and st.button("Compute statistics", icon=":material/query_stats:",
+                                                key="features.statistics",
+                                                help="An Athena query over the offline store (billed by data scanned).")):
+        return []
     try:
-        statistics = features.feature_statistics(group.name) if group.record_count else []
+        return features.feature_statistics(group.name)
     except ServiceError as error:
         show_error(error)
-        statistics = []
-    if not group.record_count:
-        st.caption("Nothing ingested yet: the Ingest tab loads rows from a table, a SQL result or a file.")
-    if render_group_detail(group, statistics, key="features.detail"):
+        return []
+
+
+def overview_tab(group: FeatureGroup) -> None:
+    statistics = group_statistics(group)
+    if render_group_detail(group, statistics, counts_known=services.is_local, key="features.detail"):
         hand_off(keys.QUERY_SQL, f"SELECT * FROM {group.offline_table} LIMIT 100")
         hand_off(keys.QUERY_DATABASE, group.offline_table.split(".")[0])
         st.session_state[keys.QUERY_AUTORUN] = True
@@ -264,7 +276,7 @@ def browse(all_groups: list[FeatureGroup], tables: list[str]) -> None:
     names = [g.name for g in groups]
     if st.session_state.get(keys.FEATURES_SELECTED) not in names:
         st.session_state[keys.FEATURES_SELECTED] = names[0]
-    chosen = render_group_list(groups, key=keys.FEATURES_SELECTED)
+    chosen = render_group_list(groups, counts_known=services.is_local, key=keys.FEATURES_SELECTED)
     group = next(g for g in groups if g.name == chosen)
     # Keyed: the open tab survives reruns (and an action can open the next one); every tab still renders, so
     # nothing typed in one is lost by looking at another.

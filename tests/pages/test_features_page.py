@@ -98,7 +98,7 @@ def test_create_ingest_look_up_build_and_train(lab_app: tuple[AppTest, Path]) ->
     finish_ingestion(app, home)
     assert f"Ingested **{CUSTOMERS}** records." in texts(app.success)
     groups = frame_with(app, "freshness")
-    assert list(groups["records"]) == [CUSTOMERS] and list(groups["freshness"]) == ["just now"]
+    assert list(groups["records"]) == [str(CUSTOMERS)] and list(groups["freshness"]) == ["just now"]
 
     app.text_input(key="features.lookup.id").input("4")
     submit(app, "features.lookup.form", "Look up")
