@@ -109,9 +109,11 @@ def delete_controls(endpoint: Endpoint) -> None:
 def watch_update(name: str) -> None:
     """The update's traffic shift, refreshed until it completes or rolls back."""
     history = endpoints.deployment_history(name)
-    render_deployment(history, endpoints.describe_endpoint(name).deployment, key="endpoints.update.live")
     if not update_in_progress(history):
+        # Rerun in full before drawing the ended update: drawn here too, a fragment run that ends in a rerun leaves
+        # its elements on screen beside the full run's until that run ends (two traffic charts, stale and new).
         st.rerun()
+    render_deployment(history, endpoints.describe_endpoint(name).deployment, key="endpoints.update.live")
 
 
 def update_section(endpoint: Endpoint) -> None:
