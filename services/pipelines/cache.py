@@ -29,6 +29,9 @@ KEY_ATTRIBUTES = {
     "AutoML": ("AutoMLJobConfig", "AutoMLJobObjective", "InputDataConfig", "ProblemType"),
     "Transform": ("DataProcessing", "Environment", "ModelName", "TransformInput"),
 }
+# An AutoML step written as CreateAutoMLJobV2 (which the local engine also runs) keeps the same things under V2's
+# names; keyed by V1's names alone, every part would be null and any change would still hit the cache.
+AUTOML_V2_KEY_ATTRIBUTES = ("AutoMLJobInputDataConfig", "AutoMLJobObjective", "AutoMLProblemTypeConfig", "DataSplitConfig")
 # The parts of a Tuning step's TrainingJobDefinition that count (the rest, e.g. OutputDataConfig, does not).
 TUNING_DEFINITION_KEYS = ("AlgorithmSpecification", "HyperParameterRanges", "InputDataConfig", "StaticHyperParameters",
                           "TuningObjective")
@@ -43,7 +46,8 @@ def cacheable(step_type: str) -> bool:
 def key_parts(step_type: str, arguments: dict[str, Any]) -> dict[str, str]:
     """Attribute name → a hash of its value in the resolved arguments (absent attributes hash as null)."""
     parts = {}
-    for attribute in KEY_ATTRIBUTES[step_type]:
+    v2 = step_type == "AutoML" and "AutoMLJobInputDataConfig" in arguments
+    for attribute in AUTOML_V2_KEY_ATTRIBUTES if v2 else KEY_ATTRIBUTES[step_type]:
         value = arguments.get(attribute)
         if step_type == "Tuning" and attribute == "TrainingJobDefinition" and isinstance(value, dict):
             value = {key: value.get(key) for key in TUNING_DEFINITION_KEYS}
@@ -57,7 +61,8 @@ def digest(value: Any) -> str:
 
 def input_uris(step_type: str, arguments: dict[str, Any]) -> list[str]:
     """The S3 URIs the step reads (ProcessingInputs' S3Input, InputDataConfig's S3DataSource, TransformInput…)."""
-    sections = [arguments.get(attribute) for attribute in ("ProcessingInputs", "InputDataConfig", "TransformInput")]
+    sections = [arguments.get(attribute)
+                for attribute in ("ProcessingInputs", "InputDataConfig", "TransformInput", "AutoMLJobInputDataConfig")]
     definition = arguments.get("TrainingJobDefinition")
     if isinstance(definition, dict):
         sections.append(definition.get("InputDataConfig"))

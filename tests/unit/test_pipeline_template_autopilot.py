@@ -26,6 +26,7 @@ import pytest
 
 from services.embedded.sandbox import sandbox_available
 from services.errors import InvalidInput
+from services.pipelines.cache import input_uris, key_parts
 from services.pipelines.definition import all_steps, validate_definition
 from services.pipelines.models import Pipeline
 from services.pipelines.steps.automl import best_candidate, check_automl, tabular_config, tabular_request, training_channel
@@ -139,6 +140,19 @@ def test_the_local_best_candidate_has_every_property_the_sdks_model_builder_read
     assert {container["Image"]["Get"], container["ModelDataUrl"]["Get"]} == {
         "Steps.Autopilot.BestCandidate.InferenceContainers[0].Image", "Steps.Autopilot.BestCandidate.InferenceContainers[0].ModelDataUrl"}
     assert inference["ModelDataUrl"] == "s3://b/model.tar.gz"
+
+
+def test_an_automl_steps_cache_key_follows_its_request_in_either_shape(definition: dict[str, Any]) -> None:
+    v1 = Pipeline(KEY, "arn", definition, "", "").find_step("Autopilot")["Arguments"]  # type: ignore[index]
+    v1 = json.loads(json.dumps(v1).replace('{"Get": "Steps.SplitTable.ProcessingOutputConfig.Outputs[\'train\'].S3Output.S3Uri"}',
+                                           '"s3://b/train/"'))
+    v2 = tabular_request(v1)
+    for request in (v1, v2):
+        moved = json.loads(json.dumps(request).replace("s3://b/train/", "s3://b/other/"))
+        assert input_uris("AutoML", request) == ["s3://b/train/"] and input_uris("AutoML", moved) == ["s3://b/other/"]
+        retargeted = json.loads(json.dumps(request).replace("TargetColumn", "OtherColumn"))
+        assert key_parts("AutoML", retargeted) != key_parts("AutoML", request)
+    assert set(key_parts("AutoML", v1)) == {"AutoMLJobConfig", "AutoMLJobObjective", "InputDataConfig", "ProblemType"}
 
 
 @pytest.mark.parametrize(("change", "message"), [
