@@ -137,17 +137,22 @@ def leakage_sql(base: BaseSource, groups: tuple[GroupSource, ...], window: Windo
     return f"{with_clause}\nSELECT count(*) AS leaking_rows\n{from_clause}\nWHERE {late}"
 
 
-def statistics_sql(table: str, features: tuple[tuple[str, str], ...]) -> str:
-    """One row per feature (name, type, non-null, distinct, min, max, mean, the latest write); min/max/mean only for
-    scalar numbers (``kind`` "Integral"/"Fractional"; a collection feature comes as "List")."""
-    parts = []
-    for name, kind in features:
+STATISTICS = ("non_null", "distinct", "min", "max", "mean")
+
+
+def statistics_sql(table: str, features: tuple[tuple[str, str, bool], ...]) -> str:
+    """One scan, one row, as the local offline store computes it over the rows that are not delete markers: the row
+    count, the latest write, then per feature (column, type, is a collection) ``STATISTICS`` — min/max as doubles for
+    numbers, as text for strings, mean for numbers only, nothing but the count for collections."""
+    parts = ["count(*) AS rows", "CAST(max(write_time) AS varchar) AS last_written"]
+    for index, (name, kind, collection) in enumerate(features):
         column = quote(name)
-        number = kind in ("Integral", "Fractional")
-        low, high = (f"CAST(min({column}) AS varchar)", f"CAST(max({column}) AS varchar)") if number else ("NULL", "NULL")
-        mean = f"avg(CAST({column} AS double))" if number else "CAST(NULL AS double)"
-        parts.append(f"SELECT {literal(name)} AS feature, {literal(kind)} AS type, count({column}) AS non_null, "
-                     f"approx_distinct({column}) AS distinct_values, {low} AS min_value, {high} AS max_value, "
-                     f"{mean} AS mean_value, CAST(max(write_time) AS varchar) AS last_written "
-                     f"FROM {table_ref(table)}")
-    return "\nUNION ALL\n".join(parts)
+        if collection:
+            values = [f"count({column})", "NULL", "NULL", "NULL", "NULL"]
+        elif kind in ("Integral", "Fractional"):
+            values = [f"count({column})", f"count(DISTINCT {column})", f"CAST(min({column}) AS double)",
+                      f"CAST(max({column}) AS double)", f"avg(CAST({column} AS double))"]
+        else:
+            values = [f"count({column})", f"count(DISTINCT {column})", f"min({column})", f"max({column})", "NULL"]
+        parts += [f"{value} AS {quote(f'f{index}_{statistic}')}" for value, statistic in zip(values, STATISTICS)]
+    return f"SELECT {', '.join(parts)} FROM {table_ref(table)} WHERE NOT coalesce(is_deleted, false)"

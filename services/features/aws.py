@@ -375,13 +375,23 @@ class AwsFeatures(SageMakerClients):
     @translated
     def feature_statistics(self, name: str) -> list[dict[str, Any]]:
         group = self._group(name)
-        features = tuple((offline_column(f.name), "List" if f.collection_type else f.type) for f in group.spec.features)
-        frame = self.query.run(athena_sql.statistics_sql(offline_table(group), features), max_rows=len(features)).frame
-        return [{str(key): (None if isinstance(value, float) and math.isnan(value) else value) for key, value in row.items()}
-                for row in frame.to_dict("records")]
+        features = tuple((offline_column(f.name), f.type, bool(f.collection_type)) for f in group.spec.features)
+        frame = self.query.run(athena_sql.statistics_sql(offline_table(group), features), max_rows=1).frame
+        return statistics_rows(group, frame.iloc[0].tolist() if len(frame) else [])
 
 
 # -- pure helpers ---------------------------------------------------------------------------------------
+
+
+def statistics_rows(group: FeatureGroup, row: list[Any]) -> list[dict[str, Any]]:
+    """``statistics_sql``'s one row as the local adapter answers statistics: one dict per feature."""
+    if not row:
+        return []
+    values = [None if isinstance(value, float) and math.isnan(value) else value for value in row]
+    rows, written, width = int(values[0] or 0), str(values[1] or ""), len(athena_sql.STATISTICS)
+    return [{"feature": f.name, "type": f.type, "collection_type": f.collection_type, "rows": rows,
+             **dict(zip(athena_sql.STATISTICS, values[2 + index * width:2 + (index + 1) * width])),
+             "last_written_at": written} for index, f in enumerate(group.spec.features)]
 
 
 def split_table(name: str) -> tuple[str, str]:

@@ -9,7 +9,6 @@ query engine does) and executed by DuckDB on small offline tables.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -166,6 +165,20 @@ def test_definitions_are_inferred_from_glue_and_pandas_types() -> None:
     assert definition_for("x", "array<double>") == FeatureDefinition("x", "Fractional", collection_type="List")
 
 
+def test_definitions_are_inferred_from_a_glue_table_and_a_files_first_rows(adapter: AwsFeatures, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    table = Table("demo", "reviews", f"s3://{BUCKET}/reviews/", "parquet",
+                  (Column("review_id", "bigint"), Column("rating", "int"), Column("embedding", "array<double>")))
+    monkeypatch.setattr(adapter.catalog, "get_table", lambda database, name: table)
+    assert adapter.infer_definitions(IngestSource(table="demo.reviews")) == [
+        FeatureDefinition("review_id", "Integral"), FeatureDefinition("rating", "Integral"),
+        FeatureDefinition("embedding", "Fractional", collection_type="List")]
+    data = tmp_path / "rows.csv"
+    data.write_text("id,when,score,label\n1,2024-05-01T00:00:00Z,0.5,good\n")
+    assert [(d.name, d.type) for d in adapter.infer_definitions(IngestSource(path=str(data)))] == [
+        ("id", "Integral"), ("when", "String"), ("score", "Fractional"), ("label", "String")]
+
+
 # -- records ----------------------------------------------------------------------------------------------
 
 
@@ -304,12 +317,18 @@ def test_as_of_and_the_event_time_range_and_the_leakage_count() -> None:
     assert duckdb_rows(athena_sql.leakage_sql(*SOURCES, as_of), {"o": OFFLINE, "b": BASE}) == [(0,)]
 
 
-def test_statistics_sql_describes_every_feature() -> None:
-    sql = athena_sql.statistics_sql("sagemaker_featurestore.ratings_1", (("customer_id", "String"), ("rating", "Integral")))
-    rows = duckdb_rows(sql, {"o": OFFLINE})
-    assert [(name, kind, non_null, low, high) for name, kind, non_null, _, low, high, _, _ in rows] == [
-        ("customer_id", "String", 4, None, None), ("rating", "Integral", 3, "1", "20")]
-    assert math.isclose(rows[1][6], 8.0)
+def test_statistics_sql_describes_every_feature_without_the_delete_markers() -> None:
+    sql = athena_sql.statistics_sql("sagemaker_featurestore.ratings_1", (("customer_id", "String", False),
+                                                                         ("rating", "Integral", False),
+                                                                         ("tokens", "String", True)))
+    offline = OFFLINE.replace("is_deleted)", "is_deleted, tokens)").replace("false)", "false, NULL)").replace(
+        "true)", "true, NULL)")
+    [row] = duckdb_rows(sql, {"o": offline})
+    rows, written, *values = row
+    assert (rows, written[:16]) == (3, "2024-01-09 00:00")
+    assert values[:5] == [3, 2, "c1", "c2", None]  # customer_id: non-null, distinct, min, max, no mean
+    assert values[5:10] == [3, 3, 1.0, 20.0, 8.0]  # rating
+    assert values[10] == 0  # tokens: only the count
 
 
 def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_the_table(
@@ -330,6 +349,13 @@ def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_t
     assert result.columns == ("review_id", "event_time", "label", "rating", "score", "tokens")
     assert result.leaking_rows == 2 and "as-of" in result.leakage_note
     assert saved[0][1:] == ("demo", "orders_features") and result.table == "demo.orders_features"
+    types = dict(zip(athena_sql.STATISTICS, ("bigint", "bigint", "double", "double", "double")))
+    queue_athena_result([("rows", "bigint"), ("last_written", "varchar")] + [(f"f{i}_{k}", types[k]) for i in range(5)
+                        for k in athena_sql.STATISTICS], [["4", "2024-05-01 10:00:00.000"] + ["3", "2", "1.0", "5.0", "4.5"] * 5])
+    statistics = features.feature_statistics("reviews")
+    assert [s["feature"] for s in statistics] == [f.name for f in FEATURES]
+    assert statistics[2] == {"feature": "rating", "type": "Integral", "collection_type": "", "rows": 4, "non_null": 3,
+                             "distinct": 2, "min": 1.0, "max": 5.0, "mean": 4.5, "last_written_at": "2024-05-01 10:00:00.000"}
     with pytest.raises(InvalidInput, match="catalog table or a feature group"):
         features.build_dataset(DatasetRequest(record_identifier="review_id", event_time="event_time", groups=("reviews",),
                                               base_path="orders.csv", out_table="demo.x"))
