@@ -33,9 +33,9 @@ def pick_source() -> QualityRequest | None:
     restore(keys.QUALITY_DATABASE, "demo" if "demo" in databases else (databases[0] if databases else None))
     database = left.selectbox("Database", databases, key=keys.QUALITY_DATABASE)
     tables = [t.name for t in services.catalog.list_tables(database)] if database else []
-    if st.session_state.get(keys.QUALITY_TABLE) not in tables:
-        st.session_state.pop(keys.QUALITY_TABLE, None)
     restore(keys.QUALITY_TABLE, None)
+    if st.session_state.get(keys.QUALITY_TABLE) not in tables:  # a table of another database, kept from before
+        st.session_state[keys.QUALITY_TABLE] = None
     table = right.selectbox("Table", tables, key=keys.QUALITY_TABLE, index=None, placeholder="Pick a table")
     keep(keys.QUALITY_DATABASE)
     keep(keys.QUALITY_TABLE)
