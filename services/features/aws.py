@@ -49,6 +49,7 @@ from services.catalog.base import CatalogPort
 from services.config import Settings
 from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.features import athena_sql
+from services.features.dataset_sql import GroupRelation, Relation, output_names
 from services.features.models import (
     DELETION_MODES,
     OFFLINE_BUCKET,
@@ -68,6 +69,7 @@ from services.features.validation import (
     check_spec,
     event_time_seconds,
     failure_lines,
+    iso_seconds,
     offline_column,
 )
 from services.names import check_name, check_output_table
@@ -318,8 +320,11 @@ class AwsFeatures(SageMakerClients):
 
     @translated
     def build_dataset(self, request: DatasetRequest) -> DatasetResult:
+        check_dataset_request(request)
         base = self._base_source(request)
-        groups = tuple(self._group_source(self._group(name), base) for name in request.groups)
+        described = [self._group(name) for name in request.groups]
+        names = output_names(base.columns, tuple(naming_relation(group) for group in described))
+        groups = tuple(self._group_source(group, base, pairs) for group, pairs in zip(described, names))
         window = athena_sql.Window(as_of=request.as_of, start=request.event_time_start, end=request.event_time_end,
                                    include_deleted=request.include_deleted)
         sql = athena_sql.dataset_sql(base, groups, window)
@@ -363,11 +368,10 @@ class AwsFeatures(SageMakerClients):
         return athena_sql.BaseSource(f"{database}.{table}", request.record_identifier, request.event_time,
                                      column_kind(types[request.event_time]), tuple(types))
 
-    def _group_source(self, group: FeatureGroup, base: athena_sql.BaseSource) -> athena_sql.GroupSource:
+    def _group_source(self, group: FeatureGroup, base: athena_sql.BaseSource,
+                      names: list[tuple[str, str]]) -> athena_sql.GroupSource:
         """The group's offline columns (Glue lower-cases them) and the names they get in the dataset."""
-        skip = {group.spec.record_identifier, group.spec.event_time}
-        outputs = [(offline_column(f.name), f"{group.name.replace('-', '_')}__{f.name}" if f.name in base.columns else f.name)
-                   for f in group.spec.features if f.name not in skip]
+        outputs = [(offline_column(feature), output) for feature, output in names]
         return athena_sql.GroupSource(group.name, offline_table(group), offline_column(group.spec.record_identifier),
                                       offline_column(group.spec.event_time), feature_kind(group, group.spec.event_time),
                                       tuple(outputs))
@@ -381,6 +385,29 @@ class AwsFeatures(SageMakerClients):
 
 
 # -- pure helpers ---------------------------------------------------------------------------------------
+
+
+def check_dataset_request(request: DatasetRequest) -> None:
+    """The local builder's rules for a request (``dataset.check_request``), and its times as ISO-8601."""
+    if sum(bool(b) for b in (request.base_table, request.base_path, request.base_group)) != 1:
+        raise InvalidInput("Give exactly one base: a catalog table, a file or a feature group.",
+                           hint="--base DATABASE.TABLE or --base FILE.")
+    if bool(request.out_table) == bool(request.out_path):
+        raise InvalidInput("Give exactly one place for the dataset: a table or a file.",
+                           hint="--table DATABASE.TABLE or --out FILE (.parquet or .csv).")
+    if not request.record_identifier or not request.event_time or not request.groups:
+        raise InvalidInput("A dataset needs the base's record identifier and event time columns and a feature group.",
+                           hint="--record-identifier COLUMN --event-time COLUMN --group NAME.")
+    for text in (request.as_of, request.event_time_start, request.event_time_end):
+        if text:
+            iso_seconds(text)
+
+
+def naming_relation(group: FeatureGroup) -> GroupRelation:
+    """The group as the local builder's ``output_names`` reads it (names only: Athena reads the records)."""
+    spec = group.spec
+    return GroupRelation(spec.name, spec.record_identifier, spec.event_time, tuple(f.name for f in spec.features),
+                         Relation(sql="", columns=()))
 
 
 def statistics_rows(group: FeatureGroup, row: list[Any]) -> list[dict[str, Any]]:

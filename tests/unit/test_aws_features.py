@@ -336,7 +336,7 @@ def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_t
     features = make_adapter(tmp_path / "ws", FakeFeatureStore())  # Athena is moto's
     features.create_feature_group(spec())
     orders = Table("demo", "orders", f"s3://{BUCKET}/orders/", "parquet",
-                   (Column("review_id", "string"), Column("event_time", "string"), Column("label", "int")))
+                   (Column("review_id", "string"), Column("event_time", "string"), Column("rating", "int")))
     monkeypatch.setattr(features.catalog, "get_table", lambda database, table: orders)
     saved: list[tuple[str, str, str]] = []
     monkeypatch.setattr(features.query, "save_result_as_table", lambda qid, db, table: saved.append((qid, db, table)))
@@ -346,7 +346,8 @@ def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_t
     result = features.build_dataset(DatasetRequest(record_identifier="review_id", event_time="event_time", groups=("reviews",),
                                                    base_table="demo.orders", out_table="demo.orders_features"))
     assert "row_number() OVER (PARTITION BY base" in result.sql and "sagemaker_featurestore" in result.sql
-    assert result.columns == ("review_id", "event_time", "label", "rating", "score", "tokens")
+    assert result.columns == ("review_id", "event_time", "rating", "reviews__rating", "score", "tokens")  # as locally
+    assert 'f."rating" AS "reviews__rating"' in result.sql
     assert result.leaking_rows == 2 and "as-of" in result.leakage_note
     assert saved[0][1:] == ("demo", "orders_features") and result.table == "demo.orders_features"
     types = dict(zip(athena_sql.STATISTICS, ("bigint", "bigint", "double", "double", "double")))
@@ -356,6 +357,9 @@ def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_t
     assert [s["feature"] for s in statistics] == [f.name for f in FEATURES]
     assert statistics[2] == {"feature": "rating", "type": "Integral", "collection_type": "", "rows": 4, "non_null": 3,
                              "distinct": 2, "min": 1.0, "max": 5.0, "mean": 4.5, "last_written_at": "2024-05-01 10:00:00.000"}
+    with pytest.raises(InvalidInput, match="'yesterday' is not an ISO-8601 time"):
+        features.build_dataset(DatasetRequest(record_identifier="review_id", event_time="event_time", groups=("reviews",),
+                                              base_table="demo.orders", out_table="demo.x", as_of="yesterday"))
     with pytest.raises(InvalidInput, match="catalog table or a feature group"):
         features.build_dataset(DatasetRequest(record_identifier="review_id", event_time="event_time", groups=("reviews",),
                                               base_path="orders.csv", out_table="demo.x"))
