@@ -112,7 +112,8 @@ DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_pag
 # The longest work units (seconds on one worker, largest first): handed out before the others so that none of them
 # starts last while the other worker sits idle. Units not listed follow in collection order.
 HEAVIEST_FIRST = (
-    "default-gateway", "unit/test_autopilot.py", "unit/test_pipeline_template_autopilot.py", "e2e/test_features_journey.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py",
+    "default-gateway", "unit/test_autopilot.py", "unit/test_pipeline_template_autopilot.py",
+    "e2e/test_features_journey.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py",
     "unit/test_deployment_local.py", "unit/test_onnx_export.py", "unit/test_local_endpoints.py",
     "pages/test_explain_page.py", "unit/test_script_mode.py", "unit/test_batch_scoring.py",
     "unit/test_pipeline_engine.py", "unit/test_deployment_follow.py", "unit/test_endpoint_server.py",
