@@ -1,5 +1,5 @@
 """Tiny tables for the Features page tests: customer features with event times, labels to build a training set
-on, and rows that fail validation on purpose."""
+on, and rows that fail validation on purpose (uploaded as a file)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ def broken_events() -> pd.DataFrame:
 
 
 def add_lab_tables(services: Services, folder: Path) -> None:
-    """lab.customers, lab.labels and lab.broken in the workspace's catalog (imported from CSV, as a user would)."""
+    """lab.customers and lab.labels in the workspace's catalog (imported from CSV, as a user would)."""
     folder.mkdir(parents=True, exist_ok=True)
     services.catalog.create_database("lab", "Feature Store page tests")
-    for name, frame in (("customers", customer_events()), ("labels", customer_labels()), ("broken", broken_events())):
+    for name, frame in (("customers", customer_events()), ("labels", customer_labels())):
         path = folder / f"{name}.csv"
         frame.to_csv(path, index=False)
         services.catalog.import_path(path, "lab", name)

@@ -1,6 +1,6 @@
 """The Features page on the local backend: a group created from a table, ingested by a real ingestion job, a record
 looked up online and a point-in-time training set built and handed to Train; the empty state's demo group; errors
-(rows failing validation, a wrong identifier column, an unknown group, a bad name) shown with the inputs kept."""
+(rows of an uploaded file failing validation, a wrong identifier column, an unknown group, a bad name) shown with the inputs kept."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from components import keys
 from services.features.models import FeatureGroupSpec, IngestSource
 from services.registry import build_services
-from tests.helpers.feature_pages import CUSTOMERS, add_lab_tables
+from tests.helpers.feature_pages import CUSTOMERS, add_lab_tables, broken_events
 from tests.helpers.pages import APP, frame_with, open_page, texts
 from tests.helpers.workspace import close_services, copy_workspace, settings_for_tests
 
@@ -169,9 +169,10 @@ def test_failing_rows_wrong_identifiers_and_bad_names_are_explained_with_the_inp
         grouped_app: tuple[AppTest, Path]) -> None:
     app, home = grouped_app
     open_page(app, "features")
-    app.segmented_control(key=keys.FEATURES_INGEST_KIND).set_value("table").run()
-    app.selectbox(key=keys.FEATURES_INGEST_TABLE).select("lab.broken")
-    submit(app, "features.ingest.table.form", "Start ingestion")  # runs while the page is used
+    app.segmented_control(key=keys.FEATURES_INGEST_KIND).set_value("file").run()
+    upload = broken_events().to_csv(index=False).encode()
+    app.file_uploader(key="features.ingest.file.upload").upload("Broken Events.csv", upload, "text/csv")
+    submit(app, "features.ingest.file.form", "Start ingestion")  # the job runs while the page is used
 
     app.selectbox(key="features.dataset.base").select("lab.labels").run()
     app.selectbox(key="features.dataset.identifier").select("event_time")
@@ -187,6 +188,9 @@ def test_failing_rows_wrong_identifiers_and_bad_names_are_explained_with_the_inp
     assert app.text_input(key=f"{CREATE}.name").value == "../customers"
 
     finish_ingestion(app, home)
+    assert app.session_state[keys.FEATURES_INGESTION][0] == "customers"
+    catalog = build_services(settings_for_tests(home=home, seed_on_start=False)).catalog
+    assert [t.name for t in catalog.list_tables("uploads")] == ["broken_events"]  # the upload, kept as a table
     assert "Ingested **2** records; **2** rows failed validation." in texts(app.warning)
     causes = texts(app.markdown)
     assert "1 row: event_time is not an ISO-8601 time" in causes and "1 row: spend is not a number" in causes
