@@ -1,6 +1,6 @@
-"""The Jobs page with processing jobs run by the job runner in the test's workspace: a finished 2-instance job shows
-its status, kind, outputs (S3 URI, lake folder, files uploaded) and its instances' log; a running one shows its
-outputs to come and stops from the page."""
+"""The Jobs page with processing jobs run by the job runner in the test's workspace: a running one shows its outputs
+to come and stops from the page; a finished 2-instance job shows its status, kind, outputs (S3 URI, lake folder,
+files uploaded) and its instances' log."""
 
 from __future__ import annotations
 
@@ -30,12 +30,21 @@ def services(workspace: Path) -> Services:
     return built
 
 
-def test_a_finished_processing_job_shows_its_outputs_and_log(app: AppTest, services: Services) -> None:
-    name = services.processing.start_processing_job(processing_request(BUCKET, "page-finished", instances=2, command=WRITE))
-    assert services.jobs.wait_for_job(name, 90).status == "Completed", services.jobs.job_logs(name)
-    close_services(services)
+def test_processing_jobs_show_their_outputs_and_log_and_stop_from_the_page(app: AppTest, services: Services) -> None:
+    done = services.processing.start_processing_job(processing_request(BUCKET, "page-finished", instances=2, command=WRITE))
+    assert services.jobs.wait_for_job(done, 90).status == "Completed", services.jobs.job_logs(done)
+    running = services.processing.start_processing_job(processing_request(
+        BUCKET, "page-running", command=["sh", "-c", "echo started; sleep 300"]))
+    deadline = time.monotonic() + 60
+    while "started" not in services.jobs.job_logs(running) and time.monotonic() < deadline:
+        time.sleep(0.05)
     open_page(app, "jobs")
-    assert app.selectbox(key=keys.JOBS_SELECTED).value == name
+    assert app.selectbox(key=keys.JOBS_SELECTED).value == running
+    assert list(frame_with(app, "S3 URI")["files"]) == ["–"]  # uploaded once every instance has exited 0
+    app.button(key="jobs.stop").click().run()
+    assert services.jobs.wait_for_job(running, 60).status == "Stopped"
+    app.selectbox(key=keys.JOBS_SELECTED).select(done).run()
+    assert not app.exception, app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert (metrics["Status"], metrics["Kind"]) == ("Completed", "processing")
     outputs = frame_with(app, "S3 URI")
@@ -43,17 +52,4 @@ def test_a_finished_processing_job_shows_its_outputs_and_log(app: AppTest, servi
     assert list(outputs["S3 URI"]) == [f"s3://{BUCKET}/out/page-finished/seen/"]
     assert Path(outputs["lake path"][0]) == services.stack.workspace.lake / BUCKET / "out/page-finished/seen"
     assert "[algo-2] page-line" in texts(app.code)
-
-
-def test_a_running_processing_job_shows_its_outputs_to_come_and_stops(app: AppTest, services: Services) -> None:
-    name = services.processing.start_processing_job(processing_request(
-        BUCKET, "page-running", command=["sh", "-c", "echo started; sleep 300"]))
-    deadline = time.monotonic() + 60
-    while "started" not in services.jobs.job_logs(name) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    open_page(app, "jobs")
-    assert app.selectbox(key=keys.JOBS_SELECTED).value == name
-    assert list(frame_with(app, "S3 URI")["files"]) == ["–"]
-    app.button(key="jobs.stop").click().run()
-    assert services.jobs.wait_for_job(name, 60).status == "Stopped"
     close_services(services)

@@ -51,7 +51,10 @@ def test_a_request_goes_to_sagemaker_with_the_configured_role_and_the_jobs_port_
     assert "rows: 20" in services.jobs.job_logs(name)
 
 
-def test_code_is_uploaded_under_the_jobs_prefix_in_the_bucket(services: Services, tmp_path: Path) -> None:
+def test_code_is_uploaded_under_the_jobs_prefix_and_sagemakers_refusal_is_translated(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_calls(monkeypatch, "sagemaker", "CreateProcessingJob", "ResourceLimitExceeded",
+               "The account-level service limit 'ml.m5.large for processing job usage' is 0 Instances.")
     (tmp_path / "code" / "lib").mkdir(parents=True)
     (tmp_path / "code" / "preprocess.py").write_text("print(1)\n")
     (tmp_path / "code" / "lib" / "helpers.py").write_text("X = 1\n")
@@ -60,6 +63,8 @@ def test_code_is_uploaded_under_the_jobs_prefix_in_the_bucket(services: Services
     keys = [o["Key"] for o in boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert sorted(keys) == ["processing/clean-reviews/input/code/lib/helpers.py",
                             "processing/clean-reviews/input/code/preprocess.py"]
+    with pytest.raises(ServiceError, match="service limit"):
+        services.processing.start_processing_job(processing_request(BUCKET, "too-many"))
 
 
 def test_the_review_template_uploads_its_code_and_tokenizer_and_catalogues_its_splits(services: Services,
@@ -115,10 +120,3 @@ def test_no_role_and_no_bucket_are_refused_with_what_to_set(mocked_aws: None, tm
     (tmp_path / "code" / "x.py").write_text("")
     with pytest.raises(InvalidInput, match="bucket"):
         services.processing.upload_code(tmp_path / "code", "no-bucket")
-
-
-def test_sagemakers_refusal_is_translated(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    fail_calls(monkeypatch, "sagemaker", "CreateProcessingJob", "ResourceLimitExceeded",
-               "The account-level service limit 'ml.m5.large for processing job usage' is 0 Instances.")
-    with pytest.raises(ServiceError, match="service limit"):
-        services.processing.start_processing_job(processing_request(BUCKET, "too-many"))
