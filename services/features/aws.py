@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import pyarrow as pa
@@ -73,7 +73,6 @@ from services.features.validation import (
     offline_column,
 )
 from services.names import check_name, check_output_table
-from services.processing.base import ProcessingPort
 from services.query.base import QueryPort
 
 CHUNK_ROWS = 10_000
@@ -88,9 +87,18 @@ FRACTIONAL_TYPES = ("float", "double", "real", "decimal")
 Progress = Callable[[int, int], None]
 
 
+class ProcessingJobs(Protocol):
+    """What ingestion jobs need of the processing port (``services/processing/base.py``), named here so the features
+    package does not import the processing package, which imports this one's models."""
+
+    def default_image(self) -> str: ...
+    def upload_code(self, folder: Path, job_name: str) -> str: ...
+    def start_processing_job(self, request: dict[str, Any]) -> str: ...
+
+
 class AwsFeatures(SageMakerClients):
     def __init__(self, session: boto3.Session, settings: Settings, *, query: QueryPort, catalog: CatalogPort,
-                 processing: ProcessingPort | None = None) -> None:
+                 processing: ProcessingJobs | None = None) -> None:
         self.session = session
         self.settings = settings
         self.query = query
@@ -611,6 +619,6 @@ def ingestion_request(group: str, job: str, prefix: str, data_uri: str, image: s
 
 
 def build_aws_features(session: boto3.Session, settings: Settings, *, query: QueryPort, catalog: CatalogPort,
-                       processing: ProcessingPort | None = None) -> AwsFeatures:
+                       processing: ProcessingJobs | None = None) -> AwsFeatures:
     return AwsFeatures(session, settings, query=query, catalog=catalog, processing=processing)
 
