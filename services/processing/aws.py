@@ -1,14 +1,15 @@
 """The processing port on SageMaker: CreateProcessingJob / DescribeProcessingJob / ListProcessingJobs /
-StopProcessingJob, with the scikit-learn image for the session's region (``sagemaker.core.image_uris``, as
-SKLearnProcessor retrieves it) and the configured role when a request gives none.
+StopProcessingJob, with the scikit-learn image for the session's region and the configured role when a request
+gives none.
 
-Every job started here is indexed in the workspace's processing-job index (``services.aws.processing_jobs``,
-kind ``processing``), so the jobs port lists it, streams its CloudWatch log and stops it like any other job.
 The image URI is the one ``sagemaker.core.image_uris.retrieve("sklearn", region, "1.2-1")`` gives, read from the
 SDK's own registry file (``image_uri_config/sklearn.json``: the ECR account per region) without importing the SDK,
-which takes seconds. SageMaker checks the request itself; only its own LocalPath rule (under ``/opt/ml/processing/``) and the names
-are checked here first. The built-in template's splits are catalogued (Glue, through the storage port) the first
-time a describe sees its job Completed: nothing of ours runs when a SageMaker job ends.
+which takes seconds. Every job started here is indexed in the workspace's processing-job index
+(``services.aws.processing_jobs``, kind ``processing``), so the jobs port lists it, streams its CloudWatch log and
+stops it like any other job. SageMaker checks the request itself; only its own LocalPath rule (under
+``/opt/ml/processing/``), s3:// URIs and the names are checked here first (``check_s3_locations``). The built-in
+template's splits are catalogued (Glue, through the storage port) the first time a describe sees its job
+Completed: nothing of ours runs when a SageMaker job ends.
 """
 
 from __future__ import annotations
@@ -74,12 +75,7 @@ class AwsProcessing(SageMakerClients):
     def _start(self, request: dict[str, Any], extra: dict[str, Any]) -> str:
         name = job_name(str(request.get("ProcessingJobName") or ""), KIND)
         request = {**request, "ProcessingJobName": name, "RoleArn": request.get("RoleArn") or self._role()}
-        owner = f"Processing job {name!r}"
-        for item in contract.processing_inputs(owner, request) + contract.processing_outputs(owner, request):
-            if not str(item.s3_uri).startswith("s3://"):
-                raise InvalidInput(f"{owner}: {item.name} has S3Uri {item.s3_uri!r}, which is not an s3:// URI.",
-                                   hint="Give s3://BUCKET/KEY.")
-        contract.processing_command(owner, request)
+        check_s3_locations(f"Processing job {name!r}", request)
         self._sagemaker.create_processing_job(**request)
         self.index.add(name, KIND, {"request": request, **extra})
         return name
@@ -144,6 +140,21 @@ class AwsProcessing(SageMakerClients):
             self._s3.upload_file(str(templates.tokenizer_file()), bucket, key + "input/tokenizer/tokenizer.json")
         built = templates.review_features_request(request, name, self.default_image(), location, job_prefix)
         return self._start(built, {"register_tables": tables})
+
+
+def check_s3_locations(owner: str, request: dict[str, Any]) -> None:
+    """SageMaker's own LocalPath rule and s3:// URIs for the S3 inputs and outputs; the rest (dataset definitions,
+    Pipe mode, Feature Store outputs, any image) is SageMaker's to accept or refuse."""
+    items = [(item.get("InputName", ""), item.get("S3Input")) for item in request.get("ProcessingInputs") or []]
+    items += [(item.get("OutputName", ""), item.get("S3Output"))
+              for item in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []]
+    for name, s3 in items:
+        if not isinstance(s3, dict):
+            continue
+        contract.local_path(owner, s3.get("LocalPath"), repr(name))
+        if not str(s3.get("S3Uri", "")).startswith("s3://"):
+            raise InvalidInput(f"{owner}: {name!r} has S3Uri {s3.get('S3Uri')!r}, which is not an s3:// URI.",
+                               hint="Give s3://BUCKET/KEY.")
 
 
 def sklearn_image(region: str) -> str:
