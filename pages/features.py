@@ -98,14 +98,16 @@ def create_demo_group(sql: str) -> None:
     features.create_feature_group(spec)
 
 
-def empty_state() -> None:
+def empty_state(tables: list[str]) -> None:
+    # The demo group is ingested from a SQL result, which only the local backend ingests (SageMaker reads tables).
+    demo = services.is_local and DEMO_SOURCE in tables
     st.info("**No feature groups yet.** A feature group keeps features for inference (online) and training "
-            "(offline). Create one from the demo reviews, or from any table under **Create group**.",
+            f"(offline). Create one{' from the demo reviews, or' if demo else ''} from any table under **Create group**.",
             icon=":material/dataset:")
-    if st.button("Create one from the demo reviews", icon=":material/add:", type="primary", key="features.demo"):
+    if demo and st.button("Create one from the demo reviews", icon=":material/add:", type="primary", key="features.demo"):
         sql = demo_sql(datetime.now(UTC))
-        act(lambda: create_demo_group(sql), f"Feature group **{DEMO_GROUP}** created from {DEMO_SOURCE}. Next: press **Start "
-            "ingestion** in the Ingest tab (its SQL is ready), then look up a review id.",
+        act(lambda: create_demo_group(sql), f"Feature group **{DEMO_GROUP}** created from {DEMO_SOURCE}. Next: press "
+            "**Start ingestion** below (its SQL is ready), then look up a review id.",
             {keys.FEATURES_SELECTED: DEMO_GROUP, keys.FEATURES_TAB: "Ingest", keys.FEATURES_INGEST_KIND: "sql",
              keys.FEATURES_INGEST_SQL: sql})
 
@@ -306,7 +308,7 @@ def main() -> None:
     if all_groups:
         browse(all_groups, tables)
         return
-    empty_state()
+    empty_state(tables)
     st.subheader("Create group")
     create_tab(tables)
 

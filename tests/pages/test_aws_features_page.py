@@ -73,6 +73,7 @@ def test_a_group_created_from_a_glue_table_and_a_record_looked_up_in_sagemaker(a
                                                                             store: FakeFeatureStore) -> None:
     open_features(aws_app)
     assert "No feature groups yet" in texts(aws_app.info)
+    assert "features.demo" not in [b.key for b in aws_app.button]  # SageMaker ingests tables, not the demo SQL
     aws_app.selectbox(key="features.create.source").select("lab.customers").run()
     aws_app.text_input(key=f"{CREATE}.name").input("customers")
     submit(aws_app, f"{CREATE}.form", "Create feature group")

@@ -147,6 +147,11 @@ def test_browse_search_and_look_up(grouped_app: tuple[AppTest, Path]) -> None:
     submit(app, "features.lookup.form", "Look up")
     assert not app.error
     assert "No record **999** in the online store of customers" in texts(app.info)
+    app.button(key="features.detail.query").click().run()
+    assert app.title[0].value == "Query"
+    assert app.text_area(key=keys.QUERY_SQL).value.startswith("SELECT * FROM sagemaker_featurestore.customers_")
+    assert len(frame_with(app, "write_time")) == CUSTOMERS  # the offline store, every write with SageMaker's columns
+    app.switch_page("pages/features.py").run()
     app.text_input(key=keys.FEATURES_SEARCH).input("VISITS").run()  # a feature name, any case
     assert list(frame_with(app, "freshness")["feature group"]) == ["customers"]
     app.text_input(key=keys.FEATURES_SEARCH).input("no such thing").run()
