@@ -331,10 +331,18 @@ def test_statistics_sql_describes_every_feature_without_the_delete_markers() -> 
     assert values[10] == 0  # tokens: only the count
 
 
-def test_build_dataset_runs_the_join_and_the_leakage_count_on_athena_and_saves_the_table(
+def test_athena_feeds_ingestion_in_chunks_and_runs_the_dataset_join_the_leakage_count_and_statistics(
         mocked_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     features = make_adapter(tmp_path / "ws", FakeFeatureStore())  # Athena is moto's
     features.create_feature_group(spec())
+    queue_athena_result([("review_id", "varchar"), ("event_time", "varchar"), ("rating", "bigint")],
+                        [["r1", "2024-05-01T10:00:00Z", "4"], ["r2", "yesterday", "3"]])
+    ingested = features.ingest("reviews", IngestSource(table="demo.reviews"))
+    assert (ingested.ingested, ingested.failed, ingested.errors) == (1, 1, ("1 row: event_time is not an ISO-8601 time",))
+    assert features.get_record("reviews", "r1", ("rating",)) == {"rating": 4}
+    athena = boto3.client("athena", region_name=REGION)
+    [execution] = athena.list_query_executions()["QueryExecutionIds"]
+    assert athena.get_query_execution(QueryExecutionId=execution)["QueryExecution"]["Query"] == 'SELECT * FROM "demo"."reviews"'
     orders = Table("demo", "orders", f"s3://{BUCKET}/orders/", "parquet",
                    (Column("review_id", "string"), Column("event_time", "string"), Column("rating", "int")))
     monkeypatch.setattr(features.catalog, "get_table", lambda database, table: orders)
