@@ -50,7 +50,8 @@ def build(app: AppTest) -> AppTest:
     return app
 
 
-def test_the_report_is_computed_by_athena_queries_and_flags_the_leak(aws_app: AppTest) -> None:
+def test_the_report_is_computed_by_athena_queries_and_a_refused_query_is_a_clear_error(aws_app: AppTest,
+                                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     build(pick_reviews(aws_app))
     metrics = {m.label: m.value for m in aws_app.metric}
     assert (metrics["Rows"], metrics["Duplicate rows"]) == ("60", "0")
@@ -60,13 +61,8 @@ def test_the_report_is_computed_by_athena_queries_and_flags_the_leak(aws_app: Ap
     sent = aws_app.session_state["test.sent"]
     assert any("GROUPING SETS" in sql for sql in sent) and any(STATISTICS in sql for sql in sent)
 
-
-def test_athena_refusing_a_query_is_a_clear_error_and_the_choices_are_kept(aws_app: AppTest,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    pick_reviews(aws_app)
-    refuse_queries(monkeypatch, STATISTICS, "AccessDeniedException",
-                   "User is not authorized to perform: athena:StartQueryExecution")
+    refuse_queries(monkeypatch, STATISTICS, "AccessDeniedException", "User is not authorized to perform: athena:StartQueryExecution")
     build(aws_app)
     assert "not authorized" in texts(aws_app.error)
     assert (aws_app.selectbox(key="quality.table").value, aws_app.selectbox(key="quality.target").value) == ("reviews", "rating")
-    assert not aws_app.metric  # no report
+    assert not aws_app.metric  # the old report is gone with the failed build

@@ -1,13 +1,11 @@
-"""The Data quality page over the seeded workspace: the empty state, a table's report with its leak, a SQL result,
-clear errors that keep the inputs, and the Catalog and Query pages opening it on their source."""
+"""The Data quality page over the seeded workspace: opened from the Catalog page on a table and from the Query page
+on a result (reports with their leaks), the empty state, and clear errors that keep the inputs."""
 
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers.pages import frame_with, open_page, texts
-
-NARROW_SQL = "SELECT sentiment, rating, age, product_category FROM reviews_sentiment"
 
 
 def build(app: AppTest) -> AppTest:
@@ -16,21 +14,13 @@ def build(app: AppTest) -> AppTest:
     return app
 
 
-def test_the_page_asks_for_a_table_first_and_the_catalog_page_opens_it_on_its_table(app: AppTest) -> None:
-    open_page(app, "quality")
-    assert "Pick a table" in texts(app.info)
-    assert not [b for b in app.button if b.key == "quality.run"]
-    app.switch_page("pages/catalog.py").run()
+def test_the_catalog_page_opens_the_report_on_wine_which_flags_cultivar_and_offers_the_html(app: AppTest) -> None:
+    open_page(app, "catalog")
     app.selectbox(key="catalog.table").set_value("wine").run()
     app.button(key="catalog.quality").click().run()
     assert not app.exception, app.exception
     assert (app.selectbox(key="quality.database").value, app.selectbox(key="quality.table").value) == ("demo", "wine")
-    assert app.selectbox(key="quality.target").options[:3] == ["(no target)", "alcohol", "malic_acid"]
-
-
-def test_the_wine_table_report_flags_cultivar_as_a_leak_and_offers_the_html(app: AppTest) -> None:
-    open_page(app, "quality")
-    app.selectbox(key="quality.table").set_value("wine").run()
+    app.switch_page("pages/quality.py")  # AppTest's next run starts from its own page, not the one switched to
     app.selectbox(key="quality.target").set_value("target").run()
     build(app)
     assert {m.label: m.value for m in app.metric}["Rows"] == "178"
@@ -42,18 +32,26 @@ def test_the_wine_table_report_flags_cultivar_as_a_leak_and_offers_the_html(app:
     assert app.get("plotly_chart")
 
 
-def test_a_sql_result_is_profiled_with_bare_table_names_and_rating_leaks_sentiment(app: AppTest) -> None:
-    open_page(app, "quality")
-    app.radio(key="quality.source_kind").set_value("SQL query").run()
-    app.text_area(key="quality.sql").set_value(NARROW_SQL).run()
+def test_the_query_page_opens_the_report_on_its_result_where_rating_leaks_sentiment(app: AppTest) -> None:
+    open_page(app, "query")
+    sql = "SELECT sentiment, rating, age, product_category FROM reviews_sentiment"  # a bare name, under demo
+    app.text_area(key="query.sql").input(sql)
+    app.button(key="FormSubmitter:query.editor-Run").click().run()
+    app.button(key="query.quality").click().run()
+    assert not app.exception, app.exception
+    assert app.radio(key="quality.source_kind").value == "SQL query"
+    assert (app.text_area(key="quality.sql").value, app.selectbox(key="quality.sql_database").value) == (sql, "demo")
+    app.switch_page("pages/quality.py")
     app.selectbox(key="quality.target").set_value("sentiment").run()
     build(app)
     assert "rating predicts sentiment with 1.00 balanced accuracy" in texts(app.error)
     assert "use all 19,259 rows" in texts(app.caption)
 
 
-def test_bad_sql_an_unknown_table_and_a_missing_target_are_clear_errors_that_keep_the_sql(app: AppTest) -> None:
+def test_the_empty_state_then_bad_sql_an_unknown_table_and_a_missing_target_keep_the_sql(app: AppTest) -> None:
     open_page(app, "quality")
+    assert "Pick a table" in texts(app.info)
+    assert not [b for b in app.button if b.key == "quality.run"]
     app.radio(key="quality.source_kind").set_value("SQL query").run()
     app.text_area(key="quality.sql").set_value("SELECT alcohol, target FROM demo.wine").run()
     app.selectbox(key="quality.target").set_value("target").run()
@@ -65,15 +63,3 @@ def test_bad_sql_an_unknown_table_and_a_missing_target_are_clear_errors_that_kee
     app.text_area(key="quality.sql").set_value("SELECT alcohol, cultivar FROM demo.wine").run()
     assert "'target' is not in this data" in texts(app.warning)
     assert app.selectbox(key="quality.target").value == "(no target)"
-
-
-def test_the_query_page_opens_the_report_on_its_result(app: AppTest) -> None:
-    open_page(app, "query")
-    app.text_area(key="query.sql").input("SELECT alcohol, target FROM wine")
-    app.button(key="FormSubmitter:query.editor-Run").click().run()
-    assert app.selectbox(key="query.database").value == "demo"
-    app.button(key="query.quality").click().run()
-    assert not app.exception, app.exception
-    assert app.radio(key="quality.source_kind").value == "SQL query"
-    assert app.text_area(key="quality.sql").value == "SELECT alcohol, target FROM wine"
-    assert app.selectbox(key="quality.sql_database").value == "demo"
