@@ -25,6 +25,7 @@ from services.processing.lake import copy_to_lake, input_objects, lake_path, pla
 from services.processing.runtime import Instance, run_instances, step_environment
 
 SANDBOX_ML = Path("/opt/ml")
+STAGED, RUNNING = 0.1, 0.8  # progress shares: inputs copied, instances run (the rest: outputs uploaded)
 
 
 class ProcessingFailed(ServiceError):
@@ -53,8 +54,10 @@ def run_request(ctx: JobContext, lake: Path, request: dict[str, Any], owner: str
         write_json(instance.ml_root / "config" / "processingjobconfig.json", contract.job_config(request, ctx.name, arn))
         write_json(instance.ml_root / "config" / "resourceconfig.json", contract.resource_config(instance.host, count))
     ctx.secondary("Processing", f"Running {' '.join(command)} on {count} instance(s)")
+    ctx.progress(STAGED, f"Running on {count} instance(s)")
     env = step_environment(ctx.job_dir, {}, request.get("Environment") or {})
-    run_instances(instances, command, env, str(SANDBOX_ML), ctx.log)
+    run_instances(instances, command, env, str(SANDBOX_ML), ctx.log,
+                  lambda done: ctx.progress(STAGED + RUNNING * done / count, f"{done} of {count} instance(s) finished"))
     failed = next((i for i in instances if i.exit_code != 0), None)
     if failed is not None:
         message = _exit_message(failed)

@@ -68,9 +68,10 @@ class Instance:
 
 
 def run_instances(instances: list[Instance], command: list[str], env: Mapping[str, str], workdir: str,
-                  log: Callable[[str], None]) -> None:
-    """Run ``command`` in every instance's sandbox at once and wait for all of them; each ``exit_code`` is set.
-    On an exception here (the job's Stop arrives as one) every instance's whole process group is ended."""
+                  log: Callable[[str], None], finished: Callable[[int], None] | None = None) -> None:
+    """Run ``command`` in every instance's sandbox at once and wait for all of them; each ``exit_code`` is set,
+    and ``finished(n)`` is told as the n-th instance is seen to end. On an exception here (the job's Stop arrives
+    as one) every instance's whole process group is ended."""
     processes: list[subprocess.Popen[str]] = []
     readers: list[threading.Thread] = []
     try:
@@ -81,8 +82,10 @@ def run_instances(instances: list[Instance], command: list[str], env: Mapping[st
             reader = threading.Thread(target=_read, args=(process.stdout or [], instance, prefix, log), daemon=True)
             reader.start()
             readers.append(reader)
-        for process in processes:
+        for done, process in enumerate(processes, start=1):
             process.wait()
+            if finished is not None:
+                finished(done)
         for reader in readers:
             reader.join()
     finally:

@@ -138,7 +138,7 @@ def local_world(local_services: Services) -> ProcessingWorld:
     def start_running(name: str) -> str:
         started = port.start_processing_job(processing_request("contract-bucket", name, command=SLEEP))
         deadline = time.monotonic() + 60
-        while "started" not in local_services.jobs.job_logs(started) and time.monotonic() < deadline:
+        while "] started\n" not in local_services.jobs.job_logs(started) and time.monotonic() < deadline:
             time.sleep(0.05)
         return started
 

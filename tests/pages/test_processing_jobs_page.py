@@ -36,10 +36,12 @@ def test_processing_jobs_show_their_outputs_and_log_and_stop_from_the_page(app: 
     running = services.processing.start_processing_job(processing_request(
         BUCKET, "page-running", command=["sh", "-c", "echo started; sleep 300"]))
     deadline = time.monotonic() + 60
-    while "started" not in services.jobs.job_logs(running) and time.monotonic() < deadline:
+    while "] started\n" not in services.jobs.job_logs(running) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert services.jobs.describe_job(running).result["progress_message"] == "Running on 1 instance(s)"
     open_page(app, "jobs")
     assert app.selectbox(key=keys.JOBS_SELECTED).value == running
+    assert [element.proto.text for element in app.get("progress")] == ["Running on 1 instance(s)"]
     assert list(frame_with(app, "S3 URI")["files"]) == ["–"]  # uploaded once every instance has exited 0
     app.button(key="jobs.stop").click().run()
     assert services.jobs.wait_for_job(running, 60).status == "Stopped"
