@@ -3,10 +3,8 @@ against a real gateway process serving a real workspace's Feature Store (service
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -192,8 +190,9 @@ def test_feature_store_requests_keep_the_idle_gateway_serving(tmp_path: Path) ->
 
 
 def test_the_aws_ingestion_jobs_script_puts_a_files_rows_through_an_unchanged_client(
-        workspace: tuple[Services, str], tmp_path: Path) -> None:
-    """services/features/ingest_job/ingest.py as a SageMaker Processing job runs it, pointed at the gateway."""
+        workspace: tuple[Services, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """services/features/ingest_job/ingest.py as a SageMaker Processing job runs it (its main, in this process to save
+    an interpreter start), pointed at the gateway."""
     services, url = workspace
     data = tmp_path / "input" / "part-0.csv"
     data.parent.mkdir()
@@ -205,20 +204,23 @@ def test_the_aws_ingestion_jobs_script_puts_a_files_rows_through_an_unchanged_cl
                     ",2024-05-01T10:00:00Z,3,0.5,\n")
     group = tmp_path / "group.json"
     group.write_text(json.dumps(group_file(services.features.describe_feature_group("reviews"))))
-    env = {**os.environ, "FEATURESTORE_RUNTIME_URL": url, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-           "AWS_DEFAULT_REGION": "us-east-1"}
-    script = Path(__file__).parents[2] / "services" / "features" / "ingest_job" / "ingest.py"
-    run = subprocess.run([sys.executable, str(script), "--feature-group", "reviews", "--input", str(data.parent),
-                          "--output", str(tmp_path / "result"), "--group-file", str(group), "--chunk-rows", "2"],
-                         env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    for name, value in (("FEATURESTORE_RUNTIME_URL", url), ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    script = importlib.util.spec_from_file_location("ingest_script", Path(__file__).parents[2] / "services" / "features" /
+                                                    "ingest_job" / "ingest.py")
+    assert script is not None and script.loader is not None
+    module = importlib.util.module_from_spec(script)
+    script.loader.exec_module(module)
+    assert module.main(["--feature-group", "reviews", "--input", str(data.parent), "--output", str(tmp_path / "result"),
+                        "--group-file", str(group), "--chunk-rows", "2"]) == 0
     result = json.loads((tmp_path / "result" / "result.json").read_text())
     assert (result["Ingested"], result["Failed"]) == (2, 3)
     assert set(result["Errors"]) == {"1 row: rating is not a whole number", "1 row: event_time is not an ISO-8601 time",
                                      "1 row: review_id has no value (it is the record identifier)"}
     assert services.features.get_record("reviews", "j1", ("rating", "tokens")) == {"rating": 4, "tokens": ["soft", "warm"]}
     assert services.features.get_record("reviews", "j2", ("score",)) == {"score": 0.25}
-    assert "ingest: 2 rows ingested, 2 failed so far" in run.stdout  # progress per chunk of two, in the job's log
+    assert "ingest: 2 rows ingested, 2 failed so far" in capsys.readouterr().out  # progress per chunk of two, in the log
 
 
 def test_expires_at_is_the_event_time_plus_the_groups_ttl_when_asked(client: Any, workspace: tuple[Services, str]) -> None:
