@@ -104,7 +104,7 @@ SLOW_MODULES = {
     "unit/test_cli_train.py", "unit/test_endpoint_server.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py",
     "unit/test_gateway.py", "unit/test_local_endpoints.py", "unit/test_monitoring.py", "unit/test_onnx_export.py",
     "unit/test_script_mode.py", "unit/test_text_minilm.py", "unit/test_training_jobs.py", "unit/test_tuning.py",
-    "unit/test_lineage_recording.py",
+    "unit/test_lineage_recording.py", "pages/test_features_page.py",
     "pages/test_endpoints_page.py", "pages/test_score_page.py", "unit/test_model_dashboard.py",
 }
 # Modules whose endpoints use the default gateway port (8765): they must not run at the same time.
