@@ -118,7 +118,7 @@ class AwsFeatures(SageMakerClients):
             database, table = split_table(source.table)
             return [definition_for(c.name, c.type) for c in self.catalog.get_table(database, table).columns]
         if source.sql:
-            result = self.query.run(f"SELECT * FROM ({source.sql}) LIMIT 0", max_rows=0)
+            result = self.query.run(f"SELECT * FROM ({source.sql}) LIMIT 0", max_rows=1)  # its columns are what counts
             return [definition_for(c.name, c.type) for c in result.columns]
         first = next(iter(read_file_chunks(source.path, 100)), None)
         if first is None:
@@ -336,7 +336,7 @@ class AwsFeatures(SageMakerClients):
         window = athena_sql.Window(as_of=request.as_of, start=request.event_time_start, end=request.event_time_end,
                                    include_deleted=request.include_deleted)
         sql = athena_sql.dataset_sql(base, groups, window)
-        result = self.query.run(sql, max_rows=0)
+        result = self.query.run(sql, max_rows=1)  # the result stays in Athena: its row count is enough
         leaking = self.query.run(athena_sql.leakage_sql(base, groups, window), max_rows=1).frame
         leaking_rows = int(str(leaking.iloc[0, 0])) if len(leaking) else 0
         columns = (*base.columns, *(output for g in groups for _, output in g.features))
