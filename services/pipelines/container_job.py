@@ -49,7 +49,7 @@ from typing import Any
 from services.embedded.job_worker import JobContext
 from services.embedded.sandbox import end_group, start_sandboxed
 from services.embedded.workspace import Workspace
-from services.errors import InternalError, InvalidInput, NotFound, ServiceError
+from services.errors import InternalError, InvalidInput, NotFound
 from services.pipelines import containers
 from services.pipelines.containers_lake import upload_model
 from services.processing.job import run_request
@@ -60,10 +60,6 @@ from services.training.script_job import stream_output
 from services.training.script_mode import MlLayout, ScriptFailed
 
 SANDBOX_ML = Path("/opt/ml")
-
-
-class ContainerFailed(ServiceError):
-    """The container's command ended with a non-zero exit code; the message is SageMaker's FailureReason."""
 
 
 class LogSink:
