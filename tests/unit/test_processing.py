@@ -1,7 +1,7 @@
 """The local processing engine on real job workers and sandboxes: a 2-instance ShardedByS3Key job whose script
-(written for SKLearnProcessor) records what each instance saw, a job whose second instance fails, and the
-requests refused before anything runs; the pure contract (shares, FailureReason, config files) and the lake's
-links. The two jobs run once per module, at once."""
+(written for SKLearnProcessor) records what each instance saw, a job whose second instance fails, a pipeline's
+Processing step on the same engine, and the requests refused before anything runs; the pure contract (shares,
+FailureReason, config files) and the lake's links. The three jobs run once per module, at once."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ needs_sandbox = pytest.mark.skipif(not sandbox_available()[0], reason=sandbox_av
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     home = tmp_path_factory.mktemp("processing") / "workspace"
-    built = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=2))
+    built = build_services(settings_for_tests(home=home, seed_on_start=False, max_heavy_jobs=3))
     put_job_data(built.stack.workspace.lake, BUCKET)
     yield built
     built.stack.store.close()
@@ -37,14 +37,19 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
 @pytest.fixture(scope="module")
 def finished(services: Services) -> dict[str, ProcessingJob]:
-    """The sharded job and the failing one, started together and waited for."""
+    """The sharded job, the failing one and a pipeline's Processing step (a ``container`` job, as
+    pipelines/steps/processing.py submits it), started together and waited for."""
     if not sandbox_available()[0]:
         pytest.skip(sandbox_available()[1])
     port = services.processing
     sharded = port.start_processing_job(processing_request(BUCKET, "sharded-2", instances=2))
     failing = port.start_processing_job(processing_request(BUCKET, "failing-2", instances=2,
                                                            environment={"FAIL_ON": "algo-2"}))
-    return {"sharded": wait_for_processing(port, sharded), "failing": wait_for_processing(port, failing)}
+    step = services.stack.runner.submit("container", {
+        "contract": "processing", "request": processing_request(BUCKET, "prep-step", instances=2), "step_name": "Prep",
+        "job_arn": "arn:aws:sagemaker:local:000000000000:processing-job/prep-step"}, name="prep-step").name
+    return {"sharded": wait_for_processing(port, sharded), "failing": wait_for_processing(port, failing),
+            "step": wait_for_processing(port, step)}
 
 
 def lake(services: Services, uri: str) -> Path:
@@ -92,6 +97,15 @@ def test_a_failing_instance_fails_the_job_with_its_reason_and_nothing_is_uploade
 
 
 @needs_sandbox
+@needs_sandbox
+def test_a_pipelines_processing_step_runs_the_same_contract_and_is_a_processing_job(
+        services: Services, finished: dict[str, ProcessingJob]) -> None:
+    assert finished["step"].status == "Completed", finished["step"].failure_reason
+    assert seen(services, "prep-step", "algo-2")["raw"] == ["part-1.csv", "part-3.csv"]
+    assert [(o["output"], o["files"]) for o in processing_outputs(services.jobs.describe_job("prep-step"))] == [("seen", 2)]
+    assert "prep-step" in [j.name for j in services.processing.list_processing_jobs(status="Completed")]
+
+
 def test_list_filters_by_status_and_name(services: Services, finished: dict[str, ProcessingJob]) -> None:
     assert [j.name for j in services.processing.list_processing_jobs(status="Failed")] == ["failing-2"]
     assert [j.summary()["ProcessingJobName"] for j in services.processing.list_processing_jobs(name_contains="SHARD")] == [
