@@ -155,7 +155,11 @@ def render_ingestion(job: Job) -> None:
         st.error(f"Ingestion {job.name} {job.status.lower()}: {job.failure_reason or 'no reason given'}",
                  icon=":material/error:")
         return
-    ingested, failed = int(job.result.get("Ingested", 0)), int(job.result.get("Failed", 0))
+    if "Ingested" not in job.result:  # a SageMaker Processing job: its counts are in its output (result.json)
+        st.success(f"Ingestion job **{job.name}** completed. Its counts (`result.json`: Ingested, Failed, Errors) are "
+                   "in the job's output on the Jobs page.", icon=":material/check_circle:")
+        return
+    ingested, failed = int(job.result["Ingested"]), int(job.result.get("Failed", 0))
     message = f"Ingested **{ingested:,}** records" + (f"; **{failed:,}** rows failed validation." if failed else ".")
     (st.warning if failed else st.success)(message, icon=":material/warning:" if failed else ":material/check_circle:")
     for line in job.result.get("Errors") or []:

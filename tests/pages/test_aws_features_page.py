@@ -1,7 +1,8 @@
 """The Features page on the aws backend: a group created from a Glue table (moto) with SageMaker's CreateFeatureGroup,
-a record looked up with GetRecord, and SageMaker's refusals shown with the inputs kept. moto has no Feature Store
-runtime, tags or DeleteFeatureGroup, so tests/helpers/aws_features.py's FakeFeatureStore answers the Feature Store
-calls in their documented shapes (checked against botocore's service model) on every session the app makes."""
+the table ingested by a SageMaker Processing job (moto), a record looked up with GetRecord, and SageMaker's refusals
+shown with the inputs kept. moto has no Feature Store runtime, tags or DeleteFeatureGroup, so
+tests/helpers/aws_features.py's FakeFeatureStore answers the Feature Store calls in their documented shapes (checked
+against botocore's service model) on every session the app makes."""
 
 from __future__ import annotations
 
@@ -86,6 +87,13 @@ def test_a_group_created_from_a_glue_table_and_a_record_looked_up_in_sagemaker(a
     groups = frame_with(aws_app, "freshness")
     assert (list(groups["records"]), list(groups["freshness"])) == (["–"], ["–"])  # SageMaker does not describe them
     assert aws_app.button(key="features.statistics").label == "Compute statistics"
+
+    assert aws_app.selectbox(key=keys.FEATURES_INGEST_TABLE).value == "lab.customers"  # handed over by Create
+    submit(aws_app, "features.ingest.table.form", "Start ingestion")
+    _, job = aws_app.session_state[keys.FEATURES_INGESTION]
+    described = boto3.client("sagemaker", region_name=REGION).describe_processing_job(ProcessingJobName=job)
+    assert f"s3://{BUCKET}/tables/lab/customers/" in [i["S3Input"]["S3Uri"] for i in described["ProcessingInputs"]]
+    assert f"Ingestion job **{job}** completed" in texts(aws_app.success)  # moto ends processing jobs at once
 
     store.put_record({"FeatureGroupName": "customers", "Record": [
         {"FeatureName": "customer_id", "ValueAsString": "7"}, {"FeatureName": "event_time", "ValueAsString": "2024-05-01T00:00:00Z"},
