@@ -318,14 +318,14 @@ def top_values_sql(source: str, chosen: list[Column], target: str) -> str:
         name = quote(c.name)
         inner = (f"SELECT CAST({name} AS varchar) AS value, count(*) AS n FROM {source} WHERE {name} IS NOT NULL "
                  f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {limit}")
-        branches.append(f"SELECT {c.position} AS position, value, n FROM ({inner}) AS top_{c.position}")
+        branches.append(f"SELECT {c.position} AS column_index, value, n FROM ({inner}) AS top_{c.position}")
     return " UNION ALL ".join(branches)
 
 
 def read_top_values(frame: pd.DataFrame, chosen: list[Column]) -> dict[str, tuple[ValueCount, ...]]:
     names = {c.position: c.name for c in chosen}
     found: dict[str, list[ValueCount]] = {}
-    for position, text, n in zip(frame["position"], frame["value"], frame["n"], strict=True):
+    for position, text, n in zip(frame["column_index"], frame["value"], frame["n"], strict=True):
         found.setdefault(names[int(position)], []).append(ValueCount(str(text), int(n)))
     return {name: tuple(sorted(values, key=lambda v: (-v.count, v.value))) for name, values in found.items()}
 

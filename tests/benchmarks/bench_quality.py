@@ -3,7 +3,8 @@
 A generated, seeded Parquet table (default 10 million rows in 10 files: an id, three numbers with outliers, a
 category with gaps, a review-like text column, a binary target and a column that leaks it) is catalogued in a
 scratch workspace; the report with ``--target label`` runs through the query port (DuckDB): seconds, and the
-process's peak memory (the query engine runs in it). Then, in the same run, the baseline in a process of its own:
+process's peak memory (the query engine runs in it; the table is written by a helper process). Then, in the same
+run, the baseline in a process of its own:
 pandas reads the same files whole and runs ``describe(include="all")`` (seconds for each, and its peak memory).
 """
 
@@ -73,38 +74,43 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-quality-"))
-    settings = replace(Settings(home=home, seed_on_start=False), query_timeout_seconds=900.0)
-    services = build_services(settings)
-    folder = home / "lake" / "workbench-lake" / "bench" / "orders"
-    started = time.perf_counter()
-    write_table(folder, args.rows)
-    services.catalog.create_database("bench", "benchmark")
-    services.catalog.register("bench", "orders", folder)  # type: ignore[attr-defined]
-    print(f"generated and catalogued {args.rows:,} rows ({FILES} Parquet files) in {time.perf_counter() - started:.1f} s")
-    before = peak_mb()
-    started = time.perf_counter()
-    report = services.quality.report(QualityRequest(table="bench.orders", target="label"))
-    seconds = time.perf_counter() - started
-    flagged = [s.feature for s in report.flagged_leakage]
-    print(f"quality report, {report.rows:,} rows x {len(report.columns)} columns, target label: {seconds:.1f} s "
-          f"({len(report.queries)} queries, sample {report.sample_rows:,} rows, {len(report.warnings)} warnings, "
-          f"leakage flagged: {flagged}); peak memory {before:,.0f} MB before, {peak_mb():,.0f} MB after")
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        read_seconds, describe_seconds, pandas_peak = pool.submit(pandas_baseline, folder).result()
+    # Helper processes start now, while this one is small: Linux keeps a process's peak memory across fork and
+    # exec, so each process's peak below is its own. One writes the table, one runs the pandas baseline.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as writer, ProcessPoolExecutor(1, mp_context=spawn) as baseline:
+        writer.submit(peak_mb).result()
+        baseline.submit(peak_mb).result()
+        home = Path(tempfile.mkdtemp(prefix="bench-quality-"))
+        folder = home / "lake" / "workbench-lake" / "bench" / "orders"
+        started = time.perf_counter()
+        writer.submit(write_table, folder, args.rows).result()
+        services = build_services(replace(Settings(home=home, seed_on_start=False), query_timeout_seconds=900.0))
+        services.catalog.create_database("bench", "benchmark")
+        services.catalog.register("bench", "orders", folder)  # type: ignore[attr-defined]
+        print(f"generated and catalogued {args.rows:,} rows ({FILES} Parquet files) in {time.perf_counter() - started:.1f} s")
+        before = peak_mb()
+        started = time.perf_counter()
+        report = services.quality.report(QualityRequest(table="bench.orders", target="label"))
+        seconds = time.perf_counter() - started
+        print(f"quality report, {report.rows:,} rows x {len(report.columns)} columns, target label: {seconds:.1f} s "
+              f"({len(report.queries)} queries, sample {report.sample_rows:,} rows, {len(report.warnings)} warnings, "
+              f"leakage flagged: {[s.feature for s in report.flagged_leakage]}); peak memory of this process (DuckDB runs "
+              f"in it): {before:,.0f} MB before, {peak_mb():,.0f} MB after")
+        read_seconds, describe_seconds, pandas_peak = baseline.submit(pandas_baseline, folder).result()
     print(f"baseline pandas (own process): read_parquet {read_seconds:.1f} s + describe(include='all') {describe_seconds:.1f} s = "
           f"{read_seconds + describe_seconds:.1f} s (row count and per-column summaries only: no duplicates, histograms, "
           f"text lengths, leakage or model); peak memory {pandas_peak:,.0f} MB")
 
 
 def pandas_baseline(folder: Path) -> tuple[float, float, float]:
-    """In a fresh process, so its peak memory is its own: seconds to read, seconds to describe, peak MB."""
+    """Seconds to read the files whole, seconds to describe them, and this process's peak MB."""
     started = time.perf_counter()
     frame = pd.read_parquet(folder)
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
     frame.describe(include="all")
     return read_seconds, time.perf_counter() - started, peak_mb()
+
 
 if __name__ == "__main__":
     main()
