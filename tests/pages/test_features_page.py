@@ -199,3 +199,14 @@ def test_failing_rows_wrong_identifiers_and_bad_names_are_explained_with_the_inp
     assert "Ingested **2** records; **2** rows failed validation." in texts(app.warning)
     causes = texts(app.markdown)
     assert "1 row: event_time is not an ISO-8601 time" in causes and "1 row: spend is not a number" in causes
+
+
+def test_freshness_reads_as_people_say_it() -> None:
+    from datetime import UTC, datetime
+
+    from components.feature_views import freshness
+
+    now = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+    assert [freshness(t, now) for t in ("2026-12-05T09:59:30Z", "2026-12-05T09:57:00+00:00", "2026-12-05T07:00:00",
+                                        "2026-12-02T10:00:00Z", "")] == [
+        "just now", "3 min ago", "3 h ago", "3 d ago", "never written"]
