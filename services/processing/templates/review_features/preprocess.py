@@ -133,7 +133,11 @@ def split(frame: pd.DataFrame, validation_share: float, test_share: float, seed:
 
 
 def load_tokenizer(folder: Path) -> Any:
-    from tokenizers import Tokenizer
+    try:
+        from tokenizers import Tokenizer
+    except ModuleNotFoundError as exc:  # SageMaker's scikit-learn image does not ship it
+        raise SystemExit("Tokenising needs the tokenizers package, which this image lacks: run with --max-length 0, "
+                         "or in an image that has it (e.g. SageMaker's Hugging Face or PyTorch image).") from exc
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_truncation()
