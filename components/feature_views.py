@@ -122,8 +122,14 @@ def statistics_frame(statistics: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(statistics).drop(columns=["last_written_at", "last_written", "collection_type"], errors="ignore")
     for column in frame.columns:
         if frame[column].dtype == object:
-            frame[column] = [_shown(v) for v in frame[column]]
+            frame[column] = [_statistic(v) for v in frame[column]]
     return frame
+
+
+def _statistic(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # min/max come back as doubles: an Integral's 1.0 reads as 1
+    return _shown(value)
 
 
 def render_ingest_form(kind: str, tables: list[str], *, key: str, table_key: str, sql_key: str) -> IngestChoice | None:
@@ -250,10 +256,10 @@ def leakage_words(result: DatasetResult) -> str:
 
 def render_dataset_result(result: DatasetResult, preview: pd.DataFrame | None, *, key: str) -> bool:
     """Rows, columns, a preview, the leakage check in words and the SQL; True when "Train on it" is pressed."""
-    cols = st.columns(3)
+    cols = st.columns([1, 1, 2])
     cols[0].metric("Rows", f"{result.rows:,}")
     cols[1].metric("Columns", len(result.columns))
-    cols[2].metric("Saved as", result.table or result.path or "–")
+    cols[2].markdown(f"Saved as  \n**{result.table or result.path}**")  # a long name would be cut short in a metric
     (st.warning if result.leaking_rows else st.success)(
         leakage_words(result), icon=":material/warning:" if result.leaking_rows else ":material/verified:")
     if preview is not None:
