@@ -186,6 +186,11 @@ def test_failing_rows_wrong_identifiers_and_bad_names_are_explained_with_the_inp
     submit(app, "features.dataset.form", "Build dataset")
     assert "record identifier 'event_time' is TIMESTAMP but feature group customers's" in texts(app.error)
     assert app.selectbox(key="features.dataset.identifier").value == "event_time"
+    app.selectbox(key="features.dataset.identifier").select("customer_id")
+    app.text_input(key="features.dataset.as_of").input("yesterday")
+    submit(app, "features.dataset.form", "Build dataset")
+    assert "'yesterday' is not an ISO-8601 time" in texts(app.error)
+    assert app.multiselect(key="features.dataset.groups").value == ["customers"]
 
     app.selectbox(key="features.create.source").select("lab.customers").run()
     app.text_input(key=f"{CREATE}.name").input("../customers")
