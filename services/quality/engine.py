@@ -21,7 +21,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,8 +386,17 @@ class Parts:
     sample: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def report(request: QualityRequest, query: QueryPort, catalog: CatalogPort, progress: Progress | None = None) -> QualityReport:
-    """The report for ``request`` (see the module docstring for the queries)."""
+SampleReader = Callable[[Run, str, int], pd.DataFrame]  # (run, the sample query's id, rows wanted) -> the rows
+
+
+def result_sample(run: Run, query_id: str, rows: int) -> pd.DataFrame:
+    """The sample as the query port returns results (locally: read from the result's Parquet file)."""
+    return run.result(query_id, rows).frame
+
+
+def report(request: QualityRequest, query: QueryPort, catalog: CatalogPort, progress: Progress | None = None,
+           read_sample: SampleReader = result_sample) -> QualityReport:
+    """The report for ``request`` (see the module docstring for the queries); ``read_sample`` fetches the sample's rows."""
     started = time.perf_counter()
     say = progress or (lambda fraction, text: None)
     if request.sample_rows < 1:
@@ -399,7 +408,7 @@ def report(request: QualityRequest, query: QueryPort, catalog: CatalogPort, prog
     say(0.15, "Counting rows, missing and distinct values, quantiles and duplicates")
     parts = _aggregate(run, cols, target)
     say(0.45, "Histograms, top values and the sample")
-    _distributions(run, cols, parts, target, request.sample_rows)
+    _distributions(run, cols, parts, target, request.sample_rows, read_sample)
     say(0.7, "Outliers, text, target leakage and the Quick Model")
     profiles = tuple(_profile(c, parts) for c in cols)
     summary, scores, model = _target_parts(target, parts, profiles)
@@ -429,7 +438,8 @@ def _aggregate(run: Run, cols: list[Column], target: str) -> Parts:
     return parts
 
 
-def _distributions(run: Run, cols: list[Column], parts: Parts, target: str, sample_rows: int) -> None:
+def _distributions(run: Run, cols: list[Column], parts: Parts, target: str, sample_rows: int,
+                   read_sample: SampleReader) -> None:
     bins = binnings(cols, parts.kinds, parts.stats) if parts.rows else []
     chosen = top_value_columns(cols, parts.kinds, parts.stats, target) if parts.rows else []
     histogram_id = run.start(histogram_sql(run.source, bins)) if bins else None
@@ -440,7 +450,7 @@ def _distributions(run: Run, cols: list[Column], parts: Parts, target: str, samp
     if top_id:
         parts.top_values = read_top_values(run.result(top_id, len(chosen) * TARGET_CLASSES).frame, chosen)
     if sample_id:
-        parts.sample = run.result(sample_id, sample_rows).frame
+        parts.sample = read_sample(run, sample_id, sample_rows)
 
 
 def _profile(c: Column, parts: Parts) -> ColumnProfile:

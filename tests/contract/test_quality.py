@@ -157,3 +157,18 @@ class TestAwsQuality(QualityContract):
             import_shop(built, home / "files")
             with athena_answers_from(monkeypatch, {TABLE: shop()}):
                 yield built
+
+    def test_the_sample_is_read_from_the_result_csv_not_paged(self, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+        from services.query.aws import AwsQuery
+
+        exported: list[str] = []
+        original = AwsQuery.export_result
+
+        def export_result(query: AwsQuery, query_id: str, fmt: str) -> bytes:
+            exported.append(fmt)
+            return original(query, query_id, fmt)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(AwsQuery, "export_result", export_result)
+        report = services.quality.report(QualityRequest(table=TABLE, target="bought"))
+        assert exported == ["csv"]  # one S3 GET for the sample's rows
+        assert report.sample_rows == 60 and report.column("amount").outliers is not None
