@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from services.catalog.base import CatalogPort
-from services.errors import InvalidInput, QueryFailed, QueryTimeout
+from services.errors import InvalidInput, QueryFailed, QueryRefused, QueryTimeout
 from services.models import QueryResult
 from services.quality import leakage as leak
 from services.quality.base import Progress
@@ -101,6 +101,7 @@ class Run:
     query: QueryPort
     database: str | None
     source: str  # the FROM clause
+    sql: str = ""  # the user's own SQL, when the source is a SQL result
     sent: list[str] = field(default_factory=list)
     bytes_scanned: int = 0
 
@@ -153,7 +154,12 @@ def column_kind(type_name: str) -> str:
 
 
 def read_columns(run: Run) -> list[Column]:
-    head = run.run(f"SELECT * FROM {run.source} LIMIT 0")
+    try:
+        head = run.run(f"SELECT * FROM {run.source} LIMIT 0")
+    except (QueryFailed, QueryRefused):
+        if run.sql:  # the same error found in the user's own SQL (planned, not run), so positions point into it
+            run.query.estimate(run.sql, run.database)
+        raise
     columns = [Column(i, c.name, c.type, column_kind(c.type)) for i, c in enumerate(head.columns)]
     if len(columns) > MAX_COLUMNS:
         raise InvalidInput(f"The data has {len(columns)} columns; the report handles up to {MAX_COLUMNS}.",
@@ -168,7 +174,7 @@ def columns(request: QualityRequest, query: QueryPort, catalog: CatalogPort) -> 
     if request.table.strip():
         database, _, table = request.table.strip().partition(".")
         return {c.name: c.type for c in catalog.get_table(database, table).all_columns}
-    return {c.name: c.type for c in read_columns(Run(query, request.database or None, source))}
+    return {c.name: c.type for c in read_columns(Run(query, request.database or None, source, request.sql.strip()))}
 
 
 # -- 2. the aggregate row ---------------------------------------------------------------------------
@@ -401,7 +407,7 @@ def report(request: QualityRequest, query: QueryPort, catalog: CatalogPort, prog
     say = progress or (lambda fraction, text: None)
     if request.sample_rows < 1:
         raise InvalidInput("The sample needs at least one row.", hint=f"Use e.g. {MIN_SAMPLE:,} rows or more.")
-    run = Run(query, request.database or None, source_sql(request, catalog))
+    run = Run(query, request.database or None, source_sql(request, catalog), request.sql.strip())
     say(0.05, "Reading the columns")
     cols = read_columns(run)
     target = _checked_target(request.target, cols)

@@ -129,7 +129,7 @@ def test_the_command_prints_the_summary_and_writes_the_html(home: Path, tmp_path
 @pytest.mark.parametrize("args, message", [
     (("demo.nope",), "does not exist"),
     (("demo.wine", "--target", "colour"), "'colour' is not in the data"),
-    (("demo", "--sql", "SELECT FROM WHERE"), "Syntax error"),
+    (("demo", "--sql", "SELECT FROM WHERE"), "(line 1, column 17)"),  # in the user's SQL, not the wrapped one
     (("wine",), "is not DATABASE.TABLE"),
 ])
 def test_user_errors_exit_2_with_one_line(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
