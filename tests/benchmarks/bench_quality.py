@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -81,22 +82,29 @@ def main() -> None:
         writer.submit(peak_mb).result()
         baseline.submit(peak_mb).result()
         home = Path(tempfile.mkdtemp(prefix="bench-quality-"))
-        folder = home / "lake" / "workbench-lake" / "bench" / "orders"
-        started = time.perf_counter()
-        writer.submit(write_table, folder, args.rows).result()
-        services = build_services(replace(Settings(home=home, seed_on_start=False), query_timeout_seconds=900.0))
-        services.catalog.create_database("bench", "benchmark")
-        services.catalog.register("bench", "orders", folder)  # type: ignore[attr-defined]
-        print(f"generated and catalogued {args.rows:,} rows ({FILES} Parquet files) in {time.perf_counter() - started:.1f} s")
-        before = peak_mb()
-        started = time.perf_counter()
-        report = services.quality.report(QualityRequest(table="bench.orders", target="label"))
-        seconds = time.perf_counter() - started
-        print(f"quality report, {report.rows:,} rows x {len(report.columns)} columns, target label: {seconds:.1f} s "
-              f"({len(report.queries)} queries, sample {report.sample_rows:,} rows, {len(report.warnings)} warnings, "
-              f"leakage flagged: {[s.feature for s in report.flagged_leakage]}); peak memory of this process (DuckDB runs "
-              f"in it): {before:,.0f} MB before, {peak_mb():,.0f} MB after")
-        read_seconds, describe_seconds, pandas_peak = baseline.submit(pandas_baseline, folder).result()
+        try:
+            run(home, args.rows, writer, baseline)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def run(home: Path, rows: int, writer: ProcessPoolExecutor, baseline: ProcessPoolExecutor) -> None:
+    folder = home / "lake" / "workbench-lake" / "bench" / "orders"
+    started = time.perf_counter()
+    writer.submit(write_table, folder, rows).result()
+    services = build_services(replace(Settings(home=home, seed_on_start=False), query_timeout_seconds=900.0))
+    services.catalog.create_database("bench", "benchmark")
+    services.catalog.register("bench", "orders", folder)  # type: ignore[attr-defined]
+    print(f"generated and catalogued {rows:,} rows ({FILES} Parquet files) in {time.perf_counter() - started:.1f} s")
+    before = peak_mb()
+    started = time.perf_counter()
+    report = services.quality.report(QualityRequest(table="bench.orders", target="label"))
+    seconds = time.perf_counter() - started
+    print(f"quality report, {report.rows:,} rows x {len(report.columns)} columns, target label: {seconds:.1f} s "
+          f"({len(report.queries)} queries, sample {report.sample_rows:,} rows, {len(report.warnings)} warnings, "
+          f"leakage flagged: {[s.feature for s in report.flagged_leakage]}); peak memory of this process (DuckDB runs "
+          f"in it): {before:,.0f} MB before, {peak_mb():,.0f} MB after")
+    read_seconds, describe_seconds, pandas_peak = baseline.submit(pandas_baseline, folder).result()
     print(f"baseline pandas (own process): read_parquet {read_seconds:.1f} s + describe(include='all') {describe_seconds:.1f} s = "
           f"{read_seconds + describe_seconds:.1f} s (row count and per-column summaries only: no duplicates, histograms, "
           f"text lengths, leakage or model); peak memory {pandas_peak:,.0f} MB")
