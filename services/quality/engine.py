@@ -5,7 +5,7 @@ Queries (Athena SQL; DuckDB locally after transpiling, Athena on AWS), each over
 1. ``SELECT * … LIMIT 0``: the columns and their types (bad SQL and unknown columns fail here).
 2. One aggregate row: the row count and, per column, non-missing count, approximate distinct count
    (HyperLogLog), min / max / mean / approximate quantiles, text lengths, empty and very short texts.
-3. The number of distinct rows (→ duplicate rows), started together with 2.
+3. The number of distinct rows (→ duplicate rows): started first and read last, as it takes the longest.
 4. Histograms of every numeric column and text length in one scan (``GROUPING SETS`` over the bins, whose
    edges come from 2's min and max), top values of every column that is not free text or mostly unique,
    and the sample: started together once 2 has answered.
@@ -17,6 +17,7 @@ Quick Model. Only the sample and aggregates are ever held in memory.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import time
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from services.catalog.base import CatalogPort
-from services.errors import InvalidInput, QueryFailed, QueryRefused, QueryTimeout
+from services.errors import InvalidInput, QueryFailed, QueryRefused, QueryTimeout, ServiceError
 from services.models import QueryResult
 from services.quality import leakage as leak
 from services.quality.base import Progress
@@ -411,13 +412,22 @@ def report(request: QualityRequest, query: QueryPort, catalog: CatalogPort, prog
     say(0.05, "Reading the columns")
     cols = read_columns(run)
     target = _checked_target(request.target, cols)
-    say(0.15, "Counting rows, missing and distinct values, quantiles and duplicates")
-    parts = _aggregate(run, cols, target)
-    say(0.45, "Histograms, top values and the sample")
-    _distributions(run, cols, parts, target, request.sample_rows, read_sample)
-    say(0.7, "Outliers, text, target leakage and the Quick Model")
-    profiles = tuple(_profile(c, parts) for c in cols)
-    summary, scores, model = _target_parts(target, parts, profiles)
+    say(0.15, "Counting rows, missing and distinct values and quantiles")
+    # Duplicates take the longest (every distinct row is kept): counted while everything else is done.
+    duplicates_id = run.start(duplicates_sql(run.source, cols))
+    try:
+        parts = _aggregate(run, cols)
+        say(0.4, "Histograms, top values and the sample")
+        _distributions(run, cols, parts, target, request.sample_rows, read_sample)
+        say(0.6, "Outliers, text, target leakage and the Quick Model")
+        profiles = tuple(_profile(c, parts) for c in cols)
+        summary, scores, model = _target_parts(target, parts, profiles)
+    except BaseException:
+        with contextlib.suppress(ServiceError):  # the report's own error is the one to show
+            query.cancel(duplicates_id)
+        raise
+    say(0.85, "Counting duplicate rows")
+    _count_duplicates(run, duplicates_id, parts)
     say(1.0, "Done")
     return _assemble(request, parts, profiles, summary, scores, model, run, time.perf_counter() - started)
 
@@ -430,18 +440,19 @@ def _checked_target(target: str, cols: list[Column]) -> str:
     return target
 
 
-def _aggregate(run: Run, cols: list[Column], target: str) -> Parts:
-    stats_id, duplicates_id = run.start(stats_sql(run.source, cols)), run.start(duplicates_sql(run.source, cols))
-    stats = first_row(run.result(stats_id, 1).frame)
+def _aggregate(run: Run, cols: list[Column]) -> Parts:
+    stats = first_row(run.result(run.start(stats_sql(run.source, cols)), 1).frame)
     kinds = {c.name: refine_kind(c, stats) for c in cols}
-    parts = Parts(rows=int(value(stats, "row_count") or 0), stats=stats, kinds=kinds)
+    return Parts(rows=int(value(stats, "row_count") or 0), stats=stats, kinds=kinds)
+
+
+def _count_duplicates(run: Run, duplicates_id: str, parts: Parts) -> None:
     try:
         parts.distinct_rows = int(value(first_row(run.result(duplicates_id, 1).frame), "distinct_rows") or 0)
     except (QueryFailed, QueryTimeout) as error:
         # Exact duplicates need every distinct row in the engine's memory; the rest of the report does not.
         parts.distinct_rows = None
         parts.notes.append(f"Duplicate rows were not counted: {error.message} {error.hint}".strip())
-    return parts
 
 
 def _distributions(run: Run, cols: list[Column], parts: Parts, target: str, sample_rows: int,
