@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +17,12 @@ from services.endpoints.cli_endpoints import deploy_variants, parse_variant
 from services.endpoints.models import Variant
 from services.errors import InvalidInput
 from services.registry import build_services
+from tests.helpers.cli import Run, ok, refused
 from tests.helpers.endpoints import TEXT_MODEL, WINE_MODEL, stop_everything, trained_template
 from tests.helpers.servers import unused_port
 from tests.helpers.workspace import close_services, copy_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -59,19 +59,6 @@ def cli(home: Path, gateway_port: int, monkeypatch: pytest.MonkeyPatch, capsys: 
         return code, out, err
 
     return run
-
-
-def ok(cli: Run, *args: str) -> object:
-    code, out, err = cli(*args)
-    assert code == 0, err
-    return json.loads(out)
-
-
-def refused(cli: Run, *args: str) -> str:
-    code, out, err = cli(*args)
-    assert (code, out) == (2, ""), err
-    assert err.startswith("error: ") and err.count("\n") == 1
-    return err
 
 
 def test_deploy_list_describe_score_gateway_delete(cli: Run) -> None:

@@ -4,13 +4,13 @@ exit code 2 naming the step for a definition that cannot run."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-Run = Callable[..., tuple[int, str, str]]
+from tests.helpers.cli import Run, in_process_cli, ok
+
 GATED = {"Version": "2020-12-01",
          "Parameters": [{"Name": "Score", "Type": "Float", "DefaultValue": 0.5}],
          "Steps": [{"Name": "Gate", "Type": "Condition", "Arguments": {
@@ -20,25 +20,7 @@ GATED = {"Version": "2020-12-01",
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    from services.cli import main
-
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
-    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
-    monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def ok(cli: Run, *args: str) -> Any:
-    code, out, err = cli(*args)
-    assert code == 0, err
-    return json.loads(out)
+    return in_process_cli(tmp_path / "workspace", monkeypatch, capsys)
 
 
 def write(tmp_path: Path, value: Any) -> str:

@@ -3,45 +3,17 @@ exit code 2 with one line on stderr for a wrong column, bad values, an unknown g
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 
-Run = Callable[..., tuple[int, str, str]]
+from tests.helpers.cli import Run, in_process_cli, ok, refused
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    from services.cli import main
-
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
-    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
-    monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def ok(cli: Run, *args: str) -> Any:
-    code, out, err = cli(*args)
-    assert code == 0, err
-    return json.loads(out)
-
-
-def refused(cli: Run, *args: str) -> str:
-    code, out, err = cli(*args)
-    assert (code, out) == (2, ""), err
-    assert err.startswith("error: ") and err.count("\n") == 1
-    return err
+    return in_process_cli(tmp_path / "workspace", monkeypatch, capsys)
 
 
 @pytest.fixture

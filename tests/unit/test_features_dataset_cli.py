@@ -3,36 +3,17 @@ through the features commands, then a point-in-time dataset built from a base fi
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 
-Run = Callable[..., tuple[int, str, str]]
+from tests.helpers.cli import Run, in_process_cli, ok
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    from services.cli import main
-
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
-    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
-def ok(cli: Run, *args: str) -> Any:
-    code, out, err = cli(*args)
-    assert code == 0, err
-    return json.loads(out)
+    return in_process_cli(tmp_path / "workspace", monkeypatch, capsys)
 
 
 def test_build_dataset_from_the_command_line(cli: Run, tmp_path: Path) -> None:

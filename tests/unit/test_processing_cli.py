@@ -6,7 +6,6 @@ ingested into a feature group through the features port), and exit code 2 with o
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,35 +13,16 @@ import pandas as pd
 import pytest
 
 from services.embedded.sandbox import sandbox_available
+from tests.helpers.cli import Run, in_process_cli, ok
 from tests.helpers.processing import SEEN_SCRIPT, put
 
 pytestmark = pytest.mark.skipif(not sandbox_available()[0], reason=sandbox_available()[1])
-Run = Callable[..., tuple[int, str, str]]
 LAKE = "s3://workbench-lake/cli"
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    from services.cli import main
-
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
-    monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
-    monkeypatch.setenv("WORKBENCH_MAX_HEAVY_JOBS", "2")
-    monkeypatch.delenv("WORKBENCH_BACKEND", raising=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def ok(cli: Run, *args: str) -> Any:
-    code, out, err = cli(*args)
-    assert code == 0, err
-    return json.loads(out)
+    return in_process_cli(tmp_path / "workspace", monkeypatch, capsys, max_heavy_jobs="2")
 
 
 def test_run_uploads_the_code_shards_the_input_and_answers_in_the_apis_shape(cli: Run, tmp_path: Path) -> None:
