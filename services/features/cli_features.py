@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from services.cli_args import parse_pairs
 from services.errors import InvalidInput
 from services.features.dataset_cli import add_build_dataset, run_build_dataset
 from services.features.models import FeatureGroupSpec, IngestSource, record_as_api
@@ -87,19 +88,10 @@ def _spec(services: Services, args: argparse.Namespace) -> FeatureGroupSpec:
         if column not in names:
             raise InvalidInput(f"{source.label} has no column {column!r} ({option}).",
                                hint=f"Its columns: {', '.join(names[:30])}.")
+    tags = parse_pairs(args.tag, "--tag", "--tag team=reviews", "KEY=VALUE")
     return FeatureGroupSpec(name=args.name, record_identifier=args.record_identifier, event_time=args.event_time,
-                            features=definitions, description=args.description, tags=_tags(args.tag),
+                            features=definitions, description=args.description, tags=tags,
                             online=not args.no_online, offline=not args.no_offline, ttl_seconds=args.ttl_seconds)
-
-
-def _tags(items: list[str]) -> dict[str, str]:
-    tags = {}
-    for item in items:
-        key, separator, value = item.partition("=")
-        if not separator or not key:
-            raise InvalidInput(f"--tag {item!r} is not KEY=VALUE.", hint="e.g. --tag team=reviews")
-        tags[key] = value
-    return tags
 
 
 def _summary(described: dict[str, Any]) -> dict[str, Any]:

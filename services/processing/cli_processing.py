@@ -20,6 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.cli_args import parse_pairs
 from services.errors import InvalidInput, NotFound
 from services.features.models import FeatureGroupSpec, IngestSource
 from services.paths import readable_path
@@ -143,7 +144,8 @@ def build_request(services: Services, args: argparse.Namespace) -> dict[str, Any
                                                       "InstanceType": args.instance_type, "VolumeSizeInGB": 30}},
             "AppSpecification": {"ImageUri": args.image or services.processing.default_image(),
                                  "ContainerEntrypoint": list(args.entrypoint), "ContainerArguments": list(args.arg)},
-            "Environment": parse_environment(args.env), "StoppingCondition": {"MaxRuntimeInSeconds": args.max_runtime}}
+            "Environment": parse_pairs(args.env, "--env", "--env MODE=balanced", "KEY=VALUE"),
+            "StoppingCondition": {"MaxRuntimeInSeconds": args.max_runtime}}
 
 
 def generated_name() -> str:
@@ -158,16 +160,6 @@ def parse_channel(text: str, what: str) -> tuple[str, str, str]:
                            hint="For example raw=s3://workbench-lake/demo/reviews/:/opt/ml/processing/input/raw.")
     local = match["local"] or f"/opt/ml/processing/{what}/{match['name']}"
     return match["name"], match["uri"], local
-
-
-def parse_environment(pairs: list[str]) -> dict[str, str]:
-    environment: dict[str, str] = {}
-    for pair in pairs:
-        key, equals, value = pair.partition("=")
-        if not equals or not key:
-            raise InvalidInput(f"--env {pair!r} is not KEY=VALUE.", hint="For example --env MODE=balanced.")
-        environment[key] = value
-    return environment
 
 
 def s3_input(name: str, uri: str, local_path: str, distribution: str) -> dict[str, Any]:

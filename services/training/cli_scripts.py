@@ -7,9 +7,9 @@ line on stderr with exit code 2 (``services/cli.py`` prints it).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from typing import Any
 
+from services.cli_args import parse_pairs
 from services.errors import InvalidInput
 from services.models import DataSource, Job, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.registry import Services
@@ -108,17 +108,6 @@ def run_command(services: Services, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- train-script -----------------------------------------------------------------------------------
-
-
-def parse_pairs(items: Sequence[str], what: str, example: str) -> dict[str, str]:
-    """``NAME=VALUE`` arguments as a dict (the value may contain further ``=``)."""
-    pairs: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"{what} {item!r} is not NAME=VALUE.", hint=f"e.g. {example}.")
-        pairs[key.strip()] = value
-    return pairs
 
 
 def script_request(args: argparse.Namespace) -> ScriptJobRequest:
