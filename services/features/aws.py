@@ -396,16 +396,8 @@ class AwsFeatures(SageMakerClients):
 
 
 def check_dataset_request(request: DatasetRequest) -> None:
-    """The local builder's rules for a request (``dataset.check_request``), and its times as ISO-8601."""
-    if sum(bool(b) for b in (request.base_table, request.base_path, request.base_group)) != 1:
-        raise InvalidInput("Give exactly one base: a catalog table, a file or a feature group.",
-                           hint="--base DATABASE.TABLE or --base FILE.")
-    if bool(request.out_table) == bool(request.out_path):
-        raise InvalidInput("Give exactly one place for the dataset: a table or a file.",
-                           hint="--table DATABASE.TABLE or --out FILE (.parquet or .csv).")
-    if not request.record_identifier or not request.event_time or not request.groups:
-        raise InvalidInput("A dataset needs the base's record identifier and event time columns and a feature group.",
-                           hint="--record-identifier COLUMN --event-time COLUMN --group NAME.")
+    """The builders' shared rules for a request (``DatasetRequest.check``), and its times as ISO-8601."""
+    request.check()
     for text in (request.as_of, request.event_time_start, request.event_time_end):
         if text:
             iso_seconds(text)

@@ -59,7 +59,7 @@ class DatasetHost(Protocol):
 
 def build_dataset(features: DatasetHost, request: DatasetRequest) -> DatasetResult:
     """The point-in-time dataset ``request`` asks for, saved where it says, with its SQL and leakage check."""
-    check_request(request)
+    request.check()
     options = join_options(request)
     groups = [features.describe_feature_group(name) for name in request.groups]
     base_group = features.describe_feature_group(request.base_group) if request.base_group else None
@@ -68,21 +68,6 @@ def build_dataset(features: DatasetHost, request: DatasetRequest) -> DatasetResu
         base = run.base_relation(request, base_group, options)
         plan = plan_dataset(base, request.record_identifier, request.event_time, relations, options)
         return run.execute(plan.sql, plan.columns, plan.leak_columns, request)
-
-
-def check_request(request: DatasetRequest) -> None:
-    bases = [b for b in (request.base_table, request.base_path, request.base_group) if b]
-    if len(bases) != 1:
-        raise InvalidInput("Give exactly one base: a catalog table, a file or a feature group.",
-                           hint="--base DATABASE.TABLE or --base FILE.")
-    if bool(request.out_table) == bool(request.out_path):
-        raise InvalidInput("Give exactly one place for the dataset: a table or a file.",
-                           hint="--table DATABASE.TABLE or --out FILE (.parquet or .csv).")
-    if not request.record_identifier or not request.event_time:
-        raise InvalidInput("The base's record identifier and event time columns are required.",
-                           hint="--record-identifier COLUMN --event-time COLUMN.")
-    if not request.groups:
-        raise InvalidInput("A dataset needs at least one feature group to join.", hint="Name a group with --group.")
 
 
 def join_options(request: DatasetRequest) -> JoinOptions:

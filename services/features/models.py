@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.errors import InvalidInput
 from services.models import DataSource
 
 FEATURE_TYPES = ("Integral", "Fractional", "String")
@@ -165,6 +166,21 @@ class DatasetRequest:
     include_duplicates: bool = False
     out_table: str = ""  # "database.table" to save it as
     out_path: str = ""  # or a file (.csv / .parquet)
+
+    def check(self) -> None:
+        """The rules both backends' builders apply before anything runs: one base, one place for the result, the
+        base's identifier and event-time columns, at least one group; ``InvalidInput`` saying which."""
+        if sum(bool(b) for b in (self.base_table, self.base_path, self.base_group)) != 1:
+            raise InvalidInput("Give exactly one base: a catalog table, a file or a feature group.",
+                               hint="--base DATABASE.TABLE or --base FILE.")
+        if bool(self.out_table) == bool(self.out_path):
+            raise InvalidInput("Give exactly one place for the dataset: a table or a file.",
+                               hint="--table DATABASE.TABLE or --out FILE (.parquet or .csv).")
+        if not self.record_identifier or not self.event_time:
+            raise InvalidInput("The base's record identifier and event time columns are required.",
+                               hint="--record-identifier COLUMN --event-time COLUMN.")
+        if not self.groups:
+            raise InvalidInput("A dataset needs at least one feature group to join.", hint="Name a group with --group.")
 
 
 @dataclass(frozen=True)
