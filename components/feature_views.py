@@ -78,7 +78,7 @@ def written(group: FeatureGroup, statistics: list[dict[str, Any]], counts_known:
     if not statistics:
         return "–", "–"
     first = statistics[0]
-    last = first.get("last_written_at") or first.get("last_written") or ""
+    last = first.get("last_written_at") or ""
     return "–", freshness(str(last))
 
 
@@ -119,7 +119,7 @@ def render_group_detail(group: FeatureGroup, statistics: list[dict[str, Any]], *
 
 def statistics_frame(statistics: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per feature; min/max hold numbers for some features and text for others, so they are shown as text."""
-    frame = pd.DataFrame(statistics).drop(columns=["last_written_at", "last_written", "collection_type"], errors="ignore")
+    frame = pd.DataFrame(statistics).drop(columns=["last_written_at", "collection_type"], errors="ignore")
     for column in frame.columns:
         if frame[column].dtype == object:
             frame[column] = [_statistic(v) for v in frame[column]]
