@@ -22,7 +22,7 @@ navigation = st.navigation(
         st.Page("pages/catalog.py", title="Catalog", icon=":material/dataset:"),
         st.Page("pages/query.py", title="Query", icon=":material/terminal:"),
         st.Page("pages/quality.py", title="Data quality", icon=":material/fact_check:"),
-        st.Page("pages/features.py", title="Features", icon=":material/dataset:"),
+        st.Page("pages/features.py", title="Features", icon=":material/table_chart:"),
         st.Page("pages/bias.py", title="Bias", icon=":material/balance:"),
         st.Page("pages/explain.py", title="Explain", icon=":material/insights:"),
         st.Page("pages/endpoints.py", title="Endpoints", icon=":material/dns:"),
