@@ -27,6 +27,8 @@ navigation = st.navigation(
         st.Page("pages/explain.py", title="Explain", icon=":material/insights:"),
         st.Page("pages/endpoints.py", title="Endpoints", icon=":material/dns:"),
         st.Page("pages/score.py", title="Score", icon=":material/reviews:"),
+        st.Page("pages/label.py", title="Label", icon=":material/label:"),
+        st.Page("pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
         st.Page("pages/model_dashboard.py", title="Model dashboard", icon=":material/dashboard:"),

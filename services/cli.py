@@ -22,7 +22,9 @@ from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
 from services.explain import cli_explain
 from services.features import cli_features
+from services.labels import cli_labels
 from services.lineage import cli_lineage
+from services.monitoring import cli_monitoring
 from services.pipelines import cli_pipelines
 from services.processing import cli_processing
 from services.quality import cli_quality
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_processing.add_commands(commands)
     cli_features.add_commands(commands)
     cli_quality.add_commands(commands)
+    cli_labels.add_commands(commands)
+    cli_monitoring.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
     commands.add_parser("retention", help="delete expired query results, data capture and old table versions now "
                                           "(local backend; also done at every start) and print what was deleted")
@@ -117,6 +121,10 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_features.run_command(services, args))
     if args.command in cli_quality.COMMANDS:
         return _json(cli_quality.run_command(services, args))
+    if args.command in cli_labels.COMMANDS:
+        return _json(cli_labels.run_command(services, args))
+    if args.command in cli_monitoring.COMMANDS:
+        return _json(cli_monitoring.run_command(services, args))
     return _query(services, args)
 
 

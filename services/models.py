@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from services.debugger.models import DebuggerConfig
+
 FORMATS = ("csv", "tsv", "json", "parquet")
 PREVIEW_ROWS = 100
 
@@ -303,6 +305,7 @@ class TrainingRequest:
     experiment: str = ""
     seed: int = 42
     max_runtime_in_seconds: int = 0  # StoppingCondition.MaxRuntimeInSeconds; 0: WORKBENCH_JOB_MAX_RUNTIME_SECONDS
+    debugger: DebuggerConfig | None = None  # Debugger rules and profiler; None = none
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,7 @@ class AutopilotRequest:
     name: str = ""
     experiment: str = ""
     seed: int = 42
+    debugger: DebuggerConfig | None = None  # rules evaluated on every candidate's training
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,7 @@ class ScriptJobRequest:
     name: str = ""
     experiment: str = ""
     max_runtime_in_seconds: int = 0  # StoppingCondition.MaxRuntimeInSeconds; 0: WORKBENCH_JOB_MAX_RUNTIME_SECONDS
+    debugger: DebuggerConfig | None = None  # rules read the metric series its metric_definitions define
 
 
 @dataclass(frozen=True)

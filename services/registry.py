@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from services.bias.base import BiasPort
 from services.catalog.base import CatalogPort
 from services.config import Settings
+from services.debugger.base import DebuggerPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.endpoints.base import EndpointsPort
 from services.errors import BackendUnavailable
 from services.explain.base import ExplainPort
 from services.features.base import FeaturesPort
 from services.jobs.base import JobsPort
+from services.labels.base import LabelsPort
 from services.lineage.base import LineagePort
 from services.models import Job, ModelRecord
+from services.monitoring.base import MonitoringPort
 from services.pipelines.base import PipelinesPort
 from services.processing.base import ProcessingPort
 from services.quality.base import QualityPort
@@ -124,6 +127,18 @@ class Services:
     @cached_property
     def quality(self) -> QualityPort:
         return build_quality(self)
+
+    @cached_property
+    def labels(self) -> LabelsPort:
+        return build_labels(self)
+
+    @cached_property
+    def monitoring(self) -> MonitoringPort:
+        return build_monitoring(self)
+
+    @cached_property
+    def debugger(self) -> DebuggerPort:
+        return build_debugger(self)
 
     @property
     def lake_root(self) -> str:
@@ -266,6 +281,42 @@ def build_features(s: Services) -> FeaturesPort:
 
     return build_aws_features(make_session(s.settings), s.settings, query=s.query, catalog=s.catalog,
                               processing=on_first_use(lambda: s.processing))
+
+
+def build_labels(s: Services) -> LabelsPort:
+    if s.is_local:
+        from services.labels.local import build_local_labels
+
+        return build_local_labels(s.stack, catalog=s.catalog, query=s.query, storage=s.storage)
+    from services.aws.session import make_session
+    from services.labels.aws import build_aws_labels
+
+    return build_aws_labels(make_session(s.settings), s.settings, s.stack, catalog=s.catalog, query=s.query,
+                            storage=s.storage)
+
+
+def build_monitoring(s: Services) -> MonitoringPort:
+    if s.is_local:
+        from services.monitoring.local import build_local_monitoring
+
+        return build_local_monitoring(s.stack, endpoints=s.endpoints, labels=s.labels, catalog=s.catalog,
+                                      query=s.query, storage=s.storage)
+    from services.aws.session import make_session
+    from services.monitoring.aws import build_aws_monitoring
+
+    return build_aws_monitoring(make_session(s.settings), s.settings, s.stack, endpoints=s.endpoints,
+                                labels=s.labels, catalog=s.catalog, storage=s.storage)
+
+
+def build_debugger(s: Services) -> DebuggerPort:
+    if s.is_local:
+        from services.debugger.local import build_local_debugger
+
+        return build_local_debugger(s.stack)
+    from services.aws.session import make_session
+    from services.debugger.aws import build_aws_debugger
+
+    return build_aws_debugger(make_session(s.settings), s.settings, s.stack)
 
 
 def build_processing(s: Services) -> ProcessingPort:

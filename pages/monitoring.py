@@ -1,0 +1,10 @@
+"""Monitoring (being built)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.navigation import ensure_app_navigation
+
+ensure_app_navigation("pages/monitoring.py")
+st.title("Monitoring")
