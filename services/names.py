@@ -11,7 +11,7 @@ API references, identical to botocore's service models ``sagemaker/2017-07-24``,
 * SageMaker ``CreateTrainingJob.TrainingJobName``, ``CreateTransformJob.TransformJobName``,
   ``CreateProcessingJob.ProcessingJobName``, ``CreateEndpoint.EndpointName``,
   ``CreateEndpointConfig.EndpointConfigName``, ``ProductionVariant.VariantName``,
-  ``CreateModelPackageGroup.ModelPackageGroupName``:
+  ``CreateModelPackageGroup.ModelPackageGroupName``, ``CreateMonitoringSchedule.MonitoringScheduleName``:
   ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``, 1–63 characters.
 * ``CreateAutoMLJobV2.AutoMLJobName`` and ``CreateHyperParameterTuningJob.HyperParameterTuningJobName``:
   ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$``, 1–32 characters.
@@ -79,6 +79,7 @@ RULES: dict[str, NameRule] = {
     "pipeline": _sagemaker("pipeline name", 256, "reviews-pipeline"),
     "pipeline-execution": _sagemaker("pipeline execution name", 82, "reviews-pipeline-1a2b3c4d"),
     "experiment": _sagemaker("experiment name", 120, "reviews"),
+    "monitoring-schedule": _sagemaker("monitoring schedule name", 63, "reviews-live-data-quality"),
     "model": NameRule("model name", "^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$", 63,
                       "letters, digits and hyphens, starting and ending with a letter or digit", "reviews-xgboost-v1"),
     "feature-group": NameRule("feature group name", "^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$", 64,
