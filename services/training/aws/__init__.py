@@ -36,6 +36,7 @@ from services.aws.job_index import JobIndex
 from services.aws.sagemaker import job_name
 from services.catalog.base import CatalogPort
 from services.config import Settings
+from services.debugger.aws_requests import debugger_parameters
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import MetadataStore
 from services.errors import InvalidInput, NotFound
@@ -82,8 +83,9 @@ class AwsTraining(AutopilotJobs, ModelPackages, Settling):
         check_hyperparameter_values(request.algorithm, request.hyperparameters)  # as the local adapter does
         bucket, role = self._require_setup()
         name = job_name(request.name, "training")
+        debugger = debugger_parameters(request.debugger, name, self.region, f"s3://{bucket}/training/")
         spec, config = self._builtin_training(request, name, bucket, role)
-        self._sagemaker.create_training_job(TrainingJobName=name, **spec)
+        self._sagemaker.create_training_job(TrainingJobName=name, **spec, **debugger)
         self.index.add(name, "training", config)
         return name
 
@@ -115,8 +117,9 @@ class AwsTraining(AutopilotJobs, ModelPackages, Settling):
         check_job_request("script", request.name, request.experiment, request.channels)
         bucket, role = self._require_setup()
         name = job_name(request.name, "script")
+        debugger = debugger_parameters(request.debugger, name, self.region, f"s3://{bucket}/training/")
         spec, config = self._script_training(request, name, bucket, role)
-        self._sagemaker.create_training_job(TrainingJobName=name, **spec)
+        self._sagemaker.create_training_job(TrainingJobName=name, **spec, **debugger)
         self.index.add(name, "script", config)
         return name
 

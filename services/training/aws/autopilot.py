@@ -11,6 +11,7 @@ from services.aws.errors import translated
 from services.aws.job_index import JobIndex
 from services.aws.jobs import candidate_algorithm
 from services.aws.sagemaker import job_name
+from services.debugger.aws_requests import refuse_autopilot_rules
 from services.errors import InvalidInput
 from services.jobs.base import JobsPort
 from services.models import AutopilotRequest, Candidate
@@ -37,6 +38,7 @@ class AutopilotJobs(S3Inputs):
     def start_autopilot_job(self, request: AutopilotRequest) -> str:
         """Start ``CreateAutoMLJobV2`` on the table's S3 location (CSV with a header, or Parquet)."""
         check_job_request("autopilot", request.name, request.experiment)
+        refuse_autopilot_rules(request.debugger)
         problem_type, objective = autopilot_objective(request)
         bucket, role = self._require_setup()
         name = job_name(request.name, "autopilot")
