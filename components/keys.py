@@ -117,3 +117,6 @@ LABEL_RETRAIN_TABLE = "label.retrain.table"
 LABEL_RETRAIN_TEXT_COLUMN = "label.retrain.text_column"
 LABEL_RETRAIN_LABEL_COLUMN = "label.retrain.label_column"
 LABEL_RETRAINED = "label.retrained"  # (database, table, rows appended) of the last append
+
+JOBS_DEBUGGER = "jobs.debugger"  # prefix of the Jobs page's Debugger section widgets
+JOBS_DEBUGGER_NOTIFIED = "jobs.debugger.notified"  # set of "job/rule" already announced with a toast
