@@ -2,7 +2,8 @@
 training baseline, compared by NDCG (``services.monitoring.ndcg``).
 
 The global attribution of a feature is its mean |SHAP value| over the rows explained. The baseline explains
-``inputs.training_sample`` once and keeps the result in ``inputs.cache["attribution_drift"]``; each run explains
+``inputs.training_sample`` once and keeps the result in ``inputs.cache["attribution_drift"]`` (and a tabular
+model's SHAP background rows, a DataFrame, in ``inputs.cache["attribution_drift_background"]``); each run explains
 at most ``config.sample_size`` (capped at ``MAX_SAMPLE``) captured requests, seeded. Tabular models go through
 the explain capability's ``explain_rows`` (Tree, Linear or Permutation SHAP, the baseline rows as background);
 review models' features are words (``attribution_words``), ranked over the baseline's top ``TEXT_TOP_K`` words,
@@ -23,7 +24,7 @@ import pandas as pd
 
 from services.errors import InvalidInput
 from services.explain.shap_tabular import choose_target, explain_rows
-from services.monitoring.attribution_words import word_attributions
+from services.monitoring.attribution_words import PARTITION_TEXTS, word_attributions
 from services.monitoring.inputs import MonitorInputs
 from services.monitoring.models import MonitorReport, Violation
 from services.monitoring.ndcg import ndcg
@@ -33,6 +34,7 @@ CACHE_KEY = "attribution_drift"
 LABEL_KEY = "label0"  # Clarify's placeholder when the analysis config names no label headers
 BASELINE_TABULAR_ROWS = 200
 BASELINE_TEXT_ROWS = 500
+BACKGROUND_ROWS = 100
 MAX_SAMPLE = 1000
 TEXT_TOP_K = 20
 REPORTED_WORDS = 100  # global_shap_values of a review model: the largest this many words
@@ -59,6 +61,8 @@ def run(inputs: MonitorInputs) -> MonitorReport:
     details: dict[str, Any] = {"ndcg": score, "threshold": threshold, "explained_label": baseline["label"],
                                "method": baseline["method"], "violations": clarify,
                                "baseline_rows": baseline["rows"], "top_k": top_k}
+    if baseline["method"].endswith("partition") and len(live_rows) > PARTITION_TEXTS:
+        notes.append(f"The Partition explainer explained the first {PARTITION_TEXTS} of them.")
     if baseline["text"]:
         details["words"] = changed_words(baseline["global"], live, CHANGED_WORDS)
         notes.append(f"NDCG over the baseline's top {TEXT_TOP_K} words.")
@@ -110,7 +114,7 @@ def baseline_attributions(inputs: MonitorInputs) -> dict[str, Any]:
     cached = inputs.cache.get(CACHE_KEY)
     if isinstance(cached, dict) and cached.get("model_id") == inputs.model.model_id:
         return cached
-    text = inputs.model.text_model
+    text = _is_text(inputs)
     sample = inputs.training_sample(BASELINE_TEXT_ROWS if text else BASELINE_TABULAR_ROWS)[inputs.input_columns]
     if sample.empty:
         raise InvalidInput(f"Model {inputs.model.model_id} has no training rows to compute baseline attributions from.",
@@ -127,7 +131,7 @@ def baseline_attributions(inputs: MonitorInputs) -> dict[str, Any]:
 def _attributions(inputs: MonitorInputs, rows: pd.DataFrame, label: str) -> tuple[dict[str, float], float, str]:
     """(global attribution per feature, expected value, explainer) of ``rows`` towards ``label``."""
     predictor = inputs.predictor()
-    if inputs.model.text_model:
+    if _is_text(inputs):
         column = inputs.input_columns[0]
         texts = ["" if pd.isna(v) else str(v) for v in rows[column]]
         words = word_attributions(predictor, column, texts, label)
@@ -139,9 +143,20 @@ def _attributions(inputs: MonitorInputs, rows: pd.DataFrame, label: str) -> tupl
     return {str(c): float(v) for c, v in shap.values.abs().mean().items()}, float(shap.base_value), shap.explainer
 
 
+def _is_text(inputs: MonitorInputs) -> bool:
+    """A review classifier: its features are words (a regression on a text column is explained as a table)."""
+    return inputs.model.text_model and inputs.problem_type != "Regression"
+
+
 def _tabular_background(inputs: MonitorInputs) -> pd.DataFrame:
-    rows = inputs.training_sample(BASELINE_TABULAR_ROWS)[inputs.input_columns]
-    return rows.head(100)
+    """SHAP's background rows: training rows, read once and kept in the cache."""
+    key = f"{CACHE_KEY}_background"
+    cached = inputs.cache.get(key)
+    if isinstance(cached, pd.DataFrame) and list(cached.columns) == inputs.input_columns:
+        return cached
+    background = inputs.training_sample(BACKGROUND_ROWS)[inputs.input_columns]
+    inputs.cache[key] = background
+    return background
 
 
 def _reported(values: dict[str, float], baseline: dict[str, Any]) -> dict[str, float]:

@@ -9,7 +9,8 @@ the mean absolute SHAP value of a feature.
   from the empty text (the logit of an empty review is the base value). An n-gram's contribution is shared
   equally by its words. No sampling, so a few hundred texts take milliseconds.
 * **Partition** (MiniLM and anything else): SHAP's Partition explainer over words (``services.explain.shap_text``)
-  with a small evaluation budget, on at most ``PARTITION_TEXTS`` texts.
+  with a small evaluation budget, on at most ``PARTITION_TEXTS`` texts, each cut to its first ``MAX_TEXT_CHARS``
+  characters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from services.explain.shap_text import WORD, TextExplainer, text_columns, token_words
+from services.explain.shap_text import MAX_TEXT_CHARS, WORD, TextExplainer, text_columns, token_words
 from services.training.algorithms.base import Predictor
 
 PARTITION_TEXTS = 40
@@ -120,7 +121,7 @@ def _partition(predictor: Predictor, column: str, texts: list[str], label: str) 
     for text in texts:
         if not text.strip():
             continue
-        scores = explainer.explain(text, PARTITION_EVALS)
+        scores = explainer.explain(text[:MAX_TEXT_CHARS], PARTITION_EVALS)
         bases.append(scores.base_values[label])
         in_text: dict[str, float] = {}
         for word, value in zip(token_words(scores.tokens), scores.scores[label]):

@@ -32,6 +32,8 @@ from services.monitoring.models import MonitorReport, Violation
 
 CHECK = "bias_drift_check"
 MIN_LABELLED = 10
+FEW_LABELLED = 100
+MAX_NOTES = 10
 BASELINE_ROWS = 2000
 CACHE_KEY = "bias_drift"
 RESERVED = ("event_id", "captured_at", "prediction", "probability")
@@ -61,7 +63,7 @@ def run(inputs: MonitorInputs) -> MonitorReport:
         violations=tuple(violations), item_count=len(labelled), captured_count=len(inputs.captured),
         details={"violations": clarify, "baseline_rows": baseline["rows"], "facet": facet,
                  "positive_label": baseline["positive"], "band": inputs.config.band},
-        notes=(*live.warnings, *_notes(live)))
+        notes=(*live.warnings, *live.notes, *_notes(live, len(labelled))))
 
 
 # -- inputs -----------------------------------------------------------------------------------------
@@ -223,8 +225,16 @@ def _range(value: float | None, band: float) -> list[float | str | None] | None:
     return [json_number(value - band), json_number(value + band)]
 
 
-def _notes(report: BiasReport) -> tuple[str, ...]:
-    return tuple(note for note in report.notes)
+def _notes(live: BiasReport, labelled: int) -> list[str]:
+    """Metrics the live traffic could not give (e.g. no row of the group), and a word on small samples."""
+    notes = []
+    if live.post is not None:
+        notes = [f"{metric.name} for {live.post.facet} = {entry.value_or_threshold} could not be computed on the "
+                 f"labelled live traffic: {metric.error}"
+                 for entry in live.post.entries for metric in entry.metrics if metric.value is None][:MAX_NOTES]
+    if labelled < FEW_LABELLED:
+        notes.append(f"Only {labelled} labelled predictions: bias metrics from this few rows vary widely between runs.")
+    return notes
 
 
 def _failed(inputs: MonitorInputs, labelled: int, reason: str) -> MonitorReport:
