@@ -120,3 +120,17 @@ LABEL_RETRAINED = "label.retrained"  # (database, table, rows appended) of the l
 
 JOBS_DEBUGGER = "jobs.debugger"  # prefix of the Jobs page's Debugger section widgets
 JOBS_DEBUGGER_NOTIFIED = "jobs.debugger.notified"  # set of "job/rule" already announced with a toast
+
+MONITORING_ENDPOINT = "monitoring.endpoint"  # the endpoint whose monitors are shown
+MONITORING_TYPE = "monitoring.type"  # the monitor type whose latest report and settings are shown
+MONITORING_CONFIGS = "monitoring.configs"  # {monitor type: MonitorConfig} last set, used by Run now and new schedules
+MONITORING_NOTICE = "monitoring.notice"  # (kind, message) of the last action, shown on the next run
+MONITORING_ERROR = "monitoring.error"  # a ServiceError an action met, shown on the next run
+MONITORING_TILES = "monitoring.tiles"  # prefix of the overview tiles' widgets (Run now)
+MONITORING_SETTINGS = "monitoring.settings"  # prefix of the run settings' widgets
+MONITORING_RUN = "monitoring.run"  # "Run now" under the report, with the settings shown
+MONITORING_REPORT = "monitoring.report"  # prefix of the report's widgets (charts, downloads)
+MONITORING_SCHEDULE = "monitoring.schedule"  # prefix of the schedule form's and list's widgets
+MONITORING_DELETE = "monitoring.delete"  # delete the picked schedule
+MONITORING_OPEN_LABEL = "monitoring.open_label"  # to the Label page on this endpoint
+MONITORING_OPEN_ENDPOINTS = "monitoring.open_endpoints"  # to the Endpoints page (no endpoints yet)
