@@ -7,6 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
+from components.debugger_views import (
+    notify_issues,
+    render_debug_series,
+    render_profiler_download,
+    render_rule_statuses,
+)
 from components.job_views import (
     models_frame,
     render_importance,
@@ -48,6 +54,7 @@ def live_panel(name: str) -> None:
         jobs_port.stop_job(name)
         st.rerun()
     processing_panel(job, key="jobs.live_processing")
+    debugger_panel(job, live=True)
     render_metric_points(jobs_port.job_metric_points(name), key="jobs.live_metrics")
     st.code(jobs_port.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
     if job.kind == "script":
@@ -69,6 +76,28 @@ def regex_tester(job: Job, *, key: str) -> None:
             st.dataframe(pd.DataFrame(points, columns=["log line", "value"]), hide_index=True, height=200)
 
 
+def debugger_panel(job: Job, *, live: bool) -> None:
+    """A training job's Debugger rules: statuses (a toast when one finds an issue), the curves with where rules
+    fired, system use, and once the job has ended the profiler report."""
+    if not job.config.get("debugger"):
+        return
+    statuses = services.debugger.rule_statuses(job.name)
+    notify_issues(job.name, statuses, st.session_state.setdefault(keys.JOBS_DEBUGGER_NOTIFIED, set()))
+    issues = any(s.status == "IssuesFound" for s in statuses)
+    with st.expander("Debugger", icon=":material/bug_report:", expanded=live or issues):
+        render_rule_statuses(statuses, key=keys.JOBS_DEBUGGER)
+        render_debug_series(services.debugger.series(job.name), statuses, key=keys.JOBS_DEBUGGER)
+        if not live:
+            render_profiler_download(profiler_report(job.name), job.name, key=keys.JOBS_DEBUGGER)
+
+
+def profiler_report(name: str) -> bytes | None:
+    try:
+        return services.debugger.profiler_report(name)
+    except NotFound:  # no profile recorded, or (on AWS) the ProfilerReport rule has not written it yet
+        return None
+
+
 def processing_panel(job: Job, *, key: str) -> None:
     """A processing job's (or a pipeline's Processing step's) outputs, with their S3 URIs and lake folders."""
     outputs = processing_outputs(job)
@@ -87,6 +116,7 @@ def finished_panel(job: Job) -> None:
         batch_result(job)
     render_trials(job.result)
     processing_panel(job, key="jobs.processing")
+    debugger_panel(job, live=False)
     if job.kind == "script":
         regex_tester(job, key="jobs.regex")
     with st.expander("Metric curves", icon=":material/show_chart:"):
