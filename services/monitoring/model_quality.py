@@ -1,0 +1,285 @@
+"""The model-quality monitor: captured predictions joined with ground truth by ``eventId``, scored as Model Monitor does.
+
+``statistics`` has Model Monitor's model-quality shape: ``{"version": 0.0, "dataset": {"item_count", "evaluation_time"},
+"multiclass_classification_metrics" | "binary_classification_metrics" | "regression_metrics": {...}}``, every metric
+``{"value", "standard_deviation"}`` and classification adding ``confusion_matrix`` {actual: {predicted: count}} (plus
+``per_class`` precision/recall/f1/support, which Model Monitor does not write). Model Monitor's standard deviations
+come from bootstrapping; ours too: ``BOOTSTRAP_ROUNDS`` resamples of the joined rows with replacement, seeded with
+``BOOTSTRAP_SEED`` so a report is repeatable. Classification metrics are computed from the confusion matrix (so a
+resample costs one ``bincount``) and equal scikit-learn's (``zero_division=0``, ``labels`` = the model's classes).
+
+``constraints`` are the baseline's — the model's training-time test metrics (``ModelRecord.metrics``) — in Model
+Monitor's model-quality constraints shape: a score may fall ``tolerance`` (absolute) below its baseline
+(``LessThanThreshold``); an error (rmse, mae, mse: in the target's units) may rise ``tolerance`` as a share of its
+baseline (``GreaterThanThreshold``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from services.monitoring.inputs import MonitorInputs
+from services.monitoring.models import MonitorReport, Violation
+from services.training.baseline import label_text
+
+BOOTSTRAP_ROUNDS = 50
+BOOTSTRAP_SEED = 0
+FEW_LABELS = 30  # fewer labelled predictions than this: the numbers say little
+LESS, GREATER = "LessThanThreshold", "GreaterThanThreshold"
+# Model Monitor's constraint name -> (the training metric it is taken from, comparison operator)
+CLASSIFICATION_BASELINE = {"accuracy": ("accuracy", LESS), "weighted_f1": ("f1_weighted", LESS),
+                           "macro_f1": ("f1_macro", LESS)}
+BINARY_BASELINE = {**CLASSIFICATION_BASELINE, "auc": ("roc_auc", LESS)}
+REGRESSION_BASELINE = {"rmse": ("rmse", GREATER), "mae": ("mae", GREATER), "r2": ("r2", LESS)}
+SECTIONS = {"BinaryClassification": ("binary_classification_metrics", "binary_classification_constraints"),
+            "MulticlassClassification": ("multiclass_classification_metrics", "multiclass_classification_constraints"),
+            "Regression": ("regression_metrics", "regression_constraints")}
+
+
+def run(inputs: MonitorInputs) -> MonitorReport:
+    """Score the labelled captured predictions against the model's baseline; Failed when none has a label."""
+    constraints = baseline_constraints(inputs.model.problem_type, inputs.model.metrics, inputs.config.tolerance)
+    captured = len(inputs.captured)
+    joined, notes = join_ground_truth(inputs.captured, inputs.ground_truth, inputs.problem_type)
+    reason = failure_reason(captured, len(joined), len(inputs.ground_truth))
+    if reason:
+        return MonitorReport(inputs.endpoint, "model-quality", "Failed", inputs.created_at, empty_statistics(inputs.created_at),
+                             constraints, captured_count=captured, failure_reason=reason, notes=notes)
+    section = SECTIONS.get(inputs.problem_type, SECTIONS["MulticlassClassification"])[0]
+    if inputs.problem_type == "Regression":
+        metrics, trend = regression_statistics(joined), regression_trend(joined)
+    else:
+        classes = class_list(inputs.model.classes, joined)
+        metrics = classification_statistics(joined, classes, binary=inputs.problem_type == "BinaryClassification")
+        trend = classification_trend(joined, classes)
+    statistics: dict[str, Any] = {"version": 0.0, "dataset": {"item_count": len(joined), "evaluation_time": inputs.created_at},
+                                  section: metrics}
+    violations = check(metrics, constraints, len(joined), inputs.config.tolerance)
+    notes += few_labels_note(len(joined), captured)
+    return MonitorReport(inputs.endpoint, "model-quality", "CompletedWithViolations" if violations else "Completed",
+                         inputs.created_at, statistics, constraints, violations, item_count=len(joined),
+                         captured_count=captured, trend=trend, details={"headline": headline(metrics, len(joined))},
+                         notes=notes)
+
+
+def failure_reason(captured: int, labelled: int, labels: int) -> str:
+    if not captured:
+        return "The endpoint has no captured predictions to compare with ground truth: send it requests with data capture on."
+    if not labelled:
+        return (f"None of the {captured:,} captured predictions has a ground-truth label yet ({labels:,} label(s) given, "
+                "none for these events): label some on the Label page or import ground truth.")
+    return ""
+
+
+def empty_statistics(created_at: str) -> dict[str, Any]:
+    return {"version": 0.0, "dataset": {"item_count": 0, "evaluation_time": created_at}}
+
+
+def few_labels_note(labelled: int, captured: int) -> tuple[str, ...]:
+    if labelled >= FEW_LABELS:
+        return ()
+    return (f"Only {labelled} of {captured:,} captured predictions have a label: metrics on fewer than {FEW_LABELS} "
+            "labelled predictions say little; label more before trusting them.",)
+
+
+# -- joining -----------------------------------------------------------------------------------------------------------
+
+
+def join_ground_truth(captured: pd.DataFrame, ground_truth: dict[str, str], problem_type: str
+                      ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The captured rows that have a label and a prediction: ``event_id``, ``captured_at``, ``prediction``,
+    ``probability``, ``label`` (labels as text for classifiers, numbers for regression), and what was left out."""
+    columns = ["event_id", "captured_at", "prediction", "probability"]
+    if captured.empty or not ground_truth:
+        return pd.DataFrame(columns=[*columns, "label"]), ()
+    frame = captured[columns].copy()
+    frame["label"] = frame["event_id"].map(ground_truth)
+    frame = frame[frame["label"].notna() & frame["prediction"].notna()]
+    notes: list[str] = []
+    if problem_type == "Regression":
+        frame["label"] = pd.to_numeric(frame["label"], errors="coerce")
+        frame["prediction"] = pd.to_numeric(frame["prediction"], errors="coerce")
+        kept = frame.dropna(subset=["label", "prediction"])
+        if len(kept) < len(frame):
+            notes.append(f"{len(frame) - len(kept)} labelled prediction(s) were left out: their label or prediction is not a number.")
+        frame = kept
+    else:
+        frame["label"] = frame["label"].map(label_text)
+        frame["prediction"] = frame["prediction"].map(label_text)
+    repeated = int(frame["event_id"].duplicated().sum())
+    if repeated:
+        notes.append(f"{repeated} labelled prediction(s) share an event with another: a request scoring several rows "
+                     "has one eventId, so its label was applied to each of them.")
+    return frame.reset_index(drop=True), tuple(notes)
+
+
+def class_list(model_classes: tuple[str, ...], joined: pd.DataFrame) -> list[str]:
+    """The model's classes, then any other label or prediction seen (sorted)."""
+    known = [label_text(c) for c in model_classes]
+    seen = set(joined["label"]) | set(joined["prediction"])
+    return known + sorted(seen - set(known))
+
+
+# -- classification -----------------------------------------------------------------------------------------------------
+
+
+def confusion_codes(joined: pd.DataFrame, classes: list[str]) -> np.ndarray:
+    """Each row's cell of the confusion matrix (actual * k + predicted)."""
+    index = {label: i for i, label in enumerate(classes)}
+    actual = joined["label"].map(index).to_numpy(dtype=np.int64)
+    predicted = joined["prediction"].map(index).to_numpy(dtype=np.int64)
+    return actual * len(classes) + predicted
+
+
+def confusion(codes: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(codes, minlength=k * k).reshape(k, k)
+
+
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    return np.divide(top, bottom, out=np.zeros(len(top)), where=bottom > 0)
+
+
+def per_class_scores(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, f1 and support of every class of a confusion matrix (rows = actual), 0 where undefined."""
+    tp = np.diag(matrix).astype(float)
+    support, predicted = matrix.sum(axis=1).astype(float), matrix.sum(axis=0).astype(float)
+    return {"precision": _ratio(tp, predicted), "recall": _ratio(tp, support),
+            "f1": _ratio(2 * tp, support + predicted), "support": support}
+
+
+def matrix_metrics(matrix: np.ndarray, positive: int | None = None) -> dict[str, float]:
+    """accuracy, weighted and macro precision/recall/f1 (and the positive class's for a binary model)."""
+    scores, n = per_class_scores(matrix), matrix.sum()
+    weights = scores["support"] / n
+    metrics = {"accuracy": float(np.trace(matrix) / n)}
+    for name in ("precision", "recall", "f1"):
+        metrics[f"weighted_{name}"] = float(np.sum(scores[name] * weights))
+        metrics[f"macro_{name}"] = float(np.mean(scores[name]))
+        if positive is not None:
+            metrics[name] = float(scores[name][positive])
+    return metrics
+
+
+def classification_statistics(joined: pd.DataFrame, classes: list[str], *, binary: bool) -> dict[str, Any]:
+    """The metrics block: every metric with its bootstrap standard deviation, the confusion matrix and per-class scores."""
+    k, codes = len(classes), confusion_codes(joined, classes)
+    positive = 1 if binary and k >= 2 else None
+    matrix = confusion(codes, k)
+    values = matrix_metrics(matrix, positive)
+    spreads = bootstrap(len(codes), lambda idx: matrix_metrics(confusion(codes[idx], k), positive))
+    block: dict[str, Any] = {name: {"value": value, "standard_deviation": spreads[name]} for name, value in values.items()}
+    if binary:
+        auc = binary_auc(joined, classes)
+        if auc is not None:
+            block["auc"] = auc
+    block["confusion_matrix"] = {actual: {predicted: int(matrix[i, j]) for j, predicted in enumerate(classes)}
+                                 for i, actual in enumerate(classes)}
+    scores = per_class_scores(matrix)
+    block["per_class"] = {label: {name: float(scores[name][i]) for name in scores} for i, label in enumerate(classes)}
+    return block
+
+
+def binary_auc(joined: pd.DataFrame, classes: list[str]) -> dict[str, float] | None:
+    """ROC AUC of the positive class (the model's second) from the captured top probability; None without both classes
+    among the labels or with a prediction that carries no probability."""
+    from sklearn.metrics import roc_auc_score
+
+    probability = pd.to_numeric(joined["probability"], errors="coerce").to_numpy(dtype=float)
+    truth = (joined["label"] == classes[1]).to_numpy()
+    if np.isnan(probability).any() or truth.all() or not truth.any():
+        return None
+    score = np.where(joined["prediction"].to_numpy() == classes[1], probability, 1 - probability)
+    value = float(roc_auc_score(truth, score))
+
+    def resampled(idx: np.ndarray) -> dict[str, float]:
+        picked = truth[idx]
+        return {"auc": float(roc_auc_score(picked, score[idx])) if picked.any() and not picked.all() else value}
+
+    return {"value": value, "standard_deviation": bootstrap(len(truth), resampled)["auc"]}
+
+
+def classification_trend(joined: pd.DataFrame, classes: list[str]) -> tuple[dict[str, Any], ...]:
+    """Per hour of capture: labelled predictions and their accuracy."""
+    hits = (joined["label"] == joined["prediction"]).astype(float)
+    return tuple({"hour": hour, "items": int(len(part)), "accuracy": float(part.mean())}
+                 for hour, part in hits.groupby(hours(joined)) if hour)
+
+
+def hours(joined: pd.DataFrame) -> pd.Series:
+    stamps = pd.to_datetime(joined["captured_at"], utc=True, errors="coerce")
+    return stamps.dt.strftime("%Y-%m-%dT%H").fillna("")
+
+
+# -- regression -----------------------------------------------------------------------------------------------------------
+
+
+def error_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    errors = predicted - truth
+    mse = float(np.mean(errors ** 2))
+    spread = float(np.sum((truth - truth.mean()) ** 2))
+    r2 = 1 - float(np.sum(errors ** 2)) / spread if spread > 0 else 0.0
+    return {"mae": float(np.mean(np.abs(errors))), "mse": mse, "rmse": float(np.sqrt(mse)), "r2": r2}
+
+
+def regression_statistics(joined: pd.DataFrame) -> dict[str, Any]:
+    truth, predicted = joined["label"].to_numpy(dtype=float), joined["prediction"].to_numpy(dtype=float)
+    values = error_metrics(truth, predicted)
+    spreads = bootstrap(len(truth), lambda idx: error_metrics(truth[idx], predicted[idx]))
+    return {name: {"value": value, "standard_deviation": spreads[name]} for name, value in values.items()}
+
+
+def regression_trend(joined: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    squared = (joined["prediction"].astype(float) - joined["label"].astype(float)) ** 2
+    return tuple({"hour": hour, "items": int(len(part)), "rmse": float(np.sqrt(part.mean()))}
+                 for hour, part in squared.groupby(hours(joined)) if hour)
+
+
+# -- bootstrap, constraints, violations -------------------------------------------------------------------------------
+
+
+def bootstrap(n: int, metrics: Callable[[np.ndarray], dict[str, float]]) -> dict[str, float]:
+    """Each metric's standard deviation over ``BOOTSTRAP_ROUNDS`` seeded resamples (with replacement) of n rows."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    rounds = [metrics(rng.integers(0, n, n)) for _ in range(BOOTSTRAP_ROUNDS)]
+    return {name: float(np.std([r[name] for r in rounds], ddof=1)) for name in rounds[0]}
+
+
+def baseline_constraints(problem_type: str, baseline: dict[str, float], tolerance: float) -> dict[str, Any]:
+    """Model Monitor's model-quality constraints from the training-time test metrics the model has."""
+    section = SECTIONS.get(problem_type, SECTIONS["MulticlassClassification"])[1]
+    names = {"Regression": REGRESSION_BASELINE, "BinaryClassification": BINARY_BASELINE}.get(problem_type,
+                                                                                             CLASSIFICATION_BASELINE)
+    constraints: dict[str, Any] = {}
+    for name, (source, operator) in names.items():
+        if source in baseline:
+            value = float(baseline[source])
+            threshold = value - tolerance if operator == LESS else value * (1 + tolerance)
+            constraints[name] = {"threshold": threshold, "comparison_operator": operator}
+    return {"version": 0.0, section: constraints}
+
+
+def check(block: dict[str, Any], constraints: dict[str, Any], labelled: int, tolerance: float) -> tuple[Violation, ...]:
+    """The metrics past their thresholds, in plain words."""
+    rules = next(value for key, value in constraints.items() if key.endswith("_constraints"))
+    found = []
+    for name, rule in rules.items():
+        if name not in block:
+            continue
+        value, threshold, operator = block[name]["value"], rule["threshold"], rule["comparison_operator"]
+        if operator == LESS and value < threshold:
+            words = f"is below the baseline's {threshold + tolerance:.2f} − {tolerance:.2f}"
+        elif operator == GREATER and value > threshold:
+            words = f"is above the baseline's {threshold / (1 + tolerance):.2f} + {tolerance:.0%}"
+        else:
+            continue
+        found.append(Violation(name, operator, f"{name} {value:.2f} on {labelled:,} labelled predictions {words}"))
+    return tuple(found)
+
+
+def headline(block: dict[str, Any], labelled: int) -> str:
+    name = "accuracy" if "accuracy" in block else "rmse"
+    return f"{name} {block[name]['value']:.2f} on {labelled:,} labelled predictions"
