@@ -31,7 +31,7 @@ def _shared_services() -> Services:
 
 @st.cache_resource(show_spinner=False)
 def start_background_monitoring(_services: Services) -> object | None:
-    """Scheduled drift reports for local endpoints, once per server process (AWS has Model Monitor)."""
+    """Local monitoring schedules and drift reports, once per server process (AWS has Model Monitor)."""
     return start_monitoring(_services)
 
 

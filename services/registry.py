@@ -402,12 +402,16 @@ def build_services(settings: Settings) -> Services:
 # Background work the app starts once per server process (the local backend's own schedules).
 
 def start_monitoring(s: Services) -> object | None:
-    """Scheduled drift reports for local endpoints (AWS has Model Monitor)."""
+    """Local monitoring schedules (due ones at start, the catch-up, then every minute) and the endpoints' drift
+    reports for new traffic every ``monitor_interval_seconds``, in one thread (AWS runs Model Monitor)."""
     if not s.is_local:
         return None
-    from services.endpoints.monitoring import start_scheduled_reports
+    from services.endpoints.monitoring import LocalMonitoring
+    from services.monitoring.schedules import ScheduleRunner
 
-    return start_scheduled_reports(s.stack, s.catalog, s.storage, s.settings.monitor_interval_seconds)
+    drift = LocalMonitoring(s.stack, s.catalog, s.storage)
+    return ScheduleRunner(s.monitoring.run_due, extra=drift.run_round,
+                          extra_every_seconds=s.settings.monitor_interval_seconds).start()
 
 
 def resume_pipelines(s: Services) -> list[str]:

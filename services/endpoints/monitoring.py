@@ -1,5 +1,7 @@
 """Model monitoring on the local stack: drift reports of an endpoint's captured traffic against its
-model's training baseline, reports on a schedule, and the captured traffic as a catalog table.
+model's training baseline, a round of reports for new traffic (``run_round``: the app's monitoring runner,
+``services/monitoring/schedules.ScheduleRunner``, calls it every ``WORKBENCH_MONITOR_INTERVAL_SECONDS``), and the
+captured traffic as a catalog table.
 
 The inference server writes data capture in SageMaker's JSON-lines format under
 ``<home>/endpoints/<name>/capture/<variant>/YYYY/MM/DD/HH/*.jsonl``; the endpoint itself is
@@ -20,7 +22,6 @@ import csv
 import json
 import logging
 import os
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -540,34 +541,3 @@ class LocalMonitoring:
         write_capture_parquet(rows, folder)
         self.storage.register_table(CAPTURE_DATABASE, table, folder)
         return f"{CAPTURE_DATABASE}.{table}"
-
-
-class ReportSchedule:
-    """A daemon thread running ``LocalMonitoring.run_round`` every ``every_seconds`` until ``stop()``."""
-
-    def __init__(self, monitoring: LocalMonitoring, every_seconds: float) -> None:
-        self.monitoring = monitoring
-        self.every_seconds = every_seconds
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="drift-reports", daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_seconds):
-            try:
-                self.monitoring.run_round()
-            except Exception:  # noqa: BLE001 - the schedule outlives one bad round; the traceback goes to the log
-                log.exception("A scheduled drift-report round failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(timeout=5)
-
-
-def start_scheduled_reports(stack: EmbeddedStack, catalog: CatalogPort, storage: StoragePort,
-                            every_seconds: float = 3600) -> ReportSchedule:
-    """Write drift reports every ``every_seconds`` while the app runs (the first after one interval)."""
-    if every_seconds <= 0:
-        raise InvalidInput("The report interval must be positive.", hint="For example every 3600 seconds.")
-    schedule = ReportSchedule(LocalMonitoring(stack, catalog, storage), every_seconds)
-    schedule.thread.start()
-    return schedule

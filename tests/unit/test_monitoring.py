@@ -35,10 +35,10 @@ from services.endpoints.monitoring import (
     parse_instances,
     read_recent_capture,
     report_from_json,
-    start_scheduled_reports,
 )
 from services.errors import InvalidInput, NotFound
 from services.models import Column, DataSource, ModelRecord, TrainingRequest
+from services.monitoring.schedules import ScheduleRunner
 from services.registry import Services, build_services
 from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
@@ -453,7 +453,8 @@ def test_a_monitoring_round_writes_reports_only_for_new_traffic(workspace: Servi
     assert saved[0].notes and saved[0].notes[0].startswith("Only 50 row(s) compared")  # read back from the saved JSON
     time.sleep(0.05)
     write_capture(workspace, "reviews-scheduled", review_events(usual, scored, "2026-11-22T15"))
-    schedule = start_scheduled_reports(workspace.stack, workspace.catalog, workspace.storage, every_seconds=0.2)
+    schedule = ScheduleRunner(list, every_seconds=0.05, extra=local_monitoring(workspace).run_round,
+                              extra_every_seconds=0.2).start()
     try:
         deadline = time.monotonic() + 30
         while len(local_monitoring(workspace).list_reports("reviews-scheduled")) < 2:
