@@ -1,4 +1,5 @@
-"""``python -m services endpoints …``, ``score`` and ``monitor``: hosting from the command line.
+"""``python -m services endpoints …`` and ``score``: hosting from the command line (``monitor`` is the monitoring
+capability's, ``services/monitoring/cli_monitoring.py``).
 
 ``endpoints deploy`` waits until the endpoint answers ``/ping`` (or fails, which is an error);
 ``endpoints delete`` returns when the server is gone. JSON on stdout, in DescribeEndpoint's spelling.
@@ -17,10 +18,9 @@ from typing import Any
 
 from services.endpoints.models import STRATEGIES, DeploymentChoices, DeploymentEvent, DeployRequest, Endpoint, Variant
 from services.errors import BackendUnavailable, InvalidInput, ServiceError
-from services.models import DataSource
 from services.registry import Services
 
-COMMANDS = ("endpoints", "score", "monitor")
+COMMANDS = ("endpoints", "score")
 PRIMARY_VARIANT = "AllTraffic"  # SageMaker's name for a single-model endpoint's variant
 DEPLOY_TIMEOUT_SECONDS = 600
 UPDATE_ENDS = ("Completed", "RolledBack", "Failed", "Stopped")
@@ -35,7 +35,7 @@ class UpdateRolledBack(ServiceError):
 
 
 def add_commands(commands: Any) -> None:
-    """Add ``endpoints``, ``score`` and ``monitor`` to the CLI's subparsers."""
+    """Add ``endpoints`` and ``score`` to the CLI's subparsers."""
     actions = commands.add_parser("endpoints", help="real-time endpoints").add_subparsers(dest="action", required=True)
     _add_deploy(actions.add_parser("deploy", help="deploy a registered model (waits until it answers)"))
     actions.add_parser("list", help="every endpoint with its status and traffic")
@@ -61,12 +61,6 @@ def add_commands(commands: Any) -> None:
     given.add_argument("--text", help="a review")
     given.add_argument("--record", help='one row as JSON, e.g. \'{"alcohol": 13.2, ...}\'')
     score.add_argument("--explain", action="store_true", help="also return each token's contribution")
-    monitor = commands.add_parser("monitor", help="drift of the endpoint's captured traffic against the training baseline")
-    monitor.add_argument("name")
-    monitor.add_argument("--baseline", default="", help="MODEL_ID whose training data is the baseline")
-    source = monitor.add_mutually_exclusive_group()
-    source.add_argument("--table", default="", help="compare this table (DATABASE.TABLE) instead of captured traffic")
-    source.add_argument("--data", default="", help="compare this file instead of captured traffic")
 
 
 def _add_deploy(deploy: argparse.ArgumentParser) -> None:
@@ -97,9 +91,6 @@ def deployment_choices(args: argparse.Namespace) -> DeploymentChoices:
 def run_command(services: Services, args: argparse.Namespace) -> Any:
     if args.command == "score":
         return _score(services, args)
-    if args.command == "monitor":
-        source = DataSource(table=args.table, path=args.data) if args.table or args.data else None
-        return asdict(services.endpoints.drift_report(args.name, args.baseline, source))
     return _endpoints(services, args)
 
 

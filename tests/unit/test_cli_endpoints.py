@@ -1,4 +1,4 @@
-"""``python -m services endpoints …``, ``score`` and ``monitor``: JSON on stdout; errors exit 2 with one line."""
+"""``python -m services endpoints …``, ``score`` and ``monitor`` (data quality): JSON on stdout; errors exit 2 with one line."""
 
 from __future__ import annotations
 
@@ -100,8 +100,9 @@ def test_score_a_record_and_monitor(cli: Run) -> None:
     for _ in range(3):
         scored = ok(cli, "score", "cli-wine", "--record", json.dumps(record))
     assert scored["predicted_label"] in ("class_0", "class_1", "class_2")  # type: ignore[index]
-    report = ok(cli, "monitor", "cli-wine")
-    assert report["endpoint"] == "cli-wine" and report["rows"] == 3  # type: ignore[index]
+    report = ok(cli, "monitor", "cli-wine")  # the monitoring capability's command; data quality by default
+    assert report["endpoint"] == "cli-wine" and report["monitor_type"] == "data-quality"  # type: ignore[index]
+    assert report["item_count"] == 3 and report["details"]["drift"]["rows"] == 3  # type: ignore[index]
     assert "error: --record is not JSON" in refused(cli, "score", "cli-wine", "--record", "{alcohol")
     ok(cli, "endpoints", "delete", "cli-wine")
 
