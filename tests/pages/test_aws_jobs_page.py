@@ -128,3 +128,25 @@ def test_aws_refusing_the_describe_is_a_clear_error(aws_app: AppTest, services: 
     open_jobs(aws_app, name)
     assert not aws_app.exception, aws_app.exception
     assert expected in texts(aws_app.error).lower()
+
+
+def test_a_training_job_with_debugger_rules_shows_their_statuses_and_profiler_report(
+        aws_app: AppTest, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.debugger.models import DebuggerConfig, RuleConfig
+    from tests.helpers.debugger_pages import add_rule_statuses, put_profiler_report, rule_status
+
+    rules = DebuggerConfig(rules=(RuleConfig("LossNotDecreasing"), RuleConfig("Overfit")))
+    name = services.training.start_training_job(TrainingRequest(algorithm="xgboost", source=TABLE, target="rating",
+                                                                debugger=rules))
+    add_rule_statuses(monkeypatch, [rule_status("LossNotDecreasing", "IssuesFound", "loss flat since step 40"),
+                                    rule_status("Overfit", "NoIssuesFound")],
+                      [rule_status("ProfilerReport", "NoIssuesFound")])
+    put_profiler_report(name, b"<html>SageMaker's report</html>")
+    open_jobs(aws_app, name)
+    assert not aws_app.exception, aws_app.exception
+    statuses = frame_with(aws_app, "details")
+    assert list(statuses["rule"]) == ["LossNotDecreasing", "Overfit", "ProfilerReport"]
+    assert list(statuses["status"]) == ["IssuesFound", "NoIssuesFound", "NoIssuesFound"]
+    assert statuses["details"][0] == "loss flat since step 40"
+    assert [t.value for t in aws_app.toast] == [f"LossNotDecreasing found an issue in {name}: loss flat since step 40"]
+    assert aws_app.get("download_button")[0].proto.label == "Profiler report"

@@ -1,0 +1,51 @@
+"""Debugger on the pages' aws tests: DescribeTrainingJob answered by moto, with the Debugger fields moto leaves out
+added after the call (each entry checked against SageMaker's service model, so no invented shape passes), and the
+ProfilerReport rule's HTML put where SageMaker writes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import boto3
+import botocore.handlers
+import botocore.session
+import pytest
+from botocore.exceptions import ParamValidationError
+from botocore.validate import ParamValidator
+
+from tests.helpers.aws import BUCKET, REGION
+
+AT = dt.datetime(2026, 12, 5, 14, 0, tzinfo=dt.UTC)
+
+
+def rule_status(name: str, status: str, details: str = "") -> dict[str, Any]:
+    entry = {"RuleConfigurationName": name, "RuleEvaluationStatus": status, "LastModifiedTime": AT,
+             "RuleEvaluationJobArn": f"arn:aws:sagemaker:{REGION}:123456789012:processing-job/{name.lower()}-rule"}
+    return entry | ({"StatusDetails": details} if details else {})
+
+
+def add_rule_statuses(monkeypatch: pytest.MonkeyPatch, debug: list[dict[str, Any]],
+                      profiler: list[dict[str, Any]] | None = None) -> None:
+    """Every later DescribeTrainingJob answer (moto's) also carries these rule evaluation statuses."""
+    profiler = profiler or []
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    for entry, shape in [(e, "DebugRuleEvaluationStatus") for e in debug] + [(e, "ProfilerRuleEvaluationStatus")
+                                                                             for e in profiler]:
+        report = ParamValidator().validate(entry, model.shape_for(shape))
+        if report.has_errors():
+            raise ParamValidationError(report=report.generate_report())
+
+    def add(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["DebugRuleEvaluationStatuses"] = debug
+        parsed["ProfilerRuleEvaluationStatuses"] = profiler
+
+    event = "after-call.sagemaker.DescribeTrainingJob"
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*botocore.handlers.BUILTIN_HANDLERS, (event, add)])
+
+
+def put_profiler_report(job_name: str, html: bytes) -> str:
+    """The ProfilerReport rule's output, as SageMaker lays it out under the job's output path."""
+    key = f"training/{job_name}/rule-output/ProfilerReport/profiler-output/profiler-report.html"
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=html)
+    return key
