@@ -32,6 +32,7 @@ from types import FrameType
 from typing import Any
 
 from services.config import Settings
+from services.debugger.session import DebuggerSession, debugger_session
 from services.embedded.jobs import JobRunner, JobStore, max_runtime_seconds
 from services.embedded.metadata import MetadataStore, utc_now
 from services.errors import ServiceError
@@ -174,11 +175,14 @@ def _task(kind: str) -> Callable[[JobContext], None]:
     return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
 
 
-def ending(error: Exception, exceeded_reason: str = "") -> tuple[str, str, str]:
+def ending(error: Exception, exceeded_reason: str = "", stopped_reason: str = "") -> tuple[str, str, str]:
     """(status, reason, secondary status) of a job whose task raised ``error``; a run past its maximum
-    runtime is Stopped whatever the task raised as it was signalled (a script killed by SIGTERM fails)."""
+    runtime, or stopped by a Debugger rule (``stopped_reason``), is Stopped whatever the task raised as it was
+    signalled (a script killed by SIGTERM fails)."""
     if exceeded_reason:
         return "Stopped", exceeded_reason, MAX_RUNTIME_EXCEEDED
+    if stopped_reason:
+        return "Stopped", stopped_reason, "Stopped"
     if isinstance(error, JobStopped):
         return "Stopped", "Stopped on request.", "Stopped"
     if isinstance(error, ServiceError):
@@ -195,26 +199,40 @@ def run_job(home: Path, name: str) -> str:
     ctx = JobContext(name, job.config, runner.job_dir(name), settings, runner.jobs)
     limit = RuntimeLimit(max_runtime_seconds(job.config, settings.job_max_runtime_seconds),
                          lambda reason: _record_hard_stop(runner, ctx, reason))
+    debugger = debugger_session(job.kind, job.config, ctx.job_dir, ctx._started, lambda _: signal_job_group(signal.SIGTERM))
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         ctx.log(f"Job {name} ({job.kind}) started")
         limit.start()
+        if debugger is not None:
+            debugger.start()
         _task(job.kind)(ctx)
         limit.finish()
+        _end_debugger(debugger, runner.jobs, name)
         runner.jobs.finish(name, "Completed")
         record_finished_job(store, runner.jobs.get(name), ctx.log)
         ctx.log("Completed")
     except Exception as error:  # noqa: BLE001 - a job's bug must end as Failed with the reason, not a hang
         limit.finish()
-        _record_ending(runner, ctx, error, limit.reason if limit.exceeded.is_set() else "")
+        _end_debugger(debugger, runner.jobs, name)
+        _record_ending(runner, ctx, error, limit.reason if limit.exceeded.is_set() else "",
+                       debugger.stop_reason if debugger is not None else "")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         runner.dispatch()
     return runner.jobs.get(name).status
 
 
-def _record_ending(runner: JobRunner, ctx: JobContext, error: Exception, exceeded_reason: str) -> None:
-    status, reason, secondary = ending(error, exceeded_reason)
+def _end_debugger(debugger: DebuggerSession | None, jobs: JobStore, name: str) -> None:
+    """End the job's Debugger rules and put their statuses in its result (as DescribeTrainingJob has them)."""
+    if debugger is not None:
+        debugger.finish()
+        jobs.update(name, result={**jobs.get(name).result, **debugger.result_fields()})
+
+
+def _record_ending(runner: JobRunner, ctx: JobContext, error: Exception, exceeded_reason: str,
+                   stopped_reason: str = "") -> None:
+    status, reason, secondary = ending(error, exceeded_reason, stopped_reason)
     if status == "Failed" and isinstance(error, ServiceError):
         record_failure(runner.jobs, ctx.name, error)
     runner.jobs.finish(ctx.name, status, reason, secondary)

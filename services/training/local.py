@@ -10,6 +10,7 @@ from typing import Any
 
 from services.catalog.base import CatalogPort
 from services.config import Settings
+from services.debugger.rules import check_config as check_debugger
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InvalidInput, NotFound
 from services.models import (
@@ -51,6 +52,7 @@ class LocalTraining:
         if request.algorithm not in ALGORITHMS:
             raise InvalidInput(f"Unknown algorithm {request.algorithm!r}.", hint=f"Use one of {', '.join(ALGORITHMS)}.")
         validate_hyperparameters(request.algorithm, request.hyperparameters)
+        check_debugger(request.debugger)
         source, columns = resolve_source(self.catalog, self.settings, request.source)
         require_column(columns, request.target, "target")
         if request.text_column:
@@ -68,12 +70,14 @@ class LocalTraining:
             raise InvalidInput("The time limit must be at least 30 s and at least one candidate allowed.",
                                hint="For example --max-runtime 120 --max-candidates 5.")
         check_objective(request.objective, request.problem_type)
+        check_debugger(request.debugger)
         source, columns = resolve_source(self.catalog, self.settings, request.source)
         require_column(columns, request.target, "target")
         return self._submit("autopilot", asdict(replace(request, source=source)), request.name)
 
     def start_script_job(self, request: ScriptJobRequest) -> str:
         check_job_request("script", request.name, request.experiment, request.channels)
+        check_debugger(request.debugger)
         source_dir = Path(request.source_dir).expanduser().resolve()
         if not (source_dir / request.entry_point).is_file():
             raise NotFound(f"{request.entry_point} is not in {source_dir}.", hint="Point --source-dir at the folder holding the script.")
@@ -89,6 +93,7 @@ class LocalTraining:
         if not request.ranges:
             raise InvalidInput("A tuning job needs at least one hyperparameter range.", hint="e.g. max_depth integer 3..8.")
         validate_ranges(request.ranges)
+        check_debugger(request.base.debugger)
         validate_tuning_settings(request.objective_metric, request.objective_type, request.strategy,
                                  request.max_jobs, request.max_parallel_jobs)
         if isinstance(request.base, ScriptJobRequest):

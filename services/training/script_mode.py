@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.debugger.session import script_environment as debugger_script_environment
 from services.embedded.child_env import user_code_environment
 from services.errors import InvalidInput, ServiceError
 from services.names import check_name
@@ -214,6 +215,7 @@ def process_environment(layout: MlLayout, env: Mapping[str, Any], hyperparameter
     contract |= {"SAGEMAKER_BASE_DIR": str(layout.root), "TRAINING_JOB_NAME": str(env["job_name"]),
                  "SAGEMAKER_PROGRAM": str(env["user_entry_point"]), "PYTHONUNBUFFERED": "1",
                  "PYTHONPATH": str(layout.code_dir)}
+    contract |= debugger_script_environment(str(layout.code_dir))  # Debugger's folder and hook, when it records
     return user_code_environment(home_dir(layout), contract, parent)
 
 
