@@ -1,7 +1,7 @@
 """``monitor schedule ENDPOINT --type … --every hourly|daily [--name NAME]`` and ``monitor schedules [--endpoint E]``.
 
-The ``monitor`` command's parser is ``cli_monitoring``'s; it adds these options with ``add_schedule_options`` and
-hands a parsed ``schedule`` / ``schedules`` call to ``schedule`` / ``schedules``. Output is SageMaker's:
+The ``monitor`` command's parser is ``cli_monitoring``'s; it hands a parsed ``schedule`` / ``schedules`` call to
+``run_command``. Output is SageMaker's:
 DescribeMonitoringSchedule for one schedule (``MonitoringScheduleName``, ``MonitoringScheduleStatus``,
 ``MonitoringType``, ``MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression``,
 ``LastMonitoringExecutionSummary``) plus the local runner's ``NextExecutionTime``; ListMonitoringSchedules'
@@ -13,15 +13,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from services.errors import InvalidInput
 from services.monitoring.base import MonitoringPort
-from services.monitoring.models import SCHEDULE_EXPRESSIONS, MonitorConfig, MonitoringSchedule, ScheduleRequest
+from services.monitoring.cli_monitoring import monitor_config
+from services.monitoring.models import MonitorConfig, MonitoringSchedule, ScheduleRequest
 
 
-def add_schedule_options(parser: argparse.ArgumentParser) -> None:
-    """``--every`` and ``--name`` of ``monitor schedule`` (``--type`` and the endpoint are the monitor command's)."""
-    parser.add_argument("--every", choices=tuple(SCHEDULE_EXPRESSIONS), default="hourly",
-                        help="hourly: cron(0 * ? * * *), on the hour; daily: cron(0 0 ? * * *), at 00:00 UTC")
-    parser.add_argument("--name", default="", help="MonitoringScheduleName (default <endpoint>-<type>)")
+def run_command(services: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """``monitor schedule ENDPOINT …`` (``args.endpoint_arg``, ``--type``, ``--every``, ``--name`` and the monitor's
+    settings) or ``monitor schedules [--endpoint E]``, as ``cli_monitoring`` parsed them."""
+    if args.target == "schedules":
+        if args.endpoint_arg:
+            raise InvalidInput(f"Unexpected {args.endpoint_arg!r} after schedules.",
+                               hint="List one endpoint's schedules with: monitor schedules --endpoint ENDPOINT")
+        return schedules(services.monitoring, args.endpoint)
+    if not args.endpoint_arg:
+        raise InvalidInput("monitor schedule needs an endpoint name.",
+                           hint="For example: monitor schedule reviews-live --type model-quality --every daily")
+    return schedule(services.monitoring, args.endpoint_arg, args.monitor_type, args.every, args.name, monitor_config(args))
 
 
 def schedule(monitoring: MonitoringPort, endpoint: str, monitor_type: str, every: str = "hourly", name: str = "",
