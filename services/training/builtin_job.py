@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from services.debugger.recording import record_labels
 from services.embedded.job_worker import JobContext
 from services.models import DataSource, ModelRecord, TrainingRequest
 from services.runs.tracking import configure, job_run, job_tags, log_json_artifact
@@ -78,6 +79,8 @@ def _train(ctx: JobContext, request: TrainingRequest) -> None:
     ctx.log(f"Read {len(frame)} rows and {len(frame.columns)} columns")
     data = prepare_dataset(frame, request.target, requested_problem_type(algorithm, request.hyperparameters),
                            request.text_column, request.seed)
+    if data.classes:
+        record_labels(data.train[data.target])  # for Debugger's ClassImbalance; nothing unless a rule reads them
     ctx.secondary("Training", f"{request.algorithm}: {data.problem_type}, {len(data.train)} training rows")
     reporter = JobReporter(ctx)
     with job_run(ctx.settings, request.experiment, ctx.name, _tags(ctx, request)) as mlflow_run:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from services.debugger.cli_flags import add_debugger_arguments, debugger_from_args, status_fields
 from services.errors import ServiceError
 from services.models import AutopilotRequest, DataSource, Job
 from services.registry import Services
@@ -36,6 +37,7 @@ def add_commands(commands: Any) -> None:
     parser.add_argument("--name", default="")
     parser.add_argument("--experiment", default="")
     parser.add_argument("--no-wait", action="store_true", help="return as soon as the job is started")
+    add_debugger_arguments(parser)
 
 
 def run_command(services: Services, args: argparse.Namespace) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def run_command(services: Services, args: argparse.Namespace) -> dict[str, Any]:
         source=DataSource(table=args.table or "", path=args.data or ""), target=args.target,
         problem_type=args.problem_type, objective=args.objective, mode=args.mode,
         max_runtime_seconds=args.max_runtime, max_candidates=args.max_candidates, name=args.name,
-        experiment=args.experiment,
+        experiment=args.experiment, debugger=debugger_from_args(args),
     )
     name = services.training.start_autopilot_job(request)
     if args.no_wait:
@@ -64,4 +66,5 @@ def summary(job: Job) -> dict[str, Any]:
                   for c in job.result.get("candidates", [])]
     best = next((c for c in candidates if c["name"] == job.result.get("best_candidate")), None)
     best_out = None if best is None else {"name": best["name"], "model_id": best["model_id"], "objective": best["objective"]}
-    return {"job_name": job.name, "status": job.status, "best_candidate": best_out, "candidates": candidates}
+    return {"job_name": job.name, "status": job.status, "best_candidate": best_out, "candidates": candidates,
+            **status_fields(job.result)}

@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from services.cli_args import parse_pairs
+from services.debugger.cli_flags import add_debugger_arguments, debugger_from_args, status_fields
 from services.errors import InvalidInput
 from services.models import DataSource, Job, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.registry import Services
@@ -98,6 +99,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", default="", help="the MLflow experiment")
     parser.add_argument("--no-wait", action="store_true", help="print the job as it is now and return")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait at most")
+    add_debugger_arguments(parser)
 
 
 def run_command(services: Services, args: argparse.Namespace) -> dict[str, Any]:
@@ -119,7 +121,7 @@ def script_request(args: argparse.Namespace) -> ScriptJobRequest:
     return ScriptJobRequest(
         entry_point=args.entry_point, source_dir=args.source_dir, channels=channels,
         hyperparameters=parse_pairs(args.hyperparameters, "--hp", "epochs=5"), metric_definitions=metrics,
-        name=args.name, experiment=args.experiment,
+        name=args.name, experiment=args.experiment, debugger=debugger_from_args(args),
     )
 
 
@@ -129,7 +131,7 @@ def train_script(services: Services, args: argparse.Namespace) -> dict[str, Any]
     job = _settle(services, name, args)
     return {"job_name": job.name, "status": job.status, "failure_reason": job.failure_reason,
             "model_dir": job.result.get("model_dir", ""), "output_dir": job.result.get("output_dir", ""),
-            "model_id": job.model_id, "metrics": job.metrics}
+            "model_id": job.model_id, "metrics": job.metrics, **status_fields(job.result)}
 
 
 def _settle(services: Services, name: str, args: argparse.Namespace) -> Job:
@@ -188,7 +190,8 @@ def _base_request(args: argparse.Namespace) -> TrainingRequest | ScriptJobReques
         raise InvalidInput("A built-in algorithm needs --target.", hint="e.g. --target target.")
     return TrainingRequest(algorithm=args.algorithm, source=DataSource(table=args.table, path=args.data),
                            target=args.target, hyperparameters=parse_pairs(args.hyperparameters, "--hp", "num_round=50"),
-                           text_column=args.text_column, experiment=args.experiment)
+                           text_column=args.text_column, experiment=args.experiment,
+                           debugger=debugger_from_args(args))
 
 
 def tune(services: Services, args: argparse.Namespace) -> dict[str, Any]:
@@ -198,5 +201,6 @@ def tune(services: Services, args: argparse.Namespace) -> dict[str, Any]:
     trials = job.result.get("trials", [])
     best = next((t for t in trials if t["number"] == job.result.get("best_trial")), None)
     return {"job_name": job.name, "status": job.status, "failure_reason": job.failure_reason,
-            "objective": job.result.get("objective"), "best_trial": best, "trials": trials}
+            "objective": job.result.get("objective"), "best_trial": best, "trials": trials,
+            **status_fields(job.result)}
 

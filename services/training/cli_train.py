@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from services.config import Settings
+from services.debugger.cli_flags import add_debugger_arguments, debugger_from_args, status_fields
 from services.errors import InvalidInput, ServiceError
 from services.models import DataSource, Job, TrainingRequest
 from services.paths import publish_file, writable_path
@@ -44,6 +45,7 @@ def add_commands(commands: Any) -> None:
     train.add_argument("--name", default="", help="job and model name (default: <table or file stem>-<algorithm>)")
     train.add_argument("--experiment", default="")
     train.add_argument("--seed", type=int, default=42)
+    add_debugger_arguments(train)
     train.add_argument("--no-wait", action="store_true")
     predict = commands.add_parser("predict", help="batch transform: score a table or file with a registered model "
                                                  "into a catalog table")
@@ -94,10 +96,11 @@ def _train(services: Any, args: argparse.Namespace) -> str:
     validate_hyperparameters(args.algorithm, hyperparameters)
     request = TrainingRequest(algorithm=args.algorithm, source=DataSource(table=args.table, path=args.data),
                               target=args.target, hyperparameters=hyperparameters, text_column=args.text_column,
-                              name=args.name, experiment=args.experiment, seed=args.seed)
+                              name=args.name, experiment=args.experiment, seed=args.seed,
+                              debugger=debugger_from_args(args))
     job = _finish(services, services.training.start_training_job(request), args.no_wait)
     return _report(job, {"job_name": job.name, "status": job.status, "model_id": job.model_id, "run_id": job.run_id,
-                         "metrics": job.metrics})
+                         "metrics": job.metrics, **status_fields(job.result)})
 
 
 def _predict(services: Any, args: argparse.Namespace) -> str:

@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from services.config import Settings
+from services.debugger.hook import Hook
 from services.errors import InvalidInput
 from services.features.embeddings import EmbeddingSource
 from services.training.algorithms import minilm_features as features
@@ -280,11 +281,13 @@ def train_classifier(run: TrainingRun) -> dict[str, float]:
     stopper = EarlyStopping(trained, run.options.patience)
     steps = StepReporter(run.reporter, total_steps, run.options.epochs)
     eval_every = run.options.eval_steps or steps_per_epoch
+    record_gradients = gradient_recorder(trained)
     step = 0
     for epoch in range(1, run.options.epochs + 1):
         for batch in training_batches(run.train, run.options.batch_size, rng):
             step += 1
             steps.step(step, epoch, _train_step(run, batch, optimizer, scheduler, loss_fn))
+            record_gradients(step)
             if (step % eval_every == 0 or step == total_steps) and _evaluate(run, stopper, step):
                 return _finish(run, stopper, step, stopped_early=True)
     return _finish(run, stopper, step, stopped_early=False)
@@ -302,6 +305,24 @@ def _schedule(total_steps: int, warm_up: bool) -> Callable[[int], float]:
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     return factor
+
+
+def gradient_recorder(trained: nn.Module) -> Callable[[int], None]:
+    """Debugger's gradient statistics of the step just taken (the gradients stay until the next step's
+    zero_grad), at most every REPORT_INTERVAL_SECONDS; does nothing unless a rule reads gradients."""
+    hook = Hook()
+    if not hook.wants("gradients"):
+        return lambda step: None
+    hook.register_module(trained)
+    last = [-math.inf]
+
+    def record(step: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= REPORT_INTERVAL_SECONDS:
+            hook.record_gradients(step)
+            last[0] = now
+
+    return record
 
 
 def _train_step(run: TrainingRun, batch: np.ndarray, optimizer: torch.optim.Optimizer,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from services.debugger.recording import collections_wanted
 from services.errors import InvalidInput
 from services.training.algorithms.base import Dataset, FitResult, Reporter
 from services.training.algorithms.common import SklearnPredictor
@@ -82,7 +83,11 @@ class XGBoostAlgorithm:
         x_valid = featurizer.transform(model_frame(data.validation, kinds))
         model = _model(values, data, reporter)
         reporter.log(f"xgboost: {x_train.shape[0]} training rows, {x_train.shape[1]} features, objective {values['objective']}")
-        model.fit(x_train, _labels(data.train, data), eval_set=[(x_valid, _labels(data.validation, data))], verbose=False)
+        y_train = _labels(data.train, data)
+        eval_set = [(x_valid, _labels(data.validation, data))]
+        if "losses" in collections_wanted():  # Debugger's loss rules compare training and validation curves
+            eval_set.insert(0, (x_train, y_train))  # early stopping still watches the last set: validation
+        model.fit(x_train, y_train, eval_set=eval_set, verbose=False)
         model.set_params(callbacks=None)  # the reporter cannot be saved with the model
         predictor = SklearnPredictor(Pipeline([("features", featurizer), ("model", model)]), data.problem_type,
                                      data.classes, kinds, self.framework)
@@ -147,9 +152,10 @@ def _round_reporter(xgboost: Any, reporter: Reporter, rounds: int) -> Any:
 
     class RoundReporter(xgboost.callback.TrainingCallback):  # type: ignore[misc,name-defined]
         def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, dict[str, list[float]]]) -> bool:
-            for curves in evals_log.values():
+            for index, curves in enumerate(evals_log.values()):
+                split = "train" if index == 0 and len(evals_log) > 1 else "validation"
                 for metric, points in curves.items():
-                    reporter.metric(f"validation:{metric}", float(points[-1]), epoch)
+                    reporter.metric(f"{split}:{metric}", float(points[-1]), epoch)
             if epoch % 10 == 0 or epoch + 1 == rounds:
                 reporter.progress((epoch + 1) / rounds, f"round {epoch + 1} of {rounds}")
             return False
