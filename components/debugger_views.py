@@ -22,15 +22,18 @@ STATUS_STYLE = {"IssuesFound": ("🔴", "background-color: #ffd6d6"), "NoIssuesF
 def render_rule_picker(catalog: Mapping[str, Mapping[str, Any]], *, key: str) -> tuple[list[dict[str, Any]], bool]:
     """Inside a form: tick rules, edit their parameters (prefilled with the defaults), and the StopTraining action.
     Returns the rows and the checkbox; ``debugger_config`` turns them into the request's config once submitted."""
+    rows = []
     with st.expander("Debugger rules", icon=":material/bug_report:"):
-        edited = st.data_editor(pd.DataFrame(rule_rows(catalog)), key=f"{key}.debugger.rules", hide_index=True,
-                                disabled=["rule", "kind", "description"], width="stretch",
-                                column_config={"use": st.column_config.CheckboxColumn("use", width="small"),
-                                               "parameters": st.column_config.TextColumn(
-                                                   "parameters (name=value; …)", width="large")})
+        for row in rule_rows(catalog):
+            tick, parameters = st.columns([2, 5])
+            row["use"] = tick.checkbox(row["rule"], key=f"{key}.debugger.{row['rule']}", help=row["description"])
+            row["parameters"] = parameters.text_input(f"{row['rule']} parameters", value=row["parameters"],
+                                                      key=f"{key}.debugger.{row['rule']}.parameters",
+                                                      label_visibility="collapsed")
+            rows.append(row)
         stop = st.checkbox("Stop training on an issue", key=f"{key}.debugger.stop",
                            help="SageMaker's StopTraining action: the job stops as soon as a rule finds an issue.")
-    return edited.to_dict("records"), stop
+    return rows, stop
 
 
 def debugger_config(picked: tuple[list[dict[str, Any]], bool],

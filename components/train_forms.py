@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
+from components.debugger_views import debugger_config, render_rule_picker
 from services.models import AutopilotRequest, Column, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.training.models import (
     ALGORITHM_LABELS,
@@ -27,8 +30,9 @@ def _default_target(columns: list[Column]) -> int:
     return len(names) - 1
 
 
-def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str) -> AutopilotRequest | None:
-    """Pick the target; everything else has Autopilot's defaults."""
+def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str,
+                          rules: dict[str, dict[str, Any]] | None = None) -> AutopilotRequest | None:
+    """Pick the target; everything else has Autopilot's defaults. ``rules``: the Debugger rule catalog to offer."""
     names = [c.name for c in columns]
     with st.form(key):
         target = st.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
@@ -42,18 +46,21 @@ def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str
         runtime = left.number_input("Time limit (seconds)", 30, 24 * 3600, 300, step=30, key=f"{key}.runtime")
         candidates = middle.number_input("Max candidates", 1, 250, 10, key=f"{key}.candidates")
         name = right.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
+        picked = render_rule_picker(rules, key=key) if rules else None
         submitted = st.form_submit_button("Start Autopilot", type="primary", icon=":material/rocket_launch:")
     if not submitted:
         return None
     return AutopilotRequest(
         source=source, target=target, problem_type="" if problem == "(detect)" else problem,
         objective="" if objective == "(default)" else objective, mode=mode, max_runtime_seconds=int(runtime),
-        max_candidates=int(candidates), name=name.strip(),
+        max_candidates=int(candidates), name=name.strip(), debugger=debugger_config(picked, rules) if picked and rules else None,
     )
 
 
-def render_builtin_form(source: DataSource, columns: list[Column], *, key: str) -> TrainingRequest | None:
-    """A built-in algorithm with its SageMaker hyperparameters, pre-filled with sensible values."""
+def render_builtin_form(source: DataSource, columns: list[Column], *, key: str,
+                        rules: dict[str, dict[str, Any]] | None = None) -> TrainingRequest | None:
+    """A built-in algorithm with its SageMaker hyperparameters, pre-filled with sensible values; ``rules``: the
+    Debugger rule catalog to offer."""
     algorithm = st.selectbox("Algorithm", list(ALGORITHM_LABELS), format_func=ALGORITHM_LABELS.__getitem__,
                              key=f"{key}.algorithm")
     names = [c.name for c in columns]
@@ -68,17 +75,21 @@ def render_builtin_form(source: DataSource, columns: list[Column], *, key: str) 
             value="\n".join(f"{k}={v}" for k, v in SUGGESTED_HYPERPARAMETERS[algorithm].items()),
         )
         name = st.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
+        picked = render_rule_picker(rules, key=key) if rules else None
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
     if not submitted:
         return None
     return TrainingRequest(
         algorithm=algorithm, source=source, target=target, hyperparameters=parse_pairs(hyperparameters),
         text_column="" if text_column in (None, "(detect)") else text_column, name=name.strip(),
+        debugger=debugger_config(picked, rules) if picked and rules else None,
     )
 
 
-def render_script_form(*, default_source_dir: str, key: str) -> ScriptJobRequest | None:
-    """Your SageMaker script-mode train.py, run locally under the same contract."""
+def render_script_form(*, default_source_dir: str, key: str,
+                       rules: dict[str, dict[str, Any]] | None = None) -> ScriptJobRequest | None:
+    """Your SageMaker script-mode train.py, run locally under the same contract; ``rules``: the Debugger rule
+    catalog to offer (they read the metric definitions' series)."""
     with st.form(key):
         left, right = st.columns(2)
         entry_point = left.text_input("Entry point", value="train.py", key=f"{key}.entry")
@@ -88,13 +99,14 @@ def render_script_form(*, default_source_dir: str, key: str) -> ScriptJobRequest
         metrics = st.text_area("Metric definitions (NAME=REGEX per line; the first group is the value)",
                                key=f"{key}.metrics", placeholder="validation:accuracy=validation:accuracy=([0-9.]+)")
         name = st.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
+        picked = render_rule_picker(rules, key=key) if rules else None
         submitted = st.form_submit_button("Start script job", type="primary", icon=":material/code:")
     if not submitted:
         return None
     return ScriptJobRequest(
         entry_point=entry_point.strip(), source_dir=source_dir.strip(), channels=parse_pairs(channels, "channel"),
         hyperparameters=parse_pairs(hyperparameters), metric_definitions=parse_pairs(metrics, "metric definition"),
-        name=name.strip(),
+        name=name.strip(), debugger=debugger_config(picked, rules) if picked and rules else None,
     )
 
 

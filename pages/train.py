@@ -57,17 +57,18 @@ with st.expander(f"Columns of {qualified}", icon=":material/schema:"):
     st.dataframe(pd.DataFrame([(c.name, c.type) for c in columns], columns=["column", "type"]), hide_index=True)
 
 autopilot_tab, builtin_tab, script_tab, tuning_tab = st.tabs(["Autopilot (AutoML)", "Built-in algorithm", "Your script", "Tuning"])
+rules = services.debugger.rule_catalog()
 try:
     with autopilot_tab:
-        request = render_autopilot_form(source, columns, key="train.autopilot")
+        request = render_autopilot_form(source, columns, key="train.autopilot", rules=rules)
         if request is not None:
             open_job(services.training.start_autopilot_job(request))
     with builtin_tab:
-        builtin = render_builtin_form(source, columns, key="train.builtin")
+        builtin = render_builtin_form(source, columns, key="train.builtin", rules=rules)
         if builtin is not None:
             open_job(services.training.start_training_job(builtin))
     with script_tab:
-        script = render_script_form(default_source_dir=str(Path.cwd()), key="train.script")
+        script = render_script_form(default_source_dir=str(Path.cwd()), key="train.script", rules=rules)
         if script is not None:
             open_job(services.training.start_script_job(script))
     with tuning_tab:

@@ -49,3 +49,13 @@ def put_profiler_report(job_name: str, html: bytes) -> str:
     key = f"training/{job_name}/rule-output/ProfilerReport/profiler-output/profiler-report.html"
     boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=html)
     return key
+
+
+def record_requests(monkeypatch: pytest.MonkeyPatch, operation: str) -> list[dict[str, Any]]:
+    """The parameters of every later SageMaker ``operation`` call (moto still answers it, after botocore has
+    checked them against the service model)."""
+    calls: list[dict[str, Any]] = []
+    event = f"provide-client-params.sagemaker.{operation}"
+    handler = (event, lambda params, **_: calls.append(dict(params)))
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*botocore.handlers.BUILTIN_HANDLERS, handler])
+    return calls

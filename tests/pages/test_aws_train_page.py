@@ -103,3 +103,26 @@ def test_throttling_is_a_clear_error_and_keeps_the_form(with_table: None, aws_ap
 def test_an_empty_catalog_says_where_to_get_a_table(aws_app: AppTest) -> None:
     open_train(aws_app)
     assert "Import or crawl a table" in texts(aws_app.info)
+
+
+
+def test_a_builtin_job_with_debugger_rules_sends_them_to_sagemaker(with_table: None, aws_app: AppTest,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers.debugger_pages import record_requests
+
+    created = record_requests(monkeypatch, "CreateTrainingJob")
+    open_train(aws_app)
+    offered = [c.key for c in aws_app.checkbox if c.key.startswith("train.builtin.debugger.")]
+    assert "train.builtin.debugger.LowCPUUtilization" not in offered  # SageMaker has no such built-in rule
+    aws_app.checkbox(key="train.builtin.debugger.LossNotDecreasing").check()
+    aws_app.text_input(key="train.builtin.debugger.LossNotDecreasing.parameters").input("num_steps=5")
+    aws_app.checkbox(key="train.builtin.debugger.stop").check()
+    aws_app.selectbox(key="train.builtin.target").select("rating")
+    aws_app.text_input(key="train.builtin.name").input("reviews-xgboost")
+    aws_app.button(key="FormSubmitter:train.builtin.form-Start training").click().run()
+    assert not aws_app.exception, aws_app.exception
+    [rule] = created[-1]["DebugRuleConfigurations"]
+    assert rule["RuleConfigurationName"] == "LossNotDecreasing"
+    assert rule["RuleParameters"]["num_steps"] == "5" and rule["RuleParameters"]["rule_to_invoke"] == "LossNotDecreasing"
+    assert "reviews-xgboost" in rule["RuleParameters"]["action_json"]
+    assert created[-1]["ProfilerRuleConfigurations"][-1]["RuleConfigurationName"] == "ProfilerReport"
