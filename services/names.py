@@ -133,6 +133,19 @@ def check_alarm_name(value: str) -> str:
     return value
 
 
+LABELLER_RULE = NameRule("labeller name", "", 64, "characters starting with a letter or digit, without / or \\, control "
+                         "or invisible characters", "maria",
+                         "A labeller name is stored with each label; Ground Truth's worker ids have no fixed pattern.")
+
+
+def check_labeller(value: str) -> str:
+    """A labeller's name as given (surrounding spaces trimmed): 1–64 characters, starting with a letter or digit."""
+    name = value.strip()
+    if not (0 < len(name) <= LABELLER_RULE.max_length and name[0].isalnum() and not _path_like(name)):
+        raise _refusal(LABELLER_RULE, value)
+    return name
+
+
 def check_job_name(job_kind: str, value: str) -> str:
     """A local job runner kind's name (``training``, ``autopilot``, …) against its SageMaker job's rule."""
     return check_name(JOB_KINDS.get(job_kind, "training-job"), value)

@@ -69,6 +69,7 @@ class LabelQueue:
     items: tuple[LabelItem, ...]
     total: int  # items in the source
     labelled: int  # items with at least one label
+    notes: tuple[str, ...] = ()  # e.g. that only the first rows were read
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,199 @@
+"""The labels port on the local stack: labels in the metadata store, ground truth in the endpoint's folder
+(Model Monitor's JSON lines, see ``services.labels.ground_truth``) and in the catalog table
+``monitoring.ground_truth_<endpoint>``.
+
+Classes offered: for an endpoint, the classes of the model its answering variant serves (any label for a
+model without classes, e.g. a regression); for a table, the distinct values of its ``label`` column when it
+has one, else the labels given so far (and then any new label is accepted). A label outside the classes a
+source defines is refused.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from services.catalog.base import CatalogPort
+from services.embedded.embedded_stack import EmbeddedStack
+from services.endpoints.monitoring import endpoint_folder
+from services.errors import InvalidInput
+from services.labels.agreement import agreement_table, latest_votes, majority_labels
+from services.labels.base import LabelsPort
+from services.labels.ground_truth import FOLDER, ground_truth_bytes, table_rows, write_snapshot, write_table_file
+from services.labels.importing import parse_labels
+from services.labels.items import SourceItems, endpoint_capture, endpoint_items, table_items
+from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, LabelProgress, LabelQueue, LabelSource
+from services.labels.queue import check_order, labeller_queue
+from services.labels.sources import checked_source, source_key
+from services.labels.store import LABEL, SKIP, LabelStore
+from services.labels.table_append import appended_table
+from services.models import DataSource
+from services.names import check_labeller, check_name, check_output_table, glue_name
+from services.query.base import QueryPort
+from services.storage.base import StoragePort
+
+
+def build_local_labels(stack: EmbeddedStack, *, catalog: CatalogPort, query: QueryPort, storage: StoragePort) -> LabelsPort:
+    return LocalLabels(stack, catalog, query, storage)
+
+
+class LocalLabels:
+    def __init__(self, stack: EmbeddedStack, catalog: CatalogPort, query: QueryPort, storage: StoragePort) -> None:
+        self.stack, self.catalog, self.query, self.storage = stack, catalog, query, storage
+        self.store = LabelStore(stack.store)
+        self.home = Path(stack.settings.home)
+        self._cache: dict[str, tuple[object, SourceItems]] = {}
+
+    # -- the items of a source (cached while the capture files or the table version stay the same) --------------
+
+    def items(self, source: LabelSource) -> SourceItems:
+        source = checked_source(source)
+        key = source_key(source)
+        state = self._state(source)
+        cached = self._cache.get(key)
+        if cached is None or cached[0] != state:
+            found = endpoint_items(self.stack, source.endpoint) if source.is_endpoint else table_items(self.catalog, self.query, source)
+            self._cache[key] = cached = (state, found)
+        return cached[1]
+
+    def _state(self, source: LabelSource) -> object:
+        if source.is_endpoint:
+            return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in endpoint_capture(self.stack, source.endpoint))
+        table = self.catalog.get_table(source.database, source.table)
+        return (table.version_id, table.updated_at)
+
+    def classes(self, source: LabelSource, found: SourceItems) -> tuple[str, ...]:
+        if found.classes or source.is_endpoint:
+            return found.classes
+        return tuple(dict.fromkeys(v.label for v in self.store.votes(source_key(source))))
+
+    # -- the port ----------------------------------------------------------------------------------------------------
+
+    def queue(self, source: LabelSource, order: str = "uncertainty", labeller: str = "", limit: int = 50,
+              seed: int = 0) -> LabelQueue:
+        check_order(order)
+        found = self.items(source)
+        if source.is_endpoint and not found.items:
+            raise InvalidInput(f"Endpoint {source.endpoint} has no captured requests to label.",
+                               hint="Turn on data capture for the endpoint and send it a few requests.")
+        key = source_key(checked_source(source))
+        waiting = labeller_queue(found.items, order, seed, self.store.done(key, labeller), self.store.taken_back(key, labeller))
+        majority = majority_labels(self.store.votes(key))
+        given = self._given(key)
+        items = tuple(replace(item, labels=given.get(item.item_id, ())) for item in waiting[:max(limit, 0)])
+        return LabelQueue(source, order, self.classes(source, found), items, len(found.items),
+                          sum(1 for item in found.items if item.item_id in majority), notes=found.notes)
+
+    def _given(self, key: str) -> dict[str, tuple[str, ...]]:
+        given: dict[str, tuple[str, ...]] = {}
+        for vote in latest_votes(self.store.votes(key)).values():
+            given[vote.item_id] = given.get(vote.item_id, ()) + (vote.label,)
+        return given
+
+    def submit(self, source: LabelSource, item_id: str, label: str, labeller: str) -> Label:
+        labeller, found = check_labeller(labeller), self.items(source)
+        self._check_item(source, found, item_id)
+        classes = self.classes(source, found)
+        label = label.strip()
+        if not label or (classes and (found.classes or source.is_endpoint) and label not in classes):
+            raise InvalidInput(f"{label!r} is not one of the classes of {source.label}: {', '.join(classes)}.",
+                               hint="Pick one of the classes shown.")
+        given = self.store.add(source_key(checked_source(source)), item_id, labeller, LABEL, label)
+        self._publish(source)
+        return given
+
+    def skip(self, source: LabelSource, item_id: str, labeller: str) -> None:
+        labeller, found = check_labeller(labeller), self.items(source)
+        self._check_item(source, found, item_id)
+        self.store.add(source_key(checked_source(source)), item_id, labeller, SKIP)
+
+    def undo(self, source: LabelSource, labeller: str) -> Label | None:
+        labeller = check_labeller(labeller)
+        self.items(source)  # NotFound for an unknown source
+        undone = self.store.undo_latest(source_key(checked_source(source)), labeller)
+        if undone is not None and undone[0] == LABEL:
+            self._publish(source)
+        return None if undone is None else undone[1]
+
+    def progress(self, source: LabelSource) -> LabelProgress:
+        found = self.items(source)
+        votes = self.store.votes(source_key(checked_source(source)))
+        latest = latest_votes(votes).values()
+        majority = majority_labels(votes)
+        by_labeller: dict[str, int] = {}
+        for vote in latest:
+            by_labeller[vote.labeller] = by_labeller.get(vote.labeller, 0) + 1
+        distribution: dict[str, int] = {}
+        for label in majority.values():
+            distribution[label] = distribution.get(label, 0) + 1
+        known = {item.item_id for item in found.items}
+        return LabelProgress(len(found.items), sum(1 for item in majority if item in known), by_labeller,
+                             agreement_table(votes), distribution)
+
+    def import_labels(self, endpoint: str, filename: str, data: bytes, labeller: str = "import") -> ImportResult:
+        source, labeller = LabelSource(endpoint=endpoint), check_labeller(labeller)
+        found = self.items(source)
+        pairs, bad = parse_labels(filename, data)
+        known = {item.item_id for item in found.items}
+        unknown = tuple(dict.fromkeys(event for event, _ in pairs if event not in known))
+        classes = set(found.classes)
+        refused = [f"event {e}: {label!r} is not one of the model's classes" for e, label in pairs
+                   if e in known and classes and label not in classes]
+        accepted = [(e, label) for e, label in pairs if e in known and (not classes or label in classes)]
+        if accepted:
+            self.store.add_many(source_key(checked_source(source)), accepted, labeller)
+            self._publish(source)
+        return ImportResult(len(accepted), unknown, tuple(bad + refused))
+
+    def export_labels(self, endpoint: str) -> bytes:
+        return ground_truth_bytes(self.ground_truth(endpoint))
+
+    def ground_truth(self, endpoint: str) -> dict[str, str]:
+        source = checked_source(LabelSource(endpoint=endpoint))
+        endpoint_capture(self.stack, endpoint)  # NotFound for an unknown endpoint
+        return majority_labels(self.store.votes(source_key(source)))
+
+    def append_to_table(self, source: LabelSource, target: DataSource, text_column: str, label_column: str) -> int:
+        found = self.items(source)
+        majority = majority_labels(self.store.votes(source_key(checked_source(source))))
+        rows = [(item.text, majority[item.item_id]) for item in found.items if item.item_id in majority]
+        if not rows:
+            raise InvalidInput(f"Nothing in {source.label} is labelled yet.", hint="Label a few items first.")
+        database, table = check_output_table(target.table)
+        current = self.catalog.get_table(database, table)
+        frame = self.storage.read_table(database, table)
+        combined = appended_table(pa.Table.from_pandas(frame, preserve_index=False), current, rows, text_column, label_column)
+        buffer = io.BytesIO()
+        pq.write_table(combined, buffer)
+        buffer.seek(0)
+        self.catalog.import_upload(f"{table}.parquet", buffer, database, table)
+        return len(rows)
+
+    # -- helpers -------------------------------------------------------------------------------------------------------
+
+    def _check_item(self, source: LabelSource, found: SourceItems, item_id: str) -> None:
+        if not any(item.item_id == item_id for item in found.items):
+            raise InvalidInput(f"{item_id!r} is not an item of {source.label}.",
+                               hint="Label the items the queue offers (captured requests or the table's rows).")
+
+    def _publish(self, source: LabelSource) -> None:
+        """Rewrite the endpoint's ground-truth snapshot and its catalog table (tables have no ground truth)."""
+        if not source.is_endpoint:
+            return
+        key = source_key(checked_source(source))
+        votes, labels = self.store.votes(key), self.store.labels(key)
+        majority = majority_labels(votes)
+        write_snapshot(endpoint_folder(self.home, source.endpoint) / FOLDER, majority)
+        table = ground_truth_table(source.endpoint)
+        folder = self.stack.workspace.table_folder(GROUND_TRUTH_DATABASE, table)
+        write_table_file(table_rows(labels, majority), folder)
+        self.storage.register_table(GROUND_TRUTH_DATABASE, table, folder)
+
+
+def ground_truth_table(endpoint: str) -> str:
+    """``ground_truth_<endpoint>`` as a Glue table name (hyphens become underscores, lower case)."""
+    return glue_name("table", f"ground_truth_{check_name('endpoint', endpoint)}")
