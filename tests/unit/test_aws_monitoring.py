@@ -1,0 +1,250 @@
+"""The aws monitoring adapter: job definitions in moto (which implements them), the schedule calls moto lacks answered
+in botocore's output shapes (tests/helpers/aws_monitoring.py), reports read back from a (moto) processing job's S3
+output in Model Monitor's files, and AWS errors translated."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from services.aws.model_monitor import image_uri
+from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
+from services.monitoring.aws import AwsMonitoring
+from services.monitoring.models import MonitorConfig, ScheduleRequest
+from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.aws_endpoints import ROLE
+from tests.helpers.aws_monitoring import (
+    ScheduleBook,
+    data_quality_files,
+    model_quality_files,
+    monitored_endpoint,
+    put_execution_report,
+)
+from tests.helpers.moto_gaps import fail_calls
+
+
+@pytest.fixture
+def book(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ScheduleBook]:
+    fake_aws_credentials(monkeypatch, tmp_path)
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield ScheduleBook().install(monkeypatch)
+
+
+@pytest.fixture
+def monitoring(book: ScheduleBook, tmp_path: Path) -> AwsMonitoring:
+    """The adapter with a labels port that is never asked here (overview asks it; see the contract tests)."""
+    from services.registry import build_services
+
+    settings = replace(aws_settings(tmp_path / "workspace"), sagemaker_role=ROLE)
+    services = build_services(settings)
+    monitored_endpoint("live")
+    return services.monitoring  # type: ignore[return-value]
+
+
+def _s3_json(key: str) -> dict:
+    return json.loads(boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def test_image_uris_are_the_regions_model_monitor_and_clarify_images() -> None:
+    assert image_uri("model-monitor", "us-east-1") == \
+        "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
+    assert image_uri("clarify", "eu-west-1") == "131013547314.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+    assert image_uri("model-monitor", "cn-north-1").endswith(".amazonaws.com.cn/sagemaker-model-monitor-analyzer:latest")
+    with pytest.raises(InvalidInput, match="no sagemaker-clarify-processing image in mars-1"):
+        image_uri("clarify", "mars-1")
+
+
+def test_model_quality_schedule_creates_its_job_definition_with_ground_truth_first(monitoring: AwsMonitoring,
+                                                                                  book: ScheduleBook) -> None:
+    schedule = monitoring.create_schedule(ScheduleRequest("live", "model-quality", "daily"))
+
+    assert (schedule.name, schedule.monitoring_type, schedule.schedule_expression, schedule.status) == \
+        ("live-model-quality", "ModelQuality", "cron(0 0 ? * * *)", "Scheduled")
+    definition = boto3.client("sagemaker", region_name=REGION).describe_model_quality_job_definition(
+        JobDefinitionName="live-model-quality")
+    assert definition["ModelQualityAppSpecification"]["ProblemType"] == "MulticlassClassification"
+    assert definition["ModelQualityAppSpecification"]["ImageUri"].endswith("sagemaker-model-monitor-analyzer:latest")
+    assert definition["ModelQualityJobInput"]["GroundTruthS3Input"] == {"S3Uri": f"s3://{BUCKET}/ground-truth/live/"}
+    assert definition["ModelQualityJobInput"]["EndpointInput"]["EndpointName"] == "live"
+    assert definition["RoleArn"] == ROLE
+    config = book.calls_of("CreateMonitoringSchedule")[0]["MonitoringScheduleConfig"]
+    assert config == {"ScheduleConfig": {"ScheduleExpression": "cron(0 0 ? * * *)"},
+                      "MonitoringJobDefinitionName": "live-model-quality", "MonitoringType": "ModelQuality"}
+
+
+def test_bias_drift_writes_its_clarify_analysis_config_before_the_definition(monitoring: AwsMonitoring) -> None:
+    config = MonitorConfig(facet="division_name", facet_values=("Petite",))
+    monitoring.create_schedule(ScheduleRequest("live", "bias-drift", config=config))
+
+    definition = boto3.client("sagemaker", region_name=REGION).describe_model_bias_job_definition(
+        JobDefinitionName="live-bias-drift")
+    spec = definition["ModelBiasAppSpecification"]
+    assert spec["ImageUri"] == "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+    assert spec["ConfigUri"] == f"s3://{BUCKET}/monitoring/live-bias-drift/analysis_config.json"
+    analysis = _s3_json("monitoring/live-bias-drift/analysis_config.json")
+    assert analysis["facet"] == [{"name_or_index": "division_name", "value_or_threshold": ["Petite"]}]
+    assert analysis["label_values_or_threshold"] == ["positive"]
+    assert analysis["methods"] == {"post_training_bias": {"methods": "all"}}
+    assert definition["ModelBiasJobInput"]["GroundTruthS3Input"]["S3Uri"] == f"s3://{BUCKET}/ground-truth/live/"
+    assert monitoring.describe_schedule("live-bias-drift").config.facet_values == ("Petite",)
+
+
+def test_feature_attribution_drift_uses_kernel_shap_on_a_shadow_copy_of_the_model(monitoring: AwsMonitoring) -> None:
+    monitoring.create_schedule(ScheduleRequest("live", "feature-attribution-drift", config=MonitorConfig(sample_size=50)))
+
+    analysis = _s3_json("monitoring/live-feature-attribution-drift/analysis_config.json")
+    assert analysis["methods"]["shap"]["num_samples"] == 50
+    assert analysis["predictor"]["model_name"] == "sentiment-v1"
+    assert analysis["predictor"]["label_headers"] == ["negative", "neutral", "positive"]
+    boto3.client("sagemaker", region_name=REGION).describe_model(ModelName="sentiment-v1")
+
+
+def test_data_quality_is_baselined_with_the_models_constraints_when_s3_has_them(monitoring: AwsMonitoring) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    for name in ("statistics.json", "constraints.json"):
+        s3.put_object(Bucket=BUCKET, Key=f"models/sentiment/1/baseline/{name}", Body=b"{}")
+    monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+
+    definition = boto3.client("sagemaker", region_name=REGION).describe_data_quality_job_definition(
+        JobDefinitionName="live-data-quality")
+    assert definition["DataQualityBaselineConfig"] == {
+        "ConstraintsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/constraints.json"},
+        "StatisticsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/statistics.json"}}
+
+
+def test_schedules_are_listed_across_pages_newest_first_and_deleted_with_their_definition(
+        monitoring: AwsMonitoring, book: ScheduleBook) -> None:
+    for monitor_type in ("data-quality", "model-quality", "bias-drift"):
+        config = MonitorConfig(facet="division_name")
+        monitoring.create_schedule(ScheduleRequest("live", monitor_type, config=config))
+
+    assert [s.name for s in monitoring.list_schedules("live")] == \
+        ["live-bias-drift", "live-model-quality", "live-data-quality"]
+    assert len(book.calls_of("ListMonitoringSchedules")) == 2  # pages of two
+    monitoring.delete_schedule("live-model-quality")
+    assert [s.monitor_type for s in monitoring.list_schedules()] == ["bias-drift", "data-quality"]
+    with pytest.raises(Exception, match="(?i)could not find|not found|does not exist"):
+        boto3.client("sagemaker", region_name=REGION).describe_model_quality_job_definition(
+            JobDefinitionName="live-model-quality")
+    with pytest.raises(NotFound, match="No monitoring schedule named 'live-model-quality'"):
+        monitoring.describe_schedule("live-model-quality")
+
+
+def test_refusals_before_anything_is_created(monitoring: AwsMonitoring, book: ScheduleBook, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="Unknown monitor type"):
+        monitoring.create_schedule(ScheduleRequest("live", "accuracy"))
+    with pytest.raises(InvalidInput, match="Unknown frequency"):
+        monitoring.create_schedule(ScheduleRequest("live", "data-quality", "weekly"))
+    with pytest.raises(NotFound, match="No SageMaker endpoint named 'gone'"):
+        monitoring.create_schedule(ScheduleRequest("gone", "data-quality"))
+    with pytest.raises(InvalidInput, match="needs a facet"):
+        monitoring.create_schedule(ScheduleRequest("live", "bias-drift"))
+    monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+    with pytest.raises(AlreadyExists, match="exists already"):
+        monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+    assert len(book.calls_of("CreateMonitoringSchedule")) == 1
+    no_role = AwsMonitoring(monitoring.session, replace(monitoring.settings, sagemaker_role=None),
+                            endpoints=monitoring.endpoints, labels=monitoring.labels, catalog=monitoring.catalog,
+                            storage=monitoring.storage)
+    with pytest.raises(BackendUnavailable, match="No IAM role"):
+        no_role.create_schedule(ScheduleRequest("live", "model-quality"))
+
+
+def test_a_failed_schedule_call_removes_the_job_definition_it_created(monitoring: AwsMonitoring,
+                                                                       book: ScheduleBook) -> None:
+    book.fail("CreateMonitoringSchedule", "ResourceLimitExceeded",
+              "The account-level service limit 'Number of monitoring schedules' is 5")
+    with pytest.raises(BackendUnavailable, match="limit"):
+        monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+    definitions = boto3.client("sagemaker", region_name=REGION).list_data_quality_job_definitions()
+    assert definitions["JobDefinitionSummaries"] == []
+
+
+@pytest.mark.parametrize(("code", "error"), [("AccessDeniedException", BackendUnavailable),
+                                             ("ThrottlingException", BackendUnavailable),
+                                             ("ValidationException", InvalidInput)])
+def test_aws_errors_are_translated(monitoring: AwsMonitoring, book: ScheduleBook, monkeypatch: pytest.MonkeyPatch,
+                                   code: str, error: type[Exception]) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # botocore would retry throttling with back-off
+    book.fail("ListMonitoringSchedules", code, "refused")
+    with pytest.raises(error, match="ListMonitoringSchedules: refused"):
+        _fresh(monitoring).list_schedules("live")
+
+
+def test_access_denied_on_a_job_definition_is_translated(monitoring: AwsMonitoring, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_calls(monkeypatch, "sagemaker", "CreateModelQualityJobDefinition", "AccessDeniedException",
+               "User is not authorized to perform: sagemaker:CreateModelQualityJobDefinition")
+    with pytest.raises(BackendUnavailable, match="not authorized") as refused:
+        _fresh(monitoring).create_schedule(ScheduleRequest("live", "model-quality"))
+    assert "credentials" in refused.value.hint
+
+
+def test_reports_are_read_from_the_newest_finished_executions_processing_output(monitoring: AwsMonitoring,
+                                                                               book: ScheduleBook) -> None:
+    monitoring.create_schedule(ScheduleRequest("live", "model-quality"))
+    old = put_execution_report("mq-0900", model_quality_files(accuracy=0.9))
+    new = put_execution_report("mq-1000", model_quality_files(accuracy=0.7, violated=True))
+    book.add_execution("live-model-quality", "Completed", old, hours_ago=1)
+    book.add_execution("live-model-quality", "CompletedWithViolations", new)
+    book.add_execution("live-model-quality", "InProgress", hours_ago=-1)
+
+    report = monitoring.latest_report("live", "model-quality")
+
+    assert report is not None
+    assert (report.status, report.item_count, report.schedule_name) == ("CompletedWithViolations", 120, "live-model-quality")
+    assert report.statistics["multiclass_classification_metrics"]["accuracy"]["value"] == 0.7
+    assert report.constraints["multiclass_classification_constraints"]["accuracy"]["threshold"] == 0.85
+    assert [(v.feature_name, v.constraint_check_type) for v in report.violations] == [("accuracy", "LessThanThreshold")]
+    assert json.loads(report.files()["constraint_violations.json"])["violations"][0]["feature_name"] == "accuracy"
+    executions = monitoring.list_executions("live-model-quality", limit=2)
+    assert [e.status for e in executions] == ["InProgress", "CompletedWithViolations"]
+    assert executions[1].report_uri == f"s3://{BUCKET}/monitoring/reports/mq-1000"
+    assert monitoring.run_monitor("live", "model-quality").statistics == report.statistics
+
+
+def test_a_failed_execution_is_a_failed_report_with_its_reason(monitoring: AwsMonitoring, book: ScheduleBook) -> None:
+    monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+    book.add_execution("live-data-quality", "Failed", failure_reason="No captured data in the last hour")
+
+    report = monitoring.latest_report("live", "data-quality")
+
+    assert report is not None
+    assert (report.status, report.failure_reason, report.statistics) == ("Failed", "No captured data in the last hour", {})
+
+
+def test_run_monitor_points_to_schedules_and_says_when_one_has_not_run(monitoring: AwsMonitoring) -> None:
+    with pytest.raises(InvalidInput, match="on schedules only") as refused:
+        monitoring.run_monitor("live", "data-quality")
+    assert "Create a data-quality schedule" in refused.value.hint
+    monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+    report = monitoring.run_monitor("live", "data-quality")
+    assert (report.status, report.failure_reason) == ("Failed", "Schedule live-data-quality has not run yet.")
+    assert monitoring.latest_report("live", "data-quality") is None
+    assert monitoring.run_due() == []
+
+
+def test_overview_has_four_tiles_from_the_last_executions(monitoring: AwsMonitoring, book: ScheduleBook) -> None:
+    monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
+    monitoring.create_schedule(ScheduleRequest("live", "model-quality"))
+    book.add_execution("live-data-quality", "CompletedWithViolations", put_execution_report("dq", data_quality_files()))
+    book.add_execution("live-model-quality", "Completed", put_execution_report("mq", model_quality_files(0.88)))
+
+    tiles = {t.monitor_type: t for t in monitoring.overview("live").tiles}
+
+    assert [t.status for t in tiles.values()] == ["Violations", "OK", "Not scheduled", "Not scheduled"]
+    assert tiles["data-quality"].violations == 1
+    assert tiles["model-quality"].headline == "accuracy 0.88 on 120 labelled predictions"
+    assert tiles["model-quality"].last_run_at.startswith("2025-01-01T10:00")
+
+
+def _fresh(monitoring: AwsMonitoring) -> AwsMonitoring:
+    """A new adapter (new clients) so that error hooks registered after the first one was made reach it."""
+    return AwsMonitoring(boto3.Session(region_name=REGION), monitoring.settings, endpoints=monitoring.endpoints,
+                         labels=monitoring.labels, catalog=monitoring.catalog, storage=monitoring.storage)
