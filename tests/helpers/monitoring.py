@@ -1,17 +1,23 @@
-"""Monitoring test helpers: engine inputs built from plain arrays, and captured traffic written in SageMaker's
-data-capture format by the capture writer itself."""
+"""Monitoring test helpers: engine inputs built from plain arrays, and a real endpoint whose captured reviews were
+labelled through the labels port."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from services.endpoints.models import DeployRequest, Variant
+from services.labels.models import LabelSource
 from services.models import Column, ModelRecord
 from services.monitoring.inputs import MonitorInputs
-from services.monitoring.models import MonitorConfig
+from services.monitoring.models import MonitorConfig, MonitorReport
+from services.registry import Services
+from tests.helpers.endpoints import TEXT_MODEL, wait_for
 
 CREATED_AT = "2026-03-01T12:00:00.000+00:00"
 REVIEW_CLASSES = ("-1", "0", "1")
@@ -25,7 +31,7 @@ def model_record(problem_type: str = "MulticlassClassification", classes: Sequen
                        metrics=dict(metrics or {}), run_id="", job_name="", artifact_path="")
 
 
-def captured_frame(predictions: Sequence[Any], probabilities: Sequence[float] | None = None,
+def captured_frame(predictions: Sequence[Any] | np.ndarray, probabilities: Sequence[float] | np.ndarray | None = None,
                    start: str = "2026-03-01T09:00:00Z", minutes_apart: int = 1) -> pd.DataFrame:
     """Captured rows as the gatherer builds them: event ids e0, e1, …, one a minute from ``start``."""
     n = len(predictions)
@@ -50,3 +56,41 @@ def engine_inputs(record: ModelRecord, captured: pd.DataFrame, ground_truth: dic
     return MonitorInputs(endpoint="reviews-live", model=record, captured=captured, ground_truth=ground_truth,
                          config=config or MonitorConfig(), training_sample=no_training_data, predictor=no_predictor,
                          created_at=CREATED_AT)
+
+
+# -- a real endpoint with captured traffic and human labels ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledEndpoint:
+    """An endpoint that answered ``captured`` reviews (captured in SageMaker's format by its server), of which
+    ``labelled`` have a ground-truth label submitted through the labels port; ``pairs`` are the labelled ones'
+    (ground truth, captured prediction); ``before_labels`` the model-quality report run before any label was given."""
+
+    services: Services
+    endpoint: str
+    captured: int
+    labelled: int
+    pairs: tuple[tuple[str, str], ...]
+    before_labels: MonitorReport
+
+
+def serve_labelled_reviews(services: Services, endpoint: str, reviews: int = 40, labelled: int = 30) -> LabelledEndpoint:
+    """Deploy TEXT_MODEL as ``endpoint`` with full data capture, send it ``reviews`` held-out demo reviews, run the
+    model-quality monitor once (no labels yet), then label ``labelled`` of the captured requests with their real
+    sentiment through ``labels.queue`` / ``labels.submit``."""
+    services.endpoints.deploy(DeployRequest(endpoint, (Variant("AllTraffic", TEXT_MODEL),), capture_percent=100))
+    assert services.endpoints.wait_for_endpoint(endpoint, 120).status == "InService", services.endpoints.endpoint_logs(endpoint)
+    sql = f"SELECT review_body, sentiment FROM demo.reviews_sentiment ORDER BY review_id DESC LIMIT {reviews}"
+    rows = services.query.run(sql, max_rows=reviews).frame
+    truth = {str(text): str(label) for text, label in zip(rows["review_body"], rows["sentiment"])}
+    for text in truth:
+        services.endpoints.invoke(endpoint, json.dumps({"instances": [{"review_body": text}]}).encode())
+    source = LabelSource(endpoint=endpoint)
+    wait_for(lambda: services.labels.queue(source, order="random", limit=0).total == len(truth), 30)
+    before = services.monitoring.run_monitor(endpoint, "model-quality")
+    items = services.labels.queue(source, order="random", limit=labelled).items
+    for item in items:
+        services.labels.submit(source, item.item_id, truth[item.text], "tester")
+    pairs = tuple((truth[item.text], item.prediction) for item in items)
+    return LabelledEndpoint(services, endpoint, len(truth), len(items), pairs, before)

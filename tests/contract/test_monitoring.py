@@ -1,0 +1,124 @@
+"""The monitoring port's contract: every adapter must pass ``MonitoringContract``.
+
+A subclass provides ``labelled`` (a ``LabelledEndpoint``: an endpoint with captured reviews, some labelled through
+the labels port, and the model-quality report run before the labels) and ``monitoring`` (the port). The local
+subclass deploys a real endpoint (a server process with data capture) on the trained template and labels its
+captured requests with their real sentiment; the expected numbers are scikit-learn's on the labelled pairs.
+The class runs the model-quality report once (class-scoped) and asserts on it in several tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import accuracy_score, f1_score
+
+from services.errors import InvalidInput, NotFound
+from services.monitoring.base import MonitoringPort
+from services.monitoring.models import MONITOR_TYPES, MonitorReport, ScheduleRequest
+from services.registry import Services
+from tests.helpers.endpoints import hosting_services, stop_everything, trained_template
+from tests.helpers.monitoring import LabelledEndpoint, serve_labelled_reviews
+from tests.helpers.workspace import close_services
+
+ENDPOINT = "quality-reviews"
+
+
+class MonitoringContract:
+    """Tests any monitoring adapter must pass."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def labelled(cls) -> LabelledEndpoint:
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def monitoring(cls, labelled: LabelledEndpoint) -> MonitoringPort:
+        return labelled.services.monitoring
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def quality(cls, monitoring: MonitoringPort, labelled: LabelledEndpoint) -> MonitorReport:
+        return monitoring.run_monitor(labelled.endpoint, "model-quality")
+
+    def test_model_quality_scores_the_labelled_predictions_as_scikit_learn_does(self, quality: MonitorReport,
+                                                                                labelled: LabelledEndpoint) -> None:
+        truth, predicted = [t for t, _ in labelled.pairs], [p for _, p in labelled.pairs]
+        statistics = quality.statistics
+        assert statistics["version"] == 0.0 and statistics["dataset"]["item_count"] == labelled.labelled
+        block = statistics["multiclass_classification_metrics"]
+        assert block["accuracy"]["value"] == pytest.approx(accuracy_score(truth, predicted))
+        assert block["weighted_f1"]["value"] == pytest.approx(f1_score(truth, predicted, average="weighted", zero_division=0))
+        assert sum(sum(row.values()) for row in block["confusion_matrix"].values()) == labelled.labelled
+        assert quality.item_count == labelled.labelled and quality.captured_count == labelled.captured
+        assert quality.status in ("Completed", "CompletedWithViolations")
+        assert (quality.status == "CompletedWithViolations") == bool(quality.violations)
+        assert "accuracy" in quality.constraints["multiclass_classification_constraints"]
+        assert sum(row["items"] for row in quality.trend) == labelled.labelled
+
+    def test_the_report_is_kept_as_model_monitors_three_files(self, monitoring: MonitoringPort, quality: MonitorReport,
+                                                                labelled: LabelledEndpoint) -> None:
+        latest = monitoring.latest_report(labelled.endpoint, "model-quality")
+        assert latest is not None
+        assert (latest.statistics, latest.constraints, latest.violations) == (quality.statistics, quality.constraints,
+                                                                               quality.violations)
+        assert set(latest.files()) == {"statistics.json", "constraints.json", "constraint_violations.json"}
+        assert monitoring.latest_report(labelled.endpoint, "feature-attribution-drift") is None
+
+    def test_without_labels_the_run_is_failed_with_the_reason(self, labelled: LabelledEndpoint) -> None:
+        before = labelled.before_labels
+        assert before.status == "Failed" and before.item_count == 0 and before.captured_count == labelled.captured
+        assert "has a ground-truth label yet" in before.failure_reason
+
+    def test_data_quality_compares_the_captured_traffic_with_the_baseline(self, monitoring: MonitoringPort,
+                                                                          labelled: LabelledEndpoint) -> None:
+        report = monitoring.run_monitor(labelled.endpoint, "data-quality")
+        assert report.monitor_type == "data-quality" and report.item_count == labelled.captured
+        assert report.status in ("Completed", "CompletedWithViolations")
+
+    def test_overview_has_four_tiles_from_the_reports_and_schedules(self, monitoring: MonitoringPort, quality: MonitorReport,
+                                                                   labelled: LabelledEndpoint) -> None:
+        schedule = monitoring.create_schedule(ScheduleRequest(labelled.endpoint, "bias-drift", "daily"))
+        try:
+            overview = monitoring.overview(labelled.endpoint)
+        finally:
+            monitoring.delete_schedule(schedule.name)
+        tiles = {tile.monitor_type: tile for tile in overview.tiles}
+        assert [tile.monitor_type for tile in overview.tiles] == list(MONITOR_TYPES)
+        assert tiles["model-quality"].status == ("Violations" if quality.violations else "OK")
+        assert tiles["model-quality"].headline.endswith(f"on {labelled.labelled} labelled predictions")
+        assert (tiles["bias-drift"].status, tiles["bias-drift"].schedule_name) == ("No report yet", schedule.name)
+        assert tiles["feature-attribution-drift"].status == "Not scheduled"
+        assert (overview.labelled, overview.captured) == (labelled.labelled, labelled.captured)
+
+    def test_unknown_endpoints_and_types_are_refused(self, monitoring: MonitoringPort, labelled: LabelledEndpoint) -> None:
+        with pytest.raises(NotFound, match="nowhere"):
+            monitoring.run_monitor("nowhere", "model-quality")
+        with pytest.raises(NotFound, match="nowhere"):
+            monitoring.overview("nowhere")
+        with pytest.raises(InvalidInput, match="Unknown monitor type 'accuracy'"):
+            monitoring.run_monitor(labelled.endpoint, "accuracy")
+
+
+# -- local: a real endpoint, real capture, labels through the labels port ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_labelled(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelledEndpoint]:
+    services: Services = hosting_services(trained_template(tmp_path_factory, seeded_home),
+                                          tmp_path_factory.mktemp("monitoring-contract") / "ws")
+    try:
+        yield serve_labelled_reviews(services, ENDPOINT)
+    finally:
+        stop_everything(services)
+        close_services(services)
+
+
+class TestLocalMonitoring(MonitoringContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def labelled(cls, local_labelled: LabelledEndpoint) -> LabelledEndpoint:
+        return local_labelled
