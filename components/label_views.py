@@ -10,7 +10,6 @@ import streamlit as st
 
 from services.labels.models import ImportResult, LabelItem, LabelProgress
 
-SKIP = ""  # the choice a Skip press hands back instead of a class
 MAX_SHORTCUTS = 9  # classes 1…9 get a number key; more classes are labelled by click only
 
 
@@ -28,8 +27,8 @@ def class_shortcut(position: int) -> str | None:
 
 
 def render_item(item: LabelItem, classes: tuple[str, ...], *, show_prediction: bool,
-                on_choice: Callable[[str, str], None], key: str) -> None:
-    """The item, big, and its buttons: ``on_choice(item_id, class)`` on a class, ``on_choice(item_id, SKIP)`` on Skip.
+                on_label: Callable[[str, str], None], on_skip: Callable[[str], None], key: str) -> None:
+    """The item, big, and its buttons: ``on_label(item_id, class)`` on a class, ``on_skip(item_id)`` on Skip.
 
     Callbacks bind the item shown, so a press labels what the user saw even if the queue moved meanwhile."""
     with st.container(border=True):
@@ -41,12 +40,28 @@ def render_item(item: LabelItem, classes: tuple[str, ...], *, show_prediction: b
         if item.labels:
             details.append(f"labelled by {len(item.labels)} other(s)")
         st.caption(" · ".join(d for d in details if d))
+    if not classes:
+        st.caption("No classes yet: type the first one below.")
     buttons = st.columns(len(classes) + 1)
     for position, name in enumerate(classes):
         buttons[position].button(name, key=f"{key}.class.{position}", type="primary", shortcut=class_shortcut(position),
-                                 on_click=on_choice, args=(item.item_id, name), width="stretch")
+                                 on_click=on_label, args=(item.item_id, name), width="stretch")
     buttons[-1].button("Skip", key=f"{key}.skip", shortcut="S", icon=":material/skip_next:",
-                       on_click=on_choice, args=(item.item_id, SKIP), width="stretch")
+                       on_click=on_skip, args=(item.item_id,), width="stretch")
+
+
+def render_new_class(item: LabelItem, *, on_label: Callable[[str, str], None], key: str) -> None:
+    """A class typed by hand (table sources, whose classes are the labels given so far): ``on_label(item_id, text)``
+    when submitted (a callback, so it labels the item shown; the text stays in the box)."""
+    text_key = f"{key}.text"
+
+    def submitted() -> None:
+        on_label(item.item_id, str(st.session_state.get(text_key, "")).strip())
+
+    with st.form(key=key, clear_on_submit=False, border=False):
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.text_input("Another class", key=text_key, max_chars=128)
+        right.form_submit_button("Label with it", icon=":material/new_label:", on_click=submitted)
 
 
 def render_undo(*, on_undo: Callable[[], None], key: str) -> None:

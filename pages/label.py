@@ -6,10 +6,10 @@ import streamlit as st
 
 from components import keys
 from components.label_views import (
-    SKIP,
     default_labeller,
     render_import_result,
     render_item,
+    render_new_class,
     render_progress,
     render_undo,
 )
@@ -110,16 +110,22 @@ def pick_settings() -> tuple[str, bool, str]:
 # -- actions (button callbacks: they run before the page, on the item the user saw) --------------------------------
 
 
-def choose(source: LabelSource, labeller: str, item_id: str, choice: str) -> None:
+def give_label(source: LabelSource, labeller: str, item_id: str, label: str) -> None:
     try:
-        if choice == SKIP:
-            labels.skip(source, item_id, labeller)
-            st.session_state[keys.LABEL_NOTICE] = f"Skipped {item_id}."
-        else:
-            label = labels.submit(source, item_id, choice, labeller)
-            st.session_state[keys.LABEL_NOTICE] = f"Labelled {label.item_id} as {label.label}."
+        given = labels.submit(source, item_id, label, labeller)
     except ServiceError as error:
         st.session_state[keys.LABEL_ERROR] = error
+    else:
+        st.session_state[keys.LABEL_NOTICE] = f"Labelled {given.item_id} as {given.label}."
+
+
+def skip(source: LabelSource, labeller: str, item_id: str) -> None:
+    try:
+        labels.skip(source, item_id, labeller)
+    except ServiceError as error:
+        st.session_state[keys.LABEL_ERROR] = error
+    else:
+        st.session_state[keys.LABEL_NOTICE] = f"Skipped {item_id}."
 
 
 def undo(source: LabelSource, labeller: str) -> None:
@@ -207,8 +213,13 @@ def retrain(source: LabelSource) -> None:
 def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> None:
     queue = labels.queue(source, order=order, labeller=labeller, limit=1)
     if queue.items:
-        render_item(queue.items[0], queue.classes, show_prediction=show, key="label.item",
-                    on_choice=lambda item_id, choice: choose(source, labeller, item_id, choice))
+        item = queue.items[0]
+        render_item(item, queue.classes, show_prediction=show, key="label.item",
+                    on_label=lambda item_id, label: give_label(source, labeller, item_id, label),
+                    on_skip=lambda item_id: skip(source, labeller, item_id))
+        if not source.is_endpoint:  # a table's classes are its label column's values or the labels given so far
+            render_new_class(item, on_label=lambda item_id, label: give_label(source, labeller, item_id, label),
+                             key="label.new_class")
     else:
         st.success(f"Nothing left for {labeller} to label in {source.label}: every item has your label or was "
                    "skipped.", icon=":material/task_alt:")
@@ -219,7 +230,11 @@ def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> N
     render_progress(labels.progress(source), labeller, key="label.progress")
 
 
-source = pick_source()
+try:
+    source = pick_source()
+except ServiceError as error:  # e.g. the table was deleted while the page was open
+    show_error(error)
+    st.stop()
 if source is None:
     st.stop()
 order, show, labeller = pick_settings()
