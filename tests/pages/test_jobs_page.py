@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from services.config import Settings
 from services.models import DataSource, ScriptJobRequest, TrainingRequest
 from services.registry import build_services
-from tests.helpers.pages import open_page, texts
+from tests.helpers.pages import frame_with, open_page, texts
 
 
 def run_job(workspace: Path, request: TrainingRequest | ScriptJobRequest) -> str:
@@ -89,3 +89,21 @@ def test_the_regex_tester_reads_the_script_log_and_explains_bad_patterns(app: Ap
     app.text_input(key="jobs.regex.pattern").input("loss=(").run()
     assert not app.exception
     assert "is invalid: missing )" in texts(app.error)  # explained, not raised
+
+
+def test_a_job_with_debugger_rules_shows_statuses_curves_and_the_profiler_report(app: AppTest, workspace: Path,
+                                                                                 tmp_path: Path) -> None:
+    from services.debugger.models import DebuggerConfig, RuleConfig
+
+    (tmp_path / "train.py").write_text("import time\nfor step in range(8):\n    print(f'loss={1.0}', flush=True)\n"
+                                       "    time.sleep(0.1)\n")
+    rules = DebuggerConfig(rules=(RuleConfig("LossNotDecreasing", {"num_steps": "5"}),))
+    name = run_job(workspace, ScriptJobRequest(entry_point="train.py", source_dir=str(tmp_path), channels={},
+                                               metric_definitions={"loss": "loss=([0-9.]+)"}, debugger=rules))
+    open_page(app, "jobs")
+    assert not app.exception, app.exception
+    statuses = frame_with(app, "details")
+    assert list(statuses["rule"]) == ["LossNotDecreasing"] and list(statuses["status"]) == ["IssuesFound"]
+    assert [t.value for t in app.toast][0].startswith(f"LossNotDecreasing found an issue in {name}")
+    assert app.get("download_button")[0].proto.label == "Profiler report"
+    assert len(app.get("plotly_chart")) >= 2  # the loss curve with the rule's line, and system utilisation
