@@ -1,0 +1,144 @@
+"""Debugger on real jobs: a flat loss stopped by LossNotDecreasing's StopTraining action, an overfitting xgboost run
+(Overfit, ClassImbalance on its imbalanced target, VanishingGradient with nothing to evaluate), a script using the
+hook; plus the recording pieces (incremental reads, the system sampler, the hook's statistics) on their own."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from services.debugger import recording
+from services.debugger.hook import Hook, summarize, sums
+from services.debugger.models import DebuggerConfig, RuleConfig
+from services.debugger.session import read_statuses, script_environment
+from services.models import Job
+from tests.helpers.debugger import (
+    FLAT_LOSS_SCRIPT,
+    HOOK_SCRIPT,
+    run_overfitting_xgboost,
+    run_script,
+    stop_on_flat_loss,
+    workspace,
+)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return workspace(tmp_path_factory, "debugger-jobs")
+
+
+@pytest.fixture(scope="module")
+def overfit_job(home: Path) -> Job:
+    rules = (RuleConfig("Overfit", {"patience": "3", "ratio_threshold": "0.5"}), RuleConfig("ClassImbalance"),
+             RuleConfig("VanishingGradient"))
+    return run_overfitting_xgboost(home, "deep-trees", rules)
+
+
+def statuses(job: Job) -> dict[str, dict[str, str]]:
+    return {s["RuleConfigurationName"]: s for s in job.result["DebugRuleEvaluationStatuses"]}
+
+
+def test_a_flat_loss_is_stopped_by_loss_not_decreasing(home: Path) -> None:
+    job = run_script(home, "flat-loss", FLAT_LOSS_SCRIPT, stop_on_flat_loss())
+    assert (job.status, job.secondary_status) == ("Stopped", "Stopped")
+    assert job.failure_reason.startswith("Stopped by Debugger rule LossNotDecreasing: train_loss did not decrease")
+    assert statuses(job)["LossNotDecreasing"]["RuleEvaluationStatus"] == "IssuesFound"
+    folder = recording.debug_dir(home / "jobs" / "flat-loss")
+    [status] = read_statuses(folder)
+    assert status.fired_at_step == 5 and status.fired_at_seconds is not None
+    log = (home / "jobs" / "flat-loss" / "job.log").read_text()
+    assert "step 299" not in log  # stopped long before the script's end
+    scalars = [json.loads(line) for line in (folder / "scalars.jsonl").read_text().splitlines()]
+    assert scalars[0] | {"seconds": 0} == {"name": "train_loss", "value": 0.7, "step": 0, "seconds": 0, "mode": "TRAIN"}
+    assert os.environ.get(recording.OUTPUT_ENV) is None  # the worker's variables are gone with the session
+
+
+def test_an_overfitting_xgboost_run_fires_overfit(overfit_job: Job) -> None:
+    assert overfit_job.status == "Completed"  # no StopTraining action: the job runs to its end
+    overfit = statuses(overfit_job)["Overfit"]
+    assert overfit["RuleEvaluationStatus"] == "IssuesFound"
+    assert "validation:logloss" in overfit["StatusDetails"] and "train:logloss" in overfit["StatusDetails"]
+
+
+def test_class_imbalance_fires_on_the_imbalanced_target(overfit_job: Job) -> None:
+    imbalance = statuses(overfit_job)["ClassImbalance"]
+    assert imbalance["RuleEvaluationStatus"] == "IssuesFound"
+    assert "'no'" in imbalance["StatusDetails"] and "times class 'yes'" in imbalance["StatusDetails"]
+
+
+def test_a_rule_with_nothing_to_evaluate_ends_without_issues(overfit_job: Job) -> None:
+    vanishing = statuses(overfit_job)["VanishingGradient"]
+    assert vanishing["RuleEvaluationStatus"] == "NoIssuesFound"
+    assert vanishing["StatusDetails"].startswith("Nothing to evaluate: no gradients were recorded")
+    assert overfit_job.result["ProfilerRuleEvaluationStatuses"] == []
+
+
+def test_a_script_records_through_the_hook(home: Path) -> None:
+    config = DebuggerConfig((RuleConfig("VanishingGradient"), RuleConfig("ClassImbalance"),
+                             RuleConfig("LossNotDecreasing", {"num_steps": "2"})))
+    job = run_script(home, "hooked", HOOK_SCRIPT, config)
+    assert job.status == "Completed", job.failure_reason
+    found = statuses(job)
+    assert found["VanishingGradient"]["RuleEvaluationStatus"] == "IssuesFound"
+    assert "gradients/layer0" in found["VanishingGradient"]["StatusDetails"]
+    assert found["ClassImbalance"]["RuleEvaluationStatus"] == "IssuesFound"
+    assert found["LossNotDecreasing"]["RuleEvaluationStatus"] == "NoIssuesFound"
+    system = (recording.debug_dir(home / "jobs" / "hooked") / "system.jsonl").read_text().splitlines()
+    sample = json.loads(system[0])
+    assert set(sample) == {"seconds", "cpu", "memory_percent", "rss_mb", "read_mb", "write_mb"}
+    assert len(sample["cpu"]) == os.cpu_count() and sample["rss_mb"] > 10
+
+
+def test_a_tail_reads_only_complete_new_lines(tmp_path: Path) -> None:
+    path = tmp_path / "points.jsonl"
+    tail = recording.JsonlTail(path)
+    assert tail.read() == []
+    path.write_text('{"a": 1}\n{"a": 2')
+    assert tail.read() == [{"a": 1}]
+    with path.open("a") as handle:
+        handle.write('}\n{"a": 3}\n')
+    assert tail.read() == [{"a": 2}, {"a": 3}] and tail.read() == []
+
+
+def test_cpu_percent_from_two_readings() -> None:
+    assert recording.cpu_percents([(10, 100), (0, 100)], [(60, 200), (0, 200)]) == [50.0, 0.0]
+    assert len(recording.cpu_times()) == os.cpu_count()
+    assert 0 < recording.memory_percent() < 100
+
+
+def test_hook_statistics_and_its_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stats = summarize(*sums([[3.0, -4.0], [0.0, 0.0]]))
+    assert stats == {"mean": -0.25, "std": pytest.approx(2.4874686), "min": -4.0, "max": 3.0, "norm": 5.0,
+                     "abs_mean": 1.75}
+    monkeypatch.delenv(recording.OUTPUT_ENV, raising=False)
+    off = Hook()
+    off.record_tensor("x", [1.0], 0)
+    assert not off.enabled and not off.wants("gradients")
+    monkeypatch.setenv(recording.OUTPUT_ENV, str(tmp_path))
+    monkeypatch.setenv(recording.COLLECTIONS_ENV, "gradients")
+    on = Hook()
+    on.record_tensor("x", [1.0, 3.0])
+    assert on.wants("gradients") and not on.wants("labels")
+    assert json.loads((tmp_path / "tensors.jsonl").read_text())["step"] == 0
+    extra = script_environment("/code")
+    assert extra[recording.OUTPUT_ENV] == str(tmp_path) and extra["PYTHONPATH"].startswith("/code" + os.pathsep)
+    monkeypatch.delenv(recording.OUTPUT_ENV)
+    assert script_environment("/code") == {}
+
+
+def test_minilm_gradients_through_the_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    from services.training.algorithms.text_minilm import gradient_recorder
+
+    model = torch.nn.Linear(3, 2)
+    model(torch.ones(4, 3)).sum().backward()
+    monkeypatch.setenv(recording.OUTPUT_ENV, str(tmp_path))
+    monkeypatch.setenv(recording.COLLECTIONS_ENV, "gradients")
+    gradient_recorder(model)(1)
+    [line] = (tmp_path / "tensors.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["name"] == "gradients/all" and record["step"] == 1
+    assert (record["min"], record["max"], record["abs_mean"], record["std"]) == pytest.approx((4.0, 4.0, 4.0, 0.0))
