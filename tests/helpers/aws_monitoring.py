@@ -40,10 +40,31 @@ def monitored_endpoint(name: str = "live", group: str = "sentiment", classes: li
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     sagemaker.create_model(ModelName=f"{name}-model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE})
     sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[{
-        "VariantName": "a", "ModelName": f"{name}-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+        "VariantName": "a", "ModelName": f"{name}-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100,
+                           "DestinationS3Uri": f"s3://{BUCKET}/endpoints/{name}/capture/",
+                           "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]})
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config",
                               Tags=[{"Key": f"{MODEL_TAG}a", "Value": model_id}])
     return model_id
+
+
+def put_capture(endpoint: str, requests: list[tuple[str, dict[str, Any], str, float]], hour: str = "2025/01/01/10",
+                variant: str = "a", file: str = "capture.jsonl") -> None:
+    """SageMaker's data capture of JSON requests, one record each: (eventId, the request's record, the predicted
+    label, its probability), under ``<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/``."""
+    lines = []
+    for number, (event_id, record, label, probability) in enumerate(requests):
+        answer = {"predictions": [{"predicted_label": label, "probability": probability}]}
+        lines.append(json.dumps({"captureData": {
+            "endpointInput": {"observedContentType": "application/json", "mode": "INPUT", "encoding": "JSON",
+                              "data": json.dumps({"instances": [record]})},
+            "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "encoding": "JSON",
+                               "data": json.dumps(answer)}},
+            "eventMetadata": {"eventId": event_id, "inferenceTime": f"{hour.replace('/', '-', 2).replace('/', 'T')}:{number % 60:02d}:00Z"},
+            "eventVersion": "0"}))
+    key = f"endpoints/{endpoint}/capture/{endpoint}/{variant}/{hour}/{file}"
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body="\n".join(lines).encode())
 
 
 class ScheduleBook:
