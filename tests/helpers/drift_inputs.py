@@ -1,11 +1,12 @@
 """Real ``MonitorInputs`` for the bias-drift and feature-attribution-drift engines' tests.
 
-Two small models, fitted in the test's process by the built-in algorithms (well under a second each): a
+Three small models, fitted in the test's process by the built-in algorithms (well under a second each): a
 text-tfidf review model of sentiment on a few hundred demo reviews (``services.demo.demo_reviews``, shaped like
-demo.reviews_sentiment, with ``product_category`` and ``age`` beside the text), and an xgboost model of
-``label`` on ``signal_frame`` (``signal``, ``noise``, ``colour``). Captured traffic is made by really predicting
-rows with the model, as data capture records them: event id, capture time, the request's columns, prediction
-and top probability; ground truth is the rows' true label.
+demo.reviews_sentiment, with ``product_category`` and ``age`` beside the text), an xgboost model of
+``label`` on ``signal_frame`` (``signal``, ``noise``, ``colour``), and an xgboost model whose deciding feature
+depends on the row's segment (``gated_frame``: traffic that moves to the other segment drifts in attribution).
+Captured traffic is made by really predicting rows with the model, as data capture records them: event id,
+capture time, the request's columns, prediction and top probability; ground truth is the rows' true label.
 """
 
 from __future__ import annotations
@@ -69,6 +70,21 @@ def signal_model(rows: int = 300) -> TrainedModel:
     """xgboost of label (yes/no) from signal, noise and colour."""
     inputs = [Column("signal", "double"), Column("noise", "double"), Column("colour", "string")]
     return train(signal_frame(rows, seed=0), "label", "xgboost", inputs)
+
+
+def gated_frame(rows: int, share_b: float, seed: int) -> pd.DataFrame:
+    """``label`` follows ``x1`` in segment A and ``x2`` in segment B; ``share_b`` of the rows are in B."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=rows).round(4), rng.normal(size=rows).round(4)
+    segment = np.where(rng.random(rows) < share_b, "B", "A")
+    label = np.where(np.where(segment == "A", x1, x2) > 0, "yes", "no")
+    return pd.DataFrame({"x1": x1, "x2": x2, "segment": segment, "label": label})
+
+
+def gated_model(rows: int = 400) -> TrainedModel:
+    """xgboost of label from x1, x2 and segment, trained on traffic that is 70 % segment A (x1 matters most)."""
+    inputs = [Column("x1", "double"), Column("x2", "double"), Column("segment", "string")]
+    return train(gated_frame(rows, share_b=0.3, seed=0), "label", "xgboost", inputs)
 
 
 def captured(model: TrainedModel, requests: pd.DataFrame, flip: pd.Series | None = None) -> pd.DataFrame:
