@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from services.endpoints.capture import Exchange, capture_path, capture_record
 from services.endpoints.models import DeployRequest, Variant
 from services.labels.models import LabelSource
 from services.models import Column, ModelRecord
@@ -94,3 +97,50 @@ def serve_labelled_reviews(services: Services, endpoint: str, reviews: int = 40,
         services.labels.submit(source, item.item_id, truth[item.text], "tester")
     pairs = tuple((truth[item.text], item.prediction) for item in items)
     return LabelledEndpoint(services, endpoint, len(truth), len(items), pairs, before)
+
+
+# -- capture files written with the capture writer's own record format (no server) -------------------------------------
+
+
+def write_endpoint_record(home: Path, name: str, record: ModelRecord, variant: str = "AllTraffic") -> Path:
+    """``endpoints/<name>/endpoint.json`` as the endpoints port writes it, for an endpoint whose server is not running
+    (its capture is written by ``write_capture``); returns the capture folder."""
+    folder = Path(home) / "endpoints" / name
+    capture = folder / "capture"
+    capture.mkdir(parents=True, exist_ok=True)
+    config = {"name": name, "host": "127.0.0.1", "port": 0, "capture_percent": 100, "capture_dir": str(capture),
+              "variants": [{"name": variant, "model_id": record.model_id, "artifact_path": record.artifact_path,
+                            "weight": 1.0, "shadow": False}]}
+    (folder / "endpoint.json").write_text(json.dumps(config))
+    return capture
+
+
+def json_answer(scored: pd.DataFrame) -> bytes:
+    """The inference server's JSON answer for scored rows (``predict_frame``'s output)."""
+    classes = [c[len("probability_"):] for c in scored.columns if c.startswith("probability_")]
+    return json.dumps({"predictions": [{"predicted_label": str(row["predicted_label"]), "probability": float(row["probability"]),
+                                        "probabilities": {c: float(row[f"probability_{c}"]) for c in classes}}
+                                       for _, row in scored.iterrows()]}).encode()
+
+
+def write_capture(capture: Path, bodies: Sequence[tuple[bytes, bytes]], start: datetime, seconds_apart: float,
+                  variant: str = "AllTraffic", request_type: str = "application/json") -> list[str]:
+    """One capture record per (request, response) body pair, ``seconds_apart`` from ``start`` (UTC), in the files the
+    capture writer would append to (one per hour); returns the event ids ("ev-<n>") in order."""
+    batch: dict[Path, list[str]] = {}
+    ids = []
+    for n, (request, response) in enumerate(bodies):
+        when = start + timedelta(seconds=n * seconds_apart)
+        event_id = f"ev-{n}"
+        exchange = Exchange(variant, request, request_type, response, "application/json")
+        batch.setdefault(capture_path(capture, variant, when, "bench-0"), []).append(json.dumps(capture_record(exchange, when, event_id)))
+        ids.append(event_id)
+    for path, lines in batch.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+    return ids
+
+
+def review_request(text: str) -> bytes:
+    return json.dumps({"instances": [{"review_body": text}]}).encode()
