@@ -1,0 +1,104 @@
+"""The debugger port's contract: every adapter must pass ``DebuggerContract``.
+
+Subclasses provide three class-scoped fixtures: ``debugger`` (the port), ``watched_job`` (a finished training job
+that had LossNotDecreasing configured, which found an issue on its flat loss ``train_loss``, and a profile) and
+``plain_job`` (a finished job without Debugger). Locally both are real script jobs run by the job worker's
+``run_job`` in this process; the aws subclass (tests/contract, added with the aws adapter) answers from moto.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.debugger.base import DebuggerPort
+from services.debugger.models import ALL_RULES, PROFILER_RULES
+from services.errors import NotFound
+from services.registry import build_services
+from tests.helpers.debugger import FLAT_LOSS_SCRIPT, run_script, stop_on_flat_loss, workspace
+from tests.helpers.workspace import settings_for_tests
+
+
+class DebuggerContract:
+    """Tests any debugger adapter must pass."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def debugger(cls) -> DebuggerPort:
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def watched_job(cls) -> str:
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def plain_job(cls) -> str:
+        raise NotImplementedError
+
+    def test_the_catalog_has_every_rule_with_its_parameters_and_advice(self, debugger: DebuggerPort) -> None:
+        catalog = debugger.rule_catalog()
+        assert set(catalog) == set(ALL_RULES)
+        for name, entry in catalog.items():
+            assert entry["kind"] == ("profiler" if name in PROFILER_RULES else "debug")
+            assert entry["description"] and entry["advice"]
+            assert all(isinstance(v, str) for v in entry["parameters"].values())
+        assert catalog["LossNotDecreasing"]["parameters"]["num_steps"] == "10"
+
+    def test_an_unknown_job_is_not_found(self, debugger: DebuggerPort) -> None:
+        with pytest.raises(NotFound):
+            debugger.rule_statuses("no-such-job")
+
+    def test_a_job_without_rules_has_no_statuses_series_or_profile(self, debugger: DebuggerPort, plain_job: str) -> None:
+        assert debugger.rule_statuses(plain_job) == []
+        series = debugger.series(plain_job)
+        assert (series.tensors, series.system) == ((), ())
+        with pytest.raises(NotFound, match="no profile"):
+            debugger.profiler_report(plain_job)
+
+    def test_the_rule_that_fired_says_where_and_why(self, debugger: DebuggerPort, watched_job: str) -> None:
+        [status] = debugger.rule_statuses(watched_job)
+        assert (status.configuration_name, status.rule, status.status) == ("LossNotDecreasing", "LossNotDecreasing",
+                                                                           "IssuesFound")
+        assert "train_loss" in status.details
+        assert status.as_api()["RuleEvaluationStatus"] == "IssuesFound"
+
+    def test_the_series_hold_the_loss_and_system_samples(self, debugger: DebuggerPort, watched_job: str) -> None:
+        series = debugger.series(watched_job)
+        losses = [p for p in series.scalars if p["name"] == "train_loss"]
+        assert len(losses) >= 6 and {p["value"] for p in losses} == {0.7}
+        assert all(p["mode"] == "TRAIN" for p in losses)
+        assert series.system and all(isinstance(s["cpu"], list) for s in series.system)
+
+    def test_the_profiler_report_is_one_html_file(self, debugger: DebuggerPort, watched_job: str) -> None:
+        report = debugger.profiler_report(watched_job)
+        assert report.lower().startswith(b"<!doctype html>")
+        assert b"LossNotDecreasing" in report and b"<script" not in report
+
+
+class TestLocalDebugger(DebuggerContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def home(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return workspace(tmp_path_factory, "debugger-contract")
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def debugger(cls, home: Path) -> DebuggerPort:
+        return build_services(settings_for_tests(home=home, seed_on_start=False)).debugger
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def watched_job(cls, home: Path) -> str:
+        job = run_script(home, "watched", FLAT_LOSS_SCRIPT, stop_on_flat_loss())
+        assert job.status == "Stopped", job.failure_reason
+        return job.name
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def plain_job(cls, home: Path) -> str:
+        job = run_script(home, "plain", "print('loss=0.5')\n", None)
+        assert job.status == "Completed", job.failure_reason
+        return job.name
