@@ -1,0 +1,132 @@
+"""The Monitoring page over a real local endpoint: the review model deployed once per module with twelve captured,
+labelled reviews (tests/helpers/monitoring_pages.py). Tests share that workspace and keep apart by monitor type and
+schedule name; the empty state runs on the seeded workspace without endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import keys
+from services.monitoring.models import ScheduleRequest
+from services.monitoring.schedules import LocalSchedules
+from services.registry import build_services
+from tests.helpers.monitoring_pages import ENDPOINT, monitored_endpoint, monitoring_app, tile_statuses
+from tests.helpers.pages import frame_with, open_page, texts
+from tests.helpers.workspace import settings_for_tests
+
+FORM = f"{keys.MONITORING_SCHEDULE}.form"
+
+
+@pytest.fixture(scope="module")
+def monitored(review_model_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
+    with monitored_endpoint(review_model_home, tmp_path_factory.mktemp("monitoring") / "workspace") as deployed:
+        yield deployed
+
+
+@pytest.fixture
+def page(monitored: tuple[Path, int], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    app = open_page(monitoring_app(*monitored, monkeypatch), "monitoring")
+    assert app.selectbox(key=keys.MONITORING_ENDPOINT).value == ENDPOINT
+    return app
+
+
+def click(app: AppTest, key: str) -> AppTest:
+    app.button(key=key).click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def create_schedule(app: AppTest, monitor_type: str, every: str, name: str = "") -> AppTest:
+    app.selectbox(key=f"{keys.MONITORING_SCHEDULE}.type").set_value(monitor_type)
+    app.radio(key=f"{keys.MONITORING_SCHEDULE}.every").set_value(every)
+    app.text_input(key=f"{keys.MONITORING_SCHEDULE}.name").input(name)
+    return click(app, f"FormSubmitter:{FORM}-Create schedule")
+
+
+def test_no_endpoints_offers_the_endpoints_page(app: AppTest) -> None:
+    open_page(app, "monitoring")
+    assert "No endpoints yet" in texts(app.info)
+    app.button(key=keys.MONITORING_OPEN_ENDPOINTS).click().run()
+    assert not app.exception, app.exception
+
+
+def test_running_model_quality_from_its_tile_shows_the_tile_the_coverage_and_the_report(page: AppTest) -> None:
+    assert len(tile_statuses(page)) == 4
+    click(page, f"{keys.MONITORING_TILES}.model-quality.run")
+    assert f"Model quality on {ENDPOINT}: Completed" in texts(page.success)
+    assert tile_statuses(page)[1] in ("OK", "Violations")
+    assert "Labelled 12 of 12 captured predictions (100%)." in texts(page.markdown)
+    assert page.segmented_control(key=keys.MONITORING_TYPE).value == "model-quality"
+    metrics = frame_with(page, "metric").set_index("metric")
+    assert 0.0 <= metrics.loc["accuracy", "value"] <= 1.0
+    assert [b.label for b in page.get("download_button")] == [
+        "statistics.json", "constraints.json", "constraint_violations.json"]
+    assert len(page.get("plotly_chart")) >= 1  # the confusion matrix (and the per-hour trend when it has points)
+    assert "12 rows of 12 captured" in texts(page.caption)
+
+
+def test_a_schedule_is_created_listed_with_its_next_run_and_deleted(page: AppTest) -> None:
+    create_schedule(page, "feature-attribution-drift", "daily", "reviews-nightly-shap")
+    assert "Schedule created: reviews-nightly-shap runs daily; next at" in texts(page.success)
+    listed = frame_with(page, "schedule").set_index("schedule").loc["reviews-nightly-shap"]
+    assert (listed["monitor"], listed["every"], listed["status"]) == ("Feature attribution drift", "daily", "Scheduled")
+    assert listed["next run"].endswith("00:00 UTC") and list(listed["last execution"]) == []
+    assert "Schedule: reviews-nightly-shap" in texts(page.caption)  # on the feature-attribution tile
+    page.selectbox(key=f"{keys.MONITORING_SCHEDULE}.pick").set_value("reviews-nightly-shap").run()
+    assert "No executions yet" in texts(page.caption)
+    click(page, keys.MONITORING_DELETE)
+    assert "Schedule deleted: reviews-nightly-shap" in texts(page.success)
+    assert "reviews-nightly-shap" not in texts(page.caption)
+
+
+def test_an_execution_the_runner_caught_up_on_shows_its_status(page: AppTest, monitored: tuple[Path, int]) -> None:
+    """A data-quality schedule whose hour passed while the app was down: the runner's catch-up runs it once (the
+    local adapter's real run), and the page lists the execution and its status."""
+    home, port = monitored
+    services = build_services(settings_for_tests(home=home, seed_on_start=False, gateway_port=port))
+    adapter = services.monitoring
+    services.monitoring.create_schedule(ScheduleRequest(ENDPOINT, "data-quality", "hourly", "reviews-hourly-dq"))
+    later = datetime.now(UTC) + timedelta(hours=3)
+    caught_up = LocalSchedules(services.stack, run=adapter.run_execution,  # type: ignore[attr-defined]
+                               check_endpoint=adapter.check_endpoint, clock=lambda: later).run_due()  # type: ignore[attr-defined]
+    [execution] = [e for e in caught_up if e.schedule_name == "reviews-hourly-dq"]
+    assert execution.status in ("Completed", "CompletedWithViolations"), execution.failure_reason
+    page.run()
+    listed = frame_with(page, "schedule").set_index("schedule").loc["reviews-hourly-dq"]
+    assert list(listed["last execution"]) == [execution.status]
+    page.selectbox(key=f"{keys.MONITORING_SCHEDULE}.pick").set_value("reviews-hourly-dq").run()
+    assert list(frame_with(page, "scheduled for")["status"].iloc[0]) == [execution.status]
+    assert tile_statuses(page)[0] in ("OK", "Violations")
+    services.monitoring.delete_schedule("reviews-hourly-dq")
+
+
+def test_bias_drift_without_a_facet_or_with_a_wrong_one_is_refused_and_the_settings_stay(page: AppTest) -> None:
+    page.segmented_control(key=keys.MONITORING_TYPE).set_value("bias-drift").run()
+    settings = f"{keys.MONITORING_SETTINGS}.bias-drift"
+    page.number_input(key=f"{settings}.band").set_value(0.25).run()
+    click(page, keys.MONITORING_RUN)
+    assert "Choose the facet" in texts(page.error)
+    assert page.number_input(key=f"{settings}.band").value == 0.25
+    page.text_input(key=f"{settings}.facet_text").input("no_such_column").run()
+    click(page, keys.MONITORING_RUN)
+    assert "'no_such_column' is not a column of the captured requests" in texts(page.error)
+    assert page.text_input(key=f"{settings}.facet_text").value == "no_such_column"
+
+
+def test_bad_and_taken_schedule_names_are_refused_with_the_form_kept(page: AppTest) -> None:
+    create_schedule(page, "data-quality", "hourly", "../escape")
+    assert "monitoring schedule name" in texts(page.error)
+    assert page.text_input(key=f"{keys.MONITORING_SCHEDULE}.name").value == "../escape"
+    create_schedule(page, "data-quality", "hourly", "reviews-taken")
+    create_schedule(page, "model-quality", "daily", "reviews-taken")
+    assert "'reviews-taken' exists already" in texts(page.error)
+    assert page.selectbox(key=f"{keys.MONITORING_SCHEDULE}.type").value == "model-quality"
+    page.selectbox(key=f"{keys.MONITORING_SCHEDULE}.pick").set_value("reviews-taken").run()
+    click(page, keys.MONITORING_DELETE)
+    assert "Schedule deleted: reviews-taken" in texts(page.success)
