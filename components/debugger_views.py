@@ -11,8 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from services.debugger.choices import config_from_rows, rule_rows
-from services.debugger.models import DebuggerConfig, DebugSeries, RuleStatus
+from services.debugger.models import DebuggerConfig, DebugSeries, RuleStatus, config_from_rows, rule_rows
 
 STATUS_STYLE = {"IssuesFound": ("🔴", "background-color: #ffd6d6"), "NoIssuesFound": ("🟢", "background-color: #d8f3dc"),
                 "InProgress": ("🔵", ""), "Error": ("🟠", "background-color: #ffe8a3"), "Stopping": ("⚪", ""),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.debugger.choices import config_from_rows, format_parameters, parse_parameters, rule_rows
-from services.debugger.models import DebuggerConfig, RuleConfig
+from services.debugger.models import DebuggerConfig, RuleConfig, config_from_rows, format_parameters, parse_parameters, rule_rows
 from services.errors import InvalidInput
 
 CATALOG = {"LossNotDecreasing": {"kind": "debug", "description": "flat loss",
