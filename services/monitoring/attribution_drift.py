@@ -44,6 +44,9 @@ SEED = 0
 
 def run(inputs: MonitorInputs) -> MonitorReport:
     """The feature-attribution drift report of ``inputs``."""
+    if not 0 <= inputs.config.ndcg_threshold <= 1:
+        raise InvalidInput(f"The NDCG threshold must be between 0 and 1, got {inputs.config.ndcg_threshold}.",
+                           hint="Model Monitor's default is 0.90: lower it to tolerate more change in the ranking.")
     if inputs.config.sample_size < 1:
         raise InvalidInput(f"The sample size must be at least 1, got {inputs.config.sample_size}.",
                            hint=f"Explain between 1 and {MAX_SAMPLE} captured requests per run (default 100).")

@@ -6,7 +6,8 @@ captured predictions that have a ground-truth label, the baseline on ``inputs.tr
 the model (computed once, kept in ``inputs.cache["bias_drift"]``). The positive outcome is the model's last
 class (``classes`` are sorted: "1" of 0/1, "positive" of negative/neutral/positive); a regression model's
 label is positive above the training target's median. Every count-based post-training metric is compared
-(FlipTest is left out: it needs numeric feature rows, which a review has not). A metric whose live value lies
+except CDDPL, which needs a group variable the monitor has not (FlipTest is left out too: it needs numeric
+feature rows, which a review has not). A metric whose live value lies
 more than ``config.band`` from its baseline value is a violation (``bias_drift_check``).
 
 ``statistics`` is the live ``analysis.json`` of a model-bias monitoring execution (``post_training_bias_metrics``),
@@ -37,7 +38,8 @@ MAX_NOTES = 10
 BASELINE_ROWS = 2000
 CACHE_KEY = "bias_drift"
 RESERVED = ("event_id", "captured_at", "prediction", "probability")
-METHODS = tuple(sorted(POST_TRAINING))  # count-based post-training metrics (no FT)
+# count-based post-training metrics; not FT (needs numeric feature rows) nor CDDPL (needs a group variable)
+METHODS = tuple(sorted(name for name in POST_TRAINING if name != "CDDPL"))
 REGRESSION = "Regression"
 
 
@@ -63,13 +65,17 @@ def run(inputs: MonitorInputs) -> MonitorReport:
         violations=tuple(violations), item_count=len(labelled), captured_count=len(inputs.captured),
         details={"violations": clarify, "baseline_rows": baseline["rows"], "facet": facet,
                  "positive_label": baseline["positive"], "band": inputs.config.band},
-        notes=(*live.warnings, *live.notes, *_notes(live, len(labelled))))
+        notes=(*live.warnings, *live.notes, *_notes(live, len(labelled)), *_unmatched(baseline["analysis"], statistics, facet)))
 
 
 # -- inputs -----------------------------------------------------------------------------------------
 
 
 def _check_facet(inputs: MonitorInputs) -> str:
+    """The facet, checked to be a captured request column (and the band to be usable)."""
+    if not inputs.config.band >= 0:  # also refuses NaN
+        raise InvalidInput(f"The band must be a number of at least 0, got {inputs.config.band}.",
+                           hint="The band is how far a metric may move from its training value, e.g. 0.1.")
     facet = inputs.config.facet
     columns = [str(c) for c in inputs.captured.columns if c not in RESERVED]
     if not facet:
@@ -235,6 +241,13 @@ def _notes(live: BiasReport, labelled: int) -> list[str]:
     if labelled < FEW_LABELLED:
         notes.append(f"Only {labelled} labelled predictions: bias metrics from this few rows vary widely between runs.")
     return notes
+
+
+def _unmatched(baseline: dict[str, Any], statistics: dict[str, Any], facet: str) -> list[str]:
+    """A note per live facet group the training sample has no values for."""
+    known = metric_values(baseline, facet)
+    return [f"{facet} = {value} does not occur in the training sample, so its metrics have no baseline to drift from."
+            for value in metric_values(statistics, facet) if value not in known][:MAX_NOTES]
 
 
 def _failed(inputs: MonitorInputs, labelled: int, reason: str) -> MonitorReport:

@@ -138,6 +138,8 @@ def test_the_partition_explainer_serves_a_model_without_linear_parts(reviews: d.
 def test_errors(signal: d.TrainedModel) -> None:
     live = signal_frame(20, seed=7)
     capture = d.captured(signal, live)
+    with pytest.raises(InvalidInput, match="NDCG threshold must be between 0 and 1"):
+        attribution_drift.run(d.monitor_inputs(signal, capture, {}, MonitorConfig(ndcg_threshold=1.5)))
     with pytest.raises(InvalidInput, match="sample size must be at least 1"):
         attribution_drift.run(d.monitor_inputs(signal, capture, {}, MonitorConfig(sample_size=0)))
     with pytest.raises(InvalidInput, match="lack the model's input columns: noise"):

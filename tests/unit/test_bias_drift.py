@@ -49,7 +49,7 @@ def test_metrics_are_the_bias_engines_on_the_labelled_rows(signal: d.TrainedMode
     assert report.item_count == 200 and report.captured_count == 400
     assert report.statistics == {"version": "1.0", "post_training_bias_metrics": expected.post.to_json()}
     names = {m["name"] for m in report.statistics["post_training_bias_metrics"]["facets"]["colour"][0]["metrics"]}
-    assert {"DPPL", "DI", "DCA", "DCR", "RD", "DAR", "DRR", "AD", "TE"} <= names and "FT" not in names
+    assert {"DPPL", "DI", "DCA", "DCR", "RD", "DAR", "DRR", "AD", "TE"} <= names and not {"FT", "CDDPL"} & names
 
 
 def test_the_baseline_is_the_training_sample_scored_by_the_model(signal: d.TrainedModel) -> None:
@@ -156,3 +156,23 @@ def test_a_facet_that_is_not_a_request_column_is_refused(signal: d.TrainedModel)
     extra = capture.assign(region="north")  # captured, but the model never saw it in training
     with pytest.raises(InvalidInput, match="not a column of model .* training data"):
         bias_drift.run(d.monitor_inputs(signal, extra, truth, MonitorConfig(facet="region")))
+
+
+def test_a_negative_band_is_refused(signal: d.TrainedModel) -> None:
+    live = signal_frame(50, seed=10)
+    capture = d.captured(signal, live)
+    with pytest.raises(InvalidInput, match="band must be a number of at least 0"):
+        bias_drift.run(d.monitor_inputs(signal, capture, d.ground_truth(capture, live["label"]),
+                                        dataclasses.replace(RED, band=-0.1)))
+
+
+def test_a_group_unseen_in_training_is_noted_not_compared(signal: d.TrainedModel) -> None:
+    live = signal_frame(90, seed=11)
+    live.loc[:29, "colour"] = "purple"
+    capture = d.captured(signal, live)
+    report = bias_drift.run(d.monitor_inputs(signal, capture, d.ground_truth(capture, live["label"]),
+                                             MonitorConfig(facet="colour", band=1e9)))
+    assert "colour = purple does not occur in the training sample" in " ".join(report.notes)
+    assert "Only 90 labelled predictions" in " ".join(report.notes)
+    assert not any("could not be computed" in note for note in report.notes)
+    assert not any("purple" in v.feature_name for v in report.violations)
