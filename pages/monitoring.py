@@ -92,7 +92,11 @@ def pick_endpoint() -> Endpoint | None:
     return next(e for e in endpoints if e.name == name)
 
 
-def show_coverage(endpoint: Endpoint, labelled: int, text: str) -> None:
+def show_coverage(endpoint: Endpoint, labelled: int, captured: int, text: str) -> None:
+    if not captured:
+        st.info(f"{endpoint.name} has no captured requests yet: send it some (the Score page, or your application) "
+                "and the monitors have traffic to read.", icon=":material/inbox:")
+        return
     left, right = st.columns([3, 1], vertical_alignment="center")
     if labelled:
         left.markdown(text)
@@ -176,7 +180,7 @@ except ServiceError as failure:
     show_error(failure)
     st.stop()
 clicked = render_overview(overview, key=keys.MONITORING_TILES)
-show_coverage(chosen, overview.labelled, coverage_text(overview))
+show_coverage(chosen, overview.labelled, overview.captured, coverage_text(overview))
 if clicked is not None:
     run_now(chosen.name, clicked)
 st.subheader("Latest reports")

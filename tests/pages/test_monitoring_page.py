@@ -16,6 +16,7 @@ from components import keys
 from services.monitoring.models import ScheduleRequest
 from services.monitoring.schedules import LocalSchedules
 from services.registry import build_services
+from tests.helpers.cli import in_process_cli, ok, refused
 from tests.helpers.monitoring_pages import ENDPOINT, monitored_endpoint, monitoring_app, tile_statuses
 from tests.helpers.pages import frame_with, open_page, texts
 from tests.helpers.workspace import settings_for_tests
@@ -130,3 +131,23 @@ def test_bad_and_taken_schedule_names_are_refused_with_the_form_kept(page: AppTe
     page.selectbox(key=f"{keys.MONITORING_SCHEDULE}.pick").set_value("reviews-taken").run()
     click(page, keys.MONITORING_DELETE)
     assert "Schedule deleted: reviews-taken" in texts(page.success)
+
+
+def test_the_command_line_creates_and_lists_schedules_in_sagemakers_shape(
+        monitored: tuple[Path, int], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``monitor schedule`` / ``monitor schedules`` on the same endpoint (beside the page tests, which deployed it)."""
+    cli = in_process_cli(monitored[0], monkeypatch, capsys, gateway_port=str(monitored[1]))
+    created = ok(cli, "monitor", "schedule", ENDPOINT, "--type", "bias-drift", "--every", "daily", "--facet", "review_body",
+                 "--band", "0.2", "--name", "reviews-cli-bias")
+    assert {k: created[k] for k in ("MonitoringScheduleName", "MonitoringScheduleStatus", "MonitoringType", "EndpointName")} \
+        == {"MonitoringScheduleName": "reviews-cli-bias", "MonitoringScheduleStatus": "Scheduled",
+            "MonitoringType": "ModelBias", "EndpointName": ENDPOINT}
+    assert created["MonitoringScheduleConfig"] == {"ScheduleConfig": {"ScheduleExpression": "cron(0 0 ? * * *)"}}
+    assert created["NextExecutionTime"].endswith("T00:00:00.000+00:00") and "LastMonitoringExecutionSummary" not in created
+    listed = ok(cli, "monitor", "schedules", "--endpoint", ENDPOINT)["MonitoringScheduleSummaries"]
+    assert "reviews-cli-bias" in [s["MonitoringScheduleName"] for s in listed]
+    assert ok(cli, "monitor", "schedules", "--endpoint", "no-such-endpoint") == {"MonitoringScheduleSummaries": []}
+    assert "exists already" in refused(cli, "monitor", "schedule", ENDPOINT, "--type", "bias-drift", "--name", "reviews-cli-bias")
+    assert "No endpoint named 'gone'" in refused(cli, "monitor", "schedule", "gone", "--type", "data-quality")
+    assert "needs an endpoint name" in refused(cli, "monitor", "schedule", "--type", "data-quality")
+    build_services(settings_for_tests(home=monitored[0], seed_on_start=False)).monitoring.delete_schedule("reviews-cli-bias")
