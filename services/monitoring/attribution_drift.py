@@ -2,13 +2,13 @@
 training baseline, compared by NDCG (``services.monitoring.ndcg``).
 
 The global attribution of a feature is its mean |SHAP value| over the rows explained. The baseline explains
-``inputs.training_sample`` once and keeps the result in ``inputs.cache["attribution_drift"]`` (and a tabular
-model's SHAP background rows, a DataFrame, in ``inputs.cache["attribution_drift_background"]``); each run explains
-at most ``config.sample_size`` (capped at ``MAX_SAMPLE``) captured requests, seeded. Tabular models go through
-the explain capability's ``explain_rows`` (Tree, Linear or Permutation SHAP, the baseline rows as background);
-review models' features are words (``attribution_words``), ranked over the baseline's top ``TEXT_TOP_K`` words,
-and ``details["words"]`` lists the words whose attribution rose or fell most. NDCG below
-``config.ndcg_threshold`` is a violation (``feature_attribution_drift_check``).
+``inputs.training_sample`` once and keeps the result in ``inputs.cache["attribution_drift"]`` (JSON values only:
+the local adapter writes the cache beside the model); each run explains at most ``config.sample_size`` (capped at
+``MAX_SAMPLE``) captured requests, seeded. Tabular models go through the explain capability's ``explain_rows``
+(Tree, Linear or Permutation SHAP, ``BACKGROUND_ROWS`` training rows as background, read once per run); review
+models' features are words (``attribution_words``), ranked over the baseline's top ``TEXT_TOP_K`` words, and
+``details["words"]`` lists the words whose attribution rose or fell most. NDCG below ``config.ndcg_threshold`` is
+a violation (``feature_attribution_drift_check``).
 
 ``statistics`` is Clarify's explainability ``analysis.json`` for the live sample and ``constraints`` the
 baseline's (both ``{"version": "1.0", "explanations": {"kernel_shap": {"label0": {"global_shap_values",
@@ -54,8 +54,9 @@ def run(inputs: MonitorInputs) -> MonitorReport:
     if live_rows.empty:
         return _failed(inputs, "No captured requests to explain yet: send traffic to the endpoint (with data "
                                "capture on) and run the monitor again.")
-    baseline = baseline_attributions(inputs)
-    live, expected, _ = _attributions(inputs, live_rows, baseline["label"])
+    model = Model(inputs)
+    baseline = baseline_attributions(inputs, model)
+    live, expected, _ = _attributions(inputs, model, live_rows, baseline["label"])
     top_k = TEXT_TOP_K if baseline["text"] else None
     score = ndcg(baseline["global"], live, top_k)
     threshold = inputs.config.ndcg_threshold
@@ -112,8 +113,35 @@ def _live_sample(inputs: MonitorInputs) -> pd.DataFrame:
     return rows if len(rows) <= size else rows.sample(n=size, random_state=SEED)
 
 
-def baseline_attributions(inputs: MonitorInputs) -> dict[str, Any]:
-    """Training-time global attributions (cached in ``inputs.cache`` per model)."""
+class Model:
+    """The model's predictor and SHAP background rows, each loaded at most once per run."""
+
+    def __init__(self, inputs: MonitorInputs) -> None:
+        self.inputs = inputs
+        self._predictor: Any = None
+        self._background: pd.DataFrame | None = None
+
+    @property
+    def predictor(self) -> Any:
+        if self._predictor is None:
+            self._predictor = self.inputs.predictor()
+        return self._predictor
+
+    @property
+    def background(self) -> pd.DataFrame:
+        """Training rows (the cache is JSON, so they are not kept: one training read per run of a tabular model)."""
+        if self._background is None:
+            self._background = self.keep_background(self.inputs.training_sample(BACKGROUND_ROWS))
+        return self._background
+
+    def keep_background(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Use (the first ``BACKGROUND_ROWS`` of) rows already read as the background."""
+        self._background = rows[self.inputs.input_columns].head(BACKGROUND_ROWS)
+        return self._background
+
+
+def baseline_attributions(inputs: MonitorInputs, model: Model) -> dict[str, Any]:
+    """Training-time global attributions (cached in ``inputs.cache`` per model, JSON values only)."""
     cached = inputs.cache.get(CACHE_KEY)
     if isinstance(cached, dict) and cached.get("model_id") == inputs.model.model_id:
         return cached
@@ -122,44 +150,33 @@ def baseline_attributions(inputs: MonitorInputs) -> dict[str, Any]:
     if sample.empty:
         raise InvalidInput(f"Model {inputs.model.model_id} has no training rows to compute baseline attributions from.",
                            hint="Monitor a model whose training data is still in the workspace.")
-    predicted = inputs.predictor().predict_frame(sample)["predicted_label"]
+    model.keep_background(sample)
+    predicted = model.predictor.predict_frame(sample)["predicted_label"]
     label = choose_target(inputs.problem_type, list(inputs.model.classes), "", predicted).label
-    values, expected, method = _attributions(inputs, sample, label)
+    values, expected, method = _attributions(inputs, model, sample, label)
     baseline = {"model_id": inputs.model.model_id, "label": label, "global": values, "expected_value": expected,
                 "text": text, "rows": len(sample), "method": f"{'word' if text else 'feature'} attributions: {method}"}
     inputs.cache[CACHE_KEY] = baseline
     return baseline
 
 
-def _attributions(inputs: MonitorInputs, rows: pd.DataFrame, label: str) -> tuple[dict[str, float], float, str]:
+def _attributions(inputs: MonitorInputs, model: Model, rows: pd.DataFrame,
+                  label: str) -> tuple[dict[str, float], float, str]:
     """(global attribution per feature, expected value, explainer) of ``rows`` towards ``label``."""
-    predictor = inputs.predictor()
     if _is_text(inputs):
         column = inputs.input_columns[0]
         texts = ["" if pd.isna(v) else str(v) for v in rows[column]]
-        words = word_attributions(predictor, column, texts, label)
+        words = word_attributions(model.predictor, column, texts, label)
         return words.words, words.expected_value, words.method
     requested = "" if inputs.problem_type == "Regression" else label
     target = choose_target(inputs.problem_type, list(inputs.model.classes), requested, pd.Series(dtype=str))
-    background = _tabular_background(inputs)
-    shap = explain_rows(predictor, inputs.input_columns, rows, background, target, seed=SEED)
+    shap = explain_rows(model.predictor, inputs.input_columns, rows, model.background, target, seed=SEED)
     return {str(c): float(v) for c, v in shap.values.abs().mean().items()}, float(shap.base_value), shap.explainer
 
 
 def _is_text(inputs: MonitorInputs) -> bool:
     """A review classifier: its features are words (a regression on a text column is explained as a table)."""
     return inputs.model.text_model and inputs.problem_type != "Regression"
-
-
-def _tabular_background(inputs: MonitorInputs) -> pd.DataFrame:
-    """SHAP's background rows: training rows, read once and kept in the cache."""
-    key = f"{CACHE_KEY}_background"
-    cached = inputs.cache.get(key)
-    if isinstance(cached, pd.DataFrame) and list(cached.columns) == inputs.input_columns:
-        return cached
-    background = inputs.training_sample(BACKGROUND_ROWS)[inputs.input_columns]
-    inputs.cache[key] = background
-    return background
 
 
 def _reported(values: dict[str, float], baseline: dict[str, Any]) -> dict[str, float]:

@@ -4,6 +4,7 @@ models fitted once per module (tests/helpers/drift_inputs.py)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import numpy as np
@@ -109,16 +110,25 @@ def test_tabular_traffic_that_moved_to_the_other_segment_drifts() -> None:
 
 
 @pytest.mark.parametrize("which", ["signal", "reviews"])
-def test_the_baseline_is_computed_once_and_kept_in_the_cache(which: str, request: pytest.FixtureRequest) -> None:
+def test_the_baseline_is_computed_once_and_kept_in_the_json_cache(which: str, request: pytest.FixtureRequest) -> None:
     model: d.TrainedModel = request.getfixturevalue(which)
     live = signal_frame(50, seed=6) if which == "signal" else d.demo_sentiment(60, seed=8)
     cache: dict = {}
     first = attribution_drift.run(d.monitor_inputs(model, d.captured(model, live), {}, CONFIG, cache))
+    kept = json.loads(json.dumps(cache))  # the local adapter keeps the cache as a JSON file
     calls: list[int] = []
-    again = dataclasses.replace(d.monitor_inputs(model, d.captured(model, live), {}, CONFIG, cache),
-                                training_sample=lambda n: calls.append(n) or model.training)
+    loads: list[int] = []
+
+    def predictor() -> object:
+        loads.append(1)
+        return model.predictor
+
+    again = dataclasses.replace(d.monitor_inputs(model, d.captured(model, live), {}, CONFIG, kept),
+                                training_sample=lambda n: calls.append(n) or model.training, predictor=predictor)
     second = attribution_drift.run(again)
-    assert calls == [] and second.constraints == first.constraints and second.details["ndcg"] == first.details["ndcg"]
+    assert second.constraints == first.constraints and second.details["ndcg"] == pytest.approx(first.details["ndcg"])
+    assert loads == [1]  # the model is loaded once per run
+    assert calls == ([attribution_drift.BACKGROUND_ROWS] if which == "signal" else [])  # only SHAP's background
 
 
 def test_the_partition_explainer_serves_a_model_without_linear_parts(reviews: d.TrainedModel) -> None:

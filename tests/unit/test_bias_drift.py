@@ -4,6 +4,7 @@ on real models fitted once per module (tests/helpers/drift_inputs.py)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pandas as pd
 import pytest
@@ -107,14 +108,14 @@ def test_a_wider_band_tolerates_the_same_traffic(signal: d.TrainedModel) -> None
     assert wide.status == "Completed" and not wide.violations
 
 
-def test_the_baseline_is_computed_once_and_kept_in_the_cache(signal: d.TrainedModel) -> None:
+def test_the_baseline_is_computed_once_and_kept_in_the_json_cache(signal: d.TrainedModel) -> None:
     live = signal_frame(60, seed=8)
     capture = d.captured(signal, live)
     truth = d.ground_truth(capture, live["label"])
     cache: dict = {}
     first = bias_drift.run(d.monitor_inputs(signal, capture, truth, RED, cache))
     calls = []
-    again = d.monitor_inputs(signal, capture, truth, RED, cache)
+    again = d.monitor_inputs(signal, capture, truth, RED, json.loads(json.dumps(cache)))  # kept as a JSON file
     again = dataclasses.replace(again, training_sample=lambda n: calls.append(n) or signal.training)
     assert bias_drift.run(again).constraints == first.constraints and calls == []
     other_facet = dataclasses.replace(again, config=MonitorConfig(facet="colour"))
