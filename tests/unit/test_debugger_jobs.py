@@ -15,6 +15,7 @@ from services.debugger.hook import Hook, summarize, sums
 from services.debugger.models import DebuggerConfig, RuleConfig
 from services.debugger.session import read_statuses, script_environment
 from services.models import Job
+from tests.helpers.cli import in_process_cli, ok, refused
 from tests.helpers.debugger import (
     FLAT_LOSS_SCRIPT,
     HOOK_SCRIPT,
@@ -23,6 +24,7 @@ from tests.helpers.debugger import (
     stop_on_flat_loss,
     workspace,
 )
+from tests.helpers.workspace import copy_empty_mlflow_store
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +144,35 @@ def test_minilm_gradients_through_the_hook(tmp_path: Path, monkeypatch: pytest.M
     record = json.loads(line)
     assert record["name"] == "gradients/all" and record["step"] == 1
     assert (record["min"], record["max"], record["abs_mean"], record["std"]) == pytest.approx((4.0, 4.0, 4.0, 0.0))
+
+
+def test_the_cli_stops_a_script_on_a_rule_and_prints_the_statuses(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """train-script with --rule/--rule-param/--stop-on-rule-issue, through a real worker process."""
+    copy_empty_mlflow_store(tmp_path_factory, tmp_path / "workspace")
+    cli = in_process_cli(tmp_path / "workspace", monkeypatch, capsys)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text(FLAT_LOSS_SCRIPT)
+    printed = ok(cli, "train-script", "--entry-point", "train.py", "--source-dir", str(source),
+                 "--metric", "train_loss=loss=([0-9.]+)", "--rule", "LossNotDecreasing",
+                 "--rule-param", "LossNotDecreasing:num_steps=5", "--stop-on-rule-issue", "--timeout", "120")
+    assert printed["status"] == "Stopped"
+    assert printed["failure_reason"].startswith("Stopped by Debugger rule LossNotDecreasing:")
+    assert printed["DebugRuleEvaluationStatuses"][0]["RuleEvaluationStatus"] == "IssuesFound"
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--rule", "Nope"], "Unknown Debugger rule 'Nope'"),
+    (["--rule", "Overfit", "--rule-param", "Overfit:patience=soon"], "patience='soon' is not a int"),
+    (["--stop-on-rule-issue"], "needs at least one rule"),
+])
+def test_the_cli_refuses_bad_rules_before_any_job(flags: list[str], message: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    cli = in_process_cli(tmp_path / "workspace", monkeypatch, capsys)
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    err = refused(cli, "train-script", "--entry-point", "train.py", "--source-dir", str(tmp_path), *flags)
+    assert message in err
+    assert not (tmp_path / "workspace" / "jobs").exists() or not any((tmp_path / "workspace" / "jobs").iterdir())
