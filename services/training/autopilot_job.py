@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from services.catalog.files import glue_type
+from services.debugger.recording import record_labels
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import model_name
@@ -48,6 +49,8 @@ def run(ctx: JobContext) -> None:
     ctx.secondary("AnalyzingData", f"Reading {request.source.label}")
     prepared = prepare_data(load_frame(ctx.settings, request.source), request.target, request.problem_type, request.seed)
     objective = resolve_objective(request.objective, prepared.dataset.problem_type)
+    if prepared.dataset.classes:
+        record_labels(prepared.dataset.train[prepared.dataset.target])  # Debugger's ClassImbalance, when configured
     mode = choose_mode(request.mode, prepared.size_bytes)
     _describe_data(ctx, prepared, objective, mode)
     write_snapshot(ctx.job_dir, prepared.dataset)
