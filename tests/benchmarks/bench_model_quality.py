@@ -39,6 +39,7 @@ from services.monitoring.models import MonitorConfig  # noqa: E402
 from services.registry import build_services  # noqa: E402
 from services.training.algorithms.base import load_in_app_process  # noqa: E402
 from tests.helpers.monitoring import json_answer, review_request, write_capture, write_endpoint_record  # noqa: E402
+from tests.helpers.workspace import close_services  # noqa: E402
 
 ENDPOINT = "bench-reviews"
 GOOD = ["lovely", "soft", "flattering", "perfect", "comfortable", "great", "love"]
@@ -134,7 +135,7 @@ def main() -> None:
         print(f"baseline, same run: scikit-learn's metrics on the joined frame (no reading, no bootstrap): {baseline:.2f} s; "
               "values equal")
     finally:
-        services.stack.store.close() if hasattr(services.stack.store, "close") else None
+        close_services(services)
         shutil.rmtree(home, ignore_errors=True)
 
 
