@@ -117,10 +117,11 @@ def parse_parameters(rule: str, text: str) -> dict[str, str]:
 
 
 def rule_rows(catalog: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One unticked row per rule: use, rule, kind, parameters (the defaults), description."""
+    """One unticked row per rule the backend can run (``available`` not false): use, rule, kind, parameters (the
+    defaults), description."""
     return [{"use": False, "rule": name, "kind": entry.get("kind", ""),
              "parameters": format_parameters(entry.get("parameters") or {}), "description": entry.get("description", "")}
-            for name, entry in catalog.items()]
+            for name, entry in catalog.items() if entry.get("available", True)]
 
 
 def config_from_rows(rows: Sequence[Mapping[str, Any]], catalog: Mapping[str, Mapping[str, Any]], *,

@@ -5,6 +5,7 @@ ProfilerReport rule's HTML put where SageMaker writes it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import boto3
@@ -59,3 +60,16 @@ def record_requests(monkeypatch: pytest.MonkeyPatch, operation: str) -> list[dic
     handler = (event, lambda params, **_: calls.append(dict(params)))
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*botocore.handlers.BUILTIN_HANDLERS, handler])
     return calls
+
+
+def put_system_file(job_name: str, first_second: float, samples: list[list[float]]) -> str:
+    """One profiler file of CPU events as smdebug writes them (JSON lines: Type, Name, Dimension, Value, NodeId,
+    Timestamp in epoch seconds; the layout of smdebug's own test traces), a sample every 500 ms, under the job's
+    profiler output."""
+    lines = [{"Type": "cpu", "Name": f"cpu{core}", "Dimension": "CPUUtilization", "Value": value, "NodeId": "algo-1",
+              "Timestamp": first_second + index * 0.5}
+             for index, cores in enumerate(samples) for core, value in enumerate(cores)]
+    key = f"training/{job_name}/profiler-output/system/incremental/2026120514/{int(first_second)}.algo-1.json"
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=body)
+    return key

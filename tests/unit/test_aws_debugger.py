@@ -19,16 +19,19 @@ from moto import mock_aws
 from services.config import Settings
 from services.debugger.aws import AwsDebugger
 from services.debugger.aws_requests import debugger_parameters, rule_image
+from services.debugger.aws_series import NAMESPACE
 from services.debugger.models import DebuggerConfig, RuleConfig
 from services.errors import InvalidInput, NotFound
 from services.models import AutopilotRequest, DataSource, ScriptJobRequest
 from services.registry import Services, build_services
 from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.debugger_pages import put_system_file
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
 RULES = DebuggerConfig(rules=(RuleConfig("LossNotDecreasing", {"num_steps": "10"}), RuleConfig("Overfit"),
                               RuleConfig("CPUBottleneck", {"threshold": "60"})), stop_on_issue=True)
-CATALOG = {"LossNotDecreasing": {"advice": "a"}, "LowCPUUtilization": {"advice": "b"}, "MemoryUsage": {"advice": "c"}}
+CATALOG = {name: {"description": f"{name} found it.", "advice": "Look.", "kind": "debug", "parameters": {}}
+           for name in ("LossNotDecreasing", "LowCPUUtilization", "MemoryUsage")}
 
 
 @pytest.fixture
@@ -126,8 +129,10 @@ def description(job: str) -> dict[str, Any]:
         "TrainingJobName": job, "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:123456789012:training-job/{job}",
         "ModelArtifacts": {"S3ModelArtifacts": f"s3://{BUCKET}/training/{job}/output/model.tar.gz"},
         "TrainingJobStatus": "InProgress", "SecondaryStatus": "Training",
-        "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
         "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/training/"},
+        "ProfilerConfig": {"S3OutputPath": f"s3://{BUCKET}/training/", "ProfilingIntervalInMilliseconds": 500},
+        "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File",
+                                   "MetricDefinitions": [{"Name": "loss", "Regex": "loss=([0-9.]+)"}]},
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600}, "CreationTime": at, "TrainingStartTime": at,
         "FinalMetricDataList": [{"MetricName": "loss", "Value": 0.5, "Timestamp": at + dt.timedelta(seconds=30)}],
@@ -150,26 +155,45 @@ def debugger(services: Services) -> AwsDebugger:
     return AwsDebugger(boto3.Session(region_name=REGION), services.settings, CATALOG)
 
 
-def test_statuses_series_and_catalog_are_read_back(debugger: AwsDebugger) -> None:
+def test_statuses_and_catalog_are_read_back(debugger: AwsDebugger) -> None:
     with Stubber(debugger._sagemaker) as stubber:
-        for _ in range(2):
-            stubber.add_response("describe_training_job", description("job-1"), {"TrainingJobName": "job-1"})
+        stubber.add_response("describe_training_job", description("job-1"), {"TrainingJobName": "job-1"})
         statuses = debugger.rule_statuses("job-1")
-        series = debugger.series("job-1")
     assert [(s.configuration_name, s.rule, s.status) for s in statuses] == [
         ("loss-flat", "LossNotDecreasing", "IssuesFound"), ("ProfilerReport-1733400000", "ProfilerReport", "NoIssuesFound")]
     assert "at step 40" in statuses[0].details and statuses[0].last_modified.startswith("2026-12-05T14:00")
     assert statuses[0].as_api()["RuleEvaluationStatus"] == "IssuesFound"
-    assert series.scalars == ({"name": "loss", "value": 0.5, "step": None, "seconds": 30.0, "mode": "TRAIN"},)
-    assert sorted(debugger.rule_catalog()) == ["LossNotDecreasing"]
+    catalog = debugger.rule_catalog()
+    assert set(catalog) == set(CATALOG) and catalog["LowCPUUtilization"]["available"] is False
+    assert "available" not in catalog["LossNotDecreasing"]
 
 
-def test_the_profiler_report_is_the_rule_jobs_html_in_s3(debugger: AwsDebugger) -> None:
+def test_series_come_from_cloudwatch_metrics_and_the_profilers_system_files(debugger: AwsDebugger) -> None:
+    at = dt.datetime(2026, 12, 5, 14, 0, tzinfo=dt.UTC)
+    boto3.client("cloudwatch", region_name=REGION).put_metric_data(Namespace=NAMESPACE, MetricData=[
+        {"MetricName": "loss", "Dimensions": [{"Name": "Host", "Value": "job-1/algo-1"}], "Value": value,
+         "Timestamp": at + dt.timedelta(seconds=10 * (i + 1)), "StorageResolution": 1}
+        for i, value in enumerate((0.9, 0.7, 0.6))])
+    put_system_file("job-1", at.timestamp() + 5, [[10.0, 90.0], [30.0, 70.0]])
+    with Stubber(debugger._sagemaker) as stubber:
+        stubber.add_response("describe_training_job", description("job-1"), {"TrainingJobName": "job-1"})
+        series = debugger.series("job-1")
+    assert [(p["name"], p["value"], p["step"], p["seconds"]) for p in series.scalars] == [
+        ("loss", 0.9, 0, 10.0), ("loss", 0.7, 1, 20.0), ("loss", 0.6, 2, 30.0)]
+    assert series.system == ({"seconds": 5.0, "cpu": [10.0, 90.0], "memory_percent": None},
+                             {"seconds": 5.5, "cpu": [30.0, 70.0], "memory_percent": None})
+
+
+def test_the_profiler_report_is_the_rule_jobs_html_in_s3_else_ours_from_the_samples(debugger: AwsDebugger) -> None:
     key = "training/job-1/rule-output/ProfilerReport-1733400000/profiler-output/profiler-report.html"
     with Stubber(debugger._sagemaker) as stubber:
         stubber.add_response("describe_training_job", description("job-1"), {"TrainingJobName": "job-1"})
-        with pytest.raises(NotFound, match="no profiler report yet"):
+        with pytest.raises(NotFound, match="no profile yet"):
             debugger.profiler_report("job-1")
+        put_system_file("job-1", 1_796_565_605.0, [[50.0, 50.0]])
+        stubber.add_response("describe_training_job", description("job-1"), {"TrainingJobName": "job-1"})
+        ours = debugger.profiler_report("job-1")
+        assert ours.startswith(b"<!doctype html>") and b"loss-flat" in ours
         boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=b"<html>report</html>")
         stubber.add_response("describe_training_job", description("job-1"), {"TrainingJobName": "job-1"})
         assert debugger.profiler_report("job-1") == b"<html>report</html>"
