@@ -36,7 +36,6 @@ EVALUATE_SECONDS = 1.0
 MAX_POINTS = 200_000
 HOOK_DIR = "debug-hook"
 HOOK_MODULE = "debug_hook.py"  # scripts: ``from debug_hook import Hook``
-HOOK_PATH_ENV = "WORKBENCH_DEBUG_HOOK_DIR"  # the worker's own: where the hook module for scripts was copied
 GRADIENT_RULES = ("VanishingGradient", "ExplodingTensor")
 LOSS_RULES = ("LossNotDecreasing", "Overfit", "Overtraining")
 
@@ -91,7 +90,6 @@ class DebuggerSession:
         shutil.copyfile(Path(__file__).with_name("hook.py"), hook_dir / HOOK_MODULE)
         os.environ[recording.OUTPUT_ENV] = str(self.folder)
         os.environ[recording.COLLECTIONS_ENV] = ",".join(collections_for(self.config.rules))
-        os.environ[HOOK_PATH_ENV] = str(hook_dir)
         self._write_statuses()
         if self._sampler is not None:
             self._sampler.start()
@@ -107,7 +105,7 @@ class DebuggerSession:
             self._thread.join(timeout=10)
         if self._sampler is not None:
             self._sampler.stop()
-        for name in (recording.OUTPUT_ENV, recording.COLLECTIONS_ENV, HOOK_PATH_ENV):
+        for name in (recording.OUTPUT_ENV, recording.COLLECTIONS_ENV):
             os.environ.pop(name, None)
         self._evaluate(final=True)
         return list(self.statuses.values())
@@ -198,13 +196,15 @@ class DebuggerSession:
 
 def script_environment(pythonpath: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """What a script's environment adds when Debugger records: the ``SM_DEBUGGER_*`` variables and the hook
-    module's folder after the code folder on ``PYTHONPATH``; nothing without Debugger."""
+    module's folder (``debug-hook/`` beside ``debug-output/``) after the code folder on ``PYTHONPATH``; nothing
+    without Debugger."""
     environ = os.environ if environ is None else environ
     if not environ.get(recording.OUTPUT_ENV):
         return {}
+    hook_dir = Path(environ[recording.OUTPUT_ENV]).parent / HOOK_DIR
     return {recording.OUTPUT_ENV: environ[recording.OUTPUT_ENV],
             recording.COLLECTIONS_ENV: environ.get(recording.COLLECTIONS_ENV, ""),
-            "PYTHONPATH": pythonpath + os.pathsep + environ.get(HOOK_PATH_ENV, "")}
+            "PYTHONPATH": pythonpath + os.pathsep + str(hook_dir)}
 
 
 def read_statuses(folder: Path) -> list[RuleStatus]:
