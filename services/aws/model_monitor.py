@@ -193,7 +193,8 @@ def violations_of(document: dict[str, Any]) -> list[dict[str, str]]:
     """``constraint_violations.json``'s entries as ``{feature_name, constraint_check_type, description}`` (model
     quality names the metric in ``metric_name`` instead of ``feature_name``)."""
     entries = document.get("violations", []) if isinstance(document, dict) else []
-    return [{"feature_name": str(e.get("feature_name") or e.get("metric_name", "")), "constraint_check_type": str(e.get("constraint_check_type", "")),
+    return [{"feature_name": str(e.get("feature_name") or e.get("metric_name", "")),
+             "constraint_check_type": str(e.get("constraint_check_type", "")),
              "description": str(e.get("description", ""))} for e in entries if isinstance(e, dict)]
 
 
@@ -213,3 +214,18 @@ def output_uri(processing_job: dict[str, Any]) -> str:
     """Where a monitoring execution's processing job wrote its files (its first output)."""
     outputs = processing_job.get("ProcessingOutputConfig", {}).get("Outputs", [])
     return str(outputs[0]["S3Output"]["S3Uri"]).rstrip("/") if outputs else ""
+
+
+def metric_values(statistics: dict[str, Any]) -> dict[str, float]:
+    """The metrics of a model-quality ``statistics.json`` (``<kind>_metrics: {name: {"value", …}}``) by name."""
+    values: dict[str, float] = {}
+    for key, block in statistics.items():
+        if key.endswith("_metrics") and isinstance(block, dict):
+            values |= {name: float(metric["value"]) for name, metric in block.items()
+                       if isinstance(metric, dict) and isinstance(metric.get("value"), int | float)}
+    return values
+
+
+def trend_row(created_at: str, items: int, statistics: dict[str, Any]) -> dict[str, Any]:
+    """One execution as a trend row: its hour, its item count and its metrics."""
+    return {"hour": created_at[:13], "items": items, **metric_values(statistics)}

@@ -16,6 +16,7 @@ when it has not run yet). ``run_due`` returns []: SageMaker runs the schedules i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from services.endpoints.aws.monitor import baseline_prefix
 from services.endpoints.base import EndpointsPort
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
 from services.labels.base import LabelsPort
+from services.labels.models import LabelSource
 from services.models import ModelRecord
 from services.monitoring.base import MonitoringPort
 from services.monitoring.models import (
@@ -52,6 +54,7 @@ from services.storage.base import StoragePort
 
 MONITOR_TYPE_OF = {value: key for key, value in SAGEMAKER_MONITORING_TYPES.items()}
 FINISHED = ("Completed", "CompletedWithViolations", "Failed")
+TREND_EXECUTIONS = 24  # a day of hourly executions
 MAX_REPORT_BYTES = 20 * 1024 * 1024  # one report file; Model Monitor's are kilobytes
 SCHEDULES_HINT = "Pick a schedule from the list of monitoring schedules; it may be in another region."
 NOT_RUN_HINT = "SageMaker starts a schedule's first execution at its next hour (daily ones at midnight UTC)."
@@ -194,7 +197,7 @@ class AwsMonitoring(SageMakerClients):
             raise InvalidInput(f"SageMaker cannot run a {monitor_type} monitor of {endpoint} on demand: it runs "
                                "monitors on schedules only.",
                                hint=f"Create a {monitor_type} schedule for {endpoint}; its reports appear here after each run.")
-        report = self._newest_report(schedule)
+        report = self._full_report(schedule)
         if report is not None:
             return report
         return MonitorReport(endpoint, monitor_type, "Failed", _now(), {}, {}, schedule_name=schedule.name,
@@ -204,18 +207,40 @@ class AwsMonitoring(SageMakerClients):
     def latest_report(self, endpoint: str, monitor_type: str) -> MonitorReport | None:
         _check_type(monitor_type)
         schedule = self._schedule_of(endpoint, monitor_type)
-        return None if schedule is None else self._newest_report(schedule)
+        return None if schedule is None else self._full_report(schedule)
 
     def _schedule_of(self, endpoint: str, monitor_type: str) -> MonitoringSchedule | None:
         """The endpoint's newest schedule of that type."""
         return next((s for s in self.list_schedules(endpoint) if s.monitor_type == monitor_type), None)
 
+    def _full_report(self, schedule: MonitoringSchedule) -> MonitorReport | None:
+        """The newest finished execution's report, with the trend over the last ``TREND_EXECUTIONS`` finished
+        executions (one row each: Model Monitor's hourly runs each look at their hour) and the captured count."""
+        finished = [s for s in self._summaries(schedule.name, TREND_EXECUTIONS) if s["MonitoringExecutionStatus"] in FINISHED]
+        if not finished:
+            return None
+        reports = [self._report(schedule, summary) for summary in finished]
+        trend = tuple(mm.trend_row(r.created_at, r.item_count, r.statistics) for r in reversed(reports) if r.statistics)
+        captured = reports[0].item_count
+        if schedule.monitor_type in ("model-quality", "bias-drift"):
+            captured = self._coverage(schedule.endpoint)[1] or captured
+        return replace(reports[0], trend=trend, captured_count=captured)
+
     def _newest_report(self, schedule: MonitoringSchedule) -> MonitorReport | None:
-        """The newest finished execution's three files (a failed execution: its reason)."""
-        for summary in self._summaries(schedule.name, 20):
+        """The newest finished execution's three files (a failed execution: its reason), without the trend."""
+        for summary in self._summaries(schedule.name, TREND_EXECUTIONS):
             if summary["MonitoringExecutionStatus"] in FINISHED:
                 return self._report(schedule, summary)
         return None
+
+    def _coverage(self, endpoint: str) -> tuple[int, int]:
+        """(captured predictions with ground truth, captured predictions) now, from the labels port; (0, 0) for an
+        endpoint that captures nothing."""
+        try:
+            progress = self.labels.progress(LabelSource(endpoint=endpoint))
+        except InvalidInput:
+            return 0, 0
+        return progress.labelled, progress.total
 
     def _report(self, schedule: MonitoringSchedule, summary: dict[str, Any]) -> MonitorReport:
         status = str(summary["MonitoringExecutionStatus"])
@@ -269,10 +294,11 @@ class AwsMonitoring(SageMakerClients):
     @translated
     def overview(self, endpoint: str) -> MonitorOverview:
         """One tile per type from its schedule's ``LastMonitoringExecutionSummary`` (violations read from S3)."""
+        self._endpoint(endpoint)
         schedules = self.list_schedules(endpoint)
         tiles = tuple(self._tile(t, next((s for s in schedules if s.monitor_type == t), None)) for t in MONITOR_TYPES)
-        labelled = len(self.labels.ground_truth(endpoint)) if schedules else 0
-        return MonitorOverview(endpoint, tiles, labelled=labelled)
+        labelled, captured = self._coverage(endpoint)
+        return MonitorOverview(endpoint, tiles, labelled=labelled, captured=captured)
 
     def _tile(self, monitor_type: str, schedule: MonitoringSchedule | None) -> MonitorTile:
         if schedule is None:
@@ -367,7 +393,7 @@ class AwsMonitoring(SageMakerClients):
 
 def _check_type(monitor_type: str) -> None:
     if monitor_type not in MONITOR_TYPES:
-        raise InvalidInput(f"{monitor_type!r} is not a monitor type.", hint=f"Use one of {', '.join(MONITOR_TYPES)}.")
+        raise InvalidInput(f"Unknown monitor type {monitor_type!r}.", hint=f"Use one of: {', '.join(MONITOR_TYPES)}.")
 
 
 def _json_document(body: bytes, where: str) -> dict[str, Any]:

@@ -204,3 +204,39 @@ class TestLocalLabels(LabelsContract):
 
 # -- AWS: H6 adds ``class TestAwsLabels(LabelsContract)`` here (moto.mock_aws() + Stubber), providing a class-scoped
 # ``world`` and ``ground_truth_files`` reading the S3 ground-truth prefix. ---------------------------------------------
+
+
+class TestAwsLabels(LabelsContract):
+    """The same contract on moto: a review endpoint whose capture is in S3 as SageMaker writes it, the tables in Glue
+    and S3, Athena answered from the tables' current S3 files (moto runs no SQL; tests/helpers/aws_monitoring.py)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def world(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelsWorld]:
+        from dataclasses import replace
+
+        import boto3
+        from moto import mock_aws
+
+        from services.registry import build_services
+        from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+        from tests.helpers.aws_endpoints import ROLE
+        from tests.helpers.aws_monitoring import athena_over_glue, aws_labels_world
+        from tests.helpers.labels import ENDPOINT
+
+        home = tmp_path_factory.mktemp("labels-aws")
+        with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
+            fake_aws_credentials(monkeypatch, home)
+            boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+            services = build_services(replace(aws_settings(home / "workspace"), sagemaker_role=ROLE))
+            with athena_over_glue(monkeypatch):
+                yield LabelsWorld(services, ENDPOINT, aws_labels_world(services, ENDPOINT, home))
+
+    def ground_truth_files(self, world: LabelsWorld) -> list[bytes]:
+        import boto3
+
+        from tests.helpers.aws import BUCKET, REGION
+
+        s3 = boto3.client("s3", region_name=REGION)
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"ground-truth/{world.endpoint}/").get("Contents", [])
+        return [s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in sorted(listed, key=lambda o: o["Key"])]

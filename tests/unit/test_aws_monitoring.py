@@ -206,6 +206,8 @@ def test_reports_are_read_from_the_newest_finished_executions_processing_output(
     executions = monitoring.list_executions("live-model-quality", limit=2)
     assert [e.status for e in executions] == ["InProgress", "CompletedWithViolations"]
     assert executions[1].report_uri == f"s3://{BUCKET}/monitoring/reports/mq-1000"
+    assert [(row["hour"], row["items"], row["accuracy"]) for row in report.trend] == \
+        [("2025-01-01T09", 120, 0.9), ("2025-01-01T10", 120, 0.7)]
     assert monitoring.run_monitor("live", "model-quality").statistics == report.statistics
 
 
