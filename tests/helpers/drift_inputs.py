@@ -91,7 +91,9 @@ def captured(model: TrainedModel, requests: pd.DataFrame, flip: pd.Series | None
     """Capture records of ``requests`` really predicted by the model; where ``flip`` is True the prediction is
     replaced by the other of a binary model's two classes (traffic whose predictions drifted)."""
     scored = model.predictor.predict_frame(requests[[c.name for c in model.record.input_schema]])
-    prediction = scored["predicted_label"].astype(str)
+    prediction = scored["predicted_label"]
+    if model.record.classes:
+        prediction = prediction.astype(str)
     if flip is not None:
         first, second = model.record.classes[0], model.record.classes[-1]
         swapped = prediction.map({first: second, second: first}).fillna(prediction)
@@ -100,7 +102,7 @@ def captured(model: TrainedModel, requests: pd.DataFrame, flip: pd.Series | None
     frame.insert(0, "event_id", [f"event-{i:05d}" for i in range(len(frame))])
     frame.insert(1, "captured_at", pd.date_range("2026-01-01", periods=len(frame), freq="min", tz="UTC"))
     frame["prediction"] = prediction.to_numpy()
-    frame["probability"] = scored["probability"].to_numpy()
+    frame["probability"] = scored["probability"].to_numpy() if "probability" in scored else np.nan  # NaN: regression
     return frame
 
 

@@ -177,3 +177,15 @@ def test_a_group_unseen_in_training_is_noted_not_compared(signal: d.TrainedModel
     assert "Only 90 labelled predictions" in " ".join(report.notes)
     assert not any("could not be computed" in note for note in report.notes)
     assert not any("purple" in v.feature_name for v in report.violations)
+
+
+def test_a_regression_models_outcome_is_positive_above_the_training_median() -> None:
+    inputs = [d.Column("signal", "double"), d.Column("noise", "double"), d.Column("colour", "string")]
+    model = d.train(signal_frame(300, seed=0).drop(columns=["label"]), "amount", "xgboost", inputs)
+    live = signal_frame(200, seed=4)
+    capture = d.captured(model, live.drop(columns=["label"]))
+    report = bias_drift.run(d.monitor_inputs(model, capture, d.ground_truth(capture, live["amount"]), RED))
+    median = float(model.training["amount"].median())
+    assert report.status in ("Completed", "CompletedWithViolations")
+    assert report.details["positive_label"] == str(median)
+    assert report.statistics["post_training_bias_metrics"]["label_value_or_threshold"].startswith(f"({median}, ")
