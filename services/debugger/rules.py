@@ -28,6 +28,7 @@ from services.errors import InvalidInput
 
 LOSSES_REGEX = r"(?i).*(loss|rmse|mse|mae|error).*"  # the "losses" collection: names of loss-like metrics
 EVAL_WORDS = ("validation", "valid", "val", "eval", "test")
+KIND_WORDS = {int: "a whole number", float: "a number", bool: "True or False", str: "text"}
 
 
 class MalformedSeries(ValueError):
@@ -80,7 +81,22 @@ def parse_parameters(rule: str, given: Mapping[str, str]) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"{rule} has no parameter {unknown[0]!r}.",
                            hint=f"{rule} takes {', '.join(sorted(spec.parameters))}.")
-    return {name: _typed(rule, name, param, str(given.get(name, param.default))) for name, param in spec.parameters.items()}
+    values = {name: _typed(rule, name, param, str(given.get(name, param.default))) for name, param in spec.parameters.items()}
+    _check_text(rule, values)
+    return values
+
+
+def _check_text(rule: str, values: dict[str, Any]) -> None:
+    """``tensor_regex`` must compile; ``mode`` is TRAIN, EVAL or empty."""
+    if values.get("tensor_regex"):
+        try:
+            re.compile(values["tensor_regex"])
+        except re.error as error:
+            raise InvalidInput(f"{rule} parameter tensor_regex={values['tensor_regex']!r} is not a regular "
+                               f"expression: {error}.", hint="For example tensor_regex=.*loss.*") from None
+    if str(values.get("mode", "")).upper() not in ("", "TRAIN", "EVAL"):
+        raise InvalidInput(f"{rule} parameter mode={values['mode']!r} is not TRAIN or EVAL.",
+                           hint="Leave it empty to watch both.")
 
 
 def _typed(rule: str, name: str, param: Parameter, raw: str) -> Any:
@@ -93,7 +109,7 @@ def _typed(rule: str, name: str, param: Parameter, raw: str) -> Any:
             return raw.strip()
         value = param.kind(raw)
     except ValueError:
-        raise InvalidInput(f"{rule} parameter {name}={raw!r} is not a {param.kind.__name__}.",
+        raise InvalidInput(f"{rule} parameter {name}={raw!r} is not {KIND_WORDS[param.kind]}.",
                            hint=f"For example {name}={param.default or 'true'}.") from None
     if not math.isfinite(value) or value < 0:
         raise InvalidInput(f"{rule} parameter {name} must be a finite number of at least 0, not {raw}.",

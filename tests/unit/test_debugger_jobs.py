@@ -165,7 +165,7 @@ def test_the_cli_stops_a_script_on_a_rule_and_prints_the_statuses(
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--rule", "Nope"], "Unknown Debugger rule 'Nope'"),
-    (["--rule", "Overfit", "--rule-param", "Overfit:patience=soon"], "patience='soon' is not a int"),
+    (["--rule", "Overfit", "--rule-param", "Overfit:patience=soon"], "patience='soon' is not a whole number"),
     (["--stop-on-rule-issue"], "needs at least one rule"),
 ])
 def test_the_cli_refuses_bad_rules_before_any_job(flags: list[str], message: str, tmp_path: Path,

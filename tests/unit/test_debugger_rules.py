@@ -52,8 +52,14 @@ def test_unknown_rules_parameters_and_values_are_refused() -> None:
         parse_parameters("Nope", {})
     with pytest.raises(InvalidInput, match="LossNotDecreasing has no parameter 'patience'"):
         parse_parameters("LossNotDecreasing", {"patience": "3"})
-    with pytest.raises(InvalidInput, match="num_steps='many' is not a int"):
+    with pytest.raises(InvalidInput, match="num_steps='many' is not a whole number"):
         parse_parameters("LossNotDecreasing", {"num_steps": "many"})
+    with pytest.raises(InvalidInput, match="tensor_regex='loss[(]' is not a regular expression"):
+        parse_parameters("Overfit", {"tensor_regex": "loss("})
+    with pytest.raises(InvalidInput, match="mode='TEST' is not TRAIN or EVAL"):
+        parse_parameters("LossNotDecreasing", {"mode": "TEST"})
+    with pytest.raises(InvalidInput, match="only_nan='maybe' is not True or False"):
+        parse_parameters("ExplodingTensor", {"only_nan": "maybe"})
     with pytest.raises(InvalidInput, match="at least 0"):
         parse_parameters("Overfit", {"ratio_threshold": "-1"})
     with pytest.raises(InvalidInput, match="needs at least one rule"):
