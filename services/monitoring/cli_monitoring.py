@@ -66,7 +66,7 @@ def monitor_config(args: argparse.Namespace) -> MonitorConfig:
 
 def run_command(services: Any, args: argparse.Namespace) -> Any:
     if args.target in SCHEDULE_WORDS:
-        from services.monitoring import cli_schedules  # type: ignore[attr-defined,unused-ignore]
+        from services.monitoring import cli_schedules
 
         return cli_schedules.run_command(services, args)
     endpoint = endpoint_name(args)

@@ -170,3 +170,10 @@ def test_monitor_endpoint_is_data_quality_and_run_names_any_endpoint(cli: Run) -
 ])
 def test_monitor_errors_exit_2_with_one_line(cli: Run, args: tuple[str, ...], message: str) -> None:
     assert message in refused(cli, *args)
+
+
+def test_schedule_words_go_to_the_schedule_commands(cli: Run) -> None:
+    created = ok(cli, "monitor", "schedule", LABELLED, "--type", "model-quality", "--every", "daily", "--tolerance", "0.1")
+    assert (created["MonitoringScheduleName"], created["MonitoringType"]) == (f"{LABELLED}-model-quality", "ModelQuality")
+    listed = ok(cli, "monitor", "schedules", "--endpoint", LABELLED)["MonitoringScheduleSummaries"]
+    assert [s["MonitoringScheduleName"] for s in listed] == [f"{LABELLED}-model-quality"]
