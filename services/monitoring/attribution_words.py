@@ -54,7 +54,7 @@ def _linear_parts(predictor: Predictor) -> tuple[Any, Any, Any] | None:
     pipeline = getattr(predictor, "pipeline", None)
     steps = getattr(pipeline, "named_steps", {})
     featurizer, model = steps.get("features"), steps.get("model")
-    if featurizer is None or not hasattr(model, "coef_"):
+    if featurizer is None or not (hasattr(model, "coef_") and hasattr(model, "intercept_")):
         return None
     transformers = getattr(featurizer, "named_transformers_", {})
     if len(transformers) != 1:
@@ -62,6 +62,8 @@ def _linear_parts(predictor: Predictor) -> tuple[Any, Any, Any] | None:
     text = next(iter(transformers.values()))
     vectorizer = getattr(text, "named_steps", {}).get("vectorize")
     if vectorizer is None or not hasattr(vectorizer, "get_feature_names_out"):
+        return None
+    if np.atleast_2d(model.coef_).shape[1] != len(vectorizer.get_feature_names_out()):  # other features beside the words
         return None
     return featurizer, vectorizer, model
 
