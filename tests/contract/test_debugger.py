@@ -8,15 +8,24 @@ that had LossNotDecreasing configured, which found an issue on its flat loss ``t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
+from services.debugger.aws_requests import debugger_parameters
+from services.debugger.aws_series import NAMESPACE
 from services.debugger.base import DebuggerPort
-from services.debugger.models import ALL_RULES, PROFILER_RULES
+from services.debugger.models import ALL_RULES, PROFILER_RULES, DebuggerConfig
 from services.errors import NotFound
-from services.registry import build_services
-from tests.helpers.debugger import FLAT_LOSS_SCRIPT, run_script, stop_on_flat_loss, workspace
+from services.registry import Services, build_services
+from services.training.aws.specs import s3_channels, training_job_spec
+from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.debugger import FLAT_LOSS_SCRIPT, LOSS_METRIC, run_script, stop_on_flat_loss, workspace
+from tests.helpers.debugger_pages import add_training_job_fields, put_system_file, rule_status
 from tests.helpers.workspace import settings_for_tests
 
 
@@ -102,3 +111,66 @@ class TestLocalDebugger(DebuggerContract):
         job = run_script(home, "plain", "print('loss=0.5')\n", None)
         assert job.status == "Completed", job.failure_reason
         return job.name
+
+
+class TestAwsDebugger(DebuggerContract):
+    """SageMaker in moto: jobs created with the training adapter's Debugger parameters; what moto leaves out of
+    DescribeTrainingJob (ProfilerConfig, the rule statuses) added in SageMaker's documented shapes; the loss in
+    CloudWatch and the profiler's system file in S3 where SageMaker puts them."""
+
+    WATCHED, PLAIN = "watched-job", "plain-job"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def services(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+        from moto import mock_aws
+
+        home = tmp_path_factory.mktemp("debugger-aws")
+        with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
+            fake_aws_credentials(monkeypatch, home)
+            boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+            output = f"s3://{BUCKET}/training/"
+            add_training_job_fields(monkeypatch, {  # moto answers with a metric definition of its own
+                "AlgorithmSpecification": spec_of_test_job()["AlgorithmSpecification"],
+                "ProfilerConfig": {"S3OutputPath": output, "ProfilingIntervalInMilliseconds": 500},
+                "DebugRuleEvaluationStatuses": [rule_status(
+                    "LossNotDecreasing", "IssuesFound", "RuleEvaluationConditionMet: Evaluation of the rule "
+                    "LossNotDecreasing at step 5 resulted in the condition being met: train_loss is not decreasing")],
+            }, job_name=cls.WATCHED)
+            yield build_services(aws_settings(home / "workspace"))
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def debugger(cls, services: Services) -> DebuggerPort:
+        return services.debugger
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def watched_job(cls, services: Services) -> str:
+        started = create_training_job(cls.WATCHED, stop_on_flat_loss())
+        points = [{"MetricName": "train_loss", "Dimensions": [{"Name": "Host", "Value": f"{cls.WATCHED}/algo-1"}],
+                   "Value": 0.7, "Timestamp": started + timedelta(seconds=i), "StorageResolution": 1} for i in range(8)]
+        boto3.client("cloudwatch", region_name=REGION).put_metric_data(Namespace=NAMESPACE, MetricData=points)
+        put_system_file(cls.WATCHED, started.timestamp() + 1, [[40.0, 60.0]] * 4)
+        return cls.WATCHED
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def plain_job(cls, services: Services) -> str:
+        create_training_job(cls.PLAIN, None)
+        return cls.PLAIN
+
+
+def spec_of_test_job() -> dict[str, Any]:
+    """The training adapter's CreateTrainingJob spec for a script reporting ``train_loss``."""
+    return training_job_spec("img", {}, s3_channels({"train": f"s3://{BUCKET}/in/"}), f"s3://{BUCKET}/training/",
+                             "arn:aws:iam::123456789012:role/workbench-sagemaker", "ml.m5.large", LOSS_METRIC)
+
+
+def create_training_job(name: str, debugger: DebuggerConfig | None) -> datetime:
+    """CreateTrainingJob as the training adapter sends it (its spec and Debugger parameters); the start time."""
+    client = boto3.client("sagemaker", region_name=REGION)
+    client.create_training_job(TrainingJobName=name, **spec_of_test_job(),
+                               **debugger_parameters(debugger, name, REGION, f"s3://{BUCKET}/training/"))
+    described = client.describe_training_job(TrainingJobName=name)
+    return described.get("TrainingStartTime") or described["CreationTime"]

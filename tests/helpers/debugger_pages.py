@@ -26,23 +26,30 @@ def rule_status(name: str, status: str, details: str = "") -> dict[str, Any]:
     return entry | ({"StatusDetails": details} if details else {})
 
 
-def add_rule_statuses(monkeypatch: pytest.MonkeyPatch, debug: list[dict[str, Any]],
-                      profiler: list[dict[str, Any]] | None = None) -> None:
-    """Every later DescribeTrainingJob answer (moto's) also carries these rule evaluation statuses."""
-    profiler = profiler or []
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    for entry, shape in [(e, "DebugRuleEvaluationStatus") for e in debug] + [(e, "ProfilerRuleEvaluationStatus")
-                                                                             for e in profiler]:
-        report = ParamValidator().validate(entry, model.shape_for(shape))
+def add_training_job_fields(monkeypatch: pytest.MonkeyPatch, fields: dict[str, Any], job_name: str = "") -> None:
+    """Every later DescribeTrainingJob answer (moto's; only ``job_name``'s when given) also carries ``fields``, the
+    Debugger ones moto leaves out (ProfilerConfig, the rule evaluation statuses), each checked against its member
+    of SageMaker's DescribeTrainingJob output shape."""
+    output = botocore.session.get_session().get_service_model("sagemaker").operation_model("DescribeTrainingJob").output_shape
+    assert output is not None
+    for name, value in fields.items():
+        report = ParamValidator().validate(value, output.members[name])
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
 
     def add(parsed: dict[str, Any], **_: Any) -> None:
-        parsed["DebugRuleEvaluationStatuses"] = debug
-        parsed["ProfilerRuleEvaluationStatuses"] = profiler
+        if not job_name or parsed.get("TrainingJobName") == job_name:
+            parsed.update(fields)
 
     event = "after-call.sagemaker.DescribeTrainingJob"
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*botocore.handlers.BUILTIN_HANDLERS, (event, add)])
+
+
+def add_rule_statuses(monkeypatch: pytest.MonkeyPatch, debug: list[dict[str, Any]],
+                      profiler: list[dict[str, Any]] | None = None) -> None:
+    """Every later DescribeTrainingJob answer also carries these rule evaluation statuses."""
+    add_training_job_fields(monkeypatch, {"DebugRuleEvaluationStatuses": debug,
+                                          "ProfilerRuleEvaluationStatuses": profiler or []})
 
 
 def put_profiler_report(job_name: str, html: bytes) -> str:
