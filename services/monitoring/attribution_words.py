@@ -54,7 +54,7 @@ def _linear_parts(predictor: Predictor) -> tuple[Any, Any, Any] | None:
     pipeline = getattr(predictor, "pipeline", None)
     steps = getattr(pipeline, "named_steps", {})
     featurizer, model = steps.get("features"), steps.get("model")
-    if featurizer is None or not (hasattr(model, "coef_") and hasattr(model, "intercept_")):
+    if featurizer is None or model is None or not (hasattr(model, "coef_") and hasattr(model, "intercept_")):
         return None
     transformers = getattr(featurizer, "named_transformers_", {})
     if len(transformers) != 1:
