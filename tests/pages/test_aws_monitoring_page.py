@@ -80,13 +80,11 @@ def test_a_schedule_created_on_the_page_shows_its_executions_report_with_model_m
     assert execution["report"] == f"s3://{BUCKET}/monitoring/reports/dq-1000"
 
 
-def test_run_now_without_a_schedule_says_sagemaker_runs_monitors_on_schedules(aws_page: AppTest) -> None:
+def test_run_now_without_a_schedule_and_access_denied_are_errors_with_the_inputs_kept(aws_page: AppTest,
+                                                                                     book: ScheduleBook) -> None:
     click(aws_page, f"{keys.MONITORING_TILES}.model-quality.run")
     assert "on schedules only" in texts(aws_page.error) and "Create a model-quality schedule" in texts(aws_page.error)
     assert aws_page.selectbox(key=keys.MONITORING_ENDPOINT).value == "live"
-
-
-def test_access_denied_is_shown_as_an_error_with_the_inputs_kept(aws_page: AppTest, book: ScheduleBook) -> None:
     aws_page.text_input(key=f"{keys.MONITORING_SCHEDULE}.name").input("live-nightly")
     book.fail("CreateMonitoringSchedule", "AccessDeniedException",
               "User is not authorized to perform: sagemaker:CreateMonitoringSchedule")
