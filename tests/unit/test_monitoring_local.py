@@ -27,6 +27,8 @@ from tests.helpers.endpoints import TEXT_MODEL, hosting_services, trained_templa
 from tests.helpers.monitoring import json_answer, review_request, write_capture, write_endpoint_record
 from tests.helpers.workspace import close_services
 
+pytestmark = pytest.mark.slow  # the trained template: two training jobs when this module is the first to need it
+
 LABELLED, QUIET = "mq-reviews", "mq-quiet"
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
