@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 UI_ONLY = ("streamlit",)
 ADAPTER_ONLY = ("boto3", "botocore", "awswrangler", "sagemaker", "duckdb", "mlflow")
 CAPABILITIES = ("catalog", "query", "storage", "training", "runs", "bias", "explain", "endpoints", "jobs", "lineage", "pipelines",
-                "quality", "features", "processing", "debugger")
+                "quality", "features", "processing", "debugger", "labels", "monitoring")
 # What pages and components may import from services: the shared models and errors, every capability's
 # port (base.py) and models (models.py); the registry and settings only where the app builds its services;
 # the app's own login check (one implementation, no backend).
