@@ -37,7 +37,7 @@ from services.training.baseline import sample_rows, write_json
 from services.training.data import load_frame
 
 CAPTURE_RECORDS = 200_000  # capture records a monitor reads at most (the most recent)
-CAPTURE_BYTES = 256 * 1024 * 1024  # and at most this much of their text
+CAPTURE_BYTES = 128 * 1024 * 1024  # and at most this much of their text (about 200,000 one-review requests)
 CACHE_FILE = "monitoring-baselines.json"
 
 

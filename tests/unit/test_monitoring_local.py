@@ -97,7 +97,7 @@ def test_capture_is_read_within_bounds_and_says_so(scene: Scene, monkeypatch: py
     files = sorted((scene.services.settings.home / "endpoints" / LABELLED / "capture").rglob("*.jsonl"))
     frame, notes = gather.captured_predictions(files, scene.record)
     assert len(frame) == 20 and frame["event_id"].tolist() == [f"ev-{n}" for n in range(40, 60)]  # the most recent
-    assert notes == ("Read the most recent 20 of 60 captured records: a monitor reads at most 20 records and 256 MB of "
+    assert notes == ("Read the most recent 20 of 60 captured records: a monitor reads at most 20 records and 128 MB of "
                      "capture, so older traffic is left out.",)
     assert list(frame.columns) == ["event_id", "captured_at", "review_body", "prediction", "probability"]
     assert frame["probability"].between(0, 1).all() and str(frame["captured_at"].dt.tz) == "UTC"
