@@ -68,10 +68,10 @@ def stop_on_flat_loss() -> DebuggerConfig:
 
 
 def noisy_imbalanced_frame(rows: int = 240, seed: int = 7) -> pd.DataFrame:
-    """Random features and a target unrelated to them, 1 in 12 positive: deep trees can only memorise it."""
+    """Random features and a target unrelated to them, 1 in 20 positive: deep trees can only memorise it."""
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(rng.normal(size=(rows, 4)), columns=["a", "b", "c", "d"])
-    frame["label"] = np.where(np.arange(rows) % 12 == 0, "yes", "no")
+    frame["label"] = np.where(np.arange(rows) % 20 == 0, "yes", "no")
     return frame
 
 
