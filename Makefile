@@ -63,6 +63,7 @@ bench: $(TEST_INSTALLED)
 	$(PY) tests/benchmarks/bench_feature_join.py
 	$(PY) tests/benchmarks/bench_features_gateway.py
 	$(PY) tests/benchmarks/bench_quality.py
+	$(PY) tests/benchmarks/bench_model_quality.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache
