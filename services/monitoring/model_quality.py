@@ -2,11 +2,13 @@
 
 ``statistics`` has Model Monitor's model-quality shape: ``{"version": 0.0, "dataset": {"item_count", "evaluation_time"},
 "multiclass_classification_metrics" | "binary_classification_metrics" | "regression_metrics": {...}}``, every metric
-``{"value", "standard_deviation"}`` and classification adding ``confusion_matrix`` {actual: {predicted: count}} (plus
-``per_class`` precision/recall/f1/support, which Model Monitor does not write). Model Monitor's standard deviations
-come from bootstrapping; ours too: ``BOOTSTRAP_ROUNDS`` resamples of the joined rows with replacement, seeded with
-``BOOTSTRAP_SEED`` so a report is repeatable. Classification metrics are computed from the confusion matrix (so a
-resample costs one ``bincount``) and equal scikit-learn's (``zero_division=0``, ``labels`` = the model's classes).
+``{"value", "standard_deviation"}`` and classification adding ``confusion_matrix`` {actual: {predicted: count}}
+(plus ``macro_precision`` / ``macro_recall`` / ``macro_f1`` and ``per_class`` precision/recall/f1/support, which
+Model Monitor does not write; a binary model's ``precision`` / ``recall`` / ``f1`` are its second class's, as ``auc``
+is). Model Monitor's standard deviations come from bootstrapping; ours too: ``BOOTSTRAP_ROUNDS`` resamples of the
+joined rows with replacement, seeded with ``BOOTSTRAP_SEED`` so a report is repeatable. Classification metrics are
+computed from the confusion matrix (so a resample costs one ``bincount``) and equal scikit-learn's
+(``zero_division=0``, ``labels`` = the model's classes).
 
 ``constraints`` are the baseline's — the model's training-time test metrics (``ModelRecord.metrics``) — in Model
 Monitor's model-quality constraints shape: a score may fall ``tolerance`` (absolute) below its baseline
