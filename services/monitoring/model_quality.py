@@ -12,7 +12,7 @@ computed from the confusion matrix (so a resample costs one ``bincount``) and eq
 
 ``constraints`` are the baseline's — the model's training-time test metrics (``ModelRecord.metrics``) — in Model
 Monitor's model-quality constraints shape: a score may fall ``tolerance`` (absolute) below its baseline
-(``LessThanThreshold``); an error (rmse, mae, mse: in the target's units) may rise ``tolerance`` as a share of its
+(``LessThanThreshold``); an error (rmse, mae: in the target's units) may rise ``tolerance`` as a share of its
 baseline (``GreaterThanThreshold``).
 """
 
