@@ -60,7 +60,8 @@ autopilot_tab, builtin_tab, script_tab, tuning_tab = st.tabs(["Autopilot (AutoML
 rules = services.debugger.rule_catalog()
 try:
     with autopilot_tab:
-        request = render_autopilot_form(source, columns, key="train.autopilot", rules=rules)
+        # SageMaker Autopilot (CreateAutoMLJobV2) takes no Debugger rules; the local one evaluates them per candidate
+        request = render_autopilot_form(source, columns, key="train.autopilot", rules=rules if services.is_local else None)
         if request is not None:
             open_job(services.training.start_autopilot_job(request))
     with builtin_tab:

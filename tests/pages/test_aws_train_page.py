@@ -114,6 +114,7 @@ def test_a_builtin_job_with_debugger_rules_sends_them_to_sagemaker(with_table: N
     open_train(aws_app)
     offered = [c.key for c in aws_app.checkbox if c.key.startswith("train.builtin.debugger.")]
     assert "train.builtin.debugger.LowCPUUtilization" not in offered  # SageMaker has no such built-in rule
+    assert not [c for c in aws_app.checkbox if c.key.startswith("train.autopilot.debugger.")]  # AutoML V2 takes none
     aws_app.checkbox(key="train.builtin.debugger.LossNotDecreasing").check()
     aws_app.text_input(key="train.builtin.debugger.LossNotDecreasing.parameters").input("num_steps=5")
     aws_app.checkbox(key="train.builtin.debugger.stop").check()
