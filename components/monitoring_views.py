@@ -194,7 +194,7 @@ def confusion_figure(statistics: dict[str, Any]) -> go.Figure | None:
                                   text=frame.to_numpy(), texttemplate="%{text}", hovertemplate="actual %{y}, predicted "
                                   "%{x}: %{z}<extra></extra>"))
     figure.update_layout(title="Confusion matrix", xaxis_title="predicted", yaxis_title="actual", height=360,
-                         yaxis_autorange="reversed")
+                         xaxis_type="category", yaxis_type="category", yaxis_autorange="reversed")
     return figure
 
 
@@ -209,10 +209,10 @@ def trend_frame(report: MonitorReport) -> pd.DataFrame:
 def trend_figure(report: MonitorReport) -> go.Figure | None:
     frame = trend_frame(report)
     figures = [c for c in frame.columns if c not in COUNTS]
-    if frame.empty or not figures:
+    if len(frame) < 2 or not figures:  # one hour is no trend; its figures are in the report already
         return None
     figure = go.Figure([go.Scatter(x=list(frame.index), y=frame[c], mode="lines+markers", name=c) for c in figures])
-    figure.update_layout(title="Per hour", xaxis_title="hour (UTC)", height=320)
+    figure.update_layout(title="Per hour", xaxis_title="hour (UTC)", xaxis_type="category", height=320)
     return figure
 
 

@@ -6,6 +6,7 @@ and schedule rows with SageMaker's execution statuses. Models are fitted once pe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from components.monitoring_views import (
     confusion_frame,
     metric_frame,
     schedules_frame,
+    trend_figure,
     trend_frame,
     words_frame,
 )
@@ -88,6 +90,9 @@ def test_the_trend_keeps_figures_and_leaves_counts_to_the_side() -> None:
         {"hour": "2026-12-05T09", "items": 4, "accuracy": 0.5}, {"hour": "2026-12-05T10", "items": 6, "accuracy": 0.75}))
     frame = trend_frame(report)
     assert frame.index.tolist() == ["2026-12-05T09", "2026-12-05T10"] and frame["accuracy"].tolist() == [0.5, 0.75]
+    figure = trend_figure(report)
+    assert figure is not None and [trace.name for trace in figure.data] == ["accuracy"]  # items is a count, not drawn
+    assert trend_figure(replace(report, trend=report.trend[:1])) is None  # one hour is no trend
 
 
 def test_schedule_rows_show_sagemakers_statuses_and_the_frequency_in_words() -> None:
