@@ -96,6 +96,9 @@ def check_schedule_request(request: ScheduleRequest) -> tuple[str, str]:
         raise InvalidInput(f"Unknown monitor type {request.monitor_type!r}.", hint=f"Use one of: {', '.join(MONITOR_TYPES)}.")
     if request.every not in SCHEDULE_EXPRESSIONS:
         raise InvalidInput(f"Unknown frequency {request.every!r}.", hint="Use hourly or daily.")
+    if request.monitor_type == "bias-drift" and not request.config.facet:
+        raise InvalidInput("A bias-drift schedule needs a facet: the request column whose groups are compared.",
+                           hint="Choose the facet in the monitor's settings (--facet on the command line).")
     check_name("endpoint", request.endpoint)
     name = check_name("monitoring-schedule", request.name or default_schedule_name(request.endpoint, request.monitor_type))
     return name, SCHEDULE_EXPRESSIONS[request.every]

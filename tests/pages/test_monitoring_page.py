@@ -124,6 +124,8 @@ def test_bad_and_taken_schedule_names_are_refused_with_the_form_kept(page: AppTe
     create_schedule(page, "data-quality", "hourly", "../escape")
     assert "monitoring schedule name" in texts(page.error)
     assert page.text_input(key=f"{keys.MONITORING_SCHEDULE}.name").value == "../escape"
+    create_schedule(page, "bias-drift", "daily", "reviews-bias")
+    assert "A bias-drift schedule needs a facet" in texts(page.error)  # none chosen in the run settings yet
     create_schedule(page, "data-quality", "hourly", "reviews-taken")
     create_schedule(page, "model-quality", "daily", "reviews-taken")
     assert "'reviews-taken' exists already" in texts(page.error)

@@ -115,6 +115,7 @@ def test_list_is_newest_first_and_filters_by_endpoint(schedules: LocalSchedules,
     (ScheduleRequest("reviews-live", "data-quality", name="../escape"), InvalidInput),
     (ScheduleRequest("reviews-live", "data-quality", name="x" * 64), InvalidInput),
     (ScheduleRequest("gone-live", "data-quality"), NotFound),
+    (ScheduleRequest("reviews-live", "bias-drift"), InvalidInput),  # no facet
 ])
 def test_bad_requests_are_refused_and_nothing_is_kept(schedules: LocalSchedules, request_: ScheduleRequest,
                                                       error: type[Exception]) -> None:
