@@ -16,6 +16,7 @@ from components.monitoring_views import (
     render_schedule_form,
     render_schedules,
     render_settings,
+    when,
 )
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
@@ -50,23 +51,27 @@ def show_pending() -> None:
         (st.success if kind == "success" else st.warning)(message, icon=":material/info:")
 
 
-def act(action: str, work: Callable[[], str]) -> None:
-    """Run ``work()`` (a monitor, a schedule change); say how it went on the next run, the inputs kept."""
+def act(action: str, work: Callable[[], tuple[str, str]]) -> None:
+    """Run ``work()`` (a monitor, a schedule change: its notice kind and message); say how it went on the next run,
+    the inputs kept."""
     try:
-        message = work()
+        kind, message = work()
     except ServiceError as error:
         st.session_state[keys.MONITORING_ERROR] = error
     else:
-        st.session_state[keys.MONITORING_NOTICE] = ("success", f"{action}: {message}")
+        st.session_state[keys.MONITORING_NOTICE] = (kind, f"{action}: {message}")
     st.rerun()
 
 
-def run_now(endpoint: str, monitor_type: str) -> None:
-    def work() -> str:
+def run_now(endpoint: str, monitor_type: str, *, show: bool) -> None:
+    """Run a monitor; ``show`` selects its report next (only before the report picker is drawn in this run)."""
+    def work() -> tuple[str, str]:
         with st.spinner(f"Running the {TITLES[monitor_type].lower()} monitor on {endpoint}…"):
             report = monitoring.run_monitor(endpoint, monitor_type, configs().get(monitor_type, MonitorConfig()))
-        st.session_state[keys.MONITORING_TYPE] = monitor_type
-        return f"{report.status}" + (f" — {report.failure_reason}" if report.failure_reason else "")
+        if show:
+            st.session_state[keys.MONITORING_TYPE] = monitor_type
+        message = report.status + (f" — {report.failure_reason}" if report.failure_reason else "")
+        return ("success" if report.status == "Completed" else "warning"), message
 
     act(f"{TITLES[monitor_type]} on {endpoint}", work)
 
@@ -119,7 +124,7 @@ def show_report_section(endpoint: Endpoint) -> None:
                                  configs().get(monitor_type, MonitorConfig()), key=f"{keys.MONITORING_SETTINGS}.{monitor_type}")
         configs()[monitor_type] = config
     if st.button(f"Run {TITLES[monitor_type].lower()} now", key=keys.MONITORING_RUN, icon=":material/play_arrow:"):
-        run_now(endpoint.name, monitor_type)
+        run_now(endpoint.name, monitor_type, show=False)
     try:
         report = monitoring.latest_report(endpoint.name, monitor_type)
     except ServiceError as error:
@@ -136,11 +141,12 @@ def show_schedules(endpoint: Endpoint) -> None:
     if created is not None:
         monitor_type, every, name = created
 
-        def create() -> str:
+        def create() -> tuple[str, str]:
             request = ScheduleRequest(endpoint.name, monitor_type, every, name,
                                       configs().get(monitor_type, MonitorConfig()))
             schedule = monitoring.create_schedule(request)
-            return f"{schedule.name} runs {every}; next at {schedule.next_execution_at[:16].replace('T', ' ')} UTC."
+            upcoming = f"; next at {when(schedule.next_execution_at)}" if schedule.next_execution_at else ""
+            return "success", f"{schedule.name} runs {every}{upcoming}."
 
         act("Schedule created", create)
     try:
@@ -160,9 +166,9 @@ def show_schedules(endpoint: Endpoint) -> None:
         show_error(error)
     if st.button(f"Delete {picked}", key=keys.MONITORING_DELETE, icon=":material/delete:"):
 
-        def delete() -> str:
+        def delete() -> tuple[str, str]:
             monitoring.delete_schedule(picked)
-            return f"{picked} (the reports it wrote stay)."
+            return "success", f"{picked} (the reports it wrote stay)."
 
         act("Schedule deleted", delete)
 
@@ -182,7 +188,7 @@ except ServiceError as failure:
 clicked = render_overview(overview, key=keys.MONITORING_TILES)
 show_coverage(chosen, overview.labelled, overview.captured, coverage_text(overview))
 if clicked is not None:
-    run_now(chosen.name, clicked)
+    run_now(chosen.name, clicked, show=True)
 st.subheader("Latest reports")
 show_report_section(chosen)
 st.subheader("Schedules")

@@ -60,7 +60,7 @@ def test_no_endpoints_offers_the_endpoints_page(app: AppTest) -> None:
 def test_running_model_quality_from_its_tile_shows_the_tile_the_coverage_and_the_report(page: AppTest) -> None:
     assert len(tile_statuses(page)) == 4
     click(page, f"{keys.MONITORING_TILES}.model-quality.run")
-    assert f"Model quality on {ENDPOINT}: Completed" in texts(page.success)
+    assert f"Model quality on {ENDPOINT}: Completed" in texts(page.success) + texts(page.warning)
     assert tile_statuses(page)[1] in ("OK", "Violations")
     assert "Labelled 12 of 12 captured predictions (100%)." in texts(page.markdown)
     assert page.segmented_control(key=keys.MONITORING_TYPE).value == "model-quality"
@@ -70,6 +70,18 @@ def test_running_model_quality_from_its_tile_shows_the_tile_the_coverage_and_the
         "statistics.json", "constraints.json", "constraint_violations.json"]
     assert len(page.get("plotly_chart")) >= 1  # the confusion matrix (and the per-hour trend when it has points)
     assert "12 rows of 12 captured" in texts(page.caption)
+
+
+def test_the_monitor_shown_runs_from_under_its_report(page: AppTest) -> None:
+    assert page.segmented_control(key=keys.MONITORING_TYPE).value == "data-quality"
+    click(page, keys.MONITORING_RUN)
+    notice = texts(page.success) + texts(page.warning)
+    assert f"Data quality on {ENDPOINT}: Completed" in notice
+    drift = frame_with(page, "PSI").set_index("feature")
+    assert "review_body" in drift.index  # the review model's one request column (its word count)
+    assert "Population stability index" in str([c.proto.spec for c in page.get("plotly_chart")])
+    assert [b.label for b in page.get("download_button")] == [
+        "statistics.json", "constraints.json", "constraint_violations.json"]
 
 
 def test_a_schedule_is_created_listed_with_its_next_run_and_deleted(page: AppTest) -> None:
@@ -149,7 +161,8 @@ def test_the_command_line_creates_and_lists_schedules_in_sagemakers_shape(
     listed = ok(cli, "monitor", "schedules", "--endpoint", ENDPOINT)["MonitoringScheduleSummaries"]
     assert "reviews-cli-bias" in [s["MonitoringScheduleName"] for s in listed]
     assert ok(cli, "monitor", "schedules", "--endpoint", "no-such-endpoint") == {"MonitoringScheduleSummaries": []}
-    assert "exists already" in refused(cli, "monitor", "schedule", ENDPOINT, "--type", "bias-drift", "--name", "reviews-cli-bias")
+    assert "needs a facet" in refused(cli, "monitor", "schedule", ENDPOINT, "--type", "bias-drift", "--name", "reviews-other")
+    assert "exists already" in refused(cli, "monitor", "schedule", ENDPOINT, "--type", "data-quality", "--name", "reviews-cli-bias")
     assert "No endpoint named 'gone'" in refused(cli, "monitor", "schedule", "gone", "--type", "data-quality")
     assert "needs an endpoint name" in refused(cli, "monitor", "schedule", "--type", "data-quality")
     build_services(settings_for_tests(home=monitored[0], seed_on_start=False)).monitoring.delete_schedule("reviews-cli-bias")
