@@ -8,7 +8,7 @@ calls); the ``render_*`` functions draw and return what the user chose.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -27,7 +27,9 @@ from services.monitoring.models import (
 
 TITLES = {"data-quality": "Data quality", "model-quality": "Model quality", "bias-drift": "Bias drift",
           "feature-attribution-drift": "Feature attribution drift"}
-TILE_COLORS = {"OK": "green", "Violations": "orange", "Failed": "red", "No report yet": "gray", "Not scheduled": "gray"}
+BadgeColor = Literal["green", "orange", "red", "gray"]
+TILE_COLORS: dict[str, BadgeColor] = {"OK": "green", "Violations": "orange", "Failed": "red", "No report yet": "gray",
+                                      "Not scheduled": "gray"}
 TILE_ICONS = {"OK": ":material/check_circle:", "Violations": ":material/warning:", "Failed": ":material/error:",
               "No report yet": ":material/hourglass_empty:", "Not scheduled": ":material/schedule:"}
 EXECUTION_COLORS = {"Completed": "green", "CompletedWithViolations": "orange", "Failed": "red", "InProgress": "blue",
