@@ -225,6 +225,7 @@ def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> N
                    "skipped.", icon=":material/task_alt:")
         if source.is_endpoint and st.button("Open Monitoring (model quality)", key="label.open_monitoring",
                                             icon=":material/monitor_heart:"):
+            hand_off(keys.MONITORING_ENDPOINT, source.endpoint)
             st.switch_page("pages/monitoring.py")
     render_undo(on_undo=lambda: undo(source, labeller), key="label.undo")
     render_progress(labels.progress(source), labeller, key="label.progress")

@@ -51,6 +51,12 @@ def shown_prediction(page: Any) -> str:
     return said.removeprefix("The model said").strip().rsplit(" (", 1)[0].strip()
 
 
+def shown_id(page: Any) -> str:
+    """The id of the item on screen (its caption ends "· id …")."""
+    caption = page.get_by_text(re.compile(r"(^|· )id \S+$")).first.inner_text()
+    return caption.rsplit("id ", 1)[1].strip()
+
+
 def label_with_keyboard(page: Any, classes: list[str], count: int) -> None:
     """Label ``count`` reviews by key: the first AGREE with the model's class, the rest with another class."""
     from playwright.sync_api import expect
@@ -83,3 +89,14 @@ def test_label_ten_captured_reviews_with_the_keyboard_then_model_quality_shows_t
     assert len(classes) >= 2, classes
     label_with_keyboard(page, classes, AGREE + DISAGREE)
     expect(page.get_by_test_id("stMetric").filter(has_text="Your labels")).to_contain_text(str(AGREE + DISAGREE))
+    for _ in range(len(REVIEWS) - AGREE - DISAGREE):  # S skips the rest: the queue is done
+        item_id = shown_id(page)
+        page.keyboard.press("S")
+        expect(page.get_by_text(f"Skipped {item_id}.")).to_be_visible()
+    expect(page.get_by_text("Nothing left for journey to label")).to_be_visible()
+
+    page.get_by_role("button", name="Open Monitoring (model quality)").click()
+    expect(page.get_by_role("heading", name="Monitoring", exact=True)).to_be_visible()
+    page.get_by_role("radio", name="Model quality", exact=True).click()
+    page.get_by_role("button", name="Run model quality now").click()
+    expect(page.get_by_text(f"accuracy 0.70 on {AGREE + DISAGREE} labelled predictions").first).to_be_visible()
