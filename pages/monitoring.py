@@ -114,13 +114,26 @@ def show_coverage(endpoint: Endpoint, labelled: int, captured: int, text: str) -
         st.switch_page("pages/label.py")
 
 
+def request_columns(endpoint: Endpoint) -> list[str]:
+    """The columns a request to the endpoint carries (the facets bias drift can compare): a tabular form's inputs,
+    else the served model's input schema (a review model's text column); [] when the model cannot be read."""
+    if endpoint.input_columns:
+        return list(endpoint.input_columns)
+    live = [v for v in endpoint.variants if not v.shadow] or list(endpoint.variants)
+    try:
+        return [c.name for c in services.training.get_model(live[0].model_id).input_schema] if live else []
+    except ServiceError:
+        return []
+
+
 def show_report_section(endpoint: Endpoint) -> None:
     restore(keys.MONITORING_TYPE, MONITOR_TYPES[0])
     monitor_type = st.segmented_control("Monitor", MONITOR_TYPES, format_func=TITLES.__getitem__,
                                         key=keys.MONITORING_TYPE) or MONITOR_TYPES[0]
     keep(keys.MONITORING_TYPE)
     with st.expander("Run settings", expanded=monitor_type == "bias-drift" and not configs().get(monitor_type)):
-        config = render_settings(monitor_type, list(endpoint.input_columns),
+        facets = request_columns(endpoint) if monitor_type == "bias-drift" else []
+        config = render_settings(monitor_type, facets,
                                  configs().get(monitor_type, MonitorConfig()), key=f"{keys.MONITORING_SETTINGS}.{monitor_type}")
         configs()[monitor_type] = config
     if st.button(f"Run {TITLES[monitor_type].lower()} now", key=keys.MONITORING_RUN, icon=":material/play_arrow:"):

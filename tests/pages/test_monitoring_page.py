@@ -119,17 +119,23 @@ def test_an_execution_the_runner_caught_up_on_shows_its_status(page: AppTest, mo
     services.monitoring.delete_schedule("reviews-hourly-dq")
 
 
-def test_bias_drift_without_a_facet_or_with_a_wrong_one_is_refused_and_the_settings_stay(page: AppTest) -> None:
+def test_bias_drift_needs_a_facet_picked_from_the_request_columns_and_a_schedule_takes_the_settings(
+        page: AppTest, monitored: tuple[Path, int]) -> None:
     page.segmented_control(key=keys.MONITORING_TYPE).set_value("bias-drift").run()
     settings = f"{keys.MONITORING_SETTINGS}.bias-drift"
     page.number_input(key=f"{settings}.band").set_value(0.25).run()
     click(page, keys.MONITORING_RUN)
     assert "Choose the facet" in texts(page.error)
     assert page.number_input(key=f"{settings}.band").value == 0.25
-    page.text_input(key=f"{settings}.facet_text").input("no_such_column").run()
-    click(page, keys.MONITORING_RUN)
-    assert "'no_such_column' is not a column of the captured requests" in texts(page.error)
-    assert page.text_input(key=f"{settings}.facet_text").value == "no_such_column"
+    facet = page.selectbox(key=f"{settings}.facet")
+    assert facet.options == ["review_body"]  # the review model's request has one column
+    facet.set_value("review_body").run()
+    create_schedule(page, "bias-drift", "daily", "reviews-bias-daily")
+    assert "Schedule created: reviews-bias-daily runs daily" in texts(page.success)
+    monitoring = build_services(settings_for_tests(home=monitored[0], seed_on_start=False)).monitoring
+    config = monitoring.describe_schedule("reviews-bias-daily").config
+    assert (config.facet, config.band) == ("review_body", 0.25)
+    monitoring.delete_schedule("reviews-bias-daily")
 
 
 def test_bad_and_taken_schedule_names_are_refused_with_the_form_kept(page: AppTest) -> None:
