@@ -9,7 +9,9 @@ CompletedWithViolations | Failed (ListMonitoringExecutions' ``MonitoringExecutio
 ``LocalSchedules.run_due`` claims every schedule whose next time has passed in one transaction (so the app's
 runner and a CLI call never run the same slot twice), moves its next time past *now* — after a restart that is
 one execution for the latest missed slot, not one per missed hour — and runs each claimed execution with the
-``run`` function it was given (the local monitoring adapter's own run). ``ScheduleRunner`` is the app's
+``run`` function it was given (the local monitoring adapter's own run). Each execution records the process running
+it; one left Pending/InProgress by a process that is gone (the app was stopped mid-run) is marked Failed by the next
+``run_due``. ``ScheduleRunner`` is the app's
 background thread that calls ``run_due`` at start (the catch-up) and every minute while the app runs.
 """
 
@@ -17,10 +19,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from services.embedded.embedded_stack import EmbeddedStack
@@ -48,7 +52,7 @@ CREATE INDEX IF NOT EXISTS monitoring_schedules_endpoint ON monitoring_schedules
 CREATE TABLE IF NOT EXISTS monitoring_executions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, schedule_name TEXT NOT NULL, scheduled_time TEXT NOT NULL,
     status TEXT NOT NULL, created_at TEXT NOT NULL, report_uri TEXT NOT NULL DEFAULT '',
-    failure_reason TEXT NOT NULL DEFAULT ''
+    failure_reason TEXT NOT NULL DEFAULT '', runner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS monitoring_executions_schedule ON monitoring_executions (schedule_name, id);
 """
@@ -57,6 +61,7 @@ RunMonitor = Callable[[str, str, MonitorConfig, str], MonitorReport]  # (endpoin
 REPORT_URI_DETAIL = "report_uri"  # a report's details key naming where its three files are kept (optional)
 FAILURE_REASON_LIMIT = 1024  # DescribeMonitoringSchedule's FailureReason is at most 1024 characters
 RUN_EVERY_SECONDS = 60.0
+ORPHAN_REASON = "The process running this execution ended before it finished (the app or command was stopped)."
 
 
 def utc_now() -> datetime:
@@ -181,7 +186,9 @@ class LocalSchedules:
         """Run every schedule whose next time has passed, once each; the executions as they ended.
 
         An execution whose monitor raised a ``ServiceError`` (endpoint gone, bad config) is Failed with the
-        message; an unexpected error is recorded as Failed too and then raised, once the others have run."""
+        message; an unexpected error is recorded as Failed too and then raised, once the others have run. First,
+        executions left Pending/InProgress by a process that is gone are marked Failed."""
+        self.fail_orphans()
         claimed = self._claim_due(self.clock())
         finished, unexpected = [], None
         for execution_id, schedule in claimed:
@@ -196,6 +203,15 @@ class LocalSchedules:
 
     # -- executions --------------------------------------------------------------------------------------------------
 
+    def fail_orphans(self) -> int:
+        """Mark Failed the unfinished executions whose process is gone (killed, machine restarted); how many."""
+        rows = self.store.fetch_all("SELECT id, runner FROM monitoring_executions WHERE status IN ('Pending', 'InProgress')")
+        orphans = [row["id"] for row in rows if not runner_alive(row["runner"])]
+        for execution_id in orphans:
+            self.store.execute("UPDATE monitoring_executions SET status = 'Failed', failure_reason = ? "
+                               "WHERE id = ? AND status IN ('Pending', 'InProgress')", (ORPHAN_REASON, execution_id))
+        return len(orphans)
+
     def _claim_due(self, now: datetime) -> list[tuple[int, MonitoringSchedule]]:
         """In one transaction: a Pending execution per due schedule, and each schedule's next time moved past now."""
         claimed = []
@@ -206,8 +222,9 @@ class LocalSchedules:
                 expression = row["schedule_expression"]
                 conn.execute("UPDATE monitoring_schedules SET next_execution_at = ? WHERE name = ?",
                              (iso(next_run(expression, now)), row["name"]))
-                cursor = conn.execute("INSERT INTO monitoring_executions (schedule_name, scheduled_time, status, created_at) "
-                                      "VALUES (?, ?, 'Pending', ?)", (row["name"], iso(latest_slot(expression, now)), iso(now)))
+                cursor = conn.execute("INSERT INTO monitoring_executions (schedule_name, scheduled_time, status, created_at, "
+                                      "runner) VALUES (?, ?, 'Pending', ?, ?)",
+                                      (row["name"], iso(latest_slot(expression, now)), iso(now), this_runner()))
                 claimed.append((int(cursor.lastrowid or 0), row))
         return [(execution_id, self._schedule(row)) for execution_id, row in claimed]
 
@@ -240,6 +257,26 @@ class LocalSchedules:
             last_execution_status=last["status"] if last else "", last_execution_at=last["created_at"] if last else "",
             next_execution_at=row["next_execution_at"], failure_reason=last["failure_reason"] if last else "",
             config=config_from_json(json.loads(row["config"])))
+
+
+def this_runner() -> str:
+    """This process as ``pid:start time`` (the start time tells a reused pid apart)."""
+    return f"{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def runner_alive(runner: str) -> bool:
+    """Whether the process ``this_runner()`` named is still running (not a zombie, not a reused pid)."""
+    pid, _, started = runner.partition(":")
+    return pid.isdigit() and bool(started) and _start_time(int(pid)) == started
+
+
+def _start_time(pid: int) -> str:
+    """Field 22 of /proc/<pid>/stat (clock ticks after boot); "" when the process is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return ""
+    return "" if fields[0] == "Z" else fields[19]
 
 
 def _execution(row: Any) -> MonitoringExecution:

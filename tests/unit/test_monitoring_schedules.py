@@ -7,6 +7,8 @@ which outcome an execution must record.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +18,17 @@ import pytest
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import AlreadyExists, InvalidInput, NotFound
 from services.monitoring.models import MonitorConfig, MonitorReport, ScheduleRequest, Violation
-from services.monitoring.schedules import LocalSchedules, ScheduleRunner, default_schedule_name, latest_slot, next_run
+from services.monitoring.schedules import (
+    ORPHAN_REASON,
+    LocalSchedules,
+    ScheduleRunner,
+    default_schedule_name,
+    latest_slot,
+    next_run,
+)
 from tests.helpers.workspace import settings_for_tests
 
+ROOT = Path(__file__).resolve().parents[2]
 HOURLY, DAILY = "cron(0 * ? * * *)", "cron(0 0 ? * * *)"
 ENDPOINTS = {"reviews-live", "other-live"}
 
@@ -271,3 +281,42 @@ def test_the_runner_catches_up_at_start_and_keeps_running_after_a_bad_round() ->
 def test_the_runner_refuses_a_non_positive_interval() -> None:
     with pytest.raises(InvalidInput):
         ScheduleRunner(list, every_seconds=0)
+
+
+CRASHING_RUNNER = """
+import sys, time
+from pathlib import Path
+from datetime import datetime
+from services.embedded.embedded_stack import EmbeddedStack
+from services.monitoring.schedules import LocalSchedules
+from tests.helpers.workspace import settings_for_tests
+
+def run(*args):
+    print("running", flush=True)
+    time.sleep(600)
+
+stack = EmbeddedStack.open(settings_for_tests(home=Path(sys.argv[1]), seed_on_start=False))
+later = datetime.fromisoformat(sys.argv[2])
+LocalSchedules(stack, run, check_endpoint=lambda name: name, clock=lambda: later).run_due()
+"""
+
+
+def test_an_execution_whose_process_died_is_failed_by_the_next_round(schedules: LocalSchedules, stack: EmbeddedStack,
+                                                                      clock: Clock, runs: Runs) -> None:
+    """A process stopped in the middle of an execution (the app killed) leaves it InProgress; the next run_due
+    (here, after a restart) marks it Failed and runs the schedule's next slot as usual."""
+    schedules.create_schedule(ScheduleRequest("reviews-live", "data-quality"))
+    later = clock.moment + timedelta(hours=1)
+    child = subprocess.Popen([sys.executable, "-c", CRASHING_RUNNER, str(stack.settings.home), later.isoformat()],
+                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "running"
+        assert schedules.list_executions("reviews-live-data-quality")[0].status == "InProgress"
+    finally:
+        child.kill()
+        child.wait()
+    clock.moment = later + timedelta(hours=1)
+    finished = schedules.run_due()
+    [current, orphan] = schedules.list_executions("reviews-live-data-quality")
+    assert (orphan.status, orphan.failure_reason) == ("Failed", ORPHAN_REASON)
+    assert current.status == "Completed" and [e.status for e in finished] == ["Completed"]
