@@ -107,7 +107,7 @@ SLOW_MODULES = {
     "unit/test_lineage_recording.py", "pages/test_features_page.py",
     "pages/test_endpoints_page.py", "pages/test_score_page.py", "unit/test_model_dashboard.py",
     "unit/test_processing.py", "unit/test_processing_cli.py", "pages/test_processing_jobs_page.py",
-    "pages/test_monitoring_page.py",
+    "pages/test_monitoring_page.py", "contract/test_monitoring.py",
 }
 # Modules whose endpoints use the default gateway port (8765): they must not run at the same time.
 DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_page.py", "e2e/test_journey.py"}
