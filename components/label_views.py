@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from components.score_views import label_name
 from services.labels.models import ImportResult, LabelItem, LabelProgress
 
 MAX_SHORTCUTS = 9  # classes 1…9 get a number key; more classes are labelled by click only
@@ -34,7 +35,7 @@ def render_item(item: LabelItem, classes: tuple[str, ...], *, show_prediction: b
     with st.container(border=True):
         st.markdown(f"### {item.text}" if "\n" not in item.text else item.text)
         if show_prediction and item.prediction:
-            shown = f"**{item.prediction}**" + (f" ({item.probability:.0%})" if item.probability is not None else "")
+            shown = f"**{label_name(item.prediction, classes)}**" + (f" ({item.probability:.0%})" if item.probability is not None else "")
             st.caption(f"The model said {shown}")
         details = [f"captured {item.captured_at}" if item.captured_at else "", f"id {item.item_id}"]
         if item.labels:
@@ -44,8 +45,9 @@ def render_item(item: LabelItem, classes: tuple[str, ...], *, show_prediction: b
         st.caption("No classes yet: type the first one below.")
     buttons = st.columns(len(classes) + 1)
     for position, name in enumerate(classes):
-        buttons[position].button(name, key=f"{key}.class.{position}", type="primary", shortcut=class_shortcut(position),
-                                 on_click=on_label, args=(item.item_id, name), width="stretch")
+        buttons[position].button(label_name(name, classes), key=f"{key}.class.{position}", type="primary",
+                                 shortcut=class_shortcut(position), on_click=on_label, args=(item.item_id, name),
+                                 width="stretch")
     buttons[-1].button("Skip", key=f"{key}.skip", shortcut="S", icon=":material/skip_next:",
                        on_click=on_skip, args=(item.item_id,), width="stretch")
 

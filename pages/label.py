@@ -14,6 +14,7 @@ from components.label_views import (
     render_undo,
 )
 from components.navigation import ensure_app_navigation
+from components.score_views import label_name
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.errors import ServiceError
@@ -110,13 +111,13 @@ def pick_settings() -> tuple[str, bool, str]:
 # -- actions (button callbacks: they run before the page, on the item the user saw) --------------------------------
 
 
-def give_label(source: LabelSource, labeller: str, item_id: str, label: str) -> None:
+def give_label(source: LabelSource, labeller: str, item_id: str, label: str, classes: tuple[str, ...]) -> None:
     try:
         given = labels.submit(source, item_id, label, labeller)
     except ServiceError as error:
         st.session_state[keys.LABEL_ERROR] = error
     else:
-        st.session_state[keys.LABEL_NOTICE] = f"Labelled {given.item_id} as {given.label}."
+        st.session_state[keys.LABEL_NOTICE] = f"Labelled {given.item_id} as {label_name(given.label, classes)}."
 
 
 def skip(source: LabelSource, labeller: str, item_id: str) -> None:
@@ -215,11 +216,11 @@ def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> N
     if queue.items:
         item = queue.items[0]
         render_item(item, queue.classes, show_prediction=show, key="label.item",
-                    on_label=lambda item_id, label: give_label(source, labeller, item_id, label),
+                    on_label=lambda item_id, label: give_label(source, labeller, item_id, label, queue.classes),
                     on_skip=lambda item_id: skip(source, labeller, item_id))
         if not source.is_endpoint:  # a table's classes are its label column's values or the labels given so far
-            render_new_class(item, on_label=lambda item_id, label: give_label(source, labeller, item_id, label),
-                             key="label.new_class")
+            render_new_class(item, key="label.new_class",
+                             on_label=lambda item_id, label: give_label(source, labeller, item_id, label, queue.classes))
     else:
         st.success(f"Nothing left for {labeller} to label in {source.label}: every item has your label or was "
                    "skipped.", icon=":material/task_alt:")

@@ -52,9 +52,9 @@ def test_captured_requests_in_s3_are_labelled_into_ground_truth_and_an_import_re
     first = REQUESTS[0][0]  # the lowest top probability
     assert f"id {first}" in texts(app.caption)
     classes = [b.label for b in app.button if b.key and b.key.startswith("label.item.class.")]
-    assert classes == ["-1", "0", "1"]
+    assert classes == ["negative (-1)", "neutral (0)", "positive (1)"]
     press(app, "label.item.class.2")
-    assert f"Labelled {first} as 1." in texts(app.caption)
+    assert f"Labelled {first} as positive (1)." in texts(app.caption)
     assert f"id {REQUESTS[1][0]}" in texts(app.caption)
     assert ground_truth_in_s3(ENDPOINT) == {first: "1"}
     assert {m.label: m.value for m in app.metric}["Your labels"] == "1"
