@@ -17,7 +17,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from services.errors import InvalidInput, NotFound
 from services.monitoring.base import MonitoringPort
-from services.monitoring.models import MONITOR_TYPES, MonitorReport, ScheduleRequest
+from services.monitoring.models import MONITOR_TYPES, MonitorConfig, MonitorReport, ScheduleRequest
 from services.registry import Services
 from tests.helpers.endpoints import hosting_services, stop_everything, trained_template
 from tests.helpers.monitoring import LabelledEndpoint, serve_labelled_reviews
@@ -81,7 +81,8 @@ class MonitoringContract:
 
     def test_overview_has_four_tiles_from_the_reports_and_schedules(self, monitoring: MonitoringPort, quality: MonitorReport,
                                                                    labelled: LabelledEndpoint) -> None:
-        schedule = monitoring.create_schedule(ScheduleRequest(labelled.endpoint, "bias-drift", "daily"))
+        config = MonitorConfig(facet="division_name")  # a bias-drift schedule needs a facet (both backends)
+        schedule = monitoring.create_schedule(ScheduleRequest(labelled.endpoint, "bias-drift", "daily", config=config))
         try:
             overview = monitoring.overview(labelled.endpoint)
         finally:
