@@ -170,3 +170,22 @@ def test_appending_to_a_table_whose_column_types_do_not_fit_is_an_error_that_kee
     assert [t.value for t in app.title] == ["Train"]
     assert (app.selectbox(key=keys.TRAIN_DATABASE).value, app.selectbox(key=keys.TRAIN_TABLE).value) == (
         "demo", "reviews_sentiment")
+
+
+def test_a_tables_rows_are_labelled_with_a_typed_class_which_then_gets_its_button_and_an_empty_one_is_refused(
+        app: AppTest) -> None:
+    open_page(app, "label")
+    app.radio(key=keys.LABEL_SOURCE_KIND).set_value("Catalog table").run()
+    assert [app.selectbox(key=k).value for k in (keys.LABEL_TABLE, keys.LABEL_ID_COLUMN, keys.LABEL_TEXT_COLUMN)] == [
+        "reviews_sentiment", "review_id", "review_body"]
+    app.text_input(key=keys.LABEL_LABELLER).input("flo").run()
+    assert not class_buttons(app) and "No classes yet" in texts(app.caption)
+    first = shown_id(app)
+    app.button(key="FormSubmitter:label.new_class-Label with it").click().run()  # nothing typed
+    assert "is not one of the classes" in texts(app.error) and shown_id(app) == first
+    app.text_input(key="label.new_class.text").input("fits small")
+    app.button(key="FormSubmitter:label.new_class-Label with it").click().run()
+    assert not app.exception, app.exception
+    assert f"Labelled {first} as fits small." in texts(app.caption)
+    assert class_buttons(app) == ["fits small"] and shown_id(app) != first
+    assert app.text_input(key=keys.LABEL_LABELLER).value == "flo"
