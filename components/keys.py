@@ -117,6 +117,17 @@ LABEL_RETRAIN_TABLE = "label.retrain.table"
 LABEL_RETRAIN_TEXT_COLUMN = "label.retrain.text_column"
 LABEL_RETRAIN_LABEL_COLUMN = "label.retrain.label_column"
 LABEL_RETRAINED = "label.retrained"  # (database, table, rows appended) of the last append
+LABEL_ITEM = "label.item"  # prefix of the item's buttons: .class.<n> (keys 1…9), .skip (S)
+LABEL_NEW_CLASS = "label.new_class"  # the typed-class form (table sources): .text
+LABEL_UNDO = "label.undo"  # Undo (U)
+LABEL_PROGRESS = "label.progress"  # prefix of the progress widgets
+LABEL_OPEN_ENDPOINTS = "label.open_endpoints"  # no endpoint captures: to the Endpoints page
+LABEL_OPEN_MONITORING = "label.open_monitoring"  # the queue is done: to the Monitoring page on this endpoint
+LABEL_IMPORT_RUN = "label.import.run"
+LABEL_IMPORT_VIEW = "label.import.result_view"  # prefix of the import result's widgets
+LABEL_EXPORT = "label.export"
+LABEL_RETRAIN_RUN = "label.retrain.run"
+LABEL_RETRAIN_TRAIN = "label.retrain.train"  # Train on it, after the append
 
 JOBS_DEBUGGER = "jobs.debugger"  # prefix of the Jobs page's Debugger section widgets
 JOBS_DEBUGGER_NOTIFIED = "jobs.debugger.notified"  # set of "job/rule" already announced with a toast

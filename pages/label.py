@@ -54,7 +54,7 @@ def pick_endpoint() -> LabelSource | None:
         st.info("No endpoint captures its requests yet. Deploy a model on the Endpoints page with data capture on "
                 "(a capture percentage above 0), score a few reviews, and they appear here to label.",
                 icon=":material/label_off:")
-        if st.button("Open the Endpoints page", key="label.open_endpoints", icon=":material/dns:"):
+        if st.button("Open the Endpoints page", key=keys.LABEL_OPEN_ENDPOINTS, icon=":material/dns:"):
             st.switch_page("pages/endpoints.py")
         return None
     name = kept_selectbox("Endpoint (its captured requests)", names, keys.LABEL_ENDPOINT, names[0])
@@ -155,7 +155,7 @@ def import_labels(endpoint: str) -> None:
     st.caption("Model Monitor's ground-truth JSON lines, a CSV with `eventId` (or `event_id`) and `label` columns, "
                "or a SageMaker Ground Truth output manifest.")
     upload = st.file_uploader("Labels file", type=["jsonl", "json", "csv", "manifest"], key=keys.LABEL_IMPORT_FILE)
-    if st.button("Import labels", key="label.import.run", disabled=upload is None, icon=":material/upload:"):
+    if st.button("Import labels", key=keys.LABEL_IMPORT_RUN, disabled=upload is None, icon=":material/upload:"):
         assert upload is not None  # the button is disabled without a file
         try:
             result = labels.import_labels(endpoint, upload.name, upload.getvalue())
@@ -166,13 +166,13 @@ def import_labels(endpoint: str) -> None:
             st.session_state[keys.LABEL_IMPORT_RESULT] = (endpoint, result)
     shown = st.session_state.get(keys.LABEL_IMPORT_RESULT)
     if shown and shown[0] == endpoint:
-        render_import_result(shown[1], key="label.import.result")
+        render_import_result(shown[1], key=keys.LABEL_IMPORT_VIEW)
 
 
 def export_labels(endpoint: str) -> None:
     st.download_button("Download the ground truth (JSON lines)", data=lambda: labels.export_labels(endpoint),
                        file_name=f"{endpoint}-ground-truth.jsonl", mime="application/jsonlines",
-                       key="label.export", icon=":material/download:", on_click="ignore")
+                       key=keys.LABEL_EXPORT, icon=":material/download:", on_click="ignore")
 
 
 def retrain(source: LabelSource) -> None:
@@ -189,7 +189,7 @@ def retrain(source: LabelSource) -> None:
         text_column = kept_selectbox("Text column", columns, keys.LABEL_RETRAIN_TEXT_COLUMN, "review_body")
     with cells[3]:
         label_column = kept_selectbox("Label column", columns, keys.LABEL_RETRAIN_LABEL_COLUMN, "sentiment")
-    if st.button("Append the labelled items", key="label.retrain.run", icon=":material/playlist_add:",
+    if st.button("Append the labelled items", key=keys.LABEL_RETRAIN_RUN, icon=":material/playlist_add:",
                  disabled=not (table and text_column and label_column)):
         try:
             rows = labels.append_to_table(source, DataSource(table=f"{database}.{table}"), text_column or "",
@@ -202,7 +202,7 @@ def retrain(source: LabelSource) -> None:
     done = st.session_state.get(keys.LABEL_RETRAINED)
     if done:
         st.success(f"Appended {done[2]:,} labelled rows to {done[0]}.{done[1]}.", icon=":material/check_circle:")
-        if st.button("Train on it", key="label.retrain.train", type="primary", icon=":material/model_training:"):
+        if st.button("Train on it", key=keys.LABEL_RETRAIN_TRAIN, type="primary", icon=":material/model_training:"):
             hand_off(keys.TRAIN_DATABASE, done[0])
             hand_off(keys.TRAIN_TABLE, done[1])
             st.switch_page("pages/train.py")
@@ -215,21 +215,21 @@ def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> N
     queue = labels.queue(source, order=order, labeller=labeller, limit=1)
     if queue.items:
         item = queue.items[0]
-        render_item(item, queue.classes, show_prediction=show, key="label.item",
+        render_item(item, queue.classes, show_prediction=show, key=keys.LABEL_ITEM,
                     on_label=lambda item_id, label: give_label(source, labeller, item_id, label, queue.classes),
                     on_skip=lambda item_id: skip(source, labeller, item_id))
         if not source.is_endpoint:  # a table's classes are its label column's values or the labels given so far
-            render_new_class(item, key="label.new_class",
+            render_new_class(item, key=keys.LABEL_NEW_CLASS,
                              on_label=lambda item_id, label: give_label(source, labeller, item_id, label, queue.classes))
     else:
         st.success(f"Nothing left for {labeller} to label in {source.label}: every item has your label or was "
                    "skipped.", icon=":material/task_alt:")
-        if source.is_endpoint and st.button("Open Monitoring (model quality)", key="label.open_monitoring",
+        if source.is_endpoint and st.button("Open Monitoring (model quality)", key=keys.LABEL_OPEN_MONITORING,
                                             icon=":material/monitor_heart:"):
             hand_off(keys.MONITORING_ENDPOINT, source.endpoint)
             st.switch_page("pages/monitoring.py")
-    render_undo(on_undo=lambda: undo(source, labeller), key="label.undo")
-    render_progress(labels.progress(source), labeller, key="label.progress")
+    render_undo(on_undo=lambda: undo(source, labeller), key=keys.LABEL_UNDO)
+    render_progress(labels.progress(source), labeller, key=keys.LABEL_PROGRESS)
 
 
 try:
