@@ -113,6 +113,8 @@ class DebuggerSession:
     def result_fields(self) -> dict[str, list[dict[str, Any]]]:
         """``DebugRuleEvaluationStatuses`` / ``ProfilerRuleEvaluationStatuses`` as DescribeTrainingJob has them."""
         statuses = list(self.statuses.values())
+        if not statuses:  # DescribeTrainingJob has the fields only for a job with rules
+            return {}
         return {"DebugRuleEvaluationStatuses": [s.as_api() for s in statuses if rule_kind(s.rule) == "debug"],
                 "ProfilerRuleEvaluationStatuses": [s.as_api() for s in statuses if rule_kind(s.rule) == "profiler"]}
 
@@ -220,6 +222,8 @@ DEBUGGED_KINDS = ("training", "autopilot", "script", "tuning")
 
 def debugger_session(kind: str, config: Mapping[str, Any], job_dir: Path, started: float,
                      stop: Callable[[str], None]) -> DebuggerSession | None:
-    """The session of a job of a kind Debugger watches whose config has a Debugger section; else None."""
-    section = debugger_config(config) if kind in DEBUGGED_KINDS else None
-    return DebuggerSession(job_dir, section, started, stop) if section is not None else None
+    """The session of a job of a kind Debugger watches, else None. As SageMaker's default ProfilerConfig does, every
+    such job is profiled (system metrics and scalars recorded) even when it configures no rules."""
+    if kind not in DEBUGGED_KINDS:
+        return None
+    return DebuggerSession(job_dir, debugger_config(config) or DebuggerConfig(), started, stop)
