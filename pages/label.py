@@ -262,4 +262,7 @@ with tabs[1]:
     else:
         st.caption("The ground truth files are an endpoint's: pick an endpoint to export them.")
 with tabs[2]:
-    retrain(source)
+    try:
+        retrain(source)
+    except ServiceError as error:  # the catalog could not list the tables or columns to append to
+        show_error(error)
