@@ -81,15 +81,13 @@ class LocalMonitoring:
         return reports.latest_report(self.home, endpoint, monitor_type)
 
     def overview(self, endpoint: str) -> MonitorOverview:
-        """Four tiles: each type's latest report (its status, violations, headline) and schedule. ``labelled`` and
-        ``captured`` are the latest model-quality report's; without one, the captured records counted now."""
+        """Four tiles: each type's latest report (its status, violations, headline) and schedule; ``labelled`` (events
+        with ground truth) and ``captured`` (captured records) counted now, so labels given since the last report show."""
         self.check_endpoint(endpoint)
         schedules = {s.monitor_type: s for s in reversed(self.list_schedules(endpoint))}  # the newest of each type
         tiles = tuple(self.tile(endpoint, kind, schedules.get(kind)) for kind in MONITOR_TYPES)
-        quality = reports.latest_report(self.home, endpoint, "model-quality")
-        if quality is not None and quality.status != "Failed":
-            return MonitorOverview(endpoint, tiles, labelled=quality.item_count, captured=quality.captured_count)
-        return MonitorOverview(endpoint, tiles, captured=self.captured_records(endpoint))
+        return MonitorOverview(endpoint, tiles, labelled=len(self.labels.ground_truth(endpoint)),
+                               captured=self.captured_records(endpoint))
 
     def tile(self, endpoint: str, monitor_type: str, schedule: MonitoringSchedule | None) -> MonitorTile:
         report = reports.latest_report(self.home, endpoint, monitor_type)

@@ -66,6 +66,12 @@ def cli(scene: Scene, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     return in_process_cli(scene.services.settings.home, monkeypatch, capsys)
 
 
+def test_the_overview_counts_labels_given_before_any_model_quality_report(scene: Scene) -> None:
+    """Right after labelling, the overview says how many captured predictions have labels (not the last report's)."""
+    overview = scene.services.monitoring.overview(LABELLED)
+    assert (overview.labelled, overview.captured) == (45, 60)
+
+
 def test_model_quality_on_labelled_capture_equals_scikit_learn_and_is_kept(scene: Scene) -> None:
     report = scene.services.monitoring.run_monitor(LABELLED, "model-quality")
     truth, predicted = zip(*scene.pairs)
