@@ -11,10 +11,12 @@ does (``read_ground_truth`` does so).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,9 +53,22 @@ def write_snapshot(root: Path, labels: dict[str, str], now: datetime | None = No
     target = folder / f"{SNAPSHOT_PREFIX}{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.jsonl"
     atomic_write(target, ground_truth_bytes(labels))
     for old in snapshot_files(root):
-        if old != target:
+        if old.name < target.name:  # only older snapshots: a newer one written meanwhile stays
             old.unlink(missing_ok=True)
     return target
+
+
+@contextmanager
+def publishing(root: Path) -> Iterator[None]:
+    """Hold the endpoint's ground-truth lock (an ``flock`` on ``root/.lock``) so that reading the labels and
+    writing their snapshot happen as one step, across threads and processes (the app and the CLI)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def atomic_write(target: Path, data: bytes) -> None:

@@ -8,6 +8,9 @@ output manifest. Pure: bytes in, (event id, label) pairs and the lines that coul
   ``class-name`` of the ``<job>-metadata`` object next to the ``<job>`` label attribute (e.g. ``"sentiment": 2,
   "sentiment-metadata": {"class-name": "positive", …}``); the event id is the line's ``eventId``, ``event_id`` or
   ``id`` field, in that order (a manifest made for this workbench carries one of them next to the source).
+  The shape is the one "Output Data" of the SageMaker Developer Guide (sms-data-output) shows: the input line
+  unchanged plus the label attribute (the class index) and ``<attribute>-metadata`` with ``class-name``,
+  ``confidence``, ``type``, ``job-name``, ``human-annotated`` and ``creation-date``.
 """
 
 from __future__ import annotations

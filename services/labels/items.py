@@ -75,9 +75,13 @@ def endpoint_items(stack: EmbeddedStack, name: str) -> SourceItems:
     endpoint, variant, record = endpoint_model(stack, name)
     files = capture_files(capture_root(Path(stack.settings.home), endpoint), variant)
     columns, text = [c.name for c in record.input_schema], text_column(record)
-    events = list(islice(_identified(read_events(files)), MAX_ITEMS + 1))
-    items = [item for item in (capture_item(e, columns, text) for e in events[:MAX_ITEMS]) if item is not None]
-    return SourceItems(tuple(items), tuple(record.classes), capped_note(len(events), "captured requests"))
+    read, items = 0, []
+    for event in islice(_identified(read_events(files)), MAX_ITEMS + 1):  # streamed: one record in memory at a time
+        read += 1
+        item = capture_item(event, columns, text) if read <= MAX_ITEMS else None
+        if item is not None:
+            items.append(item)
+    return SourceItems(tuple(items), tuple(record.classes), capped_note(read, "captured requests"))
 
 
 def _identified(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

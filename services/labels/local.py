@@ -23,7 +23,14 @@ from services.endpoints.monitoring import endpoint_folder
 from services.errors import InvalidInput
 from services.labels.agreement import agreement_table, latest_votes, majority_labels
 from services.labels.base import LabelsPort
-from services.labels.ground_truth import FOLDER, ground_truth_bytes, table_rows, write_snapshot, write_table_file
+from services.labels.ground_truth import (
+    FOLDER,
+    ground_truth_bytes,
+    publishing,
+    table_rows,
+    write_snapshot,
+    write_table_file,
+)
 from services.labels.importing import parse_labels
 from services.labels.items import SourceItems, endpoint_capture, endpoint_items, table_items
 from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, LabelProgress, LabelQueue, LabelSource
@@ -184,13 +191,14 @@ class LocalLabels:
         """Rewrite the endpoint's ground-truth snapshot and its catalog table (tables have no ground truth)."""
         if not source.is_endpoint:
             return
-        key = source_key(checked_source(source))
-        votes, labels = self.store.votes(key), self.store.labels(key)
-        majority = majority_labels(votes)
-        write_snapshot(endpoint_folder(self.home, source.endpoint) / FOLDER, majority)
+        key, root = source_key(checked_source(source)), endpoint_folder(self.home, source.endpoint) / FOLDER
         table = ground_truth_table(source.endpoint)
         folder = self.stack.workspace.table_folder(GROUND_TRUTH_DATABASE, table)
-        write_table_file(table_rows(labels, majority), folder)
+        with publishing(root):  # the labels read here are the latest when written: no older snapshot wins
+            votes, labels = self.store.votes(key), self.store.labels(key)
+            majority = majority_labels(votes)
+            write_snapshot(root, majority)
+            write_table_file(table_rows(labels, majority), folder)
         self.storage.register_table(GROUND_TRUTH_DATABASE, table, folder)
 
 

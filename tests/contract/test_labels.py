@@ -16,6 +16,7 @@ import pytest
 from services.errors import InvalidInput, NotFound
 from services.labels.models import LabelSource
 from services.models import DataSource
+from tests.helpers.cli import in_process_cli, ok, refused
 from tests.helpers.labels import (
     SOURCE_TABLE,
     TRAIN_TABLE,
@@ -200,6 +201,35 @@ class TestLocalLabels(LabelsContract):
     def ground_truth_files(self, world: LabelsWorld) -> list[bytes]:
         folder = Path(world.services.settings.home) / "endpoints" / world.endpoint / "ground-truth"
         return [path.read_bytes() for path in sorted(folder.rglob("*.jsonl"))]
+
+    # The command line runs on the local backend only; it shares this class's endpoint (one deploy, not two).
+
+    def test_cli_import_then_export(self, world: LabelsWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+        cli = in_process_cli(Path(world.services.settings.home), monkeypatch, capsys)
+        first, second = world.event_ids[7], world.event_ids[11]
+        source = tmp_path / "truth.jsonl"
+        source.write_bytes(ground_truth_lines({first: POSITIVE, second: NEGATIVE, "unknown-event": NEUTRAL}))
+        answer = ok(cli, "labels", "import", world.endpoint, str(source), "--labeller", "cli")
+        assert (answer["Imported"], answer["UnknownEventIds"], answer["UnknownEventIdList"]) == (2, 1, ["unknown-event"])
+        exported = ok(cli, "labels", "export", world.endpoint, "--out", "labels-cli.jsonl")
+        lines = [json.loads(line) for line in Path(exported["Path"]).read_text().splitlines()]
+        written = {line["eventMetadata"]["eventId"]: line["groundTruthData"]["data"] for line in lines}
+        assert written == world.services.labels.ground_truth(world.endpoint) and exported["Exported"] == len(written)
+        assert (written[first], written[second]) == (POSITIVE, NEGATIVE)
+        refused(cli, "labels", "export", world.endpoint, "--out", "labels-cli.jsonl")  # exists: --overwrite needed
+
+    def test_cli_user_errors_exit_2_with_one_line(self, world: LabelsWorld, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        cli = in_process_cli(Path(world.services.settings.home), monkeypatch, capsys)
+        good = tmp_path / "labels.csv"
+        good.write_bytes(labels_csv({world.event_ids[7]: NEUTRAL}))
+        refused(cli, "labels", "import", "no-such-endpoint", str(good))
+        refused(cli, "labels", "import", world.endpoint, str(tmp_path / "missing.csv"))
+        headerless = tmp_path / "bad.csv"
+        headerless.write_text("id,text\n1,x\n")
+        assert "eventId" in refused(cli, "labels", "import", world.endpoint, str(headerless))
+        refused(cli, "labels", "export", "no-such-endpoint", "--out", "nothing.jsonl")
 
 
 # -- AWS: H6 adds ``class TestAwsLabels(LabelsContract)`` here (moto.mock_aws() + Stubber), providing a class-scoped
