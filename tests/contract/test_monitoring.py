@@ -123,3 +123,58 @@ class TestLocalMonitoring(MonitoringContract):
     @classmethod
     def labelled(cls, local_labelled: LabelledEndpoint) -> LabelledEndpoint:
         return local_labelled
+
+
+# -- aws: SageMaker Model Monitor on moto; the schedule calls moto lacks answered in botocore's shapes ------------------
+
+
+class TestAwsMonitoring(MonitoringContract):
+    """The same contract on moto. SageMaker computes the reports, so the world plays Model Monitor's part: after the
+    labels port has written the ground truth to S3, one execution per schedule merges the capture with it by eventId
+    and writes Model Monitor's three files (tests/helpers/aws_monitoring.py); the adapter reads them back."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def labelled(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelledEndpoint]:
+        from dataclasses import replace
+
+        import boto3
+        from moto import mock_aws
+
+        from services.registry import build_services
+        from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+        from tests.helpers.aws_endpoints import ROLE
+        from tests.helpers.aws_monitoring import ScheduleBook, aws_labelled_reviews
+
+        home = tmp_path_factory.mktemp("monitoring-aws")
+        with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
+            fake_aws_credentials(monkeypatch, home)
+            boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+            book = ScheduleBook().install(monkeypatch)
+            services = build_services(replace(aws_settings(home / "workspace"), sagemaker_role=ROLE))
+            yield aws_labelled_reviews(services, book, ENDPOINT)
+
+    def test_without_labels_the_run_is_failed_with_the_reason(self, labelled: LabelledEndpoint) -> None:
+        """SageMaker has no "run now": asked before the schedule's first execution, the report is Failed and says so."""
+        before = labelled.before_labels
+        assert before.status == "Failed" and before.item_count == 0
+        assert before.failure_reason == f"Schedule {ENDPOINT}-model-quality has not run yet."
+
+    def test_overview_has_four_tiles_from_the_reports_and_schedules(self, monitoring: MonitoringPort, quality: MonitorReport,
+                                                                   labelled: LabelledEndpoint) -> None:
+        """As the contract's, with a facet: a Clarify bias monitor cannot be created without one on AWS."""
+        from services.monitoring.models import MonitorConfig
+
+        request = ScheduleRequest(labelled.endpoint, "bias-drift", "daily", config=MonitorConfig(facet="division_name"))
+        schedule = monitoring.create_schedule(request)
+        try:
+            overview = monitoring.overview(labelled.endpoint)
+        finally:
+            monitoring.delete_schedule(schedule.name)
+        tiles = {tile.monitor_type: tile for tile in overview.tiles}
+        assert [tile.monitor_type for tile in overview.tiles] == list(MONITOR_TYPES)
+        assert tiles["model-quality"].status == ("Violations" if quality.violations else "OK")
+        assert tiles["model-quality"].headline.endswith(f"on {labelled.labelled} labelled predictions")
+        assert (tiles["bias-drift"].status, tiles["bias-drift"].schedule_name) == ("No report yet", schedule.name)
+        assert tiles["feature-attribution-drift"].status == "Not scheduled"
+        assert (overview.labelled, overview.captured) == (labelled.labelled, labelled.captured)
