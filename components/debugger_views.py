@@ -35,8 +35,11 @@ def render_rule_picker(catalog: Mapping[str, Mapping[str, Any]], *, key: str) ->
     return rows, stop
 
 
-def debugger_config(picked: tuple[list[dict[str, Any]], bool],
-                    catalog: Mapping[str, Mapping[str, Any]]) -> DebuggerConfig | None:
+def debugger_config(picked: tuple[list[dict[str, Any]], bool] | None,
+                    catalog: Mapping[str, Mapping[str, Any]] | None) -> DebuggerConfig | None:
+    """The request's config from what ``render_rule_picker`` returned (``None`` when the form offered no rules)."""
+    if picked is None or not catalog:
+        return None
     rows, stop = picked
     return config_from_rows(rows, catalog, stop_on_issue=stop)
 

@@ -53,7 +53,7 @@ def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str
     return AutopilotRequest(
         source=source, target=target, problem_type="" if problem == "(detect)" else problem,
         objective="" if objective == "(default)" else objective, mode=mode, max_runtime_seconds=int(runtime),
-        max_candidates=int(candidates), name=name.strip(), debugger=debugger_config(picked, rules) if picked and rules else None,
+        max_candidates=int(candidates), name=name.strip(), debugger=debugger_config(picked, rules),
     )
 
 
@@ -82,7 +82,7 @@ def render_builtin_form(source: DataSource, columns: list[Column], *, key: str,
     return TrainingRequest(
         algorithm=algorithm, source=source, target=target, hyperparameters=parse_pairs(hyperparameters),
         text_column="" if text_column in (None, "(detect)") else text_column, name=name.strip(),
-        debugger=debugger_config(picked, rules) if picked and rules else None,
+        debugger=debugger_config(picked, rules),
     )
 
 
@@ -106,7 +106,7 @@ def render_script_form(*, default_source_dir: str, key: str,
     return ScriptJobRequest(
         entry_point=entry_point.strip(), source_dir=source_dir.strip(), channels=parse_pairs(channels, "channel"),
         hyperparameters=parse_pairs(hyperparameters), metric_definitions=parse_pairs(metrics, "metric definition"),
-        name=name.strip(), debugger=debugger_config(picked, rules) if picked and rules else None,
+        name=name.strip(), debugger=debugger_config(picked, rules),
     )
 
 
