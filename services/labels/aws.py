@@ -42,7 +42,7 @@ from services.config import Settings
 from services.endpoints.aws.common import MODEL_TAG
 from services.endpoints.monitoring import capture_events
 from services.errors import BackendUnavailable, InvalidInput, NotFound
-from services.labels.agreement import agreement_table, latest_votes, majority_labels
+from services.labels.agreement import latest_votes, majority_labels
 from services.labels.base import LabelsPort
 from services.labels.ground_truth import SNAPSHOT_PREFIX, TABLE_SCHEMA, ground_truth_bytes, table_rows
 from services.labels.importing import parse_labels
@@ -51,6 +51,7 @@ from services.labels.local import ground_truth_table
 from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, LabelProgress, LabelQueue, LabelSource
 from services.labels.queue import check_order, labeller_queue
 from services.labels.sources import checked_source, source_key
+from services.labels.summary import progress_of, split_import
 from services.labels.table_append import appended_table
 from services.models import DataSource, ModelRecord
 from services.names import check_labeller, check_output_table
@@ -134,17 +135,7 @@ class AwsLabels(SageMakerClients):
 
     @translated
     def progress(self, source: LabelSource) -> LabelProgress:
-        found, votes = self._items(source), self._history(source).read().votes()
-        majority = majority_labels(votes)
-        by_labeller: dict[str, int] = {}
-        for vote in latest_votes(votes).values():
-            by_labeller[vote.labeller] = by_labeller.get(vote.labeller, 0) + 1
-        distribution: dict[str, int] = {}
-        for label in majority.values():
-            distribution[label] = distribution.get(label, 0) + 1
-        known = {item.item_id for item in found.items}
-        return LabelProgress(len(found.items), sum(1 for item in majority if item in known), by_labeller,
-                             agreement_table(votes), distribution)
+        return progress_of(self._items(source), self._history(source).read().votes())
 
     # -- ground truth ---------------------------------------------------------------------------------------
 
@@ -165,12 +156,7 @@ class AwsLabels(SageMakerClients):
         source, labeller = LabelSource(endpoint=endpoint), check_labeller(labeller)
         found = self._items(source)
         pairs, bad = parse_labels(filename, data)
-        known = {item.item_id for item in found.items}
-        unknown = tuple(dict.fromkeys(event for event, _ in pairs if event not in known))
-        classes = set(found.classes)
-        refused = [f"event {e}: {label!r} is not one of the model's classes" for e, label in pairs
-                   if e in known and classes and label not in classes]
-        accepted = [(e, label) for e, label in pairs if e in known and (not classes or label in classes)]
+        accepted, unknown, refused = split_import(found, pairs)
         if accepted:
             at = utc_now()
             self._change(source, lambda history: [history.add(e, labeller, LABEL, label, at) for e, label in accepted])

@@ -21,7 +21,7 @@ from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.endpoints.monitoring import endpoint_folder
 from services.errors import InvalidInput
-from services.labels.agreement import agreement_table, latest_votes, majority_labels
+from services.labels.agreement import latest_votes, majority_labels
 from services.labels.base import LabelsPort
 from services.labels.ground_truth import (
     FOLDER,
@@ -37,6 +37,7 @@ from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, L
 from services.labels.queue import check_order, labeller_queue
 from services.labels.sources import checked_source, source_key
 from services.labels.store import LABEL, SKIP, LabelStore
+from services.labels.summary import progress_of, split_import
 from services.labels.table_append import appended_table
 from services.models import DataSource
 from services.names import check_labeller, check_name, check_output_table, glue_name
@@ -127,30 +128,13 @@ class LocalLabels:
         return None if undone is None else undone[1]
 
     def progress(self, source: LabelSource) -> LabelProgress:
-        found = self.items(source)
-        votes = self.store.votes(source_key(checked_source(source)))
-        latest = latest_votes(votes).values()
-        majority = majority_labels(votes)
-        by_labeller: dict[str, int] = {}
-        for vote in latest:
-            by_labeller[vote.labeller] = by_labeller.get(vote.labeller, 0) + 1
-        distribution: dict[str, int] = {}
-        for label in majority.values():
-            distribution[label] = distribution.get(label, 0) + 1
-        known = {item.item_id for item in found.items}
-        return LabelProgress(len(found.items), sum(1 for item in majority if item in known), by_labeller,
-                             agreement_table(votes), distribution)
+        return progress_of(self.items(source), self.store.votes(source_key(checked_source(source))))
 
     def import_labels(self, endpoint: str, filename: str, data: bytes, labeller: str = "import") -> ImportResult:
         source, labeller = LabelSource(endpoint=endpoint), check_labeller(labeller)
         found = self.items(source)
         pairs, bad = parse_labels(filename, data)
-        known = {item.item_id for item in found.items}
-        unknown = tuple(dict.fromkeys(event for event, _ in pairs if event not in known))
-        classes = set(found.classes)
-        refused = [f"event {e}: {label!r} is not one of the model's classes" for e, label in pairs
-                   if e in known and classes and label not in classes]
-        accepted = [(e, label) for e, label in pairs if e in known and (not classes or label in classes)]
+        accepted, unknown, refused = split_import(found, pairs)
         if accepted:
             self.store.add_many(source_key(checked_source(source)), accepted, labeller)
             self._publish(source)

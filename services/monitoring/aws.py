@@ -67,7 +67,9 @@ def monitoring_prefix(name: str) -> str:
 
 def ground_truth_uri(bucket: str, endpoint: str) -> str:
     """The labels adapter's ground-truth prefix for ``endpoint`` (Model Monitor's ``GroundTruthS3Input``)."""
-    return f"s3://{bucket}/ground-truth/{endpoint}/"
+    from services.labels.aws import ground_truth_prefix
+
+    return f"s3://{bucket}/{ground_truth_prefix(endpoint)}"
 
 
 class AwsMonitoring(SageMakerClients):
