@@ -48,7 +48,7 @@ GOOD = {
     "channel": ["train", "validation", "train.v2", "a_b-c"],
     "saved-query": ["reviews by rating", "Top 10 (2024)", "café à la carte", "a"],
 }
-LIMITS = {"training-job": 63, "transform-job": 63, "processing-job": 63, "automl-job": 32, "tuning-job": 32,
+LIMITS = {"monitoring-schedule": 63, "training-job": 63, "transform-job": 63, "processing-job": 63, "automl-job": 32, "tuning-job": 32,
           "endpoint": 63, "endpoint-config": 63, "variant": 63, "model-package-group": 63, "pipeline": 256,
           "pipeline-execution": 82, "experiment": 120, "model": 63, "feature-group": 64, "feature": 64, "channel": 64,
           "saved-query": 128, "database": 255, "table": 255}

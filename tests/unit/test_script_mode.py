@@ -362,7 +362,9 @@ def test_a_script_gets_the_training_contract_and_none_of_the_apps_secrets(servic
     assert not [k for k in script if k.startswith(("WORKBENCH_", "AWS_"))]
     assert script["SM_MODEL_DIR"] == str(job_dir / "ml" / "model") and "SM_TRAINING_ENV" in script
     assert script["SM_CHANNEL_TRAIN"] == str(job_dir / "ml" / "input" / "data" / "train")
-    assert script["HOME"] == str(job_dir / "home") and script["PYTHONPATH"] == str(job_dir / "ml" / "code")
+    # the code first, then the Debugger hook module every profiled job may import (as smdebug is in SageMaker's images)
+    assert script["HOME"] == str(job_dir / "home")
+    assert script["PYTHONPATH"].split(":") == [str(job_dir / "ml" / "code"), str(job_dir / "debug-hook")]
     assert script["HF_HUB_OFFLINE"] == "1"
 
 
