@@ -52,9 +52,9 @@ from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, L
 from services.labels.queue import check_order, labeller_queue
 from services.labels.sources import checked_source, source_key
 from services.labels.summary import progress_of, split_import
-from services.labels.table_append import appended_table
+from services.labels.table_append import append_labelled
 from services.models import DataSource, ModelRecord
-from services.names import check_labeller, check_output_table
+from services.names import check_labeller
 from services.query.base import QueryPort
 from services.storage.base import StoragePort
 
@@ -165,20 +165,9 @@ class AwsLabels(SageMakerClients):
     @translated
     def append_to_table(self, source: LabelSource, target: DataSource, text_column: str, label_column: str) -> int:
         """The table's rows plus one (text, majority label) row per labelled item, imported as its new version."""
-        found = self._items(source)
         majority = majority_labels(self._history(source).read().votes())
-        rows = [(item.text, majority[item.item_id]) for item in found.items if item.item_id in majority]
-        if not rows:
-            raise InvalidInput(f"Nothing in {source.label} is labelled yet.", hint="Label a few items first.")
-        database, table = check_output_table(target.table)
-        current = self.catalog.get_table(database, table)
-        frame = self.storage.read_table(database, table)
-        combined = appended_table(pa.Table.from_pandas(frame, preserve_index=False), current, rows, text_column, label_column)
-        buffer = io.BytesIO()
-        pq.write_table(combined, buffer)
-        buffer.seek(0)
-        self.catalog.import_upload(f"{table}.parquet", buffer, database, table)
-        return len(rows)
+        return append_labelled(self.catalog, self.storage, self._items(source), majority, source.label, target, text_column,
+                               label_column)
 
     # -- the history and the ground truth in S3 ---------------------------------------------------------------
 

@@ -10,12 +10,8 @@ source defines is refused.
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
@@ -38,9 +34,9 @@ from services.labels.queue import check_order, labeller_queue
 from services.labels.sources import checked_source, source_key
 from services.labels.store import LABEL, SKIP, LabelStore
 from services.labels.summary import progress_of, split_import
-from services.labels.table_append import appended_table
+from services.labels.table_append import append_labelled
 from services.models import DataSource
-from services.names import check_labeller, check_name, check_output_table, glue_name
+from services.names import check_labeller, check_name, glue_name
 from services.query.base import QueryPort
 from services.storage.base import StoragePort
 
@@ -149,20 +145,9 @@ class LocalLabels:
         return majority_labels(self.store.votes(source_key(source)))
 
     def append_to_table(self, source: LabelSource, target: DataSource, text_column: str, label_column: str) -> int:
-        found = self.items(source)
         majority = majority_labels(self.store.votes(source_key(checked_source(source))))
-        rows = [(item.text, majority[item.item_id]) for item in found.items if item.item_id in majority]
-        if not rows:
-            raise InvalidInput(f"Nothing in {source.label} is labelled yet.", hint="Label a few items first.")
-        database, table = check_output_table(target.table)
-        current = self.catalog.get_table(database, table)
-        frame = self.storage.read_table(database, table)
-        combined = appended_table(pa.Table.from_pandas(frame, preserve_index=False), current, rows, text_column, label_column)
-        buffer = io.BytesIO()
-        pq.write_table(combined, buffer)
-        buffer.seek(0)
-        self.catalog.import_upload(f"{table}.parquet", buffer, database, table)
-        return len(rows)
+        return append_labelled(self.catalog, self.storage, self.items(source), majority, source.label, target, text_column,
+                               label_column)
 
     # -- helpers -------------------------------------------------------------------------------------------------------
 

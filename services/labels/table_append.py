@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
+import io
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from services.catalog.base import CatalogPort
 from services.errors import InvalidInput
-from services.models import Table
+from services.labels.items import SourceItems
+from services.models import DataSource, Table
+from services.names import check_output_table
+from services.storage.base import StoragePort
 
 
 def appended_table(current: pa.Table, table: Table, rows: list[tuple[str, str]], text_column: str,
@@ -32,3 +39,21 @@ def appended_table(current: pa.Table, table: Table, rows: list[tuple[str, str]],
     columns[label_column] = labels
     added = pa.table([columns[name] for name in current.column_names], schema=schema)
     return pa.concat_tables([current, added])
+
+
+def append_labelled(catalog: CatalogPort, storage: StoragePort, found: SourceItems, majority: dict[str, str],
+                    what: str, target: DataSource, text_column: str, label_column: str) -> int:
+    """Both adapters' ``append_to_table``: the target table's rows plus one (text, majority label) row per labelled
+    item of ``found`` (``what`` names the source), imported as the table's new version; the rows appended."""
+    rows = [(item.text, majority[item.item_id]) for item in found.items if item.item_id in majority]
+    if not rows:
+        raise InvalidInput(f"Nothing in {what} is labelled yet.", hint="Label a few items first.")
+    database, table = check_output_table(target.table)
+    current = catalog.get_table(database, table)
+    frame = storage.read_table(database, table)
+    combined = appended_table(pa.Table.from_pandas(frame, preserve_index=False), current, rows, text_column, label_column)
+    buffer = io.BytesIO()
+    pq.write_table(combined, buffer)
+    buffer.seek(0)
+    catalog.import_upload(f"{table}.parquet", buffer, database, table)
+    return len(rows)

@@ -159,22 +159,3 @@ class TestAwsMonitoring(MonitoringContract):
         before = labelled.before_labels
         assert before.status == "Failed" and before.item_count == 0
         assert before.failure_reason == f"Schedule {ENDPOINT}-model-quality has not run yet."
-
-    def test_overview_has_four_tiles_from_the_reports_and_schedules(self, monitoring: MonitoringPort, quality: MonitorReport,
-                                                                   labelled: LabelledEndpoint) -> None:
-        """As the contract's, with a facet: a Clarify bias monitor cannot be created without one on AWS."""
-        from services.monitoring.models import MonitorConfig
-
-        request = ScheduleRequest(labelled.endpoint, "bias-drift", "daily", config=MonitorConfig(facet="division_name"))
-        schedule = monitoring.create_schedule(request)
-        try:
-            overview = monitoring.overview(labelled.endpoint)
-        finally:
-            monitoring.delete_schedule(schedule.name)
-        tiles = {tile.monitor_type: tile for tile in overview.tiles}
-        assert [tile.monitor_type for tile in overview.tiles] == list(MONITOR_TYPES)
-        assert tiles["model-quality"].status == ("Violations" if quality.violations else "OK")
-        assert tiles["model-quality"].headline.endswith(f"on {labelled.labelled} labelled predictions")
-        assert (tiles["bias-drift"].status, tiles["bias-drift"].schedule_name) == ("No report yet", schedule.name)
-        assert tiles["feature-attribution-drift"].status == "Not scheduled"
-        assert (overview.labelled, overview.captured) == (labelled.labelled, labelled.captured)
