@@ -17,25 +17,41 @@ st.set_page_config(page_title="Practical Data Science Workbench", page_icon=":ma
 # Before anything else renders: on a network address without a login, or until the visitor logs in, stop here.
 login = require_login()
 navigation = st.navigation(
-    [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/catalog.py", title="Catalog", icon=":material/dataset:"),
-        st.Page("pages/query.py", title="Query", icon=":material/terminal:"),
-        st.Page("pages/quality.py", title="Data quality", icon=":material/fact_check:"),
-        st.Page("pages/features.py", title="Features", icon=":material/table_chart:"),
-        st.Page("pages/bias.py", title="Bias", icon=":material/balance:"),
-        st.Page("pages/explain.py", title="Explain", icon=":material/insights:"),
-        st.Page("pages/endpoints.py", title="Endpoints", icon=":material/dns:"),
-        st.Page("pages/score.py", title="Score", icon=":material/reviews:"),
-        st.Page("pages/label.py", title="Label", icon=":material/label:"),
-        st.Page("pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
-        st.Page("pages/model_dashboard.py", title="Model dashboard", icon=":material/dashboard:"),
-        st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
-        st.Page("pages/pipelines.py", title="Pipelines", icon=":material/conversion_path:"),
-        st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
-    ]
+    {  # sections in the order of the practical data-science loop
+        "Data": [
+            st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/tour.py", title="Tour", icon=":material/tour:"),
+            st.Page("pages/catalog.py", title="Catalog", icon=":material/dataset:"),
+            st.Page("pages/query.py", title="Query", icon=":material/terminal:"),
+            st.Page("pages/quality.py", title="Data quality", icon=":material/fact_check:"),
+            st.Page("pages/features.py", title="Features", icon=":material/table_chart:"),
+        ],
+        "Analyse": [
+            st.Page("pages/bias.py", title="Bias", icon=":material/balance:"),
+            st.Page("pages/explain.py", title="Explain", icon=":material/insights:"),
+        ],
+        "Build": [
+            st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+            st.Page("pages/jobs.py", title="Jobs & models", icon=":material/work_history:"),
+            st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
+        ],
+        "Deploy": [
+            st.Page("pages/endpoints.py", title="Endpoints", icon=":material/dns:"),
+            st.Page("pages/score.py", title="Score", icon=":material/reviews:"),
+        ],
+        "Automate": [
+            st.Page("pages/pipelines.py", title="Pipelines", icon=":material/conversion_path:"),
+            st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
+        ],
+        "Operate": [
+            st.Page("pages/label.py", title="Label", icon=":material/label:"),
+            st.Page("pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
+            st.Page("pages/model_dashboard.py", title="Model dashboard", icon=":material/dashboard:"),
+        ],
+        "Share": [
+            st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        ],
+    }
 )
 try:
     render_sidebar(get_services())

@@ -1,0 +1,9 @@
+"""Export: being built (issue 14)."""
+
+import streamlit as st
+
+from components.navigation import ensure_app_navigation
+
+ensure_app_navigation("pages/export.py")
+st.title("Export")
+st.info("This page is being built.")
