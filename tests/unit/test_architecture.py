@@ -28,7 +28,8 @@ CAPABILITIES = ("catalog", "query", "storage", "training", "runs", "bias", "expl
 # What pages and components may import from services: the shared models and errors, every capability's
 # port (base.py) and models (models.py); the registry and settings only where the app builds its services;
 # the app's own login check (one implementation, no backend).
-UI_SHARED = {"services.models", "services.errors", "services.config", "services.auth"}
+UI_SHARED = {"services.models", "services.errors", "services.config", "services.auth",
+             "services.label_map"}  # one name per class of a model (pure), for every page that shows classes
 # Views composed over several ports, with no port of their own (services/<name>/models.py is pure): pages may import
 # that models module as they import a capability's.
 COMPOSED_VIEWS = ("dashboard",)
