@@ -39,7 +39,7 @@ from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import utc_now
 from services.endpoints.baseline import column_psi, compare_embedding, compare_feature, compare_prediction, ensure_baseline
-from services.endpoints.models import DriftReport, FeatureDrift
+from services.endpoints.models import CapturedInvocation, DriftReport, FeatureDrift
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.lineage.hooks import record_monitoring_report
 from services.models import DataSource, ModelRecord
@@ -52,6 +52,7 @@ CAPTURE_DATABASE = "endpoints"
 SOURCE_ROWS = 10_000  # rows of a source table compared (a seeded sample of larger ones)
 CAPTURE_SAMPLE_RECORDS = 10_000  # capture records a drift report reads at most (the most recent)
 CAPTURE_SAMPLE_BYTES = 32 * 1024 * 1024  # and at most this much of their text
+RECENT_CAPTURE_BYTES = 8 * 1024 * 1024  # what recent_invocations reads at most
 REPORTS_FOLDER = "monitoring"
 CAPTURE_SCHEMA = pa.schema([
     ("event_id", pa.string()), ("inference_time", pa.timestamp("ms")), ("variant", pa.string()),
@@ -370,6 +371,16 @@ def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -
 
 
 FEW_ROWS = 100
+MIN_TRAFFIC_ROWS = 30  # fewer captured rows than this: no drift verdict yet (the Score page's and the monitor's views)
+
+
+def traffic_shortfall(rows: int) -> str:
+    """What a drift view says instead of a verdict while fewer than ``MIN_TRAFFIC_ROWS`` rows were captured; "" once
+    there are enough."""
+    if rows >= MIN_TRAFFIC_ROWS:
+        return ""
+    return (f"Not enough traffic yet — {rows:,} of {MIN_TRAFFIC_ROWS} captured rows. A drift verdict needs at least "
+            f"{MIN_TRAFFIC_ROWS} rows; send the endpoint more requests and look again.")
 
 
 def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic,
@@ -439,6 +450,10 @@ def capture_row(event: dict[str, Any]) -> dict[str, Any]:
             "probability": probability, "prediction_count": len(predictions)}
 
 
+def _iso_z(stamp: datetime | None) -> str:
+    return stamp.isoformat(timespec="milliseconds") + "Z" if stamp else ""
+
+
 def _timestamp(text: Any) -> datetime | None:
     """An ISO time as naive UTC to the millisecond (what the table's timestamp column holds)."""
     stamp = pd.to_datetime(text, utc=True, errors="coerce") if text else pd.NaT
@@ -451,6 +466,19 @@ def write_capture_parquet(rows: list[dict[str, Any]], folder: Path) -> None:
     partial = folder / ".part-00000.parquet.partial"
     pq.write_table(pa.Table.from_pylist(rows, schema=CAPTURE_SCHEMA), partial)
     os.replace(partial, folder / "part-00000.parquet")
+
+
+def recent_invocations(home: Path, name: str, max_records: int) -> list[CapturedInvocation]:
+    """The endpoint's newest ``max_records`` capture records (read from the newest files, at most
+    ``RECENT_CAPTURE_BYTES`` of them), newest first; ``NotFound`` for an unknown endpoint."""
+    files = sorted(capture_files(capture_root(home, read_endpoint(home, name))), key=lambda p: p.stat().st_mtime)
+    sample = read_recent_capture(files, max(0, max_records), RECENT_CAPTURE_BYTES)
+    rows = [capture_row(event) for event in capture_events(sample.lines)]
+    invocations = [CapturedInvocation(
+        event_id=row["event_id"], inference_time=_iso_z(row["inference_time"]),
+        variant=row["variant"], input_content_type=row["input_content_type"], input_data=row["input_data"],
+        output_content_type=row["output_content_type"], output_data=row["output_data"]) for row in rows]
+    return sorted(invocations, key=lambda i: i.inference_time, reverse=True)
 
 
 # -- monitoring this workspace's endpoints ---------------------------------------------------------------------------

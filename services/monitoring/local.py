@@ -66,7 +66,7 @@ class LocalMonitoring:
         self.check_endpoint(endpoint)
         created_at = utc_now()
         if monitor_type == "data-quality":
-            report = data_quality.run(self.stack, self.endpoints, endpoint, config, created_at)
+            report = data_quality.run(self.stack, endpoint, config, created_at)
         else:
             gathered = gather(self.stack, endpoint, config, self.labels.ground_truth, created_at)
             report = engine(monitor_type)(gathered.inputs)
@@ -94,7 +94,8 @@ class LocalMonitoring:
         name = schedule.name if schedule else ""
         if report is None:
             return MonitorTile(monitor_type, "No report yet" if schedule else "Not scheduled", name)
-        return MonitorTile(monitor_type, TILE_STATUS.get(report.status, "Failed"), name, report.created_at,
+        status = data_quality.tile_status(report, TILE_STATUS.get(report.status, "Failed"))
+        return MonitorTile(monitor_type, status, name, report.created_at,
                            len(report.violations), str(report.details.get("headline", report.failure_reason)))
 
     def captured_records(self, endpoint: str) -> int:

@@ -23,7 +23,7 @@ SAGEMAKER_MONITORING_TYPES = {  # MonitoringScheduleConfig.MonitoringType
 SCHEDULE_EXPRESSIONS = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}  # SageMaker's helpers' strings
 SCHEDULE_STATUSES = ("Pending", "Failed", "Scheduled", "Stopped")
 EXECUTION_STATUSES = ("Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopping", "Stopped")
-TILE_STATUSES = ("OK", "Violations", "Failed", "No report yet", "Not scheduled")
+TILE_STATUSES = ("OK", "Violations", "Failed", "No report yet", "Not scheduled", "Not enough traffic")
 
 
 @dataclass(frozen=True)
