@@ -145,3 +145,9 @@ MONITORING_SCHEDULE = "monitoring.schedule"  # prefix of the schedule form's and
 MONITORING_DELETE = "monitoring.delete"  # delete the picked schedule
 MONITORING_OPEN_LABEL = "monitoring.open_label"  # to the Label page on this endpoint
 MONITORING_OPEN_ENDPOINTS = "monitoring.open_endpoints"  # to the Endpoints page (no endpoints yet)
+
+COMPARE_TRAIN = "compare.train"  # empty state: to the Train page
+JOBS_TRAIN = "jobs.train"  # empty state: to the Train page
+JOBS_DEPLOY = "jobs.deploy"  # Models tab: deploy the picked model (to the Endpoints page)
+JOBS_EXPLAIN = "jobs.explain"  # Models tab: explain the picked model (to the Explain page)
+ENDPOINTS_DEPLOY_MODEL = "endpoints.deploy_model"  # a model handed over to deploy: the Endpoints deploy form opens on it

@@ -290,6 +290,7 @@ class RunSummary:
     params: dict[str, str]
     metrics: dict[str, float]
     tags: dict[str, str]
+    end_time: str = ""  # ISO-8601 UTC; "" while the run is still going
 
 
 @dataclass(frozen=True)
