@@ -16,7 +16,7 @@ from typing import Any
 
 from services.auth import check_serve, hash_password, read_secrets, secrets_files
 from services.bias import cli_bias
-from services.config import Settings
+from services.config import DEMO_LEVELS, Settings
 from services.dashboard import cli_models
 from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
@@ -35,7 +35,10 @@ from services.training import cli_autopilot, cli_scripts, cli_train
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services", description="Practical Data Science Workbench")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("seed", help="create the demo tables that are missing (idempotent)")
+    seed = commands.add_parser("seed", help="create what is missing of the demo (idempotent): tables, and with full "
+                                            "the review models, bias report and endpoint reviews-demo")
+    seed.add_argument("--demo", choices=DEMO_LEVELS, default=None,
+                      help="full (tables, models, endpoint), data (tables only) or none; default WORKBENCH_DEMO (full)")
     _add_catalog(commands.add_parser("catalog", help="Glue-style catalog"))
     query = commands.add_parser("query", help="run Athena SQL")
     query.add_argument("sql")
@@ -84,7 +87,7 @@ def _add_catalog(catalog: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> str:
     """Execute a parsed command and return what goes to stdout."""
     if args.command == "seed":
-        return _seed()
+        return _seed(args.demo)
     if args.command == "hash-password":
         return hash_password(_read_new_password())
     if args.command == "check-serve":
@@ -128,18 +131,40 @@ def run(args: argparse.Namespace) -> str:
     return _query(services, args)
 
 
-def _seed() -> str:
+def _seed(demo: str | None) -> str:
+    """The demo tables that are missing, and with ``full`` the models, bias report and endpoint (progress on
+    stderr, one line per step); what was created, built and found, as JSON."""
     from dataclasses import replace
 
     from services.demo.seed import seed_workspace
     from services.stack import open_local
 
     settings = replace(Settings.from_env(), seed_on_start=False)
+    level = demo or settings.demo
     if settings.backend != "local":
         raise InvalidInput("Seeding fills the local workspace only.", hint="Unset WORKBENCH_BACKEND or set it to local.")
+    answer: dict[str, Any] = {"created": [], "home": str(settings.home), "demo": level, "built": [], "found": []}
+    if level == "none":
+        return _json(answer)
     core = open_local(settings)
-    created = seed_workspace(core.catalog, core.query)
-    return _json({"created": created, "home": str(settings.home)})
+    answer["created"] = seed_workspace(core.catalog, core.query)
+    if level == "full":
+        answer.update(_build_full_demo(Services(settings=core.stack.settings, catalog=core.catalog, query=core.query,
+                                                storage=core.storage, stack=core.stack)))
+    return _json(answer)
+
+
+def _build_full_demo(services: Services) -> dict[str, Any]:
+    from services.demo.background import demo_ports
+    from services.demo.full import build_full_demo, build_lock
+
+    home = Path(services.settings.home)
+    with build_lock(home, wait=False) as free:
+        if not free:
+            print("demo: another process is building this workspace's demo; waiting for it", file=sys.stderr, flush=True)
+    with build_lock(home, wait=True):
+        status = build_full_demo(demo_ports(services), home, say=lambda line: print(line, file=sys.stderr, flush=True))
+    return {"built": list(status.built), "found": list(status.found), "seconds": status.elapsed_seconds}
 
 
 def _retention(explicit: bool) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from services.errors import InvalidInput
 
 BACKENDS = ("local", "aws")
+DEMO_LEVELS = ("full", "data", "none")  # WORKBENCH_DEMO: what the first start builds (services/demo)
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Settings:
     backend: str = "local"
     home: Path = Path("workspace")
     seed_on_start: bool = True
+    demo: str = "full"
     query_timeout_seconds: float = 60.0
     query_memory_limit: str = "4GB"
     query_threads: int = 2
@@ -62,6 +64,7 @@ class Settings:
             backend=backend,
             home=Path(env.get("WORKBENCH_HOME", "workspace")).expanduser(),
             seed_on_start=_flag(env, "WORKBENCH_SEED_ON_START", True),
+            demo=_choice(env, "WORKBENCH_DEMO", DEMO_LEVELS),
             query_timeout_seconds=_number(env, "WORKBENCH_QUERY_TIMEOUT_SECONDS", 60.0),
             query_memory_limit=env.get("WORKBENCH_QUERY_MEMORY_LIMIT", "4GB"),
             query_threads=int(_number(env, "WORKBENCH_QUERY_THREADS", 2)),
@@ -99,6 +102,15 @@ def _paths(raw: str) -> tuple[Path, ...]:
     """``os.pathsep``-separated folders, expanded and made absolute (empty: the default roots)."""
     parts = [part.strip() for part in raw.split(os.pathsep) if part.strip()]
     return tuple(Path(part).expanduser().resolve() for part in parts)
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (any case); the first when unset."""
+    value = env.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise InvalidInput(f"{name}={env.get(name)!r} is not one of {', '.join(choices)}.",
+                           hint=f"Set {name} to {' or '.join(choices)} (default {choices[0]}).")
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

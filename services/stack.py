@@ -22,11 +22,13 @@ class LocalCore:
 
 
 def build_local(settings: Settings) -> LocalCore:
-    """The local adapters over ``settings.home``, seeded with demo data on first start if enabled."""
+    """The local adapters over ``settings.home``, seeded with the demo tables on first start if enabled
+    (``seed_on_start``, and ``WORKBENCH_DEMO`` not ``none``). The models and endpoint of ``WORKBENCH_DEMO=full``
+    are built elsewhere: in the app's background (``services.demo.background``) or by ``python -m services seed``."""
     stack = EmbeddedStack.open(settings)
     catalog = LocalCatalog(stack.workspace, stack.store, settings)
     query = LocalQuery(stack.workspace, stack.store, catalog, settings)
-    if settings.seed_on_start:
+    if settings.seed_on_start and settings.demo != "none":
         from services.demo.seed import seed_workspace
 
         seed_workspace(catalog, query)
