@@ -47,6 +47,19 @@ def import_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ["WORKBENCH_IMPORT_ROOTS"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def demo_data_only() -> Iterator[None]:
+    """``WORKBENCH_DEMO=data`` for the whole session: an app, CLI or server a test starts seeds the demo tables but
+    never builds the full demo's models and endpoint in the background. A test that wants them sets ``full``."""
+    before = os.environ.get("WORKBENCH_DEMO")
+    os.environ["WORKBENCH_DEMO"] = "data"
+    yield
+    if before is None:
+        os.environ.pop("WORKBENCH_DEMO", None)
+    else:
+        os.environ["WORKBENCH_DEMO"] = before
+
+
 @pytest.fixture(scope="session")
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One workspace seeded with the demo tables, built once per session. Do not modify it.
