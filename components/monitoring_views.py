@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from services.monitoring.data_quality import NOT_ENOUGH_TRAFFIC, traffic_verdict
 from services.monitoring.models import (
     MONITOR_TYPES,
     SCHEDULE_EXPRESSIONS,
@@ -29,9 +30,10 @@ TITLES = {"data-quality": "Data quality", "model-quality": "Model quality", "bia
           "feature-attribution-drift": "Feature attribution drift"}
 BadgeColor = Literal["green", "orange", "red", "gray"]
 TILE_COLORS: dict[str, BadgeColor] = {"OK": "green", "Violations": "orange", "Failed": "red", "No report yet": "gray",
-                                      "Not scheduled": "gray"}
+                                      "Not scheduled": "gray", NOT_ENOUGH_TRAFFIC: "gray"}
 TILE_ICONS = {"OK": ":material/check_circle:", "Violations": ":material/warning:", "Failed": ":material/error:",
-              "No report yet": ":material/hourglass_empty:", "Not scheduled": ":material/schedule:"}
+              "No report yet": ":material/hourglass_empty:", "Not scheduled": ":material/schedule:",
+              NOT_ENOUGH_TRAFFIC: ":material/hourglass_top:"}
 EXECUTION_COLORS = {"Completed": "green", "CompletedWithViolations": "orange", "Failed": "red", "InProgress": "blue",
                     "Pending": "gray", "Stopping": "gray", "Stopped": "gray"}
 FREQUENCIES = {expression: every for every, expression in SCHEDULE_EXPRESSIONS.items()}
@@ -131,6 +133,11 @@ def render_violations(report: MonitorReport) -> None:
     if report.status == "Failed":
         st.error(f"**The monitor failed.** {report.failure_reason}", icon=":material/error:")
         return
+    shortfall = traffic_verdict(report)
+    if shortfall:  # a neutral state: no verdict on drift from this few rows
+        st.info(shortfall, icon=":material/hourglass_top:")
+        if not report.violations:
+            return
     if not report.violations:
         st.success("No violations: every constraint of the baseline holds.", icon=":material/check_circle:")
         return
@@ -157,9 +164,8 @@ def render_charts(report: MonitorReport, *, key: str) -> None:
     elif report.monitor_type == "feature-attribution-drift":
         figures = [f for f in (attribution_figure(report), words_figure(report)) if f is not None]
     elif report.monitor_type == "data-quality":
-        figures = [f for f in (drift_figure(report), trend_figure(report)) if f is not None]
-        features = drift_frame(report)
-        features = features if not features.empty else feature_frame(report.statistics)
+        figures = [f for f in (distance_figure(report), trend_figure(report)) if f is not None]
+        features = quality_frame(report)
         if not features.empty:
             st.dataframe(features, hide_index=True, width="stretch")
     for index, figure in enumerate(figures):
@@ -315,24 +321,31 @@ def words_figure(report: MonitorReport) -> go.Figure | None:
     return figure
 
 
-def drift_frame(report: MonitorReport) -> pd.DataFrame:
-    """Per column (and the predictions): the local drift report's distances and broken constraints
-    (``details["drift"]``, the endpoints port's DriftReport)."""
-    drift = report.details.get("drift") or {}
-    features = [*(drift.get("features") or []), *([drift["prediction_drift"]] if drift.get("prediction_drift") else [])]
-    rows = [{"feature": f.get("feature"), "kind": f.get("kind"), "PSI": f.get("psi"), "KS": f.get("ks"),
-             "JS distance": f.get("js"), "violation": f.get("violation", "")} for f in features]
-    return pd.DataFrame(rows, columns=["feature", "kind", "PSI", "KS", "JS distance", "violation"])
+def quality_frame(report: MonitorReport) -> pd.DataFrame:
+    """Per feature of a data-quality statistics.json: its figures, the drift distance (local reports keep it in
+    ``details["distances"]``) and the checks it broke."""
+    frame = feature_frame(report.statistics)
+    distances = report.details.get("distances") or {}
+    broken: dict[str, list[str]] = {}
+    for violation in report.violations:
+        broken.setdefault(violation.feature_name, []).append(violation.constraint_check_type)
+    return frame.assign(**{"drift distance": [_numbers(distances.get(name)) for name in frame["feature"]],
+                           "violations": [", ".join(broken.get(str(name), [])) for name in frame["feature"]]})
 
 
-def drift_figure(report: MonitorReport) -> go.Figure | None:
-    frame = drift_frame(report).dropna(subset=["PSI"])
+def distance_figure(report: MonitorReport) -> go.Figure | None:
+    """Each compared feature's drift distance against ``comparison_threshold`` (red: above it)."""
+    frame = quality_frame(report).dropna(subset=["drift distance"])
     if frame.empty:
         return None
-    colors = ["#d62728" if v else "#1f77b4" for v in frame["violation"]]
-    figure = go.Figure(go.Bar(x=frame["feature"], y=frame["PSI"], marker_color=colors))
-    figure.update_layout(title="Population stability index per column (red: a constraint broken)", height=320,
-                         yaxis_title="PSI")
+    limit = ((report.constraints.get("monitoring_config") or {}).get("distribution_constraints") or {}).get(
+        "comparison_threshold")
+    colors = ["#d62728" if isinstance(limit, int | float) and d > limit else "#1f77b4" for d in frame["drift distance"]]
+    figure = go.Figure(go.Bar(x=frame["feature"], y=frame["drift distance"], marker_color=colors))
+    if isinstance(limit, int | float):
+        figure.add_hline(y=limit, line_dash="dash", annotation_text=f"comparison_threshold {limit:g}")
+    figure.update_layout(title="Baseline drift distance per column (L-infinity, Robust)", height=320,
+                         yaxis_title="distance")
     return figure
 
 

@@ -19,6 +19,7 @@ from pandas.io.formats.style import Styler
 from components.endpoint_views import model_summary
 from components.explain_views import EXAMPLE_REVIEWS, shaded_review_html
 from services.endpoints.models import DriftReport, Endpoint, ScoreResult
+from services.endpoints.monitoring_status import traffic_shortfall
 from services.explain.base import TokenAttribution
 from services.models import Column, DataSource
 
@@ -265,7 +266,10 @@ def render_drift_report(report: DriftReport, *, key: str) -> None:
     st.caption(f"Baseline: the training data of **{report.baseline_model_id or 'the model'}**.")
     for note in report.notes:
         st.info(note, icon=":material/info:")
-    if report.violations:
+    shortfall = traffic_shortfall(report.rows)
+    if shortfall:  # too few rows for a verdict either way
+        st.info(shortfall, icon=":material/hourglass_top:")
+    elif report.violations:
         st.warning("**Drift detected**\n\n" + "\n".join(f"- {v}" for v in report.violations), icon=":material/warning:")
     else:
         st.success("Live traffic is within the training baseline's constraints.", icon=":material/check_circle:")

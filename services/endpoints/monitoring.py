@@ -371,16 +371,6 @@ def embedding_drift(baseline: Baseline, record: ModelRecord, traffic: Traffic) -
 
 
 FEW_ROWS = 100
-MIN_TRAFFIC_ROWS = 30  # fewer captured rows than this: no drift verdict yet (the Score page's and the monitor's views)
-
-
-def traffic_shortfall(rows: int) -> str:
-    """What a drift view says instead of a verdict while fewer than ``MIN_TRAFFIC_ROWS`` rows were captured; "" once
-    there are enough."""
-    if rows >= MIN_TRAFFIC_ROWS:
-        return ""
-    return (f"Not enough traffic yet — {rows:,} of {MIN_TRAFFIC_ROWS} captured rows. A drift verdict needs at least "
-            f"{MIN_TRAFFIC_ROWS} rows; send the endpoint more requests and look again.")
 
 
 def build_report(endpoint_name: str, model_id: str, baseline: Baseline, traffic: Traffic,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.endpoints.monitoring import MIN_TRAFFIC_ROWS
+from services.endpoints.monitoring_status import MIN_TRAFFIC_ROWS
 from services.monitoring import data_quality_files as files
 from services.monitoring.data_quality import NOT_ENOUGH_TRAFFIC, baseline_of, evaluate, tile_status
 
