@@ -21,6 +21,7 @@ from services.dashboard import cli_models
 from services.endpoints import cli_endpoints
 from services.errors import InvalidInput, ServiceError
 from services.explain import cli_explain
+from services.export import cli_export
 from services.features import cli_features
 from services.labels import cli_labels
 from services.lineage import cli_lineage
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_quality.add_commands(commands)
     cli_labels.add_commands(commands)
     cli_monitoring.add_commands(commands)
+    cli_export.add_commands(commands)
     commands.add_parser("hash-password", help="print a WORKBENCH_PASSWORD_HASH for a password read from the terminal or stdin")
     commands.add_parser("retention", help="delete expired query results, data capture and old table versions now "
                                           "(local backend; also done at every start) and print what was deleted")
@@ -128,6 +130,8 @@ def run(args: argparse.Namespace) -> str:
         return _json(cli_labels.run_command(services, args))
     if args.command in cli_monitoring.COMMANDS:
         return _json(cli_monitoring.run_command(services, args))
+    if args.command in cli_export.COMMANDS:
+        return _json(cli_export.run_command(services, args))
     return _query(services, args)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from services.endpoints.models import (
     AlarmRule,
     BatchForm,
+    CapturedInvocation,
     DeploymentChoices,
     DeploymentConfig,
     DeploymentEvent,
@@ -132,6 +133,11 @@ class EndpointsPort(Protocol):
 
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
         """Captured traffic (or ``source``) against the model's training baseline."""
+        ...
+
+    def recent_capture(self, name: str, max_records: int = 50) -> list[CapturedInvocation]:
+        """The endpoint's newest captured invocations, newest first: at most ``max_records``, read from a bounded
+        part of the capture (the newest files); ``[]`` when nothing was captured, ``NotFound`` for unknown endpoints."""
         ...
 
     def monitoring_status(self, names: Sequence[str]) -> list[MonitoringStatus]:

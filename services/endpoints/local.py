@@ -39,6 +39,7 @@ from services.endpoints.launcher import connect_host
 from services.endpoints.models import (
     MAX_PAYLOAD_BYTES,
     AlarmRule,
+    CapturedInvocation,
     DeploymentConfig,
     DeploymentEvent,
     DeployRequest,
@@ -510,6 +511,11 @@ class LocalEndpoints(ScoreForms, FollowRules):
 
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
         return self.monitoring.drift_report(name, baseline_model_id, source)
+
+    def recent_capture(self, name: str, max_records: int = 50) -> list[CapturedInvocation]:
+        from services.endpoints.monitoring import recent_invocations
+
+        return recent_invocations(self.home, name, max_records)
 
     def monitoring_status(self, names: Sequence[str]) -> list[MonitoringStatus]:
         capture = {row.name: row.capture_percent for row in self.endpoints.all()}

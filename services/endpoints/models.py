@@ -93,6 +93,20 @@ class ScoreResult:
 
 
 @dataclass(frozen=True)
+class CapturedInvocation:
+    """One data-capture record (SageMaker's ``captureData`` + ``eventMetadata``), flattened as the capture table's
+    columns; the bodies are text (BASE64 already decoded)."""
+
+    event_id: str
+    inference_time: str  # ISO 8601 UTC, as SageMaker writes ``inferenceTime``
+    variant: str
+    input_content_type: str
+    input_data: str
+    output_content_type: str
+    output_data: str
+
+
+@dataclass(frozen=True)
 class FeatureDrift:
     feature: str
     kind: str  # numeric | categorical | text_length | prediction | embedding

@@ -23,6 +23,7 @@ from services.endpoints import monitoring
 from services.endpoints.aws.common import EndpointsBase, config_variants
 from services.endpoints.baseline import training_source
 from services.endpoints.models import (
+    CapturedInvocation,
     DriftReport,
 )
 from services.errors import InvalidInput
@@ -52,6 +53,7 @@ RAW_CAPTURE_COLUMNS = {"capturedata": f"struct<endpointinput:{_CAPTURED},endpoin
 _CSV_OUTPUT = "lower(output_content_type) LIKE '%csv%'"  # in the capture view's SQL
 _FIRST_LINE = "split_part(output_data, chr(10), 1)"
 MAX_CAPTURE_FILES = 500  # newest capture files read for a drift report
+RECENT_CAPTURE_FILES = 20  # newest capture files recent_capture reads
 BASELINES_FOLDER = "aws-baselines"  # in the workspace: baselines computed here, one folder per model id
 NO_PREDICTIONS_NOTE = ("No predicted-label distribution: this baseline was computed from the training table without "
                        "scoring it (that needs the endpoint or a Batch Transform job), so drift reports show no prediction drift.")
@@ -89,6 +91,16 @@ class Monitoring(EndpointsBase):
                 for row in capture_rows(self._s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read(), capture_variant(o["Key"], prefix))]
         frame = pd.DataFrame(rows, columns=list(CAPTURE_COLUMNS))
         return frame.sort_values("inference_time", kind="stable").reset_index(drop=True)
+
+    @translated
+    def recent_capture(self, name: str, max_records: int = 50) -> list[CapturedInvocation]:
+        """The newest ``max_records`` records of the newest ``RECENT_CAPTURE_FILES`` capture files, newest first."""
+        capture = self.read_capture(name, max_files=RECENT_CAPTURE_FILES)
+        if capture.empty:
+            self._describe(name)  # nothing captured yet is fine, an unknown endpoint is not
+        newest = capture.iloc[::-1].head(max(0, max_records))
+        return [CapturedInvocation(**{column: str(getattr(row, column)) for column in CAPTURE_COLUMNS})
+                for row in newest.itertuples(index=False)]
 
     @translated
     def drift_report(self, name: str, baseline_model_id: str = "", source: DataSource | None = None) -> DriftReport:
