@@ -178,12 +178,14 @@ def test_query_timeout_from_the_environment(tmp_path: Path) -> None:
     assert_user_error(done, "timeout")
 
 
-def test_seed_is_idempotent(tmp_path: Path) -> None:
+def test_seed_is_idempotent_and_data_builds_no_model(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first = json.loads(ok(cli("seed", home=home)))
+    first = json.loads(ok(cli("seed", "--demo", "data", home=home)))
     assert sorted(first["created"]) == ["demo.reviews", "demo.reviews_by_division", "demo.reviews_sentiment",
                                         "demo.wine"]
-    second = json.loads(ok(cli("seed", home=home)))
+    assert (first["demo"], first["built"], first["found"]) == ("data", [], [])
+    assert not (home / "models").exists() and not (home / "demo" / "status.json").exists()
+    second = json.loads(ok(cli("seed", home=home, extra_env={"WORKBENCH_DEMO": "data"})))
     assert second["created"] == []
     described = json.loads(ok(cli("catalog", "describe", "demo.reviews", home=home)))
     assert described["VersionId"] == "1"

@@ -19,6 +19,7 @@ def test_defaults_when_nothing_is_set() -> None:
     assert settings.backend == "local"
     assert settings.home == Path("workspace")
     assert settings.seed_on_start is True
+    assert settings.demo == "full"
     assert settings.query_timeout_seconds == 60.0
     assert settings.aws_region is None
     assert settings.s3_bucket is None
@@ -29,6 +30,7 @@ def test_every_variable_is_parsed() -> None:
         "WORKBENCH_BACKEND": "AWS",
         "WORKBENCH_HOME": "/data/wb",
         "WORKBENCH_SEED_ON_START": "no",
+        "WORKBENCH_DEMO": "Data",
         "WORKBENCH_QUERY_TIMEOUT_SECONDS": "2.5",
         "WORKBENCH_QUERY_MEMORY_LIMIT": "512MB",
         "WORKBENCH_QUERY_THREADS": "3",
@@ -61,6 +63,7 @@ def test_every_variable_is_parsed() -> None:
         backend="aws",
         home=Path("/data/wb"),
         seed_on_start=False,
+        demo="data",
         query_timeout_seconds=2.5,
         query_memory_limit="512MB",
         query_threads=3,
@@ -121,6 +124,7 @@ def test_seed_flag_spellings(raw: str, expected: bool) -> None:
         ("WORKBENCH_QUERY_THREADS", "-2", "must be positive"),
         ("WORKBENCH_SEED_ON_START", "maybe", "not a yes/no value"),
         ("WORKBENCH_MAX_HEAVY_JOBS", "none", "not a number"),
+        ("WORKBENCH_DEMO", "everything", "not one of full, data, none"),
     ],
 )
 def test_bad_values_are_refused_with_a_hint(name: str, value: str, message: str) -> None:
