@@ -115,15 +115,12 @@ def show_coverage(endpoint: Endpoint, labelled: int, captured: int, text: str) -
 
 
 def request_columns(endpoint: Endpoint) -> list[str]:
-    """The columns a request to the endpoint carries (the facets bias drift can compare): a tabular form's inputs,
-    else the served model's input schema (a review model's text column); [] when the model cannot be read."""
-    if endpoint.input_columns:
-        return list(endpoint.input_columns)
-    live = [v for v in endpoint.variants if not v.shadow] or list(endpoint.variants)
+    """The columns a request to the endpoint carries (the facets bias drift can compare): the model's inputs and the
+    other columns its captured requests sent (e.g. ``product_category`` beside a review); [] when they cannot be read."""
     try:
-        return [c.name for c in services.training.get_model(live[0].model_id).input_schema] if live else []
+        return monitoring.facet_candidates(endpoint.name)
     except ServiceError:
-        return []
+        return list(endpoint.input_columns)
 
 
 def show_report_section(endpoint: Endpoint) -> None:

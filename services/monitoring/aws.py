@@ -207,6 +207,12 @@ class AwsMonitoring(SageMakerClients):
                              failure_reason=f"Schedule {schedule.name} has not run yet.", notes=(NOT_RUN_HINT,))
 
     @translated
+    def facet_candidates(self, endpoint: str) -> list[str]:
+        """The served model's input columns (its package's schema); the captured requests in S3 are not read for
+        other columns here: Model Monitor's ModelBias job reads the facet from the request as the model receives it."""
+        return [column.name for column in self._model(self._endpoint(endpoint)).input_schema]
+
+    @translated
     def latest_report(self, endpoint: str, monitor_type: str) -> MonitorReport | None:
         _check_type(monitor_type)
         schedule = self._schedule_of(endpoint, monitor_type)

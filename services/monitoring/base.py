@@ -29,6 +29,12 @@ class MonitoringPort(Protocol):
         compute (no captured traffic, no labels) returns a ``Failed`` report with the reason, as an execution does."""
         ...
 
+    def facet_candidates(self, endpoint: str) -> list[str]:
+        """The request columns a bias-drift monitor can take as its facet: the served model's input columns, then the
+        other columns its captured requests sent alongside them (e.g. a review's ``product_category``) where the
+        backend can see them. ``NotFound`` for an unknown endpoint."""
+        ...
+
     def latest_report(self, endpoint: str, monitor_type: str) -> MonitorReport | None:
         """The newest kept report of that type, or None."""
         ...

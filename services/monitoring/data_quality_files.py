@@ -192,12 +192,13 @@ def check(frame: pd.DataFrame, baseline: dict[str, Any], constraints: dict[str, 
     current = dataset_statistics(frame, [n for n in expected if n in frame.columns], types)
     config = constraints.get("monitoring_config") or MONITORING_CONFIG
     found = [*column_violations(expected, frame), *type_and_domain_violations(expected, frame, config)]
-    found += [completeness_violation(expected[f["name"]], f) for f in current["features"]]
+    incomplete = (completeness_violation(expected[f["name"]], f) for f in current["features"])
+    found += [v for v in incomplete if v is not None]
     distances = drift_distances(baseline, current, config) if drift and _comparing(config) else {}
     limit = float(config.get("distribution_constraints", {}).get("comparison_threshold", 0.1))
     found += [Violation(name, "baseline_drift_check", f"Baseline drift distance: {distance:.4g} exceeds threshold: {limit:g}")
               for name, distance in distances.items() if distance > limit]
-    return current, [v for v in found if v is not None], distances
+    return current, found, distances
 
 
 def _comparing(config: dict[str, Any]) -> bool:

@@ -2,8 +2,10 @@
 
 The capture is read with the endpoints' own readers (``services/endpoints/monitoring.py``), bounded: the most recent
 ``CAPTURE_RECORDS`` records and at most ``CAPTURE_BYTES`` of them; older records are only counted and the notes say
-so. One row per scored instance: ``event_id``, ``captured_at`` (UTC), the model's input columns, ``prediction`` and
-``probability`` (NaN when the response gave none). The engines' baselines are kept next to the model
+so. One row per scored instance: ``event_id``, ``captured_at`` (UTC), the model's input columns, the other columns the
+request sent alongside them (JSON keys of a record instance, e.g. a review's ``product_category``: the facets bias
+drift can compare; at most ``MAX_EXTRA_COLUMNS``, in order of first appearance), ``prediction`` and ``probability``
+(NaN when the response gave none). The engines' baselines are kept next to the model
 (``<artifact_path>/monitoring-baselines.json``) so they are computed once per model.
 """
 
@@ -39,6 +41,8 @@ from services.training.data import load_frame
 CAPTURE_RECORDS = 200_000  # capture records a monitor reads at most (the most recent)
 CAPTURE_BYTES = 128 * 1024 * 1024  # and at most this much of their text (about 200,000 one-review requests)
 CACHE_FILE = "monitoring-baselines.json"
+MAX_EXTRA_COLUMNS = 20  # request columns kept beside the model's inputs (a hostile request could send thousands)
+RESERVED = ("event_id", "captured_at", "prediction", "probability")  # the frame's own columns; a request's are dropped
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,11 @@ def gather(stack: EmbeddedStack, endpoint_name: str, config: MonitorConfig, grou
     return Gathered(inputs, notes)
 
 
-def captured_predictions(files: list[Path], record: ModelRecord) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """One row per captured prediction (the most recent records within the bounds) and a note when older were left out."""
-    sample = read_recent_capture(files, CAPTURE_RECORDS, CAPTURE_BYTES)
+def captured_predictions(files: list[Path], record: ModelRecord,
+                         max_records: int = 0) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """One row per captured prediction (the most recent records within the bounds, or the ``max_records`` most recent
+    when given) and a note when older were left out."""
+    sample = read_recent_capture(files, max_records or CAPTURE_RECORDS, CAPTURE_BYTES)
     columns = [c.name for c in record.input_schema]
     text_column = columns[0] if record.text_model and columns else ""
     ids: list[str] = []
@@ -84,12 +90,24 @@ def captured_predictions(files: list[Path], record: ModelRecord) -> tuple[pd.Dat
         inputs += rows
         predictions += labels
         probabilities += [p for _, p in scored] + [None] * (len(rows) - len(scored))
-    frame = pd.DataFrame.from_records(inputs, columns=columns) if inputs else pd.DataFrame(columns=columns)
+    frame = pd.DataFrame.from_records(inputs, columns=request_columns(inputs, columns)) if inputs else pd.DataFrame(columns=columns)
     frame.insert(0, "event_id", pd.Series(ids, dtype=object))
     frame.insert(1, "captured_at", pd.to_datetime(pd.Series(times, dtype=object), utc=True, errors="coerce"))
     frame["prediction"] = pd.Series(predictions, dtype=object)
     frame["probability"] = pd.to_numeric(pd.Series(probabilities, dtype=object), errors="coerce").astype(float)
     return frame, capture_note(len(sample.lines), sample.total)
+
+
+def request_columns(records: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    """The model's input columns, then the other keys the requests sent (first seen first, at most MAX_EXTRA_COLUMNS)."""
+    extra: dict[str, None] = {}
+    for record in records:
+        for name in record:
+            if len(extra) >= MAX_EXTRA_COLUMNS:
+                return [*columns, *extra]
+            if isinstance(name, str) and name not in columns and name not in RESERVED:
+                extra.setdefault(name)
+    return [*columns, *extra]
 
 
 def capture_note(read: int, total: int) -> tuple[str, ...]:
@@ -100,12 +118,14 @@ def capture_note(read: int, total: int) -> tuple[str, ...]:
 
 
 def training_sampler(stack: EmbeddedStack, record: ModelRecord) -> Callable[[int], pd.DataFrame]:
-    """``training_sample(n)``: at most n seeded rows of the data the model's training job read (inputs and target)."""
+    """``training_sample(n)``: at most n seeded rows of the data the model's training job read: its inputs and target
+    first, then the table's other columns (the facets bias drift compares with training time)."""
 
     def sample(n: int) -> pd.DataFrame:
         source, _ = training_source(stack.runner.jobs.get, record.job_name, record.model_id)
         frame = load_frame(stack.settings, source)
-        keep = [c for c in [*(c.name for c in record.input_schema), record.target] if c in frame.columns]
+        first = [c for c in [*(c.name for c in record.input_schema), record.target] if c in frame.columns]
+        keep = list(dict.fromkeys([*first, *frame.columns]))
         return sample_rows(frame[keep].reset_index(drop=True), n)
 
     return sample

@@ -12,12 +12,12 @@ from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.metadata import utc_now
 from services.endpoints.base import EndpointsPort
-from services.endpoints.monitoring import capture_files, capture_root, count_lines, read_endpoint
+from services.endpoints.monitoring import capture_files, capture_root, count_lines, monitored_variant, read_endpoint
 from services.errors import InvalidInput
 from services.labels.base import LabelsPort
 from services.monitoring import data_quality, reports
 from services.monitoring.base import MonitoringPort
-from services.monitoring.gather import gather, save_cache
+from services.monitoring.gather import RESERVED, captured_predictions, gather, save_cache
 from services.monitoring.inputs import engine
 from services.monitoring.models import (
     MONITOR_TYPES,
@@ -34,6 +34,7 @@ from services.names import check_name
 from services.query.base import QueryPort
 from services.storage.base import StoragePort
 
+FACET_RECORDS = 1000  # recent captured requests read for the columns they send
 TILE_STATUS = {"Completed": "OK", "CompletedWithViolations": "Violations", "Failed": "Failed"}
 
 
@@ -73,6 +74,17 @@ class LocalMonitoring:
             save_cache(gathered.inputs.model, gathered.inputs.cache)
             report = replace(report, notes=gathered.notes + report.notes)
         return reports.save_report(self.home, self.stack.store, replace(report, schedule_name=schedule_name))
+
+    def facet_candidates(self, endpoint: str) -> list[str]:
+        """The model's input columns, then the other columns of the most recent ``FACET_RECORDS`` captured requests."""
+        self.check_endpoint(endpoint)
+        described = read_endpoint(self.home, endpoint)
+        variant, model_id = monitored_variant(described, "")
+        record = self.stack.models.get(model_id)
+        files = capture_files(capture_root(self.home, described), variant)
+        frame, _ = captured_predictions(files, record, FACET_RECORDS)
+        return [*(c.name for c in record.input_schema),
+                *(str(c) for c in frame.columns if c not in RESERVED and c not in {c.name for c in record.input_schema})]
 
     def latest_report(self, endpoint: str, monitor_type: str) -> MonitorReport | None:
         if monitor_type not in MONITOR_TYPES:
