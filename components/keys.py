@@ -151,3 +151,12 @@ JOBS_TRAIN = "jobs.train"  # empty state: to the Train page
 JOBS_DEPLOY = "jobs.deploy"  # Models tab: deploy the picked model (to the Endpoints page)
 JOBS_EXPLAIN = "jobs.explain"  # Models tab: explain the picked model (to the Explain page)
 ENDPOINTS_DEPLOY_MODEL = "endpoints.deploy_model"  # a model handed over to deploy: the Endpoints deploy form opens on it
+
+EXPORT_DOWNLOAD = "export.download"  # the Export page's download button
+EXPORT_REFRESH = "export.refresh"  # read the session again
+
+TOUR_MEMORY = "tour.memory"  # TourMemory: what earlier steps made (query id, job, model id, run id, endpoint)
+TOUR_RESULTS = "tour.results"  # {step key: its result} (small: a grouped query, a report, a job, a ranking, …)
+TOUR_ERRORS = "tour.errors"  # {step key: the ServiceError its last run met}
+TOUR_STARTED = "tour.started"  # {step key: monotonic time a background step (train, deploy) started}
+TOUR_STEP = "tour.step"  # prefix of each step's widgets: tour.step.<key>.run

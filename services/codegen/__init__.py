@@ -13,6 +13,7 @@ from services.codegen.hosting import (
     pipeline_code,
     score_code,
 )
+from services.codegen.runs import compare_runs_code
 from services.codegen.training import autopilot_code, builtin_training_code, script_training_code, tuning_code
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "batch_transform_code",
     "builtin_training_code",
     "catalog_import_code",
+    "compare_runs_code",
     "crawl_code",
     "deploy_code",
     "explain_code",

@@ -139,6 +139,8 @@ CASES: dict[str, tuple[Callable[[], str], tuple[Any, ...]]] = {
     "monitor": (lambda: codegen.monitoring_schedule_code("reviews-demo", "model-quality", "daily"),
                 ("reviews-demo", "reviews-demo-model-quality")),
     "monitor-data": (lambda: codegen.monitoring_schedule_code("reviews-demo", "data-quality"), ("reviews-demo",)),
+    "compare": (lambda: codegen.compare_runs_code("tour", "demo.reviews_sentiment", "accuracy"),
+                ("tour", "tags.`workbench.input` = 'demo.reviews_sentiment'", "metrics.accuracy DESC")),
     "pipeline": (lambda: codegen.pipeline_code("reviews-pipeline", {"MinAccuracy": "0.7"}),
                  ("reviews-pipeline", {"MinAccuracy": "0.7"})),
 }
