@@ -21,27 +21,28 @@ from components.explain_views import EXAMPLE_REVIEWS, shaded_review_html
 from services.endpoints.models import DriftReport, Endpoint, ScoreResult
 from services.endpoints.monitoring_status import traffic_shortfall
 from services.explain.base import TokenAttribution
+from services.label_map import LabelMap, label_map
 from services.models import Column, DataSource
 
 EXAMPLES = {**EXAMPLE_REVIEWS, "Neutral": "It's okay. The color is nice but the fit is just average; nothing special for the price."}
-SENTIMENT_NAMES = {"-1": "negative", "0": "neutral", "1": "positive"}
 SENTIMENT_COLOURS = {"negative (-1)": "#dc2626", "neutral (0)": "#a3a3a3", "positive (1)": "#16a34a"}
 NUMERIC_TYPES = ("tinyint", "smallint", "int", "integer", "bigint", "float", "double", "real", "decimal")
 INTEGER_TYPES = ("tinyint", "smallint", "int", "integer", "bigint")
 PSI_ALARM = 0.2  # the usual rule of thumb: PSI above 0.2 is a significant shift
 VIOLATION_STYLE = "background-color: rgba(220, 38, 38, 0.15)"
 MAX_HISTORY = 50
-
-
-def is_sentiment(classes: Iterable[str]) -> bool:
-    """The review-sentiment classes (-1, 0, 1), not any model whose classes happen to be 0 and 1."""
-    found = set(classes)
-    return "-1" in found and found <= set(SENTIMENT_NAMES)
+HISTORY_COLUMNS = ("scored at (UTC)", "endpoint", "review", "label", "probability", "latency (ms)", "variant")
 
 
 def label_name(label: str, classes: Iterable[str] = ()) -> str:
-    """``1`` → ``positive (1)`` among the sentiment classes; anything else unchanged."""
-    return f"{SENTIMENT_NAMES[label]} ({label})" if label in SENTIMENT_NAMES and is_sentiment(classes) else label
+    """``1`` → ``positive (1)`` among the sentiment classes; anything else unchanged (``services.label_map``'s rule,
+    for views that know a model's classes but not its record)."""
+    return label_map(classes).display(label)
+
+
+def names_for(labels: LabelMap | None, classes: Iterable[str]) -> LabelMap:
+    """The model's label map when the page has it, else the map of the classes a result carries."""
+    return labels if labels is not None and labels.classes else label_map(classes)
 
 
 # -- picking an endpoint ------------------------------------------------------------------------------------------
@@ -94,11 +95,12 @@ def render_record_form(columns: list[Column], *, key: str) -> dict[str, object] 
     return record if submitted else None
 
 
-def probabilities_figure(probabilities: dict[str, float], predicted: str) -> go.Figure:
-    """One horizontal bar per class, the predicted one highlighted."""
+def probabilities_figure(probabilities: dict[str, float], predicted: str, labels: LabelMap | None = None) -> go.Figure:
+    """One horizontal bar per class (named by the model's label map), the predicted one highlighted."""
     classes = list(probabilities)
+    names = names_for(labels, classes)
     figure = go.Figure(go.Bar(
-        x=[probabilities[c] for c in classes], y=[label_name(c, classes) for c in classes], orientation="h",
+        x=[probabilities[c] for c in classes], y=[names.display(c) for c in classes], orientation="h",
         marker_color=["#2563eb" if c == predicted else "#94a3b8" for c in classes],
         text=[f"{probabilities[c]:.1%}" for c in classes], textposition="auto",
     ))
@@ -107,38 +109,42 @@ def probabilities_figure(probabilities: dict[str, float], predicted: str) -> go.
     return figure.update_layout(title="Class probabilities", height=110 + 40 * len(classes), margin=dict(t=50, b=40))
 
 
-def render_prediction(result: ScoreResult, *, key: str) -> None:
-    """The label (big), its probability, latency and variant, and the probability bars."""
+def render_prediction(result: ScoreResult, labels: LabelMap | None = None, *, key: str) -> None:
+    """The label (big), its probability, latency and variant, and a probability bar per class."""
+    names = names_for(labels, result.probabilities)
     cols = st.columns([2, 1, 1, 1])
-    cols[0].metric("Predicted label", label_name(result.predicted_label, result.probabilities))
+    cols[0].metric("Predicted label", names.display(result.predicted_label))
     cols[1].metric("Probability", "–" if result.probability is None else f"{result.probability:.1%}")
     cols[2].metric("Latency", f"{result.latency_ms:,.1f} ms")
     cols[3].metric("Variant", result.variant or "–")
     if result.probabilities:
-        st.plotly_chart(probabilities_figure(result.probabilities, result.predicted_label), key=f"{key}.probabilities")
+        st.plotly_chart(probabilities_figure(result.probabilities, result.predicted_label, names), key=f"{key}.probabilities")
 
 
-def render_review_words(result: ScoreResult, text: str, *, key: str) -> None:
+def render_review_words(result: ScoreResult, text: str, labels: LabelMap | None = None, *, key: str) -> None:
     """The review with each word shaded by its contribution to a class (the predicted one by default)."""
     classes = list(result.token_scores)
     if not result.tokens or not classes:
         st.caption("The endpoint returned no word attributions for this review.")
         return
+    names = names_for(labels, classes)
     default = result.predicted_label if result.predicted_label in classes else classes[0]
     label = st.segmented_control("Words that pushed towards class", classes, default=default,
-                                 format_func=lambda c: label_name(c, classes), key=f"{key}.class") or default
+                                 format_func=names.display, key=f"{key}.class") or default
     attribution = TokenAttribution(model_id="", text=text, predicted_label=result.predicted_label,
                                    probabilities=result.probabilities, tokens=result.tokens, scores=result.token_scores,
                                    base_values={})
     st.markdown(shaded_review_html(attribution, label), unsafe_allow_html=True)
-    st.caption(f"Green words push the review towards **{label_name(label, classes)}**, red words push it away. "
+    st.caption(f"Green words push the review towards **{names.display(label)}**, red words push it away. "
                "Hover a word for its contribution.")
 
 
-def history_entry(endpoint: str, text: str, result: ScoreResult) -> dict[str, object]:
+def history_entry(endpoint: str, text: str, result: ScoreResult, labels: LabelMap | None = None) -> dict[str, object]:
+    names = names_for(labels, result.probabilities)
     return {"scored at (UTC)": datetime.now(UTC).strftime("%H:%M:%S"), "endpoint": endpoint,
-            "review": text if len(text) <= 90 else text[:87] + "…", "label": label_name(result.predicted_label, result.probabilities),
-            "probability": result.probability, "latency (ms)": round(result.latency_ms, 1), "variant": result.variant}
+            "review": text if len(text) <= 90 else text[:87] + "…", "label": names.display(result.predicted_label),
+            "probability": result.probability, **names.display_keys(result.probabilities),
+            "latency (ms)": round(result.latency_ms, 1), "variant": result.variant}
 
 
 def add_to_history(history: list[dict[str, object]], entry: dict[str, object]) -> list[dict[str, object]]:
@@ -147,12 +153,15 @@ def add_to_history(history: list[dict[str, object]], entry: dict[str, object]) -
 
 
 def render_history(history: list[dict[str, object]], *, key: str) -> None:
+    """The session's scored reviews; the probability and each class's probability as small bars."""
     if not history:
         return
     st.markdown("**This session's reviews** (newest first)")
-    st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch", key=f"{key}.grid",
-                 column_config={"probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0,
-                                                                               format="percent")})
+    frame = pd.DataFrame(history)
+    bars = [c for c in frame.columns if c not in HISTORY_COLUMNS or c == "probability"]
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}.grid",
+                 column_config={c: st.column_config.ProgressColumn(c, min_value=0.0, max_value=1.0, format="percent")
+                                for c in bars})
 
 
 # -- batch scoring ------------------------------------------------------------------------------------------------
@@ -185,10 +194,13 @@ def render_batch_form(tables: list[str], default_table: str, default_output: str
     return BatchRequest(source=DataSource(table=table), sql=sql.strip(), output_table=output.strip())
 
 
-def batch_figure(spec: dict[str, str], frame: pd.DataFrame) -> go.Figure:
-    """Counts of each predicted label; split by a column as each group's share, so small groups compare with big ones."""
-    classes = frame["predicted"].astype(str).unique()
-    frame = frame.assign(predicted=frame["predicted"].map(lambda label: label_name(label, classes)))
+def batch_figure(spec: dict[str, str], frame: pd.DataFrame, labels: LabelMap | None = None) -> go.Figure:
+    """Counts of each predicted label; split by a column as each group's share, so small groups compare with big ones;
+    or each class's mean probability. Classes are named by the model's label map."""
+    if spec["kind"] == "probabilities":
+        return class_probabilities_figure(frame, labels)
+    names = names_for(labels, frame["predicted"].astype(str).unique())
+    frame = frame.assign(predicted=frame["predicted"].map(names.display))
     order = {"predicted": sorted(frame["predicted"].unique(), key=_label_order)}
     if spec["x"] == "predicted":
         figure = px.bar(frame, x="predicted", y="rows", color="predicted", title=spec["title"], text_auto=",",
@@ -204,6 +216,22 @@ def batch_figure(spec: dict[str, str], frame: pd.DataFrame) -> go.Figure:
         figure.update_xaxes(type="category", categoryorder="category ascending")
     figure.update_yaxes(tickformat=".0%", title="share of rows")
     return figure.update_layout(height=360)
+
+
+def class_probabilities_figure(frame: pd.DataFrame, labels: LabelMap | None = None) -> go.Figure:
+    """A small bar per class: its mean probability over every scored row, and over the rows predicted as it
+    (a class predicted with low probabilities is one the model is unsure of)."""
+    names = names_for(labels, frame["class"].astype(str))
+    order = {c: i for i, c in enumerate(names.classes)}
+    frame = frame.assign(class_order=frame["class"].astype(str).map(lambda c: order.get(c, len(order))))
+    frame = frame.sort_values(["class_order", "class"]).assign(**{"class": lambda f: f["class"].map(names.display)})
+    long = frame.melt(id_vars=["class"], value_vars=["all_rows", "predicted_rows"], var_name="rows", value_name="probability")
+    long["rows"] = long["rows"].map({"all_rows": "every row", "predicted_rows": "rows predicted as the class"})
+    figure = px.bar(long, x="probability", y="class", color="rows", barmode="group", orientation="h", text_auto=".0%",
+                    title="Class probabilities (mean)")
+    figure.update_xaxes(range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(type="category", autorange="reversed", title=None)
+    return figure.update_layout(height=140 + 50 * len(frame), legend_title=None)
 
 
 def _label_order(label: str) -> tuple[int, str]:

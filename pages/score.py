@@ -24,8 +24,9 @@ from components.score_views import (
 )
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
-from services.endpoints.models import Endpoint
-from services.errors import ServiceError
+from services.endpoints.models import BatchForm, Endpoint
+from services.errors import NotFound, ServiceError
+from services.label_map import LabelMap, model_label_map
 
 ensure_app_navigation("pages/score.py")
 
@@ -47,10 +48,20 @@ def open_in_query(table: str) -> None:
     st.switch_page("pages/query.py")
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def model_labels(model_id: str, backend_label: str) -> LabelMap:
+    """The label map of the model behind an endpoint (empty when the registry no longer has it: results then name
+    their classes by the classes they carry)."""
+    try:
+        return model_label_map(get_services().training.get_model(model_id))
+    except NotFound:
+        return LabelMap()
+
+
 # -- live ---------------------------------------------------------------------------------------------------------
 
 
-def score_review(endpoint: Endpoint) -> None:
+def score_review(endpoint: Endpoint, labels: LabelMap) -> None:
     restore(keys.SCORE_REVIEW_TEXT, "")
     text = render_review_form(key="score.review")
     keep(keys.SCORE_REVIEW_TEXT)
@@ -65,15 +76,15 @@ def score_review(endpoint: Endpoint) -> None:
             st.session_state[keys.SCORE_RESULT] = (endpoint.name, text, result)
             st.session_state[keys.SCORE_SCORED] = st.session_state.get(keys.SCORE_SCORED, 0) + 1
             st.session_state[keys.SCORE_HISTORY] = add_to_history(st.session_state.get(keys.SCORE_HISTORY, []),
-                                                                  history_entry(endpoint.name, text, result))
+                                                                  history_entry(endpoint.name, text, result, labels))
     shown = st.session_state.get(keys.SCORE_RESULT)
     if shown and shown[0] == endpoint.name and isinstance(shown[1], str):
-        render_prediction(shown[2], key="score.review.result")
-        render_review_words(shown[2], shown[1], key=f"score.review.words.{st.session_state.get(keys.SCORE_SCORED, 0)}")
+        render_prediction(shown[2], labels, key="score.review.result")
+        render_review_words(shown[2], shown[1], labels, key=f"score.review.words.{st.session_state.get(keys.SCORE_SCORED, 0)}")
     render_history(st.session_state.get(keys.SCORE_HISTORY, []), key="score.history")
 
 
-def score_record(endpoint: Endpoint) -> None:
+def score_record(endpoint: Endpoint, labels: LabelMap) -> None:
     columns = endpoints.record_form_columns(endpoint)
     if not columns:
         st.info("This endpoint's model reports no input columns to build a form from.", icon=":material/info:")
@@ -87,7 +98,7 @@ def score_record(endpoint: Endpoint) -> None:
             show_error(error)
     shown = st.session_state.get(keys.SCORE_RESULT)
     if shown and shown[0] == endpoint.name and isinstance(shown[1], dict):
-        render_prediction(shown[2], key="score.record.result")
+        render_prediction(shown[2], labels, key="score.record.result")
 
 
 # -- batch ----------------------------------------------------------------------------------------------------------
@@ -120,8 +131,7 @@ def scored_table_frames(job_name: str, output_table: str, backend_label: str) ->
     return current.endpoints.batch_charts(output_table)
 
 
-def batch_scoring(endpoint: Endpoint) -> None:
-    form = endpoints.batch_form(endpoint)
+def batch_scoring(form: BatchForm, labels: LabelMap) -> None:
     st.caption(f"A batch transform job scores every row with **{form.model_id}** (the model behind this endpoint) into a new "
                "catalog table; the endpoint itself is not called.")
     request = render_batch_form(form.tables, form.default_table, form.default_output, key="score.batch")
@@ -139,16 +149,16 @@ def batch_scoring(endpoint: Endpoint) -> None:
     if keys.SCORE_BATCH_JOB in st.session_state:
         watch_batch(*st.session_state[keys.SCORE_BATCH_JOB])
     if keys.SCORE_BATCH_DONE in st.session_state:
-        batch_results(*st.session_state[keys.SCORE_BATCH_DONE])
+        batch_results(*st.session_state[keys.SCORE_BATCH_DONE], labels)
 
 
-def batch_results(job_name: str, output_table: str) -> None:
+def batch_results(job_name: str, output_table: str, labels: LabelMap) -> None:
     header, button = st.columns([4, 1])
     header.success(f"Every row scored into **{output_table}** (job {job_name}).", icon=":material/check_circle:")
     if button.button("Query it", icon=":material/terminal:", key="score.batch.query"):
         open_in_query(output_table)
     frames = scored_table_frames(job_name, output_table, services.backend_label)
-    render_batch_charts([batch_figure(spec, frame) for spec, frame in frames if not frame.empty], key="score.batch")
+    render_batch_charts([batch_figure(spec, frame, labels) for spec, frame in frames if not frame.empty], key="score.batch")
 
 
 # -- monitoring -----------------------------------------------------------------------------------------------------
@@ -195,11 +205,13 @@ try:
     endpoint = render_endpoint_picker(serving, key=keys.SCORE_ENDPOINT)
     keep(keys.SCORE_ENDPOINT)
     if endpoint is not None:
+        form = endpoints.batch_form(endpoint)  # the model answering most traffic, and the batch form's choices
+        labels = model_labels(form.model_id, services.backend_label)
         live_tab, batch_tab, monitor_tab = st.tabs(["Live", "Batch", "Monitoring"])
         with live_tab:
-            (score_review if endpoint.text_model or not endpoint.input_columns else score_record)(endpoint)
+            (score_review if endpoint.text_model or not endpoint.input_columns else score_record)(endpoint, labels)
         with batch_tab:
-            batch_scoring(endpoint)
+            batch_scoring(form, labels)
         with monitor_tab:
             monitoring(endpoint)
 except ServiceError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.catalog.base import CatalogPort
+from services.catalog.files import sanitize_column_name
 from services.endpoints.models import BatchForm, Endpoint
 from services.models import Column, ModelRecord
 from services.query.base import QueryPort
@@ -23,6 +24,7 @@ PREDICTION_COLUMNS = ("predicted_label", "prediction", "predicted_sentiment", "p
 CATEGORY_COLUMNS = ("product_category", "division_name", "department_name", "class_name", "division")
 ORDER_COLUMNS = ("review_id", "row_id", "row_number")
 ORDER_BLOCK_ROWS = 500
+PROBABILITY_PREFIX = "probability_"  # the batch output's per-class columns
 
 
 def primary_model_id(endpoint: Endpoint) -> str:
@@ -67,8 +69,9 @@ def quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def batch_chart_specs(table: str, columns: list[str]) -> list[dict[str, str]]:
-    """The charts a scored table supports: predictions by category, by rating, and along the review order.
+def batch_chart_specs(table: str, columns: list[str], headers: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The charts a scored table supports: predictions by category, by rating, along the review order, and the
+    class probabilities (``headers``: a column's name as written, e.g. ``probability_-1`` for ``probability__1``).
 
     Each spec holds a title, the aggregation SQL (Athena dialect) and the x / colour columns of its result."""
     names = {c.lower(): c for c in columns}
@@ -90,7 +93,32 @@ def batch_chart_specs(table: str, columns: list[str]) -> list[dict[str, str]]:
                       "color": "predicted", "kind": "line",
                       "sql": f"SELECT {block} AS from_row, CAST({label} AS varchar) AS predicted, count(*) AS rows "
                              f"FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"})
-    return specs
+    probabilities = probability_spec(table, label, columns, headers or {})
+    return specs + ([probabilities] if probabilities else [])
+
+
+def probability_spec(table: str, label: str, columns: list[str], headers: dict[str, str]) -> dict[str, str] | None:
+    """Each class's mean probability over every row and over the rows predicted as it (how sure the model is of
+    each class: a weak class is predicted with low probabilities); ``None`` without ``probability_<class>`` columns."""
+    written = {column: written_name(column, headers.get(column, "")) for column in columns}
+    found = [(name[len(PROBABILITY_PREFIX):], column) for column, name in written.items()
+             if name.lower().startswith(PROBABILITY_PREFIX)]
+    if not found:
+        return None
+    parts = [f"SELECT {literal(name)} AS class, avg({quoted(column)}) AS all_rows, "
+             f"avg(CASE WHEN CAST({label} AS varchar) = {literal(name)} THEN {quoted(column)} END) AS predicted_rows "
+             f"FROM {table}" for name, column in found]
+    return {"title": "Class probabilities", "x": "class", "color": "class", "kind": "probabilities",
+            "sql": " UNION ALL ".join(parts)}
+
+
+def written_name(column: str, header: str) -> str:
+    """The header a sanitised column was made from (the catalog keeps it as the comment), else the column."""
+    return header if header and sanitize_column_name(header) == column else column
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def split_spec(table: str, label: str, column: str, title: str) -> dict[str, str]:
@@ -104,8 +132,9 @@ def split_spec(table: str, label: str, column: str, title: str) -> dict[str, str
 def batch_charts(output_table: str, catalog: CatalogPort, query: QueryPort) -> list[tuple[dict[str, str], pd.DataFrame]]:
     """Each chart ``batch_chart_specs`` finds for a scored table, with the rows of its SQL."""
     database, table = output_table.split(".", 1)
-    columns = [c.name for c in catalog.get_table(database, table).all_columns]
-    return [(spec, query.run(spec["sql"], database).frame) for spec in batch_chart_specs(output_table, columns)]
+    columns = catalog.get_table(database, table).all_columns
+    specs = batch_chart_specs(output_table, [c.name for c in columns], {c.name: c.comment for c in columns if c.comment})
+    return [(spec, query.run(spec["sql"], database).frame) for spec in specs]
 
 
 # -- the port methods -------------------------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ def test_a_review_is_scored_with_its_label_probabilities_latency_and_words(live_
     assert shaded and "disappointed" in shaded[0] and "rgba(" in shaded[0]
     history = frame_with(app, "latency (ms)")
     assert history["label"].tolist() == ["negative (-1)"]
+    classes = ["negative (-1)", "neutral (0)", "positive (1)"]  # every class's probability, named as the label is
+    assert set(classes) <= set(history.columns) and history[classes].sum(axis=1).round(6).tolist() == [1.0]
     app.button_group(key="score.review.words.1.class").set_value("1").run()  # the words for another class
     assert "positive (1)" in texts(app.caption)
 
@@ -121,6 +123,8 @@ def test_batch_scoring_a_query_result_charts_the_scored_rows(live_app: AppTest) 
     titles = [c.proto.spec for c in app.get("plotly_chart")]
     assert any("Predictions by product_category" in spec for spec in titles)
     assert any("Predictions by rating" in spec for spec in titles)
+    probabilities = next(spec for spec in titles if "Class probabilities" in spec)  # a bar per class, by its name
+    assert all(name in probabilities for name in ("negative (-1)", "neutral (0)", "positive (1)"))
 
 
 def test_a_bad_output_table_is_refused_and_the_form_keeps_it(live_app: AppTest) -> None:

@@ -100,3 +100,15 @@ def test_charts_of_a_missing_table_are_a_clear_error(services: Services) -> None
 
     with pytest.raises(NotFound):
         services.endpoints.batch_charts("scored.nothing")
+
+
+def test_the_class_probabilities_of_a_scored_table_are_averaged_per_class(services: Services, data_dir: Path) -> None:
+    scored = pd.DataFrame({"predicted_label": [1, -1, 1, 0], "probability_-1": [0.1, 0.7, 0.2, 0.3],
+                           "probability_0": [0.2, 0.2, 0.2, 0.4], "probability_1": [0.7, 0.1, 0.6, 0.3]})
+    import_table(services, data_dir, "scored.sure", scored)  # the catalog writes probability_-1 as probability__1
+    charts = dict((spec["title"], frame) for spec, frame in services.endpoints.batch_charts("scored.sure"))
+    rows = {r["class"]: r for r in charts["Class probabilities"].to_dict("records")}
+    assert set(rows) == {"-1", "0", "1"}
+    assert rows["-1"]["all_rows"] == pytest.approx(0.325) and rows["-1"]["predicted_rows"] == pytest.approx(0.7)
+    assert rows["0"]["predicted_rows"] == pytest.approx(0.4) and rows["1"]["predicted_rows"] == pytest.approx(0.65)
+    assert not any(s["kind"] == "probabilities" for s in batch_chart_specs("x.y", ["predicted_label", "probability"]))
