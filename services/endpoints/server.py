@@ -8,8 +8,9 @@
                    "weight": 1.0, "shadow": false}]}
 
 (optional: ``"seed"``, the seed of the traffic-splitting random numbers, default 0). Every variant's
-model is loaded (``serving.load_serving_model``) before the server listens, so ``GET /ping`` answers
-200 as soon as it answers at all. Then uvicorn serves a Starlette app in this one process; the
+model is loaded (``serving.load_serving_model``) and warmed up (``server_warm_up``: one prediction, and one
+explanation for review models) before the server listens, so ``GET /ping`` answers 200 as soon as it answers
+at all, and the first request is as fast as the next ones. Then uvicorn serves a Starlette app in this one process; the
 torch-free model code paths keep it light (see ``serving``). Logs go to stdout: one line per
 startup step, one per error, none per request.
 
@@ -40,7 +41,9 @@ Routes (SageMaker's inference container contract, plus ``/stats``):
   Latencies (ms, from the request's arrival to its answer; for a shadow, to its prediction) cover
   the last ``LATENCY_WINDOW`` requests per variant; ``agreement`` is the share of a shadow's
   predictions whose label equals the live one (null for production variants or before any).
-  Top-level and variant ``errors`` count invocations answered with a non-200 status.
+  Top-level and variant ``errors`` count invocations answered with a non-200 status. Each variant also has
+  ``warm_up``: ``{"predict_ms", "explain_ms", "error"}`` of the warm-up before the server listened (not counted
+  as a request, not captured).
 
 Concurrency: each model has a ``Batcher``, one thread that runs the model on everything queued
 at that moment (up to ``MAX_BATCH_INSTANCES``), so concurrent requests share one ONNX Runtime or
@@ -166,11 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = read_config(config_path)
         capture = f"{config.capture_percent}% of requests to {config.capture_dir}" if config.capture_percent else "off"
         log(f"endpoint {config.name}: {len(config.variants)} variant(s), data capture {capture}")
-        endpoint = Endpoint.load(config)
-        if endpoint.serves_text():
-            from services.explain.shap_text import warm_up_in_background
-
-            warm_up_in_background()  # the first explain=true request would otherwise compile shap's helpers
+        endpoint = Endpoint.load(config)  # loaded and warmed up: /ping answers only once the first request is fast
     except ServiceError as exc:
         log(f"error: {exc}")
         return 2

@@ -30,6 +30,7 @@ from services.endpoints.server_batching import Batcher
 from services.endpoints.server_config import ServerConfig, VariantConfig, log
 from services.endpoints.server_explain import EXPLAIN_OMITTED_HEADER, explain
 from services.endpoints.server_requests import FORMAT_TYPES, Call, RequestError, parse_instances, render
+from services.endpoints.server_warm_up import WarmUp, warm_up
 from services.endpoints.serving import ServingModel, load_serving_model
 from services.errors import InvalidInput
 
@@ -77,6 +78,7 @@ class LiveVariant:
     model: ServingModel
     batcher: Batcher
     counters: VariantCounters = field(default_factory=VariantCounters)
+    warm_up: WarmUp = field(default_factory=WarmUp)
 
 
 @dataclass
@@ -103,16 +105,18 @@ class Endpoint:
 
     @classmethod
     def load(cls, config: ServerConfig) -> Endpoint:
-        """Load every variant's model (one log line per step)."""
+        """Load every variant's model and warm it up (``server_warm_up``; one log line per step)."""
         variants = []
         for variant in config.variants:
             started = time.monotonic()
             role = "shadow variant" if variant.shadow else "variant"
             log(f"endpoint {config.name}: loading {role} {variant.name} (model {variant.model_id}) from {variant.artifact_path}")
             model = load_serving_model(variant.artifact_path)
-            log(f"endpoint {config.name}: {role} {variant.name} ready in {time.monotonic() - started:.1f} s "
+            log(f"endpoint {config.name}: {role} {variant.name} loaded in {time.monotonic() - started:.1f} s "
                 f"({model.framework or 'model'}, {model.problem_type}, {'text' if model.text_model else 'tabular'} input)")
-            variants.append(LiveVariant(variant, model, Batcher(variant.name, model.predict)))
+            warmed = warm_up(model)
+            log(f"endpoint {config.name}: {role} {variant.name} {warmed.summary()}")
+            variants.append(LiveVariant(variant, model, Batcher(variant.name, model.predict), warm_up=warmed))
         return cls(config, variants)
 
     def serves_text(self) -> bool:
@@ -195,7 +199,8 @@ class Endpoint:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            variants = {name: {"model_id": v.config.model_id, "weight": v.config.weight, **v.counters.as_dict(v.config.shadow)}
+            variants = {name: {"model_id": v.config.model_id, "weight": v.config.weight, **v.counters.as_dict(v.config.shadow),
+                               "warm_up": v.warm_up.as_dict()}
                         for name, v in self.variants.items()}
             return {"name": self.config.name, "started_at": iso_z(self.started),
                     "uptime_seconds": round((datetime.now(UTC) - self.started).total_seconds(), 3),

@@ -286,6 +286,20 @@ def test_stats_shape(text_server: Server) -> None:
     assert stats["requests"] >= sum(v["requests"] for n, v in stats["variants"].items() if n != "Shadow")
 
 
+def test_every_model_is_warmed_up_before_the_server_listens(text_server: Server, wine_server: Server) -> None:
+    """Issue 14, UX #12: when /ping first answers (InService), every variant's model has predicted once and a review
+    model has explained once, so the first request does not pay for it: the server's own figures say so, and its
+    log has the warm-up before it started listening."""
+    for server, explained in ((text_server, True), (wine_server, False)):
+        for name, figures in server.stats()["variants"].items():
+            warm = figures["warm_up"]
+            assert warm["error"] == "" and warm["predict_ms"] is not None, (name, warm)
+            assert (warm["explain_ms"] is not None) is explained, (name, warm)
+        log = server.log.read_text()
+        assert log.count("warmed up: predict") == len(server.stats()["variants"])
+        assert log.rindex("warmed up: predict") < log.index("serving on"), log
+
+
 def test_deeply_nested_json_is_a_400_that_says_so(text_server: Server) -> None:
     deep = "[" * 100_000 + "]" * 100_000  # the JSON decoder recurses once per level
     for body, content_type in ((deep, "application/json"), ('{"instances": ' + deep + "}", "application/json"),
