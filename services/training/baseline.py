@@ -50,7 +50,6 @@ import pandas as pd
 from services.embedded.metadata import utc_now
 from services.errors import NotFound
 from services.training.algorithms.base import Dataset, Predictor
-from services.training.algorithms.featurize import column_kinds
 from services.training.autopilot.features import find_date_columns
 from services.training.problem_type import label_strings
 
@@ -230,6 +229,8 @@ def embedding_statistics(vectors: np.ndarray) -> dict[str, Any]:
 
 def feature_kinds(frame: pd.DataFrame, feature_columns: list[str], text_column: str) -> dict[str, str]:
     """numeric | categorical | date | text per column (the text column is text whatever its lengths)."""
+    from services.training.algorithms.featurize import column_kinds  # here: scikit-learn takes ~1 s to import
+
     kinds = column_kinds(frame, [c for c in feature_columns if c in frame.columns])
     for name in find_date_columns(frame[list(kinds)]):
         kinds[name] = "date"

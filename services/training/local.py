@@ -22,7 +22,6 @@ from services.models import (
     TuningRequest,
 )
 from services.names import check_job_request
-from services.training.algorithms.common import validate_hyperparameters
 from services.training.autopilot.objectives import check_objective
 from services.training.base import TrainingPort
 from services.training.data import require_column, resolve_source
@@ -51,6 +50,8 @@ class LocalTraining:
         check_job_request("training", request.name, request.experiment)
         if request.algorithm not in ALGORITHMS:
             raise InvalidInput(f"Unknown algorithm {request.algorithm!r}.", hint=f"Use one of {', '.join(ALGORITHMS)}.")
+        from services.training.algorithms.common import validate_hyperparameters  # here: scikit-learn, ~1 s to import
+
         validate_hyperparameters(request.algorithm, request.hyperparameters)
         check_debugger(request.debugger)
         source, columns = resolve_source(self.catalog, self.settings, request.source)

@@ -1,4 +1,4 @@
-"""Home on the aws backend: counts from moto's Glue; a Glue refusal is a clear error, not a traceback."""
+"""Home on the aws backend: counts from moto's Glue and SageMaker; a refused call is a clear error, not a traceback."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.registry import build_services
 from tests.helpers.aws import BUCKET, REGION, aws_settings
+from tests.helpers.aws_monitoring import ScheduleBook
 from tests.helpers.moto_gaps import fail_calls
 from tests.helpers.pages import APP, sidebar_text, texts
 
@@ -25,16 +26,22 @@ def aws_app(mocked_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     for name, value in {"WORKBENCH_BACKEND": "aws", "WORKBENCH_HOME": str(settings.home), "WORKBENCH_AWS_REGION": REGION,
                         "WORKBENCH_S3_BUCKET": BUCKET, "WORKBENCH_ATHENA_OUTPUT": f"s3://{BUCKET}/athena/"}.items():
         monkeypatch.setenv(name, value)
+    ScheduleBook().install(monkeypatch)  # moto has no Model Monitor schedules: answered in SageMaker's shapes
     return AppTest.from_file(str(APP), default_timeout=60)
 
 
-def test_home_counts_the_glue_catalog(aws_app: AppTest) -> None:
+def card_values(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_home_counts_the_glue_catalog_and_sagemaker(aws_app: AppTest) -> None:
     aws_app.run()
     assert not aws_app.exception, aws_app.exception
     assert "AWS (us-east-1)" in sidebar_text(aws_app)
-    metrics = {m.label: m.value for m in aws_app.metric}
+    metrics = card_values(aws_app)
     assert (metrics["Databases"], metrics["Tables"], metrics["Rows catalogued"]) == ("2", "2", "5")
-    assert "Compare runs" in texts(aws_app.subheader)  # the cards render below the counts
+    assert (metrics["Monitoring schedules"], metrics["In service"], metrics["Models registered"]) == ("0", "0", "0")
+    assert "Compare runs" in texts(aws_app.markdown)  # the cards render below the counts
 
 
 def test_home_says_glue_refused_and_still_shows_the_cards(aws_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,5 +50,18 @@ def test_home_says_glue_refused_and_still_shows_the_cards(aws_app: AppTest, monk
     aws_app.run()
     assert not aws_app.exception, aws_app.exception
     assert "AWS refused GetDatabases" in texts(aws_app.error) and "IAM policy" in texts(aws_app.error)
-    assert not aws_app.metric
-    assert "Compare runs" in texts(aws_app.subheader)
+    metrics = card_values(aws_app)
+    assert "Databases" not in metrics and metrics["Tables"] == "—"  # the catalog card says it could not count
+    assert metrics["Monitoring schedules"] == "0"  # the other counts still show
+    assert "Compare runs" in texts(aws_app.markdown)
+
+
+def test_a_refused_sagemaker_listing_blanks_only_its_own_cards(aws_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_calls(monkeypatch, "sagemaker", "ListEndpoints", "AccessDeniedException",
+               "User: arn:aws:iam::123456789012:user/analyst is not authorized to perform: sagemaker:ListEndpoints", 400)
+    aws_app.run()
+    assert not aws_app.exception, aws_app.exception
+    metrics = card_values(aws_app)
+    assert (metrics["In service"], metrics["Requests served"]) == ("—", "—")
+    assert "ListEndpoints" in texts(aws_app.caption)
+    assert (metrics["Tables"], metrics["Monitoring schedules"]) == ("2", "0")
