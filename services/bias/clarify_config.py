@@ -28,12 +28,17 @@ Methods = str | list[str]
 # -- checks -----------------------------------------------------------------------------------------
 
 
-def split_methods(methods: Sequence[str]) -> tuple[Methods, Methods]:
+def split_methods(methods: Sequence[str], has_group: bool = True) -> tuple[Methods, Methods]:
     """(pre-training, post-training) methods as Clarify takes them: ``"all"`` or a list (maybe empty).
-    Names are read as the local engine reads them (any case, Clarify's aliases)."""
+    Names are read as the local engine reads them (any case, Clarify's aliases). Without a group
+    variable "all" is sent as the list of every other metric, so Clarify leaves out CDDL and CDDPL
+    as the local engine does (``metrics.every_metric``)."""
     names = [metrics.ALIASES.get(n.strip().upper(), n.strip().upper()) for n in methods if n.strip()]
     if not names or "ALL" in names:
-        return "all", "all"
+        if has_group:
+            return "all", "all"
+        pre, post = metrics.every_metric(False)
+        return list(pre), list(post)
     unknown = [n for n in names if n not in PRE_TRAINING_METHODS + POST_TRAINING_METHODS]
     if unknown:
         raise InvalidInput(f"Clarify has no bias metric {', '.join(unknown)}.",
@@ -55,7 +60,7 @@ def check_bias_request(request: BiasRequest) -> None:
     if request.predicted and request.model_id:
         raise InvalidInput("Give a prediction column or a model to score the rows, not both.",
                            hint="Clear one of them: the model's predictions would replace the column's.")
-    pre, post = split_methods(request.methods)
+    pre, post = split_methods(request.methods, bool(request.group))
     if post and not pre and not (request.predicted or request.model_id):
         raise InvalidInput("Post-training metrics need predictions.",
                            hint="Pick a prediction column or a registered model, or add pre-training metrics.")
@@ -117,7 +122,7 @@ def predicted_label_config(threshold: float | None, label_headers: Sequence[str]
 def start_bias_job(processor: SageMakerClarifyProcessor, request: BiasRequest, data: ClarifyInput, output_uri: str,
                    name: str, model: ModelTarget | None = None) -> None:
     """Pre-training metrics always; post-training ones from the prediction column or the model's endpoint."""
-    pre, post = split_methods(request.methods)
+    pre, post = split_methods(request.methods, bool(request.group))
     with_predictions = bool(request.predicted or model)
     config = data_config(data, output_uri, request.label, request.predicted)
     bias = bias_config(request, data)

@@ -84,7 +84,7 @@ def make_plan(request: BiasRequest, kinds: dict[str, str]) -> Plan:
                            hint="Give label values (e.g. 1) or a label threshold (positive = above it).")
     facet = make_rule(request.facet, kinds[request.facet], request.facet_values, request.facet_threshold, "facet")
     predicted = _prediction_rule(request, label, kinds) if request.predicted else None
-    pre, post = _methods(request.methods, bool(request.predicted or request.model_id))
+    pre, post = _methods(request.methods, bool(request.predicted or request.model_id), bool(request.group))
     return Plan(request, facet, label, predicted, kinds, pre, post)
 
 
@@ -100,10 +100,11 @@ def _prediction_rule(request: BiasRequest, label: Rule, kinds: dict[str, str]) -
     return make_rule(request.predicted, kind, tuple(str(v) for v in label.values), None, "prediction")
 
 
-def _methods(requested: tuple[str, ...], post_training: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _methods(requested: tuple[str, ...], post_training: bool, has_group: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     names = [m.ALIASES.get(n.strip().upper(), n.strip().upper()) for n in requested if n.strip()]
     if not names or "ALL" in names:
-        return m.ALL_PRE, (m.ALL_POST if post_training else ())
+        pre, post = m.every_metric(has_group)
+        return pre, (post if post_training else ())
     unknown = [n for n in names if n not in m.DESCRIPTIONS]
     if unknown:
         raise InvalidInput(f"Unknown bias metric(s): {', '.join(unknown)}.",

@@ -294,6 +294,16 @@ DESCRIPTIONS = {
 ALIASES = {"DCACC": "DCA"}
 ALL_PRE = tuple(PRE_TRAINING)
 ALL_POST = tuple(sorted((*POST_TRAINING, *ROW_METRICS)))
+GROUP_METRICS = ("CDDL", "CDDPL")  # conditional demographic disparity: needs a group variable
+
+
+def every_metric(has_group: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(pre, post) metrics that "all" stands for. Departure from Clarify, on purpose: Clarify's "all" lists
+    CDDL and CDDPL even without a group variable, each as an error ("Group variable is empty or not
+    provided"), a row nobody asked for; here they come only with a group variable (or when named)."""
+    if has_group:
+        return ALL_PRE, ALL_POST
+    return (tuple(n for n in ALL_PRE if n not in GROUP_METRICS), tuple(n for n in ALL_POST if n not in GROUP_METRICS))
 
 
 def evaluate(metric: Callable[[Tally], float], tally: Tally) -> tuple[float | None, str]:

@@ -93,6 +93,25 @@ class FacetEntry:
 
 
 @dataclass(frozen=True)
+class FlagReason:
+    """One metric outside its ideal band: its traffic light and the reason in words."""
+
+    metric: str
+    level: str  # amber | red
+    reason: str
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What one facet group's report says: a verdict in plain words, the worst flag, the flagged metrics."""
+
+    verdict: str
+    level: str  # the worst flag: green | amber | red | grey (nothing computed)
+    flagged: tuple[FlagReason, ...]
+    failed: tuple[str, ...] = ()  # "FT: FlipTest needs a prediction column." — metrics that could not be computed
+
+
+@dataclass(frozen=True)
 class StageReport:
     """Pre- or post-training metrics for one label and one facet column."""
 
@@ -101,6 +120,24 @@ class StageReport:
     facet: str
     entries: tuple[FacetEntry, ...]
     error: str = ""  # the whole stage failed (e.g. no positive predictions at all)
+
+    @property
+    def stage_name(self) -> str:
+        """pre | post, from the metrics it holds."""
+        post = any(INFO[m.name].stage == "post" for e in self.entries for m in e.metrics if m.name in INFO)
+        return "post" if post else "pre"
+
+    def headline(self, entry: FacetEntry) -> Headline:
+        """What ``entry`` says in plain words: the size of the difference, its interval, the flagged metrics."""
+        from services.bias.verdict import entry_headline  # verdict reads this module
+
+        return entry_headline(self, entry, self.stage_name)
+
+    def summary(self) -> str:
+        """One-vs-all in one sentence: the value that differs most and the values with red metrics."""
+        from services.bias.verdict import stage_summary
+
+        return stage_summary(self, self.stage_name)
 
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "label_value_or_threshold": self.label_value_or_threshold,
@@ -274,6 +311,59 @@ def flag(name: str, value: float | None) -> str:
     info = INFO[name]
     distance = abs(value - info.ideal)
     return "green" if distance <= info.tolerance else "amber" if distance <= 2 * info.tolerance else "red"
+
+
+FLAG_WORDS = {"green": "ok", "amber": "check", "red": "flagged", "grey": "n/a"}  # the flags as words (no emoji)
+DI_RED = 1.6  # DI beyond 1/1.6 … 1.6 is red, as ``flag`` reads it
+
+
+def flag_reason(metric: MetricValue) -> FlagReason | None:
+    """Why ``metric`` is amber or red, in words (``None`` when it is ok or has no value)."""
+    level = flag(metric.name, metric.value)
+    if level not in ("amber", "red") or metric.value is None:
+        return None
+    info = INFO[metric.name]
+    value = _short(metric.value)
+    if metric.name == "DI":
+        band = "0.8–1.25 (the four-fifths rule)" if level == "amber" else f"{1 / DI_RED:.3g}–{DI_RED:g}"
+        direction = "less" if metric.value < 1 else "more"
+        return FlagReason("DI", level, f"DI = {value} is outside {band}: d is predicted positive {direction} often than a.")
+    distance = abs(metric.value - info.ideal)
+    limit = info.tolerance if level == "amber" else 2 * info.tolerance
+    side = f"positive means {info.positive_means}" if metric.value > info.ideal else f"the opposite of: {info.positive_means}"
+    return FlagReason(metric.name, level, f"{metric.name} = {value} is {_short(distance)} from its ideal {info.ideal:g}, "
+                                          f"more than {limit:g} ({side}).")
+
+
+def ideal_distance(name: str, value: float | None) -> float | None:
+    """Signed distance of ``value`` from the metric's own ideal, in units of its red threshold, within ±1:
+    0 is ideal, ±0.5 the amber line, ±1 red and beyond. DI is measured on a log scale (0.5 and 2 are equally
+    far). What the one-vs-all heat map colours, so no metric's range dominates the others'."""
+    if value is None or math.isnan(value):
+        return None
+    if name == "DI":
+        if value <= 0:
+            return -1.0
+        if math.isinf(value):
+            return 1.0
+        return max(-1.0, min(1.0, math.log(value) / math.log(DI_RED)))
+    if math.isinf(value):
+        return 1.0 if value > 0 else -1.0
+    info = INFO[name]
+    return max(-1.0, min(1.0, (value - info.ideal) / (2 * info.tolerance)))
+
+
+def group_words(value_or_threshold: str) -> str:
+    """How the report names a facet group: "= Trend", "in {A,B}" or "in (40, 99]"."""
+    if value_or_threshold.startswith("(") and value_or_threshold.endswith("]"):
+        return f"in {value_or_threshold}"
+    return f"= {value_or_threshold}" if "," not in value_or_threshold else f"in {{{value_or_threshold}}}"
+
+
+def _short(value: float) -> str:
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:.3f}"
 
 
 def ideal_text(name: str) -> str:

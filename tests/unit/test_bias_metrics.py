@@ -377,14 +377,22 @@ def test_cddl_with_a_single_group_is_demographic_disparity() -> None:
     assert_value(pre_metric(report, "CDDL"), 3 / 7 - 2 / 5)
 
 
-def test_cddl_errors_without_a_group_variable() -> None:
-    report = bias_report(cdd_table())
+def test_cddl_asked_for_without_a_group_variable_errors() -> None:
+    report = bias_report(cdd_table(), methods=("CDDL", "CI"))
     assert_failed(pre_metric(report, "CDDL"), "group")
     assert_value(pre_metric(report, "CI"), (7 - 5) / 12)
 
 
+def test_all_without_a_group_variable_leaves_out_cddl_and_cddpl() -> None:
+    report = bias_report(cdd_table().assign(yhat=1), predicted="yhat")
+    assert report.post is not None
+    assert [m.name for m in report.pre.entries[0].metrics] == ["CI", "DPL", "JS", "KL", "KS", "LP", "TVD"]
+    assert "CDDPL" not in {m.name for m in report.post.entries[0].metrics}
+    assert {"CDDL", "CI"} <= {m.name for m in bias_report(cdd_table(), group="g").pre.entries[0].metrics}
+
+
 def test_cddl_checks_the_group_before_the_labels() -> None:
-    report = bias_report(cdd_table().assign(y=0))
+    report = bias_report(cdd_table().assign(y=0), methods=("CDDL",))
     assert_failed(pre_metric(report, "CDDL"), "group")
 
 
@@ -633,7 +641,8 @@ def test_analysis_json_layout(main_report: BiasReport) -> None:
 
 
 def test_analysis_json_writes_infinity_as_strings_and_errors_as_null() -> None:
-    report = bias_report(a_without_predicted_positives(), predicted="yhat", facet_values=("B", "C"))
+    report = bias_report(a_without_predicted_positives(), predicted="yhat", facet_values=("B", "C"),
+                         methods=("CI", "DI", "DCA", "TE", "CDDPL", "DPPL"))
     analysis = report.analysis_json()
     json.dumps(analysis, allow_nan=False)
     [entry] = analysis["post_training_bias_metrics"]["facets"]["f"]
@@ -642,5 +651,5 @@ def test_analysis_json_writes_infinity_as_strings_and_errors_as_null() -> None:
     assert metrics["DI"]["value"] == "Infinity"
     assert metrics["DCA"]["value"] == "Infinity"
     assert metrics["TE"]["value"] == "-Infinity"
-    assert metrics["CDDPL"]["value"] is None and metrics["CDDPL"]["error"]  # no group variable
+    assert metrics["CDDPL"]["value"] is None and metrics["CDDPL"]["error"]  # asked for, but no group variable
     assert "error" not in metrics["DPPL"]

@@ -178,5 +178,6 @@ def test_html_report_names_every_metric(seeded_services: Services) -> None:
                                                           facet_threshold=40), bootstrap=0))
     page = render_html(report)
     assert page.startswith("<!doctype html>") and "<script" not in page
-    for name in ("Class Imbalance (CI)", "Kullback-Liebler Divergence (KL)", "Conditional Demographic Disparity in Labels (CDDL)"):
+    for name in ("Class Imbalance (CI)", "Kullback-Liebler Divergence (KL)", "Difference in Positive Proportions in Labels (DPL)"):
         assert name in page
+    assert "(CDDL)" not in page  # no group variable: not asked for
