@@ -17,8 +17,10 @@ from services.models import Job, QueryResult
 from services.tour import TARGET, Step, bias_headline, bias_table, top_words
 
 
-def render_step(step: Step, code: str, result: Callable[[], None] | None, *, done: bool, key: str) -> bool:
-    """One step: what it does, its button, its result (``result`` draws it) and, beside it, the AWS code."""
+def render_step(step: Step, code: str, *, run: Callable[[], None], result: Callable[[], None] | None, done: bool,
+                key: str) -> bool:
+    """One step: what it does, its button (which calls ``run`` under a spinner), its result (``result`` draws it)
+    and, beside it, the AWS code. Returns whether the button was clicked (the page then shows the new state)."""
     with st.container(border=True):
         left, right = st.columns([3, 2], gap="medium")
         with left:
@@ -27,7 +29,10 @@ def render_step(step: Step, code: str, result: Callable[[], None] | None, *, don
             st.markdown(first)
             st.caption(second)
             clicked = st.button(step.button, key=f"{key}.run", type="secondary" if done else "primary")
-            if result is not None:
+            if clicked:
+                with st.spinner(f"{step.button}…"):
+                    run()
+            elif result is not None:
                 result()
         with right:
             st.caption("The same on AWS")
