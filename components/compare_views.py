@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -11,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from services.models import RunSummary
+from services.runs.confusion import Confusion, Skipped
 from services.runs.models import axis_values, curve_summary, metric_long, numeric_params, param_diff
 
 
@@ -35,16 +35,27 @@ def render_metric_bars(runs: list[RunSummary], metrics: list[str], *, key: str) 
     st.plotly_chart(figure, key=f"{key}.chart")
 
 
+PARALLEL_LABEL_CHARS = 18  # plotly draws axis titles centred over the axis: longer ones run off the figure's edge
+
+
+def axis_label(name: str) -> str:
+    """A parallel-coordinates axis title short enough to stay inside the figure."""
+    return name if len(name) <= PARALLEL_LABEL_CHARS else name[:PARALLEL_LABEL_CHARS - 1] + "…"
+
+
 def render_parallel(runs: list[RunSummary], metrics: list[str], *, key: str) -> None:
     axes_choices = numeric_params(runs) + metrics
     axes = st.multiselect("Axes", axes_choices, default=axes_choices[:5], key=f"{key}.axes")
     if len(axes) < 2:
         st.caption("Pick at least two numeric parameters or metrics.")
         return
-    dimensions = [dict(label=a, values=[v if v is not None else float("nan") for v in axis_values(runs, a)]) for a in axes]
+    dimensions = [dict(label=axis_label(a), values=[v if v is not None else float("nan") for v in axis_values(runs, a)])
+                  for a in axes]
     colour = dimensions[-1]["values"]
     figure = go.Figure(go.Parcoords(line=dict(color=colour, colorscale="Viridis", showscale=True), dimensions=dimensions))
+    figure.update_layout(margin=dict(l=90, r=90, t=70, b=30))  # room for the first and last axis titles
     st.plotly_chart(figure, key=f"{key}.chart")
+    st.caption(f"Colour: {axes[-1]}.")
 
 
 def render_scatter(runs: list[RunSummary], metrics: list[str], *, key: str) -> None:
@@ -61,7 +72,8 @@ def render_scatter(runs: list[RunSummary], metrics: list[str], *, key: str) -> N
 
 def render_curves(runs: list[RunSummary], metrics: list[str], history: Callable[[str, str], list[tuple[int, float]]],
                   *, key: str) -> None:
-    """Step-wise metric curves across runs, with min / max / last per run."""
+    """Step-wise metric curves across runs (metrics as logged), with min / max / last per run. Runs that logged a
+    single value are drawn as points: one value is no curve."""
     metric = st.selectbox("Metric", metrics, key=f"{key}.metric")
     if metric is None:
         return
@@ -74,37 +86,28 @@ def render_curves(runs: list[RunSummary], metrics: list[str], history: Callable[
     if frame.empty:
         st.caption(f"No run logged {metric}.")
         return
-    st.plotly_chart(px.line(frame, x="step", y="value", color="run", markers=len(frame) < 60), key=f"{key}.chart")
+    if frame.groupby("run").size().max() <= 1:
+        st.plotly_chart(px.scatter(frame, x="step", y="value", color="run"), key=f"{key}.chart")
+        st.caption(f"Every run logged {metric} once (a final value, not a curve): shown as points.")
+    else:
+        st.plotly_chart(px.line(frame, x="step", y="value", color="run", markers=True), key=f"{key}.chart")
     st.dataframe(pd.DataFrame(summary), hide_index=True, width="stretch")
 
 
-def confusion_from_artifact(raw: bytes | None) -> tuple[list[str], list[list[int]]] | None:
-    """A confusion matrix saved as ``{"labels"|"classes": [...], "matrix": [[...]]}`` or a bare matrix."""
-    if raw is None:
-        return None
-    data = json.loads(raw)
-    if isinstance(data, dict):
-        matrix = data.get("matrix") or data.get("confusion_matrix")
-        labels = data.get("labels") or data.get("classes") or [str(i) for i in range(len(matrix or []))]
-        return (list(map(str, labels)), matrix) if matrix else None
-    return [str(i) for i in range(len(data))], data
-
-
-def render_confusions(runs: list[RunSummary], artifact: Callable[[str, str], bytes | None], *, key: str) -> None:
-    shown = 0
-    columns = st.columns(min(3, max(1, len(runs))))
-    for index, run in enumerate(runs):
-        found = confusion_from_artifact(artifact(run.run_id, "confusion_matrix.json"))
-        if found is None:
-            continue
-        labels, matrix = found
-        figure = px.imshow(matrix, x=labels, y=labels, text_auto=True, color_continuous_scale="Blues",
-                           labels=dict(x="predicted", y="actual", color="rows"), title=run.name)
-        figure.update_xaxes(type="category").update_yaxes(type="category")
-        columns[index % len(columns)].plotly_chart(figure, key=f"{key}.{run.run_id}")
-        shown += 1
-    if not shown:
-        st.caption("None of the selected runs saved a confusion matrix (classification runs do).")
+def render_confusions(shown: list[Confusion], skipped: list[Skipped], *, key: str) -> None:
+    """The selected runs' confusion matrices; every run without one is named with the reason."""
+    columns = st.columns(min(3, max(1, len(shown))))
+    for index, confusion in enumerate(shown):
+        figure = px.imshow(confusion.matrix, x=confusion.labels, y=confusion.labels, text_auto=True,
+                           color_continuous_scale="Blues", labels=dict(x="predicted", y="actual", color="rows"),
+                           title=confusion.run)
+        figure.update_xaxes(type="category").update_yaxes(type="category")  # class labels like "-1" are not numbers
+        column = columns[index % len(columns)]
+        column.plotly_chart(figure, key=f"{key}.{index}")
+        column.caption(confusion.source)
+    if skipped:
+        lines = "\n".join(f"- **{s.run}**: {s.reason}." for s in skipped)
+        st.markdown(f"No confusion matrix for {len(skipped)} of the selected runs:\n{lines}")
 
 
 def render_fairness(frame: pd.DataFrame, *, key: str) -> None:

@@ -14,7 +14,7 @@ from services.config import Settings
 from services.errors import BackendUnavailable, NotFound
 from services.models import RunSummary
 from services.runs.base import RunsPort
-from services.runs.tracking import configure, tracking_uri
+from services.runs.tracking import STORE_FILE, configure, tracking_uri
 
 
 class MlflowRuns:
@@ -34,12 +34,21 @@ class MlflowRuns:
                 self._client = configure(self.settings).MlflowClient()
         return self._client
 
+    def store_exists(self) -> bool:
+        """False only for the workspace's own store before any job logged a run: reading it then needs
+        neither mlflow (slow to import) nor a new store (its schema migrations take seconds)."""
+        return bool(self.settings.mlflow_tracking_uri) or (self.settings.home / STORE_FILE).exists()
+
     def list_experiments(self) -> list[str]:
+        if not self.store_exists():
+            return []
         with self._reading():
             experiments = self.client.search_experiments()
         return sorted(e.name for e in experiments if e.name != "Default")
 
     def list_runs(self, experiment: str = "", limit: int = 1000) -> list[RunSummary]:
+        if not self.store_exists():
+            return []
         experiments = self._experiment_names()
         ids = [i for i, name in experiments.items() if not experiment or name == experiment]
         if not ids:
@@ -49,11 +58,15 @@ class MlflowRuns:
         return [_summary(run, experiments) for run in runs]
 
     def get_run(self, run_id: str) -> RunSummary:
+        if not self.store_exists():
+            raise NotFound(f"No run {run_id!r}: no job has logged a run yet.", hint="Train a model on the Train page.")
         with self._reading(missing=f"No run {run_id!r}."):
             run = self.client.get_run(run_id)
         return _summary(run, self._experiment_names())
 
     def metric_history(self, run_id: str, metric: str) -> list[tuple[int, float]]:
+        if not self.store_exists():
+            self.get_run(run_id)  # NotFound
         with self._reading(missing=f"No run {run_id!r}."):
             points = self.client.get_metric_history(run_id, metric)
         return sorted((int(p.step), float(p.value)) for p in points)
@@ -95,10 +108,12 @@ class MlflowRuns:
 
 def _summary(run: Any, experiments: dict[str, str]) -> RunSummary:
     started = datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC).isoformat(timespec="seconds")
+    ended = run.info.end_time  # milliseconds: the ranking's tie-break tells runs ended in one second apart
     return RunSummary(
         run_id=run.info.run_id, experiment=experiments.get(run.info.experiment_id, run.info.experiment_id),
         name=run.info.run_name or run.info.run_id[:8], status=run.info.status, start_time=started,
         params=dict(run.data.params), metrics={k: float(v) for k, v in run.data.metrics.items()}, tags=dict(run.data.tags),
+        end_time=datetime.fromtimestamp(ended / 1000, tz=UTC).isoformat(timespec="milliseconds") if ended else "",
     )
 
 

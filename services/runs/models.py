@@ -9,6 +9,8 @@ from collections import defaultdict
 import pandas as pd
 
 from services.models import RunSummary
+from services.runs.metric_names import canonical_values, measured_metrics
+from services.runs.ranking import rank_key
 
 SEED_PARAMS = ("seed", "random_state", "random_seed")
 SOURCE_TAGS = {"training": "built-in", "autopilot": "autopilot", "script": "script", "tuning": "tuning"}
@@ -24,7 +26,7 @@ def run_kind(run: RunSummary) -> str:
 
 
 def runs_frame(runs: list[RunSummary], metric_columns: list[str] | None = None) -> pd.DataFrame:
-    """One row per run: identity, kind, job, input, then the chosen metrics."""
+    """One row per run: identity, kind, job, input, then the chosen metrics (canonical names)."""
     metrics = metric_columns if metric_columns is not None else metric_names(runs)
     rows = []
     for run in runs:
@@ -34,7 +36,8 @@ def runs_frame(runs: list[RunSummary], metric_columns: list[str] | None = None) 
             "job": run.tags.get("workbench.job", ""), "input": run.tags.get("workbench.input", ""),
             "status": run.status, "started": run.start_time,
         }
-        row.update({m: run.metrics.get(m) for m in metrics})
+        values = canonical_values(run)
+        row.update({m: values.get(m) for m in metrics})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -52,7 +55,16 @@ def filter_runs(runs: list[RunSummary], text: str = "", kinds: list[str] | None 
 
 
 def metric_names(runs: list[RunSummary]) -> list[str]:
-    """Metrics present in any run, the most common first."""
+    """Canonical metrics present in any run, the most common first."""
+    counts: dict[str, int] = defaultdict(int)
+    for run in runs:
+        for name in canonical_values(run):
+            counts[name] += 1
+    return sorted(counts, key=lambda n: (-counts[n], n))
+
+
+def logged_metric_names(runs: list[RunSummary]) -> list[str]:
+    """Metrics as the runs logged them (their step-wise histories are stored under these names)."""
     counts: dict[str, int] = defaultdict(int)
     for run in runs:
         for name in run.metrics:
@@ -71,8 +83,9 @@ def param_diff(runs: list[RunSummary], differences_only: bool = True, transpose:
 
 
 def metric_long(runs: list[RunSummary], metrics: list[str]) -> pd.DataFrame:
-    """Long form (run, metric, value) for bar charts."""
-    rows = [(_label(run), m, run.metrics[m]) for run in runs for m in metrics if m in run.metrics]
+    """Long form (run, metric, value) for bar charts; canonical metric names."""
+    values = {run.run_id: canonical_values(run) for run in runs}
+    rows = [(_label(run), m, values[run.run_id][m]) for run in runs for m in metrics if m in values[run.run_id]]
     return pd.DataFrame(rows, columns=["run", "metric", "value"])
 
 
@@ -80,7 +93,7 @@ def axis_values(runs: list[RunSummary], name: str) -> list[float | None]:
     """A metric or a numeric parameter per run, for scatter plots and parallel coordinates."""
     values: list[float | None] = []
     for run in runs:
-        raw = run.metrics.get(name, run.params.get(name))
+        raw = canonical_values(run).get(name, run.params.get(name))
         values.append(_as_float(raw))
     return values
 
@@ -110,7 +123,7 @@ def seed_groups(runs: list[RunSummary], metrics: list[str]) -> pd.DataFrame:
             continue
         row: dict[str, object] = {"configuration": _describe(key), "runs": len(members)}
         for metric in metrics:
-            values = [r.metrics[metric] for r in members if metric in r.metrics]
+            values = [v for v in (canonical_values(r).get(metric) for r in members) if v is not None]
             row[metric] = _mean_std(values)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -132,12 +145,24 @@ def metric_goal(name: str) -> str:
 
 
 def leaderboard(runs: list[RunSummary], metric: str, higher_is_better: bool = True) -> pd.DataFrame:
-    """One ranking across Autopilot candidates, built-in, script and tuning runs."""
-    scored = [r for r in runs if metric in r.metrics and not math.isnan(r.metrics[metric])]
-    scored.sort(key=lambda r: r.metrics[metric], reverse=higher_is_better)
-    frame = runs_frame(scored, [metric])
+    """One ranking across Autopilot candidates, built-in, script and tuning runs on a canonical metric: rank,
+    the metric and the split it was measured on first, then who the run is. Ties: ``ranking.rank_key``."""
+    measured = {run.run_id: measured_metrics(run).get(metric) for run in runs}
+    scored = [r for r in runs if (m := measured[r.run_id]) is not None and not math.isnan(m.value)]
+    scored.sort(key=lambda r: rank_key(measured[r.run_id].value, higher_is_better, r.end_time, r.name))  # type: ignore[union-attr]
+    frame = runs_frame(scored, [])
     frame.insert(0, "rank", range(1, len(frame) + 1))
+    frame.insert(1, metric, [measured[r.run_id].value for r in scored])  # type: ignore[union-attr]
+    frame.insert(2, "measured on", [measured[r.run_id].split or "–" for r in scored])  # type: ignore[union-attr]
+    frame.insert(3, "logged as", [measured[r.run_id].logged_as for r in scored])  # type: ignore[union-attr]
     return frame
+
+
+def ranked_runs(runs: list[RunSummary], metric: str, higher_is_better: bool = True) -> list[RunSummary]:
+    """``runs`` in leaderboard order; runs without ``metric`` follow, newest first."""
+    order = leaderboard(runs, metric, higher_is_better)["run_id"].tolist() if metric and runs else []
+    by_id = {run.run_id: run for run in runs}
+    return [by_id[i] for i in order] + [run for run in runs if run.run_id not in set(order)]
 
 
 def _label(run: RunSummary) -> str:
@@ -164,7 +189,7 @@ def _mean_std(values: list[float]) -> str:
     return f"{mean:.4f} ± {std:.4f}"
 
 
-QUALITY_METRICS = ("test_accuracy", "accuracy", "test_f1_macro", "f1_macro", "test_r2", "r2")
+QUALITY_METRICS = ("accuracy", "f1_macro", "r2")  # canonical names
 
 
 def fairness_frame(runs: list[RunSummary]) -> pd.DataFrame:
@@ -174,7 +199,8 @@ def fairness_frame(runs: list[RunSummary]) -> pd.DataFrame:
         bias = {name.removeprefix("bias_"): value for name, value in run.metrics.items() if name.startswith("bias_")}
         if not bias:
             continue
-        quality = next((name for name in QUALITY_METRICS if name in run.metrics), "")
+        values = canonical_values(run)
+        quality = next((name for name in QUALITY_METRICS if name in values), "")
         rows.append({"run": run.name, "facet (d)": run.tags.get("workbench.bias_facet", ""), "quality metric": quality,
-                     "quality": run.metrics.get(quality) if quality else None, **dict(sorted(bias.items()))})
+                     "quality": values.get(quality) if quality else None, **dict(sorted(bias.items()))})
     return pd.DataFrame(rows)

@@ -14,13 +14,14 @@ from typing import Any
 from services.config import Settings
 
 DEFAULT_EXPERIMENT = "workbench"
+STORE_FILE = "mlflow.db"  # the workspace's own SQLite tracking store
 
 
 def tracking_uri(settings: Settings) -> str:
     """The tracking store: the configured server (SageMaker managed MLflow ARN on AWS) or SQLite in the workspace."""
     if settings.mlflow_tracking_uri:
         return settings.mlflow_tracking_uri
-    return f"sqlite:///{(settings.home / 'mlflow.db').resolve()}"
+    return f"sqlite:///{(settings.home / STORE_FILE).resolve()}"
 
 
 def artifact_root(settings: Settings) -> str:

@@ -20,6 +20,7 @@ from services.errors import BackendUnavailable, NotFound
 from services.runs.aws import build_aws_runs
 from services.runs.base import RunsPort
 from services.runs.local import build_local_runs
+from services.runs.models import leaderboard
 from services.runs.tracking import tracking_uri
 from tests.helpers.workspace import copy_empty_mlflow_store
 
@@ -107,6 +108,15 @@ class RunsContract:
         with pytest.raises(NotFound, match=UNKNOWN_RUN):
             runs.run_artifact(UNKNOWN_RUN, "confusion_matrix.json")
 
+    def test_sagemaker_and_workbench_metric_names_rank_on_one_column(self, runs: RunsPort, client: Any,
+                                                                     settings: Settings) -> None:
+        builtin = self.log_run(client, settings, "reviews", "xgb", accuracy=0.8)
+        candidate = self.log_run(client, settings, "reviews", "c1", Accuracy=0.9)
+        listed = runs.list_runs("reviews")
+        assert all(r.end_time > r.start_time for r in listed)  # finished runs carry their end (the tie-break)
+        board = leaderboard(listed, "accuracy")
+        assert list(board["run_id"]) == [candidate, builtin] and list(board["logged as"]) == ["Accuracy", "accuracy"]
+
     @pytest.mark.parametrize("call", ["list_experiments", "list_runs", "get_run", "metric_history", "run_artifact"])
     def test_an_unreachable_tracking_server_is_unavailable_never_not_found(
             self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str) -> None:
@@ -134,6 +144,18 @@ class TestLocalRuns(RunsContract):
 
     def build(self, settings: Settings) -> RunsPort:
         return build_local_runs(settings)
+
+
+    def test_reading_an_empty_workspace_creates_no_store(self, tmp_path: Path) -> None:
+        """Before any job logged a run there is nothing to read: no store is created (its migrations take seconds
+        on the Compare page's first open) and unknown runs are not found."""
+        runs = self.build(self.settings_for(tmp_path / "fresh"))
+        assert (runs.list_experiments(), runs.list_runs()) == ([], [])
+        with pytest.raises(NotFound):
+            runs.get_run(UNKNOWN_RUN)
+        with pytest.raises(NotFound):
+            runs.metric_history(UNKNOWN_RUN, "accuracy")
+        assert not (tmp_path / "fresh").exists()
 
 
 class TestAwsRuns(RunsContract):

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.models import Candidate
+from services.runs.ranking import rank_key
 from services.training.algorithms.base import Predictor
-from services.training.autopilot.objectives import Objective, sort_key
+from services.training.autopilot.objectives import Objective
 
 
 @dataclass
@@ -42,5 +43,9 @@ class SearchResult:
 
 
 def best_first(candidates: list[CandidateResult], objective: Objective) -> list[CandidateResult]:
-    """Completed candidates by objective, best first; failed ones last. Ties keep training order."""
-    return sorted(candidates, key=lambda c: (c.status != "Completed", sort_key(objective, c.objective_value)))
+    """Completed candidates by objective, best first; failed ones last. Ties follow the one ranking rule of
+    ``services.runs.ranking`` (earlier finished, then name): candidates train one after another, so training
+    order is the order they finished in."""
+    order = {id(c): f"{index:06d}" for index, c in enumerate(candidates)}
+    return sorted(candidates, key=lambda c: (c.status != "Completed", rank_key(
+        c.objective_value, objective.greater_is_better, order[id(c)], c.name)))
