@@ -44,7 +44,10 @@ def run_confusions(selected: list[RunSummary], every_run: list[RunSummary], read
     skipped: list[Skipped] = []
     for run in selected:
         found = run_confusion(run, every_run, read)
-        (shown if isinstance(found, Confusion) else skipped).append(found)
+        if isinstance(found, Confusion):
+            shown.append(found)
+        else:
+            skipped.append(found)
     return shown, skipped
 
 
