@@ -10,6 +10,7 @@ from components.services import (
     show_error,
     start_background_monitoring,
     start_background_retention,
+    start_demo_build,
 )
 from services.errors import ServiceError
 
@@ -58,6 +59,7 @@ try:
     start_background_monitoring(get_services())
     start_background_retention(get_services())
     resume_pipeline_executions(get_services())
+    start_demo_build(get_services())
 except ServiceError as error:
     render_sidebar(None)
     show_error(error)

@@ -36,6 +36,17 @@ def start_background_monitoring(_services: Services) -> object | None:
 
 
 @st.cache_resource(show_spinner=False)
+def start_demo_build(_services: Services) -> object | None:
+    """``WORKBENCH_DEMO=full``: the demo's models, bias report and endpoint, built in the background once per server
+    process unless this workspace has them already (services/demo/background.py); Home shows the progress."""
+    from services.demo.models import DemoPorts
+    from services.demo.models import start_demo_build as start
+
+    ports = DemoPorts(training=_services.training, jobs=_services.jobs, bias=_services.bias, endpoints=_services.endpoints)
+    return start(ports, _services.settings)
+
+
+@st.cache_resource(show_spinner=False)
 def start_background_retention(_services: Services) -> object | None:
     """Delete expired query results and data capture now and hourly, once per server process (local only)."""
     return start_retention(_services)

@@ -159,15 +159,15 @@ def _seed(demo: str | None) -> str:
 
 
 def _build_full_demo(services: Services) -> dict[str, Any]:
-    from services.demo.background import demo_ports
-    from services.demo.full import build_full_demo, build_lock
+    from services.demo.full import DemoPorts, build_full_demo, build_lock
 
     home = Path(services.settings.home)
     with build_lock(home, wait=False) as free:
         if not free:
             print("demo: another process is building this workspace's demo; waiting for it", file=sys.stderr, flush=True)
     with build_lock(home, wait=True):
-        status = build_full_demo(demo_ports(services), home, say=lambda line: print(line, file=sys.stderr, flush=True))
+        ports = DemoPorts(training=services.training, jobs=services.jobs, bias=services.bias, endpoints=services.endpoints)
+        status = build_full_demo(ports, home, say=lambda line: print(line, file=sys.stderr, flush=True))
     return {"built": list(status.built), "found": list(status.found), "seconds": status.elapsed_seconds}
 
 

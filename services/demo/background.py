@@ -10,36 +10,29 @@ from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from services.demo.full import DemoPorts, build_full_demo, build_lock
-from services.demo.status import DONE, DemoStatus, read_status
+from services.config import Settings
+from services.demo.full import DemoPorts, build_full_demo, build_in_progress, build_lock
+from services.demo.status import DONE, INTERRUPTED, RUNNING, DemoStatus, read_status, with_live_elapsed
 from services.errors import ServiceError
 
-if TYPE_CHECKING:
-    from services.registry import Services
+
+def wants_full_demo(settings: Settings) -> bool:
+    return settings.backend == "local" and settings.demo == "full"
 
 
-def demo_ports(services: Services) -> DemoPorts:
-    """The ports the full demo uses, from the app's or the CLI's services."""
-    return DemoPorts(training=services.training, jobs=services.jobs, bias=services.bias, endpoints=services.endpoints)
-
-
-def wants_full_demo(services: Services) -> bool:
-    return services.is_local and services.settings.demo == "full"
-
-
-def start_demo_build(services: Services) -> threading.Thread | None:
+def start_demo_build(ports: DemoPorts, settings: Settings) -> threading.Thread | None:
     """Start the build on a daemon thread unless it is not wanted or done already; the thread, or None."""
-    if not wants_full_demo(services):
+    if not wants_full_demo(settings):
         return None
-    home = Path(services.settings.home)
+    home = Path(settings.home)
     status = read_status(home)
     if status is not None and status.state == DONE:
         return None
-    thread = threading.Thread(target=build_unless_building, args=(demo_ports(services), home), name="demo-build",
-                              daemon=True)
+    thread = threading.Thread(target=build_unless_building, args=(ports, home), name="demo-build", daemon=True)
     thread.start()
     return thread
 
@@ -62,6 +55,15 @@ def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def demo_status(services: Services) -> DemoStatus | None:
-    """The full demo's progress in this workspace (None: never started, or not the local backend)."""
-    return read_status(Path(services.settings.home)) if services.is_local else None
+def demo_progress(settings: Settings) -> DemoStatus | None:
+    """The full demo's progress in this workspace (None: never started, or not the local backend); a build
+    recorded as running that no process holds the lock of any more is ``interrupted``."""
+    if settings.backend != "local":
+        return None
+    home = Path(settings.home)
+    status = read_status(home)
+    if status is None or status.state != RUNNING:
+        return status
+    if not build_in_progress(home):
+        return replace(status, state=INTERRUPTED)
+    return with_live_elapsed(status, datetime.now(UTC))

@@ -97,12 +97,13 @@ def _seed_reviews_by_division(catalog: LocalCatalog, query: LocalQuery) -> None:
 
 
 def _seed_wine(catalog: LocalCatalog, query: LocalQuery) -> None:
+    """scikit-learn's wine set as it ships: 13 measurements and the cultivar as ``target`` (0, 1, 2), nothing more
+    (a renamed copy of the label would be a perfect predictor and hide everything else: issue 14, UX #1)."""
     from sklearn.datasets import load_wine
 
     bunch = load_wine(as_frame=True)
     frame: pd.DataFrame = bunch.frame
     frame.columns = [sanitize_column_name(c) for c in frame.columns]
-    frame["cultivar"] = [f"class_{int(t)}" for t in frame["target"]]
     folder = _fresh_folder(catalog, "wine")
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / "wine.parquet")
     catalog.register(DEMO, "wine", folder)

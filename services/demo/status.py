@@ -6,7 +6,8 @@
      "steps": ["Train …", …], "elapsed_seconds": 41.2, "started_at": "2026-…Z", "updated_at": "2026-…Z",
      "error": "", "hint": "", "built": ["model demo-review-sentiment/1", …], "found": […]}
 
-``state`` is ``running``, ``done`` or ``failed``; no file means the full demo was never started in this
+``state`` is ``running``, ``done`` or ``failed`` (readers also see ``interrupted``: ``running`` with no
+build holding the lock, ``services.demo.background.demo_status``); no file means the full demo was never started in this
 workspace. The file is replaced atomically (written beside it, then renamed), so a reader never sees half of it.
 Pure apart from reading and writing that one file.
 """
@@ -16,12 +17,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from services.embedded.metadata import utc_now
 
 STATUS_FILE = "status.json"
 RUNNING, DONE, FAILED = "running", "done", "failed"
+INTERRUPTED = "interrupted"  # never written: a "running" file no process is building any more (see demo_status)
 MAX_STATUS_BYTES = 64_000  # the file is ours and small; anything bigger is not a status file
 
 
@@ -48,6 +51,15 @@ class DemoStatus:
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 1.0
+
+
+def with_live_elapsed(status: DemoStatus, now: datetime) -> DemoStatus:
+    """A running build's elapsed time up to ``now`` (the file has it as of the last step's start or end)."""
+    try:
+        since = (now - datetime.fromisoformat(status.started_at)).total_seconds()
+    except ValueError:
+        return status
+    return replace(status, elapsed_seconds=round(max(since, status.elapsed_seconds), 1))
 
 
 def status_path(home: Path) -> Path:
