@@ -10,8 +10,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from services.models import RunSummary
-from services.runs.confusion import Confusion, Skipped
-from services.runs.models import axis_values, curve_summary, metric_long, numeric_params, param_diff
+from services.runs.models import (
+    Confusion,
+    Skipped,
+    axis_values,
+    curve_summary,
+    metric_long,
+    numeric_params,
+    param_diff,
+)
 
 
 def render_param_diff(runs: list[RunSummary], *, key: str) -> None:

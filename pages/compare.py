@@ -18,7 +18,6 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.errors import ServiceError
 from services.models import RunSummary
-from services.runs.confusion import run_confusions
 from services.runs.models import (
     fairness_frame,
     filter_runs,
@@ -27,6 +26,7 @@ from services.runs.models import (
     metric_goal,
     metric_names,
     ranked_runs,
+    run_confusions,
     run_kind,
     seed_groups,
 )

@@ -76,12 +76,25 @@ def canonical_metric(name: str) -> str:
 
 def metric_split(name: str, run: RunSummary) -> str:
     """The split ``name``'s value was measured on in ``run``; a bare name's split follows from the job kind."""
+    return split_of(name, run.tags.get("workbench.kind", ""))
+
+
+def split_of(name: str, job_kind: str) -> str:
+    """The split of a metric a job of ``job_kind`` (training, autopilot, …) reported as ``name``; "" when unknown."""
     split, _ = split_name(name)
     if split:
         return split
     if canonical_metric(name) not in ALIASES:
         return ""  # a user's own metric (a script's "loss"): nothing says which split
-    return BARE_SPLIT_BY_KIND.get(run.tags.get("workbench.kind", ""), "")
+    return BARE_SPLIT_BY_KIND.get(job_kind, "")
+
+
+def metric_label(name: str, job_kind: str) -> str:
+    """A job's metric as a person reads it: the name it was logged under without its split, then the split:
+    ``Accuracy`` of an Autopilot job -> "Accuracy (validation)", ``test_Accuracy`` -> "Accuracy (test)"."""
+    split = split_of(name, job_kind)
+    _, metric = split_name(name)
+    return f"{metric} ({split})" if split else name
 
 
 def measured_metrics(run: RunSummary) -> dict[str, Measured]:

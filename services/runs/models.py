@@ -9,7 +9,11 @@ from collections import defaultdict
 import pandas as pd
 
 from services.models import RunSummary
+from services.runs.confusion import Confusion as Confusion  # re-exported: pages import this models module
+from services.runs.confusion import Skipped as Skipped
+from services.runs.confusion import run_confusions as run_confusions
 from services.runs.metric_names import canonical_values, measured_metrics
+from services.runs.metric_names import metric_label as metric_label
 from services.runs.ranking import rank_key
 
 SEED_PARAMS = ("seed", "random_state", "random_seed")
