@@ -18,6 +18,7 @@ import streamlit as st
 
 from components.formatting import human_ms
 from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.label_map import LabelMap, label_map
 from services.models import DataSource, Job, ModelRecord, Table
 
 AGGREGATION_LABELS = {"mean_abs": "mean |SHAP| (mean_abs)", "mean_sq": "mean SHAP² (mean_sq)", "median": "median |SHAP| (median)"}
@@ -150,22 +151,25 @@ def token_frame(attribution: TokenAttribution, label: str, top: int = 10) -> pd.
     return frame.reindex(frame["contribution"].abs().sort_values(ascending=False).index).head(top).reset_index(drop=True)
 
 
-def positive_class(classes: list[str]) -> str:
-    """The class that means 'positive' in a sentiment model (so green reads as positive), else the last class."""
-    for guess in ("1", "positive", "pos", "5"):
-        if guess in classes:
-            return guess
-    return classes[-1]
+LOG_ODDS = " (log-odds)"
+
+
+def output_label(output: str, labels: LabelMap) -> str:
+    """An explanation's explained output with its class named: ``1`` → ``positive (1)``, ``1 (log-odds)`` →
+    ``positive (1) (log-odds)``; ``prediction`` (regression) unchanged."""
+    if output.endswith(LOG_ODDS):
+        return labels.display(output.removesuffix(LOG_ODDS)) + LOG_ODDS
+    return labels.display(output)
 
 
 # -- results of a SHAP job ----------------------------------------------------------------------------------------
 
 
-def render_explanation_summary(explanation: Explanation) -> None:
+def render_explanation_summary(explanation: Explanation, labels: LabelMap) -> None:
     """Which explainer ran, what it explains, on how many rows and how fast."""
     cols = st.columns([1, 2, 1, 1, 1])
     cols[0].metric("Explainer", explanation.explainer)
-    cols[1].metric("Explained output", explanation.explained_output)
+    cols[1].metric("Explained output", output_label(explanation.explained_output, labels))
     cols[2].metric("Rows explained", f"{explanation.rows:,}")
     cols[3].metric("Base value", f"{explanation.base_value:.4f}")
     cols[4].metric("Run time", human_ms(explanation.seconds * 1000))
@@ -173,7 +177,7 @@ def render_explanation_summary(explanation: Explanation) -> None:
         st.info(note, icon=":material/info:")
 
 
-def render_global_importance(explanation: Explanation, *, key: str) -> None:
+def render_global_importance(explanation: Explanation, labels: LabelMap, *, key: str) -> None:
     """The aggregated importances as a sorted bar chart and a table; any aggregation the job computed."""
     available = [a for a in AGGREGATIONS if a in explanation.importances] or [explanation.aggregation]
     default = explanation.aggregation if explanation.aggregation in available else available[0]
@@ -183,7 +187,7 @@ def render_global_importance(explanation: Explanation, *, key: str) -> None:
     if not importance:
         st.caption("This explanation has no feature importances.")
         return
-    title = f"Global SHAP importance — {aggregation_label(aggregation)}, output {explanation.explained_output}"
+    title = f"Global SHAP importance — {aggregation_label(aggregation)}, output {output_label(explanation.explained_output, labels)}"
     st.plotly_chart(importance_figure(importance, title), key=f"{key}.chart")
     with st.expander("As a table", icon=":material/table:"):
         st.dataframe(importance_frame(importance), hide_index=True, width="stretch")
@@ -214,7 +218,8 @@ def render_dependence(values: pd.DataFrame, features: pd.DataFrame, order: list[
     st.plotly_chart(dependence_figure(values, features, feature, chosen), key=f"{key}.chart")
 
 
-def render_waterfall(values: pd.DataFrame, features: pd.DataFrame, explanation: Explanation, *, key: str) -> None:
+def render_waterfall(values: pd.DataFrame, features: pd.DataFrame, explanation: Explanation, labels: LabelMap, *,
+                     key: str) -> None:
     """Pick a row and see how the features move it from the base value to the model's output."""
     if values.empty:
         st.caption("No per-row SHAP values to plot.")
@@ -222,8 +227,9 @@ def render_waterfall(values: pd.DataFrame, features: pd.DataFrame, explanation: 
     position = st.columns(3)[0].number_input(f"Row (0–{len(values) - 1})", 0, len(values) - 1, 0, key=f"{key}.row")
     contributions = values.iloc[int(position)]
     row_values = features.iloc[int(position)] if len(features) == len(values) else pd.Series(dtype=object)
-    title = f"Row {int(position)} (data row {contributions.name}) — {explanation.explained_output}: base value → output"
-    st.plotly_chart(waterfall_figure(contributions, row_values, explanation.base_value, explanation.explained_output, title),
+    output = output_label(explanation.explained_output, labels)
+    title = f"Row {int(position)} (data row {contributions.name}) — {output}: base value → output"
+    st.plotly_chart(waterfall_figure(contributions, row_values, explanation.base_value, output, title),
                     key=f"{key}.chart")
     with st.expander("This row's feature values", icon=":material/table_rows:"):
         st.dataframe(pd.DataFrame({"value": row_values.astype(str), "SHAP": contributions}), width="stretch")
@@ -236,7 +242,7 @@ def render_shap_download(values: Callable[[], pd.DataFrame], *, job_name: str, k
                        on_click="ignore", help=f"One row per explained row of job {job_name}, one column per feature.")
 
 
-def render_top_words(top_words: dict[str, list[tuple[str, float]]], *, key: str) -> None:
+def render_top_words(top_words: dict[str, list[tuple[str, float]]], labels: LabelMap, *, key: str) -> None:
     """A text model's most influential words per class, over every explained review."""
     if not top_words:
         st.caption("This explanation has no top words (only review models have them).")
@@ -244,19 +250,20 @@ def render_top_words(top_words: dict[str, list[tuple[str, float]]], *, key: str)
     columns = st.columns(min(3, len(top_words)))
     for index, (label, words) in enumerate(top_words.items()):
         frame = pd.DataFrame(words, columns=["word", "contribution"]).iloc[::-1]
-        figure = px.bar(frame, x="contribution", y="word", orientation="h", title=f"Class {label}")
+        figure = px.bar(frame, x="contribution", y="word", orientation="h", title=f"Class {labels.display(label)}")
         figure.update_traces(marker_color=[f"rgb({POSITIVE_RGB})" if v > 0 else f"rgb({NEGATIVE_RGB})" for v in frame["contribution"]])
         columns[index % len(columns)].plotly_chart(figure.update_layout(height=max(260, 24 * len(frame) + 100), yaxis_title=None),
                                                    key=f"{key}.{index}")
 
 
-def render_review_rows(values: pd.DataFrame, features: pd.DataFrame, output_name: str, *, key: str) -> None:
+def render_review_rows(values: pd.DataFrame, features: pd.DataFrame, output_name: str, labels: LabelMap, *,
+                       key: str) -> None:
     """A review model's explained rows: each review with the sum of its words' SHAP values, strongest first."""
     if values.empty or features.empty:
         st.caption("No explained reviews to list.")
         return
     column = values.columns[0]
-    frame = pd.DataFrame({"review": features[column].astype(str), f"SHAP towards {output_name}": values.sum(axis=1)})
+    frame = pd.DataFrame({"review": features[column].astype(str), f"SHAP towards {output_label(output_name, labels)}": values.sum(axis=1)})
     frame = frame.reindex(frame.iloc[:, 1].abs().sort_values(ascending=False).index)
     st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}.table",
                  column_config={"review": st.column_config.TextColumn(width="large")})
@@ -265,24 +272,28 @@ def render_review_rows(values: pd.DataFrame, features: pd.DataFrame, output_name
 # -- review words -------------------------------------------------------------------------------------------------
 
 
-def render_token_attribution(attribution: TokenAttribution, *, key: str) -> None:
-    """The review with its words shaded for a class the user picks, the prediction and the probabilities."""
+def render_token_attribution(attribution: TokenAttribution, labels: LabelMap, *, key: str) -> None:
+    """The review with its words shaded for a class the user picks (the predicted one first), the prediction and
+    the probabilities, every class named by the model's label map. ``key`` must be new for each attribution, so
+    the class picker starts from that attribution's prediction."""
     classes = list(attribution.scores) or list(attribution.probabilities)
     if not classes:
         st.caption("The model returned no attributions.")
         return
+    names = labels if labels.classes else label_map(classes)
     cols = st.columns(3)
-    cols[0].metric("Predicted label", attribution.predicted_label)
+    cols[0].metric("Predicted label", names.display(attribution.predicted_label))
     cols[1].metric("Probability", f"{attribution.probabilities.get(attribution.predicted_label, 0.0):.1%}")
     cols[2].metric("Run time", human_ms(attribution.seconds * 1000))
-    default = positive_class(classes)
-    label = st.segmented_control("Show contributions to class", classes, default=default, key=f"{key}.class") or default
+    default = attribution.predicted_label if attribution.predicted_label in classes else classes[-1]
+    label = st.segmented_control("Show contributions to class", classes, default=default, format_func=names.display,
+                                 key=f"{key}.class") or default
     st.markdown(shaded_review_html(attribution, label), unsafe_allow_html=True)
-    st.caption(f"Green words push the review towards class **{label}**, red words push it away "
-               "(for a sentiment model's positive class: green = towards positive, red = towards negative). "
+    st.caption(f"Green words push the review towards **{names.display(label)}**, red words push it away. "
                "Hover a word for its SHAP value.")
     left, right = st.columns(2)
-    probabilities = pd.DataFrame(list(attribution.probabilities.items()), columns=["class", "probability"])
+    probabilities = pd.DataFrame({"class": [names.display(c) for c in attribution.probabilities],
+                                  "probability": list(attribution.probabilities.values())})
     figure = px.bar(probabilities, x="probability", y="class", orientation="h", range_x=[0, 1], title="Probabilities")
     left.plotly_chart(figure.update_yaxes(type="category").update_layout(height=260), key=f"{key}.probabilities")
     right.dataframe(token_frame(attribution, label), hide_index=True, width="stretch")
@@ -331,7 +342,7 @@ def render_model_picker(models: list[ModelRecord], *, key: str) -> ModelRecord |
     model = by_id.get(chosen) if chosen else None
     if model is not None:
         columns = ", ".join(c.name for c in model.input_schema[:12]) + (" …" if len(model.input_schema) > 12 else "")
-        classes = f" · classes {', '.join(model.classes)}" if model.classes else ""
+        classes = f" · classes {', '.join(label_map(model.classes, model.target).displays())}" if model.classes else ""
         st.caption(f"Predicts **{model.target}** from {columns}{classes}")
     return model
 
@@ -356,8 +367,9 @@ def render_explain_form(model: ModelRecord, tables: list[str], default_table: st
                                           key=f"{key}.background.{kind}",
                                           help="The baseline sample the explainer compares each row against.")
         aggregation = cols[2].selectbox("Aggregation", list(AGGREGATIONS), format_func=aggregation_label, key=f"{key}.aggregation")
+        names = label_map(model.classes, model.target)
         explained = cols[3].selectbox("Explained class", [AUTOMATIC, *model.classes], key=f"{key}.class.{model.model_id}",
-                                      disabled=not model.classes, help=EXPLAINED_CLASS_HELP)
+                                      format_func=names.display, disabled=not model.classes, help=EXPLAINED_CLASS_HELP)
         submitted = st.form_submit_button("Explain", type="primary", icon=":material/insights:")
     if not submitted:
         return None
@@ -366,12 +378,21 @@ def render_explain_form(model: ModelRecord, tables: list[str], default_table: st
                           aggregation=aggregation or "mean_abs", explained_class="" if explained in (None, AUTOMATIC) else explained)
 
 
+def job_choice_label(job: Job) -> str:
+    """A job as the picker lists it: name and start time only. Nothing that changes while the page is open — a keyed
+    selectbox keeps showing the option text it was first drawn with when only ``format_func``'s text changes
+    (streamlit/streamlit#13788), so a status in it stayed "InProgress" after the job completed."""
+    return f"{job.name} · started {job.created_at[:19].replace('T', ' ')}"
+
+
 def render_explain_job_picker(jobs: list[Job], *, key: str) -> Job | None:
-    """Earlier explanations of the chosen model, newest first."""
+    """Earlier explanations of the chosen model, newest first; the chosen one's current status beside the picker."""
     by_name = {j.name: j for j in jobs}
-    chosen = st.selectbox("Explanation", list(by_name), key=key,
-                          format_func=lambda n: f"{n} · {by_name[n].status} · {by_name[n].created_at[:19].replace('T', ' ')}")
-    return by_name.get(chosen) if chosen else None
+    chosen = st.selectbox("Explanation", list(by_name), key=key, format_func=lambda n: job_choice_label(by_name[n]))
+    job = by_name.get(chosen) if chosen else None
+    if job is not None:
+        st.caption(f"Status: **{job.status}**" + (f" · {job.secondary_status}" if job.secondary_status else ""))
+    return job
 
 
 def render_review_form(*, key: str) -> tuple[str, int] | None:

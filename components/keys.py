@@ -160,3 +160,11 @@ TOUR_RESULTS = "tour.results"  # {step key: its result} (small: a grouped query,
 TOUR_ERRORS = "tour.errors"  # {step key: the ServiceError its last run met}
 TOUR_STARTED = "tour.started"  # {step key: monotonic time a background step (train, deploy) started}
 TOUR_STEP = "tour.step"  # prefix of each step's widgets: tour.step.<key>.run
+
+EXPLAIN_EXPLAINED = "explain.explained"  # how many reviews this session explained: each attribution gets a fresh class picker
+
+BIAS_FORM_OPEN = "bias.form_open"  # the data-and-configuration expander: closed once a report is shown, so it comes first
+BIAS_COLLAPSE = "bias.collapse"  # a report just arrived: close the configuration on the next run
+QUERY_EDITOR_OPEN = "query.editor_open"  # the SQL editor's expander: closed after a successful run, so results come first
+QUERY_FAILED_SQL = "query.failed_sql"  # the SQL whose run raised QUERY_ERROR: the error shows only while the editor holds it
+JOBS_MODELS_TRAIN = "jobs.models_train"  # Models tab empty state: to the Train page

@@ -33,6 +33,7 @@ from components.state import keep, restore
 from services.errors import ServiceError
 from services.explain.base import Explanation
 from services.explain.models import EXPLAIN_KIND, LISTED_JOBS, jobs_of_model, trained_on_table, was_reused
+from services.label_map import LabelMap, model_label_map
 from services.models import Job, ModelRecord
 
 ensure_app_navigation("pages/explain.py")
@@ -94,35 +95,36 @@ def model_jobs(model: ModelRecord) -> list[Job]:
     return jobs_of_model(explain_jobs(), model.model_id)
 
 
-def shap_results(job: Job, text_model: bool) -> None:
+def shap_results(job: Job, model: ModelRecord) -> None:
+    labels = model_label_map(model)
     explanation = load_explanation(job.name, services.backend_label)
-    render_explanation_summary(explanation)
+    render_explanation_summary(explanation, labels)
     values, features = load_shap_frames(job.name, services.backend_label)
     render_shap_download(lambda: values, job_name=job.name, key="explain.download")
-    if text_model or explanation.top_words:
-        review_results(explanation, values, features)
+    if is_text(model) or explanation.top_words:
+        review_results(explanation, values, features, labels)
         return
     order = importance_frame(explanation.global_importance)["feature"].tolist()
     global_tab, beeswarm_tab, dependence_tab, row_tab = st.tabs(["Global importance", "Beeswarm", "Dependence", "Per row"])
     with global_tab:
-        render_global_importance(explanation, key="explain.global")
+        render_global_importance(explanation, labels, key="explain.global")
     with beeswarm_tab:
         render_beeswarm(values, features, order, key="explain.beeswarm")
     with dependence_tab:
         render_dependence(values, features, order, key="explain.dependence")
     with row_tab:
-        render_waterfall(values, features, explanation, key="explain.waterfall")
+        render_waterfall(values, features, explanation, labels, key="explain.waterfall")
 
 
-def review_results(explanation: Explanation, values: pd.DataFrame, features: pd.DataFrame) -> None:
+def review_results(explanation: Explanation, values: pd.DataFrame, features: pd.DataFrame, labels: LabelMap) -> None:
     """A review model's SHAP job: words instead of columns."""
     words_tab, classes_tab, reviews_tab = st.tabs(["Global importance (words)", "Top words per class", "Per review"])
     with words_tab:
-        render_global_importance(explanation, key="explain.global")
+        render_global_importance(explanation, labels, key="explain.global")
     with classes_tab:
-        render_top_words(explanation.top_words, key="explain.top_words")
+        render_top_words(explanation.top_words, labels, key="explain.top_words")
     with reviews_tab:
-        render_review_rows(values, features, explanation.explained_output, key="explain.reviews")
+        render_review_rows(values, features, explanation.explained_output, labels, key="explain.reviews")
 
 
 def shap_section(model: ModelRecord) -> None:
@@ -145,7 +147,7 @@ def shap_section(model: ModelRecord) -> None:
     elif job.status != "Completed":
         render_job_status(job)
     else:
-        shap_results(job, is_text(model))
+        shap_results(job, model)
 
 
 def review_section(model: ModelRecord) -> None:
@@ -157,9 +159,11 @@ def review_section(model: ModelRecord) -> None:
         st.session_state.pop(keys.EXPLAIN_ATTRIBUTION, None)
         with st.spinner("Explaining the review…"):
             st.session_state[keys.EXPLAIN_ATTRIBUTION] = services.explain.explain_text(model.model_id, *submitted)
+        st.session_state[keys.EXPLAIN_EXPLAINED] = st.session_state.get(keys.EXPLAIN_EXPLAINED, 0) + 1
     attribution = st.session_state.get(keys.EXPLAIN_ATTRIBUTION)
     if attribution is not None and attribution.model_id == model.model_id:
-        render_token_attribution(attribution, key="explain.tokens")
+        count = st.session_state.get(keys.EXPLAIN_EXPLAINED, 0)  # each attribution's class picker starts at its prediction
+        render_token_attribution(attribution, model_label_map(model), key=f"explain.tokens.{count}")
 
 
 def quick_model_section(default_table: str) -> None:

@@ -98,7 +98,13 @@ def test_explaining_a_tabular_model_shows_importances_plots_and_the_download(tra
     app.number_input(key="explain.form.background.tabular").set_value(30)
     app.button(key=EXPLAIN).click().run()
     assert not app.exception, app.exception
+    running = app.selectbox(key="explain.job").options  # drawn while the job is pending or running
     wait_for_explanation(app)
+    # the picker's option text never changes with the job (a keyed selectbox in the browser keeps showing the text it
+    # was first drawn with, so a status in it said "InProgress" after completion); the status is shown beside it
+    assert app.selectbox(key="explain.job").options == running
+    assert not any(status in running[0] for status in ("Pending", "InProgress", "Completed"))
+    assert "Status: **Completed**" in texts(app.caption)
     found = metrics(app)
     assert found["Explainer"] == "Tree"
     assert found["Rows explained"] == "60"
@@ -132,14 +138,22 @@ def test_a_review_is_shown_with_its_words_shaded_by_contribution(trained_app: Ap
     app.number_input(key="explain.review.evals").set_value(100)
     app.button(key=EXPLAIN_REVIEW).click().run()
     assert not app.exception, app.exception
-    assert metrics(app)["Predicted label"] == "-1"
+    assert metrics(app)["Predicted label"] == "negative (-1)"  # named as the Score page names it
+    assert app.button_group(key="explain.tokens.1.class").value == "-1"  # contributions to the predicted class first
     shaded = [m.value for m in app.markdown if "<span" in m.value]
-    assert shaded and "rgba(220, 38, 38" in shaded[0] and "disappointed" in shaded[0]
+    assert shaded and "rgba(22, 163, 74" in shaded[0] and "disappointed" in shaded[0]  # green: towards negative
     words = frame_with(app, "contribution")
     assert len(words) > 3
-    app.button_group(key="explain.tokens.class").set_value("-1").run()  # the negative class: its words turn green
+    app.button_group(key="explain.tokens.1.class").set_value("1").run()  # the positive class: those words turn red
     assert not app.exception, app.exception
-    assert "towards class **-1**" in texts(app.caption)
+    assert "towards **positive (1)**" in texts(app.caption)
+    shaded = [m.value for m in app.markdown if "<span" in m.value]
+    assert "rgba(220, 38, 38" in shaded[0]
+
+    app.button(key="explain.review.example.positive").click().run()
+    app.button(key=EXPLAIN_REVIEW).click().run()
+    assert metrics(app)["Predicted label"] == "positive (1)"
+    assert app.button_group(key="explain.tokens.2.class").value == "1"  # a new review starts at its own prediction
 
 
 def test_a_review_models_shap_job_shows_the_top_words_per_class(trained_app: AppTest) -> None:
@@ -150,6 +164,7 @@ def test_a_review_models_shap_job_shows_the_top_words_per_class(trained_app: App
     assert not app.exception, app.exception
     wait_for_explanation(app, timeout=120)
     assert metrics(app)["Explainer"] == "Partition"
+    assert metrics(app)["Explained output"] in ("negative (-1)", "neutral (0)", "positive (1)")
     assert {"Global importance (words)", "Top words per class", "Per review"} <= {t.label for t in app.tabs}
     assert len(frame_with(app, "review")) == 4
     assert any(b.proto.label.startswith("Download per-row SHAP values") for b in app.get("download_button"))
