@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from services.label_map import label_map
 from services.models import Candidate, Job, ModelRecord
 
 STATUS_ICONS = {"InProgress": ":material/progress_activity:", "Completed": ":material/check_circle:",
@@ -106,7 +107,7 @@ def render_insights(insights: dict[str, Any], *, key: str) -> None:
     """Model insights of the best candidate: confusion matrix, ROC / PR curves, or residuals."""
     matrix = insights.get("confusion_matrix")
     if isinstance(matrix, dict) and matrix.get("matrix"):
-        labels = [str(x) for x in matrix.get("labels") or matrix.get("classes") or []]
+        labels = label_map(matrix.get("labels") or matrix.get("classes") or []).displays()  # "negative (-1)", as every page
         figure = px.imshow(matrix["matrix"], x=labels or None, y=labels or None, text_auto=True,
                            color_continuous_scale="Blues", labels=dict(x="predicted", y="actual"), title="Confusion matrix")
         figure.update_xaxes(type="category").update_yaxes(type="category")  # class labels like "-1" are not numbers

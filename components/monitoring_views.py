@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from services.label_map import label_map
 from services.monitoring.data_quality import NOT_ENOUGH_TRAFFIC, traffic_verdict
 from services.monitoring.models import (
     MONITOR_TYPES,
@@ -198,7 +199,8 @@ def confusion_figure(statistics: dict[str, Any]) -> go.Figure | None:
     frame = confusion_frame(statistics)
     if frame.empty:
         return None
-    figure = go.Figure(go.Heatmap(z=frame.to_numpy(), x=list(frame.columns), y=list(frame.index), colorscale="Blues",
+    names = label_map(frame.columns)  # the classes named as every page names them ("negative (-1)")
+    figure = go.Figure(go.Heatmap(z=frame.to_numpy(), x=names.displays(), y=[names.display(a) for a in frame.index], colorscale="Blues",
                                   text=frame.to_numpy(), texttemplate="%{text}", hovertemplate="actual %{y}, predicted "
                                   "%{x}: %{z}<extra></extra>"))
     figure.update_layout(title="Confusion matrix", xaxis_title="predicted", yaxis_title="actual", height=360,
