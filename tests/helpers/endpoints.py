@@ -34,7 +34,7 @@ def trained_template(tmp_path_factory: pytest.TempPathFactory, seeded_home: Path
     jobs = [services.training.start_training_job(request) for request in (
         TrainingRequest(algorithm="text-tfidf", source=DataSource(path=str(reviews)), target="sentiment",
                         text_column="review_body", hyperparameters={"epochs": "30"}, name="endpoint-reviews"),
-        TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="cultivar",
+        TrainingRequest(algorithm="xgboost", source=DataSource(table="demo.wine"), target="target",
                         hyperparameters={"num_round": "10", "max_depth": "3"}, name="endpoint-wine"),
     )]
     for name in jobs:

@@ -156,11 +156,11 @@ def test_appending_to_a_table_whose_column_types_do_not_fit_is_an_error_that_kee
     press(app, "label.item.class.0")
     app.selectbox(key=keys.LABEL_RETRAIN_TABLE).set_value("wine").run()
     app.selectbox(key=keys.LABEL_RETRAIN_TEXT_COLUMN).set_value("alcohol").run()  # a number column gets no review text
-    app.selectbox(key=keys.LABEL_RETRAIN_LABEL_COLUMN).set_value("cultivar").run()
+    app.selectbox(key=keys.LABEL_RETRAIN_LABEL_COLUMN).set_value("target").run()
     press(app, "label.retrain.run")
     assert "alcohol" in texts(app.error)
     assert [app.selectbox(key=k).value for k in (keys.LABEL_RETRAIN_TABLE, keys.LABEL_RETRAIN_TEXT_COLUMN,
-                                                 keys.LABEL_RETRAIN_LABEL_COLUMN)] == ["wine", "alcohol", "cultivar"]
+                                                 keys.LABEL_RETRAIN_LABEL_COLUMN)] == ["wine", "alcohol", "target"]
     app.selectbox(key=keys.LABEL_RETRAIN_TABLE).set_value("reviews_sentiment").run()
     app.selectbox(key=keys.LABEL_RETRAIN_TEXT_COLUMN).set_value("review_body").run()
     app.selectbox(key=keys.LABEL_RETRAIN_LABEL_COLUMN).set_value("sentiment").run()

@@ -43,7 +43,7 @@ def models(workspace: Services) -> dict[str, ModelRecord]:
         "text": workspace.training.start_training_job(TrainingRequest(
             algorithm="text-tfidf", source=REVIEWS, target="sentiment", text_column="review_body")),
         "wine": workspace.training.start_training_job(TrainingRequest(
-            algorithm="xgboost", source=WINE, target="cultivar", hyperparameters={"num_round": "10", "max_depth": "3"})),
+            algorithm="xgboost", source=WINE, target="target", hyperparameters={"num_round": "10", "max_depth": "3"})),
     }
     records = {}
     for key, name in names.items():
@@ -89,10 +89,10 @@ def test_wine_from_sql_scored_by_xgboost_and_scoring_again_replaces_the_table(wo
         job = finished(workspace, name)
         assert job.result["rows"] == count(workspace, "SELECT count(*) FROM demo.wine WHERE alcohol > 13")
     assert count(workspace, "SELECT count(*) FROM scored.strong_wine") == job.result["rows"]
-    accuracy = workspace.query.run("SELECT avg(CASE WHEN predicted_label = cultivar THEN 1.0 ELSE 0.0 END) AS a "
+    accuracy = workspace.query.run("SELECT avg(CASE WHEN predicted_label = CAST(target AS varchar) THEN 1.0 ELSE 0.0 END) AS a "
                                    "FROM scored.strong_wine").frame["a"].iloc[0]
     assert accuracy > 0.85
-    assert count(workspace, "SELECT count(*) FROM scored.strong_wine WHERE probability_class_0 IS NULL") == 0
+    assert count(workspace, "SELECT count(*) FROM scored.strong_wine WHERE probability_0 IS NULL") == 0
 
 
 def test_bad_requests_fail_before_a_job_starts(workspace: Services, models: dict[str, ModelRecord]) -> None:

@@ -99,7 +99,7 @@ def test_score_a_record_and_monitor(cli: Run) -> None:
               "od280_od315_of_diluted_wines": 3.4, "proline": 1050}
     for _ in range(3):
         scored = ok(cli, "score", "cli-wine", "--record", json.dumps(record))
-    assert scored["predicted_label"] in ("class_0", "class_1", "class_2")  # type: ignore[index]
+    assert scored["predicted_label"] in ("0", "1", "2")  # type: ignore[index]
     report = ok(cli, "monitor", "cli-wine")  # the monitoring capability's command; data quality by default
     assert report["endpoint"] == "cli-wine" and report["monitor_type"] == "data-quality"  # type: ignore[index]
     assert report["item_count"] == 3 and report["details"]["drift"]["rows"] == 3  # type: ignore[index]

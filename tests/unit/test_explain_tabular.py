@@ -182,12 +182,12 @@ def test_regression_explains_the_prediction(workspace: Services, data: dict[str,
 
 
 def test_multiclass_explains_the_chosen_class_margin(workspace: Services) -> None:
-    model_id = train(workspace, "xgboost", DataSource(table="demo.wine"), "cultivar", num_round="10", max_depth="3")
-    request = ExplainRequest(model_id=model_id, source=DataSource(table="demo.wine"), rows=60, explained_class="class_0")
+    model_id = train(workspace, "xgboost", DataSource(table="demo.wine"), "target", num_round="10", max_depth="3")
+    request = ExplainRequest(model_id=model_id, source=DataSource(table="demo.wine"), rows=60, explained_class="0")
     name = completed(workspace, request)
     explanation = workspace.explain.explanation(name)
     values, features = workspace.explain.shap_frames(name)
-    assert explanation.explained_output == "class_0 (log-odds)" and "log-odds" in explanation.notes[0]
+    assert explanation.explained_output == "0 (log-odds)" and "log-odds" in explanation.notes[0]
     np.testing.assert_allclose(values.sum(axis=1) + explanation.base_value, margins(workspace, model_id, features)[:, 0], atol=1e-4)
 
 

@@ -60,8 +60,8 @@ def test_bare_name_without_a_database_is_explained(seeded_services: Services) ->
 
 def test_athena_results_are_named_and_typed_like_athena(seeded_services: Services) -> None:
     result = seeded_services.query.run(
-        "SELECT date_add('day', 2, DATE '2024-12-31'), count(*), max(alcohol) AS top, cultivar "
-        "FROM demo.wine GROUP BY cultivar ORDER BY cultivar"
+        "SELECT date_add('day', 2, DATE '2024-12-31'), count(*), max(alcohol) AS top, 'class_' || CAST(target AS varchar) "
+        "AS cultivar FROM demo.wine GROUP BY 'class_' || CAST(target AS varchar) ORDER BY cultivar"
     )
     assert [c.name for c in result.columns] == ["_col0", "_col1", "top", "cultivar"]
     assert [c.type for c in result.columns] == ["date", "bigint", "double", "varchar"]

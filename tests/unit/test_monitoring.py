@@ -266,7 +266,7 @@ def models(workspace: Services) -> dict[str, ModelRecord]:
     text = workspace.training.start_training_job(TrainingRequest(
         algorithm="text-tfidf", source=DataSource(table="demo.reviews_sentiment"), target="sentiment", text_column="review_body"))
     wine = workspace.training.start_training_job(TrainingRequest(
-        algorithm="xgboost", source=DataSource(table="demo.wine"), target="cultivar", hyperparameters={"num_round": "10"}))
+        algorithm="xgboost", source=DataSource(table="demo.wine"), target="target", hyperparameters={"num_round": "10"}))
     records = {}
     for key, name in (("text", text), ("wine", wine)):
         job = workspace.jobs.wait_for_job(name, 300)
@@ -303,7 +303,7 @@ def test_training_writes_the_baseline_next_to_the_model(models: dict[str, ModelR
     assert set(baseline.prediction["categories"]) == set(models["text"].classes)  # type: ignore[index]
     wine = load_baseline(models["wine"].artifact_path)
     assert wine.features["alcohol"]["kind"] == "numeric" and wine.features["alcohol"]["count"] > 100
-    assert set(wine.prediction["categories"]) == {"class_0", "class_1", "class_2"}  # type: ignore[index]
+    assert set(wine.prediction["categories"]) == {"0", "1", "2"}  # type: ignore[index]
 
 
 def test_ensure_baseline_computes_a_missing_one_from_the_training_source(workspace: Services,
@@ -315,8 +315,8 @@ def test_ensure_baseline_computes_a_missing_one_from_the_training_source(workspa
     assert (folder / "statistics.json").is_file() and (folder / "constraints.json").is_file()
     assert set(baseline.features) == set(written["features"])
     assert baseline.features["alcohol"]["mean"] == pytest.approx(written["features"]["alcohol"]["mean"], rel=0.03)
-    assert baseline.prediction["categories"]["class_1"] == pytest.approx(  # type: ignore[index]
-        written["prediction"]["categories"]["class_1"], abs=0.1)
+    assert baseline.prediction["categories"]["1"] == pytest.approx(  # type: ignore[index]
+        written["prediction"]["categories"]["1"], abs=0.1)
 
 
 def test_drift_report_flags_longer_reviews_and_shifted_predictions_per_hour(workspace: Services, review_endpoint: str,
@@ -352,10 +352,10 @@ def test_tabular_capture_in_every_format_is_parsed_and_a_shifted_column_is_flagg
     lines = "".join(json.dumps(r) + "\n" for r in rows.iloc[150:].to_dict("records"))
     at = "2026-11-22T12:00:00.000Z"
     events = [capture_event(json.dumps({"instances": records}), "application/json", json.dumps({"predictions": [
-                  {"predicted_label": "class_0", "probability": 0.9}] * 60}), "application/json", at),
-              capture_event(json.dumps({"instances": arrays}), "application/json", "class_0,0.9\n" * 60, "text/csv", at),
-              capture_event(csv_lines, "text/csv", "class_0,0.9\n" * 30, "text/csv", at, encoding="BASE64"),
-              capture_event(lines, "application/jsonlines", '{"predicted_label": "class_0"}\n' * 28, "application/jsonlines", at),
+                  {"predicted_label": "0", "probability": 0.9}] * 60}), "application/json", at),
+              capture_event(json.dumps({"instances": arrays}), "application/json", "0,0.9\n" * 60, "text/csv", at),
+              capture_event(csv_lines, "text/csv", "0,0.9\n" * 30, "text/csv", at, encoding="BASE64"),
+              capture_event(lines, "application/jsonlines", '{"predicted_label": "0"}\n' * 28, "application/jsonlines", at),
               capture_event("{broken", "application/json", "", "application/json", at)]
     write_endpoint(workspace, "wine-live", record)
     write_capture(workspace, "wine-live", events)

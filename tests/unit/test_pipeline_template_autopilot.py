@@ -52,8 +52,8 @@ def test_the_pipeline_is_split_autopilot_transform_evaluate_gate_register(defini
                      "AccuracyTooLow": ("Fail", "else")}
     pipeline = Pipeline(KEY, "arn", definition, "", "")
     assert {(p.name, p.type, p.default) for p in pipeline.parameters} == {
-        ("InputData", "String", "s3://workbench-lake/demo/wine/"), ("TargetColumn", "String", "cultivar"),
-        ("DropColumns", "String", "target"), ("ProblemType", "String", "MulticlassClassification"),
+        ("InputData", "String", "s3://workbench-lake/demo/wine/"), ("TargetColumn", "String", "target"),
+        ("DropColumns", "String", ""), ("ProblemType", "String", "MulticlassClassification"),
         ("MaxRuntimeSeconds", "Integer", 60), ("MaxCandidates", "Integer", 2), ("MinAccuracy", "Float", 0.8),
         ("ModelPackageGroup", "String", KEY)}
     assert INPUT_TABLES[KEY] == {"InputData": ("demo", "wine")}
@@ -113,12 +113,12 @@ def test_the_command_line_lists_and_installs_it(tmp_path: Path, monkeypatch: pyt
 def test_the_automl_executor_reads_the_create_automl_job_request_as_v2(definition: dict[str, Any]) -> None:
     arguments = Pipeline(KEY, "arn", definition, "", "").find_step("Autopilot")["Arguments"]  # type: ignore[index]
     check_automl("Autopilot", arguments)  # still references at upsert
-    resolved = json.loads(json.dumps(arguments).replace('{"Get": "Parameters.TargetColumn"}', '"cultivar"')
+    resolved = json.loads(json.dumps(arguments).replace('{"Get": "Parameters.TargetColumn"}', '"target"')
                           .replace('{"Get": "Parameters.ProblemType"}', '"MulticlassClassification"'))
     resolved["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = "s3://b/train/"
     resolved["AutoMLJobConfig"]["CompletionCriteria"] = {"MaxAutoMLJobRuntimeInSeconds": 60, "MaxCandidates": 2}
     assert tabular_config("Autopilot", resolved) == {
-        "TargetAttributeName": "cultivar", "ProblemType": "MulticlassClassification", "Mode": "ENSEMBLING",
+        "TargetAttributeName": "target", "ProblemType": "MulticlassClassification", "Mode": "ENSEMBLING",
         "CompletionCriteria": {"MaxAutoMLJobRuntimeInSeconds": 60, "MaxCandidates": 2}}
     assert training_channel("Autopilot", resolved) == {"S3DataType": "S3Prefix", "S3Uri": "s3://b/train/"}
     v2 = tabular_request(resolved)
@@ -178,19 +178,21 @@ def run_script(script: Path, *args: str) -> str:
     return printed.getvalue()
 
 
-def wine_table(folder: Path) -> pd.DataFrame:
-    """demo.wine as the seeding writes it (Parquet, the numeric ``target`` beside the ``cultivar`` label)."""
+def wine_table(folder: Path, label_copy: bool = False) -> pd.DataFrame:
+    """demo.wine as the seeding writes it (Parquet, the cultivar as ``target``); with ``label_copy`` also a renamed
+    copy of the label, ``cultivar``, for the split to leave out."""
     from sklearn.datasets import load_wine
 
     frame: pd.DataFrame = load_wine(as_frame=True).frame
-    frame["cultivar"] = [f"class_{int(t)}" for t in frame["target"]]
+    if label_copy:
+        frame["cultivar"] = [f"class_{int(t)}" for t in frame["target"]]
     folder.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(folder / "wine.parquet", index=False)
     return frame
 
 
 def test_split_holds_out_a_stratified_share_without_the_dropped_columns(tmp_path: Path) -> None:
-    wine = wine_table(tmp_path / "table")
+    wine = wine_table(tmp_path / "table", label_copy=True)
     (tmp_path / "table" / "_v0").mkdir()
     (tmp_path / "table" / "_v0" / "stale.csv").write_text("not,the,table\n")
     log = run_script(CODE / "split.py", "--input-dir", str(tmp_path / "table"), "--output-dir", str(tmp_path / "out"),
@@ -263,6 +265,6 @@ def test_the_template_runs_unchanged_to_a_registered_model(services: Services, d
     assert "test:accuracy=" in pipelines.step_logs(execution.arn, "EvaluateBestModel")
     assert steps["RegisterBestModel"].metadata["RegisterModel"]["Arn"].endswith(f":model-package/{KEY}/1")
     package = services.training.get_model(f"{KEY}/1")
-    assert (package.framework, package.target, package.approval_status) == ("autogluon", "cultivar", "PendingManualApproval")
+    assert (package.framework, package.target, package.approval_status) == ("autogluon", "target", "PendingManualApproval")
     assert package.metrics["multiclass_classification_metrics.accuracy"] >= 0.6
     print(f"tabular-autopilot run: {seconds:.1f} s")

@@ -119,9 +119,9 @@ def test_the_command_prints_the_summary_and_writes_the_html(home: Path, tmp_path
     code, out, err = quality_cli(home, monkeypatch, capsys, "demo.wine", "--target", "target", "--out", str(out_file))
     assert (code, err) == (0, "")
     summary = json.loads(out)
-    assert (summary["Rows"], summary["DuplicateRows"], len(summary["Columns"]), summary["Out"]) == (178, 0, 15, str(out_file))
-    assert summary["Leakage"][0]["feature"] == "cultivar" and summary["Leakage"][0]["flagged"]
-    assert summary["Warnings"][0]["message"].startswith("Target leakage: cultivar predicts target")
+    assert (summary["Rows"], summary["DuplicateRows"], len(summary["Columns"]), summary["Out"]) == (178, 0, 14, str(out_file))
+    assert summary["Leakage"] and not any(row["flagged"] for row in summary["Leakage"])  # no copy of the label (UX #1)
+    assert not any(w["message"].startswith("Target leakage") for w in summary["Warnings"])
     assert summary["QuickModel"]["metric"] == "f1"
     assert out_file.read_text(encoding="utf-8").startswith("<!doctype html>")
 

@@ -70,7 +70,7 @@ def test_rows_without_a_target_are_left_out(seeded_services: Services, data_dir:
     ("file", "colour_name", "", InvalidInput, "The target column 'colour_name' is not in the data"),
     ("single", "label", "", InvalidInput, "has a single value"),
     ("missing", "label", "", NotFound, "does not exist"),
-    ("none", "cultivar", "SELECT cultivar FROM demo.wine", InvalidInput, "No column besides the target"),
+    ("none", "target", "SELECT target FROM demo.wine", InvalidInput, "No column besides the target"),
 ])
 def test_bad_targets_and_sources_are_refused(seeded_services: Services, easy_csv: Path, data_dir: Path, source: str,
                                              target: str, sql: str, error: type[Exception], fragment: str) -> None:

@@ -322,7 +322,7 @@ ATHENA_QUERIES = [
     "SELECT DISTINCT division_name FROM demo.reviews",
     "SELECT age, count(*) FROM demo.reviews GROUP BY age HAVING count(*) > 10",
     "SELECT r.* FROM demo.reviews r, LATERAL (SELECT r.rating * 2 AS doubled) l WHERE l.doubled > 6",
-    "SELECT cultivar, avg(alcohol) FROM demo.wine TABLESAMPLE BERNOULLI (50) GROUP BY cultivar",
+    "SELECT target, avg(alcohol) FROM demo.wine TABLESAMPLE BERNOULLI (50) GROUP BY target",
     "SELECT 1",
 ]
 

@@ -40,7 +40,7 @@ def workspace(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture(scope="module")
 def wine_job(workspace: Services) -> Job:
     """A completed xgboost job on demo.wine (10 rounds)."""
-    request = TrainingRequest(algorithm="xgboost", source=WINE, target="cultivar",
+    request = TrainingRequest(algorithm="xgboost", source=WINE, target="target",
                               hyperparameters={"num_round": "10", "max_depth": "3"})
     return workspace.jobs.wait_for_job(workspace.training.start_training_job(request), 120)
 
@@ -53,7 +53,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 60) -> None:
 
 
 def start_long_job(services: Services) -> str:
-    name = services.training.start_training_job(TrainingRequest(algorithm="xgboost", source=WINE, target="cultivar",
+    name = services.training.start_training_job(TrainingRequest(algorithm="xgboost", source=WINE, target="target",
                                                                 hyperparameters=LONG))
     # Once its task reports a secondary status, the worker is running and handles SIGTERM.
     wait_until(lambda: services.jobs.describe_job(name).secondary_status != "Starting")
@@ -67,11 +67,11 @@ def test_training_job_completes_and_registers_the_model(workspace: Services, win
     assert steps == ["Starting", "Downloading", "Training", "Uploading", "Completed"]
     model = workspace.training.get_model(wine_job.model_id)
     assert model.model_id.startswith("wine-xgboost/")
-    assert (model.framework, model.problem_type, model.target) == ("xgboost", "MulticlassClassification", "cultivar")
-    assert model.classes == ("class_0", "class_1", "class_2")
+    assert (model.framework, model.problem_type, model.target) == ("xgboost", "MulticlassClassification", "target")
+    assert model.classes == ("0", "1", "2")
     assert model.job_name == wine_job.name and model.run_id == wine_job.run_id
     types = {c.name: c.type for c in model.input_schema}
-    assert types["alcohol"] == "double" and types["target"] == "bigint" and "cultivar" not in types
+    assert types["alcohol"] == "double" and len(types) == 13 and "target" not in types
     assert (Path(model.artifact_path) / "predictor.json").exists()
     rounds = [p for p in workspace.jobs.job_metric_points(wine_job.name) if p["name"] == "validation:mlogloss"]
     assert [p["step"] for p in rounds] == list(range(10))
@@ -87,7 +87,7 @@ def test_training_job_logs_one_mlflow_run(workspace: Services, wine_job: Job) ->
     assert run.tags["workbench.model_id"] == wine_job.model_id
     assert [step for step, _ in workspace.runs.metric_history(wine_job.run_id, "validation:mlogloss")] == list(range(10))
     confusion = json.loads(workspace.runs.run_artifact(wine_job.run_id, "confusion_matrix.json") or b"{}")
-    assert confusion["classes"] == ["class_0", "class_1", "class_2"] and len(confusion["matrix"]) == 3
+    assert confusion["classes"] == ["0", "1", "2"] and len(confusion["matrix"]) == 3
     for name in ("feature_importance.json", "per_class.json", "model/predictor.json"):
         assert workspace.runs.run_artifact(wine_job.run_id, name) is not None
 

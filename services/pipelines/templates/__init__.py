@@ -30,7 +30,7 @@ TEMPLATES = {
     ),
     "tabular-autopilot": (
         "Tabular Autopilot",
-        "A seeded train / held-out split of a table (demo.wine; TargetColumn cultivar) → Autopilot in ENSEMBLING mode "
+        "A seeded train / held-out split of a table (demo.wine; TargetColumn target, the cultivar) → Autopilot in ENSEMBLING mode "
         "(MaxRuntimeSeconds, MaxCandidates) → the best candidate scores the held-out rows in a batch transform → "
         "evaluation (accuracy, weighted F1) → quality gate (accuracy ≥ MinAccuracy) → register for approval "
         "(PendingManualApproval), else fail with the reason. On AWS, Autopilot wants at least 500 rows and a "

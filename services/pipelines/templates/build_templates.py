@@ -367,8 +367,8 @@ def tabular_autopilot() -> Any:
     session = PipelineSession(default_bucket=BUCKET)
     parameters = {
         "InputData": ParameterString(name="InputData", default_value=WINE_LOCATION),
-        "TargetColumn": ParameterString(name="TargetColumn", default_value="cultivar"),
-        "DropColumns": ParameterString(name="DropColumns", default_value="target"),
+        "TargetColumn": ParameterString(name="TargetColumn", default_value="target"),  # wine's cultivar, 0/1/2
+        "DropColumns": ParameterString(name="DropColumns", default_value=""),
         "ProblemType": ParameterString(name="ProblemType", default_value="MulticlassClassification",
                                        enum_values=["BinaryClassification", "MulticlassClassification"]),
         "MaxRuntimeSeconds": ParameterInteger(name="MaxRuntimeSeconds", default_value=60),
