@@ -12,6 +12,7 @@ import streamlit as st
 
 from services.label_map import label_map
 from services.models import Candidate, Job, ModelRecord
+from services.runs.models import metric_label
 
 STATUS_ICONS = {"InProgress": ":material/progress_activity:", "Completed": ":material/check_circle:",
                 "Failed": ":material/error:", "Stopping": ":material/pause_circle:", "Stopped": ":material/stop_circle:"}
@@ -36,11 +37,9 @@ def jobs_frame(jobs: list[Job]) -> pd.DataFrame:
     )
 
 
-def render_job_picker(jobs: list[Job], *, key: str) -> Job | None:
+def render_jobs_table(jobs: list[Job]) -> None:
+    """Every job's status, stage and duration as of ``jobs`` (the same snapshot the job's detail shows)."""
     st.dataframe(jobs_frame(jobs), hide_index=True, width="stretch", height=min(38 * (len(jobs) + 1), 300))
-    names = [j.name for j in jobs]
-    chosen = st.selectbox("Job", names, key=key)
-    return next((j for j in jobs if j.name == chosen), None)
 
 
 def render_job_status(job: Job) -> None:
@@ -80,26 +79,28 @@ def render_metric_points(points: list[dict[str, Any]], *, key: str) -> None:
                                 labels={"x": "step"}), key=f"{key}.chart")
 
 
-def render_metrics(metrics: dict[str, float]) -> None:
+def render_metrics(metrics: dict[str, float], job_kind: str = "") -> None:
+    """A job's final metrics, each named with the split it was measured on ("Accuracy (validation)")."""
     if not metrics:
         return
     items = list(metrics.items())[:8]
     cols = st.columns(min(4, len(items)))
     for index, (name, value) in enumerate(items):
-        cols[index % len(cols)].metric(name, f"{value:.4f}" if isinstance(value, float) else value)
+        cols[index % len(cols)].metric(metric_label(name, job_kind), f"{value:.4f}" if isinstance(value, float) else value)
 
 
 def render_leaderboard(candidates: list[Candidate]) -> None:
     if not candidates:
         st.caption("No candidates yet.")
         return
+    objective = f"{candidates[0].objective_name or 'objective'} (validation)"  # Autopilot ranks on the validation split
     frame = pd.DataFrame(
-        [{"rank": i + 1, "candidate": c.name, "algorithm": c.algorithm, c.objective_name or "objective": c.objective_value,
+        [{"rank": i + 1, "candidate": c.name, "algorithm": c.algorithm, objective: c.objective_value,
           "training time (s)": round(c.training_seconds, 1), "model": c.model_id} for i, c in enumerate(candidates)]
     )
     st.dataframe(frame, hide_index=True, width="stretch")
     best = candidates[0]
-    st.success(f"Best candidate: **{best.name}** ({best.algorithm}) — {best.objective_name} = {best.objective_value}",
+    st.success(f"Best candidate: **{best.name}** ({best.algorithm}) — {objective} = {best.objective_value}",
                icon=":material/emoji_events:")
 
 
@@ -174,7 +175,7 @@ def models_frame(models: list[ModelRecord]) -> pd.DataFrame:
             "model": [m.model_id for m in models], "framework": [m.framework for m in models],
             "problem": [m.problem_type for m in models], "target": [m.target for m in models],
             "approval": [m.approval_status for m in models],
-            "metrics": [", ".join(f"{k}={v:.3f}" for k, v in list(m.metrics.items())[:3]) for m in models],
+            "metrics": [", ".join(f"{metric_label(k, '')}={v:.3f}" for k, v in list(m.metrics.items())[:3]) for m in models],
             "job": [m.job_name for m in models], "created (UTC)": [m.created_at[:19].replace("T", " ") for m in models],
         }
     )

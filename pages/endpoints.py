@@ -168,7 +168,10 @@ def details(endpoint: Endpoint) -> None:
 try:
     show_notice()
     listed = endpoints.list_endpoints()
-    with st.expander("Deploy a model", icon=":material/rocket_launch:", expanded=not listed):
+    handed = st.session_state.pop(keys.ENDPOINTS_DEPLOY_MODEL, "")  # Jobs & models' Deploy: the form opens on it
+    if handed:
+        st.session_state["endpoints.deploy.model"] = handed
+    with st.expander("Deploy a model", icon=":material/rocket_launch:", expanded=not listed or bool(handed)):
         deploy_section()
     if keys.ENDPOINTS_WATCHING in st.session_state:
         watch_deploy(*st.session_state[keys.ENDPOINTS_WATCHING])

@@ -17,8 +17,8 @@ from components.job_views import (
     models_frame,
     render_importance,
     render_insights,
-    render_job_picker,
     render_job_status,
+    render_jobs_table,
     render_leaderboard,
     render_metric_points,
     render_metrics,
@@ -43,20 +43,31 @@ training = services.training
 endpoints = services.endpoints
 
 
-@st.fragment(run_every=2.0)
-def live_panel(name: str) -> None:
-    """Refreshes every 2 s while the job runs; a full rerun shows the finished job."""
-    job = jobs_port.describe_job(name)
-    if job.finished:
+LIVE_SECONDS = 2.0
+
+
+def jobs_overview(chosen: str, unfinished: list[str]) -> None:
+    """The jobs table and, while it runs, the chosen job's detail, drawn from one read of the jobs and refreshed
+    together (a fragment, every 2 s while any job runs): the table's status, stage and duration are the detail's.
+    A job that ends (or a new one) reruns the whole page, which then shows the finished job's results."""
+    jobs = jobs_port.list_jobs()
+    if [j.name for j in jobs if not j.finished] != unfinished:
         st.rerun()
+    render_jobs_table(jobs)
+    job = next((j for j in jobs if j.name == chosen), None)
+    if job is not None and not job.finished:
+        live_detail(job)
+
+
+def live_detail(job: Job) -> None:
     render_job_status(job)
     if st.button("Stop job", icon=":material/stop_circle:", key="jobs.stop", disabled=job.status == "Stopping"):
-        jobs_port.stop_job(name)
+        jobs_port.stop_job(job.name)
         st.rerun()
     processing_panel(job, key="jobs.live_processing")
     debugger_panel(job, live=True)
-    render_metric_points(jobs_port.job_metric_points(name), key="jobs.live_metrics")
-    st.code(jobs_port.job_logs(name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
+    render_metric_points(jobs_port.job_metric_points(job.name), key="jobs.live_metrics")
+    st.code(jobs_port.job_logs(job.name, 8_000)[-8_000:] or "(no log lines yet)", language="log")
     if job.kind == "script":
         regex_tester(job, key="jobs.live_regex")
 
@@ -107,7 +118,7 @@ def processing_panel(job: Job, *, key: str) -> None:
 
 def finished_panel(job: Job) -> None:
     render_job_status(job)
-    render_metrics(job.metrics)
+    render_metrics(job.metrics, job.kind)
     if job.model_id:
         st.caption(f"Registered model: `{job.model_id}`")
     if job.kind == "autopilot" and job.status == "Completed":
@@ -158,20 +169,38 @@ def autopilot_results(job: Job) -> None:
     render_notebooks(job.result.get("notebooks") or {}, key="jobs.notebooks")
 
 
+def no_jobs_yet() -> None:
+    st.info("No jobs yet. Start one on the Train page: a built-in algorithm on demo.wine or demo.reviews_sentiment "
+            "takes seconds, an Autopilot job a few minutes.", icon=":material/work_history:")
+    if st.button("Train a model", icon=":material/model_training:", type="primary", key=keys.JOBS_TRAIN):
+        st.switch_page("pages/train.py")
+
+
 def models_tab() -> None:
     models = training.list_models()
     if not models:
-        st.caption("No models yet: every completed training or Autopilot job registers one.")
+        st.info("No models yet: every completed training or Autopilot job registers one, approved or not.",
+                icon=":material/inventory_2:")
+        if st.button("Train a model", icon=":material/model_training:", type="primary", key=keys.JOBS_MODELS_TRAIN):
+            st.switch_page("pages/train.py")
         return
     st.dataframe(models_frame(models), hide_index=True, width="stretch")
     chosen = st.selectbox("Model", [m.model_id for m in models], key="jobs.model")
-    left, right, _ = st.columns([1, 1, 3])
-    if left.button("Approve", key="jobs.approve"):
+    approve, reject, deploy, explain, _ = st.columns([1, 1, 1, 1, 2])
+    if approve.button("Approve", key="jobs.approve"):
         training.set_model_approval(chosen, "Approved")
         st.rerun()
-    if right.button("Reject", key="jobs.reject"):
+    if reject.button("Reject", key="jobs.reject"):
         training.set_model_approval(chosen, "Rejected")
         st.rerun()
+    if deploy.button("Deploy", icon=":material/rocket_launch:", key=keys.JOBS_DEPLOY,
+                     help="Open the Endpoints page's deploy form on this model"):
+        st.session_state[keys.ENDPOINTS_DEPLOY_MODEL] = chosen
+        st.switch_page("pages/endpoints.py")
+    if explain.button("Explain", icon=":material/insights:", key=keys.JOBS_EXPLAIN,
+                      help="Open the Explain page on this model"):
+        hand_off(keys.EXPLAIN_MODEL, chosen)
+        st.switch_page("pages/explain.py")
     with st.form("jobs.predict"):
         st.markdown("**Batch predictions** (batch transform): score every row of a table into a new catalog table.")
         table = st.text_input("Table", value="demo.reviews_sentiment", key="jobs.predict_table")
@@ -190,16 +219,17 @@ try:
     with jobs_tab:
         jobs = jobs_port.list_jobs()
         if not jobs:
-            st.info("No jobs yet. Start one on the Train page.")
+            no_jobs_yet()
         else:
             if keys.JOBS_STARTED in st.session_state:
                 st.session_state[keys.JOBS_SELECTED] = st.session_state.pop(keys.JOBS_STARTED)
             if st.session_state.get(keys.JOBS_SELECTED) not in [j.name for j in jobs]:
                 st.session_state[keys.JOBS_SELECTED] = jobs[0].name
-            job = render_job_picker(jobs, key=keys.JOBS_SELECTED)
-            if job is not None and not job.finished:
-                live_panel(job.name)
-            elif job is not None:
+            chosen = st.selectbox("Job", [j.name for j in jobs], key=keys.JOBS_SELECTED)
+            unfinished = [j.name for j in jobs if not j.finished]
+            st.fragment(jobs_overview, run_every=LIVE_SECONDS if unfinished else None)(chosen, unfinished)
+            job = next(j for j in jobs if j.name == chosen)
+            if job.finished:
                 finished_panel(job)
     with models:
         models_tab()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from components import keys
 from services.config import Settings
 from services.models import DataSource, ScriptJobRequest, TrainingRequest
 from services.registry import build_services
+from tests.helpers.fragments import rerun_fragments
 from tests.helpers.pages import frame_with, open_page, texts
 
 
@@ -21,9 +24,41 @@ def run_job(workspace: Path, request: TrainingRequest | ScriptJobRequest) -> str
     return name
 
 
-def test_no_jobs_yet_says_where_to_start(app: AppTest) -> None:
+def test_no_jobs_yet_says_where_to_start_with_a_button_that_goes_there(app: AppTest) -> None:
     open_page(app, "jobs")
     assert "Start one on the Train page" in texts(app.info)
+    assert "No models yet" in texts(app.info) and app.button(key=keys.JOBS_MODELS_TRAIN)
+    app.button(key=keys.JOBS_TRAIN).click().run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Train"]
+
+
+def test_a_running_job_shows_one_status_stage_and_duration_in_the_table_and_its_detail(app: AppTest, workspace: Path,
+                                                                                      tmp_path: Path) -> None:
+    """The table and the live detail are drawn from one read of the jobs, in one fragment that refreshes both (the
+    table used to be drawn once by the page while the fragment refreshed only the detail: 'Starting · 1 s' beside
+    'ModelTuning · 21 s')."""
+    (tmp_path / "train.py").write_text("import time\nprint('started', flush=True)\ntime.sleep(120)\n")
+    services = build_services(Settings(home=workspace, seed_on_start=False))
+    name = services.training.start_script_job(ScriptJobRequest(entry_point="train.py", source_dir=str(tmp_path), channels={}))
+    try:
+        deadline = time.monotonic() + 60
+        while services.jobs.describe_job(name).secondary_status in ("Starting", "Pending") and time.monotonic() < deadline:
+            time.sleep(0.2)  # waiting for the worker to report its stage, not retrying a flaky check
+        open_page(app, "jobs")
+        rerun_fragments(app)  # what the page's 2 s refresh draws
+        assert not app.exception, app.exception
+        row = frame_with(app, "stage").set_index("job").loc[name]
+        detail = {m.label: m.value for m in app.metric}
+        assert detail["Status"] == row["status"] == "InProgress"
+        assert detail["Stage"] == row["stage"] != "Starting"
+        assert detail["Duration"] == row["duration"]
+        open_page(app, "jobs")
+        app.button(key="jobs.stop").click().run()
+        assert not app.exception
+    finally:
+        services.jobs.stop_job(name)
+        services.jobs.wait_for_job(name, 60)
 
 
 def test_a_completed_training_job_shows_metrics_and_its_registered_model(app: AppTest, workspace: Path) -> None:
@@ -33,13 +68,23 @@ def test_a_completed_training_job_shows_metrics_and_its_registered_model(app: Ap
     assert app.selectbox(key="jobs.selected").value == name
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Status"] == "Completed"
-    assert any(label.startswith("test") or label in ("accuracy", "f1_macro") for label in metrics)
+    assert {"accuracy (test)", "f1_macro (test)"} <= set(metrics)  # a built-in job's final metrics: the test split
     assert "wine-xgboost/1" in texts(app.caption)
     app.selectbox(key="jobs.model").select("wine-xgboost/1").run()
     app.button(key="jobs.approve").click().run()
     assert not app.exception
     training = build_services(Settings(home=workspace, seed_on_start=False)).training
     assert training.get_model("wine-xgboost/1").approval_status == "Approved"
+    app.button(key=keys.JOBS_DEPLOY).click().run()
+    assert [t.value for t in app.title] == ["Endpoints"] and not app.exception
+    assert app.selectbox(key="endpoints.deploy.model").value == "wine-xgboost/1"
+    assert app.text_input(key="endpoints.deploy.name").value.startswith("wine-xgboost")
+    open_page(app, "jobs")
+    app.selectbox(key="jobs.model").select("wine-xgboost/1").run()
+    app.button(key=keys.JOBS_EXPLAIN).click().run()
+    assert [t.value for t in app.title] == ["Explain"] and not app.exception
+    assert app.selectbox(key=keys.EXPLAIN_MODEL).value == "wine-xgboost/1"
+    open_page(app, "jobs")
     app.text_input(key="jobs.predict_table").input("demo.wine")
     assert app.text_input(key="jobs.predict_output_table").value == "demo.wine_xgboost_scored"
     app.text_input(key="jobs.predict_output_table").input("demo.wine")  # a table no batch job wrote
