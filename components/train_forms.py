@@ -1,4 +1,7 @@
-"""Training forms. Each returns a request when submitted (the page starts the job), else None."""
+"""Training forms. Each returns a request when submitted (the page starts the job), else None.
+
+The target is picked above each form (not inside it), so the page can warn about target leakage as soon as it
+changes, before anything starts."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from services.training.models import (
     OBJECTIVES,
     RANGE_TYPES,
     SUGGESTED_HYPERPARAMETERS,
+    LeakageCheck,
     parse_pairs,
     ranges_from_rows,
 )
@@ -30,12 +34,29 @@ def _default_target(columns: list[Column]) -> int:
     return len(names) - 1
 
 
-def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str,
-                          rules: dict[str, dict[str, Any]] | None = None) -> AutopilotRequest | None:
-    """Pick the target; everything else has Autopilot's defaults. ``rules``: the Debugger rule catalog to offer."""
+def render_target_picker(columns: list[Column], *, key: str) -> str:
+    """The target column (outside the form: picking one reruns the page at once); a sensible guess first."""
     names = [c.name for c in columns]
+    return str(st.selectbox("Target column", names, index=_default_target(columns), key=key))
+
+
+def render_leakage_warning(check: LeakageCheck | None) -> None:
+    """A warning naming each feature that alone predicts the target; nothing when none does."""
+    if check is None or not check.flagged:
+        return
+    lines = "\n".join(f"- **{f.feature}**: {f.reason}" for f in check.flagged)
+    rows = f"the first {check.rows:,} rows" if check.sampled else f"all {check.rows:,} rows"
+    st.warning(f"**Possible target leakage**: these columns alone predict `{check.target}` almost perfectly "
+               f"(checked on {rows}):\n\n{lines}\n\nA model trained with them will look perfect and fail on new data "
+               "if they are not known at prediction time. Drop them from the table (e.g. a query saved as a table) "
+               "or pick another target.", icon=":material/warning:")
+
+
+def render_autopilot_form(source: DataSource, target: str, *, key: str,
+                          rules: dict[str, dict[str, Any]] | None = None) -> AutopilotRequest | None:
+    """Autopilot on ``target`` (picked above the form); everything else has Autopilot's defaults. ``rules``: the
+    Debugger rule catalog to offer."""
     with st.form(key):
-        target = st.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
         left, middle, right = st.columns(3)
         problem = left.selectbox("Problem type", PROBLEM_TYPES, key=f"{key}.problem")
         objectives = OBJECTIVES.get(problem, ALL_OBJECTIVES)
@@ -57,19 +78,16 @@ def render_autopilot_form(source: DataSource, columns: list[Column], *, key: str
     )
 
 
-def render_builtin_form(source: DataSource, columns: list[Column], *, key: str,
+def render_builtin_form(source: DataSource, columns: list[Column], target: str, *, key: str,
                         rules: dict[str, dict[str, Any]] | None = None) -> TrainingRequest | None:
-    """A built-in algorithm with its SageMaker hyperparameters, pre-filled with sensible values; ``rules``: the
-    Debugger rule catalog to offer."""
+    """A built-in algorithm on ``target`` (picked above the form) with its SageMaker hyperparameters, pre-filled
+    with sensible values; ``rules``: the Debugger rule catalog to offer."""
     algorithm = st.selectbox("Algorithm", list(ALGORITHM_LABELS), format_func=ALGORITHM_LABELS.__getitem__,
                              key=f"{key}.algorithm")
-    names = [c.name for c in columns]
     text_columns = [c.name for c in columns if c.type == "string"]
     with st.form(f"{key}.form"):
-        left, right = st.columns(2)
-        target = left.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
-        text_column = right.selectbox("Text column", ["(detect)", *text_columns], key=f"{key}.text",
-                                      disabled=not algorithm.startswith("text-"))
+        text_column = st.selectbox("Text column", ["(detect)", *text_columns], key=f"{key}.text",
+                                   disabled=not algorithm.startswith("text-"))
         hyperparameters = st.text_area(
             "Hyperparameters (KEY=VALUE per line)", key=f"{key}.hps.{algorithm}", height=140,
             value="\n".join(f"{k}={v}" for k, v in SUGGESTED_HYPERPARAMETERS[algorithm].items()),
@@ -118,13 +136,11 @@ DEFAULT_RANGES = pd.DataFrame(
 )
 
 
-def render_tuning_form(source: DataSource, columns: list[Column], *, key: str) -> TuningRequest | None:
-    """Automatic model tuning over a built-in algorithm: ranges, objective, strategy, budget."""
-    names = [c.name for c in columns]
+def render_tuning_form(source: DataSource, target: str, *, key: str) -> TuningRequest | None:
+    """Automatic model tuning of a built-in algorithm on ``target`` (picked above the form): ranges, objective,
+    strategy, budget."""
     with st.form(key):
-        left, right = st.columns(2)
-        algorithm = left.selectbox("Algorithm", ["xgboost", "linear-learner", "text-tfidf"], key=f"{key}.algorithm")
-        target = right.selectbox("Target column", names, index=_default_target(columns), key=f"{key}.target")
+        algorithm = st.selectbox("Algorithm", ["xgboost", "linear-learner", "text-tfidf"], key=f"{key}.algorithm")
         ranges = st.data_editor(
             DEFAULT_RANGES, num_rows="dynamic", key=f"{key}.ranges", hide_index=True,
             column_config={"type": st.column_config.SelectboxColumn(options=list(RANGE_TYPES)),

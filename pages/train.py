@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -14,18 +15,21 @@ from components.state import keep, restore
 from components.train_forms import (
     render_autopilot_form,
     render_builtin_form,
+    render_leakage_warning,
     render_script_form,
+    render_target_picker,
     render_tuning_form,
 )
 from services.errors import ServiceError
 from services.models import Column, DataSource
+from services.training.models import LeakageCheck, leakage_check
 
 ensure_app_navigation("pages/train.py")
 st.title("Train")
 services = get_services()
 
 
-def pick_table() -> tuple[str, list[Column]]:
+def pick_table() -> tuple[str, str, list[Column]]:
     databases = [d.name for d in services.catalog.list_databases()]
     restore(keys.TRAIN_DATABASE, "demo" if "demo" in databases else (databases[0] if databases else None))
     left, right = st.columns(2)
@@ -38,17 +42,37 @@ def pick_table() -> tuple[str, list[Column]]:
     keep(keys.TRAIN_DATABASE)
     keep(keys.TRAIN_TABLE)
     if not database or not table:
-        return "", []
+        return "", "", []
     found = services.catalog.get_table(database, table)
-    return found.qualified_name, list(found.all_columns)
+    return found.qualified_name, found.version_id, list(found.all_columns)
 
 
-def open_job(name: str) -> None:
+@st.cache_data(ttl=600, show_spinner="Checking the columns for target leakage…", max_entries=64)
+def leakage(table: str, version: str, target: str) -> LeakageCheck:
+    """The leakage check of ``table`` at ``version`` for ``target`` (the version keys the cache: new data, new check)."""
+    return leakage_check(services.query, DataSource(table=table, table_version=version), target)
+
+
+def pick_target(key: str) -> str:
+    """The target picker of one form, with the leakage warning for it right below."""
+    target = render_target_picker(columns, key=key)
+    try:
+        render_leakage_warning(leakage(qualified, version, target))
+    except ServiceError as error:  # the check is advice: a refused sample read must not block training
+        st.caption(f"Could not check for target leakage: {error.message}")
+    return target
+
+
+def start_and_open(what: str, start: Callable[[], str]) -> None:
+    """Start a job with its progress shown at once, then open it on the Jobs page."""
+    with st.status(f"Starting the {what}…", expanded=False) as status:
+        name = start()
+        status.update(label=f"Started {name}; opening it on Jobs & models…", state="complete")
     st.session_state[keys.JOBS_SELECTED] = name
     st.switch_page("pages/jobs.py")
 
 
-qualified, columns = pick_table()
+qualified, version, columns = pick_table()
 if not qualified:
     st.info("Import or crawl a table on the Catalog page first.")
     st.stop()
@@ -61,20 +85,23 @@ rules = services.debugger.rule_catalog()
 try:
     with autopilot_tab:
         # SageMaker Autopilot (CreateAutoMLJobV2) takes no Debugger rules; the local one evaluates them per candidate
-        request = render_autopilot_form(source, columns, key="train.autopilot", rules=rules if services.is_local else None)
+        target = pick_target("train.autopilot.target")
+        request = render_autopilot_form(source, target, key="train.autopilot", rules=rules if services.is_local else None)
         if request is not None:
-            open_job(services.training.start_autopilot_job(request))
+            start_and_open("Autopilot job", lambda: services.training.start_autopilot_job(request))
     with builtin_tab:
-        builtin = render_builtin_form(source, columns, key="train.builtin", rules=rules)
+        target = pick_target("train.builtin.target")
+        builtin = render_builtin_form(source, columns, target, key="train.builtin", rules=rules)
         if builtin is not None:
-            open_job(services.training.start_training_job(builtin))
+            start_and_open("training job", lambda: services.training.start_training_job(builtin))
     with script_tab:
         script = render_script_form(default_source_dir=str(Path.cwd()), key="train.script", rules=rules)
         if script is not None:
-            open_job(services.training.start_script_job(script))
+            start_and_open("script job", lambda: services.training.start_script_job(script))
     with tuning_tab:
-        tuning = render_tuning_form(source, columns, key="train.tuning")
+        target = pick_target("train.tuning.target")
+        tuning = render_tuning_form(source, target, key="train.tuning")
         if tuning is not None:
-            open_job(services.training.start_tuning_job(tuning))
+            start_and_open("tuning job", lambda: services.training.start_tuning_job(tuning))
 except ServiceError as error:
     show_error(error)

@@ -1,12 +1,17 @@
-"""What the training forms offer, and parsing of their free-text fields. Pure functions."""
+"""What the training forms offer, parsing of their free-text fields, and the target-leakage check they show."""
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from services.models import DataSource
+    from services.query.base import QueryPort
 
 ALGORITHM_LABELS = {
     "xgboost": "XGBoost (tabular; SageMaker's built-in hyperparameters)",
@@ -105,3 +110,40 @@ def test_metric_regex(pattern: str, log_text: str) -> list[tuple[int, float]]:
         if value is not None:
             points.append((number, value))
     return points
+
+
+# -- target leakage (services/training/leakage.py) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeakyFeature:
+    """A feature that alone predicts the target: ``metric`` is balanced_accuracy, r2 or relabelling."""
+
+    feature: str
+    metric: str
+    score: float
+
+    @property
+    def reason(self) -> str:
+        if self.metric == "relabelling":
+            return "each of its values is exactly one class of the target (a renamed copy)"
+        what = "balanced accuracy" if self.metric == "balanced_accuracy" else "R²"
+        return f"alone it predicts the target with {what} {self.score:.3f}"
+
+
+@dataclass(frozen=True)
+class LeakageCheck:
+    """The features flagged for ``target`` on ``rows`` sample rows (``sampled``: the table has more)."""
+
+    target: str
+    rows: int
+    sampled: bool
+    flagged: tuple[LeakyFeature, ...]
+
+
+def leakage_check(query: QueryPort, source: DataSource, target: str) -> LeakageCheck:
+    """The features of ``source`` (a catalog table) that alone predict ``target``, on a bounded sample read through
+    the query port; see services/training/leakage.py for the rule."""
+    from services.training.leakage import leakage_check as check
+
+    return check(query, source, target)

@@ -89,3 +89,26 @@ def test_a_script_job_started_with_a_rule_carries_it(app: AppTest, tmp_path) -> 
     jobs.stop_job(name)  # the page test checks the hand-off; the rules themselves are tested with real jobs elsewhere
     assert job.config["debugger"] == {"rules": [{"rule": "LossNotDecreasing", "parameters": {"num_steps": "5"},
                                                  "name": ""}], "stop_on_issue": True, "profiler": True}
+
+
+def test_a_column_that_alone_predicts_the_target_is_warned_about_before_training(app: AppTest) -> None:
+    open_page(app, "train")  # demo.reviews_sentiment, target sentiment: rating (1-5 stars) is what sentiment is made of
+    warnings = texts(app.warning)
+    assert "Possible target leakage" in warnings and "**rating**" in warnings and "first 5,000 rows" in warnings
+    app.selectbox(key="train.builtin.target").select("age").run()
+    assert not app.exception, app.exception
+    assert texts(app.warning).count("Possible target leakage") == 2  # Autopilot's and Tuning's target is still sentiment
+    app.selectbox(key="train.autopilot.target").select("age").run()
+    app.selectbox(key="train.tuning.target").select("age").run()
+    assert "Possible target leakage" not in texts(app.warning)
+
+
+def test_the_autopilot_job_page_warns_about_the_leaked_column(app: AppTest) -> None:
+    open_page(app, "train")
+    app.button(key="FormSubmitter:train.autopilot-Start Autopilot").click().run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == ["Jobs"]
+    from components.services import get_services
+
+    get_services().jobs.stop_job(app.session_state["jobs.selected"])
+    assert "Possible target leakage" in texts(app.warning) and "**rating**" in texts(app.warning)
