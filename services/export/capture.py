@@ -17,11 +17,13 @@ MAX_TEXT_CHARS = 2_000  # of one review (or record) kept in the file
 MAX_TOKENS = 600  # word attributions kept per review
 
 
-def scored_reviews(endpoint: str, invocation: CapturedInvocation) -> list[ScoredReview]:
-    """The instances of one captured request with their predictions, in request order."""
+def scored_reviews(endpoint: str, invocation: CapturedInvocation, text_model: bool = False) -> list[ScoredReview]:
+    """The instances of one captured request with their predictions, in request order; ``text_model``: the endpoint
+    serves a review model, so a record's longest text is its review (the others are extra columns)."""
     instances = request_instances(invocation.input_data, invocation.input_content_type)
     predictions = response_predictions(invocation.output_data, invocation.output_content_type)
-    return [review(endpoint, invocation, instance, prediction) for instance, prediction in zip(instances, predictions)]
+    return [review(endpoint, invocation, instance_text(instance, text_model), prediction)
+            for instance, prediction in zip(instances, predictions)]
 
 
 def request_instances(text: str, content_type: str) -> list[Any]:
@@ -52,8 +54,8 @@ def response_predictions(text: str, content_type: str) -> list[dict[str, Any]]:
     return found
 
 
-def review(endpoint: str, invocation: CapturedInvocation, instance: Any, prediction: dict[str, Any]) -> ScoredReview:
-    text, is_review = instance_text(instance)
+def review(endpoint: str, invocation: CapturedInvocation, shown: tuple[str, bool], prediction: dict[str, Any]) -> ScoredReview:
+    text, is_review = shown
     explanation = _mapping(prediction.get("explanation"))
     tokens = tuple(str(t) for t in list(explanation.get("tokens") or ())[:MAX_TOKENS])
     scores = _mapping(explanation.get("scores") or explanation.get("token_scores"))
@@ -68,14 +70,15 @@ def review(endpoint: str, invocation: CapturedInvocation, instance: Any, predict
     )
 
 
-def instance_text(instance: Any) -> tuple[str, bool]:
-    """(the review, True) for a text or a record with one text field; (the record as JSON, False) otherwise."""
+def instance_text(instance: Any, text_model: bool = False) -> tuple[str, bool]:
+    """(the review, True) for a text, a record with one text field, or a text model's record (its longest text);
+    (the record as JSON, False) otherwise."""
     if isinstance(instance, str):
         return instance, True
     if isinstance(instance, dict):
         texts = [v for v in instance.values() if isinstance(v, str)]
-        if len(instance) == 1 and len(texts) == 1:
-            return texts[0], True
+        if texts and (text_model or len(instance) == 1):
+            return max(texts, key=len), True
     if isinstance(instance, list) and len(instance) == 1 and isinstance(instance[0], str):
         return instance[0], True
     return json.dumps(instance, ensure_ascii=False, default=str), False

@@ -106,7 +106,8 @@ def recent_reviews(endpoints: EndpointsPort) -> tuple[list[ScoredReview], bool]:
     for endpoint in listed[:MAX_ENDPOINTS]:
         captured = endpoints.recent_capture(endpoint.name, MAX_REVIEWS)
         more = more or len(captured) >= MAX_REVIEWS
-        found.extend(review for invocation in captured for review in scored_reviews(endpoint.name, invocation))
+        found.extend(review for invocation in captured
+                     for review in scored_reviews(endpoint.name, invocation, endpoint.text_model))
     found.sort(key=lambda r: r.inference_time, reverse=True)
     return capped(found, MAX_REVIEWS)[0], more or len(found) > MAX_REVIEWS
 

@@ -131,3 +131,11 @@ def test_bar_charts_draw_negative_values_left_of_zero_and_escape_labels() -> Non
 
 def test_the_file_is_named_after_the_day() -> None:
     assert export_file_name(date(2026, 12, 5)) == "workbench-session-2026-12-05.html"
+
+
+def test_a_review_models_record_shows_its_longest_text_as_the_review() -> None:
+    record = {"review_body": "Runs small, order a size up.", "division_name": "General"}
+    call = CapturedInvocation("e5", "t", "a", "application/json", json.dumps({"instances": [record]}), "application/json",
+                              json.dumps({"predictions": [{"predicted_label": "0"}]}))
+    assert (scored_reviews("r", call, text_model=True)[0].text, scored_reviews("r", call)[0].is_review) == (
+        "Runs small, order a size up.", False)
