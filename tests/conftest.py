@@ -134,7 +134,7 @@ HEAVIEST_FIRST = (
     "pages/test_monitoring_page.py", "unit/test_debugger_jobs.py", "unit/test_monitoring_local.py",
     "unit/test_deployment_local.py", "unit/test_onnx_export.py", "unit/test_local_endpoints.py",
     "pages/test_explain_page.py", "unit/test_script_mode.py", "unit/test_batch_scoring.py",
-    "unit/test_pipeline_engine.py", "unit/test_deployment_follow.py", "unit/test_endpoint_server.py",
+    "unit/test_pipeline_engine.py", "unit/test_deployment_follow.py", "unit/test_endpoint_server.py", "unit/test_demo_full.py",
     "contract/test_endpoints.py", "unit/test_cli_explain.py", "pages/test_jobs_page.py", "unit/test_monitoring.py",
     "unit/test_text_minilm.py", "unit/test_pipeline_template_run.py", "unit/test_pipeline_steps_builtin.py",
     "unit/test_tuning.py",
