@@ -69,7 +69,8 @@ def app_url(e2e_home: Path) -> Iterator[str]:
     _require_chromium()
     home = e2e_home
     port = _free_port()
-    env = os.environ | {"WORKBENCH_HOME": str(home), "WORKBENCH_BACKEND": "local", "WORKBENCH_SEED_ON_START": "true"}
+    env = os.environ | {"WORKBENCH_HOME": str(home), "WORKBENCH_BACKEND": "local", "WORKBENCH_SEED_ON_START": "true",
+                        "WORKBENCH_DEMO": os.environ.get("WORKBENCH_DEMO", "data")}  # no full demo unless a test asks
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
