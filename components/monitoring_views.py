@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from services.label_map import label_map
-from services.monitoring.data_quality import NOT_ENOUGH_TRAFFIC, traffic_verdict
 from services.monitoring.models import (
     MONITOR_TYPES,
+    NOT_ENOUGH_TRAFFIC,
     SCHEDULE_EXPRESSIONS,
     MonitorConfig,
     MonitoringExecution,
@@ -25,6 +25,7 @@ from services.monitoring.models import (
     MonitorOverview,
     MonitorReport,
     MonitorTile,
+    traffic_verdict,
 )
 
 TITLES = {"data-quality": "Data quality", "model-quality": "Model quality", "bias-drift": "Bias drift",

@@ -18,8 +18,7 @@ from pandas.io.formats.style import Styler
 
 from components.endpoint_views import model_summary
 from components.explain_views import EXAMPLE_REVIEWS, shaded_review_html
-from services.endpoints.models import DriftReport, Endpoint, ScoreResult
-from services.endpoints.monitoring_status import traffic_shortfall
+from services.endpoints.models import DriftReport, Endpoint, ScoreResult, traffic_shortfall
 from services.explain.base import TokenAttribution
 from services.label_map import LabelMap, label_map
 from services.models import Column, DataSource

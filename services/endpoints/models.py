@@ -264,3 +264,15 @@ class FollowRule:
     endpoint: str
     group: str
     choices: DeploymentChoices = field(default_factory=DeploymentChoices)
+
+
+MIN_TRAFFIC_ROWS = 30  # fewer captured rows than this: no drift verdict yet (the Score page's and the monitors' views)
+
+
+def traffic_shortfall(rows: int) -> str:
+    """What a drift view says instead of a verdict while fewer than ``MIN_TRAFFIC_ROWS`` rows were compared; "" once
+    there are enough."""
+    if rows >= MIN_TRAFFIC_ROWS:
+        return ""
+    return (f"Not enough traffic yet — {rows:,} of {MIN_TRAFFIC_ROWS} captured rows. A drift verdict needs at least "
+            f"{MIN_TRAFFIC_ROWS} rows; send the endpoint more requests and look again.")

@@ -36,7 +36,6 @@ from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, Not
 from services.labels.base import LabelsPort
 from services.labels.models import LabelSource
 from services.models import ModelRecord
-from services.monitoring import data_quality
 from services.monitoring.base import MonitoringPort
 from services.monitoring.models import (
     MONITOR_TYPES,
@@ -49,6 +48,7 @@ from services.monitoring.models import (
     MonitorTile,
     ScheduleRequest,
     Violation,
+    tile_status,
 )
 from services.monitoring.schedules import check_schedule_request, config_from_json
 from services.storage.base import StoragePort
@@ -317,7 +317,7 @@ class AwsMonitoring(SageMakerClients):
         if status == "No report yet":
             return MonitorTile(monitor_type, status, schedule.name)
         report = self._newest_report(schedule)
-        status = data_quality.tile_status(report, status) if report else status
+        status = tile_status(report, status) if report else status
         violations = len(report.violations) if report else 0
         headline = report.failure_reason if report and status == "Failed" else _headline(report)
         return MonitorTile(monitor_type, status, schedule.name, schedule.last_execution_at, violations, headline)

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from services.embedded.embedded_stack import EmbeddedStack
+from services.endpoints.models import MIN_TRAFFIC_ROWS, traffic_shortfall
 from services.endpoints.monitoring import capture_files, capture_root, monitored_variant, read_endpoint
-from services.endpoints.monitoring_status import MIN_TRAFFIC_ROWS, traffic_shortfall
 from services.errors import InvalidInput
 from services.models import ModelRecord
 from services.monitoring import data_quality_files as files
@@ -29,7 +29,6 @@ from services.monitoring.models import MonitorConfig, MonitorReport
 from services.training.baseline import MAX_ROWS
 
 CACHE_KEY = "data_quality"
-NOT_ENOUGH_TRAFFIC = "Not enough traffic"  # the tile's status below MIN_TRAFFIC_ROWS
 
 
 def run(stack: EmbeddedStack, endpoint: str, config: MonitorConfig, created_at: str) -> MonitorReport:
@@ -88,20 +87,6 @@ def headline(rows: int, names: list[str], violations: list[Any]) -> str:
         return f"not enough traffic yet — {rows:,} of {MIN_TRAFFIC_ROWS} captured rows"
     drifted = {v.feature_name for v in violations if v.constraint_check_type == "baseline_drift_check"}
     return f"{len(drifted)} of {len(names)} column(s) drifted, {len(violations)} violation(s) on {rows:,} captured rows"
-
-
-def traffic_verdict(report: MonitorReport) -> str:
-    """What a data-quality report's view says instead of a drift verdict below ``MIN_TRAFFIC_ROWS`` rows; "" otherwise
-    (and for the other monitor types and failed runs)."""
-    if report.monitor_type != "data-quality" or report.status == "Failed":
-        return ""
-    return traffic_shortfall(report.item_count)
-
-
-def tile_status(report: MonitorReport, status: str) -> str:
-    """A data-quality tile is neutral ("Not enough traffic") on a report of fewer than ``MIN_TRAFFIC_ROWS`` rows,
-    whichever backend wrote it; any other tile keeps ``status``."""
-    return NOT_ENOUGH_TRAFFIC if traffic_verdict(report) else status
 
 
 # -- the baseline ------------------------------------------------------------------------------------------------------

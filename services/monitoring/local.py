@@ -28,6 +28,7 @@ from services.monitoring.models import (
     MonitorReport,
     MonitorTile,
     ScheduleRequest,
+    tile_status,
 )
 from services.monitoring.schedules import LocalSchedules
 from services.names import check_name
@@ -106,7 +107,7 @@ class LocalMonitoring:
         name = schedule.name if schedule else ""
         if report is None:
             return MonitorTile(monitor_type, "No report yet" if schedule else "Not scheduled", name)
-        status = data_quality.tile_status(report, TILE_STATUS.get(report.status, "Failed"))
+        status = tile_status(report, TILE_STATUS.get(report.status, "Failed"))
         return MonitorTile(monitor_type, status, name, report.created_at,
                            len(report.violations), str(report.details.get("headline", report.failure_reason)))
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.endpoints.models import traffic_shortfall
+
 MONITOR_TYPES = ("data-quality", "model-quality", "bias-drift", "feature-attribution-drift")
 SAGEMAKER_MONITORING_TYPES = {  # MonitoringScheduleConfig.MonitoringType
     "data-quality": "DataQuality",
@@ -23,7 +25,8 @@ SAGEMAKER_MONITORING_TYPES = {  # MonitoringScheduleConfig.MonitoringType
 SCHEDULE_EXPRESSIONS = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}  # SageMaker's helpers' strings
 SCHEDULE_STATUSES = ("Pending", "Failed", "Scheduled", "Stopped")
 EXECUTION_STATUSES = ("Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopping", "Stopped")
-TILE_STATUSES = ("OK", "Violations", "Failed", "No report yet", "Not scheduled", "Not enough traffic")
+NOT_ENOUGH_TRAFFIC = "Not enough traffic"  # a data-quality tile below MIN_TRAFFIC_ROWS captured rows
+TILE_STATUSES = ("OK", "Violations", "Failed", "No report yet", "Not scheduled", NOT_ENOUGH_TRAFFIC)
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,16 @@ class MonitorOverview:
     tiles: tuple[MonitorTile, ...]  # always four, in MONITOR_TYPES order
     labelled: int = 0  # captured predictions with ground truth
     captured: int = 0
+
+
+def traffic_verdict(report: MonitorReport) -> str:
+    """What a data-quality report's view says instead of a drift verdict below ``MIN_TRAFFIC_ROWS`` rows; "" otherwise
+    (and for the other monitor types and failed runs), whichever backend wrote the report."""
+    if report.monitor_type != "data-quality" or report.status == "Failed":
+        return ""
+    return traffic_shortfall(report.item_count)
+
+
+def tile_status(report: MonitorReport, status: str) -> str:
+    """A data-quality tile is neutral (``NOT_ENOUGH_TRAFFIC``) on a report of too few rows; any other keeps ``status``."""
+    return NOT_ENOUGH_TRAFFIC if traffic_verdict(report) else status

@@ -17,6 +17,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from services.errors import InvalidInput, NotFound
 from services.monitoring.base import MonitoringPort
+from services.monitoring.data_quality_files import CHECK_TYPES
 from services.monitoring.models import MONITOR_TYPES, MonitorConfig, MonitorReport, ScheduleRequest
 from services.registry import Services
 from tests.helpers.endpoints import hosting_services, stop_everything, trained_template
@@ -78,6 +79,16 @@ class MonitoringContract:
         report = monitoring.run_monitor(labelled.endpoint, "data-quality")
         assert report.monitor_type == "data-quality" and report.item_count == labelled.captured
         assert report.status in ("Completed", "CompletedWithViolations")
+        assert (report.status == "CompletedWithViolations") == bool(report.violations)
+        # Model Monitor's data-quality layout: statistics.json and constraints.json list the same features
+        assert report.statistics["dataset"]["item_count"] == labelled.captured
+        features = report.statistics["features"]
+        assert [f["name"] for f in features] == [c["name"] for c in report.constraints["features"]] == ["review_body"]
+        for feature in features:
+            assert feature["inferred_type"] in ("Integral", "Fractional", "String", "Unknown")
+            block = feature.get("numerical_statistics") or feature["string_statistics"]
+            assert set(block["common"]) == {"num_present", "num_missing"}
+        assert all(v.constraint_check_type in CHECK_TYPES for v in report.violations)
 
     def test_overview_has_four_tiles_from_the_reports_and_schedules(self, monitoring: MonitoringPort, quality: MonitorReport,
                                                                    labelled: LabelledEndpoint) -> None:
@@ -94,6 +105,12 @@ class MonitoringContract:
         assert (tiles["bias-drift"].status, tiles["bias-drift"].schedule_name) == ("No report yet", schedule.name)
         assert tiles["feature-attribution-drift"].status == "Not scheduled"
         assert (overview.labelled, overview.captured) == (labelled.labelled, labelled.captured)
+
+    def test_facet_candidates_start_with_the_models_input_columns(self, monitoring: MonitoringPort,
+                                                                  labelled: LabelledEndpoint) -> None:
+        assert monitoring.facet_candidates(labelled.endpoint)[0] == "review_body"
+        with pytest.raises(NotFound, match="nowhere"):
+            monitoring.facet_candidates("nowhere")
 
     def test_unknown_endpoints_and_types_are_refused(self, monitoring: MonitoringPort, labelled: LabelledEndpoint) -> None:
         with pytest.raises(NotFound, match="nowhere"):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from services.endpoints.models import DriftReport, FeatureDrift
-from services.endpoints.monitoring_status import MIN_TRAFFIC_ROWS
-from services.monitoring.models import MonitorOverview, MonitorReport, MonitorTile, Violation
+from services.endpoints.models import MIN_TRAFFIC_ROWS, DriftReport, FeatureDrift
+from services.monitoring.models import MonitorOverview, MonitorReport, MonitorTile, Violation, tile_status
 from tests.helpers.monitoring_pages import tile_statuses
 from tests.helpers.pages import texts
 
@@ -51,8 +50,6 @@ def data_quality_report(rows: int) -> MonitorReport:
 
 
 def test_the_data_quality_tile_and_report_are_neutral_under_the_minimum_sample() -> None:
-    from services.monitoring.data_quality import tile_status
-
     report = data_quality_report(4)
     status = tile_status(report, "Violations")
     overview = MonitorOverview("e", (MonitorTile("data-quality", status, violations=1),

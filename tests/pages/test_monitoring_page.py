@@ -5,6 +5,7 @@ schedule name; the empty state runs on the seeded workspace without endpoints.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,15 +14,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from services.monitoring.models import ScheduleRequest
+from services.labels.models import LabelSource
+from services.monitoring.models import MonitorConfig, ScheduleRequest
 from services.monitoring.schedules import LocalSchedules
 from services.registry import build_services
+from services.training.algorithms.base import load_in_app_process
 from tests.helpers.cli import in_process_cli, ok, refused
+from tests.helpers.monitoring import json_answer, write_capture, write_endpoint_record
 from tests.helpers.monitoring_pages import ENDPOINT, monitored_endpoint, monitoring_app, tile_statuses
-from tests.helpers.pages import frame_with, open_page, texts
+from tests.helpers.pages import REVIEW_MODEL, frame_with, open_page, texts
 from tests.helpers.workspace import settings_for_tests
 
 FORM = f"{keys.MONITORING_SCHEDULE}.form"
+FACETS = "reviews-facets"
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +77,17 @@ def test_running_model_quality_from_its_tile_shows_the_tile_the_coverage_and_the
     assert "12 rows of 12 captured" in texts(page.caption)
 
 
-def test_the_monitor_shown_runs_from_under_its_report(page: AppTest) -> None:
+def test_the_monitor_shown_runs_from_under_its_report_and_twelve_rows_are_not_enough_for_a_drift_verdict(
+        page: AppTest) -> None:
     assert page.segmented_control(key=keys.MONITORING_TYPE).value == "data-quality"
     click(page, keys.MONITORING_RUN)
     notice = texts(page.success) + texts(page.warning)
     assert f"Data quality on {ENDPOINT}: Completed" in notice
-    drift = frame_with(page, "PSI").set_index("feature")
-    assert "review_body" in drift.index  # the review model's one request column (its word count)
-    assert "Population stability index" in str([c.proto.spec for c in page.get("plotly_chart")])
+    features = frame_with(page, "present").set_index("feature")  # Model Monitor's statistics.json, one row per column
+    assert (features.loc["review_body", "type"], features.loc["review_body", "present"]) == ("String", 12)
+    assert "Not enough traffic yet — 12 of 30 captured rows." in texts(page.info)  # UX #10: no drift verdict
+    assert tile_statuses(page)[0] == "Not enough traffic"
+    assert "not enough traffic yet — 12 of 30 captured rows" in texts(page.markdown)
     assert [b.label for b in page.get("download_button")] == [
         "statistics.json", "constraints.json", "constraint_violations.json"]
 
@@ -115,7 +123,7 @@ def test_an_execution_the_runner_caught_up_on_shows_its_status(page: AppTest, mo
     assert list(listed["last execution"]) == [execution.status]
     page.selectbox(key=f"{keys.MONITORING_SCHEDULE}.pick").set_value("reviews-hourly-dq").run()
     assert list(frame_with(page, "scheduled for")["status"].iloc[0]) == [execution.status]
-    assert tile_statuses(page)[0] in ("OK", "Violations")
+    assert tile_statuses(page)[0] == "Not enough traffic"  # twelve captured rows: a neutral tile, not a verdict
     services.monitoring.delete_schedule("reviews-hourly-dq")
 
 
@@ -172,3 +180,27 @@ def test_the_command_line_creates_and_lists_schedules_in_sagemakers_shape(
     assert "No endpoint named 'gone'" in refused(cli, "monitor", "schedule", "gone", "--type", "data-quality")
     assert "needs an endpoint name" in refused(cli, "monitor", "schedule", "--type", "data-quality")
     build_services(settings_for_tests(home=monitored[0], seed_on_start=False)).monitoring.delete_schedule("reviews-cli-bias")
+
+
+def test_a_review_endpoint_sent_product_category_gets_bias_drift_per_category(monitored: tuple[Path, int]) -> None:
+    """Requests carry ``product_category`` beside the review (the model reads only the review; its training table has
+    the column): it is offered as a facet, and the bias-drift report compares each category's metrics on the labelled
+    capture (labels from the labels store) with training time. The capture is written as the server writes it."""
+    services = build_services(settings_for_tests(home=monitored[0], seed_on_start=False))
+    record = services.training.get_model(REVIEW_MODEL)
+    rows = services.query.run("SELECT review_body, product_category, sentiment FROM demo.reviews_sentiment "
+                              "ORDER BY review_id DESC LIMIT 40", max_rows=40).frame
+    scored = load_in_app_process(record).predict_frame(rows[["review_body"]])
+    bodies = [(json.dumps({"instances": [{"review_body": text, "product_category": category}]}).encode(),
+               json_answer(scored.iloc[[i]])) for i, (text, category) in enumerate(zip(rows["review_body"], rows["product_category"]))]
+    ids = write_capture(write_endpoint_record(monitored[0], FACETS, record), bodies, datetime(2026, 3, 1, 9, tzinfo=UTC), 60)
+    for event_id, truth in zip(ids, rows["sentiment"]):
+        services.labels.submit(LabelSource(endpoint=FACETS), event_id, str(truth), "tester")
+    assert services.monitoring.facet_candidates(FACETS) == ["review_body", "product_category"]
+    report = services.monitoring.run_monitor(FACETS, "bias-drift", MonitorConfig(facet="product_category"))
+    assert report.status in ("Completed", "CompletedWithViolations"), report.failure_reason
+    assert report.item_count == 40 and report.details["facet"] == "product_category"
+    groups = [e["value_or_threshold"] for e in report.statistics["post_training_bias_metrics"]["facets"]["product_category"]]
+    assert sorted(groups) == sorted(set(rows["product_category"].astype(str)))
+    baseline = report.constraints["post_training_bias_metrics"]["facets"]["product_category"]
+    assert {e["value_or_threshold"] for e in baseline} >= set(groups)  # every live category has its training-time values

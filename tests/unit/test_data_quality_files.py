@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.endpoints.monitoring_status import MIN_TRAFFIC_ROWS
+from services.endpoints.models import MIN_TRAFFIC_ROWS
 from services.monitoring import data_quality_files as files
-from services.monitoring.data_quality import NOT_ENOUGH_TRAFFIC, baseline_of, evaluate, tile_status
+from services.monitoring.data_quality import baseline_of, evaluate
+from services.monitoring.models import NOT_ENOUGH_TRAFFIC, tile_status
 
 CREATED_AT = "2026-03-01T12:00:00.000+00:00"
 

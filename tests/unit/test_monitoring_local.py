@@ -14,11 +14,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from services.endpoints.models import DriftReport, FeatureDrift
 from services.labels.models import LabelSource
 from services.models import ModelRecord
 from services.monitoring import gather, reports
-from services.monitoring.data_quality import drift_violations
 from services.monitoring.models import MonitorReport
 from services.registry import Services
 from services.training.algorithms.base import load_in_app_process
@@ -138,15 +136,6 @@ def test_engine_baselines_are_cached_next_to_the_model(tmp_path: Path, scene: Sc
     assert gather.load_cache(record) == {}
 
 
-def test_drift_violations_are_one_per_column_and_problem() -> None:
-    drift = DriftReport("ep", "m/1", 10, (FeatureDrift("age", "numeric", 0.4, 0.3, 0.2, "age: PSI 0.40 > 0.2; age: 12% missing"),
-                                         FeatureDrift("city", "categorical", 0.01, None, 0.02)),
-                        FeatureDrift("prediction", "prediction", 0.3, None, 0.2, "the model's predictions have shifted"), ())
-    assert [(v.feature_name, v.constraint_check_type, v.description) for v in drift_violations(drift)] == [
-        ("age", "baseline_drift_check", "age: PSI 0.40 > 0.2"), ("age", "baseline_drift_check", "age: 12% missing"),
-        ("prediction", "baseline_drift_check", "the model's predictions have shifted")]
-
-
 # -- the command line --------------------------------------------------------------------------------------------------
 
 
@@ -162,9 +151,21 @@ def test_monitor_model_quality_prints_model_monitors_statistics_and_writes_the_f
     assert "multiclass_classification_constraints" in json.loads((out / "constraints.json").read_text())
 
 
-def test_monitor_endpoint_is_data_quality_and_run_names_any_endpoint(cli: Run) -> None:
-    report = ok(cli, "monitor", LABELLED)
+def test_monitor_endpoint_is_data_quality_in_model_monitors_layout_and_run_names_any_endpoint(cli: Run, scene: Scene) -> None:
+    report = ok(cli, "monitor", LABELLED, "--out", "dq")
     assert report["monitor_type"] == "data-quality" and report["item_count"] == 60
+    statistics, constraints = report["statistics"], report["constraints"]
+    assert statistics["dataset"] == {"item_count": 60} and statistics["version"] == 0.0
+    [review] = statistics["features"]  # the review model reads one column: free text, so no categorical distribution
+    assert (review["name"], review["inferred_type"]) == ("review_body", "String")
+    assert review["string_statistics"]["common"] == {"num_present": 60, "num_missing": 0}
+    assert constraints["features"] == [{"name": "review_body", "inferred_type": "String", "completeness": 1.0}]
+    assert constraints["monitoring_config"]["distribution_constraints"] == {
+        "perform_comparison": "Enabled", "comparison_threshold": 0.1, "comparison_method": "Robust"}
+    assert report["violations"] == [] and report["details"]["enough_traffic"] is True
+    out = scene.services.settings.home / "exports" / "dq"
+    assert json.loads((out / "statistics.json").read_text()) == statistics
+    assert json.loads((out / "constraint_violations.json").read_text()) == {"violations": []}
     assert ok(cli, "monitor", "run", LABELLED)["endpoint"] == LABELLED
 
 
