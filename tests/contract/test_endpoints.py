@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 
 from services.endpoints.base import EndpointsPort
 from services.endpoints.models import (
+    CapturedInvocation,
     DeploymentChoices,
     DeployRequest,
     Endpoint,
@@ -32,7 +33,8 @@ from services.errors import AlreadyExists, InvalidInput, NotFound
 from services.registry import Services, build_services
 from tests.helpers.aws import aws_settings
 from tests.helpers.aws_endpoints import ROLE, answer_of, register_model
-from tests.helpers.endpoints import TEXT_MODEL, hosting_services, review, stop_everything, trained_template
+from tests.helpers.aws_monitoring import put_capture
+from tests.helpers.endpoints import TEXT_MODEL, hosting_services, review, stop_everything, trained_template, wait_for
 from tests.helpers.moto_gaps import answer_calls
 from tests.helpers.workspace import close_services
 
@@ -64,6 +66,10 @@ class EndpointsContract:
 
     def expect_no_monitors(self, endpoints: EndpointsPort) -> None:
         """No endpoint has a drift report or a monitoring execution yet (a fresh local endpoint has none)."""
+
+    def captured(self, endpoints: EndpointsPort, text: str, answer: dict[str, object]) -> None:
+        """The last scoring of ``text`` is in the endpoint's data capture (a real server writes it itself)."""
+
 
     def test_an_unknown_endpoint_is_not_found_by_every_call(self, endpoints: EndpointsPort) -> None:
         for call in (lambda: endpoints.describe_endpoint("nowhere"), lambda: endpoints.delete_endpoint("nowhere"),
@@ -116,6 +122,20 @@ class EndpointsContract:
         assert result.probability == max(result.probabilities.values())
         assert sum(result.probabilities.values()) == pytest.approx(1, abs=1e-4)
         assert result.latency_ms > 0
+
+    def test_recent_capture_gives_the_scored_requests_newest_first(self, endpoints: EndpointsPort) -> None:
+        with pytest.raises(NotFound, match="nowhere"):
+            endpoints.recent_capture("nowhere")
+        self.expect_answer(endpoints, WORKBENCH_ANSWER)
+        endpoints.score_text(SERVING, REVIEW)
+        self.captured(endpoints, REVIEW, WORKBENCH_ANSWER)
+        wait_for(lambda: bool(endpoints.recent_capture(SERVING, 1)), 30)  # a server writes its capture in the background
+        [newest] = endpoints.recent_capture(SERVING, 1)
+        assert isinstance(newest, CapturedInvocation) and REVIEW in newest.input_data
+        assert "predicted_label" in json.loads(newest.output_data)["predictions"][0]
+        times = [c.inference_time for c in endpoints.recent_capture(SERVING, 50)]
+        assert times == sorted(times, reverse=True) and times[0] == newest.inference_time
+        assert endpoints.recent_capture(SERVING, 0) == []
 
     def test_an_empty_review_is_refused_before_anything_is_sent(self, endpoints: EndpointsPort) -> None:
         with pytest.raises(InvalidInput, match="empty"):
@@ -207,6 +227,11 @@ class TestAwsEndpoints(EndpointsContract):
         """moto has no Model Monitor: ``ListMonitoringSchedules`` answers, as SageMaker does, with no schedule."""
         answer_calls(self.monkeypatch, "sagemaker", "ListMonitoringSchedules", lambda _: {"MonitoringScheduleSummaries": []},
                      clients=[endpoints._sagemaker])  # type: ignore[attr-defined]
+
+    def captured(self, endpoints: EndpointsPort, text: str, answer: dict[str, object]) -> None:
+        """SageMaker writes the capture to S3 under the endpoint's ``DestinationS3Uri``: the record is put there."""
+        label = str(answer["predictions"][0]["predicted_label"])  # type: ignore[index]
+        put_capture(SERVING, [("event-1", {"review_body": text}, label, 0.9)], variant="AllTraffic")
 
     def expect_unknown(self, endpoints: EndpointsPort, name: str) -> None:
         self.stubber.add_client_error("invoke_endpoint", "ValidationError", f"Endpoint {name} of account 123456789012 not found.",
