@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from services.bias.models import INFO, BiasReport, FacetEntry, StageReport, flag
+from services.bias.models import INFO, FacetEntry, Headline, StageReport, flag
 from services.export import collect
 from services.export.data import BiasEntry, Leaderboard, Listing, ScoredReview, SectionSummary, SessionData
 from services.export.svg import bar_chart, number
@@ -24,7 +24,8 @@ MAX_JOB_METRICS = 8
 MAX_CHART_BARS = 20
 POSITIVE_RGB = "22, 163, 74"  # as the Score page shades words: green pushes towards the class
 NEGATIVE_RGB = "220, 38, 38"  # red pushes away from it
-FLAG_COLOURS = {"green": "#d8f3dc", "amber": "#ffe8a3", "red": "#ffd6d6", "grey": "#eeeeee"}
+FLAG_COLOURS = {"green": "#d8f3dc", "amber": "#ffe8a3", "red": "#ffd6d6", "grey": "#eeeeee"}  # metric cells
+LEVEL_COLOURS = {"green": "#16a34a", "amber": "#d97706", "red": "#dc2626", "grey": "#9aa5b1"}  # a verdict's worst flag
 STYLE = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#1f2933;
 padding:0 1rem}h1{margin-bottom:.2rem}h2{border-bottom:2px solid #2563eb;padding-bottom:.2rem;margin-top:2.5rem}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}td,th{border:1px solid #cbd2d9;padding:.25rem .5rem;
@@ -32,7 +33,8 @@ text-align:left;vertical-align:top}th{background:#f0f4f8}td.num{text-align:right
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:.85rem}.note{color:#52606d}.error{color:#b91c1c}
 .warning{color:#8a4b00}.empty{color:#52606d;font-style:italic}.card{border:1px solid #cbd2d9;border-radius:6px;
 padding:.6rem .9rem;margin:.8rem 0}.words{line-height:2;font-size:1.05rem}.words span{border-radius:3px;padding:1px 0}
-.label{font-weight:600}svg.chart text{font-size:11px;fill:#323f4b}svg.chart .chart-title{font-weight:600}
+.label{font-weight:600}
+.verdict{padding:.2rem .6rem;font-weight:600}svg.chart text{font-size:11px;fill:#323f4b}svg.chart .chart-title{font-weight:600}
 nav li{margin:.1rem 0}.state-FAILED,.state-CANCELLED,.state-Failed,.state-Stopped{color:#b91c1c}"""
 
 SECTIONS = (
@@ -153,8 +155,7 @@ def bias_entry_html(entry: BiasEntry) -> str:
     report = entry.report
     parts = [head, f"<p>{esc(report.config.get('dataset', '') or 'Data')}: {report.rows:,} rows · label "
                    f"<b>{esc(report.pre.label)}</b> positive when {esc(report.pre.label_value_or_threshold)} · facet "
-                   f"<b>{esc(report.pre.facet)}</b></p>",
-             f"<p class='label'>{esc(bias_headline(report))}</p>"]
+                   f"<b>{esc(report.pre.facet)}</b></p>"]
     parts += [f"<p class='warning'>Warning: {esc(w)}</p>" for w in report.warnings]
     parts += [f"<p class='note'>{esc(n)}</p>" for n in report.notes]
     parts.append(stage_html("Pre-training metrics", report.pre))
@@ -163,37 +164,27 @@ def bias_entry_html(entry: BiasEntry) -> str:
     return "".join(parts)
 
 
-def bias_headline(report: BiasReport) -> str:
-    """One sentence: the first group's difference in positive labels (DPL) with its interval, and the flagged metrics."""
-    if report.pre.error or not report.pre.entries:
-        return report.pre.error or "No facet group was analysed."
-    entry = report.pre.entries[0]
-    stages = [report.pre.entries[0], *(report.post.entries[:1] if report.post and not report.post.error else [])]
-    flagged = sorted({m.name for e in stages for m in e.metrics if flag(m.name, m.value) == "red"})
-    dpl = next((m for m in entry.metrics if m.name == "DPL"), None)
-    parts = [f"{report.pre.facet} = {entry.value_or_threshold}:"]
-    if dpl is not None and dpl.value is not None:
-        parts.append(f"its share of positive labels differs from the rest's by {dpl.value:+.3f} (DPL)")
-        if dpl.ci_low is not None and dpl.ci_high is not None:
-            includes = dpl.ci_low <= 0 <= dpl.ci_high
-            parts.append(f"with a 95 % interval of {number(dpl.ci_low, 3)} … {number(dpl.ci_high, 3)}, which "
-                         f"{'includes' if includes else 'excludes'} 0;")
-        else:
-            parts[-1] += ";"
-    parts.append(f"flagged (far from ideal): {', '.join(flagged)}." if flagged else "no metric is far from its ideal.")
-    return " ".join(parts)
-
-
 def stage_html(title: str, stage: StageReport) -> str:
     if stage.error:
         return f"<h4>{esc(title)}</h4><p class='warning'>{esc(stage.error)}</p>"
     shown = stage.entries[:MAX_FACET_GROUPS]
     cut = (f"<p class='note'>{len(shown)} of {len(stage.entries)} facet groups shown.</p>"
            if len(stage.entries) > len(shown) else "")
-    return f"<h4>{esc(title)}</h4>{cut}" + "".join(facet_html(stage.facet, entry) for entry in shown)
+    summary = f"<p class='label'>{esc(stage.summary())}</p>" if len(stage.entries) > 1 else ""
+    return f"<h4>{esc(title)}</h4>{summary}{cut}" + "".join(facet_html(stage, entry) for entry in shown)
 
 
-def facet_html(facet: str, entry: FacetEntry) -> str:
+def headline_html(headline: Headline) -> str:
+    """The verdict in plain words (coloured by its worst flag) and why each flagged metric is flagged."""
+    reasons = "".join(f"<li>{esc(r.reason)}</li>" for r in headline.flagged)
+    failed = "".join(f"<li>{esc(f)}</li>" for f in headline.failed)
+    return (f"<p class='verdict' style='border-left:4px solid {LEVEL_COLOURS.get(headline.level, '#9aa5b1')}'>"
+            f"{esc(headline.verdict)}</p>" + (f"<ul>{reasons}</ul>" if reasons else "")
+            + (f"<p class='note'>Not computed:</p><ul>{failed}</ul>" if failed else ""))
+
+
+def facet_html(stage: StageReport, entry: FacetEntry) -> str:
+    facet = stage.facet
     metrics = sorted(entry.metrics, key=lambda m: m.name)
     rows = []
     for m in metrics:
@@ -205,7 +196,7 @@ def facet_html(facet: str, entry: FacetEntry) -> str:
                      esc(interval), esc(ideal)))
     chart = bar_chart([m.name for m in metrics], [m.value for m in metrics],
                       title=f"{facet} = {entry.value_or_threshold}: metric values")
-    return (f"<h5>{esc(facet)} = {esc(entry.value_or_threshold)} (d) vs the rest (a)</h5>"
+    return (f"<h5>{esc(facet)} = {esc(entry.value_or_threshold)} (d) vs the rest (a)</h5>" + headline_html(stage.headline(entry))
             + table(("Metric", "Meaning", "Value", "95 % interval", "Ideal"), rows) + chart)
 
 

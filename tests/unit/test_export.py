@@ -24,11 +24,10 @@ def empty_session() -> SessionData:
 
 
 def full_session() -> SessionData:
-    bias = BiasReport(pre=StageReport("sentiment", "1", "product_category", (FacetEntry(
-        HOSTILE, (MetricValue("CI", "Class Imbalance (CI)", 0.42), MetricValue("DPL", "Difference in positive proportions "
-                                                                                     "in labels (DPL)", -0.05, ci_low=-0.1,
-                                                                                     ci_high=0.01)), {"n_d": 10, "n_a": 90}),)),
-                      rows=100)
+    metrics = (MetricValue("CI", "Class Imbalance (CI)", 0.42),
+               MetricValue("DPL", "Difference in positive proportions in labels (DPL)", -0.05, ci_low=-0.1, ci_high=0.01))
+    counts = {"n_d": 10, "n_a": 90, "rate_d": 0.3, "rate_a": 0.25}
+    bias = BiasReport(pre=StageReport("sentiment", "1", "product_category", (FacetEntry(HOSTILE, metrics, counts),)), rows=100)
     return SessionData(
         "2026-12-05T18:00:00+00:00", "Local",
         queries=Listing((HistoryEntry("q1", f"SELECT '{HOSTILE}' AS x", "demo", "SUCCEEDED", "2026-12-05T17:00:00",
@@ -80,7 +79,7 @@ def test_each_section_shows_its_data_and_a_cap_is_said() -> None:
     document = render_html(full_session())
     assert "SUCCEEDED" in document and "Showing the newest 1; older ones were left out" in document
     assert "bias-1" in document and "Class Imbalance (CI)" in document and "0.4200" in document
-    assert "includes 0" in document  # the DPL interval -0.1 … 0.01
+    assert "includes 0" in document and "Flagged: CI" in document  # the bias package's verdict (DPL's interval -0.1 … 0.01)
     assert "cand-b" in document and "0.9100" in document
     assert "train-1" in document and "validation:accuracy 0.8000" in document
     assert "run-one" in document and "param: eta" in document
