@@ -195,7 +195,8 @@ def facet_html(stage: StageReport, entry: FacetEntry) -> str:
         rows.append((esc(m.name), esc(m.description), f"<td class='num' style='background:{colour}'>{value}</td>",
                      esc(interval), esc(ideal)))
     chart = bar_chart([m.name for m in metrics], [m.value for m in metrics],
-                      title=f"{facet} = {entry.value_or_threshold}: metric values")
+                      title=f"{facet} = {entry.value_or_threshold}: metric values (coloured by distance from the ideal)",
+                      colours=[LEVEL_COLOURS[flag(m.name, m.value)] if m.name in INFO else LEVEL_COLOURS["grey"] for m in metrics])
     return (f"<h5>{esc(facet)} = {esc(entry.value_or_threshold)} (d) vs the rest (a)</h5>" + headline_html(stage.headline(entry))
             + table(("Metric", "Meaning", "Value", "95 % interval", "Ideal"), rows) + chart)
 

@@ -138,3 +138,9 @@ def test_a_review_models_record_shows_its_longest_text_as_the_review() -> None:
                               json.dumps({"predictions": [{"predicted_label": "0"}]}))
     assert (scored_reviews("r", call, text_model=True)[0].text, scored_reviews("r", call)[0].is_review) == (
         "Runs small, order a size up.", False)
+
+
+def test_bias_metric_bars_are_coloured_by_their_flag() -> None:
+    document = render_html(full_session())
+    chart = document[document.index("metric values (coloured"):]
+    assert "fill='#dc2626'><title>CI: 0.4200" in chart and "fill='#16a34a'><title>DPL: -0.0500" in chart
