@@ -18,6 +18,8 @@ from services.models import ModelRecord
 NONE = "(none)"
 VALUES, THRESHOLD, EACH = "Values", "Threshold", "Each value (one-vs-all)"
 NO_PREDICTIONS, PREDICTION_COLUMN, MODEL = "None (pre-training only)", "A column with predictions", "Score with a registered model"
+MISSING = {"facet": f"Pick the sensitive (d) value(s), or choose '{EACH}' to compare every value with the rest.",
+           "label": "Pick the positive label value(s), or use a threshold."}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -35,26 +37,42 @@ def _kept_selectbox(label: str, options: list[Any], key: str, default: Any = Non
 
 
 def _positive_rule(bias: BiasPort, base: BiasRequest, column: str, kind: str, role: str,
-                   modes: list[str]) -> tuple[tuple[str, ...], float | None]:
-    """(values, threshold) for the label or the facet."""
+                   modes: list[str]) -> tuple[tuple[str, ...], float | None, str]:
+    """(values, threshold, what is missing) for the label or the facet. In the Values mode at least one value
+    is needed: with none, the request would silently mean one-vs-all (facet) or be refused (label)."""
     numeric = kind in ("integer", "float")
     options = modes if numeric else [m for m in modes if m != THRESHOLD]
-    mode = st.radio(f"{role.capitalize()} mode", options, key=f"bias.{role}.mode.{column}", horizontal=True)
+    mode_key = f"bias.{role}.mode.{column}"
+    if st.session_state.get(mode_key) not in options:
+        st.session_state.pop(mode_key, None)
+    restore(mode_key, options[0])
+    mode = st.radio(f"{role.capitalize()} mode", options, key=mode_key, horizontal=True)
+    keep(mode_key)
     if mode == THRESHOLD:
+        threshold_key = f"bias.{role}.threshold.{column}"
+        restore(threshold_key, 0.0)
         value = st.number_input(f"{role.capitalize()} threshold (strictly above = {'d' if role == 'facet' else 'positive'})",
-                                key=f"bias.{role}.threshold.{column}", value=0.0, step=1.0)
-        return (), float(value)
+                                key=threshold_key, step=1.0)
+        keep(threshold_key)
+        return (), float(value), ""
     if mode == EACH:
-        return (), None
+        return (), None, ""
     values, more = _distinct(bias, base, column)
     if more:
-        text = st.text_input(f"{role.capitalize()} values (comma-separated)", key=f"bias.{role}.text.{column}",
+        text_key = f"bias.{role}.text.{column}"
+        restore(text_key, "")
+        text = st.text_input(f"{role.capitalize()} values (comma-separated)", key=text_key,
                              help="The column has many distinct values; type the ones you mean.")
-        return tuple(v.strip() for v in text.split(",") if v.strip()), None
-    default = [_positive_guess(values)] if role == "label" and values else []
-    chosen = st.multiselect(f"{'Positive label' if role == 'label' else 'Sensitive (d)'} values", values,
-                            default=default, key=f"bias.{role}.values.{column}")
-    return tuple(str(v) for v in chosen), None
+        keep(text_key)
+        chosen: tuple[str, ...] = tuple(v.strip() for v in text.split(",") if v.strip())
+    else:
+        values_key = f"bias.{role}.values.{column}"
+        restore(values_key, [_positive_guess(values)] if role == "label" and values else [])
+        st.session_state[values_key] = [v for v in st.session_state[values_key] if v in values]  # kept from another table
+        picked = st.multiselect(f"{'Positive label' if role == 'label' else 'Sensitive (d)'} values", values, key=values_key)
+        keep(values_key)
+        chosen = tuple(str(v) for v in picked)
+    return chosen, None, "" if chosen else MISSING[role]
 
 
 def _positive_guess(values: list[Any]) -> Any:
@@ -72,15 +90,16 @@ def render_bias_form(bias: BiasPort, base: BiasRequest, kinds: dict[str, str],
     left, right = st.columns(2)
     with left:
         label = _kept_selectbox("Label (outcome)", columns, "bias.label", "sentiment")
-        label_values, label_threshold = _positive_rule(bias, base, label, kinds[label], "label", [VALUES, THRESHOLD])
+        label_values, label_threshold, label_missing = _positive_rule(bias, base, label, kinds[label], "label", [VALUES, THRESHOLD])
     with right:
         facet_options = [c for c in columns if c != label]
         facet = _kept_selectbox("Facet (sensitive attribute)", facet_options, "bias.facet", "product_category")
-        facet_values, facet_threshold = _positive_rule(bias, base, facet, kinds[facet], "facet", [VALUES, THRESHOLD, EACH])
+        facet_values, facet_threshold, facet_missing = _positive_rule(bias, base, facet, kinds[facet], "facet",
+                                                                      [VALUES, THRESHOLD, EACH])
     others = [c for c in columns if c not in (label, facet)]
     group = _kept_selectbox("Group variable for CDD (optional)", [NONE, *others], "bias.group", NONE)
     predicted, predicted_threshold, model_id = _prediction_choice(others, kinds, models)
-    with st.expander("Metrics and options", icon=":material/tune:"):
+    with st.popover("Metrics and options", icon=":material/tune:"):  # the form itself sits in an expander
         methods = st.multiselect("Metrics", list(METRIC_NAMES), default=[], key="bias.methods",
                                  placeholder="All metrics", help="Leave empty for every metric Clarify computes.")
         bootstrap = st.number_input("Bootstrap resamples for 95 % intervals", 0, 2000, 200, step=50, key="bias.bootstrap")
@@ -88,7 +107,11 @@ def render_bias_form(bias: BiasPort, base: BiasRequest, kinds: dict[str, str],
         ft_features = st.multiselect("FlipTest features", others, default=numeric, key=f"bias.ft.{label}.{facet}",
                                      help="Clarify uses every other column; only numeric ones work.")
         ft_rows = st.number_input("FlipTest sample rows", 100, 1_000_000, 10_000, step=1000, key="bias.ft_rows")
-    if not st.button("Compute bias report", type="primary", icon=":material/balance:", key="bias.run"):
+    missing = [m for m in (label_missing, facet_missing) if m]
+    for hint in missing:
+        st.caption(f":material/info: {hint}")
+    if not st.button("Compute bias report", type="primary", icon=":material/balance:", key="bias.run", disabled=bool(missing),
+                     help=" ".join(missing) or None):
         return None
     return BiasRequest(source=base.source, sql=base.sql, label=label, label_values=label_values, label_threshold=label_threshold,
                        facet=facet, facet_values=facet_values, facet_threshold=facet_threshold,

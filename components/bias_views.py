@@ -1,4 +1,5 @@
-"""How a bias report looks: flags, plain words, the counts behind the values, intervals, a heat map."""
+"""How a bias report looks: a headline in plain words, coloured flags, the counts behind the values, intervals,
+and a heat map coloured by each metric's distance from its own ideal."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from pandas.io.formats.style import Styler
 
-from services.bias.models import INFO, BiasReport, FacetEntry, StageReport, flag
+from services.bias.models import FLAG_WORDS, INFO, BiasReport, FacetEntry, Headline, StageReport, flag, group_words, ideal_distance
 
-FLAGS = {"green": "🟢", "amber": "🟡", "red": "🔴", "grey": "⚪"}
+# Flag cells: background and text colours (no emoji: they render as boxes without an emoji font).
+FLAG_STYLES = {"green": "background-color: #d8f3dc; color: #1b4332", "amber": "background-color: #ffe8a3; color: #5c4000",
+               "red": "background-color: #ffd6d6; color: #7a0000", "grey": "background-color: #eeeeee; color: #444444"}
+HEADLINE_BOXES = {"red": (st.error, ":material/report:"), "amber": (st.warning, ":material/flag:"),
+                  "green": (st.success, ":material/check_circle:"), "grey": (st.info, ":material/info:")}
 
 
 def number(value: float | None) -> str:
@@ -53,34 +59,47 @@ def render_stage(stage: StageReport, key: str) -> None:
         return
     entry = stage.entries[0]
     if len(stage.entries) > 1:
+        st.markdown(stage.summary())
         st.plotly_chart(heat_map(stage), key=f"{key}.heat")
         labels = [e.value_or_threshold for e in stage.entries]
         chosen = st.selectbox(f"Facet value ({stage.facet} = … is d)", labels, key=f"{key}.entry")
         entry = stage.entries[labels.index(chosen)]
-    st.markdown(f"**d** = rows with `{stage.facet}` {_facet_words(entry.value_or_threshold)} · **a** = every other row · "
-                f"positive label: `{stage.label}` {_facet_words(stage.label_value_or_threshold)}")
+    render_headline(stage.headline(entry))
+    st.markdown(f"**d** = rows with `{stage.facet}` {group_words(entry.value_or_threshold)} · **a** = every other row · "
+                f"positive label: `{stage.label}` {group_words(stage.label_value_or_threshold)}")
     render_counts(entry)
-    st.dataframe(metrics_frame(entry), hide_index=True, column_config={"meaning": st.column_config.TextColumn(width="large")})
+    # st.table wraps long text (a data grid cuts the meaning off) and shows the Styler's coloured flag cells.
+    st.table(styled_metrics(metrics_frame(entry)))
     chart = interval_chart(entry)
     if chart is not None:
         st.plotly_chart(chart, key=f"{key}.ci")
 
 
-def _facet_words(value: str) -> str:
-    if value.startswith("(") and value.endswith("]"):
-        return f"in {value}"
-    return f"= {value}" if "," not in value else f"in {{{value}}}"
+def render_headline(headline: Headline) -> None:
+    """The verdict in a box coloured by the worst flag, then why each metric is flagged."""
+    box, icon = HEADLINE_BOXES[headline.level]
+    reasons = "".join(f"\n- **{r.metric}** ({FLAG_WORDS[r.level]}): {r.reason}" for r in headline.flagged)
+    box(f"**{headline.verdict}**" + (f"\n{reasons}" if reasons else ""), icon=icon)
+    if headline.failed:
+        st.caption("Not computed: " + " · ".join(headline.failed))
 
 
 def metrics_frame(entry: FacetEntry) -> pd.DataFrame:
+    """One row per metric: its flag as a word, value, interval, ideal, range and meaning (or why it failed)."""
     rows = []
     for metric in sorted(entry.metrics, key=lambda m: m.name):
         info = INFO[metric.name]
         interval = f"{number(metric.ci_low)} … {number(metric.ci_high)}" if metric.ci_low is not None else ""
-        rows.append({"": FLAGS[flag(metric.name, metric.value)], "metric": metric.name, "value": number(metric.value),
+        rows.append({"flag": FLAG_WORDS[flag(metric.name, metric.value)], "metric": metric.name, "value": number(metric.value),
                      "95 % interval": interval, "ideal": f"{info.ideal:g}", "range": info.range_text,
                      "meaning": metric.error or f"{info.plain} Positive: {info.positive_means}."})
     return pd.DataFrame(rows)
+
+
+def styled_metrics(frame: pd.DataFrame) -> Styler:
+    """The flag column coloured green / amber / red / grey."""
+    levels = {word: level for level, word in FLAG_WORDS.items()}
+    return frame.style.hide(axis="index").map(lambda word: FLAG_STYLES[levels.get(word, "grey")], subset=["flag"])
 
 
 def render_counts(entry: FacetEntry) -> None:
@@ -104,23 +123,20 @@ def _percent(value: float | None) -> str:
 
 
 def heat_map(stage: StageReport) -> go.Figure:
-    """Metric values (rows) across every facet value (columns), one-vs-all."""
+    """Metric values (rows) across every facet value (columns), one-vs-all. Each cell is coloured by the metric's
+    distance from its own ideal (±1 = its red flag), so CI's wide range does not wash out the other metrics."""
     names = sorted({m.name for e in stage.entries for m in e.metrics})
-    values = [[_clipped(e.metric(n).value) if any(m.name == n for m in e.metrics) else None for e in stage.entries] for n in names]
-    text = [[number(e.metric(n).value) for e in stage.entries] for n in names]
+    found = [{m.name: m for m in e.metrics} for e in stage.entries]
+    values = [[ideal_distance(n, metrics[n].value) if n in metrics else None for metrics in found] for n in names]
+    text = [[number(metrics[n].value) if n in metrics else "" for metrics in found] for n in names]
     figure = go.Figure(go.Heatmap(z=values, x=[e.value_or_threshold for e in stage.entries], y=names, text=text,
                                   texttemplate="%{text}", colorscale="RdBu", zmid=0, zmin=-1, zmax=1,
+                                  colorbar={"title": {"text": "from ideal"}, "tickvals": [-1, -0.5, 0, 0.5, 1],
+                                            "ticktext": ["red", "amber", "ideal", "amber", "red"]},
                                   hovertemplate="%{y} for %{x}: %{text}<extra></extra>"))
-    figure.update_layout(title=f"Every {stage.facet} value against the rest", height=80 + 28 * len(names),
-                         margin={"t": 40, "b": 10}, xaxis={"type": "category"})
+    figure.update_layout(title=f"Every {stage.facet} value against the rest (colour: distance from each metric's ideal)",
+                         height=80 + 28 * len(names), margin={"t": 40, "b": 10}, xaxis={"type": "category"})
     return figure
-
-
-def _clipped(value: float | None) -> float | None:
-    """DI is a ratio: show log-distance from parity; clip infinities to the colour range."""
-    if value is None:
-        return None
-    return max(-1.0, min(1.0, value))
 
 
 def interval_chart(entry: FacetEntry) -> go.Figure | None:

@@ -54,6 +54,7 @@ def watch_job(name: str) -> None:
         return
     if job.status == "Completed":
         st.session_state[keys.BIAS_REPORT] = services.bias.job_report(name)
+        st.session_state[keys.BIAS_COLLAPSE] = True
     else:
         st.session_state[keys.BIAS_ERROR] = (f"Bias job {name} {job.status.lower()}: {job.failure_reason}", "")
     st.session_state.pop(keys.BIAS_JOB, None)
@@ -68,19 +69,32 @@ def run_request(request: BiasRequest) -> None:
         return
     with st.spinner("Counting and computing the metrics…"):
         st.session_state[keys.BIAS_REPORT] = services.bias.analyze(request)
+    st.session_state[keys.BIAS_COLLAPSE] = True
+    st.rerun()  # the expander holding the form was drawn open in this run: close it so the report shows first
 
 
-base = pick_source()
-if base is None:
-    st.info("Pick a table (import or crawl one on the Catalog page) or write a query.")
-    st.stop()
-try:
-    kinds = services.bias.column_kinds(base)
-    request = render_bias_form(services.bias, base, kinds, services.training.list_models())
-    if request is not None:
-        run_request(request)
-except ServiceError as error:
-    show_error(error)
+def configuration() -> None:
+    """The source and the bias form; runs the request when asked."""
+    base = pick_source()
+    if base is None:
+        st.info("Pick a table (import or crawl one on the Catalog page) or write a query.")
+        return
+    try:
+        kinds = services.bias.column_kinds(base)
+        request = render_bias_form(services.bias, base, kinds, services.training.list_models())
+        if request is not None:
+            run_request(request)
+    except ServiceError as error:
+        show_error(error)
+
+
+# After a run the configuration folds away, so the report (below it) is what the user sees.
+if st.session_state.pop(keys.BIAS_COLLAPSE, False):
+    st.session_state[keys.BIAS_FORM_OPEN] = False
+has_report = st.session_state.get(keys.BIAS_REPORT) is not None
+with st.expander("Data and configuration", expanded=not has_report, icon=":material/tune:", key=keys.BIAS_FORM_OPEN,
+                 on_change="rerun"):
+    configuration()
 
 if st.session_state.get(keys.BIAS_ERROR):
     message, hint = st.session_state[keys.BIAS_ERROR]
@@ -100,4 +114,5 @@ with st.expander("Earlier bias jobs", icon=":material/history:"):
         chosen = st.selectbox("Job", done, key="bias.old_job")
         if st.button("Show this report", key="bias.show_job") and chosen:
             st.session_state[keys.BIAS_REPORT] = services.bias.job_report(chosen)
+            st.session_state[keys.BIAS_COLLAPSE] = True
             st.rerun()

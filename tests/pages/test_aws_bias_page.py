@@ -17,7 +17,7 @@ from tests.helpers.athena import athena_answers_from, refuse_queries
 from tests.helpers.aws import BUCKET, REGION, aws_settings
 from tests.helpers.clarify import ROLE, processing_response, register_model, reviews_csv
 from tests.helpers.moto_gaps import answer_calls
-from tests.helpers.pages import APP, frame_with, texts
+from tests.helpers.pages import APP, texts
 
 AGGREGATION = "count(*) AS n"  # only the engine's counting query
 
@@ -45,7 +45,9 @@ def configure(app: AppTest, post_mode: str = "") -> AppTest:
     app.selectbox(key="bias.label").set_value("rating").run()
     app.multiselect(key="bias.label.values.rating").set_value([4, 5]).run()
     app.selectbox(key="bias.facet").set_value("division_name").run()
+    assert app.button(key="bias.run").disabled  # Values mode, no value yet: it asks for one instead of running one-vs-all
     app.multiselect(key="bias.facet.values.division_name").set_value(["Petite"]).run()
+    assert not app.button(key="bias.run").disabled
     if post_mode:
         app.radio(key="bias.post_mode").set_value(post_mode).run()
     return app
@@ -62,12 +64,21 @@ def inputs_kept(app: AppTest) -> bool:
             and app.multiselect(key="bias.facet.values.division_name").value == ["Petite"])
 
 
+def metrics_table(app: AppTest):  # type: ignore[no-untyped-def]
+    return next(t.value for t in app.table if "metric" in t.value.columns)
+
+
 def test_a_pre_training_report_is_counted_in_athena(aws_app: AppTest) -> None:
     run(configure(aws_app))
-    metrics = frame_with(aws_app, "metric").set_index("metric")
+    metrics = metrics_table(aws_app).set_index("metric")
     assert float(metrics.loc["CI", "value"]) == pytest.approx((40 - 20) / 60, abs=1e-3)
-    assert {"CI", "DPL", "KL", "JS", "LP", "TVD", "KS"} <= set(metrics.index)
-    assert not aws_app.error
+    assert set(metrics.index) == {"CI", "DPL", "KL", "JS", "LP", "TVD", "KS"}  # no CDDL without a group variable
+    assert set(metrics["flag"]) <= {"ok", "check", "flagged", "n/a"}
+    headline = texts([*aws_app.warning, *aws_app.success, *aws_app.info, *aws_app.error])
+    assert "For rows with division_name = Petite (d, 20 rows)" in headline and "interval of DPL" in headline
+    folded = next(e for e in aws_app.expander if e.label == "Data and configuration")
+    assert not folded.proto.expanded  # the report comes first
+    assert [e.icon for e in aws_app.error] in ([], [":material/report:"])  # no error; a red box is the headline
 
 
 @pytest.mark.parametrize(("code", "message", "expected"), [
