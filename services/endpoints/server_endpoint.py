@@ -119,9 +119,6 @@ class Endpoint:
             variants.append(LiveVariant(variant, model, Batcher(variant.name, model.predict), warm_up=warmed))
         return cls(config, variants)
 
-    def serves_text(self) -> bool:
-        return any(variant.model.text_model for variant in self.variants.values())
-
     def close(self) -> None:
         for variant in self.variants.values():
             variant.batcher.close()
