@@ -42,7 +42,9 @@ def start_demo_build(_services: Services) -> object | None:
     from services.demo.models import DemoPorts
     from services.demo.models import start_demo_build as start
 
-    ports = DemoPorts(training=_services.training, jobs=_services.jobs, bias=_services.bias, endpoints=_services.endpoints)
+    def ports() -> DemoPorts:
+        return DemoPorts(training=_services.training, jobs=_services.jobs, bias=_services.bias, endpoints=_services.endpoints)
+
     return start(ports, _services.settings)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +25,9 @@ def wants_full_demo(settings: Settings) -> bool:
     return settings.backend == "local" and settings.demo == "full"
 
 
-def start_demo_build(ports: DemoPorts, settings: Settings) -> threading.Thread | None:
-    """Start the build on a daemon thread unless it is not wanted or done already; the thread, or None."""
+def start_demo_build(ports: Callable[[], DemoPorts], settings: Settings) -> threading.Thread | None:
+    """Start the build on a daemon thread unless it is not wanted or done already; the thread, or None. The ports
+    are built on that thread (building the endpoints port relaunches endpoints), never on the page's first paint."""
     if not wants_full_demo(settings):
         return None
     home = Path(settings.home)
@@ -37,7 +39,7 @@ def start_demo_build(ports: DemoPorts, settings: Settings) -> threading.Thread |
     return thread
 
 
-def build_unless_building(ports: DemoPorts, home: Path) -> DemoStatus | None:
+def build_unless_building(ports: Callable[[], DemoPorts], home: Path) -> DemoStatus | None:
     """Build when no other process is building this workspace's demo; the final status, or None when skipped.
     A step's expected failure is in the status file for the Home page and one line of the app's log; anything
     else is raised (the thread's end prints its traceback)."""
@@ -45,7 +47,7 @@ def build_unless_building(ports: DemoPorts, home: Path) -> DemoStatus | None:
         if not acquired:
             return None
         try:
-            return build_full_demo(ports, home, say=log)
+            return build_full_demo(ports(), home, say=log)
         except ServiceError as error:
             log(f"demo: {error.message} {error.hint or ''}".strip())
             return read_status(home)

@@ -95,7 +95,8 @@ def test_one_build_holds_the_lock_and_a_running_status_without_it_is_interrupted
 
 
 def test_nothing_starts_unless_full_on_the_local_backend_and_not_done(tmp_path: Path) -> None:
-    nothing = DemoPorts(training=None, jobs=None, bias=None, endpoints=None)  # type: ignore[arg-type]
+    def nothing() -> DemoPorts:
+        raise AssertionError("no port is built when nothing is to be built")
     assert start_demo_build(nothing, Settings(home=tmp_path, demo="data")) is None
     assert start_demo_build(nothing, Settings(home=tmp_path, demo="none")) is None
     assert start_demo_build(nothing, Settings(home=tmp_path, backend="aws")) is None
