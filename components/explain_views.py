@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.formatting import human_ms
-from services.explain.base import AGGREGATIONS, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.explain.base import AGGREGATIONS, ExplainPlan, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.explain.models import Estimate
 from services.label_map import LabelMap, label_map
 from services.models import DataSource, Job, ModelRecord, Table
 
@@ -347,24 +348,28 @@ def render_model_picker(models: list[ModelRecord], *, key: str) -> ModelRecord |
     return model
 
 
-def render_explain_form(model: ModelRecord, tables: list[str], default_table: str, *, text_model: bool,
-                        key: str) -> ExplainRequest | None:
+def render_explain_form(model: ModelRecord, tables: list[str], default_table: str, plan: ExplainPlan,
+                        estimate_for: Callable[[int, int], Estimate | None], *, key: str) -> ExplainRequest | None:
     """Data, sample sizes, Clarify's aggregation and the explained class; returns the request when submitted.
 
-    Review models get smaller default samples: every review costs a few hundred model calls."""
-    kind = "text" if text_model else "tabular"
+    The sample sizes start at the plan's (the default explainer's) and each explainer keeps its own, so a slow
+    explainer's small sample is not carried over to a fast one. Above the form: the explainer, why, and how long
+    it should take (from this model's last explanation)."""
+    slug = re.sub(r"\W+", "-", plan.explainer.lower()).strip("-")  # "tree", "permutation", "kernelshap-clarify"
     if st.session_state.get(f"{key}.for_model") != model.model_id or st.session_state.get(f"{key}.table") not in tables:
         st.session_state[f"{key}.for_model"] = model.model_id  # a newly picked model starts from its own training table
         st.session_state[f"{key}.table"] = default_table if default_table in tables else (tables[0] if tables else None)
+    rows_key, background_key = f"{key}.rows.{slug}", f"{key}.background.{slug}"
+    shown = (int(st.session_state.get(rows_key, plan.rows)), int(st.session_state.get(background_key, plan.background_rows)))
+    st.caption(plan_text(plan, estimate_for(*shown), *shown))
     with st.form(key):
         left, right = st.columns(2)
         table = left.selectbox("Table", tables, key=f"{key}.table", help="Defaults to the table the model was trained on.")
         path = right.text_input("… or a file (CSV / Parquet)", key=f"{key}.path", placeholder="used instead of the table when filled")
         cols = st.columns(4)
-        rows = cols[0].number_input("Rows to explain", 1, 100_000, 40 if text_model else 500, step=10 if text_model else 100,
-                                    key=f"{key}.rows.{kind}", help="A seeded sample when the data has more rows.")
-        background = cols[1].number_input("Background rows", 1, 10_000, 20 if text_model else 100, step=10 if text_model else 50,
-                                          key=f"{key}.background.{kind}",
+        rows = cols[0].number_input("Rows to explain", 1, 100_000, plan.rows, step=10, key=rows_key,
+                                    help="A seeded sample when the data has more rows.")
+        background = cols[1].number_input("Background rows", 1, 10_000, plan.background_rows, step=10, key=background_key,
                                           help="The baseline sample the explainer compares each row against.")
         aggregation = cols[2].selectbox("Aggregation", list(AGGREGATIONS), format_func=aggregation_label, key=f"{key}.aggregation")
         names = label_map(model.classes, model.target)
@@ -376,6 +381,15 @@ def render_explain_form(model: ModelRecord, tables: list[str], default_table: st
     source = DataSource(path=path.strip()) if path.strip() else DataSource(table=table or "")
     return ExplainRequest(model_id=model.model_id, source=source, rows=int(rows), background_rows=int(background),
                           aggregation=aggregation or "mean_abs", explained_class="" if explained in (None, AUTOMATIC) else explained)
+
+
+def plan_text(plan: ExplainPlan, expected: Estimate | None, rows: int, background_rows: int) -> str:
+    """The explainer, why, and the expected run time (or that the job will tell once its first rows are done)."""
+    text = f"Explainer: **{plan.explainer}** — {plan.reason}."
+    if expected is None:
+        return text + " The job shows its progress and time left once its first rows are done."
+    return (text + f" Expected: **{human_ms(expected.seconds * 1000)}** for {rows:,} rows over {background_rows:,} background "
+            f"rows (job {expected.job_name} took {human_ms(expected.job_seconds * 1000)} for {expected.rows:,}).")
 
 
 def job_choice_label(job: Job) -> str:

@@ -32,7 +32,7 @@ from components.services import get_services, show_error, warm_up_word_explanati
 from components.state import keep, restore
 from services.errors import ServiceError
 from services.explain.base import Explanation
-from services.explain.models import EXPLAIN_KIND, LISTED_JOBS, jobs_of_model, trained_on_table, was_reused
+from services.explain.models import EXPLAIN_KIND, LISTED_JOBS, estimate, jobs_of_model, trained_on_table, was_reused
 from services.label_map import LabelMap, model_label_map
 from services.models import Job, ModelRecord
 
@@ -79,11 +79,13 @@ def explain_jobs() -> list[Job]:
     return services.jobs.list_jobs(kind=EXPLAIN_KIND, limit=LISTED_JOBS)
 
 
-def start_explanation(model: ModelRecord, tables: list[str]) -> None:
-    request = render_explain_form(model, tables, training_table(model), text_model=is_text(model), key="explain.form")
+def start_explanation(model: ModelRecord, tables: list[str], earlier: list[Job]) -> None:
+    plan = services.explain.plan(model)
+    own = jobs_of_model(earlier, model.model_id)
+    request = render_explain_form(model, tables, training_table(model), plan,
+                                  lambda rows, background: estimate(own, plan.explainer, rows, background), key="explain.form")
     if request is None:
         return
-    earlier = explain_jobs()
     with st.spinner("Starting the explanation…"):
         name = services.explain.start_job(request)
     st.session_state[keys.EXPLAIN_JOB] = name
@@ -129,7 +131,7 @@ def review_results(explanation: Explanation, values: pd.DataFrame, features: pd.
 
 def shap_section(model: ModelRecord) -> None:
     tables = [t.qualified_name for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
-    start_explanation(model, tables)
+    start_explanation(model, tables, explain_jobs())
     jobs = model_jobs(model)
     if not jobs:
         st.caption("No explanations of this model yet: pick the data and press **Explain**.")

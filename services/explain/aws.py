@@ -47,12 +47,25 @@ from services.catalog.base import CatalogPort
 from services.config import Settings
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InternalError, InvalidInput, NotFound
-from services.explain.base import AGGREGATIONS, ExplainPort, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.explain.base import (
+    AGGREGATIONS,
+    ExplainPlan,
+    ExplainPort,
+    ExplainRequest,
+    Explanation,
+    QuickModelResult,
+    TokenAttribution,
+)
 from services.models import DataSource, Job, ModelRecord
 from services.query.base import QueryPort
 from services.storage.base import StoragePort
 
 EXPLAINER = "KernelSHAP (Clarify)"
+# Clarify's Kernel SHAP scores 2 x features + 2,048 samples per row against every baseline cluster on a shadow
+# endpoint: a small K-means baseline and a sample of rows keep a job in minutes.
+PLAN = ExplainPlan(explainer=EXPLAINER, reason="SageMaker Clarify runs Kernel SHAP (model-agnostic) against a K-means "
+                   "baseline on a shadow endpoint: thousands of model calls per row, so a sample and a small baseline",
+                   rows=100, background_rows=10)
 REUSABLE_STATUSES = ("InProgress", "Completed")
 TEXT_HINT = ("Run the workbench with WORKBENCH_BACKEND=local to explain single reviews, or explain a text model "
              "on AWS with a Clarify SHAP job whose SHAPConfig has a TextConfig (NLP explainability).")
@@ -108,6 +121,9 @@ class AwsExplain(ClarifyJobs):
             if job.status in REUSABLE_STATUSES:
                 return job.name
         return ""
+
+    def plan(self, model: ModelRecord) -> ExplainPlan:
+        return PLAN
 
     @translated
     def explanation(self, name: str) -> Explanation:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from services.models import DataSource
+from services.models import DataSource, ModelRecord
 
 AGGREGATIONS = ("mean_abs", "mean_sq", "median")
 
@@ -62,6 +62,17 @@ class TokenAttribution:
 
 
 @dataclass(frozen=True)
+class ExplainPlan:
+    """What a SHAP job of a model will run by default: the explainer, why it is the fastest faithful one, and
+    the sample sizes that keep it quick (the form's defaults)."""
+
+    explainer: str
+    reason: str
+    rows: int
+    background_rows: int
+
+
+@dataclass(frozen=True)
 class QuickModelResult:
     """Data Wrangler's Quick Model: a fast forest on a seeded 70/30 split."""
 
@@ -81,6 +92,11 @@ class ExplainPort(Protocol):
         """Start a SHAP job, or return the finished job that already explained this model on this
         data version with these settings. ``InvalidInput`` / ``NotFound`` before a job exists. Watch the
         job (kind ``explain``) with ``JobsPort``."""
+        ...
+
+    def plan(self, model: ModelRecord) -> ExplainPlan:
+        """The explainer a SHAP job of ``model`` uses by default and its default rows / background rows (within
+        ``start_job``'s limits). Decided from the registered model alone: nothing is loaded or started."""
         ...
 
     def explanation(self, name: str) -> Explanation:

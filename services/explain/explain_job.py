@@ -33,6 +33,7 @@ from services.embedded.job_worker import JobContext
 from services.errors import InvalidInput
 from services.explain import shap_tabular, shap_text
 from services.explain.base import Explanation
+from services.explain.choice import eta_text
 from services.models import DataSource, ModelRecord
 from services.stack import LocalCore, open_local
 from services.training.algorithms.base import Predictor, load_predictor
@@ -73,6 +74,7 @@ def _explain(ctx: JobContext) -> None:
     paths = write_results(ctx.job_dir, explanation, values, features)
     ctx.log(f"{explanation.explainer} explainer, {explanation.rows} rows, output {explanation.explained_output}")
     ctx.finish_with(model_id=record.model_id, result={**paths, "explainer": explanation.explainer, "rows": explanation.rows,
+                                                      "seconds": explanation.seconds,
                                                       "explained_output": explanation.explained_output, "progress": 1.0})
 
 
@@ -162,9 +164,11 @@ def explain_texts(ctx: JobContext, predictor: Predictor, record: ModelRecord,
 def _explain_each(ctx: JobContext, explainer: shap_text.TextExplainer, texts: pd.Series) -> list[shap_text.TextScores]:
     ctx.secondary("Explaining", f"Word attributions for {len(texts)} reviews")
     explained = []
+    started = time.monotonic()
     for count, text in enumerate(texts, start=1):
         explained.append(explainer.explain(str(text), TEXT_MAX_EVALS))
-        _progress(ctx)(count / len(texts), f"Partition SHAP: {count} of {len(texts)} reviews")
+        eta = eta_text(count, len(texts), time.monotonic() - started)  # the first review times the rest
+        _progress(ctx)(count / len(texts), f"Partition SHAP: {count} of {len(texts)} reviews" + (f" ({eta})" if eta else ""))
     return explained
 
 

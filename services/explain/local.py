@@ -19,7 +19,16 @@ import pandas as pd
 from services.catalog.base import CatalogPort
 from services.embedded.embedded_stack import EmbeddedStack
 from services.errors import InvalidInput, NotFound
-from services.explain.base import AGGREGATIONS, ExplainPort, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
+from services.explain.base import (
+    AGGREGATIONS,
+    ExplainPlan,
+    ExplainPort,
+    ExplainRequest,
+    Explanation,
+    QuickModelResult,
+    TokenAttribution,
+)
+from services.explain.choice import local_plan
 from services.models import DataSource, Job, ModelRecord
 from services.query.base import QueryPort
 from services.storage.base import StoragePort
@@ -83,6 +92,9 @@ class LocalExplain:
             if job.status == "Completed" and job.config.get("cache_key") == key and (folder / "explanation.json").is_file():
                 return job.name
         return None
+
+    def plan(self, model: ModelRecord) -> ExplainPlan:
+        return local_plan(model)
 
     def explanation(self, name: str) -> Explanation:
         from services.explain.explain_job import read_explanation

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from services.errors import InvalidInput
+from services.explain.choice import eta_text
 from services.models import ModelRecord
 from services.training.algorithms.base import Predictor
 
@@ -147,25 +148,37 @@ def output_function(predictor: Predictor, target: Target) -> Callable[[pd.DataFr
 # -- the entry point ------------------------------------------------------------------------------
 
 
+def tabular_explainer(predictor: Predictor, columns: list[str], sample: pd.DataFrame) -> tuple[str, Unwrapped | None]:
+    """The fastest exact explainer for the loaded model (Tree, Linear, else Permutation) and its unwrapped pipeline."""
+    unwrapped = unwrap(predictor, columns, sample)
+    if unwrapped is None:
+        return "Permutation", None
+    if is_tree(unwrapped.estimator):
+        return "Tree", unwrapped
+    if linear_coefficients(unwrapped.estimator, Target(-1, "prediction")) is not None:
+        return "Linear", unwrapped
+    return "Permutation", unwrapped
+
+
 def explain_rows(predictor: Predictor, columns: list[str], rows: pd.DataFrame, background: pd.DataFrame,
                  target: Target, seed: int = 0, progress: Progress | None = None) -> TabularShap:
     """SHAP values of ``rows`` (input columns only) with the best explainer for the model."""
     report = progress or (lambda fraction, message: None)
-    unwrapped = unwrap(predictor, columns, rows)
-    if unwrapped is not None and is_tree(unwrapped.estimator):
+    explainer, unwrapped = tabular_explainer(predictor, columns, rows)
+    if explainer == "Tree" and unwrapped is not None:
         try:
-            explainer = tree_explainer(unwrapped, background, target)
+            tree = tree_explainer(unwrapped, background, target)
         except Exception as exc:  # noqa: BLE001 - shap refuses some tree models; Permutation explains any model
             result = permutation_shap(predictor, columns, rows, background, target, seed, report)
             result.notes.append(f"TreeExplainer cannot read this model ({type(exc).__name__}: {exc}); used Permutation.")
             return result
-        return tree_shap(unwrapped, explainer, rows, target, report)
+        return tree_shap(unwrapped, tree, rows, target, report)
     notes = []
     if background.empty:
         background = rows.sample(n=min(len(rows), DEFAULT_BACKGROUND_ROWS), random_state=seed)
         notes.append(f"background_rows=0 applies to tree models only; {len(background)} of the explained rows "
                      "served as the background.")
-    coefficients = None if unwrapped is None else linear_coefficients(unwrapped.estimator, target)
+    coefficients = linear_coefficients(unwrapped.estimator, target) if explainer == "Linear" and unwrapped else None
     if unwrapped is not None and coefficients is not None:
         result = linear_shap(unwrapped, coefficients, rows, background, target)
     else:
@@ -334,11 +347,12 @@ def tree_shap(model: Unwrapped, explainer: TreeShapExplainer, rows: pd.DataFrame
     """TreeExplainer on the featurised rows, summed back onto the input columns."""
     x = model.features(rows)
     chunks = []
+    started = time.monotonic()
     for start in range(0, len(x), TREE_CHUNK_ROWS):
         raw = explainer.explainer.shap_values(x[start:start + TREE_CHUNK_ROWS], check_additivity=False)
         chunks.append(_one_output(raw, target))
         done = min(start + TREE_CHUNK_ROWS, len(x))
-        progress(done / len(x), f"Tree SHAP: {done} of {len(x)} rows")
+        progress(done / len(x), _progress_text("Tree SHAP", done, len(x), time.monotonic() - started))
     base = _one_base(explainer.explainer.expected_value, target, explainer.probability)
     values = model.to_columns(np.vstack(chunks) if chunks else np.zeros((0, len(model.sources))))
     output, notes = _units(target, explainer.probability)
@@ -523,12 +537,18 @@ def permutation_shap(predictor: Predictor, columns: list[str], rows: pd.DataFram
         values.append(np.asarray(result.values, dtype=float))
         bases.append(np.asarray(result.base_values, dtype=float).reshape(-1))
         done = min(start + PERMUTATION_CHUNK_ROWS, len(rows))
-        progress(done / len(rows), f"Permutation SHAP: {done} of {len(rows)} rows ({time.monotonic() - started:.0f} s)")
+        progress(done / len(rows), _progress_text("Permutation SHAP", done, len(rows), time.monotonic() - started))
     frame = pd.DataFrame(np.vstack(values), columns=columns, index=rows.index)
     name = target.label if target.is_class else "prediction"
     notes = [f"Values are changes in the {'probability of class ' + name if target.is_class else 'prediction'}; "
              f"{PERMUTATIONS} antithetic permutations per row over {len(background)} background rows."]
     return TabularShap("Permutation", frame, float(np.concatenate(bases).mean()), name, notes)
+
+
+def _progress_text(explainer: str, done: int, total: int, elapsed: float) -> str:
+    """``Permutation SHAP: 10 of 50 rows (4 s, about 16 s left)``: the ETA from the pace of the rows done so far."""
+    eta = eta_text(done, total, elapsed)
+    return f"{explainer}: {done} of {total} rows ({elapsed:.0f} s{', ' + eta if eta else ''})"
 
 
 # -- global importance ---------------------------------------------------------------------------

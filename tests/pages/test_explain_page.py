@@ -94,8 +94,11 @@ def test_without_models_the_page_points_to_training_and_still_offers_a_quick_mod
 def test_explaining_a_tabular_model_shows_importances_plots_and_the_download(trained_app: AppTest) -> None:
     app = pick_model(trained_app, WINE_MODEL)
     assert app.selectbox(key="explain.form.table").value == "demo.wine"  # the model's training table
-    app.number_input(key="explain.form.rows.tabular").set_value(60)
-    app.number_input(key="explain.form.background.tabular").set_value(30)
+    assert "Explainer: **Tree**" in texts(app.caption)  # said before anything starts, with its default sample
+    assert app.number_input(key="explain.form.rows.tree").value == 500
+    assert "Expected:" not in texts(app.caption)  # no earlier explanation to time it by
+    app.number_input(key="explain.form.rows.tree").set_value(60)
+    app.number_input(key="explain.form.background.tree").set_value(30)
     app.button(key=EXPLAIN).click().run()
     assert not app.exception, app.exception
     running = app.selectbox(key="explain.job").options  # drawn while the job is pending or running
@@ -105,6 +108,7 @@ def test_explaining_a_tabular_model_shows_importances_plots_and_the_download(tra
     assert app.selectbox(key="explain.job").options == running
     assert not any(status in running[0] for status in ("Pending", "InProgress", "Completed"))
     assert "Status: **Completed**" in texts(app.caption)
+    assert "Expected: **" in texts(app.caption) and "for 60 rows" in texts(app.caption)  # timed by this job
     found = metrics(app)
     assert found["Explainer"] == "Tree"
     assert found["Rows explained"] == "60"
@@ -123,12 +127,12 @@ def test_explaining_a_tabular_model_shows_importances_plots_and_the_download(tra
 def test_explaining_on_data_without_the_models_columns_is_explained_and_keeps_the_form(trained_app: AppTest) -> None:
     app = pick_model(trained_app, WINE_MODEL)
     app.selectbox(key="explain.form.table").set_value("demo.reviews_sentiment")
-    app.number_input(key="explain.form.rows.tabular").set_value(42)
+    app.number_input(key="explain.form.rows.tree").set_value(42)
     app.button(key=EXPLAIN).click().run()
     assert not app.exception, app.exception
     assert "'alcohol' is not in the data" in texts(app.error)
     assert app.selectbox(key="explain.form.table").value == "demo.reviews_sentiment"
-    assert app.number_input(key="explain.form.rows.tabular").value == 42
+    assert app.number_input(key="explain.form.rows.tree").value == 42
 
 
 def test_a_review_is_shown_with_its_words_shaded_by_contribution(trained_app: AppTest) -> None:
@@ -159,7 +163,9 @@ def test_a_review_is_shown_with_its_words_shaded_by_contribution(trained_app: Ap
 def test_a_review_models_shap_job_shows_the_top_words_per_class(trained_app: AppTest) -> None:
     app = pick_model(trained_app, REVIEW_MODEL)
     assert app.selectbox(key="explain.form.table").value == "demo.reviews_sentiment"
-    app.number_input(key="explain.form.rows.text").set_value(4)
+    assert "Explainer: **Partition**" in texts(app.caption)
+    assert app.number_input(key="explain.form.rows.partition").value == 20  # reviews are slow: fewer by default
+    app.number_input(key="explain.form.rows.partition").set_value(4)
     app.button(key=EXPLAIN).click().run()
     assert not app.exception, app.exception
     wait_for_explanation(app, timeout=120)
@@ -226,7 +232,7 @@ def test_a_classifier_without_probabilities_fails_with_its_reason_on_the_page(tr
 
     app = pick_model(trained_app, "wine-svc/1")
     app.selectbox(key="explain.form.table").set_value("demo.wine")
-    app.number_input(key="explain.form.rows.tabular").set_value(20)
+    app.number_input(key="explain.form.rows.tree-linear-or-permutation").set_value(20)
     app.button(key=EXPLAIN).click().run()
     assert not app.exception, app.exception
     wait_for_explanation(app)
