@@ -4,7 +4,8 @@
 Clarify types get their ``analysis_config.json`` written to S3 before), then ``CreateMonitoringSchedule`` naming it.
 Model quality and bias drift read the ground truth the labels adapter writes under ``s3://<bucket>/ground-truth/
 <endpoint>/``. A data-quality or model-quality definition is baselined with the model's ``constraints.json`` (and
-``statistics.json``) under ``s3://<bucket>/models/<group>/<version>/baseline/`` when the model has them there.
+``statistics.json``) under ``s3://<bucket>/models/<group>/<version>/baseline/`` (data quality: its ``data-quality/``
+folder, in Model Monitor's layout) when the model has them there.
 
 Reports are read back, never computed here: an execution's processing job (``DescribeProcessingJob``) names its S3
 output, where Model Monitor wrote ``statistics.json``, ``constraints.json`` and ``constraint_violations.json``.
@@ -53,6 +54,7 @@ from services.monitoring.models import (
 from services.monitoring.schedules import check_schedule_request, config_from_json
 from services.storage.base import StoragePort
 
+DATA_QUALITY_BASELINE = "data-quality/"  # under the model's baseline prefix: Model Monitor's statistics/constraints
 MONITOR_TYPE_OF = {value: key for key, value in SAGEMAKER_MONITORING_TYPES.items()}
 FINISHED = ("Completed", "CompletedWithViolations", "Failed")
 TREND_EXECUTIONS = 24  # a day of hourly executions
@@ -131,10 +133,13 @@ class AwsMonitoring(SageMakerClients):
         return mm.explainability_analysis_config(model, model_name, config, self.settings.inference_instance_type)
 
     def _baseline_uris(self, bucket: str, model_id: str, monitor_type: str) -> tuple[str, str]:
-        """The model's baseline documents in S3 for the two types Model Monitor's analyzer checks against."""
+        """The model's baseline documents in S3 for the two types Model Monitor's analyzer checks against. Data quality
+        reads Model Monitor's own layout, which a baselining job (the SDK's ``suggest_baseline``) writes, under
+        ``baseline/data-quality/``: the drift reports' baseline beside it has the workbench's layout, which the
+        analyzer cannot read."""
         if monitor_type not in ("data-quality", "model-quality"):
             return "", ""
-        prefix = baseline_prefix(model_id)
+        prefix = baseline_prefix(model_id) + (DATA_QUALITY_BASELINE if monitor_type == "data-quality" else "")
         if not self._exists(bucket, prefix + "constraints.json"):
             return "", ""
         statistics = f"s3://{bucket}/{prefix}statistics.json" if self._exists(bucket, prefix + "statistics.json") else ""

@@ -106,17 +106,25 @@ def test_feature_attribution_drift_uses_kernel_shap_on_a_shadow_copy_of_the_mode
     boto3.client("sagemaker", region_name=REGION).describe_model(ModelName="sentiment-v1")
 
 
-def test_data_quality_is_baselined_with_the_models_constraints_when_s3_has_them(monitoring: AwsMonitoring) -> None:
+def test_data_quality_is_baselined_with_the_models_model_monitor_baseline_when_s3_has_it(monitoring: AwsMonitoring) -> None:
+    """Only Model Monitor's layout (``baseline/data-quality/``, as a baselining job writes it) is handed to the analyzer;
+    the drift reports' baseline in the workbench's layout beside it is not."""
     s3 = boto3.client("s3", region_name=REGION)
+    files = data_quality_files()
     for name in ("statistics.json", "constraints.json"):
         s3.put_object(Bucket=BUCKET, Key=f"models/sentiment/1/baseline/{name}", Body=b"{}")
+    monitoring.create_schedule(ScheduleRequest("live", "data-quality", name="live-dq-workbench-layout"))
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    assert not sagemaker.describe_data_quality_job_definition(
+        JobDefinitionName="live-dq-workbench-layout").get("DataQualityBaselineConfig")  # moto answers {} for none sent
+    for name in ("statistics.json", "constraints.json"):
+        s3.put_object(Bucket=BUCKET, Key=f"models/sentiment/1/baseline/data-quality/{name}", Body=json.dumps(files[name]).encode())
     monitoring.create_schedule(ScheduleRequest("live", "data-quality"))
 
-    definition = boto3.client("sagemaker", region_name=REGION).describe_data_quality_job_definition(
-        JobDefinitionName="live-data-quality")
+    definition = sagemaker.describe_data_quality_job_definition(JobDefinitionName="live-data-quality")
     assert definition["DataQualityBaselineConfig"] == {
-        "ConstraintsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/constraints.json"},
-        "StatisticsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/statistics.json"}}
+        "ConstraintsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/data-quality/constraints.json"},
+        "StatisticsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/data-quality/statistics.json"}}
 
 
 def test_schedules_are_listed_across_pages_newest_first_and_deleted_with_their_definition(
