@@ -26,6 +26,7 @@ from services.errors import (
     NotFound,
     QueryCancelled,
     QueryFailed,
+    QueryRefused,
     QueryTimeout,
 )
 from services.models import (
@@ -79,8 +80,13 @@ class AwsQuery(HistoryMethods, ResultDownloads):
 
     @translated
     def start_query(self, sql: str, database: str | None = None) -> str:
-        """Check the SQL is read-only, start it in Athena and record it in the history."""
-        check_read_only(sql)
+        """Check the SQL is read-only, start it in Athena and record it in the history. A refused statement
+        never reaches Athena, so the history records it here, FAILED with the reason (as Athena lists failures)."""
+        try:
+            check_read_only(sql)
+        except QueryRefused as exc:
+            self.history_store.record_refused(sql, database or "", str(exc))
+            raise
         query_id = self._start(sql, database)
         self.history_store.record_start(query_id, sql, database or "", status="QUEUED")
         return query_id
@@ -111,11 +117,27 @@ class AwsQuery(HistoryMethods, ResultDownloads):
 
     @translated
     def query_status(self, query_id: str) -> HistoryEntry:
-        """Athena's current state of the execution: QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED."""
-        entry = entry_from_execution(self._execution(query_id))
+        """Athena's current state of the execution: QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED; for a
+        statement refused before it reached Athena, the FAILED entry the history keeps."""
+        try:
+            execution = self._execution(query_id)
+        except NotFound as exc:
+            return self._kept_entry(query_id, exc)
+        entry = entry_from_execution(execution)
         if entry.status in FINISHED:
             self._record_finish(entry)
         return self._known_rows(entry)
+
+    def _kept_entry(self, query_id: str, athena_answer: NotFound) -> HistoryEntry:
+        """A finished execution Athena does not know (refused before it, or past Athena's 45 days of history)
+        as the workspace's history keeps it; Athena's NotFound for anything else."""
+        try:
+            entry = self.history_store.get(query_id)
+        except NotFound:
+            raise athena_answer from None
+        if entry.status not in FINISHED:
+            raise athena_answer
+        return entry
 
     def _execution(self, query_id: str) -> dict[str, Any]:
         try:

@@ -27,9 +27,11 @@ from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from services.config import Settings
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 from services.models import DownloadTicket
 from services.query.base import ExportFormat
+from services.query.history import QueryHistory
+from services.query.models import result_file_name
 
 TOKEN_SECONDS = 15 * 60.0
 MAX_TOKENS = 1000
@@ -169,14 +171,26 @@ DOWNLOAD_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"
 
 class ResultDownloads:
     """The query port's ``download_ticket``, the same on both adapters: a one-time link that streams
-    ``export_chunks`` from this process's download server (bound where the app is served)."""
+    ``export_chunks`` from this process's download server (bound where the app is served), named after the
+    saved query or the table it reads (``result_file_name``)."""
 
     settings: Settings
+    history_store: QueryHistory
 
     def export_chunks(self, query_id: str, fmt: ExportFormat) -> Iterator[bytes]:
         raise NotImplementedError
 
     def download_ticket(self, query_id: str, fmt: ExportFormat) -> DownloadTicket:
         server = download_server(self.settings.address)
-        token = server.mint(f"{query_id}.{fmt}", DOWNLOAD_TYPES[fmt], partial(self.export_chunks, query_id, fmt))
+        token = server.mint(self.download_name(query_id, fmt), DOWNLOAD_TYPES[fmt], partial(self.export_chunks, query_id, fmt))
         return DownloadTicket(server.host, server.port, server.path(token))
+
+    def download_name(self, query_id: str, fmt: ExportFormat) -> str:
+        """The file name a download of ``query_id`` gets; the id itself for executions the history does not hold."""
+        try:
+            entry = self.history_store.get(query_id)
+        except NotFound:
+            return f"{query_id}.{fmt}"
+        wanted = " ".join(entry.sql.split()).rstrip(";")
+        saved = next((q.name for q in self.history_store.saved_queries() if " ".join(q.sql.split()).rstrip(";") == wanted), "")
+        return result_file_name(entry.sql, entry.submitted_at, fmt, saved)

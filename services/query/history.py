@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.embedded.metadata import MetadataStore, utc_now
@@ -45,6 +46,14 @@ class QueryHistory:
             "error = ?, result_path = ? WHERE query_id = ?",
             (status, elapsed_ms, rows, bytes_scanned, error, result_path, query_id),
         )
+
+    def record_refused(self, sql: str, database: str, reason: str) -> str:
+        """A statement refused before any engine saw it, kept as Athena keeps a failed one: state FAILED with
+        the reason as its StateChangeReason, under a new execution id. Returns the id."""
+        query_id = str(uuid.uuid4())
+        self.record_start(query_id, sql, database, status="FAILED")
+        self.record_finish(query_id, "FAILED", elapsed_ms=0.0, error=reason)
+        return query_id
 
     def get(self, query_id: str) -> HistoryEntry:
         row = self.store.fetch_one("SELECT * FROM query_history WHERE query_id = ?", (query_id,))

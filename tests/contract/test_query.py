@@ -111,6 +111,16 @@ class QueryContract:
         assert services.catalog.list_tables("contract") == tables_before
         assert all(e.status != "SUCCEEDED" for e in services.query.history(search=sql))
 
+    def test_refused_statements_are_in_the_history_as_failed_with_the_reason(self, services: Services,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        with pytest.raises(QueryRefused) as caught:
+            services.query.start_query("DROP TABLE contract.t", "contract")
+        entry = services.query.history()[0]
+        assert (entry.sql, entry.database, entry.status) == ("DROP TABLE contract.t", "contract", "FAILED")
+        assert caught.value.message in entry.error  # Athena's StateChangeReason for a failed execution
+        self.expect_unknown_query(services, monkeypatch, 1)  # the engine never saw it
+        assert services.query.query_status(entry.query_id).status == "FAILED"
+
     def test_saved_queries(self, services: Services) -> None:
         services.query.save_query(SavedQuery("ratings", "SELECT 1", "demo", "v1"))
         services.query.save_query(SavedQuery("abc", "SELECT 2"))
@@ -166,6 +176,8 @@ class TestLocalQuery(QueryContract):
         url = f"http://127.0.0.1:{ticket.port}{ticket.path}"
         with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - our own loopback server
             assert response.read() == with_table.query.export_result(result.query_id, "csv")
+            disposition = response.headers["Content-Disposition"]
+        assert disposition.startswith('attachment; filename="contract.t_') and disposition.endswith('.csv"')  # not the UUID
         with pytest.raises(urllib.error.HTTPError) as again:
             urllib.request.urlopen(url, timeout=30)  # noqa: S310
         assert again.value.code == 404

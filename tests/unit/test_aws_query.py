@@ -192,10 +192,11 @@ def test_timeout_stops_the_query(session: boto3.Session, settings: Settings, slo
     assert athena().executions[entry.query_id].status == "CANCELLED"
 
 
-def test_refused_sql_starts_nothing(query: AwsQuery) -> None:
+def test_refused_sql_starts_nothing_and_is_in_the_history_as_failed(query: AwsQuery) -> None:
     with pytest.raises(QueryRefused):
         query.start_query("DROP TABLE demo.reviews", "demo")
-    assert athena().executions == {} and query.history() == []
+    assert athena().executions == {}
+    assert [(e.sql, e.status) for e in query.history()] == [("DROP TABLE demo.reviews", "FAILED")]
 
 
 def test_missing_output_location_names_the_setting(session: boto3.Session, settings: Settings) -> None:
