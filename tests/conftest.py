@@ -122,6 +122,7 @@ SLOW_MODULES = {
     "unit/test_processing.py", "unit/test_processing_cli.py", "pages/test_processing_jobs_page.py",
     "pages/test_monitoring_page.py", "contract/test_monitoring.py", "contract/test_labels.py", "pages/test_label_page.py",
     "unit/test_monitoring_local.py", "unit/test_debugger_jobs.py",
+    "e2e/test_tour_journey.py", "pages/test_tour_page.py",
 }
 # Modules whose endpoints use the default gateway port (8765): they must not run at the same time.
 DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_page.py", "e2e/test_journey.py"}
@@ -130,7 +131,8 @@ DEFAULT_GATEWAY_MODULES = {"pages/test_endpoints_page.py", "pages/test_score_pag
 HEAVIEST_FIRST = (
     "default-gateway", "unit/test_autopilot.py", "unit/test_pipeline_template_autopilot.py",
     "e2e/test_features_journey.py", "contract/test_labels.py", "unit/test_aws_monitoring.py", "contract/test_monitoring.py",
-    "e2e/test_label_journey.py", "unit/test_explain_tabular.py", "unit/test_explain_text.py", "pages/test_label_page.py",
+    "e2e/test_label_journey.py", "e2e/test_tour_journey.py", "unit/test_explain_tabular.py",
+    "unit/test_explain_text.py", "pages/test_label_page.py",
     "pages/test_monitoring_page.py", "unit/test_debugger_jobs.py", "unit/test_monitoring_local.py",
     "unit/test_deployment_local.py", "unit/test_onnx_export.py", "unit/test_local_endpoints.py",
     "pages/test_explain_page.py", "unit/test_script_mode.py", "unit/test_batch_scoring.py",
