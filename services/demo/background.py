@@ -22,7 +22,8 @@ from services.errors import ServiceError
 
 
 def wants_full_demo(settings: Settings) -> bool:
-    return settings.backend == "local" and settings.demo == "full"
+    """The local backend, ``WORKBENCH_DEMO=full``, and seeding at start not switched off (``WORKBENCH_SEED_ON_START``)."""
+    return settings.backend == "local" and settings.demo == "full" and settings.seed_on_start
 
 
 def start_demo_build(ports: Callable[[], DemoPorts], settings: Settings) -> threading.Thread | None:

@@ -100,6 +100,7 @@ def test_nothing_starts_unless_full_on_the_local_backend_and_not_done(tmp_path: 
     assert start_demo_build(nothing, Settings(home=tmp_path, demo="data")) is None
     assert start_demo_build(nothing, Settings(home=tmp_path, demo="none")) is None
     assert start_demo_build(nothing, Settings(home=tmp_path, backend="aws")) is None
+    assert start_demo_build(nothing, Settings(home=tmp_path, seed_on_start=False)) is None
     progress.write_status(tmp_path, progress.finished(progress.started(STEPS), 20.0))
     assert start_demo_build(nothing, Settings(home=tmp_path)) is None  # done once for this workspace
     assert not (tmp_path / "models").exists()
