@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import keys
 from components.catalog_views import render_schema_browser
+from components.code_views import show_code
 from components.history import render_history, render_saved_queries
 from components.navigation import ensure_app_navigation
 from components.results import browser_url, render_estimate, render_quick_chart, render_result
@@ -16,6 +17,7 @@ from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.errors import AlreadyExists, ServiceError
 from services.models import SavedQuery
+from services.codegen import query_code
 
 DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
 RUNNING = ("QUEUED", "RUNNING")
@@ -195,6 +197,7 @@ with st.form("query.editor", border=False):
     estimate_only = estimate_col.form_submit_button("Estimate cost", icon=":material/request_quote:")
 keep(keys.QUERY_SQL)
 keep(keys.QUERY_DATABASE)
+show_code(query_code(sql or "", database))  # the same query on AWS (awswrangler)
 st.caption("Ctrl+Enter runs. Tables: `database.table`, or bare names in the selected database.")
 
 if run or st.session_state.pop(keys.QUERY_AUTORUN, False):

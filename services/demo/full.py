@@ -5,7 +5,7 @@ Steps, in order (``STEPS``):
 
 1. a review-sentiment model: built-in ``text-tfidf`` on ``demo.reviews_sentiment`` (``review_body`` →
    ``sentiment``), job and model package group ``demo-review-sentiment``, in experiment ``demo-reviews``;
-2. that model approved in the model registry;
+2. that model approved in the model registry (unless someone decided on it since: a rejection is left as it is);
 3. endpoint ``reviews-demo`` serving it (restarts on failure; like every InService endpoint it is brought back
    whenever the app or the CLI starts: ``LocalEndpoints.restore``), waited for until InService;
 4. a pre-training bias report (a bias job) on ``demo.reviews_sentiment``: label ``sentiment`` positive when 1,
@@ -141,8 +141,8 @@ class _Build:
 
     def approve_review_model(self) -> Outcome:
         model = self._review_model()
-        if model.approval_status == "Approved":
-            return Outcome(f"{model.model_id} approved", False)
+        if model.approval_status != "PendingManualApproval":  # approved already, or a decision someone made since
+            return Outcome(f"{model.model_id} {model.approval_status.lower()}", False)
         self.review_model = self.ports.training.set_model_approval(model.model_id, "Approved")
         return Outcome(f"{model.model_id} approved", True)
 
