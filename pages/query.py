@@ -15,9 +15,9 @@ from components.navigation import ensure_app_navigation
 from components.results import browser_url, render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
+from services.codegen import query_code
 from services.errors import AlreadyExists, ServiceError
 from services.models import SavedQuery
-from services.codegen import query_code
 
 DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
 RUNNING = ("QUEUED", "RUNNING")
