@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
 from services.errors import ServiceError
 
 LABEL = "Show the code"
+RequestT = TypeVar("RequestT")
 
 
 def show_code(code: str, label: str = LABEL) -> None:
@@ -27,3 +29,10 @@ def show_code_of(build: Callable[[], str], label: str = LABEL) -> None:
             st.caption(f"Fix the form to see its code: {error.message}")
         return
     show_code(code, label)
+
+
+def request_with_code(submitted: bool, build: Callable[[], RequestT], code: Callable[[RequestT], str]) -> RequestT | None:
+    """For a form: show the code of its current values (``code(build())``); return ``build()`` once it was submitted,
+    else None. Building before submission only previews: a value the form refuses shows in the expander."""
+    show_code_of(lambda: code(build()))
+    return build() if submitted else None
