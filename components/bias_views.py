@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from services.bias.models import FLAG_WORDS, INFO, BiasReport, FacetEntry, Headline, StageReport, flag, group_words, ideal_distance
+
+if TYPE_CHECKING:  # pandas' Styler module imports matplotlib (~1.5 s): only when a table is styled
+    from pandas.io.formats.style import Styler
 
 # Flag cells: background and text colours (no emoji: they render as boxes without an emoji font).
 FLAG_STYLES = {"green": "background-color: #d8f3dc; color: #1b4332", "amber": "background-color: #ffe8a3; color: #5c4000",

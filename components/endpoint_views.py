@@ -7,14 +7,17 @@ The ``*_frame``/``*_snippet``/``endpoint_slug`` helpers are pure (plain data in,
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from components.formatting import human_ms
 from services.endpoints.models import DeployRequest, Endpoint, Variant
 from services.models import ModelRecord
+
+if TYPE_CHECKING:  # pandas' Styler module imports matplotlib (~1.5 s): only when a table is styled
+    from pandas.io.formats.style import Styler
 
 STATUS_ICONS = {"Creating": ":material/progress_activity:", "InService": ":material/check_circle:", "Failed": ":material/error:",
                 "Deleting": ":material/delete:"}

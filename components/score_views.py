@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from components.endpoint_views import model_summary
 from components.explain_views import EXAMPLE_REVIEWS, shaded_review_html
@@ -22,6 +22,9 @@ from services.endpoints.models import DriftReport, Endpoint, ScoreResult, traffi
 from services.explain.base import TokenAttribution
 from services.label_map import LabelMap, label_map
 from services.models import Column, DataSource
+
+if TYPE_CHECKING:  # pandas' Styler module imports matplotlib (~1.5 s): only when a table is styled
+    from pandas.io.formats.style import Styler
 
 EXAMPLES = {**EXAMPLE_REVIEWS, "Neutral": "It's okay. The color is nice but the fit is just average; nothing special for the price."}
 SENTIMENT_COLOURS = {"negative (-1)": "#dc2626", "neutral (0)": "#a3a3a3", "positive (1)": "#16a34a"}
