@@ -19,6 +19,7 @@ from services.demo.full import (
     REVIEW_MODEL,
     STEPS,
     DemoPorts,
+    build_full_demo,
     build_lock,
     is_demo_name,
     matching_bias_job,
@@ -26,7 +27,9 @@ from services.demo.full import (
     next_free_name,
     reusable_job,
 )
+from services.errors import NotFound
 from services.models import DataSource, Job, ModelRecord
+from services.registry import Services
 
 
 def job(name: str, status: str, created_at: str, kind: str = "training", **config: object) -> Job:
@@ -147,3 +150,16 @@ def test_the_bias_report_is_found_by_table_label_and_facet() -> None:
     assert matching_bias_job(others, BIAS_REQUEST) is None
     assert matching_bias_job([ours], BiasRequest(source=DataSource(table="demo.wine"), label="target", facet="alcohol")) is None
 
+
+
+def test_a_failing_step_is_recorded_with_its_error_and_raised(services: Services) -> None:
+    """On a workspace without the demo tables the first step cannot train: the status file names the step and the
+    error for Home, and the error reaches the caller (the CLI prints it, the app's log shows it)."""
+    home = Path(services.settings.home)
+    ports = DemoPorts(training=services.training, jobs=services.jobs, bias=services.bias, endpoints=services.endpoints)
+    with pytest.raises(NotFound) as caught:
+        build_full_demo(ports, home)
+    status = progress.read_status(home)
+    assert status is not None and (status.state, status.done, status.step) == ("failed", 0, STEPS[0])
+    assert status.error == caught.value.message and status.hint == caught.value.hint and "demo" in status.error
+    assert services.jobs.list_jobs() == [] and services.endpoints.list_endpoints() == []
