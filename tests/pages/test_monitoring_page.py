@@ -20,6 +20,7 @@ from services.monitoring.schedules import LocalSchedules
 from services.registry import build_services
 from services.training.algorithms.base import load_in_app_process
 from tests.helpers.cli import in_process_cli, ok, refused
+from tests.helpers.endpoints import wait_for
 from tests.helpers.monitoring import json_answer, write_capture, write_endpoint_record
 from tests.helpers.monitoring_pages import ENDPOINT, monitored_endpoint, monitoring_app, tile_statuses
 from tests.helpers.pages import REVIEW_MODEL, frame_with, open_page, texts
@@ -204,3 +205,17 @@ def test_a_review_endpoint_sent_product_category_gets_bias_drift_per_category(mo
     assert sorted(groups) == sorted(set(rows["product_category"].astype(str)))
     baseline = report.constraints["post_training_bias_metrics"]["facets"]["product_category"]
     assert {e["value_or_threshold"] for e in baseline} >= set(groups)  # every live category has its training-time values
+
+
+def test_the_facet_picker_offers_the_columns_sent_beside_the_review(monitored: tuple[Path, int],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Last in the module (it adds a captured request): a request to the deployed endpoint sending ``product_category``
+    beside the review makes the bias-drift facet picker offer it."""
+    home, port = monitored
+    services = build_services(settings_for_tests(home=home, seed_on_start=False, gateway_port=port))
+    body = {"instances": [{"review_body": "The seams ripped after one wash.", "product_category": "Dresses"}]}
+    services.endpoints.invoke(ENDPOINT, json.dumps(body).encode())
+    wait_for(lambda: "product_category" in services.monitoring.facet_candidates(ENDPOINT), 30)  # capture is written after the answer
+    page = open_page(monitoring_app(home, port, monkeypatch), "monitoring")
+    page.segmented_control(key=keys.MONITORING_TYPE).set_value("bias-drift").run()
+    assert page.selectbox(key=f"{keys.MONITORING_SETTINGS}.bias-drift.facet").options == ["review_body", "product_category"]
