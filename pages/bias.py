@@ -78,6 +78,7 @@ def configuration() -> None:
     base = pick_source()
     if base is None:
         st.info("Pick a table (import or crawl one on the Catalog page) or write a query.")
+        st.page_link("pages/catalog.py", label="Import or crawl a table", icon=":material/dataset:")
         return
     try:
         kinds = services.bias.column_kinds(base)

@@ -67,6 +67,7 @@ else:
     entity = ""
     st.info(f"No {KINDS[kind].lower()}s yet. Lineage appears when a job runs: train a model on the Train page, "
             "import a table on the Catalog page or deploy a model on the Endpoints page.", icon=":material/account_tree:")
+    st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
 left, right = st.columns(2)
 direction = left.segmented_control("Direction", list(DIRECTIONS), format_func=DIRECTIONS.__getitem__,
                                    key=keys.LINEAGE_DIRECTION, default="both") or "both"

@@ -74,7 +74,9 @@ def start_and_open(what: str, start: Callable[[], str]) -> None:
 
 qualified, version, columns = pick_table()
 if not qualified:
-    st.info("Import or crawl a table on the Catalog page first.")
+    st.info("No tables yet: training reads a catalog table. Import a file or crawl a lake folder on the Catalog page.",
+            icon=":material/dataset:")
+    st.page_link("pages/catalog.py", label="Import or crawl a table", icon=":material/dataset:")
     st.stop()
 source = DataSource(table=qualified)
 with st.expander(f"Columns of {qualified}", icon=":material/schema:"):
