@@ -75,7 +75,11 @@ def writable_path(typed: str | Path, settings: Settings, overwrite: bool) -> Pat
     _require_allowed(path, roots, typed=text)
     _require_new_file(path, text, overwrite)
     if path.is_relative_to(exports):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where a folder must be (``report.csv/x.csv``), a read-only exports folder
+            raise InvalidInput(f"{text} cannot be written: {exc.strerror or exc}.",
+                               hint="Give a file name, or a path whose folders are folders.") from exc
     return path
 
 

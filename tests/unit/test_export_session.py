@@ -93,3 +93,9 @@ def test_the_cli_writes_the_file_and_refuses_a_path_out_of_the_exports_folder(
     code, out, err = cli("export", "--out", "../../escape.html")
     assert (code, out) == (2, "") and "leads out of the exports folder" in err and err.count("\n") == 1
     assert ok(cli, "export", "--out", "session.html", "--overwrite")["path"] == str(written)
+    blocker = Path(services.settings.home).parent / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = cli("export", "--out", str(blocker / "inside.html"))  # under an import root, below a file
+    assert (code, out) == (2, "") and "cannot be written" in err and err.count("\n") == 1
+    code, out, err = cli("export", "--out", "session.html/inside.html")  # below a file of the exports folder
+    assert (code, out) == (2, "") and "cannot be written" in err and err.count("\n") == 1
