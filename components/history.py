@@ -14,6 +14,11 @@ def _one_line(sql: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _rows(entry: HistoryEntry) -> str:
+    """A failed, cancelled or running execution has no row count: "—", not "None"."""
+    return "—" if entry.rows is None else f"{entry.rows:,}"
+
+
 def history_frame(entries: list[HistoryEntry]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -21,7 +26,7 @@ def history_frame(entries: list[HistoryEntry]) -> pd.DataFrame:
             "submitted (UTC)": [e.submitted_at.replace("T", " ")[:19] for e in entries],
             "query": [_one_line(e.sql) for e in entries],
             "database": [e.database for e in entries],
-            "rows": [e.rows for e in entries],
+            "rows": [_rows(e) for e in entries],
             "run time": [human_ms(e.elapsed_ms) for e in entries],
             "scanned": [human_bytes(e.bytes_scanned) for e in entries],
             "error": [e.error for e in entries],
@@ -30,11 +35,13 @@ def history_frame(entries: list[HistoryEntry]) -> pd.DataFrame:
 
 
 def render_history(entries: list[HistoryEntry], *, key: str) -> HistoryEntry | None:
-    """The history as a table and a picker; returns the picked entry."""
+    """The history as a table and a picker; returns the picked entry. Failed and refused statements are listed
+    too, with the reason in the error column (as Athena lists failed executions with their StateChangeReason)."""
     if not entries:
         st.caption("No queries match.")
         return None
-    st.dataframe(history_frame(entries), hide_index=True, width="stretch", key=f"{key}.table")
+    st.dataframe(history_frame(entries), hide_index=True, width="stretch", key=f"{key}.table",
+                 column_config={"error": st.column_config.TextColumn(width="large")})
     labels = [f"{e.submitted_at[:19].replace('T', ' ')} · {e.status} · {_one_line(e.sql, 60)}" for e in entries]
     index = st.selectbox("Pick a query", range(len(entries)), format_func=labels.__getitem__, key=f"{key}.pick")
     return entries[index] if index is not None else None

@@ -11,6 +11,7 @@ import streamlit as st
 
 from components.formatting import human_bytes, human_cost, human_ms
 from services.models import DownloadTicket, QueryResult, ScanEstimate, athena_cost_usd
+from services.query.models import chart_defaults, minimum_charge_note
 
 CHART_KINDS = ("bar", "line", "scatter", "histogram")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
@@ -23,6 +24,9 @@ def render_estimate(estimate: ScanEstimate, warning: str) -> None:
         f":material/database: Will scan about **{human_bytes(estimate.bytes_to_scan)}** from {tables} "
         f"— on Athena ≈ **{human_cost(estimate.athena_cost_usd)}** at $5 per TB."
     )
+    note = minimum_charge_note(estimate.bytes_to_scan)
+    if note:
+        st.caption(f":material/info: {note}")
     if estimate.unfiltered_partitioned_tables:
         st.warning(warning, icon=":material/warning:")
 
@@ -34,7 +38,8 @@ def render_result(result: QueryResult, *, key: str, download_url: Callable[[str]
     cols[0].metric("Rows", f"{stats.rows:,}")
     cols[1].metric("Run time", human_ms(stats.elapsed_ms))
     cols[2].metric("Data scanned", human_bytes(stats.bytes_scanned))
-    cols[3].metric("Athena cost", human_cost(athena_cost_usd(stats.bytes_scanned)))
+    cols[3].metric("Athena cost", human_cost(athena_cost_usd(stats.bytes_scanned)),
+                   help=minimum_charge_note(stats.bytes_scanned) or "At $5 per TB scanned.")
     for notice in result.notices:
         st.info(notice, icon=":material/info:")
     st.dataframe(result.frame, hide_index=True, width="stretch", key=f"{key}.grid")
@@ -58,17 +63,20 @@ def browser_url(ticket: DownloadTicket) -> str:
 
 
 def render_quick_chart(frame: pd.DataFrame, *, key: str) -> None:
-    """A plotly chart of the result from columns the user picks."""
+    """A plotly chart of the result from columns the user picks; it starts with a grouping key on x and the
+    first measure that is not a grouping key on y (``chart_defaults``)."""
     if frame.empty:
         st.caption("No rows to chart.")
         return
-    columns = list(frame.columns)
+    columns = [str(c) for c in frame.columns]
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
+    defaults = chart_defaults(frame)
     kind = st.segmented_control("Chart", CHART_KINDS, default="bar", key=f"{key}.kind") or "bar"
     left, middle, right = st.columns(3)
-    x = left.selectbox("X axis", columns, key=f"{key}.x")
+    x = left.selectbox("X axis", columns, index=columns.index(defaults.x), key=f"{key}.x")
     y_choices = numeric if kind != "histogram" else ["(count)"] + numeric
-    y = middle.selectbox("Y axis", y_choices, index=_default_y(y_choices, x), key=f"{key}.y")
+    y = middle.selectbox("Y axis", y_choices, index=_default_y(y_choices, x, defaults.y if kind != "histogram" else None),
+                         key=f"{key}.y")
     color = right.selectbox("Colour by", ["(none)"] + columns, key=f"{key}.color")
     if kind != "histogram" and not numeric:
         st.caption("Pick a result with a numeric column to chart it.")
@@ -76,7 +84,9 @@ def render_quick_chart(frame: pd.DataFrame, *, key: str) -> None:
     st.plotly_chart(_figure(frame, kind, x, y, None if color == "(none)" else color), key=f"{key}.figure")
 
 
-def _default_y(choices: list[str], x: str) -> int:
+def _default_y(choices: list[str], x: str, measure: str | None) -> int:
+    if measure in choices and measure != x:
+        return choices.index(measure)
     others = [i for i, c in enumerate(choices) if c != x]
     return others[0] if others else 0
 

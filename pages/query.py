@@ -16,7 +16,7 @@ from components.results import browser_url, render_estimate, render_quick_chart,
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.codegen import query_code
-from services.errors import AlreadyExists, ServiceError
+from services.errors import AlreadyExists, QueryFailed, QueryTimeout, ServiceError
 from services.models import SavedQuery
 
 DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
@@ -37,15 +37,48 @@ def load_sql(sql: str, database: str, run: bool = False) -> None:
     st.session_state[keys.QUERY_AUTORUN] = run
 
 
+def fail(sql: str, error: ServiceError) -> None:
+    """Keep the error with the SQL that caused it: it is shown only while the editor holds that SQL."""
+    st.session_state[keys.QUERY_ERROR] = error
+    st.session_state[keys.QUERY_FAILED_SQL] = sql
+
+
+def forget_stale_error() -> None:
+    """An error belongs to its SQL: once the editor holds other SQL (typed, opened from the history or a saved
+    query, handed over by another page) the old error is dropped, here or on a later visit."""
+    if keys.QUERY_ERROR in st.session_state and st.session_state.get(keys.QUERY_FAILED_SQL) != st.session_state.get(keys.QUERY_SQL):
+        st.session_state.pop(keys.QUERY_ERROR, None)
+        st.session_state.pop(keys.QUERY_FAILED_SQL, None)
+
+
 def start(sql: str, database: str | None) -> None:
-    for stale in (keys.QUERY_ERROR, keys.QUERY_ID, keys.QUERY_ESTIMATE):
+    """Start ``sql`` (before the editor renders: a callback or the top of the run). The statement goes to the
+    engine first, so a refused or failing one is recorded in the history too; then the estimate. A started
+    query folds the editor away so its results come first; an error keeps the editor open on its SQL."""
+    for stale in (keys.QUERY_ERROR, keys.QUERY_FAILED_SQL, keys.QUERY_ID, keys.QUERY_ESTIMATE):
         st.session_state.pop(stale, None)
     try:
-        estimate = query.estimate(sql, database)
-        st.session_state[keys.QUERY_ESTIMATE] = estimate
         st.session_state[keys.QUERY_ID] = query.start_query(sql, database)
+        st.session_state[keys.QUERY_ESTIMATE] = query.estimate(sql, database)
     except ServiceError as error:
-        st.session_state[keys.QUERY_ERROR] = error
+        fail(sql, error)
+    st.session_state[keys.QUERY_EDITOR_OPEN] = keys.QUERY_ERROR in st.session_state
+
+
+def run_editor() -> None:
+    """Callback of the editor's Run button: the submitted SQL is in the session state already."""
+    start(st.session_state.get(keys.QUERY_SQL) or "", st.session_state.get(keys.QUERY_DATABASE))
+
+
+def estimate_editor() -> None:
+    """Callback of Estimate cost: the bytes to scan and the price, nothing runs."""
+    sql = st.session_state.get(keys.QUERY_SQL) or ""
+    for stale in (keys.QUERY_ERROR, keys.QUERY_FAILED_SQL, keys.QUERY_ESTIMATE):
+        st.session_state.pop(stale, None)
+    try:
+        st.session_state[keys.QUERY_ESTIMATE] = query.estimate(sql, st.session_state.get(keys.QUERY_DATABASE))
+    except ServiceError as error:
+        fail(sql, error)
 
 
 def wait_briefly(query_id: str) -> str:
@@ -79,6 +112,10 @@ def show_outcome(query_id: str) -> None:
         return
     try:
         result = query.get_result(query_id)
+    except (QueryFailed, QueryTimeout) as error:  # the SQL needs changing: show it open in the editor, with the error
+        fail(query.query_status(query_id).sql, error)
+        st.session_state.pop(keys.QUERY_ID, None)
+        st.rerun()
     except ServiceError as error:
         show_error(error)
         offer_run_again(query_id)
@@ -187,26 +224,28 @@ restore(keys.QUERY_DATABASE, None)
 databases = [d.name for d in services.catalog.list_databases()]
 if st.session_state.get(keys.QUERY_DATABASE) not in databases:
     st.session_state[keys.QUERY_DATABASE] = databases[0] if databases else None
+if st.session_state.pop(keys.QUERY_AUTORUN, False):  # 'Run again', or another page handing over a query
+    start(st.session_state.get(keys.QUERY_SQL) or "", st.session_state.get(keys.QUERY_DATABASE))
+forget_stale_error()
+if keys.QUERY_ERROR in st.session_state:  # an error is about the SQL in the editor: keep the editor open on it
+    st.session_state[keys.QUERY_EDITOR_OPEN] = True
 database = st.selectbox("Database (for table names without one)", databases, key=keys.QUERY_DATABASE)
 if database:
     render_schema_browser(database, services.catalog.list_tables(database), key="query.schema")
-with st.form("query.editor", border=False):
+# After a run the editor folds away (click to open it again), so the results are not below the fold.
+shown = keys.QUERY_ID in st.session_state and keys.QUERY_ERROR not in st.session_state
+with st.expander("SQL editor", expanded=not shown, icon=":material/edit_note:", key=keys.QUERY_EDITOR_OPEN, on_change="rerun"), \
+        st.form("query.editor", border=False):
     sql = st.text_area("SQL (Athena / Trino dialect)", key=keys.QUERY_SQL, height=200)
     run_col, estimate_col, _ = st.columns([1, 1, 3])
-    run = run_col.form_submit_button("Run", type="primary", icon=":material/play_arrow:", shortcut="ctrl+enter")
-    estimate_only = estimate_col.form_submit_button("Estimate cost", icon=":material/request_quote:")
+    run_col.form_submit_button("Run", type="primary", icon=":material/play_arrow:", shortcut="ctrl+enter", on_click=run_editor)
+    estimate_col.form_submit_button("Estimate cost", icon=":material/request_quote:", on_click=estimate_editor)
+    st.caption("Ctrl+Enter runs. Tables: `database.table`, or bare names in the selected database.")
 keep(keys.QUERY_SQL)
 keep(keys.QUERY_DATABASE)
 show_code(query_code(sql or "", database))  # the same query on AWS (awswrangler)
-st.caption("Ctrl+Enter runs. Tables: `database.table`, or bare names in the selected database.")
-
-if run or st.session_state.pop(keys.QUERY_AUTORUN, False):
-    start(sql or "", database)
-elif estimate_only:
-    try:
-        st.session_state[keys.QUERY_ESTIMATE] = query.estimate(sql or "", database)
-    except ServiceError as error:
-        st.session_state[keys.QUERY_ERROR] = error
+if shown:
+    st.caption(f":material/play_arrow: `{' '.join((sql or '').split())[:120]}`")
 
 if keys.QUERY_ESTIMATE in st.session_state:
     estimate = st.session_state[keys.QUERY_ESTIMATE]

@@ -37,6 +37,7 @@ def test_run_shows_rows_statistics_and_downloads(app: AppTest) -> None:
     assert list(links) == ["Download CSV", "Download Parquet"]
     with urllib.request.urlopen(links["Download CSV"], timeout=30) as response:  # streamed by the app process
         assert response.read().decode().splitlines() == ['"rating","n"'] + [f"{r},{n}" for r, n in grid.to_numpy()]
+        assert 'filename="demo.reviews_' in response.headers["Content-Disposition"]  # named after the table, not a UUID
     assert links["Download CSV"].startswith("http://127.0.0.1:")
 
 
@@ -169,3 +170,41 @@ def test_check_a_query_result_for_bias_after_training_on_it(app: AppTest) -> Non
     assert [t.value for t in app.title] == ["Bias"]
     assert app.selectbox(key="bias.database").value == "results"
     assert set(app.selectbox(key="bias.label").options) == {"review_body", "sentiment", "age"}
+
+
+def editor(app: AppTest):  # type: ignore[no-untyped-def]
+    return next(e for e in app.expander if e.label == "SQL editor")
+
+
+def test_a_refused_statement_is_in_the_history_and_its_error_leaves_with_its_sql(app: AppTest) -> None:
+    run_sql(open_page(app, "query"), "SELECT 42 AS answer")
+    run_sql(app, "DROP TABLE demo.reviews")
+    assert "DROP is not allowed" in texts(app.error)
+    history = frame_with(app, "submitted (UTC)")
+    assert list(history["status"]) == ["FAILED", "SUCCEEDED"]
+    assert "DROP is not allowed" in history["error"][0]
+    assert list(history["rows"]) == ["—", "1"]  # no "None" for a statement that returned nothing
+    app.selectbox(key="query.history.pick").select(1).run()
+    app.button(key="query.h_open").click().run()
+    assert app.text_area(key="query.sql").value == "SELECT 42 AS answer"
+    assert "DROP is not allowed" not in texts(app.error)  # the error went with its SQL
+    app.switch_page("pages/catalog.py").run()
+    app.switch_page("pages/query.py").run()
+    assert "DROP is not allowed" not in texts(app.error)
+
+
+def test_after_a_run_the_editor_folds_away_and_an_error_keeps_it_open(app: AppTest) -> None:
+    open_page(app, "query")
+    assert editor(app).proto.expanded
+    run_sql(app, "SELECT rating, count(*) AS n FROM demo.reviews GROUP BY rating")
+    assert not editor(app).proto.expanded and frame_with(app, "rating") is not None  # results come first
+    run_sql(app, "SELECT nope FROM demo.reviews")
+    assert editor(app).proto.expanded and "nope" in texts(app.error)
+
+
+def test_the_chart_measures_a_count_not_a_grouping_key_and_the_estimate_explains_the_minimum(app: AppTest) -> None:
+    run_sql(open_page(app, "query"),
+            "SELECT product_category, rating, count(*) AS n FROM demo.reviews_sentiment GROUP BY 1, 2 ORDER BY 1, 2")
+    assert app.selectbox(key="query.chart.x").value == "product_category"
+    assert app.selectbox(key="query.chart.y").value == "n"  # not the rating, a grouping key
+    assert "at least 10 MB per query" in texts(app.caption)
