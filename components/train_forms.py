@@ -10,7 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.code_views import request_with_code
 from components.debugger_views import debugger_config, render_rule_picker
+from services.codegen import autopilot_code, builtin_training_code, script_training_code, tuning_code
 from services.models import AutopilotRequest, Column, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.training.models import (
     ALGORITHM_LABELS,
@@ -69,13 +71,11 @@ def render_autopilot_form(source: DataSource, target: str, *, key: str,
         name = right.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
         picked = render_rule_picker(rules, key=key) if rules else None
         submitted = st.form_submit_button("Start Autopilot", type="primary", icon=":material/rocket_launch:")
-    if not submitted:
-        return None
-    return AutopilotRequest(
+    return request_with_code(submitted, lambda: AutopilotRequest(
         source=source, target=target, problem_type="" if problem == "(detect)" else problem,
         objective="" if objective == "(default)" else objective, mode=mode, max_runtime_seconds=int(runtime),
         max_candidates=int(candidates), name=name.strip(), debugger=debugger_config(picked, rules),
-    )
+    ), autopilot_code)
 
 
 def render_builtin_form(source: DataSource, columns: list[Column], target: str, *, key: str,
@@ -95,13 +95,11 @@ def render_builtin_form(source: DataSource, columns: list[Column], target: str, 
         name = st.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
         picked = render_rule_picker(rules, key=key) if rules else None
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
-    if not submitted:
-        return None
-    return TrainingRequest(
+    return request_with_code(submitted, lambda: TrainingRequest(
         algorithm=algorithm, source=source, target=target, hyperparameters=parse_pairs(hyperparameters),
         text_column="" if text_column in (None, "(detect)") else text_column, name=name.strip(),
         debugger=debugger_config(picked, rules),
-    )
+    ), builtin_training_code)
 
 
 def render_script_form(*, default_source_dir: str, key: str,
@@ -119,13 +117,11 @@ def render_script_form(*, default_source_dir: str, key: str,
         name = st.text_input("Job name", key=f"{key}.name", placeholder="generated when empty")
         picked = render_rule_picker(rules, key=key) if rules else None
         submitted = st.form_submit_button("Start script job", type="primary", icon=":material/code:")
-    if not submitted:
-        return None
-    return ScriptJobRequest(
+    return request_with_code(submitted, lambda: ScriptJobRequest(
         entry_point=entry_point.strip(), source_dir=source_dir.strip(), channels=parse_pairs(channels, "channel"),
         hyperparameters=parse_pairs(hyperparameters), metric_definitions=parse_pairs(metrics, "metric definition"),
         name=name.strip(), debugger=debugger_config(picked, rules),
-    )
+    ), script_training_code)
 
 
 DEFAULT_RANGES = pd.DataFrame(
@@ -152,8 +148,7 @@ def render_tuning_form(source: DataSource, target: str, *, key: str) -> TuningRe
         strategy = cols[2].selectbox("Strategy", ["Bayesian", "Random"], key=f"{key}.strategy")
         max_jobs = cols[3].number_input("Max jobs", 1, 200, 8, key=f"{key}.max_jobs")
         submitted = st.form_submit_button("Start tuning", type="primary", icon=":material/tune:")
-    if not submitted:
-        return None
     base = TrainingRequest(algorithm=algorithm, source=source, target=target)
-    return TuningRequest(base=base, ranges=ranges_from_rows(ranges.to_dict("records")), objective_metric=objective.strip(),
-                         objective_type=direction, strategy=strategy, max_jobs=int(max_jobs))
+    return request_with_code(submitted, lambda: TuningRequest(
+        base=base, ranges=ranges_from_rows(ranges.to_dict("records")), objective_metric=objective.strip(),
+        objective_type=direction, strategy=strategy, max_jobs=int(max_jobs)), tuning_code)
