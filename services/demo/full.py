@@ -108,12 +108,8 @@ def build_full_demo(ports: DemoPorts, home: Path, say: Callable[[str], None] = l
         progress.write_status(home, status)
         try:
             outcome = step()
-        except ServiceError as error:
-            progress.write_status(home, progress.failed(status, time.monotonic() - clock, error.message, error.hint or ""))
-            raise
-        except Exception as error:  # a bug: recorded for the Home page in plain words, then raised as it is
-            progress.write_status(home, progress.failed(status, time.monotonic() - clock, f"{type(error).__name__}: {error}",
-                                                        "This is a bug in the workbench; the app's log has the traceback."))
+        except Exception as error:  # recorded for the Home page in plain words, then raised as it is
+            progress.write_status(home, progress.failed(status, time.monotonic() - clock, *failure_text(error)))
             raise
         status = progress.step_finished(status, index, time.monotonic() - clock, outcome.thing, outcome.built)
         progress.write_status(home, status)
@@ -122,6 +118,13 @@ def build_full_demo(ports: DemoPorts, home: Path, say: Callable[[str], None] = l
     status = progress.finished(status, time.monotonic() - clock)
     progress.write_status(home, status)
     return status
+
+
+def failure_text(error: Exception) -> tuple[str, str]:
+    """What Home says about a failed step: a service error's message and hint; anything else is a bug."""
+    if isinstance(error, ServiceError):
+        return error.message, error.hint or ""
+    return f"{type(error).__name__}: {error}", "This is a bug in the workbench; the app's log has the traceback."
 
 
 class _Build:
