@@ -91,15 +91,15 @@ class ExplainContract:
         assert caught.value.hint  # type: ignore[attr-defined]
         assert self.jobs_started(services) == 0
 
-    @pytest.mark.parametrize("framework", ["xgboost", "autogluon", "text-tfidf"])
-    def test_the_default_plan_names_an_explainer_and_samples_a_job_accepts(self, services: Services, framework: str) -> None:
-        model = ModelRecord(model_id="wine/1", name="wine", version=1, framework=framework, problem_type="BinaryClassification",
-                            target="hired", input_schema=(Column("age", "bigint"),), classes=("0", "1"), metrics={},
-                            run_id="", job_name="", artifact_path="")
-        plan = services.explain.plan(model)
-        assert plan.explainer and plan.reason
-        assert 1 <= plan.rows <= 100_000 and 1 <= plan.background_rows <= 1_000
-        assert self.jobs_started(services) == 0
+    def test_the_default_plan_names_an_explainer_and_samples_a_job_accepts(self, services: Services) -> None:
+        for framework in ("xgboost", "autogluon", "text-tfidf"):
+            model = ModelRecord(model_id="people/1", name="people", version=1, framework=framework,
+                                problem_type="BinaryClassification", target="hired", input_schema=(Column("age", "bigint"),),
+                                classes=("0", "1"), metrics={}, run_id="", job_name="", artifact_path="")
+            plan = services.explain.plan(model)
+            assert plan.explainer and plan.reason
+            assert 1 <= plan.rows <= 100_000 and 1 <= plan.background_rows <= 1_000
+        assert self.jobs_started(services) == 0  # nothing loaded or started
 
     def test_results_of_an_unknown_job_are_not_found(self, services: Services) -> None:
         with pytest.raises(NotFound):
