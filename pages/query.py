@@ -16,7 +16,7 @@ from components.results import browser_url, render_estimate, render_quick_chart,
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.codegen import query_code
-from services.errors import AlreadyExists, QueryFailed, QueryTimeout, ServiceError
+from services.errors import AlreadyExists, QueryCancelled, QueryFailed, QueryTimeout, ServiceError
 from services.models import SavedQuery
 
 DEFAULT_SQL = "SELECT rating, count(*) AS reviews, avg(age) AS avg_age\nFROM demo.reviews\nGROUP BY rating\nORDER BY rating"
@@ -112,7 +112,7 @@ def show_outcome(query_id: str) -> None:
         return
     try:
         result = query.get_result(query_id)
-    except (QueryFailed, QueryTimeout) as error:  # the SQL needs changing: show it open in the editor, with the error
+    except (QueryFailed, QueryTimeout, QueryCancelled) as error:  # show the SQL open in the editor, with the error
         fail(query.query_status(query_id).sql, error)
         st.session_state.pop(keys.QUERY_ID, None)
         st.rerun()

@@ -58,6 +58,8 @@ def test_ctrl_enter_runs_and_a_long_query_can_be_cancelled(app_url: str, page: A
     editor.fill("SELECT 7 AS seven")
     editor.press("Control+Enter")
     expect(page.get_by_test_id("stMetric").filter(has_text="Rows")).to_contain_text("1")
+    expect(editor).to_be_hidden()  # the editor folds away after a run, so the results come first
+    page.get_by_text("SQL editor", exact=True).click()
 
     slow = ("SELECT count(*) AS n FROM demo.reviews a CROSS JOIN demo.reviews b CROSS JOIN demo.wine c "
             "WHERE a.age + b.age + c.magnesium = 177.5")
