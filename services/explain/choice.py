@@ -51,9 +51,10 @@ def _explainer(record: ModelRecord) -> tuple[str, str]:
     if framework in LINEAR_FRAMEWORKS:
         return "Linear", "exact and instant for a linear model"
     if framework == "autogluon":
-        return "Permutation", ("AutoGluon's weighted ensemble averages its members' probabilities; its tree members' "
-                               "SHAP values are log-odds that do not add up to it, so the model-agnostic Permutation "
-                               "explainer explains the ensemble's probability (slow: fewer rows by default)")
+        return "Permutation", ("Autopilot's ensembling mode (AutoGluon): the weighted ensemble averages its members' "
+                               "probabilities, and its tree members' SHAP values are log-odds behind AutoGluon's own "
+                               "feature generators that do not add up to it, so the model-agnostic Permutation explainer "
+                               "explains the model's probability (slow: fewer rows by default)")
     if framework in ("sklearn", "script"):
         return "Tree, Linear or Permutation", ("decided when the job loads the model: Tree for tree models, Linear for "
                                                "linear ones, else Permutation")
