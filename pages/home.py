@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.demo_views import render_demo_progress
 from components.history import history_frame
 from components.home_views import render_capability_cards
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from services.overview.models import OverviewPorts, workspace_overview
-
-try:  # H2 is writing components/demo_views.py now; this guard goes once it is committed
-    from components.demo_views import render_demo_progress
-except ImportError:
-    render_demo_progress = None
 
 ensure_app_navigation("pages/home.py")
 st.title("Practical Data Science Workbench")
@@ -22,8 +18,7 @@ st.markdown(
     "loop on the product-review demo data — locally with no AWS account, or on your AWS account."
 )
 services = get_services()
-if render_demo_progress is not None:
-    render_demo_progress(services)
+render_demo_progress(services)  # the full demo's build (models, endpoint) while it runs in the background
 overview = workspace_overview(OverviewPorts(
     catalog=services.catalog, query=services.query, jobs=services.jobs, training=services.training,
     endpoints=services.endpoints, features=services.features, pipelines=services.pipelines,
