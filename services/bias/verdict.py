@@ -50,20 +50,27 @@ def stage_summary(stage: StageReport, stage_name: str = "pre") -> str:
 def _gap_sentence(stage: StageReport, entry: FacetEntry, stage_name: str) -> str:
     """How big the difference in (predicted) positive rates is, and whether its interval includes 0."""
     metric_name = GAP_METRICS[stage_name]
-    counts = entry.counts
+    counts, metric = entry.counts, _metric(entry, metric_name)
+    outcome = ("the model predicts the positive label" if stage_name == "post"
+               else f"the label is positive ({stage.label} {group_words(stage.label_value_or_threshold)})")
+    d_words = f"{stage.facet} {group_words(entry.value_or_threshold)}"
+    if "n_d" not in counts:  # a Clarify job's analysis.json has no counts; its DPL / DPPL is the same gap
+        if metric is None or metric.value is None or math.isinf(metric.value):
+            return ""
+        size = (f"For rows with {d_words} (d), {outcome} {_points(metric.value)} "
+                f"{'less' if metric.value > 0 else 'more'} often than for the rest (a).")
+        return f"{size} {_interval_sentence(metric, metric_name)}"
     rate_d, rate_a = _rates(counts, stage_name)
-    d_words = f"{stage.facet} {group_words(entry.value_or_threshold)} (d, {counts.get('n_d', 0):,} rows)"
+    d_words = f"{d_words} (d, {counts.get('n_d', 0):,} rows)"
     if rate_d is None or rate_a is None:
         return f"The group {d_words} or the rest (a) has no rows, so the groups cannot be compared."
     gap = rate_a - rate_d
-    outcome = ("the model predicts the positive label" if stage_name == "post"
-               else f"the label is positive ({stage.label} {group_words(stage.label_value_or_threshold)})")
     if abs(gap) < 0.0005:
         size = f"For rows with {d_words}, {outcome} as often as for the rest (a): {rate_d:.1%} each."
     else:
         size = (f"For rows with {d_words}, {outcome} {_points(gap)} {'less' if gap > 0 else 'more'} often "
                 f"than for the rest (a): {rate_d:.1%} against {rate_a:.1%}.")
-    return f"{size} {_interval_sentence(_metric(entry, metric_name), metric_name)}".strip()
+    return f"{size} {_interval_sentence(metric, metric_name)}"
 
 
 def _interval_sentence(metric: MetricValue | None, name: str) -> str:

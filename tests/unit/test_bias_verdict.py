@@ -120,3 +120,11 @@ def test_the_html_report_carries_the_headline_and_flag_words() -> None:
     assert "20.0 percentage points less often" in page and "excludes 0" in page
     assert "<td>flagged</td>" in page and "CI = 0.600 is 0.600 from its ideal 0" in page
     assert all(ord(c) < 0x2600 or c in "…—–·−∞√" for c in page), "no emoji or pictographs"
+
+
+def test_a_clarify_report_without_counts_takes_the_gap_from_dpl() -> None:
+    entry = FacetEntry("Petite", (metric("DPL", -0.12), metric("CI", 0.33)))  # Clarify's analysis.json: no counts
+    headline = stage(entry).headline(entry)
+    assert headline.verdict.startswith("For rows with product_category = Petite (d), the label is positive (sentiment = 1) "
+                                       "12.0 percentage points more often than for the rest (a).")
+    assert "no rows" not in headline.verdict and "No 95 % interval for DPL" in headline.verdict
