@@ -168,3 +168,4 @@ BIAS_COLLAPSE = "bias.collapse"  # a report just arrived: close the configuratio
 QUERY_EDITOR_OPEN = "query.editor_open"  # the SQL editor's expander: closed after a successful run, so results come first
 QUERY_FAILED_SQL = "query.failed_sql"  # the SQL whose run raised QUERY_ERROR: the error shows only while the editor holds it
 JOBS_MODELS_TRAIN = "jobs.models_train"  # Models tab empty state: to the Train page
+EXPORT_OPEN_TOUR = "export.open_tour"  # empty session: to the Tour page

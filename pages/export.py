@@ -28,4 +28,9 @@ if st.button("Read the session again", key=keys.EXPORT_REFRESH, icon=":material/
     read_session.clear()
 with st.spinner("Reading the session…"):
     exported = read_session(get_services().backend_label)
+if not any(section.count for section in exported.sections):
+    st.info("Nothing to export yet: every section is empty. The Tour runs the whole loop on the demo data (query, bias, "
+            "train, compare, explain, deploy, score), one button a step.", icon=":material/info:")
+    if st.button("Open the Tour", icon=":material/flag:", type="primary", key=keys.EXPORT_OPEN_TOUR):
+        st.switch_page("pages/tour.py")
 render_export(exported, export_file_name(datetime.now(UTC).date()), key=keys.EXPORT_DOWNLOAD)

@@ -42,6 +42,10 @@ def test_a_workspace_with_nothing_done_lists_every_section_as_nothing_yet(app: A
     assert document.count("Nothing yet") == 6 and external_references(document) == []
     assert download_label(app) == "Download the session (HTML)"
     assert f"workbench-session-{datetime.now(UTC).date().isoformat()}.html · " in texts(app.caption)
+    assert "Nothing to export yet" in texts(app.info)
+    app.button(key=keys.EXPORT_OPEN_TOUR).click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Tour"
 
 
 def test_a_trained_model_and_a_new_query_appear_after_reading_again(review_model_home: Path, tmp_path: Path,
@@ -53,6 +57,7 @@ def test_a_trained_model_and_a_new_query_appear_after_reading_again(review_model
     monkeypatch.setenv("WORKBENCH_SEED_ON_START", "false")
     app = open_page(AppTest.from_file(str(APP), default_timeout=60), "export")
     before = items(app)
+    assert "Nothing to export yet" not in texts(app.info)
     assert before["Training jobs"] == 1 and before["Compared runs"] >= 1
     assert "reviews-sentiment-text-tfidf/1" in preview(app)
 
