@@ -15,6 +15,7 @@ from services.bias.models import INFO, FacetEntry, Headline, StageReport, flag
 from services.export import collect
 from services.export.data import BiasEntry, Leaderboard, Listing, ScoredReview, SectionSummary, SessionData
 from services.export.svg import bar_chart, number
+from services.label_map import label_map
 from services.models import HistoryEntry, Job, RunSummary
 
 MAX_SQL_CHARS = 2_000
@@ -306,13 +307,7 @@ def shaded_words(review: ScoredReview) -> str:
             f"{esc(label_name(label, review.token_scores))}, red words push it away.</p>")
 
 
-SENTIMENT_NAMES = {"-1": "negative", "0": "neutral", "1": "positive"}
-
-
 def label_name(label: str, classes: Iterable[str]) -> str:
-    """``1`` → ``positive (1)`` among the review-sentiment classes (-1, 0, 1); any other label unchanged."""
-    found = set(classes)
-    if label in SENTIMENT_NAMES and "-1" in found and found <= set(SENTIMENT_NAMES):
-        return f"{SENTIMENT_NAMES[label]} ({label})"
-    return label
+    """How every page names a class (the one label map): ``positive (1)`` among the review-sentiment classes."""
+    return label_map(classes).display(label)
 
