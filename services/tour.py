@@ -225,6 +225,6 @@ def step_code(key: str, memory: TourMemory) -> str:
         "compare": lambda: codegen.compare_runs_code(EXPERIMENT, TABLE, RANK_METRIC),
         "explain": lambda: codegen.explain_code(ExplainRequest(model_id, source), TARGET, TEXT_COLUMN),
         "deploy": lambda: codegen.deploy_code(ENDPOINT, memory.job or "demo-review-sentiment"),
-        "score": lambda: codegen.score_code(memory.endpoint or ENDPOINT, {TEXT_COLUMN: REVIEW}),
+        "score": lambda: codegen.score_code(memory.endpoint or ENDPOINT, REVIEW),
     }
     return builders[key]()

@@ -4,7 +4,13 @@ Pure functions: the same parameters a form sends in, Python source out. Every va
 literal (``repr``), never pasted into the code as text, so what a user typed cannot change the code's meaning.
 """
 
-from services.codegen.analysis import explain_code, post_training_bias_code, pre_training_bias_code
+from services.codegen.analysis import (
+    bias_code,
+    explain_code,
+    explain_model_code,
+    post_training_bias_code,
+    pre_training_bias_code,
+)
 from services.codegen.data import catalog_import_code, crawl_code, feature_ingest_code, query_code
 from services.codegen.hosting import (
     batch_transform_code,
@@ -19,12 +25,14 @@ from services.codegen.training import autopilot_code, builtin_training_code, scr
 __all__ = [
     "autopilot_code",
     "batch_transform_code",
+    "bias_code",
     "builtin_training_code",
     "catalog_import_code",
     "compare_runs_code",
     "crawl_code",
     "deploy_code",
     "explain_code",
+    "explain_model_code",
     "feature_ingest_code",
     "monitoring_schedule_code",
     "pipeline_code",

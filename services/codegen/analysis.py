@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.bias.models import BiasRequest
 from services.codegen.literals import SESSION, model_name, py, read_data, slug, upload_csv, value
 from services.explain.base import ExplainRequest
+from services.models import ModelRecord
 
 PROCESSOR = (
     'clarify = SageMakerClarifyProcessor(role=role, instance_count=1, instance_type="ml.c5.xlarge", '
@@ -132,3 +133,14 @@ def explain_code(request: ExplainRequest, label: str, text_column: str = "") -> 
         "clarify.run_explainability(data_config=data_config, model_config=model_config, "
         "explainability_config=shap_config, wait=True)",
     ])
+
+
+def bias_code(request: BiasRequest) -> str:
+    """The Bias page's request as Clarify code: post-training when it has predictions (a column or a model)."""
+    return post_training_bias_code(request) if request.predicted or request.model_id else pre_training_bias_code(request)
+
+
+def explain_model_code(request: ExplainRequest, model: ModelRecord) -> str:
+    """``explain_code`` for a registered model: its target is the label; a text model explains its one text column."""
+    text = model.framework.startswith("text-") and bool(model.input_schema)
+    return explain_code(request, model.target, model.input_schema[0].name if text else "")

@@ -41,9 +41,18 @@ def catalog_import_code(filename: str, database: str, table: str) -> str:
     ])
 
 
+def s3_location(location: str) -> str:
+    """The S3 URI of a lake folder: as given on AWS; a local ``…/lake/<bucket>/<prefix>`` folder is laid out like S3."""
+    if location.startswith("s3://"):
+        return location
+    parts = location.replace("\\", "/").split("/lake/", 1)
+    return "s3://" + parts[1] if len(parts) == 2 and parts[1] else "s3://<your-bucket>/" + location.strip("/").rsplit("/", 1)[-1]
+
+
 def crawl_code(location: str, database: str, table_prefix: str = "") -> str:
     """Create and start a Glue crawler over an S3 folder, as Catalog → Crawl does."""
     name = f"workbench-{slug(database)}-{slug(table_prefix or 'crawl')}"
+    location = s3_location(location)
     return "\n".join([
         "import boto3",
         "import awswrangler as wr",

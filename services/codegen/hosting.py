@@ -47,8 +47,9 @@ def deploy_code(endpoint: str, training_job: str, capture_percent: int = 100,
     ])
 
 
-def score_code(endpoint: str, record: dict[str, Any]) -> str:
-    """One request to a real-time endpoint (InvokeEndpoint with a JSON body), as the Score page sends it."""
+def score_code(endpoint: str, payload: str | dict[str, Any]) -> str:
+    """One request to a real-time endpoint (InvokeEndpoint with a JSON body), as the Score page sends it: a review
+    (text) as ``{"instances": [text]}``, a record (column -> value) as ``{"instances": [record]}``."""
     return "\n".join([
         "import json",
         "",
@@ -56,7 +57,7 @@ def score_code(endpoint: str, record: dict[str, Any]) -> str:
         "",
         f"endpoint = Endpoint.get(endpoint_name={py(endpoint)})",
         "response = endpoint.invoke(",
-        f"    body=json.dumps({py({'instances': [record]})}),",
+        f"    body=json.dumps({py({'instances': [payload]})}),",
         '    content_type="application/json",',
         '    accept="application/json",',
         ")",

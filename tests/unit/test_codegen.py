@@ -14,7 +14,7 @@ import pytest
 from services import codegen
 from services.bias.models import BiasRequest
 from services.explain.base import ExplainRequest
-from services.models import AutopilotRequest, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
+from services.models import AutopilotRequest, Column, DataSource, ModelRecord, ScriptJobRequest, TrainingRequest, TuningRequest
 
 REVIEWS = DataSource(table="demo.reviews_sentiment")
 HOSTILE = "x'); import os; os.system(\"rm -rf /\") #\n\"\"\"'''"
@@ -99,6 +99,10 @@ def region() -> Any:
         yield
 
 
+WINE = ModelRecord("wine/2", "wine", 2, "xgboost", "MulticlassClassification", "target",
+                   (Column("alcohol", "double"),), ("0", "1", "2"), {}, "run", "job-wine", "/models/wine")
+REVIEW_MODEL = ModelRecord("reviews/3", "reviews", 3, "text-tfidf", "MulticlassClassification", "sentiment",
+                           (Column("review_body", "string"),), ("-1", "0", "1"), {}, "run", "job-reviews", "/m")
 BIAS = BiasRequest(source=REVIEWS, label="sentiment", label_values=("1",), facet="product_category",
                    facet_values=("Dresses",))
 CASES: dict[str, tuple[Callable[[], str], tuple[Any, ...]]] = {
@@ -106,6 +110,7 @@ CASES: dict[str, tuple[Callable[[], str], tuple[Any, ...]]] = {
               ("SELECT * FROM demo.wine LIMIT 7", "demo")),
     "import": (lambda: codegen.catalog_import_code("sales.csv", "shop", "sales"), ("sales.csv", "shop", "sales")),
     "crawl": (lambda: codegen.crawl_code("s3://lake/raw/", "raw", "r_"), ("s3://lake/raw/", "raw", "r_")),
+    "crawl-local": (lambda: codegen.crawl_code("/home/me/workspace/lake/sales/raw/", "raw"), ("s3://sales/raw/",)),
     "features": (lambda: codegen.feature_ingest_code("reviews-fg", REVIEWS), ("reviews-fg", "SELECT * FROM demo.reviews_sentiment")),
     "pre-bias": (lambda: codegen.pre_training_bias_code(BIAS), ("sentiment", [1], "product_category", ["Dresses"])),
     "post-bias": (lambda: codegen.post_training_bias_code(BiasRequest(**{**BIAS.__dict__, "model_id": "reviews/3"})),
@@ -114,6 +119,10 @@ CASES: dict[str, tuple[Callable[[], str], tuple[Any, ...]]] = {
                          ("pred",)),
     "explain": (lambda: codegen.explain_code(ExplainRequest("reviews/3", REVIEWS, rows=40), "sentiment", "review_body"),
                 ("reviews-3", "sentiment", ["review_body"], 40)),
+    "explain-model": (lambda: codegen.explain_model_code(ExplainRequest("wine/2", DataSource(table="demo.wine")), WINE),
+                      ("wine-2", "target", "SELECT * FROM demo.wine")),
+    "explain-text-model": (lambda: codegen.explain_model_code(ExplainRequest("reviews/3", REVIEWS), REVIEW_MODEL),
+                           (["review_body"], "sentiment")),
     "train-xgboost": (lambda: codegen.builtin_training_code(TrainingRequest(
         "xgboost", DataSource(table="demo.wine"), "target", {"max_depth": "5"}, name="wine-xgb")),
         ("xgboost", "1.7-1", {"max_depth": "5"}, "wine-xgb", "target")),
@@ -133,8 +142,9 @@ CASES: dict[str, tuple[Callable[[], str], tuple[Any, ...]]] = {
         max_candidates=4, name="wine-auto")), ("wine-auto", "target", "MulticlassClassification", "F1macro", 4)),
     "deploy": (lambda: codegen.deploy_code("reviews-demo", "train-reviews-1", capture_percent=50),
                ("reviews-demo", "train-reviews-1", 50)),
-    "score": (lambda: codegen.score_code("reviews-demo", {"review_body": "Lovely dress"}),
-              ("reviews-demo",)),
+    "score": (lambda: codegen.score_code("reviews-demo", "Lovely dress"), ("reviews-demo",)),
+    "bias-dispatch": (lambda: codegen.bias_code(BiasRequest(**{**BIAS.__dict__, "model_id": "reviews/3"})),
+                      ("reviews-3", "product_category")),
     "batch": (lambda: codegen.batch_transform_code("reviews/3", REVIEWS, "results.scored"), ("reviews-3", "results", "scored")),
     "monitor": (lambda: codegen.monitoring_schedule_code("reviews-demo", "model-quality", "daily"),
                 ("reviews-demo", "reviews-demo-model-quality")),
@@ -156,15 +166,17 @@ def test_code_compiles_names_real_apis_and_carries_the_values(case: str) -> None
         assert value in found or rendered in code, f"{value!r} is not in the {case} code:\n{code}"
 
 
-def test_a_score_body_holds_the_review_as_json() -> None:
-    tree = check_code(codegen.score_code("reviews-demo", {"review_body": "Lovely dress"}))
-    bodies = [node for node in ast.walk(tree) if isinstance(node, ast.Dict)]
-    assert ast.literal_eval(bodies[0]) == {"instances": [{"review_body": "Lovely dress"}]}
+def test_a_score_body_holds_a_review_or_a_record_as_sagemaker_json() -> None:
+    for payload in ("Lovely dress", {"age": 31, "division": "General"}):
+        tree = check_code(codegen.score_code("reviews-demo", payload))
+        bodies = [node for node in ast.walk(tree) if isinstance(node, ast.Dict)]
+        assert ast.literal_eval(bodies[0]) == {"instances": [payload]}
 
 
 def test_user_text_stays_a_literal_whatever_it_holds() -> None:
     """Quotes, newlines and code in what a user typed become one string constant, never code."""
     for code in (codegen.query_code(HOSTILE, HOSTILE), codegen.score_code(HOSTILE, {HOSTILE: HOSTILE}),
+                 codegen.score_code(HOSTILE, HOSTILE),
                  codegen.pre_training_bias_code(BiasRequest(sql=HOSTILE, label=HOSTILE, facet=HOSTILE))):
         tree = check_code(code)
         assert HOSTILE in literals(tree)
