@@ -50,6 +50,15 @@ NOTHING_YET = {
     "runs": "Nothing yet: every training or Autopilot job logs its runs here.",
     "reviews": "Nothing yet: deploy a model on the Endpoints page and score a review on the Score page.",
 }
+SOURCES = {
+    "queries": "From the query history (Athena's: every statement with its state, rows and run time).",
+    "bias": "The newest completed bias jobs (Clarify's analysis.json and the workbench's intervals).",
+    "leaderboards": "The newest Autopilot jobs, each with its best candidates.",
+    "training": "The newest training jobs with the metrics they reported.",
+    "runs": "The newest experiment runs (MLflow), their parameters and metrics side by side.",
+    "reviews": "From the endpoints' data capture (what each endpoint was asked and answered, newest first); an endpoint "
+               "deployed with data capture off records nothing.",
+}
 CAPS = {"queries": collect.MAX_QUERIES, "bias": collect.MAX_BIAS_REPORTS, "leaderboards": collect.MAX_LEADERBOARDS,
         "training": collect.MAX_TRAINING_JOBS, "runs": collect.MAX_RUNS, "reviews": collect.MAX_REVIEWS}
 
@@ -94,7 +103,7 @@ def contents_html(summaries: Iterable[SectionSummary]) -> str:
 
 
 def section_html(key: str, title: str, listing: Listing[Any], body: Callable[[], str]) -> str:
-    head = f"<section id='{key}'><h2>{esc(title)}</h2>"
+    head = f"<section id='{key}'><h2>{esc(title)}</h2><p class='note'>{esc(SOURCES[key])}</p>"
     if listing.error:
         return f"{head}<p class='error'>Could not be read: {esc(listing.error)}</p></section>"
     if not listing.items:
