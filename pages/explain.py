@@ -79,22 +79,20 @@ def explain_jobs() -> list[Job]:
     return services.jobs.list_jobs(kind=EXPLAIN_KIND, limit=LISTED_JOBS)
 
 
-def start_explanation(model: ModelRecord, tables: list[str], earlier: list[Job]) -> None:
+def start_explanation(model: ModelRecord, tables: list[str], earlier: list[Job]) -> bool:
+    """The form; True when it started (or reused) a job. ``earlier``: the explain jobs listed before it."""
     plan = services.explain.plan(model)
     own = jobs_of_model(earlier, model.model_id)
     request = render_explain_form(model, tables, training_table(model), plan,
                                   lambda rows, background: estimate(own, plan.explainer, rows, background), key="explain.form")
     if request is None:
-        return
+        return False
     with st.spinner("Starting the explanation…"):
         name = services.explain.start_job(request)
     st.session_state[keys.EXPLAIN_JOB] = name
     if was_reused(name, earlier):  # the finished job with the same model, data version and settings
         st.session_state[keys.EXPLAIN_REUSED] = name
-
-
-def model_jobs(model: ModelRecord) -> list[Job]:
-    return jobs_of_model(explain_jobs(), model.model_id)
+    return True
 
 
 def shap_results(job: Job, model: ModelRecord) -> None:
@@ -131,8 +129,9 @@ def review_results(explanation: Explanation, values: pd.DataFrame, features: pd.
 
 def shap_section(model: ModelRecord) -> None:
     tables = [t.qualified_name for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
-    start_explanation(model, tables, explain_jobs())
-    jobs = model_jobs(model)
+    listed = explain_jobs()
+    started = start_explanation(model, tables, listed)
+    jobs = jobs_of_model(explain_jobs() if started else listed, model.model_id)  # listed again only when one started
     if not jobs:
         st.caption("No explanations of this model yet: pick the data and press **Explain**.")
         return
