@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.bias.models import ideal_distance
 from services.config import Settings
 from services.models import DataSource, TrainingRequest
 from services.registry import build_services
@@ -59,7 +60,12 @@ def test_one_vs_all_draws_the_heat_map_and_lets_the_user_pick_a_value(app: AppTe
     open_page(app, "bias")
     app.radio(key="bias.facet.mode.product_category").set_value(EACH).run()
     compute(app)
-    assert app.get("plotly_chart")
+    heat = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    rows = dict(zip(heat["y"], zip(heat["z"], heat["text"])))
+    for name in ("CI", "DPL", "KL"):  # each metric coloured by its distance from its own ideal, not on one ±1 scale
+        z, text = rows[name]
+        assert z == [pytest.approx(ideal_distance(name, float(t)), abs=1e-3) for t in text]
+    assert "Each of the " in texts(app.markdown) and "The largest gap:" in texts(app.markdown)
     entry = app.selectbox(key="bias.view.False.entry")
     assert "Dresses" in entry.options and "Trend" in entry.options
     entry.select("Dresses").run()
@@ -155,20 +161,6 @@ def test_the_report_leads_with_a_headline_and_flags_in_coloured_words(app: AppTe
     shown = texts([*app.markdown, *app.caption, *app.error, *app.warning, *app.success, *app.info]) + str(table.value)
     assert not [c for c in shown if 0x1F300 <= ord(c) <= 0x1FAFF], "no emoji: they render as boxes without an emoji font"
     assert "Positive:" in table.value.set_index("metric").loc["DPL", "meaning"]  # the whole meaning, in a wrapping table
-
-
-def test_the_heat_map_colours_each_metric_by_its_distance_from_its_own_ideal(app: AppTest) -> None:
-    from services.bias.models import ideal_distance
-
-    open_page(app, "bias")
-    app.radio(key="bias.facet.mode.product_category").set_value(EACH).run()
-    compute(app)
-    heat = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    rows = dict(zip(heat["y"], zip(heat["z"], heat["text"])))
-    for name in ("CI", "DPL", "KL"):
-        z, text = rows[name]
-        assert z == [pytest.approx(ideal_distance(name, float(t)), abs=1e-3) for t in text]  # normalised per metric, not one ±1 scale
-    assert "Each of the " in texts(app.markdown) and "The largest gap:" in texts(app.markdown)
 
 
 def test_values_mode_without_a_value_asks_for_one_instead_of_running_one_vs_all(app: AppTest) -> None:
