@@ -3,8 +3,7 @@
 1. Wine, Autopilot: an ENSEMBLING Autopilot job on demo.wine (the issue's case: its best candidate is AutoGluon's
    weighted ensemble), then ``shap_tabular.explain_rows`` with
    * the baseline — the Permutation explainer at the old defaults: every wine row (178) over 100 background rows;
-   * the default now — ``ExplainPort.plan`` of the model (explainer, rows and background rows);
-   * when Autopilot registered an xgboost candidate too, that candidate at its plan's defaults (Tree).
+   * the default now — ``ExplainPort.plan`` of the model (explainer, rows and background rows).
 2. Reviews: a text-tfidf model on demo.reviews_sentiment, then the top words job's per-review loop
    (``shap_text.TextExplainer`` at the job's evaluation budget) for the old 40 reviews and the new default.
 
@@ -66,10 +65,6 @@ def wine_case(services: Services, runtime: int, baseline_rows: int) -> dict[str,
     case = {"case": "wine, Autopilot best candidate", "model": record.model_id, "framework": record.framework,
             "baseline_permutation_old_defaults": baseline, "default_now": default, "plan": plan.explainer,
             "speed_up": round(baseline["seconds"] / max(default["seconds"], 1e-3), 1)}
-    xgboost = [m for m in services.training.list_models() if m.job_name == job.name and m.framework == "xgboost"]
-    if xgboost:
-        tree_plan = services.explain.plan(xgboost[0])
-        case["xgboost_candidate_default"] = timed_tabular(xgboost[0], frame, tree_plan.rows, tree_plan.background_rows)
     return case
 
 
