@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -134,17 +134,21 @@ def render_importance(explainability: dict[str, Any], *, key: str) -> None:
     st.plotly_chart(px.bar(frame, x="importance", y="column", orientation="h", title=title), key=f"{key}.chart")
 
 
-def render_notebooks(notebooks: dict[str, str], *, key: str) -> None:
-    """Local notebooks as downloads; SageMaker's (``s3://`` locations) as where to find them."""
+def render_notebooks(job_name: str, notebooks: dict[str, str], bundle: Callable[[], bytes], *, key: str) -> None:
+    """Autopilot's two notebooks as one zip, made when the button is pressed (``bundle``): locally run top to bottom
+    with their data; SageMaker's (``s3://`` locations, also named here) as it wrote them."""
+    if not notebooks:
+        return
+    on_s3 = all(path.startswith("s3://") for path in notebooks.values())
     for label, path in notebooks.items():
-        if path.startswith("s3://"):
+        if on_s3:
             st.caption(f"{label.replace('_', ' ').capitalize()} notebook: `{path}`")
-            continue
-        file = Path(path)
-        if file.exists():
-            st.download_button(f"Download {label.replace('_', ' ')} notebook", data=file.read_bytes(), file_name=file.name,
-                               mime="application/x-ipynb+json", key=f"{key}.{label}", icon=":material/description:",
-                               on_click="ignore")
+    st.download_button("Download the notebooks" + ("" if on_s3 else " (run, with their data)"), data=bundle,
+                       file_name=f"{job_name}-notebooks.zip", mime="application/zip", key=f"{key}.bundle",
+                       icon=":material/description:", on_click="ignore")
+    if not on_s3:
+        st.caption("Data exploration and candidate definition, with every output and the data/ folder they read. "
+                   "The first download runs them (about half a minute); unzip and open them in Jupyter.")
 
 
 def render_trials(result: dict[str, Any]) -> None:

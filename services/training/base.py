@@ -47,6 +47,12 @@ class TrainingPort(Protocol):
         and ``explainability`` (feature importance); ``{}`` when the job has none."""
         ...
 
+    def autopilot_notebooks(self, job_name: str) -> bytes:
+        """A completed Autopilot job's two generated notebooks as one zip: locally run top to bottom (outputs
+        kept) with the ``data/`` they read; on SageMaker the notebooks it wrote to S3, as it wrote them (they read
+        the job's S3 data). ``InvalidInput`` for any other job."""
+        ...
+
     def list_models(self) -> list[ModelRecord]:
         """Registered models, newest first."""
         ...

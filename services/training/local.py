@@ -22,6 +22,7 @@ from services.models import (
     TuningRequest,
 )
 from services.names import check_job_request
+from services.training.autopilot.notebooks import bundle_bytes, notebook_bundle
 from services.training.autopilot.objectives import check_objective
 from services.training.base import TrainingPort
 from services.training.data import require_column, resolve_source
@@ -118,6 +119,14 @@ class LocalTraining:
         if job.kind != "autopilot":
             raise InvalidInput(f"{job_name} is a {job.kind} job, not an Autopilot job.", hint="Pick an Autopilot job.")
         return [Candidate(**c) for c in job.result.get("candidates", [])]
+
+    def autopilot_notebooks(self, job_name: str) -> bytes:
+        job = self.runner.jobs.get(job_name)
+        notebooks = job.result.get("notebooks") or {}
+        if job.kind != "autopilot" or job.status != "Completed" or not notebooks:
+            raise InvalidInput(f"{job_name} has no notebooks: a completed Autopilot job writes them.",
+                               hint="Pick a completed Autopilot job.")
+        return bundle_bytes(notebook_bundle(self.runner.job_dir(job_name), notebooks))
 
     def job_insights(self, name: str) -> dict[str, Any]:
         reports = self.runner.jobs.get(name).result.get("insights") or {}

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from services.config import Settings
+from services.errors import InvalidInput
 from services.models import AutopilotRequest, DataSource, TrainingRequest, TuningRequest
 from services.registry import Services, build_services
 from tests.helpers.autopilot_aws import autopilot_description, put_autopilot_reports
@@ -101,6 +102,7 @@ def test_an_autopilot_job_shows_its_leaderboard_insights_and_notebooks(aws_app: 
     assert "Model insights (best candidate)" in texts(aws_app.subheader)
     assert len(aws_app.get("plotly_chart")) >= 3  # confusion matrix, ROC, precision-recall, importance
     assert "SageMakerAutopilotDataExplorationNotebook.ipynb" in texts(aws_app.caption)
+    assert [b.proto.label for b in aws_app.get("download_button")] == ["Download the notebooks"]
 
 
 def test_a_failed_job_shows_sagemakers_reason(aws_app: AppTest, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,3 +152,28 @@ def test_a_training_job_with_debugger_rules_shows_their_statuses_and_profiler_re
     assert statuses["details"][0] == "loss flat since step 40"
     assert [t.value for t in aws_app.toast] == [f"LossNotDecreasing found an issue in {name}: loss flat since step 40"]
     assert aws_app.get("download_button")[0].proto.label == "Profiler report"
+
+
+def test_an_autopilot_jobs_notebooks_download_as_one_zip_of_what_sagemaker_wrote(
+        services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the page's "Download the notebooks" button gives on AWS (the button calls this when pressed)."""
+    import io
+    import zipfile
+
+    import boto3
+
+    name = services.training.start_autopilot_job(AutopilotRequest(source=TABLE, target="rating", problem_type="BinaryClassification"))
+    with pytest.raises(InvalidInput, match="no notebooks"):  # moto's describe names no S3 locations
+        services.training.autopilot_notebooks(name)
+    description = autopilot_description(name, BUCKET)
+    answer_calls(monkeypatch, "sagemaker", "DescribeAutoMLJobV2", lambda _: description)
+    answer_calls(monkeypatch, "sagemaker", "ListCandidatesForAutoMLJob", lambda _: {"Candidates": [description["BestCandidate"]]})
+    services = build_services(settings)  # clients made after the answers are set
+    s3 = boto3.client("s3", region_name=REGION)
+    for uri in description["AutoMLJobArtifacts"].values():
+        if uri.endswith(".ipynb"):
+            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            s3.put_object(Bucket=bucket, Key=key, Body=b'{"cells": [], "nbformat": 4}')
+    archive = zipfile.ZipFile(io.BytesIO(services.training.autopilot_notebooks(name)))
+    assert sorted(archive.namelist()) == [f"{name}/SageMakerAutopilotCandidateDefinitionNotebook.ipynb",
+                                          f"{name}/SageMakerAutopilotDataExplorationNotebook.ipynb"]

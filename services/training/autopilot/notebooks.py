@@ -2,14 +2,23 @@
 
 Both read the job's Parquet snapshot (``data/{train,validation,test}.parquet`` next to them), so
 they do not need the workbench: the feature code is copied in from ``features.py``.
+
+For download, ``notebook_bundle`` runs them once (nbclient, this interpreter's kernel, outputs kept) and
+zips the executed notebooks with the ``data/`` folder they read: unzipped, they open with their results
+and run again as they are.
 """
 
 from __future__ import annotations
 
+import fcntl
 import inspect
+import os
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
+from services.errors import InvalidInput
 from services.training.algorithms.base import Dataset
 from services.training.autopilot import features, objectives
 from services.training.autopilot.leaderboard import SearchResult
@@ -53,6 +62,75 @@ def write_notebooks(job_dir: Path, job_name: str, data: Dataset, search: SearchR
     nbformat.write(exploration_notebook(job_name, data), str(exploration))
     nbformat.write(definition_notebook(job_name, data, search, objective, date_columns), str(definition))
     return {"data_exploration": str(exploration), "candidate_definition": str(definition)}
+
+
+BUNDLE_FILE = "autopilot-notebooks.zip"
+EXECUTED_FOLDER = "executed-notebooks"
+CELL_TIMEOUT_SECONDS = 900  # the definition notebook retrains the best candidate: as long as the job's search at most
+MAX_BUNDLE_BYTES = 200 * 1024**2
+KERNEL_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")  # nothing else of the app's (no credentials)
+
+
+def notebook_bundle(job_dir: Path, notebooks: dict[str, str]) -> Path:
+    """The zip of ``notebooks`` (name -> path in ``job_dir``) run top to bottom, with the ``data/`` they read, under
+    a folder named after the job. Built once (later calls return it); two callers at once build it once."""
+    bundle = job_dir / BUNDLE_FILE
+    if bundle.is_file():
+        return bundle
+    with (job_dir / ".notebooks.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not bundle.is_file():
+            executed = [execute_notebook(Path(path), job_dir / EXECUTED_FOLDER) for path in notebooks.values()]
+            write_bundle(bundle, job_dir.name, executed, sorted((job_dir / DATA_FOLDER).glob("*.parquet")))
+    return bundle
+
+
+def bundle_bytes(bundle: Path) -> bytes:
+    """The zip's bytes for a download; ``InvalidInput`` (naming the file) when it is too big to hand to a browser."""
+    size = bundle.stat().st_size
+    if size > MAX_BUNDLE_BYTES:
+        raise InvalidInput(f"The notebooks and their data come to {size / 1024**2:,.0f} MB, more than a download "
+                           f"takes ({MAX_BUNDLE_BYTES // 1024**2} MB).", hint=f"Copy {bundle} from the workspace.")
+    return bundle.read_bytes()
+
+
+def execute_notebook(path: Path, folder: Path) -> Path:
+    """Run ``path`` in its own folder (where ``data/`` is) and save it with its outputs into ``folder``. A failing
+    cell keeps its error as its output and the rest still run, as "Run all" would show them."""
+    import nbclient
+    import nbformat
+
+    ensure_kernel()
+    notebook = nbformat.read(str(path), as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env={name: os.environ[name] for name in KERNEL_ENVIRONMENT if name in os.environ})
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(folder / path.name))
+    return folder / path.name
+
+
+def ensure_kernel() -> None:
+    """The python3 kernel of this interpreter; a fresh venv has no kernelspec until ipykernel installs its own."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        from ipykernel.kernelspec import install
+
+        install(prefix=sys.prefix)
+
+
+def write_bundle(bundle: Path, job_name: str, notebooks: list[Path], data_files: list[Path]) -> None:
+    """Write the zip beside ``bundle`` first and move it in place: no reader ever sees half of it."""
+    partial = bundle.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for notebook in notebooks:
+            archive.write(notebook, f"{job_name}/{notebook.name}")
+        for file in data_files:  # streamed from disk: the snapshot can be large
+            archive.write(file, f"{job_name}/{DATA_FOLDER}/{file.name}")
+    partial.replace(bundle)
 
 
 def exploration_notebook(job_name: str, data: Dataset) -> Any:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from services.aws.autopilot_reports import explainability, json_documents, model_insights, report_locations
+from services.aws.autopilot_reports import (
+    explainability,
+    json_documents,
+    model_insights,
+    notebook_locations,
+    report_locations,
+)
 from services.aws.errors import translated
 from services.aws.job_index import JobIndex
 from services.aws.jobs import candidate_algorithm
+from services.aws.s3 import split_s3_uri
 from services.aws.sagemaker import job_name
 from services.debugger.aws_requests import refuse_autopilot_rules
 from services.errors import InvalidInput
@@ -20,6 +29,7 @@ from services.training.aws.inputs import S3Input, S3Inputs, input_schema
 from services.training.data import require_column
 
 AUTOPILOT_MODES = ("AUTO", "ENSEMBLING", "HYPERPARAMETER_TUNING")
+MAX_NOTEBOOK_BYTES = 20 * 1024**2  # a generated notebook is a few hundred kB
 PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
 DEFAULT_OBJECTIVES = {"BinaryClassification": "F1", "MulticlassClassification": "Accuracy", "Regression": "MSE"}
 AUTOPILOT_OBJECTIVES = ("Accuracy", "AUC", "BalancedAccuracy", "F1", "F1macro", "MAE", "MSE", "Precision",
@@ -69,6 +79,24 @@ class AutopilotJobs(S3Inputs):
         return [replace(c, model_id=job.model_id if c.name == best else "") for c in sorted_candidates(raw)]
 
     @translated
+    def autopilot_notebooks(self, job_name: str) -> bytes:
+        """SageMaker's two notebooks from S3 (``AutoMLJobArtifacts``), zipped under the job's name."""
+        found = notebook_locations(self._call("describe_auto_ml_job_v2", AutoMLJobName=job_name))
+        locations = {name: uri for name, uri in found.items() if uri.startswith("s3://")}
+        if not locations:
+            raise InvalidInput(f"SageMaker has written no notebooks for {job_name} (yet).",
+                               hint="Autopilot writes them once its candidates are generated; try again later.")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for uri in locations.values():
+                bucket, key = split_s3_uri(uri)
+                body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_NOTEBOOK_BYTES + 1)
+                if len(body) > MAX_NOTEBOOK_BYTES:
+                    raise InvalidInput(f"The notebook {uri} is over {MAX_NOTEBOOK_BYTES // 1024**2} MB.",
+                                       hint="Open it in SageMaker Studio instead.")
+                archive.writestr(f"{job_name}/{key.rsplit('/', 1)[-1]}", body)
+        return buffer.getvalue()
+
     def job_insights(self, name: str) -> dict[str, Any]:
         """The best candidate's model-insights and explainability reports, read from the S3 locations
         ``DescribeAutoMLJobV2`` gives, in the local Autopilot's shape; a report not written (yet) is left out."""
