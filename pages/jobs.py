@@ -32,10 +32,11 @@ from components.job_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
+from components.train_forms import render_leakage_warning
 from services.errors import NotFound, ServiceError
 from services.models import DataSource, Job
 from services.processing.models import processing_outputs
-from services.training.models import test_metric_regex
+from services.training.models import leakage_check, test_metric_regex
 
 ensure_app_navigation("pages/jobs.py")
 st.title("Jobs")
@@ -160,6 +161,17 @@ def batch_result(job: Job) -> None:
         st.switch_page("pages/query.py")
 
 
+def autopilot_leakage(job: Job) -> None:
+    """Candidates that all tie at 1.0 usually mean a leaked target: name the columns that alone predict it."""
+    source, target = job.config.get("source") or {}, str(job.config.get("target") or "")
+    if job.kind != "autopilot" or not source.get("table") or not target:
+        return
+    try:
+        render_leakage_warning(leakage_check(services.query, DataSource(**source), target))
+    except ServiceError as error:  # advice only: a refused sample read must not hide the job
+        st.caption(f"Could not check for target leakage: {error.message}")
+
+
 def autopilot_results(job: Job) -> None:
     st.subheader("Leaderboard")
     render_leaderboard(training.list_candidates(job.name))
@@ -232,6 +244,7 @@ try:
             unfinished = [j.name for j in jobs if not j.finished]
             st.fragment(jobs_overview, run_every=LIVE_SECONDS if unfinished else None)(chosen, unfinished)
             job = next(j for j in jobs if j.name == chosen)
+            autopilot_leakage(job)
             if job.finished:
                 finished_panel(job)
     with models:
