@@ -51,7 +51,7 @@ def collect_session(sources: SessionSources, created_at: str, backend: str) -> S
     return SessionData(
         created_at=created_at, backend=backend,
         queries=read(lambda: capped(sources.query.history(limit=MAX_QUERIES + 1), MAX_QUERIES)),
-        bias=read(lambda: bias_entries(sources.jobs, sources.bias)),
+        bias=read(lambda: bias_entries(sources)),
         leaderboards=read(lambda: leaderboards(sources.jobs, sources.training)),
         training=read(lambda: capped(sources.jobs.list_jobs(kind="training", limit=MAX_TRAINING_JOBS + 1), MAX_TRAINING_JOBS)),
         runs=read(lambda: capped(sources.runs.list_runs(limit=MAX_RUNS + 1), MAX_RUNS)),
@@ -71,10 +71,11 @@ def capped(items: list[T], cap: int) -> tuple[list[T], bool]:
     return items[:cap], len(items) > cap
 
 
-def bias_entries(jobs: JobsPort, bias: BiasPort) -> tuple[list[BiasEntry], bool]:
-    """The newest completed bias jobs with their reports."""
-    finished, more = capped(jobs.list_jobs(kind="bias", status="Completed", limit=MAX_BIAS_REPORTS + 1), MAX_BIAS_REPORTS)
-    return [bias_entry(job, bias) for job in finished], more
+def bias_entries(sources: SessionSources) -> tuple[list[BiasEntry], bool]:
+    """The newest completed bias jobs with their reports (the bias adapter is built only when there is one)."""
+    jobs = sources.jobs.list_jobs(kind="bias", status="Completed", limit=MAX_BIAS_REPORTS + 1)
+    finished, more = capped(jobs, MAX_BIAS_REPORTS)
+    return [bias_entry(job, sources.bias) for job in finished], more
 
 
 def bias_entry(job: Job, bias: BiasPort) -> BiasEntry:
