@@ -2,9 +2,16 @@
 visible, per page, on a seeded workspace. Target: < 1 s for every page. Baseline: Home, measured in the same run.
 
 One `streamlit run` on loopback over a new workspace (the app seeds the demo tables at start, `WORKBENCH_DEMO=data`:
-no models are built), headless Debian chromium through Playwright as in tests/e2e. Each page is opened twice in
-a fresh browser context: "cold" is its first open in this server process (its modules imported, its ports built),
-"warm" the second. The server is warmed once on Home first, so the first page measured does not pay the app's start.
+no models are built), headless Debian chromium through Playwright as in tests/e2e. Two ways to reach a page:
+
+- "switch": a click on the page's link in the sidebar of an open session (how a user moves between pages), timed
+  until the main area's title is the new page's. "cold" is the first switch to the page in this server process
+  (its modules imported, its ports built), "warm" the second.
+- "open": the page's URL in a new browser context, timed until its title is visible. This includes loading and
+  starting Streamlit's frontend (about 1 s of it on this machine before the app's script even runs), so it is
+  printed for reference; the < 1 s target applies to "switch".
+
+The server is warmed once on Home first, so the first page measured does not pay the app's start.
 
 Run: `.venv/bin/python tests/benchmarks/bench_first_paint.py [--pages home,train] [--home PATH]`.
 """
@@ -79,29 +86,63 @@ def first_paint(browser: Any, url: str) -> float:
         context.close()
 
 
-def measure(url: str, pages: list[tuple[str, str]]) -> list[tuple[str, float, float]]:
+TITLE_JS = "() => document.querySelector(\"[data-testid='stMain'] h1\")?.innerText || ''"
+
+
+def switch_paint(page: Any, title: str) -> float:
+    """Seconds from clicking ``title`` in the sidebar until the main area's title is no longer the current page's."""
+    link = page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first
+    more = page.get_by_test_id("stSidebarNavViewButton")
+    if not link.is_visible() and more.is_visible():  # the sidebar shows the first pages and "View more"
+        more.click()
+    before = page.evaluate(TITLE_JS)
+    started = time.perf_counter()
+    link.click()
+    page.wait_for_function(f"(before) => ({TITLE_JS})() && ({TITLE_JS})() !== before", arg=before, timeout=120_000)
+    return time.perf_counter() - started
+
+
+def go_home(page: Any) -> None:
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Home").first.click()
+    page.locator("[data-testid='stMain'] h1").filter(has_text="Practical Data Science Workbench").wait_for(timeout=120_000)
+
+
+def measure(url: str, pages: list[tuple[str, str]]) -> list[tuple[str, float, float, float]]:
+    """Per page: (title, switch cold, switch warm, open in a new context)."""
     from playwright.sync_api import sync_playwright
 
     rows = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         first_paint(browser, url)  # the app's own start (seeding, services) is not a page's first paint
+        context = browser.new_context()
+        session = context.new_page()
+        session.goto(url)
+        session.locator("[data-testid='stSidebarNav']").wait_for(timeout=120_000)
         for path, title in pages:
-            cold = first_paint(browser, f"{url}/{path}")
-            warm = first_paint(browser, f"{url}/{path}")
-            rows.append((title, cold, warm))
+            times = []
+            for _ in range(2):
+                if title == "Home":  # Home's baseline: from Catalog back to Home
+                    switch_paint(session, "Catalog")
+                else:
+                    go_home(session)
+                times.append(switch_paint(session, title))
+            rows.append((title, times[0], times[1], first_paint(browser, f"{url}/{path}")))
+        context.close()
         browser.close()
     return rows
 
 
-def print_table(rows: list[tuple[str, float, float]]) -> None:
-    baseline = next(warm for title, _, warm in rows if title == "Home")
-    print(f"{'page':18} {'cold s':>7} {'warm s':>7} {'warm / Home':>12}  < {TARGET_SECONDS:.0f} s")
-    for title, cold, warm in rows:
+def print_table(rows: list[tuple[str, float, float, float]]) -> None:
+    baseline = next(warm for title, _, warm, _ in rows if title == "Home")
+    print(f"{'page':18} {'switch cold s':>14} {'switch warm s':>14} {'warm / Home':>12} {'open s':>7}  switch < "
+          f"{TARGET_SECONDS:.0f} s")
+    for title, cold, warm, opened in rows:
         met = "yes" if max(cold, warm) < TARGET_SECONDS else "NO"
-        print(f"{title:18} {cold:7.2f} {warm:7.2f} {warm / baseline:12.2f}  {met}")
-    print(f"baseline (Home, warm): {baseline:.2f} s; pages over {TARGET_SECONDS:.0f} s: "
-          f"{sum(1 for _, cold, warm in rows if max(cold, warm) >= TARGET_SECONDS)} of {len(rows)}")
+        print(f"{title:18} {cold:14.2f} {warm:14.2f} {warm / baseline:12.2f} {opened:7.2f}  {met}")
+    over = sum(1 for _, cold, warm, _ in rows if max(cold, warm) >= TARGET_SECONDS)
+    print(f"baseline (Home, switch warm): {baseline:.2f} s; pages whose switch took {TARGET_SECONDS:.0f} s or more: "
+          f"{over} of {len(rows)}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
