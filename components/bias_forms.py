@@ -10,9 +10,11 @@ from typing import Any
 
 import streamlit as st
 
+from components.code_views import request_with_code
 from components.state import keep, restore
 from services.bias.base import BiasPort
 from services.bias.models import METRIC_NAMES, BiasRequest
+from services.codegen import bias_code
 from services.models import ModelRecord
 
 NONE = "(none)"
@@ -110,14 +112,14 @@ def render_bias_form(bias: BiasPort, base: BiasRequest, kinds: dict[str, str],
     missing = [m for m in (label_missing, facet_missing) if m]
     for hint in missing:
         st.caption(f":material/info: {hint}")
-    if not st.button("Compute bias report", type="primary", icon=":material/balance:", key="bias.run", disabled=bool(missing),
-                     help=" ".join(missing) or None):
-        return None
-    return BiasRequest(source=base.source, sql=base.sql, label=label, label_values=label_values, label_threshold=label_threshold,
-                       facet=facet, facet_values=facet_values, facet_threshold=facet_threshold,
-                       group="" if group == NONE else group, predicted=predicted, predicted_threshold=predicted_threshold,
-                       model_id=model_id, methods=tuple(methods) or ("all",), bootstrap=int(bootstrap),
-                       flip_test_features=tuple(ft_features), flip_test_rows=int(ft_rows))
+    clicked = st.button("Compute bias report", type="primary", icon=":material/balance:", key="bias.run", disabled=bool(missing),
+                        help=" ".join(missing) or None)
+    return request_with_code(clicked, lambda: BiasRequest(
+        source=base.source, sql=base.sql, label=label, label_values=label_values, label_threshold=label_threshold,
+        facet=facet, facet_values=facet_values, facet_threshold=facet_threshold,
+        group="" if group == NONE else group, predicted=predicted, predicted_threshold=predicted_threshold,
+        model_id=model_id, methods=tuple(methods) or ("all",), bootstrap=int(bootstrap),
+        flip_test_features=tuple(ft_features), flip_test_rows=int(ft_rows)), bias_code, nested=True)
 
 
 def _prediction_choice(others: list[str], kinds: dict[str, str], models: list[ModelRecord]) -> tuple[str, float | None, str]:

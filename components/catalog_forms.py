@@ -8,6 +8,9 @@ from typing import Any
 
 import streamlit as st
 
+from components.code_views import request_with_code
+from services.codegen import catalog_import_code, crawl_code
+
 
 @dataclass(frozen=True)
 class ImportRequest:
@@ -38,10 +41,15 @@ def render_import_form(*, default_database: str, key: str) -> ImportRequest | No
         database = left.text_input("Database", value=default_database, key=f"{key}.database")
         table = right.text_input("Table name", key=f"{key}.table", placeholder="defaults to the file or folder name")
         submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
-    if not submitted:
-        return None
     name = table.strip() or _default_table_name(upload, path)
-    return ImportRequest(database.strip(), name, Path(path.strip()) if path.strip() else None, upload)
+    return request_with_code(
+        submitted, lambda: ImportRequest(database.strip(), name, Path(path.strip()) if path.strip() else None, upload),
+        _import_code)
+
+
+def _import_code(request: ImportRequest) -> str:
+    source = request.upload.name if request.upload is not None else str(request.path or "data.csv")
+    return catalog_import_code(source, request.database, request.table or Path(source).stem)
 
 
 def _default_table_name(upload: Any, path: str) -> str:
@@ -58,6 +66,5 @@ def render_crawl_form(*, default_location: str, default_database: str, key: str)
         database = left.text_input("Into database", value=default_database, key=f"{key}.database")
         prefix = right.text_input("Table name prefix", key=f"{key}.prefix", placeholder="optional, e.g. raw_")
         submitted = st.form_submit_button("Run crawler", icon=":material/travel_explore:")
-    if not submitted:
-        return None
-    return CrawlRequest(location.strip(), database.strip(), prefix.strip())
+    return request_with_code(submitted, lambda: CrawlRequest(location.strip(), database.strip(), prefix.strip()),
+                             lambda crawl: crawl_code(crawl.location, crawl.database, crawl.table_prefix))

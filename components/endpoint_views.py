@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+from components.code_views import request_with_code
 from components.formatting import human_ms
+from services.codegen import deploy_code
 from services.endpoints.models import DeployRequest, Endpoint, Variant
 from services.models import ModelRecord
 
@@ -158,10 +160,10 @@ def render_deploy_form(models: list[ModelRecord], *, key: str) -> DeployRequest 
         share = cols[1].number_input("Its traffic %", 1, 99, 20, key=f"{key}.share")
         shadow = cols[2].selectbox("Shadow model", others, key=f"{key}.shadow", help="Answers never reach the caller.")
         submitted = st.form_submit_button("Deploy", type="primary", icon=":material/rocket_launch:")
-    if not submitted:
-        return None
-    return DeployRequest(name=name.strip(), variants=deploy_variants(model_id, challenger, int(share), shadow),
-                         capture_percent=int(capture))
+    return request_with_code(
+        submitted, lambda: DeployRequest(name=name.strip(), variants=deploy_variants(model_id, challenger, int(share), shadow),
+                                         capture_percent=int(capture)),
+        lambda request: deploy_code(request.name, by_id[model_id].job_name, request.capture_percent), nested=True)
 
 
 def deploy_variants(model_id: str, challenger: str, share: int, shadow: str) -> tuple[Variant, ...]:

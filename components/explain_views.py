@@ -16,7 +16,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.code_views import request_with_code
 from components.formatting import human_ms
+from services.codegen import explain_model_code
 from services.explain.base import AGGREGATIONS, ExplainPlan, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.explain.models import Estimate
 from services.label_map import LabelMap, label_map
@@ -376,11 +378,10 @@ def render_explain_form(model: ModelRecord, tables: list[str], default_table: st
         explained = cols[3].selectbox("Explained class", [AUTOMATIC, *model.classes], key=f"{key}.class.{model.model_id}",
                                       format_func=names.display, disabled=not model.classes, help=EXPLAINED_CLASS_HELP)
         submitted = st.form_submit_button("Explain", type="primary", icon=":material/insights:")
-    if not submitted:
-        return None
     source = DataSource(path=path.strip()) if path.strip() else DataSource(table=table or "")
-    return ExplainRequest(model_id=model.model_id, source=source, rows=int(rows), background_rows=int(background),
-                          aggregation=aggregation or "mean_abs", explained_class="" if explained in (None, AUTOMATIC) else explained)
+    return request_with_code(submitted, lambda: ExplainRequest(
+        model_id=model.model_id, source=source, rows=int(rows), background_rows=int(background), aggregation=aggregation or "mean_abs",
+        explained_class="" if explained in (None, AUTOMATIC) else explained), lambda request: explain_model_code(request, model))
 
 
 def plan_text(plan: ExplainPlan, expected: Estimate | None, rows: int, background_rows: int) -> str:

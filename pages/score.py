@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
+from components.code_views import show_code
 from components.job_views import render_job_status
 from components.navigation import ensure_app_navigation
 from components.score_views import (
@@ -24,6 +25,7 @@ from components.score_views import (
 )
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
+from services.codegen import score_code
 from services.endpoints.models import BatchForm, Endpoint
 from services.errors import NotFound, ServiceError
 from services.label_map import LabelMap, model_label_map
@@ -81,6 +83,7 @@ def score_review(endpoint: Endpoint, labels: LabelMap) -> None:
     if shown and shown[0] == endpoint.name and isinstance(shown[1], str):
         render_prediction(shown[2], labels, key="score.review.result")
         render_review_words(shown[2], shown[1], labels, key=f"score.review.words.{st.session_state.get(keys.SCORE_SCORED, 0)}")
+        show_code(score_code(endpoint.name, shown[1]))  # the same request on AWS
     render_history(st.session_state.get(keys.SCORE_HISTORY, []), key="score.history")
 
 
@@ -99,6 +102,7 @@ def score_record(endpoint: Endpoint, labels: LabelMap) -> None:
     shown = st.session_state.get(keys.SCORE_RESULT)
     if shown and shown[0] == endpoint.name and isinstance(shown[1], dict):
         render_prediction(shown[2], labels, key="score.record.result")
+        show_code(score_code(endpoint.name, shown[1]))  # the same request on AWS
 
 
 # -- batch ----------------------------------------------------------------------------------------------------------
