@@ -9,11 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from services.dashboard.models import APPROVAL_STATUSES, NOT_DEPLOYED, ModelGroupRow, package_arn
+from services.endpoints.monitoring_status import NOT_ENOUGH_TRAFFIC
 from services.models import ModelRecord
 
 APPROVAL_COLORS = {"Approved": "green", "PendingManualApproval": "orange", "Rejected": "red"}
-DRIFT_COLORS = {"OK": "green", "Violations": "red", "Failed": "red", "No report yet": "gray", NOT_DEPLOYED: "gray"}
-DRIFT_STATES = ("OK", "Violations", "Failed", "No report yet", "Pending", "InProgress", "Stopping", "Stopped", NOT_DEPLOYED)
+DRIFT_COLORS = {"OK": "green", "Violations": "red", "Failed": "red", "No report yet": "gray", NOT_ENOUGH_TRAFFIC: "gray",
+                NOT_DEPLOYED: "gray"}
+DRIFT_STATES = ("OK", "Violations", "Failed", "No report yet", NOT_ENOUGH_TRAFFIC, "Pending", "InProgress", "Stopping",
+                "Stopped", NOT_DEPLOYED)
 DEPLOYMENT_FILTERS = {"all": "All", "deployed": "Deployed", "not_deployed": "Not deployed"}
 ALL = "All"
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from services.config import Settings
-from services.endpoints.models import DeployRequest, Variant
+from services.endpoints.models import DeployRequest, DriftReport, Variant
 from services.registry import Services, build_services
 from tests.helpers.dashboard import register_versions
 from tests.helpers.endpoints import stop_everything
@@ -118,3 +118,26 @@ def test_two_hundred_groups_render_in_under_a_second(app: AppTest, workspace: Pa
     assert not app.exception and len(frame_with(app, "versions by status")) == 200
     print(f"model dashboard with 200 groups: {elapsed:.2f} s")
     assert elapsed < 1.0
+
+
+def test_a_drift_report_on_too_few_rows_shows_not_enough_traffic(app: AppTest, services: Services, workspace: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A saved drift report on 12 captured rows that lists a violation: the drift column and the serving table say
+    "Not enough traffic" (12 of 30), not "Violations"."""
+    port = unused_port()
+    monkeypatch.setenv("WORKBENCH_GATEWAY_PORT", str(port))
+    hosting = build_services(Settings(home=workspace, seed_on_start=False, gateway_port=port))
+    hosting.endpoints.deploy(DeployRequest("dash-few", (Variant("AllTraffic", "wine/1"),), capture_percent=100))
+    try:
+        assert hosting.endpoints.wait_for_endpoint("dash-few", 120).status == "InService"
+        hosting.endpoints.monitoring.write_report(DriftReport(  # type: ignore[attr-defined]
+            "dash-few", "wine/1", 12, (), None, ("signal: psi 0.41 > 0.2",), created_at="2026-12-05T06:00:00.000+00:00"))
+        open_page(app, "model_dashboard")
+        wine = frame_with(app, "versions by status").set_index("group").loc["wine"]
+        assert list(wine["drift"]) == ["Not enough traffic"] and not bool(wine["no monitor"])
+        app.selectbox(key=keys.MODEL_DASHBOARD_GROUP).select("wine").run()
+        serving = frame_with(app, "latest drift report")
+        assert list(serving["latest drift report"]) == ["Not enough traffic"]
+        assert serving["detail"][0].startswith("Not enough traffic yet — 12 of 30 captured rows")
+    finally:
+        stop_everything(hosting)
