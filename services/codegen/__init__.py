@@ -11,7 +11,13 @@ from services.codegen.analysis import (
     post_training_bias_code,
     pre_training_bias_code,
 )
-from services.codegen.data import catalog_import_code, crawl_code, feature_ingest_code, query_code
+from services.codegen.data import (
+    catalog_import_code,
+    crawl_code,
+    feature_ingest_choice_code,
+    feature_ingest_code,
+    query_code,
+)
 from services.codegen.hosting import (
     batch_transform_code,
     deploy_code,
@@ -33,6 +39,7 @@ __all__ = [
     "deploy_code",
     "explain_code",
     "explain_model_code",
+    "feature_ingest_choice_code",
     "feature_ingest_code",
     "monitoring_schedule_code",
     "pipeline_code",

@@ -82,3 +82,12 @@ def feature_ingest_code(group: str, source: DataSource, sql: str = "") -> str:
         f"ingest_dataframe(feature_group_name={py(group)}, data_frame=df, max_workers=3, wait=True)",
     ])
 
+
+
+def feature_ingest_choice_code(group: str, kind: str, table: str = "", sql: str = "") -> str:
+    """``feature_ingest_code`` for the Features page's source choice: ``kind`` table | sql | file."""
+    if kind == "sql":
+        return feature_ingest_code(group, DataSource(), sql or "SELECT …")
+    if kind == "table" and table:
+        return feature_ingest_code(group, DataSource(table=table))
+    return feature_ingest_code(group, DataSource(path="your-file.csv"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.codegen.literals import SESSION, model_name, py, read_data, slug
 from services.models import DataSource
+from services.monitoring.models import SCHEDULE_EXPRESSIONS
 
 # the workbench's monitor types -> (Model Monitor class, extra lines before the schedule)
 MONITORS = {
@@ -97,8 +98,11 @@ def batch_transform_code(model_id: str, source: DataSource, output_table: str, s
 
 
 def monitoring_schedule_code(endpoint: str, monitor_type: str, every: str = "hourly", name: str = "") -> str:
-    """A Model Monitor schedule on an endpoint's captured traffic, as Monitoring → Schedule does."""
+    """A Model Monitor schedule on an endpoint's captured traffic, as Monitoring → Schedule does; ``every`` is
+    hourly | daily or the schedule's cron expression."""
     monitor = MONITORS[monitor_type]
+    named = {expression: key for key, expression in SCHEDULE_EXPRESSIONS.items()}.get(every, every)
+    cron = CRON.get(named, py(every))
     schedule = name or f"{endpoint}-{monitor_type}"
     return "\n".join([
         f"from sagemaker.core.model_monitor import CronExpressionGenerator, {monitor}",
@@ -112,12 +116,12 @@ def monitoring_schedule_code(endpoint: str, monitor_type: str, every: str = "hou
         f"    endpoint_input={py(endpoint)},",
         f'    output_s3_uri=f"s3://{{bucket}}/workbench/monitoring/{slug(schedule)}",',
         f"    monitor_schedule_name={py(schedule)},",
-        f"    schedule_cron_expression={CRON[every]},",
+        f"    schedule_cron_expression={cron},",
         ")",
     ])
 
 
-def pipeline_code(name: str, parameters: dict[str, str] | None = None, display_name: str = "") -> str:
+def pipeline_code(name: str, parameters: dict[str, Any] | None = None, display_name: str = "") -> str:
     """Start an execution of a SageMaker pipeline with the form's parameters, as the Pipelines page does."""
     return "\n".join([
         "from sagemaker.mlops.workflow.pipeline import Pipeline",

@@ -148,6 +148,10 @@ CASES: dict[str, tuple[Callable[[], str], tuple[Any, ...]]] = {
     "batch": (lambda: codegen.batch_transform_code("reviews/3", REVIEWS, "results.scored"), ("reviews-3", "results", "scored")),
     "monitor": (lambda: codegen.monitoring_schedule_code("reviews-demo", "model-quality", "daily"),
                 ("reviews-demo", "reviews-demo-model-quality")),
+    "monitor-cron": (lambda: codegen.monitoring_schedule_code("reviews-demo", "bias-drift", "cron(0 0 ? * * *)", "nightly"),
+                     ("nightly",)),
+    "features-sql": (lambda: codegen.feature_ingest_choice_code("reviews-fg", "sql", "", "SELECT 1 AS id"),
+                     ("SELECT 1 AS id", "reviews-fg")),
     "monitor-data": (lambda: codegen.monitoring_schedule_code("reviews-demo", "data-quality"), ("reviews-demo",)),
     "compare": (lambda: codegen.compare_runs_code("tour", "demo.reviews_sentiment", "accuracy"),
                 ("tour", "tags.`workbench.input` = 'demo.reviews_sentiment'", "metrics.accuracy DESC")),
@@ -190,3 +194,9 @@ def test_the_checker_fails_on_a_renamed_api() -> None:
         check_code("from sagemaker.train import ModelTrainer\ntrainer = ModelTrainer()\ntrainer.fit()")
     with pytest.raises(AssertionError, match="takes no keyword"):
         check_code("from sagemaker.core.clarify import BiasConfig\nBiasConfig(facet='x')")
+
+
+def test_a_schedules_cron_expression_becomes_the_sdks_helper() -> None:
+    assert "CronExpressionGenerator.daily()" in codegen.monitoring_schedule_code("e", "data-quality", "cron(0 0 ? * * *)")
+    assert "schedule_cron_expression='cron(0 12 ? * * *)'" in codegen.monitoring_schedule_code("e", "data-quality",
+                                                                                               "cron(0 12 ? * * *)")
