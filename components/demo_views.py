@@ -7,9 +7,10 @@ from typing import Protocol
 import streamlit as st
 
 from services.config import Settings
-from services.demo.models import DONE, ENDPOINT, FAILED, INTERRUPTED, DemoStatus, demo_progress
+from services.demo.models import DONE, ENDPOINT, FAILED, INTERRUPTED, RUNNING, DemoStatus, demo_progress
 
 REFRESH_SECONDS = 2.0
+STOPPED_REFRESH_SECONDS = 10.0
 
 
 class Services(Protocol):
@@ -26,8 +27,10 @@ def render_demo_progress(services: Services) -> None:
     status = demo_progress(services.settings)
     if status is None:
         return
-    if status.state in (DONE, FAILED, INTERRUPTED):
+    if status.state == DONE:
         render_demo_status(status)
+    elif status.state in (FAILED, INTERRUPTED):
+        _stopped(services)
     else:
         _live_progress(services)
 
@@ -35,8 +38,18 @@ def render_demo_progress(services: Services) -> None:
 @st.fragment(run_every=REFRESH_SECONDS)
 def _live_progress(services: Services) -> None:
     status = demo_progress(services.settings)
-    if status is None or status.state in (DONE, FAILED, INTERRUPTED):
-        st.rerun(scope="app")  # finished: the whole page shows the outcome, and stops refreshing
+    if status is None or status.state != RUNNING:
+        st.rerun(scope="app")  # it ended: the whole page shows the outcome at its own pace
+    else:
+        render_demo_status(status)
+
+
+@st.fragment(run_every=STOPPED_REFRESH_SECONDS)
+def _stopped(services: Services) -> None:
+    """A failed or interrupted build, watched less often: the app's next start (or the CLI) builds again."""
+    status = demo_progress(services.settings)
+    if status is None or status.state not in (FAILED, INTERRUPTED):
+        st.rerun(scope="app")
     else:
         render_demo_status(status)
 
