@@ -43,7 +43,10 @@ def render_target_picker(columns: list[Column], *, key: str) -> str:
 
 
 def render_leakage_warning(check: LeakageCheck | None) -> None:
-    """A warning naming each feature that alone predicts the target; nothing when none does."""
+    """A warning naming each feature that alone predicts the target; nothing when none does (a caption when the
+    table had more columns than were checked)."""
+    if check is not None and check.capped:
+        st.caption(f"Target leakage checked on the first {check.checked} of {check.features} columns.")
     if check is None or not check.flagged:
         return
     lines = "\n".join(f"- **{f.feature}**: {f.reason}" for f in check.flagged)

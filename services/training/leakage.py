@@ -13,7 +13,7 @@ A feature that predicts the target on its own with balanced accuracy ≥ 0.99 (c
   that is 99 % one class, and predicts nothing.
 
 ``leakage_check`` reads the sample through the query port (the table's first ``SAMPLE_ROWS`` rows, not
-recorded in the query history) on either backend.
+recorded in the query history) on either backend, and checks the first ``MAX_FEATURES`` columns (it says so).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from services.training.models import LeakageCheck, LeakyFeature
 from services.training.problem_type import REGRESSION, infer_problem_type
 
 SAMPLE_ROWS = 5_000
+MAX_FEATURES = 300  # columns checked (the first ones): bounds the work on a very wide table
 FLAG_SCORE = 0.99
 MAX_VALUES = 20  # numeric features with more distinct values are binned
 BINS = 20
@@ -42,8 +43,10 @@ def leakage_check(query: QueryPort, source: DataSource, target: str, sample_rows
     frame = query.sample_rows(database, table, limit=sample_rows + 1).frame
     if target not in frame.columns:
         raise InvalidInput(f"{target!r} is not a column of {source.table}.", hint="Pick the target among its columns.")
-    sample = frame.head(sample_rows)
-    return LeakageCheck(target, len(sample), len(frame) > sample_rows, tuple(leaky_features(sample, target)))
+    features = [c for c in frame.columns if c != target]
+    sample = frame.head(sample_rows)[[*features[:MAX_FEATURES], target]]
+    return LeakageCheck(target, len(sample), len(frame) > sample_rows, tuple(leaky_features(sample, target)),
+                        checked=min(len(features), MAX_FEATURES), features=len(features))
 
 
 def leaky_features(frame: pd.DataFrame, target: str) -> list[LeakyFeature]:

@@ -133,12 +133,19 @@ class LeakyFeature:
 
 @dataclass(frozen=True)
 class LeakageCheck:
-    """The features flagged for ``target`` on ``rows`` sample rows (``sampled``: the table has more)."""
+    """The features flagged for ``target`` on ``rows`` sample rows (``sampled``: the table has more), out of the
+    first ``checked`` of the table's ``features`` (a very wide table is checked on its first columns only)."""
 
     target: str
     rows: int
     sampled: bool
     flagged: tuple[LeakyFeature, ...]
+    checked: int = 0
+    features: int = 0
+
+    @property
+    def capped(self) -> bool:
+        return self.checked < self.features
 
 
 def leakage_check(query: QueryPort, source: DataSource, target: str) -> LeakageCheck:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.datasets import load_diabetes, load_wine
 
 from services.models import DataSource
 from services.registry import Services
+from services.training import leakage
 from services.training.leakage import leaky_features, loo_majority, relabels
 from services.training.models import leakage_check
 
@@ -62,3 +64,11 @@ def test_the_check_reads_a_bounded_sample_through_the_query_port(seeded_services
     assert (check.rows, check.sampled) == (5_000, True)
     assert [f.feature for f in check.flagged] == ["rating"]  # sentiment is made from the star rating
     assert seeded_services.query.history() == []  # the sample is not a query of the user's
+
+
+def test_a_very_wide_table_is_checked_on_its_first_columns_and_says_so(seeded_services: Services,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(leakage, "MAX_FEATURES", 3)
+    check = leakage_check(seeded_services.query, DataSource(table="demo.reviews_sentiment"), "sentiment")
+    assert (check.checked, check.features, check.capped) == (3, 5, True)
+    assert check.flagged == ()  # rating is the 5th feature: not checked
