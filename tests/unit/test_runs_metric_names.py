@@ -100,3 +100,20 @@ def test_confusion_matrices_name_every_run_left_out_with_its_reason() -> None:
     orphan = run("c9", {"Accuracy": 1.0}, kind="autopilot", job="gone", candidate="c9", rank="1")
     assert run_confusions([orphan], [orphan], lambda *_: None)[1] == [Skipped("c9", "the run of its Autopilot job gone "
                                                                                   "is not in the store")]
+
+
+def test_sagemaker_candidates_tie_on_the_same_rule() -> None:
+    """On AWS the Autopilot page ranks ListCandidatesForAutoMLJob's answer: equal objectives go to the candidate
+    that ended first, then to the name, as the Compare leaderboard ranks runs."""
+    from datetime import UTC, datetime
+
+    from services.training.aws.autopilot import sorted_candidates
+
+    def candidate(name: str, value: float, minute: int) -> dict[str, object]:
+        return {"CandidateName": name, "CandidateStatus": "Completed",
+                "FinalAutoMLJobObjectiveMetric": {"MetricName": "Accuracy", "Type": "Maximize", "Value": value},
+                "InferenceContainers": [{"Image": "x/sagemaker-xgboost:1.7-1"}],
+                "CreationTime": datetime(2025, 1, 1, tzinfo=UTC), "EndTime": datetime(2025, 1, 1, 0, minute, tzinfo=UTC)}
+
+    raw = [candidate("a-late", 1.0, 9), candidate("z-early", 1.0, 3), candidate("b-early", 1.0, 3), candidate("best", 0.5, 1)]
+    assert [c.name for c in sorted_candidates(raw)] == ["b-early", "z-early", "a-late", "best"]

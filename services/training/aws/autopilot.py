@@ -25,6 +25,7 @@ from services.errors import InvalidInput
 from services.jobs.base import JobsPort
 from services.models import AutopilotRequest, Candidate
 from services.names import check_job_request
+from services.runs.ranking import rank_key
 from services.training.aws.inputs import S3Input, S3Inputs, input_schema
 from services.training.data import require_column
 
@@ -159,9 +160,14 @@ def candidate_from_aws(raw: dict[str, Any]) -> Candidate:
 
 
 def sorted_candidates(raw: list[dict[str, Any]]) -> list[Candidate]:
-    """Best first: descending for Maximize objectives, ascending for Minimize; no value last."""
+    """Best first by the one ranking rule (``services.runs.ranking``): descending for Maximize objectives, ascending
+    for Minimize, no value last; ties go to the candidate that ended first (``EndTime``), then to its name."""
     minimize = any((c.get("FinalAutoMLJobObjectiveMetric") or {}).get("Type") == "Minimize" for c in raw)
-    candidates = [candidate_from_aws(c) for c in raw]
-    scored = sorted((c for c in candidates if c.objective_value is not None),
-                    key=lambda c: c.objective_value or 0.0, reverse=not minimize)
-    return scored + [c for c in candidates if c.objective_value is None]
+
+    def key(candidate: dict[str, Any]) -> Any:
+        value = (candidate.get("FinalAutoMLJobObjectiveMetric") or {}).get("Value")
+        ended = candidate.get("EndTime")
+        return rank_key(None if value is None else float(value), not minimize,
+                        ended.isoformat() if isinstance(ended, datetime) else "", str(candidate.get("CandidateName", "")))
+
+    return [candidate_from_aws(c) for c in sorted(raw, key=key)]
