@@ -127,3 +127,22 @@ def test_a_builtin_job_with_debugger_rules_sends_them_to_sagemaker(with_table: N
     assert rule["RuleParameters"]["num_steps"] == "5" and rule["RuleParameters"]["rule_to_invoke"] == "LossNotDecreasing"
     assert "reviews-xgboost" in rule["RuleParameters"]["action_json"]
     assert created[-1]["ProfilerRuleConfigurations"][-1]["RuleConfigurationName"] == "ProfilerReport"
+
+
+def test_a_column_that_relabels_the_target_is_warned_about_from_an_athena_sample(
+        aws_app: AppTest, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.training.data import read_file
+    from tests.helpers.athena import athena_answers_from
+
+    source = tmp_path / "graded.csv"
+    pd.DataFrame({"rating": [i % 5 + 1 for i in range(40)], "age": range(20, 60),
+                  "grade": [("E", "D", "C", "B", "A")[i % 5] for i in range(40)]}).to_csv(source, index=False)
+    build_services(settings).catalog.import_path(source, "demo", "graded")
+    with athena_answers_from(monkeypatch, {"demo.graded": read_file(source)}) as sent:
+        open_train(aws_app)
+        aws_app.selectbox(key="train.autopilot.target").select("rating").run()
+    assert not aws_app.exception, aws_app.exception
+    warning = texts(aws_app.warning)
+    assert "Possible target leakage" in warning and "**grade**" in warning and "renamed copy" in warning
+    assert "all 40 rows" in warning and "**age**" not in warning
+    assert any("LIMIT 5001" in sql for sql in sent)  # a bounded sample, not the table
