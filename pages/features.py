@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from components import keys
+from components.code_views import show_code
 from components.feature_views import (
     INGEST_KINDS,
     IngestChoice,
@@ -28,6 +29,7 @@ from components.feature_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
+from services.codegen import feature_ingest_choice_code
 from services.errors import InvalidInput, ServiceError
 from services.features.models import DatasetResult, FeatureGroup, FeatureGroupSpec, IngestSource
 
@@ -152,6 +154,8 @@ def ingest_tab(group: FeatureGroup, tables: list[str]) -> None:
     choice = render_ingest_form(kind, tables, key=f"features.ingest.{kind}", table_key=keys.FEATURES_INGEST_TABLE,
                                 sql_key=keys.FEATURES_INGEST_SQL)
     keep(keys.FEATURES_INGEST_SQL)
+    show_code(feature_ingest_choice_code(group.name, kind, st.session_state.get(keys.FEATURES_INGEST_TABLE) or "",
+                                         st.session_state.get(keys.FEATURES_INGEST_SQL) or ""))
     if choice is not None:
         start_ingestion(group, choice)
     watched = st.session_state.get(keys.FEATURES_INGESTION)

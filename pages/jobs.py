@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
+from components.code_views import show_code
 from components.debugger_views import (
     notify_issues,
     render_debug_series,
@@ -33,6 +34,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
 from components.train_forms import render_leakage_warning
+from services.codegen import batch_transform_code
 from services.errors import NotFound, ServiceError
 from services.models import DataSource, Job
 from services.processing.models import processing_outputs
@@ -223,6 +225,7 @@ def models_tab() -> None:
                                key="jobs.predict_output_table",
                                help="database.table; an earlier batch output of that name is replaced, any other "
                                     "table is refused.")
+        show_code(batch_transform_code(chosen, DataSource(table=table), output))  # the same batch transform on AWS
         if st.form_submit_button("Start batch transform"):
             st.session_state[keys.JOBS_STARTED] = endpoints.start_batch_transform(
                 chosen, DataSource(table=table), output)

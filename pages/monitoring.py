@@ -7,6 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import keys
+from components.code_views import show_code
 from components.monitoring_views import (
     TITLES,
     coverage_text,
@@ -21,6 +22,7 @@ from components.monitoring_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
+from services.codegen import monitoring_schedule_code
 from services.endpoints.models import Endpoint
 from services.errors import ServiceError
 from services.monitoring.models import MONITOR_TYPES, MonitorConfig, ScheduleRequest
@@ -170,6 +172,8 @@ def show_schedules(endpoint: Endpoint) -> None:
     picked = render_schedules(schedules, key=keys.MONITORING_SCHEDULE)
     if picked is None:
         return
+    shown = next(s for s in schedules if s.name == picked)  # the schedule's AWS code (Model Monitor)
+    show_code(monitoring_schedule_code(shown.endpoint, shown.monitor_type, shown.schedule_expression, shown.name))
     try:
         render_executions(monitoring.list_executions(picked))
     except ServiceError as error:

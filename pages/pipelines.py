@@ -7,6 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import keys
+from components.code_views import show_code
 from components.navigation import ensure_app_navigation
 from components.pipeline_views import (
     render_dag,
@@ -18,6 +19,7 @@ from components.pipeline_views import (
     steps_frame,
 )
 from components.services import get_services, show_error
+from services.codegen import pipeline_code
 from services.errors import InvalidInput, ServiceError
 from services.pipelines.models import ExecutionStep, Pipeline, PipelineExecution, pipeline_graph
 
@@ -81,6 +83,7 @@ def run_action(action: Callable[[], object], success: str) -> None:
 def start_section(pipeline: Pipeline) -> None:
     st.subheader("Start an execution")
     submitted = render_parameter_form(pipeline.parameters, key=f"pipelines.start.{pipeline.name}")
+    show_code(pipeline_code(pipeline.name, {p.name: p.default for p in pipeline.parameters}))  # start it on SageMaker
     if submitted is None:
         return
     values, display_name = submitted
