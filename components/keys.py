@@ -169,3 +169,4 @@ QUERY_EDITOR_OPEN = "query.editor_open"  # the SQL editor's expander: closed aft
 QUERY_FAILED_SQL = "query.failed_sql"  # the SQL whose run raised QUERY_ERROR: the error shows only while the editor holds it
 JOBS_MODELS_TRAIN = "jobs.models_train"  # Models tab empty state: to the Train page
 EXPORT_OPEN_TOUR = "export.open_tour"  # empty session: to the Tour page
+ENDPOINTS_DEPLOY_FORM_MODEL = "endpoints.deploy.model"  # the deploy form's model picker (render_deploy_form key "endpoints.deploy")

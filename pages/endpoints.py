@@ -170,7 +170,7 @@ try:
     listed = endpoints.list_endpoints()
     handed = st.session_state.pop(keys.ENDPOINTS_DEPLOY_MODEL, "")  # Jobs & models' Deploy: the form opens on it
     if handed:
-        st.session_state["endpoints.deploy.model"] = handed
+        st.session_state[keys.ENDPOINTS_DEPLOY_FORM_MODEL] = handed
     with st.expander("Deploy a model", icon=":material/rocket_launch:", expanded=not listed or bool(handed)):
         deploy_section()
     if keys.ENDPOINTS_WATCHING in st.session_state:
