@@ -305,7 +305,7 @@ def build_monitoring(s: Services) -> MonitoringPort:
     from services.monitoring.aws import build_aws_monitoring
 
     return build_aws_monitoring(make_session(s.settings), s.settings, s.stack, endpoints=s.endpoints,
-                                labels=s.labels, catalog=s.catalog, storage=s.storage)
+                                labels=s.labels, catalog=s.catalog, storage=s.storage, query=s.query, jobs=s.jobs)
 
 
 def build_debugger(s: Services) -> DebuggerPort:

@@ -3,9 +3,18 @@
 ``create_schedule`` creates the type's job definition first (``Create*JobDefinition``, as SageMaker requires; the two
 Clarify types get their ``analysis_config.json`` written to S3 before), then ``CreateMonitoringSchedule`` naming it.
 Model quality and bias drift read the ground truth the labels adapter writes under ``s3://<bucket>/ground-truth/
-<endpoint>/``. A data-quality or model-quality definition is baselined with the model's ``constraints.json`` (and
-``statistics.json``) under ``s3://<bucket>/models/<group>/<version>/baseline/`` (data quality: its ``data-quality/``
-folder, in Model Monitor's layout) when the model has them there.
+<endpoint>/``. Data-quality and model-quality definitions are baselined (``BaselineConfig``) with documents in Model
+Monitor's own layouts, which the adapter writes when they are not there:
+
+- data quality: ``statistics.json`` and ``constraints.json`` under ``s3://<bucket>/models/<group>/<version>/baseline/
+  data-quality/`` — the ones there (a baselining job's, or an earlier schedule's), else computed from a seeded sample
+  (at most ``MAX_ROWS`` rows, read through the query port) of the table or file the model's training job read, with
+  the local monitor's code (``data_quality_files``), and uploaded. A model without training data to read (no training
+  job in this workspace, or one that read neither) is scheduled without a baseline: Model Monitor then only
+  summarises the traffic.
+- model quality: ``constraints.json`` from the model's training-time test metrics and the schedule's tolerance
+  (``model_quality.baseline_constraints``: the layout the local monitor writes), under the schedule's
+  ``monitoring/<name>/baseline/``; none for a model without test metrics.
 
 Reports are read back, never computed here: an execution's processing job (``DescribeProcessingJob``) names its S3
 output, where Model Monitor wrote ``statistics.json``, ``constraints.json`` and ``constraint_violations.json``.
@@ -16,12 +25,15 @@ when it has not run yet). ``run_due`` returns []: SageMaker runs the schedules i
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pandas as pd
 from botocore.exceptions import ClientError
 
 from services.aws import model_monitor as mm
@@ -30,13 +42,15 @@ from services.aws.model_packages import model_from_package
 from services.aws.sagemaker import BUCKET_HINT, ROLE_HINT, SageMakerClients, error_code, iso
 from services.catalog.base import CatalogPort
 from services.config import Settings
-from services.endpoints.aws.common import MODEL_TAG
-from services.endpoints.aws.monitor import baseline_prefix
+from services.endpoints.aws.common import MODEL_TAG, JobDescriber
+from services.endpoints.aws.monitor import baseline_prefix, sample_sql
 from services.endpoints.base import EndpointsPort
+from services.endpoints.baseline import training_source
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
 from services.labels.base import LabelsPort
 from services.labels.models import LabelSource
 from services.models import ModelRecord
+from services.monitoring import data_quality_files, model_quality
 from services.monitoring.base import MonitoringPort
 from services.monitoring.models import (
     MONITOR_TYPES,
@@ -52,9 +66,13 @@ from services.monitoring.models import (
     tile_status,
 )
 from services.monitoring.schedules import check_schedule_request, config_from_json
+from services.query.base import QueryPort
 from services.storage.base import StoragePort
+from services.training.baseline import MAX_ROWS, sample_rows
+from services.training.data import read_file, split_table_name
 
 DATA_QUALITY_BASELINE = "data-quality/"  # under the model's baseline prefix: Model Monitor's statistics/constraints
+MODEL_QUALITY_BASELINE = "baseline/"  # under the schedule's prefix: the constraints its tolerance gives
 MONITOR_TYPE_OF = {value: key for key, value in SAGEMAKER_MONITORING_TYPES.items()}
 FINISHED = ("Completed", "CompletedWithViolations", "Failed")
 TREND_EXECUTIONS = 24  # a day of hourly executions
@@ -79,13 +97,15 @@ class AwsMonitoring(SageMakerClients):
     """Model Monitor schedules and their reports, for the endpoints of one account and region."""
 
     def __init__(self, session: boto3.Session, settings: Settings, *, endpoints: EndpointsPort, labels: LabelsPort,
-                 catalog: CatalogPort, storage: StoragePort) -> None:
+                 catalog: CatalogPort, storage: StoragePort, query: QueryPort, jobs: JobDescriber) -> None:
         self.session = session
         self.settings = settings
         self.endpoints = endpoints
         self.labels = labels
         self.catalog = catalog
         self.storage = storage
+        self.query = query  # reads the training table's sample for the data-quality baseline
+        self.jobs = jobs  # names the table or file a model's training job read
 
     # -- schedules ------------------------------------------------------------------------------------------
 
@@ -116,7 +136,7 @@ class AwsMonitoring(SageMakerClients):
         if monitor_type in ("bias-drift", "feature-attribution-drift"):
             config_uri = self._put_json(bucket, monitoring_prefix(name) + "analysis_config.json",
                                         self._analysis_config(monitor_type, model, request.config))
-        constraints, statistics = self._baseline_uris(bucket, model.model_id, monitor_type)
+        constraints, statistics = self._baseline_uris(bucket, name, model, request)
         return mm.DefinitionPlan(
             monitor_type=monitor_type, name=name, endpoint=request.endpoint,
             image_uri=mm.image_uri(mm.IMAGE_OF_TYPE[monitor_type], self.region), role=role,
@@ -132,18 +152,55 @@ class AwsMonitoring(SageMakerClients):
         model_name = self._ensure_model(package, self._require_role())
         return mm.explainability_analysis_config(model, model_name, config, self.settings.inference_instance_type)
 
-    def _baseline_uris(self, bucket: str, model_id: str, monitor_type: str) -> tuple[str, str]:
-        """The model's baseline documents in S3 for the two types Model Monitor's analyzer checks against. Data quality
-        reads Model Monitor's own layout, which a baselining job (the SDK's ``suggest_baseline``) writes, under
-        ``baseline/data-quality/``: the drift reports' baseline beside it has the workbench's layout, which the
-        analyzer cannot read."""
-        if monitor_type not in ("data-quality", "model-quality"):
-            return "", ""
-        prefix = baseline_prefix(model_id) + (DATA_QUALITY_BASELINE if monitor_type == "data-quality" else "")
+    def _baseline_uris(self, bucket: str, name: str, model: ModelRecord, request: ScheduleRequest) -> tuple[str, str]:
+        """(constraints, statistics) S3 URIs baselining the two types Model Monitor's analyzer checks (see the module's
+        notes); ("", "") for the Clarify types and where there is nothing to baseline with."""
+        if request.monitor_type == "data-quality":
+            return self._data_quality_baseline(bucket, model)
+        if request.monitor_type == "model-quality":
+            constraints = model_quality.baseline_constraints(model.problem_type, model.metrics, request.config.tolerance)
+            if model_quality.has_constraints(constraints):
+                return self._put_json(bucket, monitoring_prefix(name) + MODEL_QUALITY_BASELINE + "constraints.json",
+                                      constraints), ""
+        return "", ""
+
+    def _data_quality_baseline(self, bucket: str, model: ModelRecord) -> tuple[str, str]:
+        """The model's ``baseline/data-quality/`` documents: kept when there, else computed from its training data and
+        uploaded (statistics first: constraints.json is what says the baseline exists)."""
+        prefix = baseline_prefix(model.model_id) + DATA_QUALITY_BASELINE
         if not self._exists(bucket, prefix + "constraints.json"):
-            return "", ""
-        statistics = f"s3://{bucket}/{prefix}statistics.json" if self._exists(bucket, prefix + "statistics.json") else ""
-        return f"s3://{bucket}/{prefix}constraints.json", statistics
+            frame = self._training_sample(model)
+            if frame is None:
+                return "", ""
+            columns = [c.name for c in model.input_schema] or [c for c in frame.columns if c != model.target]
+            statistics = data_quality_files.dataset_statistics(frame, columns)
+            self._put_json(bucket, prefix + "statistics.json", statistics)
+            self._put_json(bucket, prefix + "constraints.json", data_quality_files.suggested_constraints(statistics))
+        statistics_uri = f"s3://{bucket}/{prefix}statistics.json" if self._exists(bucket, prefix + "statistics.json") else ""
+        return f"s3://{bucket}/{prefix}constraints.json", statistics_uri
+
+    def _training_sample(self, model: ModelRecord) -> pd.DataFrame | None:
+        """At most ``MAX_ROWS`` seeded rows (with a target) of the model's input columns from the table or file its
+        training job read; None when the model has no training job here or the job read neither."""
+        try:
+            source, _ = training_source(self.jobs.describe_job, model.job_name, model.model_id)
+        except (InvalidInput, NotFound):
+            return None
+        wanted = [c.name for c in model.input_schema]
+        if source.path and not source.table:
+            frame = read_file(Path(source.path).expanduser())
+            frame = frame[frame[model.target].notna()] if model.target in frame.columns else frame
+            return sample_rows(frame[[c for c in wanted if c in frame.columns] or list(frame.columns)], MAX_ROWS)
+        table = self.catalog.get_table(*split_table_name(source.table))
+        names = [c.name for c in table.all_columns]
+        columns = [c for c in wanted if c in names] or [c for c in names if c != model.target]
+        if not columns:
+            raise InvalidInput(f"Training table {source.table} has none of the columns model {model.model_id} reads.",
+                               hint="Put the model's data-quality baseline (statistics.json and constraints.json) under "
+                                    f"s3://{self.settings.s3_bucket}/{baseline_prefix(model.model_id)}{DATA_QUALITY_BASELINE}.")
+        not_null = model.target if model.target in names else ""
+        result = self.query.run(sample_sql(table, columns, MAX_ROWS, not_null), max_rows=1)
+        return pd.read_parquet(io.BytesIO(self.query.export_result(result.query_id, "parquet")))
 
     @translated
     def list_schedules(self, endpoint: str = "") -> list[MonitoringSchedule]:
@@ -437,7 +494,9 @@ def _now() -> str:
 
 
 def build_aws_monitoring(session: boto3.Session, settings: Settings, stack: object, *, endpoints: EndpointsPort,
-                         labels: LabelsPort, catalog: CatalogPort, storage: StoragePort) -> MonitoringPort:
+                         labels: LabelsPort, catalog: CatalogPort, storage: StoragePort, query: QueryPort,
+                         jobs: JobDescriber) -> MonitoringPort:
     """Called by the registry; the workspace stack is not needed: SageMaker keeps schedules and reports."""
     del stack
-    return AwsMonitoring(session, settings, endpoints=endpoints, labels=labels, catalog=catalog, storage=storage)
+    return AwsMonitoring(session, settings, endpoints=endpoints, labels=labels, catalog=catalog, storage=storage,
+                         query=query, jobs=jobs)

@@ -11,9 +11,13 @@ computed from the confusion matrix (so a resample costs one ``bincount``) and eq
 (``zero_division=0``, ``labels`` = the model's classes).
 
 ``constraints`` are the baseline's — the model's training-time test metrics (``ModelRecord.metrics``) — in Model
-Monitor's model-quality constraints shape: a score may fall ``tolerance`` (absolute) below its baseline
-(``LessThanThreshold``); an error (rmse, mae: in the target's units) may rise ``tolerance`` as a share of its
-baseline (``GreaterThanThreshold``).
+Monitor's model-quality ``constraints.json`` layout, with Model Monitor's metric names only, so the same document
+baselines a SageMaker ModelQuality job (the aws adapter uploads it): ``{"version": 0.0,
+"multiclass_classification_constraints" | "binary_classification_constraints" | "regression_constraints": {metric:
+{"threshold", "comparison_operator"}}}`` — multiclass accuracy and weighted_f1, binary accuracy and auc, regression
+mae, mse (the training rmse squared when the model has no mse), rmse and r2. A score may fall ``tolerance``
+(absolute) below its baseline (``LessThanThreshold``); an error (mae, mse, rmse: in the target's units) may rise
+``tolerance`` as a share of its baseline (``GreaterThanThreshold``).
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ BOOTSTRAP_ROUNDS = 50
 BOOTSTRAP_SEED = 0
 FEW_LABELS = 30  # fewer labelled predictions than this: the numbers say little
 LESS, GREATER = "LessThanThreshold", "GreaterThanThreshold"
-# Model Monitor's constraint name -> (the training metric it is taken from, comparison operator)
-CLASSIFICATION_BASELINE = {"accuracy": ("accuracy", LESS), "weighted_f1": ("f1_weighted", LESS),
-                           "macro_f1": ("f1_macro", LESS)}
-BINARY_BASELINE = {**CLASSIFICATION_BASELINE, "auc": ("roc_auc", LESS)}
-REGRESSION_BASELINE = {"rmse": ("rmse", GREATER), "mae": ("mae", GREATER), "r2": ("r2", LESS)}
+# Model Monitor's metric name -> (the training metric it is taken from, comparison operator); Model Monitor's
+# binary metrics have no weighted_f1, and neither kind has macro scores.
+CLASSIFICATION_BASELINE = {"accuracy": ("accuracy", LESS), "weighted_f1": ("f1_weighted", LESS)}
+BINARY_BASELINE = {"accuracy": ("accuracy", LESS), "auc": ("roc_auc", LESS)}
+REGRESSION_BASELINE = {"mae": ("mae", GREATER), "mse": ("mse", GREATER), "rmse": ("rmse", GREATER), "r2": ("r2", LESS)}
 SECTIONS = {"BinaryClassification": ("binary_classification_metrics", "binary_classification_constraints"),
             "MulticlassClassification": ("multiclass_classification_metrics", "multiclass_classification_constraints"),
             "Regression": ("regression_metrics", "regression_constraints")}
@@ -255,13 +259,33 @@ def baseline_constraints(problem_type: str, baseline: dict[str, float], toleranc
     section = SECTIONS.get(problem_type, SECTIONS["MulticlassClassification"])[1]
     names = {"Regression": REGRESSION_BASELINE, "BinaryClassification": BINARY_BASELINE}.get(problem_type,
                                                                                              CLASSIFICATION_BASELINE)
+    known = training_metrics(baseline)
     constraints: dict[str, Any] = {}
     for name, (source, operator) in names.items():
-        if source in baseline:
-            value = float(baseline[source])
+        if source in known:
+            value = float(known[source])
             threshold = value - tolerance if operator == LESS else value * (1 + tolerance)
             constraints[name] = {"threshold": threshold, "comparison_operator": operator}
     return {"version": 0.0, section: constraints}
+
+
+def training_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """A model's test metrics by plain name: the workbench's own (``accuracy``), else SageMaker's final metrics
+    (``test:…`` over ``validation:…``); the built-in algorithms' error rates (``merror``, ``error``) give accuracy,
+    ``auc`` is ``roc_auc`` and ``rmse`` squared is ``mse`` when those are missing."""
+    known: dict[str, float] = {}
+    for prefix in ("validation:", "test:"):
+        known |= {k[len(prefix):]: float(v) for k, v in metrics.items() if k.startswith(prefix)}
+    known |= {k: float(v) for k, v in metrics.items() if ":" not in k}
+    error = known.get("merror", known.get("error"))
+    derived = {"accuracy": None if error is None else 1 - error, "roc_auc": known.get("auc"),
+               "mse": None if "rmse" not in known else known["rmse"] ** 2}
+    return known | {k: v for k, v in derived.items() if v is not None and k not in known}
+
+
+def has_constraints(constraints: dict[str, Any]) -> bool:
+    """Whether a constraints document constrains any metric (a model trained without test metrics has none)."""
+    return any(bool(rules) for key, rules in constraints.items() if key.endswith("_constraints"))
 
 
 def check(block: dict[str, Any], constraints: dict[str, Any], labelled: int, tolerance: float) -> tuple[Violation, ...]:

@@ -10,22 +10,27 @@ from dataclasses import replace
 from pathlib import Path
 
 import boto3
+import pandas as pd
 import pytest
 from moto import mock_aws
 
 from services.aws.model_monitor import image_uri
 from services.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
+from services.models import Job
 from services.monitoring.aws import AwsMonitoring
+from services.monitoring.data_quality_files import dataset_statistics, suggested_constraints
 from services.monitoring.models import MonitorConfig, ScheduleRequest
 from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
-from tests.helpers.aws_endpoints import ROLE
+from tests.helpers.aws_endpoints import ROLE, register_model
 from tests.helpers.aws_monitoring import (
     ScheduleBook,
+    athena_over_glue,
     data_quality_files,
     model_quality_files,
     monitored_endpoint,
     put_execution_report,
 )
+from tests.helpers.dashboard import register_aws_versions
 from tests.helpers.moto_gaps import fail_calls
 
 
@@ -127,6 +132,76 @@ def test_data_quality_is_baselined_with_the_models_model_monitor_baseline_when_s
         "StatisticsResource": {"S3Uri": f"s3://{BUCKET}/models/sentiment/1/baseline/data-quality/statistics.json"}}
 
 
+def training_rows() -> pd.DataFrame:
+    """A model's training table: 120 labelled rows (and 3 without a rating, which a baseline leaves out)."""
+    rows = pd.DataFrame({"division_name": [("General", "Petite", "Intimates")[i % 3] for i in range(123)],
+                         "age": [20 + (i * 7) % 50 for i in range(123)],
+                         "rating": [None if i >= 120 else 1 + i % 5 for i in range(123)]})
+    return rows.astype({"rating": "Int64"})
+
+
+def test_a_data_quality_schedule_uploads_the_baseline_computed_from_the_training_table(
+        monitoring: AwsMonitoring, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No baseline in S3 yet: statistics.json and constraints.json (Model Monitor's layout, the local monitor's code)
+    are computed from the table the model's training job read (through Athena), uploaded under the model's
+    ``baseline/data-quality/`` and named by the definition's BaselineConfig."""
+    job = "training-250101-000000-dq01"
+    index = monitoring.jobs.index  # type: ignore[attr-defined]
+    index.add(job, "training", {"source": {"table": "demo.trained", "path": "", "table_version": "1"}, "target": "rating"})
+    index.save(Job(job, "training", "Completed", "Completed", "2025-01-01T00:00:00+00:00"), settled=True)
+    frame = training_rows()
+    frame.to_csv(tmp_path / "trained.csv", index=False)
+    monitoring.catalog.import_path(tmp_path / "trained.csv", "demo", "trained")  # type: ignore[attr-defined]
+    monitored_endpoint("trained", model_id=register_model("trained", job=job))
+    with athena_over_glue(monkeypatch) as sent:
+        monitoring.create_schedule(ScheduleRequest("trained", "data-quality"))
+
+    assert len(sent) == 1 and '"rating" IS NOT NULL' in sent[0]
+    prefix = "models/trained/1/baseline/data-quality/"
+    statistics, constraints = _s3_json(prefix + "statistics.json"), _s3_json(prefix + "constraints.json")
+    labelled = frame[frame["rating"].notna()]
+    expected = dataset_statistics(labelled, ["division_name", "age"])
+    assert statistics["version"] == 0.0 and statistics["dataset"] == {"item_count": 120}
+    division, age = statistics["features"]
+    assert division == expected["features"][0]  # categorical counts do not depend on row order
+    assert (age["name"], age["inferred_type"]) == ("age", "Integral")
+    assert age["numerical_statistics"]["common"] == {"num_present": 120, "num_missing": 0}
+    assert age["numerical_statistics"]["mean"] == pytest.approx(labelled["age"].mean())
+    assert age["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"] == [sorted(float(a) for a in labelled["age"])]
+    assert constraints == suggested_constraints(statistics)
+    assert constraints["features"][0]["string_constraints"] == {"domains": ["General", "Intimates", "Petite"]}
+    assert constraints["monitoring_config"]["distribution_constraints"]["comparison_method"] == "Robust"
+    definition = boto3.client("sagemaker", region_name=REGION).describe_data_quality_job_definition(
+        JobDefinitionName="trained-data-quality")
+    assert definition["DataQualityBaselineConfig"] == {
+        "ConstraintsResource": {"S3Uri": f"s3://{BUCKET}/{prefix}constraints.json"},
+        "StatisticsResource": {"S3Uri": f"s3://{BUCKET}/{prefix}statistics.json"}}
+    with athena_over_glue(monkeypatch) as again:
+        monitoring.create_schedule(ScheduleRequest("trained", "data-quality", name="trained-dq-2"))
+    assert again == []  # the uploaded baseline is reused, not computed again
+
+
+def test_a_model_quality_schedule_is_baselined_with_model_monitors_constraints_from_the_test_metrics(
+        monitoring: AwsMonitoring) -> None:
+    """SageMaker's final metrics (test over validation) and the tolerance give Model Monitor's model-quality
+    constraints.json, uploaded beside the schedule and named by the definition; the workbench-layout
+    ``baseline/constraints.json`` is not handed to the analyzer."""
+    register_aws_versions("scored", 1, {"validation:accuracy": 0.9, "test:accuracy": 0.86, "test:f1_weighted": 0.84,
+                                        "test:f1_macro": 0.8})
+    monitored_endpoint("scored", model_id="scored/1")
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key="models/scored/1/baseline/constraints.json",
+                                                      Body=b"{}")
+    monitoring.create_schedule(ScheduleRequest("scored", "model-quality", config=MonitorConfig(tolerance=0.1)))
+
+    key = "monitoring/scored-model-quality/baseline/constraints.json"
+    assert _s3_json(key) == {"version": 0.0, "multiclass_classification_constraints": {
+        "accuracy": {"threshold": pytest.approx(0.76), "comparison_operator": "LessThanThreshold"},
+        "weighted_f1": {"threshold": pytest.approx(0.74), "comparison_operator": "LessThanThreshold"}}}
+    definition = boto3.client("sagemaker", region_name=REGION).describe_model_quality_job_definition(
+        JobDefinitionName="scored-model-quality")
+    assert definition["ModelQualityBaselineConfig"] == {"ConstraintsResource": {"S3Uri": f"s3://{BUCKET}/{key}"}}
+
+
 def test_schedules_are_listed_across_pages_newest_first_and_deleted_with_their_definition(
         monitoring: AwsMonitoring, book: ScheduleBook) -> None:
     for monitor_type in ("data-quality", "model-quality", "bias-drift"):
@@ -160,7 +235,7 @@ def test_refusals_before_anything_is_created(monitoring: AwsMonitoring, book: Sc
     assert len(book.calls_of("CreateMonitoringSchedule")) == 1
     no_role = AwsMonitoring(monitoring.session, replace(monitoring.settings, sagemaker_role=None),
                             endpoints=monitoring.endpoints, labels=monitoring.labels, catalog=monitoring.catalog,
-                            storage=monitoring.storage)
+                            storage=monitoring.storage, query=monitoring.query, jobs=monitoring.jobs)
     with pytest.raises(BackendUnavailable, match="No IAM role"):
         no_role.create_schedule(ScheduleRequest("live", "model-quality"))
 
@@ -257,4 +332,5 @@ def test_overview_has_four_tiles_from_the_last_executions(monitoring: AwsMonitor
 def _fresh(monitoring: AwsMonitoring) -> AwsMonitoring:
     """A new adapter (new clients) so that error hooks registered after the first one was made reach it."""
     return AwsMonitoring(boto3.Session(region_name=REGION), monitoring.settings, endpoints=monitoring.endpoints,
-                         labels=monitoring.labels, catalog=monitoring.catalog, storage=monitoring.storage)
+                         labels=monitoring.labels, catalog=monitoring.catalog, storage=monitoring.storage,
+                         query=monitoring.query, jobs=monitoring.jobs)

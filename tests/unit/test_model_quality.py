@@ -110,6 +110,8 @@ def test_regression_metrics_equal_scikit_learn_and_errors_may_rise_by_a_share() 
     rules = report.constraints["regression_constraints"]
     assert rules["rmse"] == {"threshold": pytest.approx(1.1), "comparison_operator": "GreaterThanThreshold"}
     assert rules["r2"] == {"threshold": pytest.approx(0.85), "comparison_operator": "LessThanThreshold"}
+    assert set(rules) == {"mae", "mse", "rmse", "r2"}  # Model Monitor's regression metrics; mse from the training rmse
+    assert rules["mse"] == {"threshold": pytest.approx(1.1), "comparison_operator": "GreaterThanThreshold"}
     rmse = [v for v in report.violations if v.feature_name == "rmse"]
     assert rmse and rmse[0].description == (f"rmse {block['rmse']['value']:.2f} on 80 labelled predictions is above "
                                             "the baseline's 1.00 + 10%")
@@ -123,8 +125,7 @@ def test_constraints_come_from_the_training_metrics_and_violations_say_it_in_pla
                                              {f"e{i}": t for i, t in enumerate(truth)}))
     assert report.constraints == {"version": 0.0, "multiclass_classification_constraints": {
         "accuracy": {"threshold": pytest.approx(0.73), "comparison_operator": "LessThanThreshold"},
-        "weighted_f1": {"threshold": pytest.approx(0.72), "comparison_operator": "LessThanThreshold"},
-        "macro_f1": {"threshold": pytest.approx(0.65), "comparison_operator": "LessThanThreshold"}}}
+        "weighted_f1": {"threshold": pytest.approx(0.72), "comparison_operator": "LessThanThreshold"}}}  # Model Monitor's names
     assert report.status == "CompletedWithViolations"
     accuracy = next(v for v in report.violations if v.feature_name == "accuracy")
     assert accuracy.constraint_check_type == "LessThanThreshold"
