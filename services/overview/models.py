@@ -89,7 +89,7 @@ def workspace_overview(ports: OverviewPorts) -> WorkspaceOverview:
     catalog_error: ServiceError | None = None
     try:
         databases, tables, rows = catalog_totals(ports.catalog)
-        counts.append(Count("catalog", "tables", tables, f"{databases} databases · {rows:,} rows"))
+        counts.append(Count("catalog", "tables", tables, f"{plural(databases, 'database')} · {plural(rows, 'row')}"))
     except ServiceError as error:
         catalog_error = error
         counts.append(Count("catalog", "tables", None, error=error.message))
@@ -166,15 +166,15 @@ def _read_endpoints(endpoints: EndpointsPort) -> list[Count]:
         return [Count("endpoints", "in service", None, error=error.message),
                 Count("score", "requests served", None, error=error.message)]
     serving = sum(1 for e in listed if e.status == "InService")
-    return [Count("endpoints", "in service", serving, f"of {len(listed)} endpoints" if listed else ""),
+    return [Count("endpoints", "in service", serving, f"of {plural(len(listed), 'endpoint')}" if listed else ""),
             Count("score", "requests served", sum(e.requests for e in listed),
-                  f"by {serving} endpoints in service" if serving else "")]
+                  f"by {plural(serving, 'endpoint')} in service" if serving else "")]
 
 
 def _schedules(monitoring: MonitoringPort) -> tuple[int, str]:
     schedules = monitoring.list_schedules()
     watched = len({s.endpoint for s in schedules})
-    return len(schedules), f"on {watched} endpoints" if schedules else ""
+    return len(schedules), f"on {plural(watched, 'endpoint')}" if schedules else ""
 
 
 def _labels(labels: LabelsPort, endpoints: EndpointsPort) -> tuple[int, str]:
@@ -183,6 +183,11 @@ def _labels(labels: LabelsPort, endpoints: EndpointsPort) -> tuple[int, str]:
     given = sum(len(labels.ground_truth(name)) for name in names[:LABELLED_ENDPOINTS])
     detail = f"on the first {LABELLED_ENDPOINTS} of {len(names)} endpoints" if len(names) > LABELLED_ENDPOINTS else ""
     return given, detail
+
+
+def plural(count: int, word: str) -> str:
+    """``1 endpoint``, ``2 endpoints``, ``59,437 rows``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _int(text: str) -> int:

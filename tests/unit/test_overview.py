@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.models import SavedQuery
-from services.overview.models import Count, OverviewPorts, workspace_overview
+from services.overview.models import Count, OverviewPorts, plural, workspace_overview
 from services.registry import Services, build_services
 from tests.helpers.aws import aws_settings
 from tests.helpers.aws_monitoring import ScheduleBook
@@ -69,3 +69,8 @@ def test_aws_refusing_one_listing_blanks_only_its_counts(aws_services: Services,
     features = overview.count("features")
     assert features is not None and features.value is None and "Search" in features.error
     assert values(refused)["catalog"] == 1 and values(refused)["pipelines"] == 0
+
+
+def test_details_say_one_thing_or_many() -> None:
+    assert (plural(1, "endpoint"), plural(2, "endpoint"), plural(59437, "row")) == ("1 endpoint", "2 endpoints",
+                                                                                     "59,437 rows")
