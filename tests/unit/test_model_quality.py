@@ -183,3 +183,13 @@ def test_a_run_that_cannot_compute_is_failed_with_the_reason(predictions: list[s
     assert report.status == "Failed" and reason in report.failure_reason
     assert report.statistics["dataset"]["item_count"] == 0
     assert "accuracy" in report.constraints["multiclass_classification_constraints"]  # the baseline is still shown
+
+
+def test_sagemaker_final_metrics_give_the_baseline_test_over_validation_and_error_rates_as_accuracy() -> None:
+    final = {"validation:merror": 0.2, "test:merror": 0.25, "validation:mlogloss": 0.6}
+    assert model_quality.training_metrics(final)["accuracy"] == pytest.approx(0.75)
+    binary = model_quality.baseline_constraints("BinaryClassification", {"validation:error": 0.1, "validation:auc": 0.93}, 0.05)
+    assert binary == {"version": 0.0, "binary_classification_constraints": {
+        "accuracy": {"threshold": pytest.approx(0.85), "comparison_operator": "LessThanThreshold"},
+        "auc": {"threshold": pytest.approx(0.88), "comparison_operator": "LessThanThreshold"}}}
+    assert not model_quality.has_constraints(model_quality.baseline_constraints("Regression", {"train:loss": 0.3}, 0.05))
