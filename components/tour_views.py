@@ -14,7 +14,7 @@ from services.endpoints.models import Endpoint, ScoreResult
 from services.explain.base import TokenAttribution
 from services.label_map import label_map
 from services.models import Job, QueryResult
-from services.tour import TARGET, Step, bias_headline, bias_table, top_words
+from services.tour.models import TARGET, Step, bias_headline, bias_table, top_words
 
 
 def render_step(step: Step, code: str, *, run: Callable[[], None], result: Callable[[], None] | None, done: bool,

@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+import services.tour.models as tour
 from components import keys
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
@@ -24,7 +25,6 @@ from components.tour_views import (
     render_step,
     render_training,
 )
-from services import tour
 from services.errors import ServiceError
 
 UNFINISHED_JOB = ("InProgress", "Stopping")
@@ -50,35 +50,41 @@ def remember(**fields: str) -> None:
 
 
 def run_train() -> None:
-    name = tour.start_training(services.training)
+    name = services.training.start_training_job(tour.TRAINING_REQUEST)
     remember(job=name, model_id="", run_id="")
     results.pop("train", None)
     started["train"] = time.monotonic()
 
 
 def run_explain() -> None:
-    model_id = tour.review_model(services.training, memory())
+    model_id = tour.review_model(services.training.list_models(), memory())
     remember(model_id=model_id)
-    results["explain"] = tour.explain_review(services.explain, model_id)
+    results["explain"] = services.explain.explain_text(model_id, tour.REVIEW, max_evals=tour.EXPLAIN_EVALS)
 
 
 def run_deploy() -> None:
-    model_id = tour.review_model(services.training, memory())
+    model_id = tour.review_model(services.training.list_models(), memory())
     remember(model_id=model_id, endpoint="")
-    results["deploy"] = tour.deploy(services.endpoints, model_id)
+    plan = tour.deploy_plan(services.endpoints.list_endpoints(), model_id)
+    if plan == "deploy":
+        results["deploy"] = services.endpoints.deploy(tour.deploy_request(model_id))
+    elif plan == "update":
+        results["deploy"] = services.endpoints.update_endpoint(tour.ENDPOINT, tour.variants(model_id))
+    else:
+        results["deploy"] = services.endpoints.describe_endpoint(tour.ENDPOINT)
     started["deploy"] = time.monotonic()
 
 
 def run_score() -> None:
-    endpoint = tour.tour_endpoint(services.endpoints, memory())
-    results["score"] = (endpoint, tour.score_review(services.endpoints, endpoint))
+    endpoint = tour.tour_endpoint(services.endpoints.list_endpoints(), memory())
+    results["score"] = (endpoint, services.endpoints.score_text(endpoint, tour.REVIEW))
 
 
 ACTIONS: dict[str, Callable[[], None]] = {
-    "query": lambda: results.__setitem__("query", tour.run_query(services.query)),
-    "bias": lambda: results.__setitem__("bias", tour.bias_report(services.bias)),
+    "query": lambda: results.__setitem__("query", services.query.run(tour.SQL, tour.DATABASE)),
+    "bias": lambda: results.__setitem__("bias", services.bias.analyze(tour.BIAS_REQUEST)),
     "train": run_train,
-    "compare": lambda: results.__setitem__("compare", tour.rank_runs(services.runs)),
+    "compare": lambda: results.__setitem__("compare", tour.ranking(services.runs.list_runs("", limit=1000))),
     "explain": run_explain,
     "deploy": run_deploy,
     "score": run_score,
@@ -96,7 +102,7 @@ def act(key: str) -> None:
 
 @st.fragment(run_every=1.0)
 def follow_training(name: str) -> None:
-    job = tour.training_status(services.jobs, name)
+    job = services.jobs.describe_job(name)
     if job.status in UNFINISHED_JOB:
         render_job_progress(job, time.monotonic() - started.get("train", time.monotonic()))
         return
@@ -107,7 +113,7 @@ def follow_training(name: str) -> None:
 
 @st.fragment(run_every=1.0)
 def follow_endpoint(name: str) -> None:
-    endpoint = tour.endpoint_status(services.endpoints, name)
+    endpoint = services.endpoints.describe_endpoint(name)
     if endpoint.status not in SETTLED_ENDPOINT:
         render_endpoint_progress(endpoint, time.monotonic() - started.get("deploy", time.monotonic()))
         return

@@ -1,5 +1,7 @@
 """The equivalent code on AWS for a workbench action: awswrangler and the SageMaker Python SDK 3.x.
 
+The one module pages and components import (every generator below).
+
 Pure functions: the same parameters a form sends in, Python source out. Every value is written as a Python
 literal (``repr``), never pasted into the code as text, so what a user typed cannot change the code's meaning.
 """

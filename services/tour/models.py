@@ -1,5 +1,7 @@
 """The Tour: the practical data-science loop in seven steps on the demo reviews — query → bias → train → compare →
-explain → deploy → score — each one real action through a port, with the equivalent code on AWS.
+explain → deploy → score — each one real action through a port (the page calls it with the requests and values
+below), with the equivalent code on AWS. Pure: what the steps send, which model and endpoint they use, and how a
+result reads; no port is called here.
 
 A step remembers what it made (a query id, a job name, a model id, an endpoint name) in ``TourMemory``, which
 the page keeps in the session; a later step uses an earlier one's result (deploy serves the model the train step
@@ -15,22 +17,17 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from services import codegen
-from services.bias.base import BiasPort
+import services.codegen.models as codegen
 from services.bias.models import BiasReport, BiasRequest
-from services.endpoints.base import EndpointsPort
-from services.endpoints.models import DeployRequest, Endpoint, ScoreResult, Variant
+from services.endpoints.models import DeployRequest, Endpoint, Variant
 from services.errors import NotFound
-from services.explain.base import ExplainPort, ExplainRequest, TokenAttribution
-from services.jobs.base import JobsPort
-from services.models import DataSource, Job, ModelRecord, QueryResult, TrainingRequest
-from services.query.base import QueryPort
-from services.runs.base import RunsPort
+from services.explain.base import ExplainRequest, TokenAttribution
+from services.models import DataSource, ModelRecord, RunSummary, TrainingRequest
 from services.runs.models import filter_runs, leaderboard, metric_names
-from services.training.base import TrainingPort
 from services.training.models import SUGGESTED_HYPERPARAMETERS
 
 TABLE = "demo.reviews_sentiment"
+DATABASE = "demo"
 TEXT_COLUMN = "review_body"
 TARGET = "sentiment"
 EXPERIMENT = "tour"
@@ -98,17 +95,7 @@ class TourMemory:
         return replace(self, **fields)
 
 
-# -- the steps: one real action each ---------------------------------------------------------------------------
-
-
-def run_query(query: QueryPort) -> QueryResult:
-    """Step 1: the reviews per product category and sentiment (a real Athena / DuckDB query)."""
-    return query.run(SQL, TABLE.split(".")[0])
-
-
-def bias_report(bias: BiasPort) -> BiasReport:
-    """Step 2: Clarify's pre-training metrics for every product category against the rest."""
-    return bias.analyze(BIAS_REQUEST)
+# -- what the steps use and show -------------------------------------------------------------------------------
 
 
 def bias_table(report: BiasReport) -> pd.DataFrame:
@@ -131,19 +118,9 @@ def bias_headline(report: BiasReport) -> str:
             f"other categories (DPL {worst['DPL']:+.3f}); {len(rows)} categories compared on {report.rows:,} reviews.")
 
 
-def start_training(training: TrainingPort) -> str:
-    """Step 3: a text-tfidf training job on the reviews; returns the job's name (it runs in the background)."""
-    return training.start_training_job(TRAINING_REQUEST)
-
-
-def training_status(jobs: JobsPort, name: str) -> Job:
-    """The training job as it is now (the page polls this until the job ends)."""
-    return jobs.describe_job(name)
-
-
-def rank_runs(runs: RunsPort) -> pd.DataFrame:
-    """Step 4: every run on the reviews table, ranked on accuracy (or the most common metric when none has it)."""
-    found = filter_runs(runs.list_runs("", limit=1000), TABLE)
+def ranking(runs: list[RunSummary]) -> pd.DataFrame:
+    """Step 4: the runs on the reviews table, ranked on accuracy (or the most common metric when none has it)."""
+    found = filter_runs(runs, TABLE)
     metrics = metric_names(found)
     if not metrics:
         raise NotFound(f"No finished run on {TABLE} has metrics yet.",
@@ -152,23 +129,15 @@ def rank_runs(runs: RunsPort) -> pd.DataFrame:
     return leaderboard(found, metric, higher_is_better=True)
 
 
-def review_model(training: TrainingPort, memory: TourMemory) -> str:
-    """The model the later steps use: the train step's, else the newest review-sentiment model in the registry."""
+def review_model(models: list[ModelRecord], memory: TourMemory) -> str:
+    """The model the later steps use: the train step's, else the newest review-sentiment model in the registry
+    (the full demo's ``demo-review-sentiment`` included)."""
     if memory.model_id:
         return memory.model_id
-    models = [m for m in training.list_models() if _is_review_model(m)]
-    if not models:
+    found = [m for m in models if m.framework.startswith("text-") and m.target == TARGET]
+    if not found:
         raise NotFound("There is no review-sentiment model yet.", hint="Run step 3 (Train) first.")
-    return max(models, key=lambda m: (m.created_at, m.version)).model_id
-
-
-def _is_review_model(model: ModelRecord) -> bool:
-    return model.framework.startswith("text-") and model.target == TARGET
-
-
-def explain_review(explain: ExplainPort, model_id: str, text: str = REVIEW) -> TokenAttribution:
-    """Step 5: which words of ``text`` pushed the model towards each class (SHAP, about a second)."""
-    return explain.explain_text(model_id, text, max_evals=EXPLAIN_EVALS)
+    return max(found, key=lambda m: (m.created_at, m.version)).model_id
 
 
 def top_words(attribution: TokenAttribution, count: int = 6) -> pd.DataFrame:
@@ -179,36 +148,34 @@ def top_words(attribution: TokenAttribution, count: int = 6) -> pd.DataFrame:
     return pd.DataFrame(pairs[:count], columns=["word", "contribution"])
 
 
-def deploy(endpoints: EndpointsPort, model_id: str) -> Endpoint:
-    """Step 6: bring up ``tour-reviews`` serving ``model_id`` — a new endpoint, or an update of the tour's endpoint
-    to the new model. Returns at once (Creating / Updating); the page follows ``endpoint_status``."""
-    variants = (Variant("AllTraffic", model_id),)
-    existing = {e.name: e for e in endpoints.list_endpoints()}
-    current = existing.get(ENDPOINT)
+def deploy_request(model_id: str) -> DeployRequest:
+    return DeployRequest(name=ENDPOINT, variants=variants(model_id))
+
+
+def variants(model_id: str) -> tuple[Variant, ...]:
+    return (Variant("AllTraffic", model_id),)
+
+
+def deploy_plan(endpoints: list[Endpoint], model_id: str) -> str:
+    """Step 6: ``deploy`` a new ``tour-reviews``, ``update`` it to the new model, or ``serving`` when it already
+    serves ``model_id`` InService (then the step reads it back)."""
+    current = next((e for e in endpoints if e.name == ENDPOINT), None)
     if current is None:
-        return endpoints.deploy(DeployRequest(name=ENDPOINT, variants=variants))
+        return "deploy"
     if current.status == "InService" and [v.model_id for v in current.variants] == [model_id]:
-        return endpoints.describe_endpoint(ENDPOINT)  # already serving this model: nothing to change
-    return endpoints.update_endpoint(ENDPOINT, variants)
+        return "serving"
+    return "update"
 
 
-def endpoint_status(endpoints: EndpointsPort, name: str) -> Endpoint:
-    return endpoints.describe_endpoint(name)
-
-
-def tour_endpoint(endpoints: EndpointsPort, memory: TourMemory) -> str:
-    """The endpoint the score step calls: the deploy step's, else the full demo's ``reviews-demo`` if in service."""
+def tour_endpoint(endpoints: list[Endpoint], memory: TourMemory) -> str:
+    """The endpoint the score step calls: the deploy step's, else ``tour-reviews`` or the full demo's
+    ``reviews-demo`` if in service."""
     if memory.endpoint:
         return memory.endpoint
-    for endpoint in endpoints.list_endpoints():
+    for endpoint in endpoints:
         if endpoint.name in (ENDPOINT, DEMO_ENDPOINT) and endpoint.status == "InService":
             return endpoint.name
     raise NotFound("No endpoint serves a review model yet.", hint="Run step 6 (Deploy) first.")
-
-
-def score_review(endpoints: EndpointsPort, endpoint: str, text: str = REVIEW) -> ScoreResult:
-    """Step 7: one live request to the endpoint."""
-    return endpoints.score_text(endpoint, text)
 
 
 # -- the equivalent code on AWS --------------------------------------------------------------------------------
@@ -219,7 +186,7 @@ def step_code(key: str, memory: TourMemory) -> str:
     model_id = memory.model_id or "demo-review-sentiment/1"
     source = DataSource(table=TABLE)
     builders = {
-        "query": lambda: codegen.query_code(SQL, TABLE.split(".")[0]),
+        "query": lambda: codegen.query_code(SQL, DATABASE),
         "bias": lambda: codegen.pre_training_bias_code(BIAS_REQUEST),
         "train": lambda: codegen.builtin_training_code(TRAINING_REQUEST),
         "compare": lambda: codegen.compare_runs_code(EXPERIMENT, TABLE, RANK_METRIC),

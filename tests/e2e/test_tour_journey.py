@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from services import tour
+import services.tour.models as tour
 from services.registry import build_services
 from tests.helpers.endpoints import stop_everything
 from tests.helpers.servers import unused_port

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services import codegen
+import services.codegen.models as codegen
 from services.bias.models import BiasRequest
 from services.explain.base import ExplainRequest
 from services.models import AutopilotRequest, Column, DataSource, ModelRecord, ScriptJobRequest, TrainingRequest, TuningRequest
