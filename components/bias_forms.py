@@ -14,7 +14,7 @@ from components.code_views import request_with_code
 from components.state import keep, restore
 from services.bias.base import BiasPort
 from services.bias.models import METRIC_NAMES, BiasRequest
-from services.codegen import bias_code
+from services.codegen.models import bias_code
 from services.models import ModelRecord
 
 NONE = "(none)"

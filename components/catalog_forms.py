@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from components.code_views import request_with_code
-from services.codegen import catalog_import_code, crawl_code
+from services.codegen.models import catalog_import_code, crawl_code
 
 
 @dataclass(frozen=True)

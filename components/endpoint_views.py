@@ -14,7 +14,7 @@ import streamlit as st
 
 from components.code_views import request_with_code
 from components.formatting import human_ms
-from services.codegen import deploy_code
+from services.codegen.models import deploy_code
 from services.endpoints.models import DeployRequest, Endpoint, Variant
 from services.models import ModelRecord
 

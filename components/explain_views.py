@@ -18,7 +18,7 @@ import streamlit as st
 
 from components.code_views import request_with_code
 from components.formatting import human_ms
-from services.codegen import explain_model_code
+from services.codegen.models import explain_model_code
 from services.explain.base import AGGREGATIONS, ExplainPlan, ExplainRequest, Explanation, QuickModelResult, TokenAttribution
 from services.explain.models import Estimate
 from services.label_map import LabelMap, label_map

@@ -12,7 +12,7 @@ import streamlit as st
 
 from components.code_views import request_with_code
 from components.debugger_views import debugger_config, render_rule_picker
-from services.codegen import autopilot_code, builtin_training_code, script_training_code, tuning_code
+from services.codegen.models import autopilot_code, builtin_training_code, script_training_code, tuning_code
 from services.models import AutopilotRequest, Column, DataSource, ScriptJobRequest, TrainingRequest, TuningRequest
 from services.training.models import (
     ALGORITHM_LABELS,

@@ -29,7 +29,7 @@ from components.feature_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
-from services.codegen import feature_ingest_choice_code
+from services.codegen.models import feature_ingest_choice_code
 from services.errors import InvalidInput, ServiceError
 from services.features.models import DatasetResult, FeatureGroup, FeatureGroupSpec, IngestSource
 

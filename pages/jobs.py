@@ -34,7 +34,7 @@ from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off
 from components.train_forms import render_leakage_warning
-from services.codegen import batch_transform_code
+from services.codegen.models import batch_transform_code
 from services.errors import NotFound, ServiceError
 from services.models import DataSource, Job
 from services.processing.models import processing_outputs

@@ -22,7 +22,7 @@ from components.monitoring_views import (
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
-from services.codegen import monitoring_schedule_code
+from services.codegen.models import monitoring_schedule_code
 from services.endpoints.models import Endpoint
 from services.errors import ServiceError
 from services.monitoring.models import MONITOR_TYPES, MonitorConfig, ScheduleRequest

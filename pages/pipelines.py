@@ -19,7 +19,7 @@ from components.pipeline_views import (
     steps_frame,
 )
 from components.services import get_services, show_error
-from services.codegen import pipeline_code
+from services.codegen.models import pipeline_code
 from services.errors import InvalidInput, ServiceError
 from services.pipelines.models import ExecutionStep, Pipeline, PipelineExecution, pipeline_graph
 

@@ -15,7 +15,7 @@ from components.navigation import ensure_app_navigation
 from components.results import browser_url, render_estimate, render_quick_chart, render_result
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
-from services.codegen import query_code
+from services.codegen.models import query_code
 from services.errors import AlreadyExists, QueryCancelled, QueryFailed, QueryTimeout, ServiceError
 from services.models import SavedQuery
 

@@ -25,7 +25,7 @@ from components.score_views import (
 )
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
-from services.codegen import score_code
+from services.codegen.models import score_code
 from services.endpoints.models import BatchForm, Endpoint
 from services.errors import NotFound, ServiceError
 from services.label_map import LabelMap, model_label_map
