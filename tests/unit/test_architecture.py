@@ -32,7 +32,8 @@ UI_SHARED = {"services.models", "services.errors", "services.config", "services.
              "services.label_map"}  # one name per class of a model (pure), for every page that shows classes
 # Views composed over several ports, with no port of their own (services/<name>/models.py is pure): pages may import
 # that models module as they import a capability's.
-COMPOSED_VIEWS = ("dashboard", "overview", "export", "demo")
+COMPOSED_VIEWS = ("dashboard", "overview", "export", "demo",
+                  "tour", "codegen")  # the Tour's steps over several ports; the AWS code of a form's values (pure)
 UI_SERVICES_BUILDER = ROOT / "components" / "services.py"
 # The composition root and the command line build the whole Services; nothing else in services/ may.
 MAY_BUILD_SERVICES = ("services/registry.py", "services/cli.py", "services/__main__.py")
