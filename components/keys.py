@@ -170,3 +170,6 @@ QUERY_FAILED_SQL = "query.failed_sql"  # the SQL whose run raised QUERY_ERROR: t
 JOBS_MODELS_TRAIN = "jobs.models_train"  # Models tab empty state: to the Train page
 EXPORT_OPEN_TOUR = "export.open_tour"  # empty session: to the Tour page
 ENDPOINTS_DEPLOY_FORM_MODEL = "endpoints.deploy.model"  # the deploy form's model picker (render_deploy_form key "endpoints.deploy")
+JOBS_BATCH = "jobs.batch"  # prefix of the Models tab's batch form (the Score page's render_batch_form)
+JOBS_BATCH_TABLE = "jobs.batch.table"  # that form's table picker (read for its "Show the code")
+JOBS_BATCH_OUTPUT = "jobs.batch.output"  # that form's output table

@@ -31,12 +31,14 @@ from components.job_views import (
     render_trials,
 )
 from components.navigation import ensure_app_navigation
+from components.score_views import render_batch_form
 from components.services import get_services, show_error
 from components.state import hand_off
 from components.train_forms import render_leakage_warning
 from services.codegen.models import batch_transform_code
 from services.errors import NotFound, ServiceError
-from services.models import DataSource, Job
+from services.explain.models import trained_on_table
+from services.models import DataSource, Job, ModelRecord
 from services.processing.models import processing_outputs
 from services.training.models import leakage_check, test_metric_regex
 
@@ -218,18 +220,40 @@ def models_tab() -> None:
                       help="Open the Explain page on this model"):
         hand_off(keys.EXPLAIN_MODEL, chosen)
         st.switch_page("pages/explain.py")
-    with st.form("jobs.predict"):
-        st.markdown("**Batch predictions** (batch transform): score every row of a table into a new catalog table.")
-        table = st.text_input("Table", value="demo.reviews_sentiment", key="jobs.predict_table")
-        output = st.text_input("Output table", value=f"demo.{chosen.split('/')[0].replace('-', '_').lower()}_scored",
-                               key="jobs.predict_output_table",
-                               help="database.table; an earlier batch output of that name is replaced, any other "
-                                    "table is refused.")
-        show_code(batch_transform_code(chosen, DataSource(table=table), output))  # the same batch transform on AWS
-        if st.form_submit_button("Start batch transform"):
-            st.session_state[keys.JOBS_STARTED] = endpoints.start_batch_transform(
-                chosen, DataSource(table=table), output)
-            st.rerun()
+    batch_section(next(m for m in models if m.model_id == chosen))
+
+
+def batch_section(model: ModelRecord) -> None:
+    """Batch predictions with the Score page's own form and service call (a table or a SQL result scored into a new
+    catalog table), here for any registered model rather than an endpoint's."""
+    st.markdown("**Batch predictions** (batch transform): score every row of a table or a SQL result into a new "
+                "catalog table, as Score → Batch does for an endpoint's model.")
+    tables = [t.qualified_name for d in services.catalog.list_databases() for t in services.catalog.list_tables(d.name)]
+    default_table = training_table(model)
+    default_output = f"{(default_table or 'demo').split('.')[0]}.{model.name.replace('-', '_').lower()}_scored"
+    request = render_batch_form(tables, default_table, default_output, key=keys.JOBS_BATCH)
+    shown = st.session_state.get(keys.JOBS_BATCH_TABLE) or default_table
+    show_code(batch_transform_code(model.model_id, DataSource(table=shown),
+                                   st.session_state.get(keys.JOBS_BATCH_OUTPUT) or default_output))
+    if request is None:
+        return
+    try:
+        st.session_state[keys.JOBS_STARTED] = endpoints.start_batch_transform(
+            model.model_id, request.source, request.output_table, request.sql)
+    except ServiceError as error:
+        show_error(error)  # the form keeps what was typed
+        return
+    st.rerun()
+
+
+def training_table(model: ModelRecord) -> str:
+    """The catalog table the model was trained on (the form's default), or "" when its job recorded none."""
+    if not model.job_name:
+        return ""
+    try:
+        return trained_on_table(jobs_port.describe_job(model.job_name))
+    except NotFound:  # the job's record is gone (e.g. retention), the model stays
+        return ""
 
 
 jobs_tab, models = st.tabs(["Jobs", "Models"])

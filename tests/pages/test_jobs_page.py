@@ -85,15 +85,15 @@ def test_a_completed_training_job_shows_metrics_and_its_registered_model(app: Ap
     assert [t.value for t in app.title] == ["Explain"] and not app.exception
     assert app.selectbox(key=keys.EXPLAIN_MODEL).value == "wine-xgboost/1"
     open_page(app, "jobs")
-    app.text_input(key="jobs.predict_table").input("demo.wine")
-    assert app.text_input(key="jobs.predict_output_table").value == "demo.wine_xgboost_scored"
-    app.text_input(key="jobs.predict_output_table").input("demo.wine")  # a table no batch job wrote
-    app.button(key="FormSubmitter:jobs.predict-Start batch transform").click().run()
+    assert app.selectbox(key=keys.JOBS_BATCH_TABLE).value == "demo.wine"  # the model's training table
+    assert app.text_input(key=keys.JOBS_BATCH_OUTPUT).value == "demo.wine_xgboost_scored"
+    app.text_input(key=keys.JOBS_BATCH_OUTPUT).input("demo.wine")  # a table no batch job wrote
+    app.button(key="FormSubmitter:jobs.batch-Score every row").click().run()
     assert "exists already" in texts(app.error)
-    assert app.text_input(key="jobs.predict_output_table").value == "demo.wine"
-    assert app.text_input(key="jobs.predict_table").value == "demo.wine"
-    app.text_input(key="jobs.predict_output_table").input("demo.wine_scored")
-    app.button(key="FormSubmitter:jobs.predict-Start batch transform").click().run()
+    assert app.text_input(key=keys.JOBS_BATCH_OUTPUT).value == "demo.wine"
+    assert app.selectbox(key=keys.JOBS_BATCH_TABLE).value == "demo.wine"
+    app.text_input(key=keys.JOBS_BATCH_OUTPUT).input("demo.wine_scored")
+    app.button(key="FormSubmitter:jobs.batch-Score every row").click().run()
     batch = app.selectbox(key="jobs.selected").value
     assert batch != name
     jobs = build_services(Settings(home=workspace, seed_on_start=False)).jobs
