@@ -81,7 +81,8 @@ def test_compare_filter_and_seed_groups(app: AppTest, workspace: Path) -> None:
     assert "±" in str(seeds.iloc[0]["f1_macro"])
 
 
-def test_autopilot_and_builtin_runs_rank_together_with_their_splits(app: AppTest, workspace: Path) -> None:
+def test_autopilot_and_builtin_runs_rank_together_single_values_are_points_and_matrices_name_who_is_left_out(
+        app: AppTest, workspace: Path) -> None:
     log_runs(workspace, count=2)
     log_autopilot_candidate(workspace, 0.99)
     open_page(app, "compare")
@@ -90,14 +91,6 @@ def test_autopilot_and_builtin_runs_rank_together_with_their_splits(app: AppTest
     board = frame_with(app, "rank")
     assert list(board["run"]) == ["xgboost-002", "xgb-1", "xgb-0"]
     assert list(board["measured on"]) == ["validation", "test", "test"]  # built-in jobs report the test split
-
-
-def test_single_value_curves_are_points_and_every_run_left_out_of_the_matrices_is_named(app: AppTest,
-                                                                                         workspace: Path) -> None:
-    log_runs(workspace, count=2)
-    log_autopilot_candidate(workspace, 0.4)
-    open_page(app, "compare")
-    app.multiselect(key="compare.selected").set_value([o for o in app.multiselect(key="compare.selected").options]).run()
     app.selectbox(key="compare.curves.metric").select("f1_macro").run()
     curve = json.loads(next(c.proto.spec for c in app.get("plotly_chart") if "compare.curves" in c.proto.id))
     assert {trace["mode"] for trace in curve["data"]} == {"markers"}
