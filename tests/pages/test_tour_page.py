@@ -1,8 +1,8 @@
 """The Tour page on the local backend: each step is a real action through the ports, with its AWS code beside it.
 
-The train → deploy → score path runs end to end in the browser journey (tests/e2e/test_tour_journey.py); here the
-cheap steps run, and the later steps reuse the session's review model (``review_model_home``) as the tour reuses the
-full demo's model when the train step was not run in this session.
+The train → compare → deploy → score path runs end to end in the browser journey (tests/e2e/test_tour_journey.py);
+here the cheap steps run, and the explain step reuses the session's review model (``review_model_home``) as the tour
+reuses the full demo's model when the train step was not run in this session.
 """
 
 from __future__ import annotations
@@ -60,11 +60,10 @@ def test_query_and_bias_run_for_real_with_their_aws_code_and_score_asks_for_a_de
     assert "Run step 6 (Deploy) first" in texts(app.error)
 
 
-def test_compare_and_explain_use_the_review_model_already_in_the_workspace(model_app: AppTest) -> None:
+def test_explain_uses_the_review_model_already_in_the_workspace(model_app: AppTest) -> None:
+    """The train step was not run in this session: the tour explains with the registry's review model (as it would
+    with the full demo's), and the AWS code beside the step follows that model."""
     open_page(model_app, "tour")
-    click(model_app, "compare")
-    board = frame_with(model_app, "rank")
-    assert len(board) >= 1 and "accuracy" in board.columns
     click(model_app, "explain")
     assert "Predicted **" in texts(model_app.markdown)
     words = frame_with(model_app, "contribution")
