@@ -3,10 +3,12 @@
 How each kind of saved model is served:
 
 * ``text-minilm``: ONNX Runtime on ``<artifact>/onnx/`` (written once by ``services.endpoints.prepare``,
-  see ``onnx_export``) with the Rust ``tokenizers`` tokenizer; neither torch nor transformers is
-  imported. A model that was not prepared (or changed since) is refused with a hint to prepare it.
+  see ``onnx_export``; INT8 weights unless prepared with ``--float``) with the Rust ``tokenizers``
+  tokenizer; neither torch nor transformers is imported. A model that was not prepared (or changed
+  since) is refused with a hint to prepare it. One review is one unpadded sequence of its own length.
 * everything else through its own loader: text-tfidf, xgboost and linear-learner pipelines with
   joblib/scikit-learn; Autopilot pipelines likewise; AutoGluon ensembles with AutoGluon (slow to import).
+  A text-tfidf pipeline is called step by step (``text_shortcut``) when that gives exactly its answers.
 
 Instances, one per record to score:
 
