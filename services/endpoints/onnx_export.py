@@ -31,6 +31,7 @@ Only ``export_minilm`` imports torch; the constants and manifest helpers are saf
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 import warnings
@@ -166,9 +167,15 @@ def quantize_graph(source: Path, target: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # The fused graph holds com.microsoft operators that ONNX shape inference cannot type: their outputs are float.
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process (optimise) the graph first is already followed: it is fused
+    try:
+        # The fused graph holds com.microsoft operators that ONNX shape inference cannot type: their outputs are float.
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        root.setLevel(level)
 
 
 def trace_graph(model: Any, tokenizer: Any, path: Path) -> None:
