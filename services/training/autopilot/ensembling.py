@@ -38,6 +38,13 @@ BASE_MODELS: list[tuple[str, dict[str, Any]]] = [
     ("CAT", {"depth": 8, "l2_leaf_reg": 5, "ag_args": {"name_suffix": "Deep"}}),
     ("XGB", {"max_depth": 8, "learning_rate": 0.05, "colsample_bytree": 0.7, "ag_args": {"name_suffix": "Deep"}}),
 ]
+# For a non-negative regression target (counts, amounts): LightGBM with a Poisson loss, second in line, a
+# different view for the weighted ensemble (predictions stay non-negative, errors grow with the level). On the
+# bike-sharing counts alone it scored about like squared-error LightGBM (0.91 vs 0.90-0.92 of a default
+# HistGradientBoosting's test RMSE), while LightGBM on log1p of the target lost (0.93-1.02): no log transform.
+NON_NEGATIVE_MODELS: list[tuple[str, dict[str, Any]]] = [
+    ("GBM", {"objective": "poisson", "ag_args": {"name_suffix": "Poisson"}}),
+]
 FIT_SHARE = 0.9
 
 
@@ -46,9 +53,17 @@ def preset_for(time_limit: float) -> str:
     return "best_quality" if time_limit >= BAGGING_FROM_SECONDS else "medium_quality"
 
 
-def model_configs(max_candidates: int) -> list[tuple[str, dict[str, Any]]]:
-    """The base models to train: one slot per candidate, one slot kept for the weighted ensemble."""
-    return BASE_MODELS[: max(1, min(len(BASE_MODELS), max_candidates - 1))]
+def model_configs(max_candidates: int, non_negative_target: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """The base models to train: one slot per candidate, one slot kept for the weighted ensemble. A
+    non-negative regression target adds the Poisson LightGBM right after the default one."""
+    models = BASE_MODELS[:1] + NON_NEGATIVE_MODELS + BASE_MODELS[1:] if non_negative_target else BASE_MODELS
+    return models[: max(1, min(len(models), max_candidates - 1))]
+
+
+def non_negative_target(prepared: PreparedData) -> bool:
+    """A regression target with no negative value in the training rows (counts, amounts, durations)."""
+    data = prepared.dataset
+    return data.problem_type == objectives.REGRESSION and bool((data.train[data.target] >= 0).all())
 
 
 def hyperparameters_for(configs: list[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
@@ -63,7 +78,7 @@ def run_ensembling(prepared: PreparedData, objective: Objective, time_limit: flo
                    folder: Path, reporter: Reporter, preset: str = "") -> SearchResult:
     """Fit AutoGluon within ``time_limit`` seconds; candidates are its models scored on the validation split."""
     data = prepared.dataset
-    configs = model_configs(max_candidates)
+    configs = model_configs(max_candidates, non_negative_target(prepared))
     fit_args = _fit_arguments(configs, max_candidates, time_limit, preset or preset_for(time_limit))
     reporter.log(f"AutoGluon: preset {fit_args['presets']}, models {[name_of(k, s) for k, s in configs]}, "
                  f"time limit {time_limit:.0f} s")

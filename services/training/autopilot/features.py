@@ -12,14 +12,21 @@ import pandas as pd
 
 
 def expand_dates(frame: Any, date_columns: list[str]) -> Any:
-    """Replace each date column by its year, month, day, day of week and hour (numbers trees can split)."""
+    """Replace each date column by numbers trees can split: its year, month, day, day of week and hour,
+    the days since 1970 (a trend), and the hour on weekdays (0-23) or at weekends (24-47), so one split
+    separates weekday rush hours from weekend afternoons."""
     import pandas as pd
 
     frame = frame.copy()
     for column in date_columns:
         stamps = pd.to_datetime(frame[column], errors="coerce", format="mixed")
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_localize(None)
         for part in ("year", "month", "day", "dayofweek", "hour"):
             frame[f"{column}_{part}"] = getattr(stamps.dt, part).astype("float64")
+        frame[f"{column}_days"] = (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0
+        weekend = (stamps.dt.dayofweek >= 5).astype("float64").where(stamps.notna())
+        frame[f"{column}_weekend_hour"] = weekend * 24 + stamps.dt.hour.astype("float64")
         frame = frame.drop(columns=[column])
     return frame
 
