@@ -300,3 +300,19 @@ def assert_nested_runs(home: Path, parent_run_id: str, count: int) -> None:
                                   output_format="list")
     assert len(children) == count
     assert all(run.data.params.get("algorithm") for run in children)
+
+
+def test_dates_give_a_trend_and_weekday_or_weekend_hours() -> None:
+    from services.training.autopilot.features import expand_dates
+
+    frame = pd.DataFrame({"when": ["2011-01-01 05:00:00", "2011-01-03 17:00:00", None]})
+    expanded = expand_dates(frame, ["when"])
+    assert expanded["when_weekend_hour"].tolist()[:2] == [29.0, 17.0]  # Saturday 05:00, Monday 17:00
+    assert expanded["when_days"].iloc[1] - expanded["when_days"].iloc[0] == 2.5
+    assert expanded.iloc[2].isna().all()
+
+
+def test_a_non_negative_target_adds_the_poisson_lightgbm_second() -> None:
+    configs = model_configs(10, non_negative_target=True)
+    assert configs[1][1]["objective"] == "poisson" and configs[0] == model_configs(10)[0]
+    assert all("objective" not in settings for _, settings in model_configs(10))
