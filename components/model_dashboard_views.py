@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from services.dashboard.models import APPROVAL_STATUSES, NOT_DEPLOYED, ModelGroupRow, package_arn
-from services.endpoints.monitoring_status import NOT_ENOUGH_TRAFFIC
+from services.endpoints.models import NOT_ENOUGH_TRAFFIC
 from services.models import ModelRecord
 
 APPROVAL_COLORS = {"Approved": "green", "PendingManualApproval": "orange", "Rejected": "red"}

@@ -267,6 +267,7 @@ class FollowRule:
 
 
 MIN_TRAFFIC_ROWS = 30  # fewer captured rows than this: no drift verdict yet (the Score page's and the monitors' views)
+NOT_ENOUGH_TRAFFIC = "Not enough traffic"  # the status a drift view shows below MIN_TRAFFIC_ROWS (dashboard and tiles)
 
 
 def traffic_shortfall(rows: int) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services.endpoints.models import MonitoringStatus, traffic_shortfall
+from services.endpoints.models import NOT_ENOUGH_TRAFFIC, MonitoringStatus, traffic_shortfall
 
 REPORTS_FOLDER = "monitoring"  # as services.endpoints.monitoring writes them
-NOT_ENOUGH_TRAFFIC = "Not enough traffic"  # the monitors' tile says the same (services/monitoring/models.py)
 
 
 def newest_report(folder: Path) -> Path | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.endpoints.models import traffic_shortfall
+from services.endpoints.models import NOT_ENOUGH_TRAFFIC, traffic_shortfall
 
 MONITOR_TYPES = ("data-quality", "model-quality", "bias-drift", "feature-attribution-drift")
 SAGEMAKER_MONITORING_TYPES = {  # MonitoringScheduleConfig.MonitoringType
@@ -25,7 +25,6 @@ SAGEMAKER_MONITORING_TYPES = {  # MonitoringScheduleConfig.MonitoringType
 SCHEDULE_EXPRESSIONS = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}  # SageMaker's helpers' strings
 SCHEDULE_STATUSES = ("Pending", "Failed", "Scheduled", "Stopped")
 EXECUTION_STATUSES = ("Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopping", "Stopped")
-NOT_ENOUGH_TRAFFIC = "Not enough traffic"  # a data-quality tile below MIN_TRAFFIC_ROWS captured rows
 TILE_STATUSES = ("OK", "Violations", "Failed", "No report yet", "Not scheduled", NOT_ENOUGH_TRAFFIC)
 
 

@@ -43,9 +43,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-REVIEW = ("I ordered this dress for a summer wedding and it arrived quickly. The fabric is soft and drapes nicely, "
-          "and the color is exactly as pictured. It runs slightly small in the bust, so I would size up, but the "
-          "length was perfect for me at five foot six. Overall a lovely dress for the price and I got many compliments.")
+from tests.helpers.review_data import REVIEW  # noqa: E402
+
 BODY = json.dumps({"instances": [REVIEW]}).encode()
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 

@@ -33,8 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.endpoints import onnx_export  # noqa: E402
 from services.endpoints.serving import OnnxTextModel  # noqa: E402
-from tests.benchmarks.bench_endpoint import REVIEW  # noqa: E402
-from tests.benchmarks.bench_minilm import DATA, PrintingReporter, load_reviews, split_reviews  # noqa: E402
+from tests.helpers.review_data import DATA, REVIEW, PrintingReporter, load_reviews, split_reviews  # noqa: E402
 
 MAX_F1_DROP = 0.01
 

@@ -102,8 +102,7 @@ def test_throttling_is_a_clear_error_and_keeps_the_form(with_table: None, aws_ap
 
 def test_an_empty_catalog_says_where_to_get_a_table(aws_app: AppTest) -> None:
     open_train(aws_app)
-    assert "Import or crawl a table" in texts(aws_app.info)
-
+    assert "Import a file or crawl a lake folder on the Catalog page" in texts(aws_app.info)
 
 
 def test_a_builtin_job_with_debugger_rules_sends_them_to_sagemaker(with_table: None, aws_app: AppTest,

@@ -102,7 +102,8 @@ def test_score_a_record_and_monitor(cli: Run) -> None:
     assert scored["predicted_label"] in ("0", "1", "2")  # type: ignore[index]
     report = ok(cli, "monitor", "cli-wine")  # the monitoring capability's command; data quality by default
     assert report["endpoint"] == "cli-wine" and report["monitor_type"] == "data-quality"  # type: ignore[index]
-    assert report["item_count"] == 3 and report["details"]["drift"]["rows"] == 3  # type: ignore[index]
+    assert report["item_count"] == 3 and report["details"]["enough_traffic"] is False  # type: ignore[index]
+    assert "Not enough traffic yet — 3 of 30" in report["notes"][0]  # type: ignore[index]
     assert "error: --record is not JSON" in refused(cli, "score", "cli-wine", "--record", "{alcohol")
     ok(cli, "endpoints", "delete", "cli-wine")
 
