@@ -55,7 +55,7 @@ import pandas as pd
 
 from services.endpoints import onnx_export
 from services.errors import InvalidInput
-from services.explain.shap_text import MASK_TOKEN, MAX_TEXT_CHARS, word_tokenizer
+from services.explain.shap_text import MASK_TOKEN, MAX_TEXT_CHARS, partition_values, word_tokenizer
 from services.training.algorithms.base import load_predictor
 
 REGRESSION = "Regression"
@@ -206,25 +206,26 @@ class TextExplaining:
         if len(text) > MAX_EXPLAIN_CHARS:
             raise InvalidInput(f"The review has {len(text):,} characters; at most {MAX_EXPLAIN_CHARS:,} can be explained.",
                                hint="Explain a shorter review, or send it without the explain flag.")
-        with self._explain_lock:  # the explainer keeps per-call state
-            result = self._text_explainer()([text], max_evals=EXPLAIN_MAX_EVALS, batch_size=EXPLAIN_BATCH, silent=True)
         names = self.output_names()
-        values = np.asarray(result.values[0], dtype=float).reshape(len(result.data[0]), len(names))
-        base = np.asarray(result.base_values[0], dtype=float).reshape(-1)
-        return {"tokens": [str(token) for token in result.data[0]],
+        with self._explain_lock:  # the explainer keeps per-call state
+            tokens, values, base = partition_values(self._text_explainer(), self._probabilities, text, len(names),
+                                                    EXPLAIN_MAX_EVALS, EXPLAIN_BATCH)
+        return {"tokens": list(tokens),
                 "scores": {name: [float(v) for v in values[:, i]] for i, name in enumerate(names)},
                 "base_values": {name: float(base[i]) for i, name in enumerate(names)}}
 
     def output_names(self) -> list[str]:
         return list(self.classes) or ["predicted_label"]
 
+    def _probabilities(self, texts: Any) -> np.ndarray:
+        return self.text_probabilities([str(t) for t in texts])
+
     def _text_explainer(self) -> Any:
         if self._explainer is None:
             import shap
 
             masker = shap.maskers.Text(word_tokenizer, mask_token=MASK_TOKEN, collapse_mask_token=True)
-            function: Callable[[Any], np.ndarray] = lambda texts: self.text_probabilities([str(t) for t in texts])  # noqa: E731
-            self._explainer = shap.explainers.Partition(function, masker, output_names=self.output_names())
+            self._explainer = shap.explainers.Partition(self._probabilities, masker, output_names=self.output_names())
         return self._explainer
 
 

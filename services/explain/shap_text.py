@@ -34,6 +34,24 @@ MIN_EVALS, MAX_EVALS = 10, 5000
 REGRESSION = "Regression"
 
 
+def partition_values(explainer: Any, function: Callable[[list[str]], np.ndarray], text: str, outputs: int,
+                     max_evals: int, batch_size: int) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """``text``'s tokens, their attributions (tokens × outputs) and the base values, from a Partition explainer over
+    a ``shap.maskers.Text`` masker.
+
+    shap's Text masker cannot cluster fewer than two tokens (a one-word review such as "Fits" raised a zero-size
+    ``ValueError``); with one token the Shapley value is exact without it: f(text) − f(text masked)."""
+    tokens = word_tokenizer(text)["input_ids"]
+    if len(tokens) < 2:
+        masked = [str(t) for t in explainer.masker(np.zeros(len(tokens), dtype=bool), text)[0]]
+        full, base = (np.asarray(function(t), dtype=float).reshape(-1) for t in ([text], masked))
+        values = (full - base).reshape(1, outputs) if tokens else np.zeros((0, outputs))
+        return tuple(tokens), values, base
+    result = explainer([text], max_evals=max_evals, batch_size=batch_size, silent=True)
+    values = np.asarray(result.values[0], dtype=float).reshape(len(result.data[0]), outputs)
+    return tuple(str(t) for t in result.data[0]), values, np.asarray(result.base_values[0], dtype=float).reshape(-1)
+
+
 def warm_up() -> None:
     """Compile shap's numba helpers once in this process (about 5 s on this machine) so the first
     real explanation does not pay for it; call it from a background thread."""
@@ -170,11 +188,9 @@ class TextExplainer:
 
     def explain(self, text: str, max_evals: int) -> TextScores:
         """Token attributions of ``text`` for every class, and the model's probabilities."""
-        result = self.explainer([text], max_evals=max_evals, batch_size=64, silent=True)
-        values = np.asarray(result.values[0], dtype=float).reshape(len(result.data[0]), len(self.classes))
-        base = np.asarray(result.base_values[0], dtype=float).reshape(-1)
+        tokens, values, base = partition_values(self.explainer, self.function, text, len(self.classes), max_evals, 64)
         probabilities = self.function([text])[0]
-        return TextScores(tokens=tuple(str(t) for t in result.data[0]),
+        return TextScores(tokens=tokens,
                           scores={label: tuple(float(v) for v in values[:, i]) for i, label in enumerate(self.classes)},
                           base_values={label: float(base[i]) for i, label in enumerate(self.classes)},
                           probabilities={label: float(probabilities[i]) for i, label in enumerate(self.classes)})

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from services.endpoints.serving import load_serving_model
 from services.errors import InvalidInput, NotFound
 from services.explain.base import ExplainRequest
 from services.explain.shap_text import word_tokenizer
@@ -133,3 +134,16 @@ def test_bad_reviews_are_refused(workspace: Services, tfidf: str, text: str, max
 def test_an_unknown_model_is_not_found(workspace: Services) -> None:
     with pytest.raises(NotFound, match="No model 'nope/1'"):
         workspace.explain.explain_text("nope/1", NEGATIVE_REVIEW)
+
+
+@pytest.mark.parametrize("text", ["Terrible", "Terrible!!", "!!"])
+def test_a_review_of_one_token_is_explained_exactly(workspace: Services, tfidf: str, text: str) -> None:
+    """shap's Text masker cannot cluster one token (a one-word review raised ValueError on Explain and on Score with
+    explanations); its one attribution is f(text) − f(masked), additive like the rest, in process and when served."""
+    attribution = workspace.explain.explain_text(tfidf, text)
+    assert attribution.tokens == (text,)
+    for label, scores in attribution.scores.items():
+        assert sum(scores) + attribution.base_values[label] == pytest.approx(attribution.probabilities[label], abs=1e-9)
+    served = load_serving_model(workspace.training.get_model(tfidf).artifact_path).explain(text)
+    assert served["tokens"] == [text]
+    assert served["scores"]["-1"] == pytest.approx(list(attribution.scores["-1"]), abs=1e-9)
