@@ -21,6 +21,7 @@ from services.aws.sagemaker import error_code
 from services.errors import BackendUnavailable, InvalidInput
 from services.labels.agreement import Vote
 from services.labels.models import Label
+from services.labels.queue import undo_time
 
 LABEL, SKIP = "label", "skip"
 MAX_HISTORY_BYTES = 64 * 1024 * 1024  # about half a million actions
@@ -49,7 +50,8 @@ class History:
         if not live:
             return None
         latest = live[-1]
-        latest["undone_at"] = utc_now()
+        undone = [a["undone_at"] for a in self.actions if a["labeller"] == labeller and a["undone_at"]]
+        latest["undone_at"] = undo_time(utc_now(), max(undone, default=""))
         label = Label(latest["item_id"], latest["label"], labeller, latest["at"]) if latest["action"] == LABEL else None
         return latest["action"], label
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from services.errors import InvalidInput
 from services.labels.models import QUEUE_ORDERS, LabelItem
@@ -36,3 +37,15 @@ def labeller_queue(items: Sequence[LabelItem], order: str, seed: int, done: Iter
     first = [by_id[i] for i in dict.fromkeys(front) if i in by_id]
     first_ids = {item.item_id for item in first}
     return first + [item for item in ordered_items(waiting, order, seed) if item.item_id not in first_ids]
+
+
+def undo_time(now: str, latest: str) -> str:
+    """``now`` (ISO, milliseconds or microseconds), or one tick after ``latest`` when the clock has not moved past it.
+
+    Undo times order the items taken back (the most recently undone first); two undos in one clock tick must not
+    tie, or the later undo's item could come second."""
+    if not latest or now > latest:
+        return now
+    tick = timedelta(microseconds=1) if len(now.split(".")[-1].split("+")[0]) == 6 else timedelta(milliseconds=1)
+    timespec = "microseconds" if tick.microseconds == 1 else "milliseconds"
+    return (datetime.fromisoformat(latest) + tick).isoformat(timespec=timespec)

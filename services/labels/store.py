@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.embedded.metadata import MetadataStore, utc_now
 from services.labels.agreement import Vote
 from services.labels.models import Label
+from services.labels.queue import undo_time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_actions (
@@ -48,7 +49,9 @@ class LabelStore:
                                "AND undone_at = '' ORDER BY id DESC LIMIT 1", (source, labeller)).fetchone()
             if row is None:
                 return None
-            conn.execute("UPDATE label_actions SET undone_at = ? WHERE id = ?", (utc_now(), row["id"]))
+            latest = conn.execute("SELECT MAX(undone_at) AS latest FROM label_actions WHERE source = ? AND labeller = ?",
+                                  (source, labeller)).fetchone()["latest"] or ""
+            conn.execute("UPDATE label_actions SET undone_at = ? WHERE id = ?", (undo_time(utc_now(), latest), row["id"]))
         label = Label(row["item_id"], row["label"], labeller, row["at"]) if row["action"] == LABEL else None
         return row["action"], label
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 
+from services.aws import label_history as history_module
+from services.aws.label_history import History
+from services.embedded.metadata import MetadataStore
 from services.errors import InvalidInput
+from services.labels import store as store_module
 from services.labels.items import capture_item, record_text
 from services.labels.models import LabelItem
-from services.labels.queue import labeller_queue, ordered_items
+from services.labels.queue import labeller_queue, ordered_items, undo_time
+from services.labels.store import LabelStore
 
 
 def item(item_id: str, probability: float | None) -> LabelItem:
@@ -67,3 +73,34 @@ def test_a_tabular_capture_shows_name_value_lines_and_a_bad_body_gives_no_item()
     broken = capture_record("ev-3", {}, "")
     broken["captureData"]["endpointInput"] = {"observedContentType": "application/json", "data": "{not json", "encoding": "JSON"}
     assert capture_item(broken, ["review_body"], "review_body") is None
+
+
+def test_two_undos_in_one_clock_tick_take_back_the_later_undone_item_first(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label/skip/undo/undo journey failed under load: both undos got the same millisecond and the tie went to
+    the skip (the higher id), so the labelled item did not come back to the front."""
+    monkeypatch.setattr(store_module, "utc_now", lambda: "2026-12-05T10:00:00.123+00:00")
+    labels = LabelStore(MetadataStore(tmp_path / "metadata.sqlite"))
+    labels.add("endpoint:e", "first", "ann", "label", "1")
+    labels.add("endpoint:e", "second", "ann", "skip")
+    labels.undo_latest("endpoint:e", "ann")
+    labels.undo_latest("endpoint:e", "ann")
+    assert labels.taken_back("endpoint:e", "ann") == ["first", "second"]
+    history = History()  # the aws adapter's copy of the same actions
+    monkeypatch.setattr(history_module, "utc_now", lambda: "2026-12-05T10:00:00.123456+00:00")
+    history.add("first", "ann", "label", "1")
+    history.add("second", "ann", "skip")
+    history.undo_latest("ann")
+    history.undo_latest("ann")
+    assert history.taken_back("ann") == ["first", "second"]
+
+
+@pytest.mark.parametrize(("now", "latest", "expected"), [
+    ("2026-12-05T10:00:00.124+00:00", "2026-12-05T10:00:00.123+00:00", "2026-12-05T10:00:00.124+00:00"),
+    ("2026-12-05T10:00:00.123+00:00", "2026-12-05T10:00:00.123+00:00", "2026-12-05T10:00:00.124+00:00"),
+    ("2026-12-05T10:00:00.999+00:00", "2026-12-05T10:00:00.999+00:00", "2026-12-05T10:00:01.000+00:00"),
+    ("2026-12-05T10:00:00.123456+00:00", "2026-12-05T10:00:00.123456+00:00", "2026-12-05T10:00:00.123457+00:00"),
+    ("2026-12-05T10:00:00.123+00:00", "", "2026-12-05T10:00:00.123+00:00"),
+])
+def test_undo_times_strictly_increase(now: str, latest: str, expected: str) -> None:
+    assert undo_time(now, latest) == expected
