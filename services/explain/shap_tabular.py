@@ -252,8 +252,9 @@ def _predictor_parts(predictor: Predictor, columns: list[str]
 
 
 def _date_source(date_columns: list[str]) -> Callable[[str], str]:
-    parts = {f"{column}_{part}": column for column in date_columns
-             for part in ("year", "month", "day", "dayofweek", "hour")}
+    from services.training.autopilot.features import DATE_PARTS
+
+    parts = {f"{column}_{part}": column for column in date_columns for part in DATE_PARTS}
     return lambda name: parts.get(name, name)
 
 

@@ -92,7 +92,9 @@ def test_deploy_watch_it_come_up_see_it_listed_and_delete_it(trained_app: AppTes
     assert variants[["variant", "model", "traffic"]].values.tolist() == [["AllTraffic", REVIEW_MODEL, "100%"]]
 
     app.toggle(key="endpoints.show_snippet").set_value(True).run()
-    snippet = app.code[0].value
+    snippets = [c.value for c in app.code if "boto3.client(" in c.value]  # the deploy form's "Show the code" is another
+    assert len(snippets) == 1
+    snippet = snippets[0]
     assert 'boto3.client(' in snippet and "endpoint_url=" in snippet
     assert 'EndpointName="reviews-sentiment-text-tfidf-1"' in snippet
 

@@ -294,3 +294,12 @@ def test_the_class_explained_by_default() -> None:
     assert shap_tabular.choose_target("Regression", [], "", predicted).label == "prediction"
     with pytest.raises(InvalidInput, match="not one of"):
         shap_tabular.choose_target("BinaryClassification", ["no", "yes"], "maybe", predicted)
+
+
+def test_every_date_part_autopilot_adds_is_named_in_date_parts() -> None:
+    """Explain maps ``<date>_<part>`` back to the date column by DATE_PARTS; a part added without it (the trend and
+    weekend-hour parts were) made every Autopilot model with a date fall back to the slow Permutation explainer."""
+    from services.training.autopilot.features import DATE_PARTS, expand_dates
+
+    expanded = expand_dates(pd.DataFrame({"d": ["2024-01-06 08:00", "2024-01-08 17:30"], "x": [1.0, 2.0]}), ["d"])
+    assert list(expanded.columns) == ["x", *(f"d_{part}" for part in DATE_PARTS)]

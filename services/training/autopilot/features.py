@@ -11,6 +11,9 @@ from typing import Any
 import pandas as pd
 
 
+DATE_PARTS = ("year", "month", "day", "dayofweek", "hour", "days", "weekend_hour")  # <date column>_<part>
+
+
 def expand_dates(frame: Any, date_columns: list[str]) -> Any:
     """Replace each date column by numbers trees can split: its year, month, day, day of week and hour,
     the days since 1970 (a trend), and the hour on weekdays (0-23) or at weekends (24-47), so one split
@@ -28,7 +31,7 @@ def expand_dates(frame: Any, date_columns: list[str]) -> Any:
         weekend = (stamps.dt.dayofweek >= 5).astype("float64").where(stamps.notna())
         frame[f"{column}_weekend_hour"] = weekend * 24 + stamps.dt.hour.astype("float64")
         frame = frame.drop(columns=[column])
-    return frame
+    return frame  # the parts added are DATE_PARTS, in that order
 
 
 def as_text(values: Any) -> Any:
