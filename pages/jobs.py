@@ -62,12 +62,13 @@ def jobs_overview(chosen: str, unfinished: list[str]) -> None:
         st.rerun()
     render_jobs_table(jobs)
     job = next((j for j in jobs if j.name == chosen), None)
-    if job is not None and not job.finished:
-        live_detail(job)
+    if job is not None:  # the status block is drawn here for running and finished jobs alike: when a job ends, the
+        render_job_status(job)  # rerun replaces it in place instead of a stale "InProgress" block lingering beside
+        if not job.finished:  # a new "Completed" one
+            live_detail(job)
 
 
 def live_detail(job: Job) -> None:
-    render_job_status(job)
     if st.button("Stop job", icon=":material/stop_circle:", key="jobs.stop", disabled=job.status == "Stopping"):
         jobs_port.stop_job(job.name)
         st.rerun()
@@ -124,7 +125,6 @@ def processing_panel(job: Job, *, key: str) -> None:
 
 
 def finished_panel(job: Job) -> None:
-    render_job_status(job)
     render_metrics(job.metrics, job.kind)
     if job.model_id:
         st.caption(f"Registered model: `{job.model_id}`")
