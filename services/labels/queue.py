@@ -46,6 +46,6 @@ def undo_time(now: str, latest: str) -> str:
     tie, or the later undo's item could come second."""
     if not latest or now > latest:
         return now
-    tick = timedelta(microseconds=1) if len(now.split(".")[-1].split("+")[0]) == 6 else timedelta(milliseconds=1)
-    timespec = "microseconds" if tick.microseconds == 1 else "milliseconds"
-    return (datetime.fromisoformat(latest) + tick).isoformat(timespec=timespec)
+    micro = len(now.split(".")[-1].split("+")[0]) == 6  # the clock's resolution, from the stamp's fraction
+    tick = timedelta(microseconds=1 if micro else 1000)
+    return (datetime.fromisoformat(latest) + tick).isoformat(timespec="microseconds" if micro else "milliseconds")
