@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-
 DATE_PARTS = ("year", "month", "day", "dayofweek", "hour", "days", "weekend_hour")  # <date column>_<part>
 
 
