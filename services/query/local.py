@@ -53,6 +53,8 @@ from services.query.transpile import to_duckdb
 BATCH_ROWS = 65_536
 FILE_CHUNK_BYTES = 1024 * 1024
 TYPES_KEY = b"workbench.athena_types"
+INTERRUPT_REPEAT_SECONDS = 0.05
+INTERRUPT_PATIENCE_SECONDS = 10.0
 ATHENA_NAMES = {"string": "varchar", "int": "integer", "float": "real", "binary": "varbinary"}
 
 
@@ -63,6 +65,7 @@ class _Execution:
     cursor: duckdb.DuckDBPyConnection | None = None
     reason: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ class LocalQuery(HistoryMethods, ResultDownloads):
         finally:
             timer.cancel()
             self._executions.pop(query_id, None)
+            execution.stopped.set()
 
     def _finish(self, query_id: str, plan: _Plan, cursor: duckdb.DuckDBPyConnection, started: float) -> QueryStatistics:
         reader = cursor.sql(plan.duckdb_sql).to_arrow_reader(BATCH_ROWS)
@@ -434,11 +438,22 @@ def _first_rows(parquet: pq.ParquetFile, max_rows: int) -> pa.Table:
 
 
 def _interrupt(execution: _Execution, reason: str) -> None:
+    """Stop an execution; once it has started, return when it has stopped (or after INTERRUPT_PATIENCE_SECONDS).
+
+    DuckDB forgets an interrupt that arrives between our RUNNING mark and the start of its query (every query clears
+    the flag as it begins), which left such a query running until its timeout: the interrupt is repeated until the
+    execution has stopped."""
     with execution.lock:
         if not execution.reason:
             execution.reason = reason
-        if execution.cursor is not None:
-            execution.cursor.interrupt()
+        cursor = execution.cursor
+    if cursor is None:
+        return  # not started: _execute sees the reason before it starts
+    deadline = time.monotonic() + INTERRUPT_PATIENCE_SECONDS
+    while True:
+        cursor.interrupt()
+        if execution.stopped.wait(INTERRUPT_REPEAT_SECONDS) or time.monotonic() > deadline:
+            return
 
 
 def _translate(exc: Exception, reason: str, timeout: float) -> ServiceError:

@@ -215,6 +215,29 @@ def test_cancel_a_running_query(services: Services) -> None:
     services.query.cancel(query_id)  # finished: a no-op
 
 
+def test_a_cancel_just_before_the_engine_starts_the_query_still_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB clears an interrupt when its next query begins: a cancel landing between our RUNNING mark and the
+    engine's start used to be lost, and the query ran on to its timeout (60 s by default)."""
+    from services.query.local import LocalQuery
+
+    services = build_services(Settings(home=tmp_path / "ws", seed_on_start=False, query_timeout_seconds=3))
+    finish = LocalQuery._finish
+
+    def start_late(self: LocalQuery, *args: object) -> object:
+        time.sleep(0.3)  # the window between RUNNING and the engine's start, widened
+        return finish(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalQuery, "_finish", start_late)
+    query_id = services.query.start_query(SLOW_SQL)
+    wait_for_status(services, query_id, "RUNNING")
+    services.query.cancel(query_id)
+    assert services.query.query_status(query_id).status == "CANCELLED"  # stopped by the cancel, not the timeout
+    with pytest.raises(QueryCancelled):
+        services.query.get_result(query_id)
+
+
 def test_cancel_from_another_thread_while_waiting(services: Services) -> None:
     query_id = services.query.start_query(SLOW_SQL)
     wait_for_status(services, query_id, "RUNNING")
