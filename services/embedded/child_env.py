@@ -28,7 +28,9 @@ run; ``worker_environment``): the minimal set with the user's ``HOME`` (library 
 our code, but they also unpickle users' models (batch transform, bias, explain, endpoints), so they get
 no credentials either. Withheld (``WITHHELD_SETTINGS``): ``WORKBENCH_PASSWORD_HASH`` and
 ``WORKBENCH_ADDRESS`` (the web app's login and address) and the aws backend's settings (local children
-never talk to AWS; without ``WORKBENCH_BACKEND`` they read ``local``, the backend they belong to).
+never talk to AWS; without ``WORKBENCH_BACKEND`` they read ``local``, the backend they belong to). Endpoint
+servers add ``NUMBA_DISABLE_JIT=1`` (``launcher.SERVER_ENVIRONMENT``: their only numba use is shap's text
+explanations, faster to interpret than to compile at every start).
 
 This is an environment, not a sandbox: user code runs as the same OS user and can still read what that
 user can read on disk. A test checks that every setting in ``services/config.py`` is in exactly one of

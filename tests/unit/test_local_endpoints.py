@@ -215,6 +215,14 @@ def test_duplicate_names_and_busy_ports_are_refused(endpoints: LocalEndpoints, w
 # -- failures, restarts, delete, restore ---------------------------------------------------------------------
 
 
+def test_endpoint_servers_interpret_shaps_numba_helpers(endpoints: LocalEndpoints) -> None:
+    """Compiling shap's numba helpers held a review endpoint's InService back by ~4.5 s (the explanation warm-up);
+    interpreted, they cost a few ms per explanation (launcher.SERVER_ENVIRONMENT)."""
+    environ = Path(f"/proc/{server_pid(endpoints, 'reviews')}/environ").read_bytes().split(b"\0")
+    assert b"NUMBA_DISABLE_JIT=1" in environ
+    assert endpoints.score_text("reviews", "Soft fabric, lovely fit.", explain=True).token_scores
+
+
 def test_a_killed_server_is_failed_within_seconds_then_delete_and_redeploy_work(endpoints: LocalEndpoints) -> None:
     deploy(endpoints, "crashy")
     pid = server_pid(endpoints, "crashy")
