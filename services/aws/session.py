@@ -5,10 +5,13 @@ Imported only when ``WORKBENCH_BACKEND=aws`` (see ``services/registry.py``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.exceptions import BotoCoreError
 
 from services.aws.errors import CREDENTIALS_HINT, REGION_HINT, translate
@@ -26,7 +29,9 @@ def make_session(settings: Settings) -> boto3.Session:
     """A session for ``settings.aws_region`` (else boto3's default region chain); credentials
     come only from boto3's standard chain. ``BackendUnavailable`` when either is missing."""
     try:
-        session = boto3.Session(region_name=settings.aws_region)
+        core = botocore.session.get_session()
+        core.register_component("data_loader", service_model_loader())
+        session = boto3.Session(botocore_session=core, region_name=settings.aws_region)
         credentials = session.get_credentials()
     except BotoCoreError as exc:
         raise translate(exc) from exc
@@ -35,6 +40,15 @@ def make_session(settings: Settings) -> boto3.Session:
     if credentials is None:
         raise BackendUnavailable("No AWS credentials were found.", hint=CREDENTIALS_HINT)
     return session
+
+
+@functools.cache
+def service_model_loader() -> botocore.loaders.Loader:
+    """botocore's reader of its service models and endpoint rules, shared by every session of this process.
+
+    A loader caches what it has read, but each new session gets a new loader: SageMaker's model alone took ~1 s to
+    read again whenever the services were rebuilt (a settings change, every test)."""
+    return botocore.loaders.create_loader()
 
 
 @dataclass

@@ -113,6 +113,15 @@ def test_make_session_uses_the_configured_region(aws_env: None, settings: Settin
     assert session.region_name == "eu-west-1"
 
 
+def test_sessions_share_one_reader_of_the_service_models(aws_env: None, settings: Settings) -> None:
+    """Each new session used to read SageMaker's service model again (~1 s) when the services were rebuilt."""
+    first = make_session(Settings(backend="aws", aws_region="eu-west-1"))
+    second = make_session(Settings(backend="aws", aws_region="us-east-1"))
+    assert first._session.get_component("data_loader") is second._session.get_component("data_loader")
+    assert first._session is not second._session  # the loader is shared, never the credentials or the region
+    assert second.client("sagemaker").meta.region_name == "us-east-1"
+
+
 def test_build_aws_creates_the_workspace_for_history(session: boto3.Session, settings: Settings) -> None:
     core = build_aws(settings)
     catalog, query = core.catalog, core.query
