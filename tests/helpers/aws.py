@@ -48,6 +48,14 @@ def share_service_models() -> None:
     boto3.setup_default_session(botocore_session=core)
 
 
+def create_lake_bucket() -> None:
+    """Inside ``mock_aws()``: share the service models (``share_service_models``) and create the settings' bucket."""
+    import boto3
+
+    share_service_models()
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+
+
 def queue_athena_result(columns: list[tuple[str, str]], rows: list[list[str | None]]) -> None:
     """moto does not run SQL: the next GetQueryResults returns this (header row first, as Athena does)."""
     from moto.athena.models import QueryResults, athena_backends

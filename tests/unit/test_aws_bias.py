@@ -39,7 +39,7 @@ from services.names import check_name
 from services.registry import Services, build_services
 from services.training.data import read_file
 from tests.helpers.athena import athena_answers_from
-from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
+from tests.helpers.aws import BUCKET, REGION, aws_settings, create_lake_bucket, fake_aws_credentials, refuse_network
 from tests.helpers.clarify import (
     FIXTURES,
     ROLE,
@@ -72,7 +72,7 @@ def settings(tmp_path: Path) -> Settings:
 def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Iterator[Services]:
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         built = build_services(settings)
         built.catalog.import_path(reviews_csv(tmp_path), "demo", "reviews")
         yield built

@@ -24,7 +24,7 @@ from services.debugger.models import DebuggerConfig, RuleConfig
 from services.errors import InvalidInput, NotFound
 from services.models import AutopilotRequest, DataSource, ScriptJobRequest
 from services.registry import Services, build_services
-from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.debugger_pages import put_system_file
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
@@ -39,7 +39,7 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Servic
     fake_aws_credentials(monkeypatch, tmp_path)
     settings: Settings = replace(aws_settings(tmp_path / "workspace"), sagemaker_role=ROLE)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         yield build_services(settings)
 
 

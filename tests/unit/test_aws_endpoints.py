@@ -43,7 +43,7 @@ from services.errors import AlreadyExists, BackendUnavailable, InternalError, In
 from services.models import DataSource, Job
 from services.registry import Services, build_services
 from services.training.baseline import write_baseline
-from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.aws_endpoints import (
     CLASSES,
     ENCODING,
@@ -70,7 +70,7 @@ def settings(tmp_path: Path) -> Settings:
 def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Iterator[Services]:
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         yield build_services(settings)
 
 

@@ -22,7 +22,7 @@ from services.explain.aws import EXPLAINER, AwsExplain, build_aws_explain, expla
 from services.explain.base import ExplainRequest
 from services.models import DataSource
 from services.registry import Services, build_services
-from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials, refuse_network
+from tests.helpers.aws import BUCKET, REGION, aws_settings, create_lake_bucket, fake_aws_credentials, refuse_network
 from tests.helpers.clarify import (
     FIXTURES,
     ROLE,
@@ -56,7 +56,7 @@ def settings(tmp_path: Path) -> Settings:
 def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Iterator[Services]:
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         built = build_services(settings)
         built.catalog.import_path(reviews_csv(tmp_path), "demo", "reviews")
         register_model("sentiment", classes=("low", "high"))

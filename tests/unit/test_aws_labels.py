@@ -16,7 +16,7 @@ from services.aws.label_history import History, S3History
 from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.labels.aws import AwsLabels
 from services.labels.models import LabelSource
-from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.aws_endpoints import ROLE
 from tests.helpers.aws_monitoring import monitored_endpoint, put_capture
 from tests.helpers.moto_gaps import fail_calls
@@ -34,7 +34,7 @@ def labels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AwsLabel
 
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         services = build_services(replace(aws_settings(tmp_path / "workspace"), sagemaker_role=ROLE))
         monitored_endpoint("live")
         put_capture("live", REQUESTS[:2], hour="2025/01/01/10")

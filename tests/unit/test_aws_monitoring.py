@@ -20,7 +20,7 @@ from services.models import Job
 from services.monitoring.aws import AwsMonitoring
 from services.monitoring.data_quality_files import dataset_statistics, suggested_constraints
 from services.monitoring.models import MonitorConfig, ScheduleRequest
-from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.aws_endpoints import ROLE, register_model
 from tests.helpers.aws_monitoring import (
     ScheduleBook,
@@ -38,7 +38,7 @@ from tests.helpers.moto_gaps import fail_calls
 def book(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ScheduleBook]:
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         yield ScheduleBook().install(monkeypatch)
 
 

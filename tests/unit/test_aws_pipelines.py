@@ -20,7 +20,7 @@ import pytest
 from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.pipelines.aws import AwsPipelines, relocate_buckets
 from services.registry import build_services
-from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.aws_pipelines import (
     STARTED,
     ScriptedRuns,
@@ -71,7 +71,7 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Scripted
     with pytest.MonkeyPatch.context() as monkeypatch:
         fake_aws_credentials(monkeypatch, folder)
         with mock_aws():
-            boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+            create_lake_bucket()
             runs = ScriptedRuns(monkeypatch)
             adapter = new_adapter(folder)
             runs.watch(adapter._sagemaker)

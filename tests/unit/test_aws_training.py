@@ -46,7 +46,7 @@ from services.training.aws.builtin_data import encode_table
 from services.training.aws.specs import source_tarball, training_job_spec
 from services.training.aws.tuning import parameter_ranges
 from tests.helpers.autopilot_aws import autopilot_description, put_autopilot_reports
-from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, fake_aws_credentials
+from tests.helpers.aws import BUCKET, REGION, FakeClock, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.moto_gaps import answer_calls
 
 ROLE = "arn:aws:iam::123456789012:role/workbench-sagemaker"
@@ -74,7 +74,7 @@ def settings(tmp_path: Path) -> Settings:
 def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Iterator[Services]:
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         built = build_services(settings)
         built.catalog.import_path(reviews_csv(tmp_path), "demo", "reviews")
         yield built

@@ -19,7 +19,7 @@ from services.config import Settings
 from services.endpoints.models import AlarmRule, DeployRequest, Variant
 from services.errors import InvalidInput, NotFound
 from services.registry import Services, build_services
-from tests.helpers.aws import BUCKET, REGION, aws_settings, fake_aws_credentials
+from tests.helpers.aws import REGION, aws_settings, create_lake_bucket, fake_aws_credentials
 from tests.helpers.aws_endpoints import ROLE, register_model, sagemaker_backend
 from tests.helpers.deployment import canary
 from tests.helpers.moto_gaps import answer_calls
@@ -32,7 +32,7 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Servic
     settings: Settings = replace(aws_settings(tmp_path / "workspace"), sagemaker_role=ROLE, inference_instance_type="ml.c5.xlarge")
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         yield build_services(settings)
 
 
