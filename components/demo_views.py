@@ -7,7 +7,7 @@ from typing import Protocol
 import streamlit as st
 
 from services.config import Settings
-from services.demo.models import DONE, ENDPOINT, FAILED, INTERRUPTED, RUNNING, DemoStatus, demo_progress
+from services.demo.models import DONE, ENDPOINT, FAILED, INTERRUPTED, RUNNING, DemoStatus, demo_progress, wants_full_demo
 
 REFRESH_SECONDS = 2.0
 STOPPED_REFRESH_SECONDS = 10.0
@@ -26,6 +26,8 @@ def render_demo_progress(services: Services) -> None:
     the build was interrupted, what happened in plain words and what to do."""
     status = demo_progress(services.settings)
     if status is None:
+        if wants_full_demo(services.settings):
+            _awaiting_start(services)
         return
     if status.state == DONE:
         render_demo_status(status)
@@ -42,6 +44,15 @@ def _live_progress(services: Services) -> None:
         st.rerun(scope="app")  # it ended: the whole page shows the outcome at its own pace
     else:
         render_demo_status(status)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _awaiting_start(services: Services) -> None:
+    """The app starts the build as it starts; a page drawn before the build's first status is written watches for
+    it (without this, Home opened in the first second stayed blank until reloaded)."""
+    if demo_progress(services.settings) is not None:
+        st.rerun(scope="app")
+    st.progress(0, text="Starting the demo's build…")
 
 
 @st.fragment(run_every=STOPPED_REFRESH_SECONDS)

@@ -16,8 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.config import Settings
-from services.demo.full import DemoPorts, build_full_demo, build_in_progress, build_lock
-from services.demo.status import DONE, INTERRUPTED, RUNNING, DemoStatus, read_status, with_live_elapsed
+from services.demo.full import STEPS, DemoPorts, build_full_demo, build_in_progress, build_lock
+from services.demo.status import (
+    DONE,
+    INTERRUPTED,
+    RUNNING,
+    DemoStatus,
+    failed,
+    read_status,
+    started,
+    with_live_elapsed,
+    write_status,
+)
 from services.errors import ServiceError
 
 
@@ -47,10 +57,14 @@ def build_unless_building(ports: Callable[[], DemoPorts], home: Path) -> DemoSta
     with build_lock(home, wait=False) as acquired:
         if not acquired:
             return None
+        write_status(home, started(STEPS))  # Home shows the build from now on, not once the ports are built
         try:
             return build_full_demo(ports(), home, say=log)
         except ServiceError as error:
             log(f"demo: {error.message} {error.hint or ''}".strip())
+            status = read_status(home)
+            if status is not None and status.state == RUNNING:  # the ports failed before the first step began
+                write_status(home, failed(status, status.elapsed_seconds, error.message, error.hint or ""))
             return read_status(home)
 
 

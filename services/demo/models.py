@@ -3,9 +3,9 @@ its progress for Home, starting its background build, and the names the UI shows
 
 from __future__ import annotations
 
-from services.demo.background import demo_progress, start_demo_build
+from services.demo.background import demo_progress, start_demo_build, wants_full_demo
 from services.demo.full import ENDPOINT, DemoPorts
 from services.demo.status import DONE, FAILED, INTERRUPTED, RUNNING, DemoStatus
 
 __all__ = ["DONE", "ENDPOINT", "FAILED", "INTERRUPTED", "RUNNING", "DemoPorts", "DemoStatus", "demo_progress",
-           "start_demo_build"]
+           "start_demo_build", "wants_full_demo"]

@@ -60,3 +60,26 @@ def test_a_build_whose_process_ended_is_shown_as_interrupted(app: AppTest, works
     app.run()
     assert not app.exception
     assert "interrupted at step 3" in texts(app.warning) and "python -m services seed" in texts(app.warning)
+
+
+def home_demo_progress(home: str) -> None:
+    """Home's demo block alone, for a workspace whose app wants the full demo (the default settings)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from components.demo_views import render_demo_progress
+    from services.config import Settings
+
+    render_demo_progress(SimpleNamespace(settings=Settings(home=Path(home))))
+
+
+def test_home_drawn_before_the_builds_first_status_watches_for_it(tmp_path: Path) -> None:
+    """The app starts the build as it starts; Home opened before the build wrote its first status stayed blank
+    until reloaded. Now it says the build is starting, and its fragment reruns the page once a status exists."""
+    app = AppTest.from_function(home_demo_progress, args=(str(tmp_path),)).run()
+    assert not app.exception
+    assert [bar.proto.text for bar in app.get("progress")] == ["Starting the demo's build…"]
+    progress.write_status(tmp_path, progress.step_started(progress.started(STEPS), 0, 0.5))
+    with build_lock(tmp_path, wait=False):
+        app.run()
+    assert f"step 1 of {len(STEPS)}" in app.get("progress")[0].proto.text

@@ -13,7 +13,7 @@ import pytest
 from services.bias.models import BiasRequest
 from services.config import Settings
 from services.demo import status as progress
-from services.demo.background import demo_progress, start_demo_build
+from services.demo.background import build_unless_building, demo_progress, start_demo_build
 from services.demo.full import (
     BIAS_REQUEST,
     REVIEW_MODEL,
@@ -107,6 +107,20 @@ def test_nothing_starts_unless_full_on_the_local_backend_and_not_done(tmp_path: 
     progress.write_status(tmp_path, progress.finished(progress.started(STEPS), 20.0))
     assert start_demo_build(nothing, Settings(home=tmp_path)) is None  # done once for this workspace
     assert not (tmp_path / "models").exists()
+
+
+def test_the_build_is_running_for_home_before_its_ports_are_built(tmp_path: Path) -> None:
+    """Building the ports takes seconds (the endpoints port relaunches endpoints); Home opened meanwhile read no
+    status and showed nothing."""
+    seen: list[progress.DemoStatus | None] = []
+
+    def ports() -> DemoPorts:
+        seen.append(demo_progress(Settings(home=tmp_path)))
+        raise NotFound("no ports in this test")
+
+    final = build_unless_building(ports, tmp_path)
+    assert seen[0] is not None and (seen[0].state, seen[0].done, seen[0].steps) == ("running", 0, STEPS)
+    assert final is not None and (final.state, final.error) == ("failed", "no ports in this test")  # not "interrupted"
 
 
 # -- finding what exists ------------------------------------------------------------------------------------------
