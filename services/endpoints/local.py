@@ -433,6 +433,7 @@ class LocalEndpoints(ScoreForms, FollowRules):
             arguments["TargetVariant"] = target_variant
         if custom_attributes:
             arguments["CustomAttributes"] = custom_attributes
+        self._runtime_client()  # made (and the gateway started) before the clock starts: latency is the request's
         started = time.perf_counter()
         response = self._invoke_endpoint(name, arguments)
         payload = response["Body"].read()
