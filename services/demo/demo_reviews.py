@@ -131,7 +131,7 @@ COLORS = (
     "rust", "lavender", "tan", "motif", "print", "floral print", "stripe",
 )
 FABRICS = (
-    "fabric", "fabric", "fabric", "material", "material", "material", "cotton",
+    "fabric", "fabric", "fabric", "fabric", "fabric", "material", "material", "material", "cotton",
     "linen", "knit", "silk", "rayon", "jersey", "denim", "wool", "cashmere blend", "chiffon", "lace", "velvet", "modal",
 )
 # Repeats act as weights: xs, small and medium dominate real reviews.
@@ -206,6 +206,33 @@ WISHES = (
     "it came in petite sizes", "the straps were adjustable",
 )
 
+# Clauses that sentence templates combine ({praise}, {praise2}, {problem},
+# {problem2}); they hold slots themselves, filled once per review.
+PRAISES = (
+    "the color is {color_pos}", "the {fabric} is {soft_adj}", "the quality is nice",
+    "the pattern is so pretty", "the {part} {part_is} lovely", "{its} comfortable",
+    "the design is {pos_adj}", "I love the style", "the details are pretty",
+    "the {color} is a great shade", "the {fabric} feels substantial", "{it} {is} well made",
+    "the embroidery is beautiful", "the print is fun", "the length is nice",
+    "{it} look{s} great with {pairing}", "the buttons are a cute touch",
+    "the {fabric} has a nice drape", "{it} {is} easy to wear", "the colors are rich",
+    "the shape is flattering from the front", "the neckline is pretty",
+    "{it} {is} soft and light", "the lace detail is lovely", "the {part} {part_is} nicely done",
+)
+PROBLEMS = (
+    "the fit is {fit_bad} through the {body}", "{it} run{s} very large", "{it} run{s} small",
+    "the arms are tight", "the {fabric} is very sheer", "{it} {is} too {fit_bad} on me",
+    "the {part} {part_is} {fit_bad}", "{it} {was} huge in the {body}",
+    "{it} wrinkle{s} the minute I sit down", "the {fabric} pills already",
+    "the length is awkward on me", "I would need to size down", "{it} hit{s} at a strange spot",
+    "the shoulders are too wide", "the armholes are cut very low", "{it} {is} much shorter than pictured",
+    "there is way too much fabric in the back", "the {part} gapes open", "the chest is too tight",
+    "the hips are too snug", "the waist sits too high", "{it} {is} boxy on my {build}",
+    "the {fabric} is itchy against my skin", "the color is more {dull_color} than in the photo",
+    "the sleeves are too long", "the rise is too low", "{it} make{s} me look {look_bad}",
+    "the seams pucker", "the lining bunches up", "the {size} was too big and the next size down too small",
+)
+
 # ---------------------------------------------------------------------------
 # Sentence templates by kind.  Slots: {g} garment, {this} this/these,
 # {is} is/are, {was} was/were, {it} it/they, {obj} it/them, {s} verb ending,
@@ -253,11 +280,11 @@ OPEN_4 = (
 OPEN_3 = (
     "I had high hopes for {this} {g}.",
     "I really wanted to love {this} {g}.",
-    "{this} {g} {is} just okay.",
+    "{this} {g} {is} nice, but not for me.",
     "Not sure how I feel about {this} {g}.",
     "I have mixed feelings about {this} {g}.",
     "{this} {g} {is} so close to being great.",
-    "{this} {g} {is} cute, but not quite right.",
+    "{this} {g} {is} cute, but the fit was not right for me.",
     "It's a pretty {g}, but I'm torn.",
     "I'm a little disappointed in {this} {g}.",
     "{this} {g} {is} fine, nothing special.",
@@ -373,6 +400,50 @@ POSITIVE = (
     "The quality of the {fabric} is great, and {it} {is} not too heavy.",
     "I purchased {obj} in the {color} and would happily buy another color.",
     "{it} {is} my go-to for {occasion} now.",
+    "Perfect for summer, whether I'm headed to {occasion} or just out for errands.",
+    "{its} great for casual days with {pairing} or dressed up with heels.",
+    "The colors are soft and summery.",
+    "I will be wearing {obj} all {season} long.",
+    "{it} fit{s} nicely and the {fabric} is so soft.",
+    "Soft, comfortable, and easy to wear.",
+    "I can't wait to wear {obj} this {season}.",
+    "Wonderful {fabric} and a wonderful fit.",
+    "Awesome {g}, and I'm very pleased with {obj}.",
+    "The colors are even prettier in person.",
+    "{its} great for warmer weather.",
+    "{it} {is} casual but still look{s} polished.",
+    "I ordered my regular size and {it} fit{s} nicely.",
+    "The embroidery is so pretty and well done.",
+    "{it} will look great with jeans or boots in the fall.",
+    "{this} will be a staple in my wardrobe for years.",
+    "{its} a fun piece that I'll wear often.",
+    "Great fit, great color, great price.",
+    "The fit is great and the {fabric} is soft and light.",
+    "I love how soft {it} {is}, and the colors are so rich.",
+    "{it} {is} comfortable enough to sleep in, but cute enough for {occasion}.",
+    "I have {obj} in two colors now and wear both all the time.",
+    "I love the subtle details on the {part}.",
+    "{it} work{s} with jeans, leggings, or a skirt.",
+    "Sometimes you find a piece that just works, and this is it.",
+    "The {fabric} is soft and has a nice drape.",
+    "Definitely worth the wait for the sale.",
+    "I'm not usually one for {color}, but I love {obj}.",
+    "{its} flattering whether I tuck {obj} in or leave {obj} out.",
+    "{its} beautiful, and I think {it} will be a favorite for some time.",
+    "The {fabric} does not wrinkle or pill, which is great.",
+    "I think {it} would look great on any body type.",
+    "Beautiful {color}, beautiful {fabric}, and it does not need ironing.",
+    "If you're on the fence, go for {obj}, you will not regret it.",
+    "Some pieces look better online, but {this} {g} {is} even better in person.",
+    "{it} look{s} beautiful with a belt or without one.",
+    "I wear {obj} with sandals in the summer or boots in the fall.",
+    "I think {its} one of the best things I've bought from retailer.",
+    "The {color} is beautiful and the {fabric} does not feel cheap at all.",
+    "I got the {size} and there is no pulling or gaping anywhere.",
+    "{its} such a classic, versatile piece.",
+    "{praise}, and {praise2}.",
+    "{praise}; plus, {praise2}.",
+    "I love that {praise}.",
 )
 FIT_GOOD = (
     "I'm {height} and {weight} lbs and the {size} fits perfectly.",
@@ -389,6 +460,15 @@ FIT_GOOD = (
     "{it} skim{s} the body without clinging.",
     "Fits perfectly through the {body}.",
     "{it} fit{s} great, and I'm picky about fit with my {build}.",
+    "I'm {height}, {weight} lbs, and the {size} fit{s} nicely with a little room.",
+    "I normally wear a {size}, got the {size}, and {it} fit{s} great.",
+    "{it} run{s} a bit large, so I sized down to a {size} and {it} fit{s} perfectly.",
+    "The length is great on me at {height}.",
+    "{it} fit{s} well through the shoulders and arms.",
+    "Plenty of room in the hips without looking baggy.",
+    "The {size} fits me well, and I usually wear a {size2}.",
+    "I got my usual size and it fits great.",
+    "The petite fits perfectly, and the regular would have been too long.",
 )
 NEUTRAL = (
     "I'm {height}, {weight} lbs, and usually wear a {size}.",
@@ -437,6 +517,15 @@ CAVEAT = (
     "I was worried about the length, but {it} work{s} with {pairing}.",
     "{it} {is} a bit see-through, but a nude cami solves that.",
     "The sleeves are a bit long, but I just roll them up.",
+    "{it} run{s} large, so size down if you are between sizes.",
+    "The arms are a little snug, but otherwise {it} fit{s} great.",
+    "The only problem is that {it} wrinkle{s} a bit.",
+    "If you're petite, you may need to hem {obj}.",
+    "{it} {is} slightly sheer, so I wear a cami underneath.",
+    "The {fabric} is a little thin, but for the price I can't complain.",
+    "{praise}, and the only issue is that {caveat}.",
+    "{praise}; {caveat}, but that's minor.",
+    "{praise} and {praise2}, though {caveat}.",
 )
 MIXED = (
     "I love the color, but the fit is off.",
@@ -462,7 +551,7 @@ MIXED = (
     "{its} cute, but the {fabric} is thinner than I expected.",
     "The color is nice, but {it} {is} boxy and shapeless.",
     "Beautiful details, but I'd have to size down and they're sold out.",
-    "{it} fit{s} okay in the {body}, but {its} too {fit_bad} everywhere else.",
+    "{it} fit{s} well in the {body}, but {its} too {fit_bad} everywhere else.",
     "Overall {its} cute, but the {part} {part_is} too {fit_bad} for me.",
     "I love the {fabric}, but the fit was way off.",
     "I think {it} would work for someone with a {build}, but not for me.",
@@ -471,13 +560,13 @@ MIXED = (
     "I really wanted {obj} to work, and it almost did.",
     "Pretty {g}, but the {fabric} is a bit see-through.",
     "The style is great, but the quality is just average.",
-    "{it} {is} okay, though not as nice as the picture.",
+    "{it} {is} pretty, though not as nice as the picture.",
     "The {part} {part_is} lovely, but the length is odd on me.",
     "It's not bad, but it's not great either.",
     "The fit is fine, but the {fabric} feels scratchy.",
     "I like {obj}, I just don't love {obj}.",
     "I loved the style, but the {fabric} is very itchy.",
-    "I thought {it} would be more fitted, but {it} {is} quite {fit_bad}.",
+    "I thought {it} would be more fitted, but {it} {was} rather {fit_bad}.",
     "Lovely color and sweet design, but the {fabric} pulls and snags.",
     "There's nothing really wrong with {obj}, there's just nothing special either.",
     "The fit is a bit blah, though the {color} is nice.",
@@ -489,7 +578,7 @@ MIXED = (
     "{it} {is} pretty, but I had a hard time styling {obj}.",
     "I agree with the other reviewers that {it} run{s} large.",
     "Unfortunately the {part} {part_is} too {fit_bad}, although the color is lovely.",
-    "{its} okay, but I expected more for the price.",
+    "{its} nice, but I expected more for the price.",
     "I have mixed feelings, since the {fabric} is nice but the cut is {fit_bad}.",
     "{it} might work on someone taller, but I'm {height}.",
     "The quality is fine, however the fit is very {fit_bad}.",
@@ -498,6 +587,65 @@ MIXED = (
     "The color is great, but {it} make{s} my {body} look bigger than {it} {is}.",
     "I may have to take {obj} to a tailor, which is annoying.",
     "{it} {is} cute, but I'm not sure {it} {is} me.",
+    "The color is lovely, however the {part} {part_is} too {fit_bad} for me.",
+    "{its} a nice {g}; however, {it} run{s} very large.",
+    "However, the arms are tight and the body is huge.",
+    "The problem is the {part}, which {part_is} cut too {fit_bad}.",
+    "Otherwise {it} would be great, but the fit is just ok.",
+    "It seems well made, but {it} {is} just ok on me.",
+    "{it} seem{s} to run large, especially through the arms.",
+    "If you have a {build}, {it} might work better for you than for me.",
+    "Just ok for me.",
+    "It's ok, but not something I would rave about.",
+    "The {fabric} was softer than I expected, but the fit was too large in the hips.",
+    "I ordered my usual {size} and {it} {was} large in the arms and chest.",
+    "If {it} came in petite sizes I would have kept {obj}.",
+    "Cute in the photo, but on me {it} look{s} a bit bulky.",
+    "{its} not bad, {its} just not flattering for me.",
+    "{its} pretty, however I'll be returning {obj} because the length is off.",
+    "The {part} {part_is} pretty, but the arms are tight.",
+    "I like the style, but the {fabric} was a little stiff.",
+    "The quality seems fine, though the cut is strange on me.",
+    "I'm returning {obj}, but {it} might work for someone with a {build}.",
+    "Very cute, but {it} ran large and the smaller size was sold out.",
+    "The design is pretty; the fit, however, is another story.",
+    "I like {obj}, but I'm not sure {it} {is} worth the full price.",
+    "The color is nice, but the {fabric} seems like {it} will pill.",
+    "{it} {is} wearable with a cami underneath, since {it} {is} so sheer.",
+    "For me the {part} {part_is} too {fit_bad}, though the rest fits well.",
+    "I would have liked {obj} more if the {fabric} were softer.",
+    "Too large in the shoulders and arms, but fine everywhere else.",
+    "It's cute, but I had to size down and the smaller one is a little snug.",
+    "The look is great; however, the {fabric} is on the thin side.",
+    "I think the {fabric} is beautiful, but the cut does nothing for me.",
+    "Some reviewers said {it} run{s} small, but for me {it} ran large.",
+    "The {part} does not lie flat, which bothers me.",
+    "{it} {is} beautiful on the hanger, however on me {it} look{s} frumpy.",
+    "I wanted to keep {obj}, but I think {it} will go back.",
+    "If you are tall, {it} might work; at {height} {it} {was} too long for me.",
+    "The colors are great, but the size chart is off.",
+    "I'm not sure if I'll keep {obj} or send {obj} back.",
+    "{praise}, but {problem}.",
+    "{praise}; however, {problem}.",
+    "{praise}. However, {problem}.",
+    "Although {praise}, {problem}.",
+    "{praise}, though {problem}.",
+    "I liked that {praise}, but {problem}.",
+    "On the plus side, {praise}; on the downside, {problem}.",
+    "The good: {praise}. The bad: {problem}.",
+    "{praise}, but unfortunately {problem}.",
+    "{problem}, although {praise}.",
+    "{praise} and {praise2}, but {problem}.",
+    "The problem is that {problem}, even though {praise}.",
+    "I tried {obj} on and {it} {was} pretty, but {it} {was} too {fit_bad} in the {body}.",
+    "The fabric was nice, but {it} {was} not very flattering on me.",
+    "It was a nice idea, but the {part} {was} too {fit_bad}.",
+    "When I tried {obj} on, {it} looked better than I expected, but not great.",
+    "I wasn't sure what to think when I tried {obj} on.",
+    "The fabric was soft, but {it} {was} shorter than I would like.",
+    "{it} just {was}n't for me, even though {praise}.",
+    "I can see {it} working for someone else, but {it} {is} not for me.",
+    "Nice {g}, but the {part} {part_is} not for me.",
 )
 NEGATIVE = (
     "The {fabric} is thin and feels cheap.",
@@ -568,6 +716,66 @@ NEGATIVE = (
     "The {fabric} is very thin and cheap, not what I expect for the price.",
     "I returned {obj} the same week.",
     "{it} looked dumpy and sloppy on me.",
+    "When {it} arrived, the {fabric} was so thin I could see my hand through it.",
+    "The {fabric} was very stiff and the seams were crooked.",
+    "After wearing {obj} once, there were holes along the seams.",
+    "{it} looked like a maternity top on me.",
+    "I looked like I was wearing a paper bag.",
+    "I'm tall and {it} {was} way too short in the torso.",
+    "I was so sad because I really wanted {obj} to work.",
+    "The {part} {part_is} bulky and weird.",
+    "{it} look{s} like {it} has already been worn and washed a hundred times.",
+    "I can't see {obj} looking good on anyone.",
+    "The {fabric} felt used, with little pills already on it.",
+    "I was very disappointed in the quality for the price.",
+    "The sizing was strange; the {size} was huge in some spots and too small in others.",
+    "The {fabric} was poor quality and the stitching was sloppy.",
+    "Unfortunately {it} just didn't work on me at all.",
+    "The {part} {part_is} so strange that {it} looked like a costume.",
+    "The color was completely different from the photo.",
+    "I returned both sizes I ordered.",
+    "{it} {was} huge, and the next size down was sold out.",
+    "The {fabric} was see-through and the lining was too short.",
+    "There were loose threads everywhere and a small hole by the seam.",
+    "The cut was very boxy and made me look like a box.",
+    "I tried {obj} on and immediately took {obj} off.",
+    "The arms were so tight I could barely lift them.",
+    "{it} {was} way too big in the chest and the arms were huge.",
+    "I ordered {obj} online, and {it} {was} going back as soon as I tried {obj} on.",
+    "There was no shape to {obj} at all.",
+    "{it} {was} not what I expected from retailer, and not in a good way.",
+    "{it} look{s} nothing like {it} did on the model.",
+    "I will not be ordering from this line again.",
+    "There was no way to make {obj} look good.",
+    "I could not believe how thin the {fabric} was.",
+    "The {fabric} was not soft at all; {it} felt like sandpaper.",
+    "No amount of steaming could fix the wrinkles.",
+    "{it} {was} not flattering and the {part} {part_is} not where {it} should be.",
+    "The model must be pinned into {obj}, because {it} look{s} nothing like that in real life.",
+    "I was excited to get {obj}, but I sent {obj} back the same day.",
+    "The return was easy, at least.",
+    "I had to return {obj}; the quality was just not there.",
+    "The xs was huge on me, so the return was immediate.",
+    "Even though {praise}, {problem}, so {it} went back.",
+    "{problem}, and on top of that {problem2}.",
+    "Not only {was} {it} {fit_bad}, but {problem2}.",
+    "{problem}, and {problem2}.",
+    "Sure, {praise}, but {problem} and {problem2}.",
+    "I loved the color online, but the {fabric} was cheap and thin.",
+    "{praise}, but the fit was terrible.",
+    "I had high hopes, but the quality was not there.",
+    "The picture looked great, but the real thing was nothing like it.",
+    "I love the idea, but the {part} {part_is} awful.",
+    "It may work for some, but for me it was a total miss.",
+    "The {color} is pretty, but the fit was so bad I couldn't wear {obj}.",
+    "I was excited to try {obj}, but the sizing was way off.",
+    "However, the {fabric} was so thin I could see through it.",
+    "The color is nice; however, the fit was awful and {it} went back.",
+    "I couldn't keep {obj}; the fit was awful.",
+    "There's no way I'll keep {obj}.",
+    "The top part was fine, but the rest was a disaster.",
+    "I really wanted {obj} to be the one, but {it} {was} a big miss.",
+    "{it} {was} fine in the store, but after one wash {it} shrank and twisted.",
 )
 NEGATIVE_STRONG = (
     "This is hands down the worst {g} I've ever bought.",
@@ -608,6 +816,11 @@ NEGATION = (
     "{it} {doesnt} drape well, not even a little.",
     "I wouldn't wear {obj} out of the house.",
     "There is nothing {pos_adj} about {this} {g}.",
+    "Not cute at all.",
+    "{it} {doesnt} work on any level.",
+    "Very poor quality.",
+    "{it} {is} not worth the return shipping, let alone the price.",
+    "The fit was not good, and neither was the {fabric}.",
 )
 SARCASM = (
     "Great, another {g} that looks nothing like the picture.",
@@ -623,6 +836,100 @@ SARCASM = (
     "Amazing how {it} manage{s} to be too {fit_bad} and too short at once.",
     "Thanks for the itchy, shapeless mess.",
 )
+# Fit and sizing trouble told the way low ratings tell it: long, specific,
+# with "but", sizes and conditionals rather than only strong words.
+NEGATIVE_FIT = (
+    "I ordered my usual {size}, but {it} {was} way too big in the chest and arms.",
+    "I'm usually a {size}, but the {size} was huge on me and the smaller size would be too short.",
+    "The fit was very odd: large in the waist but really tight in the arms.",
+    "I really wanted to like {obj}, but {it} {was} too big everywhere.",
+    "If you have any curves, {it} would not work for you.",
+    "{it} could have been cute, but the proportions are off.",
+    "I would have to size down two sizes, and even then {it} would not fit right.",
+    "Maybe {it} would work on someone very tall and thin, but not on me.",
+    "The {size} was too small in the {body}, but the next size up was like a tent.",
+    "I really like the {color}, but the fit was so unflattering I couldn't keep {obj}.",
+    "{it} {is} very short, and I'm only {height}, so I can't imagine how {it} fit{s} a taller woman.",
+    "The cut is very strange, with a huge amount of fabric at the {body}.",
+    "I was really looking forward to wearing {obj}, but {it} {is} too small across the back.",
+    "Like other reviewers said, {it} run{s} very large; I'm a {size} and could fit two of me in {obj}.",
+    "I should have listened to the reviews about the sizing.",
+    "The {part} {part_is} cut so {fit_bad} that I'd need a tailor, and that's not worth it.",
+    "However you style {obj}, the shape is just unflattering.",
+    "{it} {was} too big, but I didn't like the look enough to exchange {obj} for a smaller size.",
+    "I'm {height} and {weight} lbs and {it} {was} huge, so I would not recommend {obj} for petite women.",
+    "The {fabric} would be nice, but the fit is really bad.",
+)
+# Positive reviews hedge, compare and mention sizing too ("I was worried
+# it would be big, but ...").
+POSITIVE_HEDGE = (
+    "I was worried {it} would be too big, but {it} fit{s} great.",
+    "{its} not see-through, which I was worried about.",
+    "I wasn't sure about the color, but {it} {is} really pretty.",
+    "{it} run{s} a little large, but I like the relaxed fit.",
+    "I would definitely buy {obj} again.",
+    "If you're between sizes, I'd size down.",
+    "I could wear {obj} every day.",
+    "{its} not too heavy and not too thin.",
+    "I really like the fit, and the {fabric} is very soft.",
+    "I ordered a {size} and {it} {was} a little big, but I kept {obj} anyway.",
+    "Like other reviewers said, {it} run{s} large, so I sized down.",
+    "I didn't think I would like {obj} as much as I do.",
+    "{it} {was} a bit big in the {body}, but a belt fixed that.",
+    "I would say {it} run{s} true to size, maybe a little big.",
+    "Not the most practical piece, but I don't care, {it} {is} so pretty.",
+    "The {size} was very comfortable, with room in the {body}.",
+    "I like that {it} {is} not too long on me at {height}.",
+    "I was on the fence, but I'm really glad I went for {obj}.",
+    "I couldn't decide between two colors, so I got both.",
+    "{it} {is} very flattering, and I'm not someone who usually wears {g}s.",
+    "If {it} came in more colors, I would buy every one.",
+    "I wasn't sure the {color} would work for me, but I love {obj}.",
+    "The fit is very forgiving, but not shapeless.",
+    "I was a little nervous about the {fabric}, but {it} {is} really nice quality.",
+    "I almost sent {obj} back, but I'm so glad I didn't.",
+    "{it} looked a little plain online, but {it} {is} lovely in person.",
+    "I wasn't sure at first, but I didn't want to take {obj} off.",
+    "{it} {was} not too long, which was a nice surprise.",
+    "I like the way {it} looked with {pairing}.",
+    "The fabric is not thin at all.",
+    "I didn't expect much, but {it} {was} way better than I thought.",
+    "I wanted something for {occasion} and {this} {was} perfect.",
+    "{it} looked great on me, and I don't say that often.",
+    "The fabric was softer than I expected, and not see-through.",
+    "I was not expecting {obj} to fit so well.",
+    "{it} {is} not the cheapest, but the fabric is worth it.",
+    "My daughter liked {obj} so much that she wanted one too.",
+    "I went back to the store and bought {obj} in a second color.",
+    "The fit was a little loose, but that's how {it} {is} meant to look.",
+    "{caveat}, but {praise}, so I don't mind.",
+    "I was nervous about the size, but the {size} fits great.",
+    "Not my usual style, but the {fabric} won me over.",
+    "{it} {is} perfect for me.",
+    "The {size} was just right for me.",
+    "{it} work{s} for me because the {part} {part_is} so well cut.",
+    "{its} a little long for me, but I love {obj} with heels.",
+    "Not too tight, not too loose, and not see-through.",
+    "I could not be happier with {obj}.",
+    "Normally I'm not a fan of {fabric}, but this one is great.",
+    "{it} {doesnt} wrinkle, and that's a big deal for me.",
+    "The color was a little different than I expected, but the {color} is even nicer.",
+    "I had to size down, but the smaller size is perfect for me.",
+    "{its} not fancy, but {it} {is} exactly what I needed.",
+    "I was not sure about the {part}, but {it} {is} my favorite detail now.",
+    "The only thing for me is that {caveat}, but it's not a big deal.",
+    "{caveat}; however, {praise}, so {it} stay{s}.",
+    "However, the fit is so flattering that I don't mind.",
+    "I'm going to keep {obj} for years.",
+    "I'll keep {obj} in my rotation all {season}.",
+    "The fit is fine through the shoulders and the {fabric} is lovely.",
+    "I've wanted {obj} since I saw {obj} online, and {it} did not disappoint.",
+    "I was surprised how well {it} fit.",
+    "{it} {was} exactly as pictured.",
+    "It was love at first sight.",
+    "I wanted a {g} that would work for {occasion}, and {this} {is} it.",
+)
+
 # Story and description sentences shared by every rating, so that function
 # words and shopping vocabulary carry no sentiment on their own.
 CONTEXT = (
@@ -654,6 +961,13 @@ CONTEXT = (
     "I'm {height}, so I always check the length first.",
     "I picked {obj} up during the sale last week.",
     "I went with the {size} based on the size chart.",
+    "I ordered the xs and the small to compare.",
+    "I think I've bought five or six pieces from retailer this year.",
+    "I ordered {obj} online since my store did not have my size.",
+    "The model in the picture is probably much taller than I am.",
+    "I usually wear a size small or medium, depending on the brand.",
+    "My usual size in this brand is an xs or a {size}.",
+    "I wasn't sure if I should order my usual size or size down.",
 )
 DESCRIBE = (
     "The length hits just below the knee on me.",
@@ -693,6 +1007,8 @@ POSITIVE_SMALL = (
     "{it} looked so pretty on the model.",
     "The idea is lovely.",
     "{its} comfortable, at least.",
+    "I'll admit {praise}.",
+    "Yes, {praise}.",
 )
 CLOSE_5 = (
     "Highly recommend!",
@@ -731,17 +1047,20 @@ CLOSE_4 = (
 CLOSE_3_KEEP = (
     "I'll probably keep {obj} since {it} {was} on sale.",
     "Keeping {obj} for now, but {it} won't be a favorite.",
-    "{its} okay for the price, so I'm keeping {obj}.",
+    "{its} decent for the price, so I'm keeping {obj}.",
     "I might keep {obj} for around the house.",
     "It'll do, but I wouldn't pay full price.",
     "Might work with the right layers.",
     "Worth it on sale, not at full price.",
+    "Ok for the price.",
+    "I'll keep {obj}, but I won't wear {obj} often.",
+    "If you're between sizes, size down.",
 )
 CLOSE_3_RETURN = (
     "I'm still on the fence, but {it} will probably go back.",
     "Not sure if I'll keep {obj}.",
     "I'm going to exchange for a different size.",
-    "{its} just okay, so {it}'ll likely go back.",
+    "{it} {was} not right on me, so {it}'ll likely go back.",
     "Mixed feelings, leaning toward returning {obj}.",
     "Overall {its} fine, just not great.",
     "I may exchange {obj} for a smaller size.",
@@ -750,6 +1069,9 @@ CLOSE_3_RETURN = (
     "Ended up returning {obj}, but I might try again on sale.",
     "I haven't decided yet whether to keep {obj}.",
     "Unfortunately {it}'ll probably go back.",
+    "Just ok, so I'm returning {obj}.",
+    "I'll return {obj} and try a smaller size.",
+    "{it} went back, but it was close.",
 )
 CLOSE_LOW = (
     "Sadly, {its} going back.",
@@ -764,6 +1086,17 @@ CLOSE_LOW = (
     "Pass on this one.",
     "Disappointed and returning.",
     "I wouldn't recommend {obj}.",
+    "Will be returning {obj} immediately.",
+    "{it} will be going back asap.",
+    "I was very disappointed and returned {obj}.",
+    "Not worth the money.",
+    "I expected better.",
+    "Very disappointing for the price.",
+    "Maybe {it} would work on someone else, but not me.",
+    "Too bad, because {it} could have been cute.",
+    "I'll stick with other brands for {g}s.",
+    "Really disappointing, since I usually love this brand.",
+    "I would not buy {obj} again.",
 )
 CLOSE_1 = (
     "Returned immediately.",
@@ -794,11 +1127,13 @@ TITLES = {
         "Cute, a bit short", "Great on sale", "Very pretty",
     ),
     3: (
-        "Cute but...", "Just okay", "Mixed feelings", "Not quite right",
+        "Cute but...", "Just okay", "Mixed feelings", "Not right for me",
         "Pretty but boxy", "So close", "Love the color, not the fit",
-        "Wanted to love it", "Meh, just okay", "Could be better", "Runs big",
-        "Cute but runs small", "Not for my body", "On the fence",
-        "Nice idea, odd fit",
+        "Wanted to love it", "Meh, not for me", "Could be better", "Runs big",
+        "Runs small", "Not for my body", "On the fence",
+        "Nice idea, odd fit", "Pretty {g}", "Soft {g}", "Interesting {g}", "Nice fabric",
+        "Returned for a smaller size", "Sizing issues", "Pretty color, odd fit", "Casual {g}", "Almost there",
+        "Not my favorite", "Runs large",
     ),
     2: (
         "So disappointed", "Not for me", "Very unflattering", "Wanted to love it",
@@ -823,15 +1158,16 @@ MISLEADING_TITLE_SHARE = 0.08
 # Body sentence kinds with relative weights, per rating.
 BODY_WEIGHTS: dict[int, tuple[tuple[tuple[str, ...], float], ...]] = {
     5: ((POSITIVE, 5.0), (FIT_GOOD, 2.0), (NEUTRAL, 1.0), (CONTEXT, 1.5), (DESCRIBE, 1.2),
-        (CAVEAT, 0.8)),
+        (CAVEAT, 0.8), (POSITIVE_HEDGE, 1.5)),
     4: ((POSITIVE, 3.5), (FIT_GOOD, 1.2), (NEUTRAL, 1.0), (CONTEXT, 1.5), (DESCRIBE, 1.2),
-        (CAVEAT, 1.5), (MIXED, 0.4)),
-    3: ((MIXED, 3.0), (POSITIVE, 1.3), (CAVEAT, 1.0), (NEGATIVE, 1.5), (NEUTRAL, 1.0),
-        (CONTEXT, 1.5), (DESCRIBE, 1.2), (NEGATION, 1.0)),
-    2: ((NEGATIVE, 4.0), (NEGATION, 2.0), (MIXED, 1.0), (NEUTRAL, 1.0), (CONTEXT, 1.5),
-        (DESCRIBE, 1.2), (NEGATIVE_STRONG, 0.4), (SARCASM, 0.3), (POSITIVE_SMALL, 0.6)),
+        (CAVEAT, 1.5), (MIXED, 0.4), (POSITIVE_HEDGE, 2.0)),
+    3: ((MIXED, 2.5), (POSITIVE, 1.3), (CAVEAT, 1.0), (NEGATIVE, 1.2), (NEUTRAL, 1.0),
+        (CONTEXT, 1.5), (DESCRIBE, 1.2), (NEGATION, 0.8), (NEGATIVE_FIT, 1.0), (POSITIVE_HEDGE, 0.8)),
+    2: ((NEGATIVE, 3.0), (NEGATION, 1.5), (MIXED, 1.0), (NEUTRAL, 1.0), (CONTEXT, 1.5),
+        (DESCRIBE, 1.2), (NEGATIVE_STRONG, 0.4), (SARCASM, 0.3), (POSITIVE_SMALL, 0.6),
+        (NEGATIVE_FIT, 2.5)),
     1: ((NEGATIVE, 3.0), (NEGATIVE_STRONG, 2.5), (NEGATION, 1.5), (SARCASM, 1.0),
-        (NEUTRAL, 1.0), (CONTEXT, 1.5), (DESCRIBE, 1.2), (POSITIVE_SMALL, 0.4)),
+        (NEUTRAL, 1.0), (CONTEXT, 1.5), (DESCRIBE, 1.2), (POSITIVE_SMALL, 0.4), (NEGATIVE_FIT, 1.0)),
 }
 # The sentence a rating must contain, so the sentiment is never washed out.
 KEY_KIND = {5: POSITIVE, 4: CAVEAT, 3: MIXED, 2: NEGATIVE, 1: NEGATIVE_STRONG}
@@ -849,11 +1185,13 @@ JOINERS = (", and ", "; ", ", plus ", ", and also ", " - ", ", and honestly ")
 LEAD_IN_SHARE = 0.22
 TONE_SHIFT_SHARE = 0.1
 MIN_WORDS = 10
+# The real site cuts reviews at 500 characters, about 115 words.
+MAX_WORDS = 115
 JOIN_SHARE = 0.35
 
 # Total sentences per review (1..6), skewed to 3-5 like the real set.
-SENTENCE_COUNTS = (1, 2, 3, 4, 5, 6)
-SENTENCE_COUNT_SHARES = (0.04, 0.08, 0.16, 0.24, 0.26, 0.22)
+SENTENCE_COUNTS = (1, 2, 3, 4, 5, 6, 7)
+SENTENCE_COUNT_SHARES = (0.03, 0.06, 0.12, 0.20, 0.24, 0.20, 0.15)
 OPENER_SHARE = 0.7
 CLOSER_SHARE = 0.75
 DRAWS_PER_ROW = 96
@@ -932,6 +1270,9 @@ def row_slots(draws: RowDraws, class_name: str, department: str) -> dict[str, st
         pos_adj=draws.pick(POS_ADJ), caveat=draws.pick(CAVEAT_ISSUES),
         wish=draws.pick(WISHES),
     )
+    praises, problems = draws.pick(PRAISES), draws.pick(PROBLEMS)
+    slots.update(praise=praises.format_map(slots), praise2=draws.pick(PRAISES).format_map(slots),
+                 problem=problems.format_map(slots), problem2=draws.pick(PROBLEMS).format_map(slots))
     return slots
 
 
@@ -1002,9 +1343,14 @@ def render(draws: RowDraws, pool: tuple[str, ...], slots: dict[str, str],
 
 def compose_review(draws: RowDraws, slots: dict[str, str], rating: int,
                    recommended: int) -> str:
-    """Build the review body: 1-6 sentences whose tone follows the rating."""
+    """Build the review body: 1-7 sentences whose tone follows the rating.
+
+    Body sentences beyond the first of the rating's key kind are dropped from
+    the end while the review is longer than ``MAX_WORDS``.
+    """
     used: set[str] = set()
-    sentences = []
+    sentences: list[tuple[str, bool]] = []  # (sentence, may be dropped)
+    key_seen = False
     for pool, is_body in sentence_pools(draws, rating, recommended):
         sentence = render(draws, pool, slots, used)
         if is_body and draws.chance(JOIN_SHARE):
@@ -1012,11 +1358,27 @@ def compose_review(draws: RowDraws, slots: dict[str, str], rating: int,
             sentence = join_clauses(sentence, extra, draws.pick(JOINERS))
         if is_body and draws.chance(LEAD_IN_SHARE):
             sentence = draws.pick(LEAD_INS) + lower_first(sentence)
-        sentences.append(capitalize_first(sentence))
-    text = " ".join(sentences)
+        is_key = is_body and pool is KEY_KIND[rating] and not key_seen
+        key_seen = key_seen or is_key
+        sentences.append((capitalize_first(sentence), is_body and not is_key))
+    text = " ".join(cap_length(sentences))
     if len(text.split()) < MIN_WORDS:  # a lone two-word sentence is too terse
         text += " " + capitalize_first(render(draws, KEY_KIND[rating], slots, used))
     return text
+
+
+def cap_length(sentences: list[tuple[str, bool]]) -> list[str]:
+    """Drop droppable sentences, last first, until the words fit ``MAX_WORDS``."""
+    kept = list(sentences)
+    words = sum(len(sentence.split()) for sentence, _ in kept)
+    for index in range(len(kept) - 1, -1, -1):
+        if words <= MAX_WORDS:
+            break
+        sentence, droppable = kept[index]
+        if droppable:
+            words -= len(sentence.split())
+            del kept[index]
+    return [sentence for sentence, _ in kept]
 
 
 def compose_title(draws: RowDraws, slots: dict[str, str], rating: int) -> str:

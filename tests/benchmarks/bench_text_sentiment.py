@@ -6,7 +6,7 @@ For every algorithm in ``BENCHMARKS`` (a function each; add yours there):
       a seeded, stratified 80/20 split (the 80 split again 90/10 into train/validation) →
       macro-F1 and accuracy on the 20 (target: macro-F1 ≥ 0.66);
   (b) transfer: trained on the seeded demo table ``demo.reviews_sentiment`` (generated reviews),
-      scored on all the real reviews (target: macro-F1 ≥ 0.50).
+      scored on all the real reviews (target: macro-F1 ≥ 0.60, issue 15).
 Prints JSON figures; exits 1 when a target is missed. Skips (with a message) when the file is absent.
 
 Run: `.venv/bin/python tests/benchmarks/bench_text_sentiment.py [--algorithms text-tfidf,...] [--hp KEY=VALUE ...]`.
@@ -40,7 +40,7 @@ REAL_REVIEWS = ROOT.parent / "shared" / "data" / "womens_clothing_ecommerce_revi
 TEXT, TARGET = "review_body", "sentiment"
 SEED = 42
 REAL_TARGET_F1 = 0.66
-TRANSFER_TARGET_F1 = 0.50
+TRANSFER_TARGET_F1 = 0.60
 
 
 class QuietReporter:
