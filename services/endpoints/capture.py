@@ -15,8 +15,12 @@ says ``BASE64``). Files live under ``<capture_dir>/<variant>/YYYY/MM/DD/HH/<pid>
 (UTC hour of the inference): one file per variant, hour and server process, so files rotate hourly.
 
 Writing happens on a background thread fed by a queue, so a request only pays for queueing its
-bodies; the thread appends whatever is queued and flushes it at once (readers see records within
-moments). The queue is bounded by bytes (``QUEUE_LIMIT_BYTES`` of request and response bodies not
+bodies. The thread wakes for the first capture queued, waits ``FLUSH_SECONDS`` for more, and appends
+and flushes everything queued meanwhile in one write per file (readers see a record within about
+``FLUSH_SECONDS``); its files stay open between writes (reopened when a file was deleted). A request
+therefore never wakes the thread while a write is pending: waking it for every request (then opening the
+file, appending one line and closing it) cost a 60-word review's request ~0.1 ms on 2 busy cores.
+The queue is bounded by bytes (``QUEUE_LIMIT_BYTES`` of request and response bodies not
 yet written) as well as by count: when the disk cannot keep up, new captures are dropped and counted
 (``dropped``, shown by the server's ``/stats``; a log line when dropping starts) rather than held in
 memory or making the request wait, as SageMaker drops captures it cannot keep up with.
@@ -35,12 +39,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 JSON_TYPES = ("application/json", "application/jsonlines")
 CSV_TYPES = ("text/csv",)
 QUEUE_LIMIT = 10_000
 QUEUE_LIMIT_BYTES = 64 * 1024 * 1024
+FLUSH_SECONDS = 0.1
 RECORD_OVERHEAD_BYTES = 512  # the record's envelope and the queue entry, counted with the bodies
 EVENT_VERSION = "0"
 
@@ -102,11 +107,13 @@ def capture_path(folder: Path, variant: str, when: datetime, file_stem: str) -> 
 class CaptureWriter:
     """Samples ``percent`` of invocations and appends their records from a background thread."""
 
-    def __init__(self, folder: Path, percent: int, seed: int | None = None, limit_bytes: int = QUEUE_LIMIT_BYTES) -> None:
+    def __init__(self, folder: Path, percent: int, seed: int | None = None, limit_bytes: int = QUEUE_LIMIT_BYTES,
+                 flush_seconds: float = FLUSH_SECONDS) -> None:
         self.folder = Path(folder)
         self.percent = max(0, min(100, int(percent)))
         self.file_stem = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.limit_bytes = limit_bytes
+        self.flush_seconds = flush_seconds
         self.written = 0
         self.dropped = 0
         self.queued_bytes = 0
@@ -114,6 +121,8 @@ class CaptureWriter:
         self._lock = threading.Lock()  # capture() runs on the event loop and on shadow callbacks' threads
         self._random = random.Random(seed)
         self._queue: queue.Queue[tuple[Exchange, datetime] | None] = queue.Queue(QUEUE_LIMIT)
+        self._closing = threading.Event()  # ends the writer's wait for more captures
+        self._files: dict[Path, TextIO] = {}  # open on the writer thread only
         self._thread = threading.Thread(target=self._write_loop, name="data-capture", daemon=True)
         self._thread.start()
 
@@ -145,6 +154,7 @@ class CaptureWriter:
     def close(self, timeout: float = 10.0) -> None:
         """Write everything queued, then stop the thread."""
         if self._thread.is_alive():
+            self._closing.set()
             self._queue.put(None)
             self._thread.join(timeout)
 
@@ -152,6 +162,8 @@ class CaptureWriter:
         stopping = False
         while not stopping:
             items = [self._queue.get()]
+            if items[0] is not None:
+                self._closing.wait(self.flush_seconds)  # let captures gather: one write for all of them
             while True:  # take everything queued meanwhile, so one append serves many records
                 try:
                     items.append(self._queue.get_nowait())
@@ -162,19 +174,42 @@ class CaptureWriter:
             self._append(exchanges)
             with self._lock:
                 self.queued_bytes -= sum(exchange_bytes(exchange) for exchange, _ in exchanges)
+        self._close(list(self._files))
 
     def _append(self, items: list[tuple[Exchange, datetime]]) -> None:
         batch: dict[Path, list[str]] = {}
         for exchange, when in items:
             path = capture_path(self.folder, exchange.variant, when, self.file_stem)
             batch.setdefault(path, []).append(json.dumps(capture_record(exchange, when), ensure_ascii=False))
+        if not batch:
+            return
+        self._close([path for path in self._files if path not in batch])  # an hour (or a variant) no longer written
         for path, lines in batch.items():
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("a", encoding="utf-8") as handle:
-                    handle.write("".join(line + "\n" for line in lines))
+                handle = self._file(path)
+                handle.write("".join(line + "\n" for line in lines))
+                handle.flush()
                 self.written += len(lines)
             except OSError as exc:  # a full or read-only disk must not stop serving
+                self._close([path])  # reopened by the next write
                 with self._lock:
                     self.dropped += len(lines)
                 print(f"error: data capture could not write {path}: {exc}", flush=True)
+
+    def _file(self, path: Path) -> TextIO:
+        """``path`` open for appending; reopened when the file was deleted (e.g. by retention) since."""
+        handle = self._files.get(path)
+        if handle is not None and os.fstat(handle.fileno()).st_nlink == 0:
+            self._close([path])
+            handle = None
+        if handle is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self._files[path] = path.open("a", encoding="utf-8")
+        return handle
+
+    def _close(self, paths: list[Path]) -> None:
+        for path in paths:
+            try:
+                self._files.pop(path).close()
+            except OSError as exc:  # its last write is already counted; say it may be incomplete
+                print(f"error: data capture could not close {path}: {exc}", flush=True)

@@ -182,8 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(app: Starlette, config: ServerConfig) -> int:
     import uvicorn
 
+    from services.endpoints.server_http import OneWriteHttpToolsProtocol
+
     server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, workers=1, access_log=False,
-                                           log_level="warning", lifespan="on", timeout_graceful_shutdown=5))
+                                           http=OneWriteHttpToolsProtocol, log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=5))
     server.run()
     return 0 if server.started else 1
 

@@ -37,6 +37,7 @@ from services.errors import InvalidInput
 LATENCY_WINDOW = 10_000
 SHADOW_BACKLOG = 200
 INLINE_PARSE_BYTES = 64 * 1024  # smaller bodies are parsed on the event loop (a thread hop costs more)
+INLINE_PREDICT_INSTANCES = 4  # a lone request this small is scored on the event loop when its model is idle
 VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
 
 
@@ -100,6 +101,7 @@ class Endpoint:
         self.started = datetime.now(UTC)
         self.requests = 0
         self.errors = 0
+        self.in_flight = 0  # invocations between parsing and their answer (changed on the event loop only)
         self._random = random.Random(config.seed)
         self._lock = threading.Lock()
 
@@ -139,11 +141,19 @@ class Endpoint:
 
     async def answer(self, call: Call, variant: LiveVariant) -> Answer:
         """Parse, predict (and explain) for one call on ``variant``."""
-        if len(call.body) <= INLINE_PARSE_BYTES:
+        self.in_flight += 1
+        try:
+            return await self._answer(call, variant)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, call: Call, variant: LiveVariant) -> Answer:
+        small = len(call.body) <= INLINE_PARSE_BYTES
+        if small:
             instances = parse_instances(call.body, call.request_format, variant.model)
         else:
             instances = await run_in_threadpool(parse_instances, call.body, call.request_format, variant.model)
-        predictions = await predict(variant, instances)
+        predictions = await predict(variant, instances, inline=small and await self.alone() and len(instances) <= INLINE_PREDICT_INSTANCES)
         headers = {VARIANT_HEADER: variant.config.name}
         if call.explain:
             omitted = await explain(variant.model, instances, predictions, call.response_format)
@@ -151,6 +161,12 @@ class Endpoint:
                 headers[EXPLAIN_OMITTED_HEADER] = omitted
         body = render(predictions, call.response_format)
         return Answer(Response(body, media_type=FORMAT_TYPES[call.response_format], headers=headers), instances, predictions)
+
+    async def alone(self) -> bool:
+        """Whether this is the only invocation in progress, once every request already received has started
+        (one turn of the event loop: requests that arrived together are then all counted)."""
+        await asyncio.sleep(0)
+        return self.in_flight == 1
 
     def finish(self, variant: LiveVariant | None, status: int, started: float) -> None:
         with self._lock:
@@ -206,9 +222,13 @@ class Endpoint:
                     "variants": variants}
 
 
-async def predict(variant: LiveVariant, instances: list[Any]) -> list[dict[str, Any]]:
-    """The variant's predictions; bad instances are 400, a failing model 500 (and a log line)."""
+async def predict(variant: LiveVariant, instances: list[Any], inline: bool = False) -> list[dict[str, Any]]:
+    """The variant's predictions; bad instances are 400, a failing model 500 (and a log line). With ``inline``
+    they are computed on the event loop's thread when the model is idle (``Batcher.run_if_idle``), else batched."""
     try:
+        predictions = variant.batcher.run_if_idle(instances) if inline else None
+        if predictions is not None:
+            return predictions
         return await asyncio.wrap_future(variant.batcher.submit(instances))
     except InvalidInput as exc:
         raise RequestError(400, str(exc)) from exc

@@ -123,6 +123,26 @@ def test_prepare_exports_once_and_then_skips(prepared: tuple[dict[str, Path], su
     assert onnx_export.is_current(saved["frozen"])
 
 
+def test_residual_layer_norms_stay_unfused_and_older_exports_are_redone(
+        prepared: tuple[dict[str, Path], subprocess.CompletedProcess[str]]) -> None:
+    import onnx
+
+    for folder in prepared[0].values():
+        graph = onnx.load(str(onnx_export.onnx_folder(folder) / "model.onnx"), load_external_data=False).graph
+        operators = {node.op_type for node in graph.node}
+        assert "SkipLayerNormalization" not in operators and "LayerNormalization" in operators  # ONNX Runtime's slow CPU kernel
+        assert operators & {"Attention", "QAttention"}  # the other fusions are still applied
+    manifest_file = onnx_export.onnx_folder(prepared[0]["frozen"]) / "manifest.json"
+    written = manifest_file.read_text()
+    assert json.loads(written)["format"] == onnx_export.FORMAT_VERSION
+    manifest_file.write_text(json.dumps(json.loads(written) | {"format": 1}))  # an export made before this version
+    try:
+        assert not onnx_export.is_current(prepared[0]["frozen"]) and not onnx_export.is_current(prepared[0]["frozen"], False)
+    finally:
+        manifest_file.write_text(written)
+    assert onnx_export.is_current(prepared[0]["frozen"], False)
+
+
 @pytest.mark.parametrize("name", ["fine-tuned", "frozen"])
 def test_onnx_probabilities_match_pytorch(prepared: tuple[dict[str, Path], subprocess.CompletedProcess[str]], name: str) -> None:
     folder = prepared[0][name]
