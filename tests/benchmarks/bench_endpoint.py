@@ -6,7 +6,8 @@
    INT8 weights (the default) and with float weights (``--float``).
 3. Starts one ``python -m services.endpoints.server`` per model (minilm-int8, minilm-float, tfidf), each on a
    free loopback port with data capture at ``--capture-percent`` (default 100, as a default deployment
-   does); each is timed until ``GET /ping`` answers, which is when the endpoint reports InService.
+   does) and the environment the launcher gives a deployed server (``launcher.SERVER_ENVIRONMENT``);
+   each is timed until ``GET /ping`` answers, which is when the endpoint reports InService.
 4. First requests: as soon as all answer /ping, ``--first`` (50) requests of one ~60-word review each,
    without any warm-up of ours: p50/p99 as a client that starts right at InService sees them.
 5. Sequential: ``--sequential`` (300) more requests on a kept-alive connection per endpoint, the
@@ -43,6 +44,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from services.endpoints.launcher import SERVER_ENVIRONMENT  # noqa: E402
 from tests.helpers.review_data import REVIEW  # noqa: E402
 
 BODY = json.dumps({"instances": [REVIEW]}).encode()
@@ -113,8 +115,9 @@ def start_server(model: Path, folder: Path, capture_percent: int) -> tuple[subpr
     (folder / "endpoint.json").write_text(json.dumps(config))
     started = time.perf_counter()
     log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "services.endpoints.server", "--config", str(folder / "endpoint.json")],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment())
+    command = [sys.executable, "-m", "services.endpoints.server", "--config", str(folder / "endpoint.json")]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env=environment() | SERVER_ENVIRONMENT)  # as the launcher starts a deployed server
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
