@@ -18,7 +18,8 @@ from services.endpoints.models import Variant
 from services.errors import InvalidInput
 from services.registry import build_services
 from tests.helpers.cli import Run, ok, refused
-from tests.helpers.endpoints import TEXT_MODEL, WINE_MODEL, stop_everything, trained_template
+from tests.helpers.endpoints import TEXT_MODEL, WINE_MODEL, stop_everything, trained_template, wait_for
+from tests.helpers.label_pages import captured_event_ids
 from tests.helpers.servers import unused_port
 from tests.helpers.workspace import close_services, copy_workspace
 
@@ -92,7 +93,7 @@ def test_variants_and_shadows(cli: Run) -> None:
     ok(cli, "endpoints", "delete", "cli-ab")
 
 
-def test_score_a_record_and_monitor(cli: Run) -> None:
+def test_score_a_record_and_monitor(cli: Run, home: Path) -> None:
     ok(cli, "endpoints", "deploy", WINE_MODEL, "--name", "cli-wine")
     record = {"alcohol": 13.2, "malic_acid": 1.78, "ash": 2.14, "alcalinity_of_ash": 11.2, "magnesium": 100, "total_phenols": 2.65,
               "flavanoids": 2.76, "nonflavanoid_phenols": 0.26, "proanthocyanins": 1.28, "color_intensity": 4.38, "hue": 1.05,
@@ -100,6 +101,9 @@ def test_score_a_record_and_monitor(cli: Run) -> None:
     for _ in range(3):
         scored = ok(cli, "score", "cli-wine", "--record", json.dumps(record))
     assert scored["predicted_label"] in ("0", "1", "2")  # type: ignore[index]
+    # The server's capture writer appends what ~0.1 s gathered (services/endpoints/capture.py); in this process the
+    # monitor would otherwise run before the three records are written.
+    wait_for(lambda: len(captured_event_ids(home, "cli-wine")) == 3, 30)
     report = ok(cli, "monitor", "cli-wine")  # the monitoring capability's command; data quality by default
     assert report["endpoint"] == "cli-wine" and report["monitor_type"] == "data-quality"  # type: ignore[index]
     assert report["item_count"] == 3 and report["details"]["enough_traffic"] is False  # type: ignore[index]
