@@ -48,7 +48,9 @@ Routes (SageMaker's inference container contract, plus ``/stats``):
 Concurrency: each model has a ``Batcher``, one thread that runs the model on everything queued
 at that moment (up to ``MAX_BATCH_INSTANCES``), so concurrent requests share one ONNX Runtime or
 scikit-learn call instead of fighting over two cores; if a shared call fails, each request is
-retried alone so only the bad one gets its error. Large bodies are parsed and explanations computed
+retried alone so only the bad one gets its error. A lone small request (no other invocation in progress,
+at most ``INLINE_PREDICT_INSTANCES`` instances) is scored on the event loop itself while its model is idle:
+the batcher's two thread hops cost more than the work for one review. Large bodies are parsed and explanations computed
 on worker threads; the event loop only moves bytes. Shadow variants get a copy of the instances
 after the live answer is ready (without waiting for them); their predictions are compared with the
 live ones and captured with the live request's sampling decision, never returned. A shadow more than
@@ -57,7 +59,7 @@ live ones and captured with the live request's sampling decision, never returned
 Modules: this one is the app (routes, startup); ``server_config`` reads ``endpoint.json``;
 ``server_requests`` parses requests and renders answers; ``server_endpoint`` routes traffic to the
 variants, counts it and captures it; ``server_batching`` batches predictions; ``server_explain``
-adds explanations.
+adds explanations; ``server_http`` sends each response's head and body in one socket write.
 """
 
 from __future__ import annotations

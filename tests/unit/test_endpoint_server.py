@@ -50,7 +50,9 @@ def wait_until(check: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def capture_records(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    return [(path, json.loads(line)) for path in sorted(folder.rglob("*.jsonl")) for line in path.read_text().splitlines()]
+    """The complete records (a last line without its newline is still being written, as the monitor's reader says)."""
+    return [(path, json.loads(line)) for path in sorted(folder.rglob("*.jsonl"))
+            for line in path.read_text().splitlines(keepends=True) if line.endswith("\n")]
 
 
 # -- models and servers -------------------------------------------------------------------------------
