@@ -59,7 +59,7 @@ live ones and captured with the live request's sampling decision, never returned
 Modules: this one is the app (routes, startup); ``server_config`` reads ``endpoint.json``;
 ``server_requests`` parses requests and renders answers; ``server_endpoint`` routes traffic to the
 variants, counts it and captures it; ``server_batching`` batches predictions; ``server_explain``
-adds explanations; ``server_http`` sends each response's head and body in one socket write.
+adds explanations.
 """
 
 from __future__ import annotations
@@ -184,11 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(app: Starlette, config: ServerConfig) -> int:
     import uvicorn
 
-    from services.endpoints.server_http import OneWriteHttpToolsProtocol
-
     server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, workers=1, access_log=False,
-                                           http=OneWriteHttpToolsProtocol, log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=5))
+                                           log_level="warning", lifespan="on", timeout_graceful_shutdown=5))
     server.run()
     return 0 if server.started else 1
 

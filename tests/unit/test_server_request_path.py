@@ -1,10 +1,9 @@
 """The endpoint server's per-request path without a server process: a lone request scored on the caller's
-thread only when its model is idle (``Batcher.run_if_idle``), a response's writes sent together
-(``CoalescedWrites``), data capture appended in gathered writes to files kept open (``CaptureWriter``)."""
+thread only when its model is idle (``Batcher.run_if_idle``), data capture appended in gathered writes to files
+kept open (``CaptureWriter``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 
 from services.endpoints.capture import FLUSH_SECONDS, CaptureWriter, Exchange
 from services.endpoints.server_batching import Batcher
-from services.endpoints.server_http import CoalescedWrites
 
 # -- Batcher.run_if_idle ---------------------------------------------------------------------------------------
 
@@ -60,51 +58,6 @@ def test_a_busy_model_is_not_called_twice_at_once() -> None:
         assert [r["predicted_label"] for r in running.result(10) + queued.result(10)] == ["first", "second"]
     finally:
         batcher.close()
-
-
-# -- CoalescedWrites -------------------------------------------------------------------------------------------
-
-
-class Transport(asyncio.Transport):
-    """Records each write that reaches the socket."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.writes.append(bytes(data))
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_write_buffer_size(self) -> int:
-        return 7
-
-
-def test_writes_in_one_turn_of_the_loop_leave_as_one() -> None:
-    async def scenario() -> tuple[list[bytes], list[bytes], Transport]:
-        transport = Transport()
-        writes = CoalescedWrites(transport, asyncio.get_running_loop())
-        writes.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
-        writes.write(memoryview(b"{}"))
-        held = list(transport.writes)
-        await asyncio.sleep(0)
-        sent = list(transport.writes)
-        writes.write(b"head")
-        writes.close()  # what is held goes out before the connection closes
-        writes.write(b"late")
-        await asyncio.sleep(0)
-        assert writes.get_write_buffer_size() == 7  # everything else is the transport's own
-        return held, sent, transport
-
-    held, sent, transport = asyncio.run(scenario())
-    assert held == [] and sent == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
-    assert transport.writes == sent + [b"head"] and transport.closed  # nothing written once closing
 
 
 # -- CaptureWriter -------------------------------------------------------------------------------------------
