@@ -14,9 +14,10 @@
    endpoints taking turns request by request so all see the same load: p50/p99 per endpoint and the
    float/int8 p50 ratio. Targets: MiniLM p50 < 5 ms, TF-IDF p50 < 2 ms.
 5b. Alone: the same count per endpoint with the others idle (one client scoring reviews on one endpoint).
-   Taking turns costs every endpoint its warm caches: each minilm-float request streams 90 MB of weights
-   through the shared caches, and the next int8 or TF-IDF request starts cold (measured on 2 busy cores:
-   int8 p50 5.5 ms with tfidf alone in turn, 6.9 ms with minilm-float in the turns; tfidf 1.5 vs 2.4 ms).
+   Taking turns costs the others (measured on 2 busy cores: int8 p50 5.5 ms in turns with tfidf only,
+   6.9 ms with minilm-float in the turns too; tfidf 1.5 vs 2.4 ms). Likely causes, not separated: each
+   minilm-float request streams 90 MB of weights through the shared caches, so the next request starts
+   cold, and each server idles longer between its requests.
    Both are printed; ``targets`` checks the turns figures, ``targets_alone`` these.
 6. Load: ``--clients`` (8) threads × ``--requests`` (1,000) requests each on minilm-int8 and tfidf, one
    endpoint at a time, each client on its own connection, stopped early at ``--max-seconds`` (300):
