@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from services.registry import Services, build_services  # noqa: E402
-from tests.helpers.aws import BUCKET, REGION, fake_aws_credentials, share_service_models  # noqa: E402
+from tests.helpers.aws import create_lake_bucket, fake_aws_credentials  # noqa: E402
 from tests.helpers.workspace import close_services, copy_empty_mlflow_store, copy_workspace, settings_for_tests  # noqa: E402
 
 if TYPE_CHECKING:
@@ -103,10 +103,7 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
 
     fake_aws_credentials(monkeypatch, tmp_path)
     with mock_aws():
-        import boto3
-
-        share_service_models()
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        create_lake_bucket()
         yield
 
 

@@ -34,11 +34,11 @@ from services.embedded.child_env import worker_environment
 from services.errors import BackendUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-GATEWAY_IDLE_SECONDS = 300.0
+GATEWAY_IDLE_SECONDS = 300.0  # a gateway with no endpoint Creating or InService for this long stops itself
 # An endpoint server uses numba only through shap's text explanations, where compiling its helpers costs ~4.5 s
 # before the server may listen (the explanation warm-up) and saves ~6 ms per explanation (36 vs 42 ms for a
 # 60-word review on text-tfidf): interpreted, a review endpoint is InService seconds sooner.
-SERVER_ENVIRONMENT = {"NUMBA_DISABLE_JIT": "1"}  # a gateway with no endpoint Creating or InService for this long stops itself
+SERVER_ENVIRONMENT = {"NUMBA_DISABLE_JIT": "1"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
