@@ -166,7 +166,11 @@ def read_metrics(job_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+STOP_REQUESTED = threading.Event()  # set by SIGTERM in this worker: the task may swallow the JobStopped it raises
+
+
 def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    STOP_REQUESTED.set()
     raise JobStopped()
 
 
@@ -175,15 +179,17 @@ def _task(kind: str) -> Callable[[JobContext], None]:
     return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
 
 
-def ending(error: Exception, exceeded_reason: str = "", stopped_reason: str = "") -> tuple[str, str, str]:
+def ending(error: Exception, exceeded_reason: str = "", stopped_reason: str = "",
+           stop_requested: bool = False) -> tuple[str, str, str]:
     """(status, reason, secondary status) of a job whose task raised ``error``; a run past its maximum
-    runtime, or stopped by a Debugger rule (``stopped_reason``), is Stopped whatever the task raised as it was
-    signalled (a script killed by SIGTERM fails)."""
+    runtime, stopped by a Debugger rule (``stopped_reason``) or on request (``stop_requested``) is Stopped whatever
+    the task raised as it was signalled (a script killed by SIGTERM fails; a library that catches the JobStopped
+    raised inside it, as pydantic's schema building does, raises its own error)."""
     if exceeded_reason:
         return "Stopped", exceeded_reason, MAX_RUNTIME_EXCEEDED
     if stopped_reason:
         return "Stopped", stopped_reason, "Stopped"
-    if isinstance(error, JobStopped):
+    if stop_requested or isinstance(error, JobStopped):
         return "Stopped", "Stopped on request.", "Stopped"
     if isinstance(error, ServiceError):
         return "Failed", str(error), "Failed"
@@ -200,6 +206,7 @@ def run_job(home: Path, name: str) -> str:
     limit = RuntimeLimit(max_runtime_seconds(job.config, settings.job_max_runtime_seconds),
                          lambda reason: _record_hard_stop(runner, ctx, reason))
     debugger = debugger_session(job.kind, job.config, ctx.job_dir, ctx._started, lambda _: signal_job_group(signal.SIGTERM))
+    STOP_REQUESTED.clear()
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         ctx.log(f"Job {name} ({job.kind}) started")
@@ -232,7 +239,7 @@ def _end_debugger(debugger: DebuggerSession | None, jobs: JobStore, name: str) -
 
 def _record_ending(runner: JobRunner, ctx: JobContext, error: Exception, exceeded_reason: str,
                    stopped_reason: str = "") -> None:
-    status, reason, secondary = ending(error, exceeded_reason, stopped_reason)
+    status, reason, secondary = ending(error, exceeded_reason, stopped_reason, STOP_REQUESTED.is_set())
     if status == "Failed" and isinstance(error, ServiceError):
         record_failure(runner.jobs, ctx.name, error)
     runner.jobs.finish(ctx.name, status, reason, secondary)

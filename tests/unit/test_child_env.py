@@ -101,6 +101,27 @@ def test_a_job_past_its_max_runtime_ends_stopped_whatever_its_task_raised() -> N
     assert ending(KeyError("x")) == ("Failed", "KeyError: 'x'", "Failed")
 
 
+def test_a_stop_that_a_library_swallowed_still_ends_stopped() -> None:
+    """SIGTERM raised JobStopped inside pydantic's schema building, which wrapped it in its own SchemaError: the stopped
+    job ended Failed (test_training_jobs' stop-and-queue test, once in a full run)."""
+    import signal
+
+    from services.embedded import job_worker
+
+    before = signal.signal(signal.SIGTERM, job_worker._raise_stopped)
+    try:
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except JobStopped as caught:
+            swallowed = ValueError(f"SchemaError: Error building serializer: {type(caught).__name__}")
+        assert ending(swallowed, stop_requested=job_worker.STOP_REQUESTED.is_set()) == (
+            "Stopped", "Stopped on request.", "Stopped")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        job_worker.STOP_REQUESTED.clear()
+    assert ending(swallowed) == ("Failed", f"ValueError: {swallowed}", "Failed")  # without a stop, an error is a failure
+
+
 def test_a_job_within_its_runtime_is_not_touched() -> None:
     from services.embedded.job_worker import RuntimeLimit
 
