@@ -26,6 +26,7 @@ from components.feature_views import (
     render_lookup_form,
     render_record,
 )
+from components.fragments import fragment_ran_alone
 from components.navigation import ensure_app_navigation
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
@@ -183,17 +184,29 @@ def uploaded_source(choice: IngestChoice) -> IngestSource:
     return IngestSource(table=table.qualified_name)
 
 
+def settle_watched_ingestion() -> None:
+    """Before the page reads anything: a watched ingestion that has finished is no longer watched, as this run reads
+    its results (new counts, freshness)."""
+    name = st.session_state.get(keys.FEATURES_WATCHED)
+    try:
+        finished = bool(name) and services.jobs.describe_job(name).finished
+    except ServiceError:  # gone meanwhile: nothing left to watch
+        finished = True
+    if finished:
+        st.session_state.pop(keys.FEATURES_WATCHED, None)
+
+
 @st.fragment(run_every=1.0)
 def watch_ingestion(job_name: str) -> None:
-    """The job's progress, refreshed every second; once it finishes, the whole page reruns (new counts, freshness)."""
+    """The job's progress, refreshed every second; once it finishes, the whole page reruns (new counts, freshness).
+    Only from the fragment's own run: drawn inline, a rerun would drop what the user did further down the page."""
     try:
         job = services.jobs.describe_job(job_name)
     except ServiceError as error:
         show_error(error)
         return
-    if job.finished and st.session_state.get(keys.FEATURES_WATCHED) == job_name:
-        st.session_state.pop(keys.FEATURES_WATCHED)
-        st.rerun()
+    if job.finished and st.session_state.get(keys.FEATURES_WATCHED) == job_name and fragment_ran_alone():
+        st.rerun(scope="app")
     render_ingestion(job)
 
 
@@ -300,6 +313,7 @@ def browse(all_groups: list[FeatureGroup], tables: list[str]) -> None:
 
 
 def main() -> None:
+    settle_watched_ingestion()
     take_hand_over()
     show_notice()
     take_link()

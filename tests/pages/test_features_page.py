@@ -70,11 +70,16 @@ def submit(app: AppTest, form: str, label: str) -> AppTest:
     return app
 
 
-def finish_ingestion(app: AppTest, home: Path) -> None:
-    """Wait for the ingestion job the page started, then let the page see it finished."""
+def wait_for_ingestion(app: AppTest, home: Path) -> None:
+    """Wait for the ingestion job the page started, without running the page."""
     _, job = app.session_state[keys.FEATURES_INGESTION]
     jobs = build_services(settings_for_tests(home=home, seed_on_start=False)).jobs
     assert jobs.wait_for_job(job, 120).status == "Completed", jobs.describe_job(job).failure_reason
+
+
+def finish_ingestion(app: AppTest, home: Path) -> None:
+    """Wait for the ingestion job the page started, then let the page see it finished."""
+    wait_for_ingestion(app, home)
     app.run()
     assert not app.exception, app.exception
 
@@ -205,6 +210,26 @@ def test_failing_rows_wrong_identifiers_and_bad_names_are_explained_with_the_inp
     assert "Ingested **2** records; **2** rows failed validation." in texts(app.warning)
     causes = texts(app.markdown)
     assert "1 row: event_time is not an ISO-8601 time" in causes and "1 row: spend is not a number" in causes
+
+
+def test_a_submit_in_the_run_that_first_sees_the_ingestion_finished_is_kept(
+        grouped_app: tuple[AppTest, Path]) -> None:
+    """The ingestion's fragment is drawn (inline) above the Create tab: seeing the job finished there must not restart
+    the run, which dropped the form's submit and its error (a flaky test's cause)."""
+    app, home = grouped_app
+    open_page(app, "features")
+    app.segmented_control(key=keys.FEATURES_INGEST_KIND).set_value("file").run()
+    app.file_uploader(key="features.ingest.file.upload").upload("Events.csv", broken_events().to_csv(index=False).encode(),
+                                                                "text/csv")
+    submit(app, "features.ingest.file.form", "Start ingestion")
+    app.selectbox(key="features.create.source").select("lab.customers").run()
+    app.text_input(key=f"{CREATE}.name").input("../customers")
+    wait_for_ingestion(app, home)  # finished before the next run, which is the submit's
+    submit(app, f"{CREATE}.form", "Create feature group")
+    assert "../customers" in texts(app.error)
+    assert app.text_input(key=f"{CREATE}.name").value == "../customers"
+    assert keys.FEATURES_WATCHED not in app.session_state  # this run read the results: nothing left to refresh
+    assert "Ingested **2** records; **2** rows failed validation." in texts(app.warning)
 
 
 def test_freshness_reads_as_people_say_it() -> None:
