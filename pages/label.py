@@ -18,6 +18,7 @@ from components.score_views import label_name
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.errors import ServiceError
+from services.labels.importing import MAX_IMPORT_BYTES
 from services.labels.models import QUEUE_ORDERS, LabelSource
 from services.models import DataSource
 
@@ -158,7 +159,8 @@ def import_labels(endpoint: str) -> None:
     if st.button("Import labels", key=keys.LABEL_IMPORT_RUN, disabled=upload is None, icon=":material/upload:"):
         assert upload is not None  # the button is disabled without a file
         try:
-            result = labels.import_labels(endpoint, upload.name, upload.getvalue())
+            upload.seek(0)
+            result = labels.import_labels(endpoint, upload.name, upload.read(MAX_IMPORT_BYTES + 1))  # over: refused
         except ServiceError as error:
             st.session_state.pop(keys.LABEL_IMPORT_RESULT, None)
             show_error(error)
@@ -218,9 +220,12 @@ def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> N
         render_item(item, queue.classes, show_prediction=show, key=keys.LABEL_ITEM,
                     on_label=lambda item_id, label: give_label(source, labeller, item_id, label, queue.classes),
                     on_skip=lambda item_id: skip(source, labeller, item_id))
-        if not source.is_endpoint:  # a table's classes are its label column's values or the labels given so far
+        if queue.open_classes:  # a table without a label column, a model without classes: any label is taken
             render_new_class(item, key=keys.LABEL_NEW_CLASS,
                              on_label=lambda item_id, label: give_label(source, labeller, item_id, label, queue.classes))
+    elif not queue.total:
+        st.info(f"{source.label} has no rows to label. Pick another table, or an endpoint's captured requests.",
+                icon=":material/label_off:")
     else:
         st.success(f"Nothing left for {labeller} to label in {source.label}: every item has your label or was "
                    "skipped.", icon=":material/task_alt:")

@@ -45,13 +45,20 @@ from services.errors import BackendUnavailable, InvalidInput, NotFound
 from services.labels.agreement import latest_votes, majority_labels
 from services.labels.base import LabelsPort
 from services.labels.ground_truth import SNAPSHOT_PREFIX, TABLE_SCHEMA, ground_truth_bytes, table_rows
-from services.labels.importing import parse_labels
-from services.labels.items import MAX_ITEMS, SourceItems, capped_note, capture_item, table_items, text_column
+from services.labels.items import (
+    MAX_ITEMS,
+    NO_CAPTURE_HINT,
+    SourceItems,
+    capped_note,
+    capture_item,
+    table_items,
+    text_column,
+)
 from services.labels.local import ground_truth_table
 from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, LabelProgress, LabelQueue, LabelSource
 from services.labels.queue import check_order, labeller_queue
 from services.labels.sources import checked_source, source_key
-from services.labels.summary import progress_of, split_import
+from services.labels.summary import file_labels, progress_of
 from services.labels.table_append import append_labelled
 from services.models import DataSource, ModelRecord
 from services.names import check_labeller
@@ -96,14 +103,14 @@ class AwsLabels(SageMakerClients):
         check_order(order)
         found, history = self._items(source), self._history(source).read()
         if source.is_endpoint and not found.items:
-            raise InvalidInput(f"Endpoint {source.endpoint} has no captured requests to label.",
-                               hint="Turn on data capture for the endpoint and send it a few requests.")
+            raise InvalidInput(f"Endpoint {source.endpoint} has no captured requests to label yet.", hint=NO_CAPTURE_HINT)
         waiting = labeller_queue(found.items, order, seed, history.done(labeller), history.taken_back(labeller))
         given = _given(history)
         majority = majority_labels(history.votes())
         items = tuple(replace(item, labels=given.get(item.item_id, ())) for item in waiting[:max(limit, 0)])
         return LabelQueue(source, order, self._classes(source, found, history), items, len(found.items),
-                          sum(1 for item in found.items if item.item_id in majority), notes=found.notes)
+                          sum(1 for item in found.items if item.item_id in majority), notes=found.notes,
+                          open_classes=not found.classes)
 
     @translated
     def submit(self, source: LabelSource, item_id: str, label: str, labeller: str) -> Label:
@@ -155,12 +162,11 @@ class AwsLabels(SageMakerClients):
         """Known event ids are labelled in one history write; unknown ones and unreadable lines are reported."""
         source, labeller = LabelSource(endpoint=endpoint), check_labeller(labeller)
         found = self._items(source)
-        pairs, bad = parse_labels(filename, data)
-        accepted, unknown, refused = split_import(found, pairs)
+        accepted, unknown, problems = file_labels(found, filename, data)
         if accepted:
             at = utc_now()
             self._change(source, lambda history: [history.add(e, labeller, LABEL, label, at) for e, label in accepted])
-        return ImportResult(len(accepted), unknown, tuple(bad + refused))
+        return ImportResult(len(accepted), unknown, tuple(problems))
 
     @translated
     def append_to_table(self, source: LabelSource, target: DataSource, text_column: str, label_column: str) -> int:

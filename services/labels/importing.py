@@ -7,10 +7,16 @@ output manifest. Pure: bytes in, (event id, label) pairs and the lines that coul
 * Ground Truth output manifest (one JSON object a line, with ``source`` or ``source-ref``): the label is the
   ``class-name`` of the ``<job>-metadata`` object next to the ``<job>`` label attribute (e.g. ``"sentiment": 2,
   "sentiment-metadata": {"class-name": "positive", …}``); the event id is the line's ``eventId``, ``event_id`` or
-  ``id`` field, in that order (a manifest made for this workbench carries one of them next to the source).
-  The shape is the one "Output Data" of the SageMaker Developer Guide (sms-data-output) shows: the input line
-  unchanged plus the label attribute (the class index) and ``<attribute>-metadata`` with ``class-name``,
-  ``confidence``, ``type``, ``job-name``, ``human-annotated`` and ``creation-date``.
+  ``id`` field, in that order (Ground Truth keeps the input line's own fields, so a manifest made from the capture
+  can carry one). A line without one — what Ground Truth writes for a manifest of review texts alone — is matched
+  by its ``source`` text: it labels every captured request whose text is exactly that (``texts``); a text no
+  captured request has is reported with its line number. The shape is the one "Output Data" of the SageMaker
+  Developer Guide (sms-data-output) shows: the input line unchanged plus the label attribute (the class index, a
+  number or a string) and ``<attribute>-metadata`` with ``class-name``, ``confidence``, ``type``
+  (``groundtruth/text-classification``), ``job-name``, ``human-annotated`` and ``creation-date``.
+
+A file in which no line holds a label (empty, or every line unreadable) is refused as a whole (``InvalidInput``
+naming the first unreadable lines), so an import never "succeeds" with nothing in it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.errors import InvalidInput
@@ -26,10 +33,17 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 ID_FIELDS = ("eventId", "event_id", "id")
 CSV_ID_COLUMNS = ("eventId", "event_id")
 CSV_LABEL_COLUMNS = ("label", "groundTruth")
+JSON_SUFFIXES = (".jsonl", ".json", ".manifest")
+SHOWN_BAD_LINES = 3  # unreadable lines named in the error of a file without any label
+FORMATS_HINT = ("Import Model Monitor's ground-truth JSON lines, a CSV with a header row such as eventId,label, or a "
+                "Ground Truth output manifest.")
 
 
-def parse_labels(filename: str, data: bytes) -> tuple[list[tuple[str, str]], list[str]]:
-    """((event id, label) pairs in file order, "line N: why" for lines that could not be read)."""
+def parse_labels(filename: str, data: bytes, texts: Mapping[str, Sequence[str]] | None = None
+                 ) -> tuple[list[tuple[str, str]], list[str]]:
+    """((event id, label) pairs in file order, "line N: why" for lines that could not be read). ``texts`` maps a
+    captured request's text to its event ids, for manifest lines that carry no event id. ``InvalidInput`` for a
+    file over the cap, not UTF-8, a CSV without the columns, or without any line holding a label."""
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput(f"{filename} is {len(data) / 1e6:.1f} MB; label files are read up to {MAX_IMPORT_BYTES // 2**20} MB.",
                            hint="Split the file and import the parts one by one.")
@@ -37,9 +51,18 @@ def parse_labels(filename: str, data: bytes) -> tuple[list[tuple[str, str]], lis
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{filename} is not UTF-8 text.", hint="Save the file as UTF-8 and import it again.") from exc
-    if filename.lower().endswith(".csv") or not text.lstrip().startswith("{"):
-        return parse_csv(filename, text)
-    return parse_json_lines(text)
+    if not text.strip():
+        raise InvalidInput(f"{filename} is empty: it holds no labels.", hint=FORMATS_HINT)
+    json_lines = filename.lower().endswith(JSON_SUFFIXES) or text.lstrip().startswith("{")
+    if filename.lower().endswith(".csv") or not json_lines:
+        pairs, bad = parse_csv(filename, text)
+    else:
+        pairs, bad = parse_json_lines(text, texts or {})
+    if not pairs:
+        shown = "; ".join(bad[:SHOWN_BAD_LINES]) + ("; …" if len(bad) > SHOWN_BAD_LINES else "")
+        why = f"({shown})" if shown else "(only a header row)"
+        raise InvalidInput(f"No line of {filename} holds a label {why}.", hint=FORMATS_HINT)
+    return pairs, bad
 
 
 def parse_csv(filename: str, text: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -49,9 +72,7 @@ def parse_csv(filename: str, text: str) -> tuple[list[tuple[str, str]], list[str
     label_column = next((c for c in CSV_LABEL_COLUMNS if c in headers), "")
     if not id_column or not label_column:
         raise InvalidInput(f"{filename} has no {' or '.join(CSV_ID_COLUMNS)} column and {' or '.join(CSV_LABEL_COLUMNS)} "
-                           f"column (columns: {', '.join(headers) or 'none'}).",
-                           hint="Import a CSV with a header row such as eventId,label, Model Monitor's ground-truth "
-                                "JSON lines or a Ground Truth output manifest.")
+                           f"column (columns: {', '.join(headers) or 'none'}).", hint=FORMATS_HINT)
     pairs, bad = [], []
     for number, row in enumerate(reader, start=2):
         event_id, label = (row.get(id_column) or "").strip(), (row.get(label_column) or "").strip()
@@ -62,8 +83,9 @@ def parse_csv(filename: str, text: str) -> tuple[list[tuple[str, str]], list[str
     return pairs, bad
 
 
-def parse_json_lines(text: str) -> tuple[list[tuple[str, str]], list[str]]:
-    pairs, bad = [], []
+def parse_json_lines(text: str, texts: Mapping[str, Sequence[str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    pairs: list[tuple[str, str]] = []
+    bad: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -72,22 +94,24 @@ def parse_json_lines(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         except (ValueError, RecursionError):
             bad.append(f"line {number}: not JSON")
             continue
-        pair = json_line_label(record)
-        if isinstance(pair, str):
-            bad.append(f"line {number}: {pair}")
+        found = json_line_labels(record, texts)
+        if isinstance(found, str):
+            bad.append(f"line {number}: {found}")
         else:
-            pairs.append(pair)
+            pairs.extend(found)
     return pairs, bad
 
 
-def json_line_label(record: Any) -> tuple[str, str] | str:
-    """(event id, label) of a ground-truth line or a manifest line, or why there is none."""
+def json_line_labels(record: Any, texts: Mapping[str, Sequence[str]]) -> list[tuple[str, str]] | str:
+    """The (event id, label) pairs of a ground-truth line or a manifest line (several when a manifest line's source
+    text is several captured requests'), or why there is none."""
     if not isinstance(record, dict):
         return "not a JSON object"
     if "groundTruthData" in record:
-        return ground_truth_label(record)
+        pair = ground_truth_label(record)
+        return pair if isinstance(pair, str) else [pair]
     if "source" in record or "source-ref" in record:
-        return manifest_label(record)
+        return manifest_labels(record, texts)
     return "neither a ground-truth line (groundTruthData) nor a manifest line (source or source-ref)"
 
 
@@ -100,12 +124,26 @@ def ground_truth_label(record: dict[str, Any]) -> tuple[str, str] | str:
     return str(event_id), str(label)
 
 
-def manifest_label(record: dict[str, Any]) -> tuple[str, str] | str:
+def manifest_labels(record: dict[str, Any], texts: Mapping[str, Sequence[str]]) -> list[tuple[str, str]] | str:
+    label = manifest_class(record)
+    if label is None:
+        return "no label attribute with a <job>-metadata class-name"
     event_id = next((record[f] for f in ID_FIELDS if record.get(f) not in (None, "")), None)
-    if event_id is None:
-        return f"no event id ({', '.join(ID_FIELDS)})"
+    if event_id is not None:
+        return [(str(event_id), label)]
+    source = record.get("source")
+    if not isinstance(source, str):
+        return f"no event id ({', '.join(ID_FIELDS)}), and no source text to match (a source-ref is not read)"
+    events = texts.get(source.strip(), ())
+    if not events:
+        return f"no event id ({', '.join(ID_FIELDS)}), and no captured request's text is its source"
+    return [(event, label) for event in events]
+
+
+def manifest_class(record: dict[str, Any]) -> str | None:
+    """The ``class-name`` of the ``<job>-metadata`` object beside a ``<job>`` label attribute."""
     for key, value in record.items():
         attribute = key.endswith("-metadata") and key.removesuffix("-metadata") in record
         if attribute and isinstance(value, dict) and value.get("class-name") not in (None, ""):
-            return str(event_id), str(value["class-name"])
-    return "no label attribute with a <job>-metadata class-name"
+            return str(value["class-name"])
+    return None

@@ -32,6 +32,8 @@ from services.training.baseline import label_text
 
 MAX_ITEMS = 50_000  # items read from a capture or a table at most (the oldest captures, the first rows)
 LABEL_COLUMN = "label"  # a table column whose distinct values are the classes offered
+NO_CAPTURE_HINT = ("Send it a few requests: score reviews on the Score page (or `python -m services score ENDPOINT "
+                   "--text …`); every request it answers is captured and appears here.")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,15 @@ def endpoint_model(stack: EmbeddedStack, name: str) -> tuple[dict[str, Any], str
     endpoint = read_endpoint(Path(stack.settings.home), name)
     variant, model_id = monitored_variant(endpoint)
     return endpoint, variant, stack.models.get(model_id)
+
+
+def nothing_captured(stack: EmbeddedStack, name: str) -> InvalidInput:
+    """The error of an endpoint without captured requests: its capture is off, or nobody has sent it requests yet."""
+    endpoint, _, _ = endpoint_model(stack, name)
+    if not endpoint.get("capture_percent"):
+        return InvalidInput(f"Endpoint {name} does not capture its requests (data capture is off), so there is nothing "
+                            "to label.", hint="Deploy the model again with data capture on (a capture percentage above 0).")
+    return InvalidInput(f"Endpoint {name} has no captured requests to label yet.", hint=NO_CAPTURE_HINT)
 
 
 def endpoint_capture(stack: EmbeddedStack, name: str) -> list[Path]:

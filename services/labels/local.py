@@ -27,13 +27,12 @@ from services.labels.ground_truth import (
     write_snapshot,
     write_table_file,
 )
-from services.labels.importing import parse_labels
-from services.labels.items import SourceItems, endpoint_capture, endpoint_items, table_items
+from services.labels.items import SourceItems, endpoint_capture, endpoint_items, nothing_captured, table_items
 from services.labels.models import GROUND_TRUTH_DATABASE, ImportResult, Label, LabelProgress, LabelQueue, LabelSource
 from services.labels.queue import check_order, labeller_queue
 from services.labels.sources import checked_source, source_key
 from services.labels.store import LABEL, SKIP, LabelStore
-from services.labels.summary import progress_of, split_import
+from services.labels.summary import file_labels, progress_of
 from services.labels.table_append import append_labelled
 from services.models import DataSource
 from services.names import check_labeller, check_name, glue_name
@@ -82,15 +81,15 @@ class LocalLabels:
         check_order(order)
         found = self.items(source)
         if source.is_endpoint and not found.items:
-            raise InvalidInput(f"Endpoint {source.endpoint} has no captured requests to label.",
-                               hint="Turn on data capture for the endpoint and send it a few requests.")
+            raise nothing_captured(self.stack, source.endpoint)
         key = source_key(checked_source(source))
         waiting = labeller_queue(found.items, order, seed, self.store.done(key, labeller), self.store.taken_back(key, labeller))
         majority = majority_labels(self.store.votes(key))
         given = self._given(key)
         items = tuple(replace(item, labels=given.get(item.item_id, ())) for item in waiting[:max(limit, 0)])
         return LabelQueue(source, order, self.classes(source, found), items, len(found.items),
-                          sum(1 for item in found.items if item.item_id in majority), notes=found.notes)
+                          sum(1 for item in found.items if item.item_id in majority), notes=found.notes,
+                          open_classes=not found.classes)
 
     def _given(self, key: str) -> dict[str, tuple[str, ...]]:
         given: dict[str, tuple[str, ...]] = {}
@@ -129,12 +128,11 @@ class LocalLabels:
     def import_labels(self, endpoint: str, filename: str, data: bytes, labeller: str = "import") -> ImportResult:
         source, labeller = LabelSource(endpoint=endpoint), check_labeller(labeller)
         found = self.items(source)
-        pairs, bad = parse_labels(filename, data)
-        accepted, unknown, refused = split_import(found, pairs)
+        accepted, unknown, problems = file_labels(found, filename, data)
         if accepted:
             self.store.add_many(source_key(checked_source(source)), accepted, labeller)
             self._publish(source)
-        return ImportResult(len(accepted), unknown, tuple(bad + refused))
+        return ImportResult(len(accepted), unknown, tuple(problems))
 
     def export_labels(self, endpoint: str) -> bytes:
         return ground_truth_bytes(self.ground_truth(endpoint))

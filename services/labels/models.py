@@ -70,6 +70,7 @@ class LabelQueue:
     total: int  # items in the source
     labelled: int  # items with at least one label
     notes: tuple[str, ...] = ()  # e.g. that only the first rows were read
+    open_classes: bool = False  # any label is accepted (a table without a label column, a model without classes)
 
 
 @dataclass(frozen=True)

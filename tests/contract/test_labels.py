@@ -128,6 +128,27 @@ class LabelsContract:
         bad_class = labels.import_labels(endpoint, "x.csv", labels_csv({first: "maybe"}))
         assert bad_class.imported == 0 and len(bad_class.bad_lines) == 1
 
+    def test_a_ground_truth_manifest_without_event_ids_labels_the_requests_with_its_source_text(
+            self, world: LabelsWorld) -> None:
+        """What Ground Truth writes for a text-classification job over the reviews alone (sms-data-output): no event
+        id, the review as ``source``, the job's category word as ``class-name`` ("negative" is the class -1)."""
+        labels, source = world.services.labels, self.source(world)
+        texts = {i.item_id: i.text for i in labels.queue(source, labeller="manifest", limit=100).items}
+        event = world.event_ids[3]
+        lines = [{"source": texts[event], "sentiment": 0, "sentiment-metadata": {
+                      "class-name": "negative", "confidence": 0.74, "type": "groundtruth/text-classification",
+                      "job-name": "labeling-job/sentiment", "human-annotated": "yes",
+                      "creation-date": "2026-12-05T10:00:00.000000"}},
+                 {"source": "a review nobody sent", "sentiment": 2, "sentiment-metadata": {"class-name": "positive"}}]
+        data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        result = labels.import_labels(world.endpoint, "output.manifest", data, labeller="gt-job")
+        assert (result.imported, result.unknown_event_ids) == (1, ())
+        assert result.bad_lines == ("line 2: no event id (eventId, event_id, id), and no captured request's text is its "
+                                    "source",)
+        assert labels.progress(source).by_labeller["gt-job"] == 1
+        table = world.services.storage.read_table("monitoring", "ground_truth_labels_contract")
+        assert table[table.labeller == "gt-job"][["event_id", "label"]].values.tolist() == [[event, NEGATIVE]]
+
     def test_export_round_trips_through_import(self, world: LabelsWorld) -> None:
         labels, source = world.services.labels, self.source(world)
         labels.submit(source, world.event_ids[9], POSITIVE, "exporter")
@@ -164,6 +185,10 @@ class LabelsContract:
         queue = labels.queue(ROWS, labeller="rows")
         assert [i.item_id for i in queue.items] == ["r3", "r1", "r4", "r2"]
         assert queue.classes == ("bad", "good") and queue.total == 4 and queue.items[0].text == "colour faded"
+        assert not queue.open_classes and not labels.queue(self.source(world), limit=0).open_classes
+        unlabelled = LabelSource(database=TRAIN_TABLE[0], table=TRAIN_TABLE[1], id_column="review_body",
+                                 text_column="review_body")  # no label column: any class may be typed
+        assert labels.queue(unlabelled, labeller="rows", limit=0).open_classes
         assert labels.submit(ROWS, "r3", "bad", "rows").label == "bad"
         assert [i.item_id for i in labels.queue(ROWS, labeller="rows").items] == ["r1", "r4", "r2"]
         with pytest.raises(InvalidInput):
@@ -185,6 +210,8 @@ class LabelsContract:
             labels.queue(LabelSource(database="contract", table="label_rows", id_column="nope", text_column="review_body"))
         with pytest.raises(InvalidInput):
             labels.import_labels(world.endpoint, "labels.csv", b"id,text\n1,x\n")
+        with pytest.raises(InvalidInput, match="No line of junk.jsonl holds a label"):
+            labels.import_labels(world.endpoint, "junk.jsonl", b'{"x": 1}\n{not json\n')
         assert labels.progress(source).by_labeller.get("errors") is None
 
 
@@ -229,6 +256,9 @@ class TestLocalLabels(LabelsContract):
         headerless = tmp_path / "bad.csv"
         headerless.write_text("id,text\n1,x\n")
         assert "eventId" in refused(cli, "labels", "import", world.endpoint, str(headerless))
+        junk = tmp_path / "junk.jsonl"
+        junk.write_text('{"x": 1}\n')
+        assert "line 1: neither" in refused(cli, "labels", "import", world.endpoint, str(junk))
         refused(cli, "labels", "export", "no-such-endpoint", "--out", "nothing.jsonl")
 
 

@@ -13,7 +13,9 @@ from services.errors import InvalidInput
 from services.labels import importing
 from services.labels.ground_truth import read_ground_truth, snapshot_files, table_rows, write_snapshot
 from services.labels.importing import parse_labels
-from services.labels.models import Label
+from services.labels.items import SourceItems
+from services.labels.models import Label, LabelItem
+from services.labels.summary import file_labels, split_import
 from services.labels.table_append import appended_table
 from services.models import Table
 from tests.helpers.labels import ground_truth_lines, ground_truth_manifest, labels_csv
@@ -38,10 +40,12 @@ def test_csv_with_either_column_spelling() -> None:
 def test_ground_truth_manifest_takes_the_class_name() -> None:
     data = ground_truth_manifest({"e1": "neutral", "e2": "positive"}, ("negative", "neutral", "positive"))
     data += json.dumps({"source-ref": "s3://b/x.txt", "id": "e5", "job": 0, "job-metadata": {"class-name": "negative"}}).encode()
-    data += b"\n" + json.dumps({"source": "no id", "sentiment": 1}).encode() + b"\n"
+    data += b"\n" + json.dumps({"source": "no id", "sentiment": 1, "sentiment-metadata": {"class-name": "neutral"}}).encode()
+    data += b"\n" + json.dumps({"source": "no label", "eventId": "e6", "sentiment": 1}).encode() + b"\n"
     pairs, bad = parse_labels("output.manifest", data)
     assert pairs == [("e1", "neutral"), ("e2", "positive"), ("e5", "negative")]
-    assert bad == ["line 4: no event id (eventId, event_id, id)"]
+    assert bad == ["line 4: no event id (eventId, event_id, id), and no captured request's text is its source",
+                   "line 5: no label attribute with a <job>-metadata class-name"]
 
 
 def test_files_over_the_cap_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,3 +97,41 @@ def test_append_refuses_columns_that_do_not_fit(text_column: str, label_column: 
     current = pa.table({"text": ["a"], "label": ["1"], "rating": pa.array([5], pa.int64())})
     with pytest.raises(InvalidInput):
         appended_table(current, TRAIN, rows, text_column, label_column)
+
+
+def test_a_ground_truth_manifest_as_ground_truth_writes_it_is_matched_by_its_source_text() -> None:
+    """Ground Truth's output for a manifest of texts alone (sms-data-output's text-classification example: the label
+    attribute's value is the class index, as a string here) carries no event id: its ``source`` is the review, so it
+    labels every captured request with that text; a text no request has is a numbered bad line."""
+    line = {"source": "a bad day", "mood": "1", "mood-metadata": {
+        "class-name": "sad", "confidence": 0.8, "type": "groundtruth/text-classification", "job-name": "label-mood",
+        "human-annotated": "yes", "creation-date": "2018-10-18T22:18:13.527256"}}
+    other = {**line, "source": "a good day", "mood-metadata": {**line["mood-metadata"], "class-name": "happy"}}
+    data = "\n".join(json.dumps(x) for x in (line, other, {**line, "source-ref": "s3://b/r.txt", "source": 3})).encode()
+    pairs, bad = parse_labels("output.manifest", data, {"a bad day": ["e1", "e7"]})
+    assert pairs == [("e1", "sad"), ("e7", "sad")]
+    assert bad == ["line 2: no event id (eventId, event_id, id), and no captured request's text is its source",
+                   "line 3: no event id (eventId, event_id, id), and no source text to match (a source-ref is not read)"]
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.jsonl", b"\n \n", "is empty"), ("junk.jsonl", b'{"x": 1}\n{"y": 2}\n', "line 1: neither"),
+    ("array.json", b'[{"eventId": "e1"}]\n', "line 1: not a JSON object"), ("header.csv", b"eventId,label\n", "header"),
+    ("all-bad.manifest", b'{"source": "x", "job": 0}\n', "line 1: no label attribute")])
+def test_a_file_without_any_label_is_refused_as_a_whole(name: str, data: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_labels(name, data)
+
+
+def test_labels_given_by_class_name_become_the_models_classes() -> None:
+    """A Ground Truth job's categories are words; the review model's classes are -1 / 0 / 1 (negative / neutral /
+    positive): the names map to the classes, anything else is refused with its event."""
+    items = tuple(LabelItem(e, f"text {e}") for e in ("e1", "e2", "e3", "e4"))
+    found = SourceItems(items, ("-1", "0", "1"))
+    accepted, unknown, refused = split_import(found, [("e1", "Positive"), ("e2", "neutral (0)"), ("e3", "-1"),
+                                                      ("e4", "meh"), ("e9", "positive")])
+    assert accepted == [("e1", "1"), ("e2", "0"), ("e3", "-1")]
+    assert unknown == ("e9",) and refused == ["event e4: 'meh' is not one of the model's classes"]
+    texts = SourceItems(items, ("-1", "0", "1"))
+    manifest = json.dumps({"source": "text e2", "s": 2, "s-metadata": {"class-name": "positive"}}).encode()
+    assert file_labels(texts, "out.manifest", manifest) == ([("e2", "1")], (), [])
