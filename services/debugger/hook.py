@@ -11,8 +11,12 @@ worker copies this file as ``debug_hook.py`` beside a script-mode job's code, so
     hook.record_gradients(step)         # one line of gradient statistics over the module's parameters
     hook.record_tensor("loss", loss, step)
     hook.record_labels(train_labels)    # training labels' counts, for ClassImbalance
+    hook.record_predictions(y_valid, model_output, step)  # labels and predictions, for ClassImbalance
 
-Each line of ``tensors.jsonl`` is ``{"name", "step", "mean", "std", "min", "max", "norm", "abs_mean"}``.
+Each line of ``tensors.jsonl`` is ``{"name", "step", "mean", "std", "min", "max", "norm", "abs_mean"}``;
+``record_predictions`` writes two tensors to ``predictions.jsonl``, ``<prefix>labels`` and ``<prefix>predictions``
+(``{"name", "step", "values", "rows"}``, at most ``MAX_OUTPUT_VALUES`` numbers each). Predictions are classes, or
+per-row probability vectors for the rule's ``argmax=True``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 OUTPUT_ENV = "SM_DEBUGGER_OUTPUT_DIR"
 COLLECTIONS_ENV = "SM_DEBUGGER_COLLECTIONS"
+MAX_OUTPUT_VALUES = 10_000  # as services.debugger.recording (this file stands alone)
 
 
 def summarize(total: float, squares: float, absolute: float, low: float, high: float, count: int) -> dict[str, float]:
@@ -49,6 +54,15 @@ def sums(values: Any) -> tuple[float, float, float, float, float, int]:
     if not flat:
         return 0.0, 0.0, 0.0, 0.0, 0.0, 0
     return sum(flat), sum(v * v for v in flat), sum(abs(v) for v in flat), min(flat), max(flat), len(flat)
+
+
+def _rows(values: Any) -> list[Any]:
+    """A tensor, array or sequence as a list of rows (numbers, or lists of numbers for 2-D input)."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu()
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    return [list(v) if isinstance(v, (list, tuple)) else v for v in values]
 
 
 def _flatten(values: Any) -> list[Any]:
@@ -111,6 +125,19 @@ class Hook:
         for label in _flatten(labels):
             counts[str(label)] = counts.get(str(label), 0) + 1
         (self.path.parent / "labels.json").write_text(json.dumps(counts))
+
+    def record_predictions(self, labels: Any, predictions: Any, step: int | None = None, prefix: str = "") -> None:
+        """One step's labels and predictions (classes, or probability vectors), for ClassImbalance's
+        misprediction check; the first rows only when they hold more than ``MAX_OUTPUT_VALUES`` numbers."""
+        if self.path is None:
+            return
+        truth, predicted = _rows(labels), _rows(predictions)
+        width = max((len(p) for p in predicted if isinstance(p, list)), default=1)
+        keep, at = max(1, MAX_OUTPUT_VALUES // width), self._step(step)
+        lines = [{"name": f"{prefix}{kind}", "step": at, "values": values[:keep], "rows": len(values)}
+                 for kind, values in (("labels", truth), ("predictions", predicted))]
+        with (self.path.parent / "predictions.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(line) + "\n" for line in lines))
 
     def _step(self, step: int | None) -> int:
         if step is None:

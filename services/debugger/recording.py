@@ -6,11 +6,16 @@
 * ``mirror_scalars``: the job's metric points (``metrics.jsonl``) copied into ``scalars.jsonl`` with a TRAIN / EVAL
   mode from the name, read incrementally (``JsonlTail`` keeps its offset).
 * ``record_labels``: the training labels' counts (``labels.json``) for ClassImbalance.
+* ``record_predictions``: a split's labels and the model's predicted classes at a step, as two tensors
+  (``<split>/labels``, ``<split>/predictions``: ``{"name", "step", "values", "rows"}``) in ``predictions.jsonl``, for
+  ClassImbalance's misprediction check; at most ``MAX_OUTPUT_VALUES`` values a tensor (the first rows; ``rows``
+  says how many there were).
 
 The worker tells the code it runs what to record through two ``SM_*``-style variables of ours (they pass into a
 script's environment as part of the training contract): ``SM_DEBUGGER_OUTPUT_DIR`` (the folder) and
 ``SM_DEBUGGER_COLLECTIONS`` (comma list: ``losses`` — report training losses too, ``gradients`` — gradient
-statistics, ``labels`` — label counts), set only for the collections the configured rules read.
+statistics, ``labels`` — label counts, ``predictions`` — labels with predictions), set only for the collections the
+configured rules read.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ DEBUG_DIR = "debug-output"
 OUTPUT_ENV = "SM_DEBUGGER_OUTPUT_DIR"
 COLLECTIONS_ENV = "SM_DEBUGGER_COLLECTIONS"
 SCALARS, TENSORS, SYSTEM, LABELS, RULES = "scalars.jsonl", "tensors.jsonl", "system.jsonl", "labels.json", "rules.json"
+PREDICTIONS = "predictions.jsonl"
+MAX_OUTPUT_VALUES = 10_000  # numbers per labels / predictions tensor: a line stays well under READ_CHUNK
 READ_CHUNK = 1 << 20  # at most 1 MB of a file per read; the rest on the next read
 MB = 1024 * 1024
 MEMBERS_EVERY = 6  # samples between two looks for the process group's members (3 s)
@@ -70,6 +77,34 @@ def record_labels(values: Iterable[Any]) -> None:
     for value in values:
         counts[str(value)] = counts.get(str(value), 0) + 1
     (folder / LABELS).write_text(json.dumps(counts))
+
+
+def record_predictions(split: str, labels: Iterable[Any], predictions: Iterable[Any], step: int) -> None:
+    """Append ``split``'s labels and predicted classes at ``step`` when ClassImbalance asked for them (else
+    nothing): two tensors, ``<split>/labels`` and ``<split>/predictions``, of at most ``MAX_OUTPUT_VALUES`` rows."""
+    folder = output_dir()
+    if folder is None or "predictions" not in collections_wanted():
+        return
+    truth, predicted = [_plain(v) for v in labels], [_plain(v) for v in predictions]
+    append_jsonl(folder / PREDICTIONS, [
+        {"name": f"{split}/{kind}", "step": int(step), "values": values[:MAX_OUTPUT_VALUES], "rows": len(values)}
+        for kind, values in (("labels", truth), ("predictions", predicted))])
+
+
+def record_split_predictions(predictor: Any, frame: Any, target: str, step: int, split: str = "validation") -> None:
+    """When ClassImbalance asked for predictions (else nothing, not even the scoring): score ``frame`` with the
+    trained ``predictor`` (its ``predict_frame``) and record the labels in ``target`` with the predicted labels."""
+    if output_dir() is None or "predictions" not in collections_wanted() or len(frame) == 0:
+        return
+    scored = predictor.predict_frame(frame.head(MAX_OUTPUT_VALUES))
+    record_predictions(split, frame[target].head(MAX_OUTPUT_VALUES), scored["predicted_label"], step)
+
+
+def _plain(value: Any) -> Any:
+    """A label or prediction as JSON has it (numpy scalars become Python numbers, other values text)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return value if isinstance(value, (int, float, str)) else str(value)
 
 
 def read_labels(folder: Path) -> dict[str, int]:

@@ -4,9 +4,10 @@ function over what a job has recorded so far.
 Parameters are SageMaker's ``RuleParameters`` (strings on the wire, typed here). Defaults are smdebug's /
 SageMaker's: LossNotDecreasing num_steps=10, diff_percent=0.1, increase_threshold_percent=5; Overfit start_step=0,
 patience=1, ratio_threshold=0.1; Overtraining patience_train=5, patience_validation=10, delta=0.01;
-StalledTrainingRule threshold=1800 s; ClassImbalance threshold_imbalance=10, threshold_misprediction=0.7;
-VanishingGradient threshold=1e-7; ExplodingTensor only_nan=False; CPUBottleneck threshold=50, cpu_threshold=90,
-gpu_threshold=10, patience=1000; LowCPUUtilization threshold_p95=70, threshold_p5=10, window=500, patience=1000.
+StalledTrainingRule threshold=1800 s; ClassImbalance threshold_imbalance=10, threshold_misprediction=0.7,
+samples=500, argmax=False, labels_regex=.*labels, predictions_regex=.*predictions; VanishingGradient
+threshold=1e-7; ExplodingTensor only_nan=False; CPUBottleneck threshold=50, cpu_threshold=90, gpu_threshold=10,
+patience=1000; LowCPUUtilization threshold_p95=70, threshold_p5=10, window=500, patience=1000.
 MemoryUsage follows GPUMemoryIncrease (increase=5 percentage points, patience=1000, window=10) on host memory.
 
 An evaluation returns ``None`` while there is nothing to evaluate yet. A rule job on SageMaker that finds no
@@ -54,6 +55,7 @@ class Recorded:
     system: Sequence[Mapping[str, Any]] = ()
     labels: Mapping[str, int] = field(default_factory=dict)
     now: float = 0.0
+    outputs: Sequence[Mapping[str, Any]] = ()  # labels / predictions tensors: {"name", "step", "values"}
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,13 @@ def parse_parameters(rule: str, given: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _check_text(rule: str, values: dict[str, Any]) -> None:
-    """``tensor_regex`` must compile; ``mode`` is TRAIN, EVAL or empty."""
-    if values.get("tensor_regex"):
+    """Every ``*_regex`` must compile; ``mode`` is TRAIN, EVAL or empty."""
+    for name in (n for n in values if n.endswith("_regex") and values[n]):
         try:
-            re.compile(values["tensor_regex"])
+            re.compile(values[name])
         except re.error as error:
-            raise InvalidInput(f"{rule} parameter tensor_regex={values['tensor_regex']!r} is not a regular "
-                               f"expression: {error}.", hint="For example tensor_regex=.*loss.*") from None
+            raise InvalidInput(f"{rule} parameter {name}={values[name]!r} is not a regular "
+                               f"expression: {error}.", hint=f"For example {name}=.*loss.*") from None
     if str(values.get("mode", "")).upper() not in ("", "TRAIN", "EVAL"):
         raise InvalidInput(f"{rule} parameter mode={values['mode']!r} is not TRAIN or EVAL.",
                            hint="Leave it empty to watch both.")
@@ -159,7 +161,7 @@ def nothing_to_evaluate(rule: str) -> str:
     what = {"VanishingGradient": "no gradients were recorded (only jobs that record gradients: text-minilm, or a "
                                  "script using the hook)",
             "ExplodingTensor": "no tensors or losses were recorded",
-            "ClassImbalance": "no training labels were recorded",
+            "ClassImbalance": "no training labels and no labels with predictions were recorded",
             "Overfit": "no pair of training and validation losses was recorded",
             "Overtraining": "no training or validation loss was recorded"}.get(rule, "not enough was recorded")
     return f"Nothing to evaluate: {what}."
@@ -300,18 +302,109 @@ def stalled_training(params: dict[str, Any], data: Recorded) -> Finding | None:
 
 
 def class_imbalance(params: dict[str, Any], data: Recorded) -> Finding | None:
-    """The most frequent training label over the rarest more than ``threshold_imbalance`` times. The
-    misprediction part (``threshold_misprediction``) needs per-class predictions, which no local job records."""
-    counts = {label: int(n) for label, n in data.labels.items() if int(n) > 0}
+    """SageMaker's two checks. The training labels: the largest class over the smallest more than
+    ``threshold_imbalance`` times. The mispredictions: the label and prediction tensors (names matching
+    ``labels_regex`` / ``predictions_regex``, paired step by step, ``argmax`` taken of probability vectors) summed
+    over the steps; once ``samples`` labels were seen, a class whose share of mispredicted labels is above
+    ``threshold_misprediction`` is an issue, at the step where that happened. Unreadable predictions are an
+    ``Error`` (``MalformedSeries``) unless the training labels already show an issue."""
+    imbalance = _imbalance(params, data.labels)
+    try:
+        mispredicted = _mispredictions(params, data.outputs)
+    except MalformedSeries as error:
+        if imbalance is None or not imbalance.issue:
+            raise
+        mispredicted = Finding(False, f"The misprediction check could not read the predictions: {error}.")
+    if imbalance is None and mispredicted is None:
+        return None
+    parts = [f for f in (imbalance, mispredicted) if f is not None]
+    if mispredicted is None:
+        parts.append(Finding(False, "The misprediction check was not evaluated: the job recorded no labels with "
+                                    "predictions."))
+    fired = [f for f in parts if f.issue]
+    step = mispredicted.step if mispredicted is not None and mispredicted.issue else (0 if fired else None)
+    return Finding(bool(fired), " ".join(f.details for f in parts), step)
+
+
+def _imbalance(params: dict[str, Any], labels: Mapping[str, int]) -> Finding | None:
+    counts = {label: int(n) for label, n in labels.items() if int(n) > 0}
     if len(counts) < 2:
         return None
     big, small = max(counts, key=counts.__getitem__), min(counts, key=counts.__getitem__)
     ratio = counts[big] / counts[small]
-    note = " The misprediction check was not evaluated: no per-class predictions were recorded."
     if ratio > params["threshold_imbalance"]:
         return Finding(True, f"Class {big!r} has {counts[big]} training rows, {ratio:.1f} times class {small!r} "
-                             f"({counts[small]}); threshold {params['threshold_imbalance']:g}.{note}", 0, None)
-    return Finding(False, f"Largest class over smallest: {ratio:.1f} (threshold {params['threshold_imbalance']:g}).{note}")
+                             f"({counts[small]}); threshold {params['threshold_imbalance']:g}.", 0)
+    return Finding(False, f"Largest class over smallest: {ratio:.1f} (threshold {params['threshold_imbalance']:g}).")
+
+
+def paired_outputs(outputs: Sequence[Mapping[str, Any]], labels_regex: str,
+                   predictions_regex: str) -> list[tuple[int, list[Any], list[Any]]]:
+    """(step, labels, predictions) in step order: at each step the i-th labels tensor with the i-th predictions
+    tensor; ``MalformedSeries`` when a pair's lengths differ."""
+    by_step: dict[int, tuple[list[list[Any]], list[list[Any]]]] = {}
+    labels_pattern, predictions_pattern = re.compile(labels_regex), re.compile(predictions_regex)
+    for index, record in enumerate(outputs):
+        name, values = str(record.get("name", "")), record.get("values")
+        if not isinstance(values, list):
+            raise MalformedSeries(f"tensor {name!r} has no list of values")
+        kept = by_step.setdefault(_step(record, index), ([], []))
+        if labels_pattern.fullmatch(name):
+            kept[0].append(values)
+        elif predictions_pattern.fullmatch(name):
+            kept[1].append(values)
+    pairs = []
+    for step in sorted(by_step):
+        for labels, predictions in zip(*by_step[step], strict=False):
+            if len(labels) != len(predictions):
+                raise MalformedSeries(f"step {step} has {len(labels)} labels but {len(predictions)} predictions")
+            pairs.append((step, labels, predictions))
+    return pairs
+
+
+def _predicted(value: Any, argmax: bool) -> str:
+    """A prediction as a class: the index of the largest probability with ``argmax``, else the value itself."""
+    if argmax:
+        if not isinstance(value, list) or not value:
+            raise MalformedSeries(f"argmax=True but a prediction is {value!r}, not a vector of probabilities")
+        scores = [_number(v) for v in value]
+        return str(scores.index(max(scores)))
+    if isinstance(value, list):
+        raise MalformedSeries("a prediction is a vector: set argmax=True to take the most probable class")
+    return _class_name(value)
+
+
+def _class_name(value: Any) -> str:
+    """``1``, ``1.0`` and ``"1"`` are the same class."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _mispredictions(params: dict[str, Any], outputs: Sequence[Mapping[str, Any]]) -> Finding | None:
+    pairs = paired_outputs(outputs, params["labels_regex"], params["predictions_regex"])
+    if not pairs:
+        return None
+    seen: dict[str, int] = {}
+    wrong: dict[str, int] = {}
+    for step, labels, predictions in pairs:
+        for label, prediction in zip(labels, predictions, strict=True):
+            truth = _class_name(label)
+            seen[truth] = seen.get(truth, 0) + 1
+            wrong[truth] = wrong.get(truth, 0) + (_predicted(prediction, params["argmax"]) != truth)
+        if sum(seen.values()) < params["samples"]:
+            continue
+        worst = max(seen, key=lambda c: wrong[c] / seen[c])
+        if wrong[worst] / seen[worst] > params["threshold_misprediction"]:
+            return Finding(True, f"Class {worst!r}: {wrong[worst]} of {seen[worst]} labels mispredicted "
+                                 f"({wrong[worst] / seen[worst]:.0%}) by step {step}, above threshold_misprediction "
+                                 f"{params['threshold_misprediction']:g}.", step)
+    total = sum(seen.values())
+    if total < params["samples"]:
+        return Finding(False, f"The misprediction check waits for {params['samples']} labels; {total} were recorded.")
+    worst = max(seen, key=lambda c: wrong[c] / seen[c])
+    return Finding(False, f"Most mispredicted class: {worst!r}, {wrong[worst] / seen[worst]:.0%} of {seen[worst]} "
+                          f"labels (threshold_misprediction {params['threshold_misprediction']:g}).")
 
 
 def _gradients(tensors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -436,9 +529,11 @@ CATALOG: dict[str, RuleSpec] = {
         "Look at the job's log for a hang (data loading, a deadlock) and at the CPU in the profiler report.",
         {"threshold": _p("1800")}, stalled_training),
     "ClassImbalance": RuleSpec(
-        "The training labels are strongly imbalanced.",
+        "The training labels are strongly imbalanced, or a class's labels are mostly mispredicted.",
         "Resample, weight classes (scale_pos_weight for xgboost) or collect more rows of the rare classes.",
-        {"threshold_imbalance": _p("10"), "threshold_misprediction": _p("0.7")}, class_imbalance),
+        {"threshold_imbalance": _p("10"), "threshold_misprediction": _p("0.7"), "samples": _p("500", int),
+         "argmax": _p("False", bool), "labels_regex": _p(".*labels", str), "predictions_regex": _p(".*predictions", str)},
+        class_imbalance),
     "VanishingGradient": RuleSpec(
         "Gradients became so small that the weights stop changing.",
         "Use another initialisation or activation, a higher learning rate, or normalisation layers.",

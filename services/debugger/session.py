@@ -10,7 +10,9 @@ worker sends SIGTERM to the job's group as for a Stop request and records ``Stop
 ``finish`` evaluates once more on everything and ends the remaining rules: ``NoIssuesFound`` (with "Nothing to
 evaluate" when their series never appeared) or ``Error`` when a series could not be read.
 
-Memory stays bounded: at most ``MAX_POINTS`` points of each file are kept (the newest; the details say when).
+Memory stays bounded: at most ``MAX_POINTS`` points of each file are kept (the newest; the details say when), and
+of the labels / predictions tensors (each at most ``recording.MAX_OUTPUT_VALUES`` values) the newest
+``MAX_OUTPUT_RECORDS``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from services.debugger.rules import CATALOG, Finding, MalformedSeries, Recorded,
 
 EVALUATE_SECONDS = 1.0
 MAX_POINTS = 200_000
+MAX_OUTPUT_RECORDS = 200
 HOOK_DIR = "debug-hook"
 HOOK_MODULE = "debug_hook.py"  # scripts: ``from debug_hook import Hook``
 GRADIENT_RULES = ("VanishingGradient", "ExplodingTensor")
@@ -49,7 +52,8 @@ def debugger_config(config: Mapping[str, Any]) -> DebuggerConfig | None:
 def collections_for(rules: tuple[RuleConfig, ...]) -> list[str]:
     """What the job's code must record for these rules."""
     names = {r.rule for r in rules}
-    wanted = [("losses", LOSS_RULES), ("gradients", GRADIENT_RULES), ("labels", ("ClassImbalance",))]
+    wanted = [("losses", LOSS_RULES), ("gradients", GRADIENT_RULES), ("labels", ("ClassImbalance",)),
+              ("predictions", ("ClassImbalance",))]
     return [collection for collection, needs in wanted if names & set(needs)]
 
 
@@ -74,8 +78,9 @@ class DebuggerSession:
                                                           last_modified=now_iso()) for r in config.rules}
         self._tails = {name: JsonlTail(path) for name, path in (
             ("metrics", job_dir / "metrics.jsonl"), ("tensors", self.folder / recording.TENSORS),
-            ("system", self.folder / recording.SYSTEM))}
-        self._points: dict[str, deque[dict[str, Any]]] = {k: deque(maxlen=MAX_POINTS) for k in self._tails}
+            ("system", self.folder / recording.SYSTEM), ("outputs", self.folder / recording.PREDICTIONS))}
+        self._points: dict[str, deque[dict[str, Any]]] = {
+            k: deque(maxlen=MAX_OUTPUT_RECORDS if k == "outputs" else MAX_POINTS) for k in self._tails}
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._sampler = recording.SystemSampler(self.folder, started) if config.profiler else None
@@ -153,7 +158,7 @@ class DebuggerSession:
     def _recorded(self) -> Recorded:
         labels = recording.read_labels(self.folder) if any(r.rule == "ClassImbalance" for r in self.config.rules) else {}
         return Recorded(tuple(self._points["metrics"]), tuple(self._points["tensors"]), tuple(self._points["system"]),
-                        labels, time.monotonic() - self.started)
+                        labels, time.monotonic() - self.started, tuple(self._points["outputs"]))
 
     def _judge(self, rule: RuleConfig, data: Recorded, final: bool) -> bool:
         """Move one InProgress rule on; True when its status changed."""
@@ -170,8 +175,9 @@ class DebuggerSession:
         return self._set(rule, "NoIssuesFound", finding.details)
 
     def _details(self, rule: RuleConfig, finding: Finding) -> str:
-        capped = any(len(p) == MAX_POINTS for p in self._points.values())
-        note = f" (evaluated on the newest {MAX_POINTS:,} points of each series)" if capped else ""
+        capped = any(len(p) == p.maxlen for p in self._points.values())
+        note = (f" (evaluated on the newest {MAX_POINTS:,} points of each series and {MAX_OUTPUT_RECORDS} label / "
+                "prediction tensors)") if capped else ""
         return f"{finding.details}{note} {CATALOG[rule.rule].advice}"
 
     def _set(self, rule: RuleConfig, status: str, details: str, finding: Finding | None = None) -> bool:

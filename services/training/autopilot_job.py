@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from services.catalog.files import glue_type
-from services.debugger.recording import record_labels
+from services.debugger.recording import record_labels, record_split_predictions
 from services.embedded.embedded_stack import EmbeddedStack
 from services.embedded.job_worker import JobContext
 from services.embedded.model_registry import model_name
@@ -59,6 +59,9 @@ def run(ctx: JobContext) -> None:
     ctx.secondary("ModelTuning", f"{mode}: up to {request.max_candidates} candidates in {search_seconds:.0f} s")
     ctx.progress(0.1, "ModelTuning")
     search = _search(ctx, prepared, objective, mode, search_seconds, request.max_candidates)
+    if prepared.dataset.classes:  # Debugger's ClassImbalance: the best candidate's validation predictions
+        record_split_predictions(search.predictor, prepared.dataset.validation, prepared.dataset.target,
+                                 len(search.candidates))
     ctx.progress(0.8, "GeneratingExplainabilityReport")
     ctx.secondary("GeneratingExplainabilityReport", f"Permutation importance of {search.best.name}")
     cap = min(max(IMPORTANCE_SECONDS[0], 0.1 * request.max_runtime_seconds), IMPORTANCE_SECONDS[1])

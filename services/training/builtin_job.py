@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.debugger.recording import record_labels
+from services.debugger.recording import record_labels, record_split_predictions
 from services.embedded.job_worker import JobContext
 from services.models import DataSource, ModelRecord, TrainingRequest
 from services.runs.tracking import configure, job_run, job_tags, log_json_artifact
@@ -85,6 +85,8 @@ def _train(ctx: JobContext, request: TrainingRequest) -> None:
     reporter = JobReporter(ctx)
     with job_run(ctx.settings, request.experiment, ctx.name, _tags(ctx, request)) as mlflow_run:
         fit = algorithm.fit(data, _fit_hyperparameters(ctx, request), reporter)
+        if data.classes:  # Debugger's ClassImbalance: the validation split's predictions at the last step
+            record_split_predictions(fit.predictor, data.validation, data.target, max((p[2] for p in reporter.points), default=0))
         ctx.secondary("Uploading", "Saving and registering the model")
         run_id = mlflow_run.info.run_id
         record = _register(ctx, request, data, fit, algorithm.framework, run_id)

@@ -29,6 +29,7 @@ hook = Hook()
 hook.record_labels(["a"] * 30 + ["b"] * 2)
 for step in range(6):
     hook.record_tensor("gradients/layer0", [0.0, 1e-12, -1e-12], step)
+    hook.record_predictions([0, 1], [[0.9, 0.1], [0.8, 0.2]], step)  # class 1 always mispredicted
     print(f"step {step} loss={1.0 / (step + 1):.4f}", flush=True)
 time.sleep(1.2)
 """

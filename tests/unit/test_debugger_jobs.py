@@ -35,7 +35,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def overfit_job(home: Path) -> Job:
     rules = (RuleConfig("Overfit", {"patience": "3", "ratio_threshold": "0.5"}), RuleConfig("ClassImbalance"),
-             RuleConfig("VanishingGradient"))
+             RuleConfig("VanishingGradient"),
+             RuleConfig("ClassImbalance", {"threshold_imbalance": "100", "samples": "10"}, "Mispredictions"))
     return run_overfitting_xgboost(home, "deep-trees", rules)
 
 
@@ -71,6 +72,20 @@ def test_class_imbalance_fires_on_the_imbalanced_target(overfit_job: Job) -> Non
     assert "'no'" in imbalance["StatusDetails"] and "times class 'yes'" in imbalance["StatusDetails"]
 
 
+def test_class_imbalance_counts_the_mispredictions_of_the_validation_split(home: Path, overfit_job: Job) -> None:
+    """The job recorded the validation labels and the trained model's predictions; the rare class's share of
+    mispredicted labels, computed here from that record, is what the rule reported (100 % of the noise's 'yes')."""
+    folder = recording.debug_dir(home / "jobs" / "deep-trees")
+    labels, predictions = (json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines())
+    assert (labels["name"], predictions["name"], labels["rows"]) == ("validation/labels", "validation/predictions", 24)
+    rare = [p for label, p in zip(labels["values"], predictions["values"], strict=True) if label == "yes"]
+    wrong = sum(p != "yes" for p in rare)
+    mispredicted = statuses(overfit_job)["Mispredictions"]
+    assert mispredicted["RuleEvaluationStatus"] == "IssuesFound" and wrong / len(rare) > 0.7
+    assert f"Class 'yes': {wrong} of {len(rare)} labels mispredicted" in mispredicted["StatusDetails"]
+    assert mispredicted["StatusDetails"].startswith("Largest class over smallest")  # the count part found no issue
+
+
 def test_a_rule_with_nothing_to_evaluate_ends_without_issues(overfit_job: Job) -> None:
     vanishing = statuses(overfit_job)["VanishingGradient"]
     assert vanishing["RuleEvaluationStatus"] == "NoIssuesFound"
@@ -80,6 +95,8 @@ def test_a_rule_with_nothing_to_evaluate_ends_without_issues(overfit_job: Job) -
 
 def test_a_script_records_through_the_hook(home: Path) -> None:
     config = DebuggerConfig((RuleConfig("VanishingGradient"), RuleConfig("ClassImbalance"),
+                             RuleConfig("ClassImbalance", {"threshold_imbalance": "100", "samples": "8", "argmax": "True"},
+                                        "Mispredictions"),
                              RuleConfig("LossNotDecreasing", {"num_steps": "2"})))
     job = run_script(home, "hooked", HOOK_SCRIPT, config)
     assert job.status == "Completed", job.failure_reason
@@ -87,6 +104,9 @@ def test_a_script_records_through_the_hook(home: Path) -> None:
     assert found["VanishingGradient"]["RuleEvaluationStatus"] == "IssuesFound"
     assert "gradients/layer0" in found["VanishingGradient"]["StatusDetails"]
     assert found["ClassImbalance"]["RuleEvaluationStatus"] == "IssuesFound"
+    assert "Class 'a' has 30 training rows" in found["ClassImbalance"]["StatusDetails"]
+    assert found["Mispredictions"]["RuleEvaluationStatus"] == "IssuesFound"
+    assert "Class '1': 4 of 4 labels mispredicted (100%) by step 3" in found["Mispredictions"]["StatusDetails"]
     assert found["LossNotDecreasing"]["RuleEvaluationStatus"] == "NoIssuesFound"
     system = (recording.debug_dir(home / "jobs" / "hooked") / "system.jsonl").read_text().splitlines()
     sample = json.loads(system[0])

@@ -43,6 +43,9 @@ def test_catalog_has_every_rule_with_sagemakers_defaults() -> None:
                                                                   "increase_threshold_percent": "5"}.items()
     assert catalog["Overfit"]["parameters"]["ratio_threshold"] == "0.1"
     assert catalog["StalledTrainingRule"]["parameters"]["threshold"] == "1800"
+    assert catalog["ClassImbalance"]["parameters"] == {
+        "threshold_imbalance": "10", "threshold_misprediction": "0.7", "samples": "500", "argmax": "False",
+        "labels_regex": ".*labels", "predictions_regex": ".*predictions"}
     assert catalog["CPUBottleneck"]["kind"] == "profiler" and catalog["Overfit"]["kind"] == "debug"
     assert all(entry["advice"] and entry["description"] for entry in catalog.values())
 
@@ -140,12 +143,53 @@ def test_stalled_training() -> None:
     assert stalled.issue and "No training progress for 99 s" in stalled.details  # type: ignore[attr-defined]
 
 
-def test_class_imbalance_says_the_misprediction_part_was_not_evaluated() -> None:
+def outputs(step: int, labels: list[object], predictions: list[object], prefix: str = "validation/"
+            ) -> list[dict[str, object]]:
+    return [{"name": f"{prefix}labels", "step": step, "values": labels},
+            {"name": f"{prefix}predictions", "step": step, "values": predictions}]
+
+
+def test_class_imbalance_counts_the_training_labels() -> None:
     assert run("ClassImbalance", Recorded()) is None
     even = run("ClassImbalance", Recorded(labels={"a": 50, "b": 40}))
     assert even.issue is False and "misprediction check was not evaluated" in even.details  # type: ignore[attr-defined]
     skewed = run("ClassImbalance", Recorded(labels={"a": 990, "b": 10}))
-    assert skewed.issue and "99.0 times class 'b'" in skewed.details  # type: ignore[attr-defined]
+    assert skewed.issue and skewed.step == 0 and "99.0 times class 'b'" in skewed.details  # type: ignore[attr-defined]
+
+
+def test_class_imbalance_mispredictions_by_hand() -> None:
+    """Step 1: 'b' 1 of 2 wrong; step 2 adds 'b' 2 of 2 wrong: 3 of 4 = 75 % > 0.7, with 10 labels seen."""
+    first = outputs(1, ["a", "a", "a", "b", "b"], ["a", "a", "b", "b", "a"])
+    second = outputs(2, ["a", "a", "a", "b", "b"], ["a", "a", "a", "a", "a"])
+    waiting = run("ClassImbalance", Recorded(outputs=first + second))  # samples 500
+    assert waiting.issue is False and "waits for 500 labels; 10 were recorded" in waiting.details  # type: ignore[attr-defined]
+    fired = run("ClassImbalance", Recorded(outputs=first + second), samples="10")
+    assert fired.issue and fired.step == 2  # type: ignore[attr-defined]
+    assert "Class 'b': 3 of 4 labels mispredicted (75%) by step 2" in fired.details  # type: ignore[attr-defined]
+    assert run("ClassImbalance", Recorded(outputs=first), samples="5").issue is False  # type: ignore[attr-defined]  # 1 of 2
+    lenient = run("ClassImbalance", Recorded(outputs=first + second), samples="10", threshold_misprediction="0.8")
+    assert lenient.issue is False and "'b', 75% of 4 labels" in lenient.details  # type: ignore[attr-defined]
+    both = run("ClassImbalance", Recorded(labels={"a": 990, "b": 10}, outputs=first + second), samples="10")
+    assert both.issue and both.step == 2 and "99.0 times" in both.details and "3 of 4" in both.details  # type: ignore[attr-defined]
+
+
+def test_class_imbalance_argmax_regexes_and_malformed_tensors() -> None:
+    probabilities = outputs(0, [0, 1, 1, 1.0], [[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4]])
+    fired = run("ClassImbalance", Recorded(outputs=probabilities), samples="4", argmax="True")
+    assert fired.issue and "Class '1': 3 of 3" in fired.details  # type: ignore[attr-defined]  # 1.0 is class 1
+    with pytest.raises(MalformedSeries, match="set argmax=True"):
+        run("ClassImbalance", Recorded(outputs=probabilities), samples="4")
+    skewed = run("ClassImbalance", Recorded(labels={"a": 990, "b": 10}, outputs=probabilities), samples="4")
+    assert skewed.issue and "could not read the predictions" in skewed.details  # type: ignore[attr-defined]
+    with pytest.raises(MalformedSeries, match="not a vector of probabilities"):
+        run("ClassImbalance", Recorded(outputs=outputs(0, [0], [0])), samples="1", argmax="True")
+    with pytest.raises(MalformedSeries, match="2 labels but 1 predictions"):
+        run("ClassImbalance", Recorded(outputs=outputs(0, [0, 1], [0])))
+    other = outputs(0, ["a", "b"], ["b", "a"], prefix="train_")
+    assert run("ClassImbalance", Recorded(outputs=other), samples="1", labels_regex="validation.*") is None
+    assert run("ClassImbalance", Recorded(outputs=other), samples="1").issue  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput, match="labels_regex='[(]' is not a regular expression"):
+        parse_parameters("ClassImbalance", {"labels_regex": "("})
 
 
 def test_vanishing_gradient_and_exploding_tensor() -> None:
