@@ -182,11 +182,14 @@ def classification(statistics: dict[str, Any]) -> dict[str, Any]:
 
 
 def metric_frame(statistics: dict[str, Any]) -> pd.DataFrame:
-    """One row per Model Monitor metric ``{"value", "standard_deviation"}`` of a model-quality statistics.json."""
+    """One row per Model Monitor metric ``{"value", "standard_deviation"}`` of a model-quality statistics.json (its
+    ``"NaN"`` standard deviation, written below 200 labelled predictions, is an empty cell)."""
     metrics = classification(statistics) or statistics.get("regression_metrics") or {}
     rows = [{"metric": name, "value": entry.get("value"), "standard deviation": entry.get("standard_deviation")}
             for name, entry in metrics.items() if isinstance(entry, dict) and "value" in entry]
-    return pd.DataFrame(rows, columns=["metric", "value", "standard deviation"])
+    frame = pd.DataFrame(rows, columns=["metric", "value", "standard deviation"])
+    frame["standard deviation"] = pd.to_numeric(frame["standard deviation"], errors="coerce")
+    return frame
 
 
 def confusion_frame(statistics: dict[str, Any]) -> pd.DataFrame:

@@ -3,12 +3,18 @@
 ``statistics`` has Model Monitor's model-quality shape: ``{"version": 0.0, "dataset": {"item_count", "evaluation_time"},
 "multiclass_classification_metrics" | "binary_classification_metrics" | "regression_metrics": {...}}``, every metric
 ``{"value", "standard_deviation"}`` and classification adding ``confusion_matrix`` {actual: {predicted: count}}
-(plus ``macro_precision`` / ``macro_recall`` / ``macro_f1`` and ``per_class`` precision/recall/f1/support, which
-Model Monitor does not write; a binary model's ``precision`` / ``recall`` / ``f1`` are its second class's, as ``auc``
-is). Model Monitor's standard deviations come from bootstrapping; ours too: ``BOOTSTRAP_ROUNDS`` resamples of the
-joined rows with replacement, seeded with ``BOOTSTRAP_SEED`` so a report is repeatable. Classification metrics are
-computed from the confusion matrix (so a resample costs one ``bincount``) and equal scikit-learn's
-(``zero_division=0``, ``labels`` = the model's classes).
+and Model Monitor's documented metric names: multiclass ``accuracy``, ``weighted_precision``, ``weighted_recall``,
+``weighted_f0_5``, ``weighted_f1``, ``weighted_f2``; binary ``precision``, ``recall``, ``f0_5``, ``f1``, ``f2`` (of
+the positive class, the model's second, as ``auc`` is), ``accuracy``, the four ``true/false_positive/negative_rate``
+and the ``*_best_constant_classifier`` scores (a model always predicting the positive class); regression ``mae``,
+``mse``, ``rmse``, ``r2``. Beside them, which Model Monitor does not write: ``macro_precision`` / ``macro_recall`` /
+``macro_f1`` and ``per_class`` precision/recall/f1/support (and the weighted scores for a binary model). Not computed:
+the multiclass ``*_best_constant_classifier`` scores and the binary ROC / precision-recall curves. Standard
+deviations are Model Monitor's (its "Model Quality Metrics" page): the metric on ``SPREAD_SHARE`` (80 %) of the
+joined rows drawn ``SPREAD_ROUNDS`` (5) times, seeded with ``SPREAD_SEED`` so a report is repeatable, and ``"NaN"``
+(a string, as in its files) below ``MIN_SPREAD_ROWS`` (200) labelled predictions. Classification metrics are computed
+from the confusion matrix (so a subsample costs one ``bincount``) and equal scikit-learn's (``zero_division=0``,
+``labels`` = the model's classes).
 
 ``constraints`` are the baseline's — the model's training-time test metrics (``ModelRecord.metrics``) — in Model
 Monitor's model-quality ``constraints.json`` layout, with Model Monitor's metric names only, so the same document
@@ -32,8 +38,11 @@ from services.monitoring.inputs import MonitorInputs
 from services.monitoring.models import MonitorReport, Violation
 from services.training.baseline import label_text
 
-BOOTSTRAP_ROUNDS = 50
-BOOTSTRAP_SEED = 0
+SPREAD_ROUNDS = 5  # Model Monitor: "randomly sampling 80% of the data 5 times"
+SPREAD_SHARE = 0.8
+SPREAD_SEED = 0
+MIN_SPREAD_ROWS = 200  # "standard deviation … provided only when at least 200 samples are available"
+NO_SPREAD = "NaN"  # what Model Monitor writes for it below that
 FEW_LABELS = 30  # fewer labelled predictions than this: the numbers say little
 LESS, GREATER = "LessThanThreshold", "GreaterThanThreshold"
 # Model Monitor's metric name -> (the training metric it is taken from, comparison operator); Model Monitor's
@@ -41,6 +50,7 @@ LESS, GREATER = "LessThanThreshold", "GreaterThanThreshold"
 CLASSIFICATION_BASELINE = {"accuracy": ("accuracy", LESS), "weighted_f1": ("f1_weighted", LESS)}
 BINARY_BASELINE = {"accuracy": ("accuracy", LESS), "auc": ("roc_auc", LESS)}
 REGRESSION_BASELINE = {"mae": ("mae", GREATER), "mse": ("mse", GREATER), "rmse": ("rmse", GREATER), "r2": ("r2", LESS)}
+F_SCORES = {"f0_5": 0.5, "f1": 1.0, "f2": 2.0}  # Model Monitor's F-scores (weighted_f0_5 … for multiclass)
 SECTIONS = {"BinaryClassification": ("binary_classification_metrics", "binary_classification_constraints"),
             "MulticlassClassification": ("multiclass_classification_metrics", "multiclass_classification_constraints"),
             "Regression": ("regression_metrics", "regression_constraints")}
@@ -157,27 +167,66 @@ def per_class_scores(matrix: np.ndarray) -> dict[str, np.ndarray]:
             "f1": _ratio(2 * tp, support + predicted), "support": support}
 
 
+def f_beta(matrix: np.ndarray, beta: float) -> np.ndarray:
+    """Each class's F-beta score, (1 + β²)·tp / (β²·support + predicted), 0 where undefined (as scikit-learn's)."""
+    tp = np.diag(matrix).astype(float)
+    square = beta * beta
+    return _ratio((1 + square) * tp, square * matrix.sum(axis=1) + matrix.sum(axis=0))
+
+
 def matrix_metrics(matrix: np.ndarray, positive: int | None = None) -> dict[str, float]:
-    """accuracy, weighted and macro precision/recall/f1 (and the positive class's for a binary model)."""
+    """accuracy, weighted precision/recall/f0_5/f1/f2 and macro precision/recall/f1; for a binary model (``positive``
+    given) also Model Monitor's binary metrics: the positive class's precision/recall/f0_5/f1/f2, the four rates and
+    the ``*_best_constant_classifier`` scores."""
     scores, n = per_class_scores(matrix), matrix.sum()
     weights = scores["support"] / n
     metrics = {"accuracy": float(np.trace(matrix) / n)}
     for name in ("precision", "recall", "f1"):
-        metrics[f"weighted_{name}"] = float(np.sum(scores[name] * weights))
         metrics[f"macro_{name}"] = float(np.mean(scores[name]))
+    for name, per_class in [("precision", scores["precision"]), ("recall", scores["recall"]),
+                            *((f, f_beta(matrix, beta)) for f, beta in F_SCORES.items())]:
+        metrics[f"weighted_{name}"] = float(np.sum(per_class * weights))
         if positive is not None:
-            metrics[name] = float(scores[name][positive])
+            metrics[name] = float(per_class[positive])
+    if positive is not None:
+        metrics |= binary_rates(matrix, positive) | best_constant_classifier(matrix, positive)
     return metrics
 
 
+def binary_rates(matrix: np.ndarray, positive: int) -> dict[str, float]:
+    """true/false positive/negative rates of the positive class (every other class is the negative one)."""
+    tp, actual, predicted, n = matrix[positive, positive], matrix[positive].sum(), matrix[:, positive].sum(), matrix.sum()
+    fn, fp = actual - tp, predicted - tp
+    tn = n - tp - fn - fp
+    return {"true_positive_rate": _share(tp, actual), "true_negative_rate": _share(tn, n - actual),
+            "false_positive_rate": _share(fp, n - actual), "false_negative_rate": _share(fn, actual)}
+
+
+def _share(top: float, bottom: float) -> float:
+    return float(top / bottom) if bottom else 0.0
+
+
+def best_constant_classifier(matrix: np.ndarray, positive: int) -> dict[str, float]:
+    """Model Monitor's ``*_best_constant_classifier`` binary metrics: the scores of a model that always predicts the
+    positive class (its documented example: recall 1, precision and accuracy the positive share)."""
+    constant = np.zeros_like(matrix)
+    constant[:, positive] = matrix.sum(axis=1)
+    scores = per_class_scores(constant)
+    values = {"accuracy": float(np.trace(constant) / constant.sum()), "precision": float(scores["precision"][positive]),
+              "recall": float(scores["recall"][positive])}
+    values |= {name: float(f_beta(constant, beta)[positive]) for name, beta in F_SCORES.items()}
+    return {f"{name}_best_constant_classifier": value for name, value in values.items()}
+
+
 def classification_statistics(joined: pd.DataFrame, classes: list[str], *, binary: bool) -> dict[str, Any]:
-    """The metrics block: every metric with its bootstrap standard deviation, the confusion matrix and per-class scores."""
+    """The metrics block: every metric with its standard deviation, the confusion matrix and per-class scores."""
     k, codes = len(classes), confusion_codes(joined, classes)
     positive = 1 if binary and k >= 2 else None
     matrix = confusion(codes, k)
     values = matrix_metrics(matrix, positive)
-    spreads = bootstrap(len(codes), lambda idx: matrix_metrics(confusion(codes[idx], k), positive))
-    block: dict[str, Any] = {name: {"value": value, "standard_deviation": spreads[name]} for name, value in values.items()}
+    spreads = spread(len(codes), lambda idx: matrix_metrics(confusion(codes[idx], k), positive))
+    block: dict[str, Any] = {name: {"value": value, "standard_deviation": spreads.get(name, NO_SPREAD)}
+                             for name, value in values.items()}
     if binary:
         auc = binary_auc(joined, classes)
         if auc is not None:
@@ -189,7 +238,7 @@ def classification_statistics(joined: pd.DataFrame, classes: list[str], *, binar
     return block
 
 
-def binary_auc(joined: pd.DataFrame, classes: list[str]) -> dict[str, float] | None:
+def binary_auc(joined: pd.DataFrame, classes: list[str]) -> dict[str, Any] | None:
     """ROC AUC of the positive class (the model's second) from the captured top probability; None without both classes
     among the labels or with a prediction that carries no probability."""
     from sklearn.metrics import roc_auc_score
@@ -205,7 +254,7 @@ def binary_auc(joined: pd.DataFrame, classes: list[str]) -> dict[str, float] | N
         picked = truth[idx]
         return {"auc": float(roc_auc_score(picked, score[idx])) if picked.any() and not picked.all() else value}
 
-    return {"value": value, "standard_deviation": bootstrap(len(truth), resampled)["auc"]}
+    return {"value": value, "standard_deviation": spread(len(truth), resampled).get("auc", NO_SPREAD)}
 
 
 def classification_trend(joined: pd.DataFrame, classes: list[str]) -> tuple[dict[str, Any], ...]:
@@ -234,8 +283,8 @@ def error_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 def regression_statistics(joined: pd.DataFrame) -> dict[str, Any]:
     truth, predicted = joined["label"].to_numpy(dtype=float), joined["prediction"].to_numpy(dtype=float)
     values = error_metrics(truth, predicted)
-    spreads = bootstrap(len(truth), lambda idx: error_metrics(truth[idx], predicted[idx]))
-    return {name: {"value": value, "standard_deviation": spreads[name]} for name, value in values.items()}
+    spreads = spread(len(truth), lambda idx: error_metrics(truth[idx], predicted[idx]))
+    return {name: {"value": value, "standard_deviation": spreads.get(name, NO_SPREAD)} for name, value in values.items()}
 
 
 def regression_trend(joined: pd.DataFrame) -> tuple[dict[str, Any], ...]:
@@ -244,13 +293,18 @@ def regression_trend(joined: pd.DataFrame) -> tuple[dict[str, Any], ...]:
                  for hour, part in squared.groupby(hours(joined)) if hour)
 
 
-# -- bootstrap, constraints, violations -------------------------------------------------------------------------------
+# -- standard deviations, constraints, violations --------------------------------------------------------------------
 
 
-def bootstrap(n: int, metrics: Callable[[np.ndarray], dict[str, float]]) -> dict[str, float]:
-    """Each metric's standard deviation over ``BOOTSTRAP_ROUNDS`` seeded resamples (with replacement) of n rows."""
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    rounds = [metrics(rng.integers(0, n, n)) for _ in range(BOOTSTRAP_ROUNDS)]
+def spread(n: int, metrics: Callable[[np.ndarray], dict[str, float]]) -> dict[str, float]:
+    """Each metric's standard deviation over ``SPREAD_ROUNDS`` seeded draws of ``SPREAD_SHARE`` of the n rows
+    (without replacement), as Model Monitor computes it; {} below ``MIN_SPREAD_ROWS`` rows (the caller writes
+    ``NO_SPREAD``)."""
+    if n < MIN_SPREAD_ROWS:
+        return {}
+    rng = np.random.default_rng(SPREAD_SEED)
+    size = int(round(n * SPREAD_SHARE))
+    rounds = [metrics(rng.permutation(n)[:size]) for _ in range(SPREAD_ROUNDS)]
     return {name: float(np.std([r[name] for r in rounds], ddof=1)) for name in rounds[0]}
 
 

@@ -9,6 +9,7 @@ from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
     f1_score,
+    fbeta_score,
     mean_absolute_error,
     mean_squared_error,
     precision_recall_fscore_support,
@@ -18,8 +19,9 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from services.models import ModelRecord
 from services.monitoring import model_quality
-from services.monitoring.models import MonitorConfig
+from services.monitoring.models import MonitorConfig, MonitorReport
 from tests.helpers.monitoring import REVIEW_CLASSES, captured_frame, engine_inputs, model_record
 
 BASELINE = {"accuracy": 0.78, "f1_weighted": 0.77, "f1_macro": 0.70, "log_loss": 0.6}
@@ -53,7 +55,9 @@ def test_multiclass_metrics_equal_scikit_learn_on_the_joined_rows(review_traffic
                 "weighted_f1": f1_score(y, p, labels=labels, average="weighted", zero_division=0),
                 "macro_precision": precision_score(y, p, labels=labels, average="macro", zero_division=0),
                 "macro_recall": recall_score(y, p, labels=labels, average="macro", zero_division=0),
-                "macro_f1": f1_score(y, p, labels=labels, average="macro", zero_division=0)}
+                "macro_f1": f1_score(y, p, labels=labels, average="macro", zero_division=0),
+                "weighted_f0_5": fbeta_score(y, p, beta=0.5, labels=labels, average="weighted", zero_division=0),
+                "weighted_f2": fbeta_score(y, p, beta=2, labels=labels, average="weighted", zero_division=0)}
     for name, value in expected.items():
         assert block[name]["value"] == pytest.approx(value, abs=1e-12), name
         assert block[name]["standard_deviation"] > 0
@@ -153,14 +157,52 @@ def test_trend_per_hour_counts_labelled_predictions_and_their_accuracy() -> None
                             {"hour": "2026-03-01T11", "items": 1, "accuracy": 0.0})
 
 
-def test_standard_deviations_are_seeded_bootstrap_figures(review_traffic: tuple[np.ndarray, np.ndarray]) -> None:
+def test_standard_deviations_are_model_monitors_seeded_80_percent_draws_and_nan_below_200_rows(
+        review_traffic: tuple[np.ndarray, np.ndarray]) -> None:
+    """Model Monitor: the metric on 80 % of the rows drawn 5 times; "NaN" below 200 labelled predictions."""
     truth, predicted = review_traffic
     first = model_quality.run(engine_inputs(model_record(), captured_frame(predicted), labelled_half(truth)))
     second = model_quality.run(engine_inputs(model_record(), captured_frame(predicted), labelled_half(truth)))
     block = first.statistics["multiclass_classification_metrics"]
     assert block == second.statistics["multiclass_classification_metrics"]
     accuracy = block["accuracy"]["value"]
-    assert block["accuracy"]["standard_deviation"] == pytest.approx(np.sqrt(accuracy * (1 - accuracy) / 200), rel=0.35)
+    # 80 % of n drawn without replacement: the accuracy varies by sqrt(p (1 - p) / 0.8n * 0.2) = sqrt(p (1 - p) / 4n)
+    expected = np.sqrt(accuracy * (1 - accuracy) / (4 * 200))
+    assert 0.3 * expected < block["accuracy"]["standard_deviation"] < 2.5 * expected  # five draws: a rough figure
+    fewer = dict(list(labelled_half(truth).items())[:199])
+    small = model_quality.run(engine_inputs(model_record(), captured_frame(predicted), fewer))
+    assert small.item_count == 199
+    metrics = small.statistics["multiclass_classification_metrics"]
+    assert {m["standard_deviation"] for m in metrics.values() if "value" in m} == {"NaN"}
+
+
+def test_model_monitors_documented_examples_are_reproduced() -> None:
+    """The confusion matrices of Model Monitor's "Model Quality Metrics" page give the figures printed there."""
+    multiclass = report_of([[1180, 510], [268, 138]], model_record(classes=("0", "1")))
+    block = multiclass.statistics["multiclass_classification_metrics"]
+    documented = {"accuracy": 0.6288167938931297, "weighted_recall": 0.6288167938931297,
+                  "weighted_precision": 0.6983172269629505, "weighted_f0_5": 0.6803947317178771,
+                  "weighted_f1": 0.6571162346664904, "weighted_f2": 0.6384024354394601}
+    assert {name: block[name]["value"] for name in documented} == pytest.approx(documented, abs=1e-12)
+    binary = report_of([[1, 2], [0, 1]], model_record("BinaryClassification", ("0", "1")))
+    block = binary.statistics["binary_classification_metrics"]
+    documented = {"recall": 1.0, "precision": 0.3333333333333333, "accuracy": 0.5, "recall_best_constant_classifier": 1.0,
+                  "precision_best_constant_classifier": 0.25, "accuracy_best_constant_classifier": 0.25,
+                  "true_positive_rate": 1.0, "true_negative_rate": 0.33333333333333337, "false_positive_rate": 0.6666666666666666,
+                  "false_negative_rate": 0.0, "f0_5": 0.3846153846153846, "f1": 0.5, "f2": 0.7142857142857143,
+                  "f0_5_best_constant_classifier": 0.29411764705882354, "f1_best_constant_classifier": 0.4,
+                  "f2_best_constant_classifier": 0.625}
+    assert {name: block[name]["value"] for name in documented} == pytest.approx(documented, abs=1e-12)
+    assert block["confusion_matrix"] == {"0": {"0": 1, "1": 2}, "1": {"0": 0, "1": 1}}
+    assert {block[name]["standard_deviation"] for name in documented} == {"NaN"}  # 4 rows, as on the page
+
+
+def report_of(matrix: list[list[int]], record: ModelRecord) -> MonitorReport:
+    """The model-quality report of captured predictions whose confusion matrix (rows actual) is ``matrix``."""
+    classes = list(record.classes)
+    pairs = [(classes[a], classes[b]) for a, row in enumerate(matrix) for b, count in enumerate(row) for _ in range(count)]
+    captured = captured_frame([predicted for _, predicted in pairs], [0.9] * len(pairs))
+    return model_quality.run(engine_inputs(record, captured, {f"e{i}": actual for i, (actual, _) in enumerate(pairs)}))
 
 
 def test_few_labels_are_noted_and_unknown_labels_become_classes() -> None:

@@ -7,21 +7,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sklearn.metrics import accuracy_score
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import accuracy_score, mean_absolute_error, mean_squared_error, r2_score
 
+from services.endpoints.server_requests import render
 from services.labels.models import LabelSource
-from services.models import ModelRecord
+from services.models import Column, ModelRecord
 from services.monitoring import gather, reports
-from services.monitoring.models import MonitorReport
-from services.registry import Services
+from services.monitoring.models import MonitorReport, ScheduleRequest
+from services.monitoring.schedules import LocalSchedules
+from services.registry import Services, start_monitoring
 from services.training.algorithms.base import load_in_app_process
+from services.training.algorithms.common import SklearnPredictor
 from tests.helpers.cli import Run, in_process_cli, ok, refused
-from tests.helpers.endpoints import TEXT_MODEL, hosting_services, trained_template
+from tests.helpers.endpoints import TEXT_MODEL, hosting_services, trained_template, wait_for
 from tests.helpers.monitoring import json_answer, review_request, write_capture, write_endpoint_record
 from tests.helpers.workspace import close_services
 
@@ -134,6 +138,62 @@ def test_engine_baselines_are_cached_next_to_the_model(tmp_path: Path, scene: Sc
     assert gather.load_cache(record) == {"bias-drift": {"DPPL": 0.1}}
     (tmp_path / gather.CACHE_FILE).write_text("[not an object")
     assert gather.load_cache(record) == {}
+
+
+def test_a_regression_endpoints_capture_gives_model_monitors_regression_metrics(scene: Scene, tmp_path: Path) -> None:
+    """A real scikit-learn regression on the wine table behind an endpoint: CSV requests, the server's JSON answers,
+    ground truth imported in Model Monitor's JSON lines; the report's numbers are scikit-learn's on the same rows."""
+    services = scene.services
+    wine = services.query.run("SELECT * FROM demo.wine", max_rows=200).frame
+    columns = ["malic_acid", "color_intensity", "proline"]
+    SklearnPredictor(LinearRegression().fit(wine[columns], wine["alcohol"]), "Regression", [],
+                     dict.fromkeys(columns, "numeric"), "sklearn").save(tmp_path / "model")
+    draft = ModelRecord(model_id="", name="mq-wine-alcohol", version=0, framework="sklearn", problem_type="Regression",
+                        target="alcohol", input_schema=tuple(Column(c, "double") for c in columns), classes=(),
+                        metrics={"rmse": 0.2, "mae": 0.15, "r2": 0.9}, run_id="", job_name="", artifact_path="")
+    record = services.stack.models.register(draft, tmp_path / "model")
+    rows = wine.head(40)
+    predicted = load_in_app_process(record).predict_frame(rows[columns])["predicted_label"].to_numpy()
+    bodies = [(",".join(str(v) for v in row).encode(), render([{"predicted_label": float(p)}], "json"))
+              for row, p in zip(rows[columns].itertuples(index=False), predicted)]
+    ids = write_capture(write_endpoint_record(services.settings.home, "mq-wine", record), bodies, START, 60,
+                        request_type="text/csv")
+    truth = rows["alcohol"].to_numpy()
+    lines = [json.dumps({"groundTruthData": {"data": str(t), "encoding": "CSV"}, "eventMetadata": {"eventId": event},
+                         "eventVersion": "0"}) for event, t in zip(ids[:30], truth)]
+    assert services.labels.import_labels("mq-wine", "truth.jsonl", "\n".join(lines).encode()).imported == 30
+    report = services.monitoring.run_monitor("mq-wine", "model-quality")
+    assert set(report.statistics) == {"version", "dataset", "regression_metrics"} and report.item_count == 30
+    block, y, p = report.statistics["regression_metrics"], truth[:30], predicted[:30]
+    assert {name: block[name]["value"] for name in ("mae", "mse", "rmse", "r2")} == pytest.approx(
+        {"mae": mean_absolute_error(y, p), "mse": mean_squared_error(y, p), "rmse": mean_squared_error(y, p) ** 0.5,
+         "r2": r2_score(y, p)})
+    assert set(report.constraints["regression_constraints"]) == {"mae", "mse", "rmse", "r2"}
+    assert {v.feature_name for v in report.violations} >= {"rmse", "r2"}  # a 3-column fit is far from rmse 0.2, r2 0.9
+    assert [row["items"] for row in report.trend] == [30] and "rmse" in report.trend[0]
+    assert report.details["headline"] == f"rmse {block['rmse']['value']:.2f} on 30 labelled predictions"
+
+
+def test_the_apps_schedule_runner_catches_up_at_start_without_a_click(scene: Scene) -> None:
+    """A schedule whose hours passed while the app was down: the runner the app starts (``start_monitoring``) runs it
+    at once, a real model-quality execution, one for the missed hours; nobody clicks anything."""
+    services, name = scene.services, "mq-caught-up"
+    monitoring = services.monitoring
+    before_restart = datetime.now(UTC) - timedelta(hours=5)
+    LocalSchedules(services.stack, run=monitoring.run_execution, check_endpoint=monitoring.check_endpoint,  # type: ignore[attr-defined]
+                   clock=lambda: before_restart).create_schedule(ScheduleRequest(LABELLED, "model-quality", name=name))
+    assert monitoring.list_executions(name) == []
+    runner = start_monitoring(services)
+    try:
+        wait_for(lambda: [e.status for e in monitoring.list_executions(name)] == ["Completed"], 60)
+    finally:
+        runner.stop()  # type: ignore[union-attr]
+    [execution] = monitoring.list_executions(name)
+    report = reports.load_report(Path(execution.report_uri))
+    assert (report.schedule_name, report.item_count, report.monitor_type) == (name, 45, "model-quality")
+    schedule = monitoring.describe_schedule(name)
+    assert schedule.last_execution_status == "Completed" and schedule.next_execution_at > datetime.now(UTC).isoformat()
+    monitoring.delete_schedule(name)
 
 
 # -- the command line --------------------------------------------------------------------------------------------------

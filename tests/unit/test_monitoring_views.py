@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from components.monitoring_views import (
@@ -75,12 +76,14 @@ def test_attribution_ranks_and_the_words_that_fell_come_from_the_report(reviews:
 
 def test_the_confusion_matrix_and_metrics_of_model_monitors_model_quality_statistics() -> None:
     statistics = {"version": 0.0, "dataset": {"item_count": 7}, "multiclass_classification_metrics": {
-        "accuracy": {"value": 5 / 7, "standard_deviation": 0.02},
+        "accuracy": {"value": 5 / 7, "standard_deviation": 0.02}, "weighted_f1": {"value": 0.7, "standard_deviation": "NaN"},
         "confusion_matrix": {"-1": {"-1": 2, "1": 1}, "0": {"0": 1}, "1": {"1": 2, "0": 1}}}}
     frame = confusion_frame(statistics)
     assert frame.index.tolist() == frame.columns.tolist() == ["-1", "0", "1"]
     assert frame.loc["-1"].tolist() == [2, 0, 1] and frame.loc["1"].tolist() == [0, 1, 2] and frame.to_numpy().sum() == 7
-    assert metric_frame(statistics).set_index("metric").loc["accuracy", "value"] == pytest.approx(5 / 7)
+    metrics = metric_frame(statistics).set_index("metric")
+    assert metrics.loc["accuracy", "value"] == pytest.approx(5 / 7) and metrics.loc["accuracy", "standard deviation"] == 0.02
+    assert pd.isna(metrics.loc["weighted_f1", "standard deviation"])  # Model Monitor's "NaN" below 200 rows: an empty cell
     assert confusion_figure(statistics) is not None
     assert confusion_frame({"regression_metrics": {"rmse": {"value": 1.0}}}).empty
 
