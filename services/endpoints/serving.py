@@ -8,7 +8,8 @@ How each kind of saved model is served:
   since) is refused with a hint to prepare it. One review is one unpadded sequence of its own length.
 * everything else through its own loader: text-tfidf, xgboost and linear-learner pipelines with
   joblib/scikit-learn; Autopilot pipelines likewise; AutoGluon ensembles with AutoGluon (slow to import).
-  A text-tfidf pipeline is called step by step (``text_shortcut``) when that gives exactly its answers.
+  A text-tfidf pipeline is scored in plain NumPy (``tfidf_scoring``), else called step by step (``text_shortcut``),
+  when that gives exactly its answers.
 
 Instances, one per record to score:
 
@@ -54,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from services.endpoints import onnx_export
+from services.endpoints.tfidf_scoring import tfidf_logistic_scorer
 from services.errors import InvalidInput
 from services.explain.shap_text import MASK_TOKEN, MAX_TEXT_CHARS, partition_values, word_tokenizer
 from services.training.algorithms.base import load_predictor
@@ -357,7 +359,8 @@ class FrameModel(TextExplaining):
 
 # -- scikit-learn text pipelines without their per-call overhead ----------------------------------------------
 
-SHORTCUT_CHECK_TEXTS = ("Love it, fits perfectly.", "Returned it: the seams came apart and the color was off.", "ok")
+SHORTCUT_CHECK_TEXTS = ("Love it, fits perfectly.", "Returned it: the seams came apart and the color was off.", "ok", "",
+                        "Soft, soft, soft! Runs small; the XL fit me — great colour, would buy again.")
 
 
 @contextlib.contextmanager
@@ -373,8 +376,9 @@ def text_shortcut(model: FrameModel) -> Callable[[list[str]], np.ndarray] | None
     """For a scikit-learn ``Pipeline([ColumnTransformer([(name, text_pipeline, text_column)]), classifier])``
     (text-tfidf's layout): texts → ``text_pipeline`` → ``classifier.predict_proba``, without the DataFrame, the
     column transformer's dispatch and the validation a one-review call spends most of its time on (measured:
-    a 60-word review in 0.6 ms instead of 7.8 ms on 2 busy cores). Used only when it gives exactly the saved
-    pipeline's probabilities on ``SHORTCUT_CHECK_TEXTS``; None for any other model."""
+    a 60-word review in 0.6 ms instead of 7.8 ms on 2 busy cores); faster still, the same arithmetic in NumPy
+    (``tfidf_scoring``: 0.23 ms instead of 1.7 ms on 2 busy cores). The first of the two that gives exactly the
+    saved pipeline's probabilities on ``SHORTCUT_CHECK_TEXTS``; None for any other model."""
     parts = shortcut_parts(getattr(model.predictor, "pipeline", None), model.input_columns)
     if parts is None or model.problem_type == REGRESSION:
         return None
@@ -387,9 +391,11 @@ def text_shortcut(model: FrameModel) -> Callable[[list[str]], np.ndarray] | None
             return np.asarray(classifier.predict_proba(text_pipeline.transform(pd.Series(texts, name=column, dtype=object))), dtype=float)
 
     texts = list(SHORTCUT_CHECK_TEXTS)
-    if not np.allclose(probabilities(texts), model.pipeline_probabilities(texts), rtol=0, atol=1e-12):
-        return None
-    return probabilities
+    expected = model.pipeline_probabilities(texts)
+    for scorer in (tfidf_logistic_scorer(text_pipeline, classifier), probabilities):
+        if scorer is not None and np.allclose(scorer(texts), expected, rtol=0, atol=1e-12):
+            return scorer
+    return None
 
 
 def shortcut_parts(pipeline: Any, columns: list[str]) -> tuple[Any, Any, str] | None:
