@@ -49,8 +49,10 @@ def stop_training_action(job_name: str) -> str:
     return f'[{{\\"name\\": \\"stoptraining\\", \\"training_job_prefix\\": \\"{job_name}\\"}}]'
 
 
-def rule_configuration(rule: RuleConfig, image: str, stop_job: str = "") -> dict[str, Any]:
-    """One ``DebugRuleConfiguration`` / ``ProfilerRuleConfiguration``; ``stop_job`` adds the StopTraining action."""
+def rule_configuration(rule: RuleConfig, image: str, stop_job: str = "", job_name: str = "") -> dict[str, Any]:
+    """One ``DebugRuleConfiguration`` / ``ProfilerRuleConfiguration``; ``stop_job`` adds the StopTraining action.
+    A StalledTrainingRule with ``stop_training_on_fire`` gets ``training_job_name_prefix``: the job's name (the
+    rule stops the one job with that prefix)."""
     if rule.rule in LOCAL_ONLY_RULES:
         raise InvalidInput(f"SageMaker Debugger has no built-in rule {rule.rule}; the workbench evaluates it "
                            "only on local jobs.", hint="On AWS pick CPUBottleneck; the profiler report shows CPU "
@@ -58,6 +60,8 @@ def rule_configuration(rule: RuleConfig, image: str, stop_job: str = "") -> dict
     parameters = {str(k): str(v) for k, v in rule.parameters.items()} | {"rule_to_invoke": rule.rule}
     if stop_job:
         parameters["action_json"] = stop_training_action(stop_job)
+    if rule.rule == "StalledTrainingRule" and parameters.get("stop_training_on_fire", "").lower() == "true":
+        parameters["training_job_name_prefix"] = job_name
     return {"RuleConfigurationName": rule.configuration_name, "RuleEvaluatorImage": image,
             "RuleParameters": parameters}
 
@@ -70,8 +74,8 @@ def debugger_parameters(config: DebuggerConfig | None, job_name: str, region: st
     check_rules(config.rules)
     image = rule_image(region)
     stop = job_name if config.stop_on_issue else ""
-    debug = [rule_configuration(r, image, stop) for r in config.rules if r.rule in DEBUG_RULES]
-    profiler = [rule_configuration(r, image, stop) for r in config.rules if r.rule not in DEBUG_RULES]
+    debug = [rule_configuration(r, image, stop, job_name) for r in config.rules if r.rule in DEBUG_RULES]
+    profiler = [rule_configuration(r, image, stop, job_name) for r in config.rules if r.rule not in DEBUG_RULES]
     parameters: dict[str, Any] = {}
     if debug:
         collections = sorted({HOOK_COLLECTIONS[r.rule] for r in config.rules if r.rule in HOOK_COLLECTIONS})

@@ -4,9 +4,10 @@ function over what a job has recorded so far.
 Parameters are SageMaker's ``RuleParameters`` (strings on the wire, typed here). Defaults are smdebug's /
 SageMaker's: LossNotDecreasing num_steps=10, diff_percent=0.1, increase_threshold_percent=5; Overfit start_step=0,
 patience=1, ratio_threshold=0.1; Overtraining patience_train=5, patience_validation=10, delta=0.01;
-StalledTrainingRule threshold=1800 s; ClassImbalance threshold_imbalance=10, threshold_misprediction=0.7,
+StalledTrainingRule threshold=1800 s, stop_training_on_fire=False (SageMaker's training_job_name_prefix names the
+job to stop; here it is always the job itself); ClassImbalance threshold_imbalance=10, threshold_misprediction=0.7,
 samples=500, argmax=False, labels_regex=.*labels, predictions_regex=.*predictions; VanishingGradient
-threshold=1e-7; ExplodingTensor only_nan=False; CPUBottleneck threshold=50, cpu_threshold=90, gpu_threshold=10,
+threshold=1e-7; ExplodingTensor tensor_regex (all), only_nan=False; CPUBottleneck threshold=50, cpu_threshold=90, gpu_threshold=10,
 patience=1000; LowCPUUtilization threshold_p95=70, threshold_p5=10, window=500, patience=1000.
 MemoryUsage follows GPUMemoryIncrease (increase=5 percentage points, patience=1000, window=10) on host memory.
 
@@ -89,16 +90,16 @@ def parse_parameters(rule: str, given: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _check_text(rule: str, values: dict[str, Any]) -> None:
-    """Every ``*_regex`` must compile; ``mode`` is TRAIN, EVAL or empty."""
+    """Every ``*_regex`` must compile; ``mode`` is TRAIN, EVAL, GLOBAL or empty."""
     for name in (n for n in values if n.endswith("_regex") and values[n]):
         try:
             re.compile(values[name])
         except re.error as error:
             raise InvalidInput(f"{rule} parameter {name}={values[name]!r} is not a regular "
                                f"expression: {error}.", hint=f"For example {name}=.*loss.*") from None
-    if str(values.get("mode", "")).upper() not in ("", "TRAIN", "EVAL"):
-        raise InvalidInput(f"{rule} parameter mode={values['mode']!r} is not TRAIN or EVAL.",
-                           hint="Leave it empty to watch both.")
+    if str(values.get("mode", "")).upper() not in ("", "TRAIN", "EVAL", "GLOBAL"):
+        raise InvalidInput(f"{rule} parameter mode={values['mode']!r} is not TRAIN, EVAL or GLOBAL.",
+                           hint="Leave it empty (or GLOBAL) to watch both.")
 
 
 def _typed(rule: str, name: str, param: Parameter, raw: str) -> Any:
@@ -206,7 +207,12 @@ def loss_series(scalars: Sequence[Mapping[str, Any]], regex: str, mode: str = ""
 
 
 def _regex(params: Mapping[str, Any]) -> str:
-    return str(params.get("tensor_regex") or "") or LOSSES_REGEX
+    """``tensor_regex`` when given, else the losses collection, or every scalar when ``use_losses_collection`` is
+    False (SageMaker: "if no patterns are passed, the rule compares all tensors")."""
+    given = str(params.get("tensor_regex") or "")
+    if given:
+        return given
+    return LOSSES_REGEX if params.get("use_losses_collection", True) else ".*"
 
 
 def _key(name: str) -> str:
@@ -230,7 +236,8 @@ def train_eval_pairs(scalars: Sequence[Mapping[str, Any]], regex: str) -> list[t
 def loss_not_decreasing(params: dict[str, Any], data: Recorded) -> Finding | None:
     """Every ``num_steps`` steps the loss must fall by ``diff_percent`` %; a rise above ``increase_threshold_percent``
     % is an issue too (smdebug's LossNotDecreasing)."""
-    curves = loss_series(data.scalars, _regex(params), params["mode"].upper())
+    mode = params["mode"].upper()
+    curves = loss_series(data.scalars, _regex(params), "" if mode == "GLOBAL" else mode)
     if not any(len(c) > 1 for c in curves.values()):
         return None
     for name, curve in curves.items():
@@ -425,9 +432,12 @@ def vanishing_gradient(params: dict[str, Any], data: Recorded) -> Finding | None
 
 
 def exploding_tensor(params: dict[str, Any], data: Recorded) -> Finding | None:
-    """A NaN (or, unless ``only_nan``, an infinite value) in a recorded tensor statistic or loss."""
+    """A NaN (or, unless ``only_nan``, an infinite value) in a recorded tensor statistic or scalar whose name
+    ``tensor_regex`` matches (every one without it)."""
+    pattern = re.compile(params["tensor_regex"] or ".*")
     points = [(t.get("name"), t.get("step"), [t.get(k) for k in ("mean", "min", "max", "norm")]) for t in data.tensors]
     points += [(s.get("name"), s.get("step"), [s.get("value")]) for s in data.scalars]
+    points = [p for p in points if pattern.fullmatch(str(p[0]))]
     if not points:
         return None
     for name, step, values in points:
@@ -506,28 +516,29 @@ def _p(default: str, kind: type = float, text: str = "") -> Parameter:
     return Parameter(default, kind, text)
 
 
-_LOSS = {"tensor_regex": _p("", str, "regex of the series to watch; default: the losses collection"),
-         "use_losses_collection": _p("True", bool)}
+_REGEX = {"tensor_regex": _p("", str, "regex of the series to watch; default: the losses collection")}
+_LOSS = {**_REGEX, "use_losses_collection": _p("True", bool)}
 
 CATALOG: dict[str, RuleSpec] = {
     "LossNotDecreasing": RuleSpec(
         "The loss is not decreasing at an adequate rate.",
         "Check the learning rate (too high or too low), the data pipeline and the loss function.",
         {**_LOSS, "num_steps": _p("10", int), "diff_percent": _p("0.1"), "increase_threshold_percent": _p("5"),
-         "mode": _p("", str, "TRAIN or EVAL; empty: both")}, loss_not_decreasing),
+         "mode": _p("", str, "TRAIN or EVAL; empty or GLOBAL: both")}, loss_not_decreasing),
     "Overfit": RuleSpec(
         "The model is overfitting: validation loss is well above training loss.",
         "Add regularisation, use simpler models (shallower trees), more data, or stop earlier.",
-        {**_LOSS, "start_step": _p("0", int), "patience": _p("1", int), "ratio_threshold": _p("0.1")}, overfit),
+        {**_REGEX, "start_step": _p("0", int), "patience": _p("1", int), "ratio_threshold": _p("0.1")}, overfit),
     "Overtraining": RuleSpec(
         "Training or validation loss has stopped improving.",
         "Stop training earlier (early stopping) or lower the number of rounds / epochs.",
-        {**_LOSS, "patience_train": _p("5", int), "patience_validation": _p("10", int), "delta": _p("0.01")},
+        {**_REGEX, "patience_train": _p("5", int), "patience_validation": _p("10", int), "delta": _p("0.01")},
         overtraining),
     "StalledTrainingRule": RuleSpec(
         "No training progress for a while.",
         "Look at the job's log for a hang (data loading, a deadlock) and at the CPU in the profiler report.",
-        {"threshold": _p("1800")}, stalled_training),
+        {"threshold": _p("1800"), "stop_training_on_fire": _p("False", bool, "stop the job when the rule fires")},
+        stalled_training),
     "ClassImbalance": RuleSpec(
         "The training labels are strongly imbalanced, or a class's labels are mostly mispredicted.",
         "Resample, weight classes (scale_pos_weight for xgboost) or collect more rows of the rare classes.",
@@ -541,7 +552,8 @@ CATALOG: dict[str, RuleSpec] = {
     "ExplodingTensor": RuleSpec(
         "A tensor or loss became NaN or infinite.",
         "Lower the learning rate, clip gradients, and check the input for invalid values.",
-        {"only_nan": _p("False", bool)}, exploding_tensor),
+        {"tensor_regex": _p("", str, "regex of the tensors and scalars to watch; default: all"),
+         "only_nan": _p("False", bool)}, exploding_tensor),
     "CPUBottleneck": RuleSpec(
         "The CPU was saturated for much of the job.",
         "Use more processes or threads for data loading, or fewer features; on SageMaker, a larger instance.",

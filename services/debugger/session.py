@@ -5,7 +5,8 @@ variables, the hook module on a script's path), starts the system sampler (when 
 thread. Every ``EVALUATE_SECONDS`` the thread reads what was appended since its last look (offsets kept), mirrors
 metric points into ``scalars.jsonl``, and evaluates the rules still ``InProgress`` on what it has; ``rules.json`` is
 rewritten when a status changes. A rule that finds an issue ends ``IssuesFound`` at once, with the step and seconds
-where it fired; with ``stop_on_issue`` (SageMaker's StopTraining action) the session calls ``stop(reason)`` — the
+where it fired; with ``stop_on_issue`` (SageMaker's StopTraining action) or a StalledTrainingRule's
+``stop_training_on_fire`` the session calls ``stop(reason)`` — the
 worker sends SIGTERM to the job's group as for a Stop request and records ``Stopped`` with ``stop_reason``.
 ``finish`` evaluates once more on everything and ends the remaining rules: ``NoIssuesFound`` (with "Nothing to
 evaluate" when their series never appeared) or ``Error`` when a series could not be read.
@@ -32,7 +33,16 @@ from typing import Any
 from services.debugger import recording
 from services.debugger.models import DebuggerConfig, RuleConfig, RuleStatus
 from services.debugger.recording import JsonlTail
-from services.debugger.rules import CATALOG, Finding, MalformedSeries, Recorded, evaluate, nothing_to_evaluate, rule_kind
+from services.debugger.rules import (
+    CATALOG,
+    Finding,
+    MalformedSeries,
+    Recorded,
+    evaluate,
+    nothing_to_evaluate,
+    parse_parameters,
+    rule_kind,
+)
 
 EVALUATE_SECONDS = 1.0
 MAX_POINTS = 200_000
@@ -187,13 +197,20 @@ class DebuggerSession:
         return True
 
     def _act(self) -> None:
-        """The StopTraining action: the first rule that found an issue stops the job (once)."""
-        if not self.config.stop_on_issue or self.stop_reason or self._done.is_set():
+        """The StopTraining action (``stop_on_issue``, or StalledTrainingRule's ``stop_training_on_fire``): the first
+        rule that found an issue and stops stops the job (once)."""
+        if self.stop_reason or self._done.is_set():
             return
-        fired = [s for s in self.statuses.values() if s.status == "IssuesFound"]
+        fired = [s for s in self.statuses.values() if s.status == "IssuesFound" and self._stops(s.configuration_name)]
         if fired:
             self.stop_reason = stop_reason(fired[0])
             self.stop(self.stop_reason)
+
+    def _stops(self, configuration_name: str) -> bool:
+        if self.config.stop_on_issue:
+            return True
+        rule = next(r for r in self.config.rules if r.configuration_name == configuration_name)
+        return bool(parse_parameters(rule.rule, rule.parameters).get("stop_training_on_fire"))
 
     def _write_statuses(self) -> None:
         path = self.folder / recording.RULES

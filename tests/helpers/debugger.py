@@ -33,6 +33,11 @@ for step in range(6):
     print(f"step {step} loss={1.0 / (step + 1):.4f}", flush=True)
 time.sleep(1.2)
 """
+STALLED_SCRIPT = """import time
+print("step 0 loss=0.7", flush=True)
+time.sleep(60)
+print("step 1 loss=0.6", flush=True)
+"""
 LOSS_METRIC = {"train_loss": r"loss=([0-9.]+)"}
 
 

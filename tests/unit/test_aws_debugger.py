@@ -207,3 +207,15 @@ def test_an_unknown_job_is_not_found(debugger: AwsDebugger) -> None:
 def test_rule_parameters_are_checked_as_locally_before_the_request() -> None:
     with pytest.raises(InvalidInput):
         debugger_parameters(DebuggerConfig(rules=(RuleConfig("Overfit", {"patience": "many"}),)), "job", REGION, "s3://b/")
+
+
+def test_a_stalled_training_rule_that_stops_names_its_job_as_the_prefix_to_stop() -> None:
+    """SageMaker's StalledTrainingRule stops the one job named by training_job_name_prefix when stop_training_on_fire
+    is True; the request names the job itself (the workbench has no such parameter to set)."""
+    config = DebuggerConfig(rules=(RuleConfig("StalledTrainingRule", {"threshold": "120", "stop_training_on_fire": "True"}),))
+    [rule] = debugger_parameters(config, "my-job", REGION, "s3://b/")["DebugRuleConfigurations"]
+    assert rule["RuleParameters"] == {"threshold": "120", "stop_training_on_fire": "True", "rule_to_invoke":
+                                      "StalledTrainingRule", "training_job_name_prefix": "my-job"}
+    quiet = DebuggerConfig(rules=(RuleConfig("StalledTrainingRule", {"threshold": "120"}),))
+    assert "training_job_name_prefix" not in debugger_parameters(quiet, "my-job", REGION, "s3://b/")[
+        "DebugRuleConfigurations"][0]["RuleParameters"]

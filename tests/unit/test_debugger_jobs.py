@@ -19,6 +19,7 @@ from tests.helpers.cli import in_process_cli, ok, refused
 from tests.helpers.debugger import (
     FLAT_LOSS_SCRIPT,
     HOOK_SCRIPT,
+    STALLED_SCRIPT,
     run_overfitting_xgboost,
     run_script,
     stop_on_flat_loss,
@@ -57,6 +58,15 @@ def test_a_flat_loss_is_stopped_by_loss_not_decreasing(home: Path) -> None:
     scalars = [json.loads(line) for line in (folder / "scalars.jsonl").read_text().splitlines()]
     assert scalars[0] | {"seconds": 0} == {"name": "train_loss", "value": 0.7, "step": 0, "seconds": 0, "mode": "TRAIN"}
     assert os.environ.get(recording.OUTPUT_ENV) is None  # the worker's variables are gone with the session
+
+
+def test_a_stalled_script_is_stopped_by_stop_training_on_fire_alone(home: Path) -> None:
+    """StalledTrainingRule's own stop_training_on_fire stops the job without the StopTraining action."""
+    rule = RuleConfig("StalledTrainingRule", {"threshold": "1", "stop_training_on_fire": "True"})
+    job = run_script(home, "stalled", STALLED_SCRIPT, DebuggerConfig((rule,)))
+    assert (job.status, job.secondary_status) == ("Stopped", "Stopped")
+    assert job.failure_reason.startswith("Stopped by Debugger rule StalledTrainingRule: No training progress for")
+    assert "step 1" not in (home / "jobs" / "stalled" / "job.log").read_text()  # stopped during the sleep
 
 
 def test_an_overfitting_xgboost_run_fires_overfit(overfit_job: Job) -> None:

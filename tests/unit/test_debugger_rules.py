@@ -42,7 +42,9 @@ def test_catalog_has_every_rule_with_sagemakers_defaults() -> None:
     assert catalog["LossNotDecreasing"]["parameters"].items() >= {"num_steps": "10", "diff_percent": "0.1",
                                                                   "increase_threshold_percent": "5"}.items()
     assert catalog["Overfit"]["parameters"]["ratio_threshold"] == "0.1"
-    assert catalog["StalledTrainingRule"]["parameters"]["threshold"] == "1800"
+    assert catalog["StalledTrainingRule"]["parameters"] == {"threshold": "1800", "stop_training_on_fire": "False"}
+    assert set(catalog["Overfit"]["parameters"]) == {"tensor_regex", "start_step", "patience", "ratio_threshold"}
+    assert set(catalog["ExplodingTensor"]["parameters"]) == {"tensor_regex", "only_nan"}
     assert catalog["ClassImbalance"]["parameters"] == {
         "threshold_imbalance": "10", "threshold_misprediction": "0.7", "samples": "500", "argmax": "False",
         "labels_regex": ".*labels", "predictions_regex": ".*predictions"}
@@ -59,7 +61,7 @@ def test_unknown_rules_parameters_and_values_are_refused() -> None:
         parse_parameters("LossNotDecreasing", {"num_steps": "many"})
     with pytest.raises(InvalidInput, match="tensor_regex='loss[(]' is not a regular expression"):
         parse_parameters("Overfit", {"tensor_regex": "loss("})
-    with pytest.raises(InvalidInput, match="mode='TEST' is not TRAIN or EVAL"):
+    with pytest.raises(InvalidInput, match="mode='TEST' is not TRAIN, EVAL or GLOBAL"):
         parse_parameters("LossNotDecreasing", {"mode": "TEST"})
     with pytest.raises(InvalidInput, match="only_nan='maybe' is not True or False"):
         parse_parameters("ExplodingTensor", {"only_nan": "maybe"})
@@ -108,6 +110,10 @@ def test_loss_not_decreasing() -> None:
     assert picked.issue  # type: ignore[attr-defined]
     only_eval = run("LossNotDecreasing", Recorded(points("train:loss", [1.0] * 12)), num_steps="5", mode="EVAL")
     assert only_eval is None
+    assert run("LossNotDecreasing", Recorded(points("train:loss", [1.0] * 12)), num_steps="5", mode="GLOBAL").issue  # type: ignore[attr-defined]
+    every_scalar = run("LossNotDecreasing", Recorded(points("train:accuracy", [1.0] * 12)), num_steps="5",
+                       use_losses_collection="False")
+    assert every_scalar.issue  # type: ignore[attr-defined]  # no tensor_regex, no losses collection: every scalar
 
 
 def test_overfit_pairs_training_and_validation_losses() -> None:
@@ -204,6 +210,8 @@ def test_vanishing_gradient_and_exploding_tensor() -> None:
     assert run("ExplodingTensor", Recorded(tensors=[grad(1e-3, math.inf)])).issue  # type: ignore[attr-defined]
     assert run("ExplodingTensor", Recorded(tensors=[grad(1e-3, math.inf)]), only_nan="True").issue is False  # type: ignore[attr-defined]
     assert run("ExplodingTensor", Recorded(points("train:loss", [1.0, math.nan]))).issue  # type: ignore[attr-defined]
+    watched = Recorded(tensors=[grad(1e-3, math.inf)], scalars=points("train:loss", [1.0]))
+    assert run("ExplodingTensor", watched, tensor_regex=".*loss").issue is False  # type: ignore[attr-defined]
 
 
 def test_cpu_bottleneck_waits_for_patience_and_says_there_is_no_gpu() -> None:
