@@ -175,6 +175,13 @@ class LabelsContract:
         text = next(i.text for i in labels.queue(source, limit=100).items if i.item_id == event)
         assert NEGATIVE in set(added[added.review_body == text].sentiment)
         assert sorted(added.sentiment) == sorted(truth.values())
+        with pytest.raises(InvalidInput, match="already holds every labelled item"):  # appending twice adds nothing
+            labels.append_to_table(source, DataSource(table=".".join(TRAIN_TABLE)), "review_body", "sentiment")
+        for labeller in ("appender-2", "appender-3"):  # the event's majority label changes: only that row is new
+            labels.submit(source, event, POSITIVE, labeller)
+        assert labels.append_to_table(source, DataSource(table=".".join(TRAIN_TABLE)), "review_body", "sentiment") == 1
+        last = world.services.storage.read_table(*TRAIN_TABLE).iloc[-1]
+        assert (last.review_body, str(last.sentiment)) == (text, POSITIVE)
         with pytest.raises(InvalidInput):
             labels.append_to_table(source, DataSource(table=".".join(TRAIN_TABLE)), "rating", "sentiment")  # not text
         with pytest.raises(InvalidInput):

@@ -80,3 +80,14 @@ def test_a_refused_capture_read_is_a_clear_error_and_the_inputs_stay(aws_app: Ap
     assert not [b for b in app.button if b.key and b.key.startswith("label.item.class.")]
     assert (app.selectbox(key=keys.LABEL_ENDPOINT).value, app.text_input(key=keys.LABEL_LABELLER).value,
             app.toggle(key=keys.LABEL_SHOW_PREDICTION).value) == (ENDPOINT, "ann", True)
+
+
+def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_to_label(aws_app: AppTest) -> None:
+    monitored_endpoint("quiet", model_id=register_review_model("quiet-model"))  # capture on, no request sent yet
+    app = open_page(aws_app, "label")
+    app.selectbox(key=keys.LABEL_ENDPOINT).set_value("quiet").run()
+    app.text_input(key=keys.LABEL_LABELLER).input("ann").run()
+    assert not app.exception, app.exception
+    assert "Endpoint quiet has no captured requests to label yet" in texts(app.error)
+    assert "Score page" in texts(app.error)
+    assert app.selectbox(key=keys.LABEL_ENDPOINT).value == "quiet"

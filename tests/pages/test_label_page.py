@@ -88,6 +88,10 @@ def test_labelling_three_reviews_stores_ground_truth_least_sure_first_and_shows_
     app = as_labeller(label_app, "ana", show_prediction=True)
     classes = class_buttons(app)
     assert classes == ["negative (-1)", "neutral (0)", "positive (1)"]  # the sentiment classes, named
+    shortcuts = {b.key: b.proto.shortcut for b in app.button if b.key and b.key.startswith("label.")}
+    assert [shortcuts[f"label.item.class.{n}"] for n in range(3)] == ["1", "2", "3"]
+    assert (shortcuts["label.item.skip"], shortcuts["label.undo"]) == ("s", "u")  # streamlit keeps keys lower case
+    assert "The model said" in texts(app.caption)
     labelled, sureness = [], []
     for _ in range(3):
         labelled.append(shown_id(app))
@@ -112,6 +116,7 @@ def test_labelling_three_reviews_stores_ground_truth_least_sure_first_and_shows_
 
 def test_skip_and_undo_bring_items_back_to_the_front(label_app: AppTest) -> None:
     app = as_labeller(label_app, "cy")
+    assert "The model said" not in texts(app.caption)  # the prediction is hidden unless the setting shows it
     first = shown_id(app)
     press(app, "label.item.skip")
     assert f"Skipped {first}." in texts(app.caption)

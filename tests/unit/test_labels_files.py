@@ -16,7 +16,7 @@ from services.labels.importing import parse_labels
 from services.labels.items import SourceItems
 from services.labels.models import Label, LabelItem
 from services.labels.summary import file_labels, split_import
-from services.labels.table_append import appended_table
+from services.labels.table_append import appended_table, unseen_rows
 from services.models import Table
 from tests.helpers.labels import ground_truth_lines, ground_truth_manifest, labels_csv
 
@@ -135,3 +135,9 @@ def test_labels_given_by_class_name_become_the_models_classes() -> None:
     texts = SourceItems(items, ("-1", "0", "1"))
     manifest = json.dumps({"source": "text e2", "s": 2, "s-metadata": {"class-name": "positive"}}).encode()
     assert file_labels(texts, "out.manifest", manifest) == ([("e2", "1")], (), [])
+
+
+def test_rows_the_table_holds_already_are_not_appended_again() -> None:
+    current = pa.table({"text": ["a", "b", None], "label": pa.array([1, None, 0], pa.int64())})
+    rows = [("a", "1"), ("a", "0"), ("b", "1"), ("b", "1"), ("c", "0")]
+    assert unseen_rows(current, rows, "text", "label") == [("a", "0"), ("b", "1"), ("c", "0")]
