@@ -479,13 +479,15 @@ def _json_document(body: bytes, where: str) -> dict[str, Any]:
 
 
 def _headline(report: MonitorReport | None) -> str:
-    """A figure for the tile: accuracy (model quality) or the item count."""
+    """A figure for the tile: model quality's accuracy (rmse for a regression), as the local tile says it, or the
+    item count."""
     if report is None:
         return ""
-    for key in ("multiclass_classification_metrics", "binary_classification_metrics"):
-        accuracy = report.statistics.get(key, {}).get("accuracy", {}).get("value")
-        if isinstance(accuracy, int | float):
-            return f"accuracy {accuracy:.2f} on {report.item_count} labelled predictions"
+    for key, name in (("multiclass_classification_metrics", "accuracy"), ("binary_classification_metrics", "accuracy"),
+                      ("regression_metrics", "rmse")):
+        block = report.statistics.get(key, {})
+        if isinstance(block.get(name, {}).get("value"), int | float):
+            return model_quality.headline(block, report.item_count)
     return f"{report.item_count} records" if report.item_count else ""
 
 

@@ -2,7 +2,8 @@
 
 A report carries the three files Model Monitor writes per execution: ``statistics.json``,
 ``constraints.json`` (the baseline's) and ``constraint_violations.json`` (``{"violations": [{"feature_name",
-"constraint_check_type", "description"}]}``). For model quality, ``statistics`` has Model Monitor's model-quality
+"constraint_check_type", "description"}]}``; model quality names the metric in ``metric_name`` instead, as Model
+Monitor's model-quality violations do). For model quality, ``statistics`` has Model Monitor's model-quality
 shape: ``{"version": 0.0, "dataset": {"item_count": n}, "multiclass_classification_metrics" |
 "binary_classification_metrics" | "regression_metrics": {...}}`` where each metric is ``{"value", "standard_deviation"}``
 and classification adds ``confusion_matrix`` {actual: {predicted: count}}.
@@ -56,13 +57,20 @@ class MonitorConfig:
 class Violation:
     """One entry of ``constraint_violations.json``."""
 
-    feature_name: str
+    feature_name: str  # the feature, facet or (model quality) metric the check is about
     constraint_check_type: str  # e.g. LessThanThreshold, baseline_drift_check, data_type_check, ndcg_check
     description: str  # plain words: what was expected and what was seen
 
-    def as_json(self) -> dict[str, str]:
-        return {"feature_name": self.feature_name, "constraint_check_type": self.constraint_check_type,
+    def as_json(self, name_key: str = "feature_name") -> dict[str, str]:
+        """The file's entry; ``name_key`` is ``metric_name`` in a model-quality report."""
+        return {name_key: self.feature_name, "constraint_check_type": self.constraint_check_type,
                 "description": self.description}
+
+    @classmethod
+    def from_json(cls, entry: dict[str, Any]) -> Violation:
+        """An entry of either kind (``feature_name`` or model quality's ``metric_name``)."""
+        return cls(str(entry.get("feature_name") or entry.get("metric_name", "")),
+                   str(entry.get("constraint_check_type", "")), str(entry.get("description", "")))
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,9 @@ class MonitorReport:
     schedule_name: str = ""  # "" when run on demand
 
     def violations_json(self) -> dict[str, Any]:
-        return {"violations": [violation.as_json() for violation in self.violations]}
+        """``constraint_violations.json``: entries name a ``feature_name``, or a ``metric_name`` for model quality."""
+        key = "metric_name" if self.monitor_type == "model-quality" else "feature_name"
+        return {"violations": [violation.as_json(key) for violation in self.violations]}
 
     def files(self) -> dict[str, bytes]:
         """statistics.json, constraints.json, constraint_violations.json — as Model Monitor writes them."""

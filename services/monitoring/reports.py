@@ -69,7 +69,7 @@ def load_report(folder: Path) -> MonitorReport:
         endpoint=rest["endpoint"], monitor_type=rest["monitor_type"], status=rest["status"], created_at=rest["created_at"],
         statistics=json.loads((folder / "statistics.json").read_text()),
         constraints=json.loads((folder / "constraints.json").read_text()),
-        violations=tuple(Violation(v["feature_name"], v["constraint_check_type"], v["description"]) for v in violations),
+        violations=tuple(Violation.from_json(v) for v in violations),
         item_count=rest["item_count"], captured_count=rest["captured_count"], trend=tuple(rest["trend"]),
         details=rest["details"], notes=tuple(rest["notes"]), failure_reason=rest["failure_reason"],
         schedule_name=rest["schedule_name"])

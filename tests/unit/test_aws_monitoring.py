@@ -285,7 +285,8 @@ def test_reports_are_read_from_the_newest_finished_executions_processing_output(
     assert report.statistics["multiclass_classification_metrics"]["accuracy"]["value"] == 0.7
     assert report.constraints["multiclass_classification_constraints"]["accuracy"]["threshold"] == 0.85
     assert [(v.feature_name, v.constraint_check_type) for v in report.violations] == [("accuracy", "LessThanThreshold")]
-    assert json.loads(report.files()["constraint_violations.json"])["violations"][0]["feature_name"] == "accuracy"
+    [entry] = json.loads(report.files()["constraint_violations.json"])["violations"]  # as Model Monitor wrote it
+    assert (entry["metric_name"], entry["description"]) == ("accuracy", "Metric accuracy with 0.7 +/- 0.01 was LessThanThreshold '0.85'")
     executions = monitoring.list_executions("live-model-quality", limit=2)
     assert [e.status for e in executions] == ["InProgress", "CompletedWithViolations"]
     assert executions[1].report_uri == f"s3://{BUCKET}/monitoring/reports/mq-1000"
@@ -327,6 +328,21 @@ def test_overview_has_four_tiles_from_the_last_executions(monitoring: AwsMonitor
     assert tiles["data-quality"].violations == 1
     assert tiles["model-quality"].headline == "accuracy 0.88 on 120 labelled predictions"
     assert tiles["model-quality"].last_run_at.startswith("2025-01-01T10:00")
+
+
+def test_a_regression_models_tile_shows_its_rmse(monitoring: AwsMonitoring, book: ScheduleBook) -> None:
+    monitored_endpoint("prices", model_id=register_model("prices", classes=[]))  # no classes: a regression
+    monitoring.create_schedule(ScheduleRequest("prices", "model-quality"))
+    metric = lambda value: {"value": value, "standard_deviation": "NaN"}  # noqa: E731
+    statistics = {"version": 0.0, "dataset": {"item_count": 80, "evaluation_time": "2025-01-01T10:05:00.000Z"},
+                  "regression_metrics": {"mae": metric(0.37), "mse": metric(0.37), "rmse": metric(0.609), "r2": metric(-1.38)}}
+    files = {"statistics.json": statistics, "constraints.json": {"version": 0.0, "regression_constraints": {}},
+             "constraint_violations.json": {"violations": []}}
+    book.add_execution("prices-model-quality", "Completed", put_execution_report("mq-prices", files))
+
+    tile = monitoring.overview("prices").tiles[1]
+
+    assert (tile.status, tile.headline) == ("OK", "rmse 0.61 on 80 labelled predictions")
 
 
 def _fresh(monitoring: AwsMonitoring) -> AwsMonitoring:

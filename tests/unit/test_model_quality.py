@@ -135,7 +135,7 @@ def test_constraints_come_from_the_training_metrics_and_violations_say_it_in_pla
     assert accuracy.constraint_check_type == "LessThanThreshold"
     assert accuracy.description == "accuracy 0.61 on 100 labelled predictions is below the baseline's 0.78 − 0.05"
     assert report.details["headline"] == "accuracy 0.61 on 100 labelled predictions"
-    assert report.violations_json()["violations"][0] == {"feature_name": "accuracy", "constraint_check_type": "LessThanThreshold",
+    assert report.violations_json()["violations"][0] == {"metric_name": "accuracy", "constraint_check_type": "LessThanThreshold",
                                                          "description": accuracy.description}
 
 

@@ -170,6 +170,9 @@ def test_a_regression_endpoints_capture_gives_model_monitors_regression_metrics(
          "r2": r2_score(y, p)})
     assert set(report.constraints["regression_constraints"]) == {"mae", "mse", "rmse", "r2"}
     assert {v.feature_name for v in report.violations} >= {"rmse", "r2"}  # a 3-column fit is far from rmse 0.2, r2 0.9
+    kept = json.loads((Path(report.details["report_uri"]) / "constraint_violations.json").read_text())["violations"]
+    assert [v["metric_name"] for v in kept] == [v.feature_name for v in report.violations]  # Model Monitor's key
+    assert services.monitoring.latest_report("mq-wine", "model-quality") == report
     assert [row["items"] for row in report.trend] == [30] and "rmse" in report.trend[0]
     assert report.details["headline"] == f"rmse {block['rmse']['value']:.2f} on 30 labelled predictions"
 
