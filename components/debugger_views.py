@@ -3,7 +3,7 @@ where rules fired, system utilisation, the profiler report download and the issu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -75,14 +75,20 @@ def curves_figure(scalars: tuple[dict[str, Any], ...], statuses: list[RuleStatus
     return figure
 
 
-def system_figure(system: tuple[dict[str, Any], ...]) -> go.Figure | None:
-    """Mean CPU % over the cores and memory % over time."""
+def system_figure(system: tuple[dict[str, Any], ...], statuses: Sequence[RuleStatus] = ()) -> go.Figure | None:
+    """Mean CPU % over the cores and memory % over time, with a dashed line where a rule without a step (the
+    profiler rules, StalledTrainingRule) fired."""
     rows = [{"seconds": s["seconds"], "CPU % (mean of cores)": sum(s["cpu"]) / len(s["cpu"]),
              "memory %": s.get("memory_percent")} for s in system if s.get("cpu")]
     if not rows:
         return None
     frame = pd.DataFrame(rows).melt(id_vars="seconds", var_name="metric", value_name="percent")
-    return px.line(frame, x="seconds", y="percent", color="metric", range_y=[0, 100])
+    figure = px.line(frame, x="seconds", y="percent", color="metric", range_y=[0, 100])
+    for status in statuses:
+        if status.status == "IssuesFound" and status.fired_at_step is None and status.fired_at_seconds is not None:
+            figure.add_vline(x=status.fired_at_seconds, line_dash="dash", line_color="#c00000",
+                             annotation_text=status.configuration_name, annotation_position="top left")
+    return figure
 
 
 def render_debug_series(series: DebugSeries, statuses: list[RuleStatus], *, key: str) -> None:
@@ -91,7 +97,7 @@ def render_debug_series(series: DebugSeries, statuses: list[RuleStatus], *, key:
         st.caption("No metrics recorded yet.")
     else:
         st.plotly_chart(curves, key=f"{key}.curves")
-    system = system_figure(series.system)
+    system = system_figure(series.system, statuses)
     if system is not None:
         st.markdown("**System utilisation**")
         st.plotly_chart(system, key=f"{key}.system")

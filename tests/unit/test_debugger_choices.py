@@ -39,3 +39,22 @@ def test_a_parameter_without_equals_names_its_rule() -> None:
     with pytest.raises(InvalidInput, match="LossNotDecreasing's parameter 'num_steps 5'"):
         parse_parameters("LossNotDecreasing", "num_steps 5")
     assert format_parameters({"tensor_regex": ".*loss,acc.*"}) == "tensor_regex=.*loss,acc.*"
+
+
+def test_where_rules_fired_is_drawn_on_the_curves_and_the_system_chart() -> None:
+    """A rule with a step gets a dashed line on the metric curves at that step; a rule that fired by time only (the
+    profiler rules) on the system chart at its second; a rule without an issue gets none."""
+    from components.debugger_views import curves_figure, system_figure
+    from services.debugger.models import RuleStatus
+
+    statuses = [RuleStatus("LossNotDecreasing", "LossNotDecreasing", "IssuesFound", "flat", 5, 2.5),
+                RuleStatus("CPUBottleneck", "CPUBottleneck", "IssuesFound", "busy", None, 1.0),
+                RuleStatus("Overfit", "Overfit", "NoIssuesFound", "fine")]
+    scalars = tuple({"name": "train:loss", "value": 1.0, "step": i, "seconds": i / 2, "mode": "TRAIN"} for i in range(8))
+    system = tuple({"seconds": i / 2, "cpu": [90.0, 95.0], "memory_percent": 20.0} for i in range(4))
+    curves, usage = curves_figure(scalars, statuses), system_figure(system, statuses)
+    assert curves is not None and usage is not None
+    assert [(s.x0, a.text) for s, a in zip(curves.layout.shapes, curves.layout.annotations, strict=True)] == [
+        (5, "LossNotDecreasing")]
+    assert [(s.x0, a.text) for s, a in zip(usage.layout.shapes, usage.layout.annotations, strict=True)] == [
+        (1.0, "CPUBottleneck")]
