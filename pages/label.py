@@ -215,6 +215,8 @@ def retrain(source: LabelSource) -> None:
 
 def label_queue(source: LabelSource, order: str, show: bool, labeller: str) -> None:
     queue = labels.queue(source, order=order, labeller=labeller, limit=1)
+    for note in queue.notes:  # e.g. only the first 50,000 items are offered
+        st.caption(note)
     if queue.items:
         item = queue.items[0]
         render_item(item, queue.classes, show_prediction=show, key=keys.LABEL_ITEM,

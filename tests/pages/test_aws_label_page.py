@@ -12,6 +12,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from components import keys
+from services.labels import aws as aws_labels_module
+from services.labels import items as items_module
 from services.registry import build_services
 from tests.helpers.aws import BUCKET, REGION, aws_settings
 from tests.helpers.aws_endpoints import ROLE
@@ -82,7 +84,8 @@ def test_a_refused_capture_read_is_a_clear_error_and_the_inputs_stay(aws_app: Ap
             app.toggle(key=keys.LABEL_SHOW_PREDICTION).value) == (ENDPOINT, "ann", True)
 
 
-def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_to_label(aws_app: AppTest) -> None:
+def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_then_a_capped_queue_says_so(
+        aws_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     monitored_endpoint("quiet", model_id=register_review_model("quiet-model"))  # capture on, no request sent yet
     app = open_page(aws_app, "label")
     app.selectbox(key=keys.LABEL_ENDPOINT).set_value("quiet").run()
@@ -91,3 +94,8 @@ def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_to_label
     assert "Endpoint quiet has no captured requests to label yet" in texts(app.error)
     assert "Score page" in texts(app.error)
     assert app.selectbox(key=keys.LABEL_ENDPOINT).value == "quiet"
+    for module in (items_module, aws_labels_module):  # the cap, made small: three requests, two offered
+        monkeypatch.setattr(module, "MAX_ITEMS", 2)
+    put_capture("quiet", review_requests(3, seed=1))
+    app.run()
+    assert not app.error and "Only the first 2 captured requests are offered" in texts(app.caption)
