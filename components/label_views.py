@@ -12,6 +12,7 @@ from components.score_views import label_name
 from services.labels.models import ImportResult, LabelItem, LabelProgress
 
 MAX_SHORTCUTS = 9  # classes 1…9 get a number key; more classes are labelled by click only
+MAX_LISTED = 1_000  # unknown event ids and unreadable lines listed after an import (all are counted)
 
 
 def default_labeller() -> str:
@@ -106,9 +107,11 @@ def render_import_result(result: ImportResult, *, key: str) -> None:
     else:
         st.success(message, icon=":material/check_circle:")
     if unknown:
-        st.caption("These event ids match no captured request of the endpoint, so they were not stored:")
-        st.dataframe(pd.DataFrame({"unknown event id": list(result.unknown_event_ids)}), hide_index=True,
+        st.caption("These event ids match no captured request of the endpoint, so they were not stored"
+                   + (f" (the first {MAX_LISTED:,} of {unknown:,}):" if unknown > MAX_LISTED else ":"))
+        st.dataframe(pd.DataFrame({"unknown event id": list(result.unknown_event_ids[:MAX_LISTED])}), hide_index=True,
                      key=f"{key}.unknown")
     if result.bad_lines:
-        st.caption("Lines that could not be read:")
-        st.code("\n".join(result.bad_lines), language=None)
+        bad = len(result.bad_lines)
+        st.caption("Lines that could not be read" + (f" (the first {MAX_LISTED:,} of {bad:,}):" if bad > MAX_LISTED else ":"))
+        st.code("\n".join(result.bad_lines[:MAX_LISTED]), language=None)
