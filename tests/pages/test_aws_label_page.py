@@ -84,9 +84,11 @@ def test_a_refused_capture_read_is_a_clear_error_and_the_inputs_stay(aws_app: Ap
             app.toggle(key=keys.LABEL_SHOW_PREDICTION).value) == (ENDPOINT, "ann", True)
 
 
-def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_then_a_capped_queue_says_so(
+def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_then_its_capped_queue_takes_typed_labels(
         aws_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    monitored_endpoint("quiet", model_id=register_review_model("quiet-model"))  # capture on, no request sent yet
+    """"quiet" serves a model without classes (as a regression model has none): any label is taken, so the page
+    offers a typed one, for an endpoint as for a table."""
+    monitored_endpoint("quiet", model_id=register_review_model("quiet-model", classes=()))  # nothing sent yet
     app = open_page(aws_app, "label")
     app.selectbox(key=keys.LABEL_ENDPOINT).set_value("quiet").run()
     app.text_input(key=keys.LABEL_LABELLER).input("ann").run()
@@ -99,3 +101,8 @@ def test_an_endpoint_that_captured_nothing_yet_says_how_to_get_requests_then_a_c
     put_capture("quiet", review_requests(3, seed=1))
     app.run()
     assert not app.error and "Only the first 2 captured requests are offered" in texts(app.caption)
+    assert "No classes yet" in texts(app.caption)
+    app.text_input(key="label.new_class.text").input("4.5")
+    app.button(key="FormSubmitter:label.new_class-Label with it").click().run()
+    assert not app.exception and not app.error, (app.exception, texts(app.error))
+    assert "Labelled event-1-000 as 4.5." in texts(app.caption)
