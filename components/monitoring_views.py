@@ -161,6 +161,9 @@ def render_charts(report: MonitorReport, *, key: str) -> None:
         metrics = metric_frame(report.statistics)
         if not metrics.empty:
             st.dataframe(metrics, hide_index=True, width="stretch")
+        classes = per_class_frame(report.statistics)
+        if not classes.empty:
+            st.dataframe(classes, hide_index=True, width="stretch")
     elif report.monitor_type == "bias-drift":
         figures = [f for f in (bias_figure(report),) if f is not None]
     elif report.monitor_type == "feature-attribution-drift":
@@ -190,6 +193,14 @@ def metric_frame(statistics: dict[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["metric", "value", "standard deviation"])
     frame["standard deviation"] = pd.to_numeric(frame["standard deviation"], errors="coerce")
     return frame
+
+
+def per_class_frame(statistics: dict[str, Any]) -> pd.DataFrame:
+    """One row per class of a classification report's ``per_class`` scores: precision, recall, f1 and support."""
+    scores = classification(statistics).get("per_class") or {}
+    rows = [{"class": label, **{name: values.get(name) for name in ("precision", "recall", "f1", "support")}}
+            for label, values in scores.items() if isinstance(values, dict)]
+    return pd.DataFrame(rows, columns=["class", "precision", "recall", "f1", "support"])
 
 
 def confusion_frame(statistics: dict[str, Any]) -> pd.DataFrame:

@@ -72,6 +72,9 @@ def test_running_model_quality_from_its_tile_shows_the_tile_the_coverage_and_the
     assert page.segmented_control(key=keys.MONITORING_TYPE).value == "model-quality"
     metrics = frame_with(page, "metric").set_index("metric")
     assert 0.0 <= metrics.loc["accuracy", "value"] <= 1.0
+    assert {"macro_f1", "weighted_f1"} <= set(metrics.index)
+    per_class = frame_with(page, "class").set_index("class")  # each class's precision and recall
+    assert list(per_class.columns) == ["precision", "recall", "f1", "support"] and per_class["support"].sum() == 12
     assert [b.label for b in page.get("download_button")] == [
         "statistics.json", "constraints.json", "constraint_violations.json"]
     assert len(page.get("plotly_chart")) >= 1  # the confusion matrix (and the per-hour trend when it has points)

@@ -19,6 +19,7 @@ from components.monitoring_views import (
     confusion_figure,
     confusion_frame,
     metric_frame,
+    per_class_frame,
     schedules_frame,
     trend_figure,
     trend_frame,
@@ -85,6 +86,10 @@ def test_the_confusion_matrix_and_metrics_of_model_monitors_model_quality_statis
     assert metrics.loc["accuracy", "value"] == pytest.approx(5 / 7) and metrics.loc["accuracy", "standard deviation"] == 0.02
     assert pd.isna(metrics.loc["weighted_f1", "standard deviation"])  # Model Monitor's "NaN" below 200 rows: an empty cell
     assert confusion_figure(statistics) is not None
+    statistics["multiclass_classification_metrics"]["per_class"] = {
+        "-1": {"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3.0}, "1": {"precision": 2 / 3, "recall": 2 / 3,
+                                                                             "f1": 2 / 3, "support": 3.0}}
+    assert per_class_frame(statistics).set_index("class").loc["-1"].tolist() == pytest.approx([1.0, 2 / 3, 0.8, 3.0])
     assert confusion_frame({"regression_metrics": {"rmse": {"value": 1.0}}}).empty
 
 
