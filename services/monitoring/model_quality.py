@@ -351,9 +351,11 @@ def check(block: dict[str, Any], constraints: dict[str, Any], labelled: int, tol
             continue
         value, threshold, operator = block[name]["value"], rule["threshold"], rule["comparison_operator"]
         if operator == LESS and value < threshold:
-            words = f"is below the baseline's {threshold + tolerance:.2f} − {tolerance:.2f}"
+            words = (f"is below {threshold:.2f}: the training-time {threshold + tolerance:.2f} less the tolerance "
+                     f"{tolerance:.2f}")
         elif operator == GREATER and value > threshold:
-            words = f"is above the baseline's {threshold / (1 + tolerance):.2f} + {tolerance:.0%}"
+            words = (f"is above {threshold:.2f}: the training-time {threshold / (1 + tolerance):.2f} plus the tolerance "
+                     f"{tolerance:.0%}")
         else:
             continue
         found.append(Violation(name, operator, f"{name} {value:.2f} on {labelled:,} labelled predictions {words}"))

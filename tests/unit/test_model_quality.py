@@ -118,7 +118,7 @@ def test_regression_metrics_equal_scikit_learn_and_errors_may_rise_by_a_share() 
     assert rules["mse"] == {"threshold": pytest.approx(1.1), "comparison_operator": "GreaterThanThreshold"}
     rmse = [v for v in report.violations if v.feature_name == "rmse"]
     assert rmse and rmse[0].description == (f"rmse {block['rmse']['value']:.2f} on 80 labelled predictions is above "
-                                            "the baseline's 1.00 + 10%")
+                                            "1.10: the training-time 1.00 plus the tolerance 10%")
     assert [set(row) for row in report.trend] == [{"hour", "items", "rmse"}] * 2  # 80 minutes from 09:00: two hours
 
 
@@ -133,7 +133,8 @@ def test_constraints_come_from_the_training_metrics_and_violations_say_it_in_pla
     assert report.status == "CompletedWithViolations"
     accuracy = next(v for v in report.violations if v.feature_name == "accuracy")
     assert accuracy.constraint_check_type == "LessThanThreshold"
-    assert accuracy.description == "accuracy 0.61 on 100 labelled predictions is below the baseline's 0.78 − 0.05"
+    assert accuracy.description == ("accuracy 0.61 on 100 labelled predictions is below 0.73: the training-time 0.78 "
+                                    "less the tolerance 0.05")
     assert report.details["headline"] == "accuracy 0.61 on 100 labelled predictions"
     assert report.violations_json()["violations"][0] == {"metric_name": "accuracy", "constraint_check_type": "LessThanThreshold",
                                                          "description": accuracy.description}
