@@ -17,7 +17,7 @@ from services.registry import build_services
 from tests.helpers.endpoints import stop_everything
 from tests.helpers.label_pages import ENDPOINT, deploy_with_captures, ground_truth_lines, hosting
 from tests.helpers.pages import APP, REVIEW_MODEL, frame_with, open_page, texts
-from tests.helpers.workspace import copy_workspace, settings_for_tests
+from tests.helpers.workspace import close_services, copy_workspace, settings_for_tests
 
 pytestmark = pytest.mark.slow  # deploys a real endpoint (a server process) for the module
 ID = re.compile(r"(?:^|· )id (\S+)")
@@ -178,7 +178,7 @@ def test_appending_to_a_table_whose_column_types_do_not_fit_is_an_error_that_kee
 
 
 def test_a_tables_rows_are_labelled_with_a_typed_class_which_then_gets_its_button_and_an_empty_one_is_refused(
-        app: AppTest) -> None:
+        app: AppTest, workspace: Path, tmp_path: Path) -> None:
     open_page(app, "label")
     app.radio(key=keys.LABEL_SOURCE_KIND).set_value("Catalog table").run()
     assert [app.selectbox(key=k).value for k in (keys.LABEL_TABLE, keys.LABEL_ID_COLUMN, keys.LABEL_TEXT_COLUMN)] == [
@@ -194,3 +194,12 @@ def test_a_tables_rows_are_labelled_with_a_typed_class_which_then_gets_its_butto
     assert f"Labelled {first} as fits small." in texts(app.caption)
     assert class_buttons(app) == ["fits small"] and shown_id(app) != first
     assert app.text_input(key=keys.LABEL_LABELLER).value == "flo"
+
+    empty = tmp_path / "no_rows.csv"  # a table without rows says so (not "nothing left for you to label")
+    empty.write_text("review_id,review_body\n")
+    services = build_services(settings_for_tests(home=workspace, seed_on_start=False))
+    services.catalog.import_path(empty, "demo", "no_rows")
+    close_services(services)
+    app.run()  # the table list now offers it
+    app.selectbox(key=keys.LABEL_TABLE).set_value("no_rows").run()
+    assert not app.exception and "demo.no_rows has no rows to label" in texts(app.info), texts(app.info)
