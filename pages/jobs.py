@@ -97,8 +97,8 @@ def regex_tester(job: Job, *, key: str) -> None:
 
 def debugger_panel(job: Job, *, live: bool) -> None:
     """A training job's Debugger rules: statuses (a toast when one finds an issue), the curves with where rules
-    fired, system use, and once the job has ended the profiler report."""
-    if not job.config.get("debugger"):
+    fired, system use, and once the job has ended the profiler report (also of a job profiled without rules)."""
+    if not job.config.get("debugger") and not job.result.get("ProfilerConfig"):
         return
     statuses = services.debugger.rule_statuses(job.name)
     notify_issues(job.name, statuses, st.session_state.setdefault(keys.JOBS_DEBUGGER_NOTIFIED, set()))

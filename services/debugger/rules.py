@@ -95,8 +95,9 @@ def _check_text(rule: str, values: dict[str, Any]) -> None:
         try:
             re.compile(values[name])
         except re.error as error:
+            example = spec_of(rule).parameters[name].default or ".*loss.*"
             raise InvalidInput(f"{rule} parameter {name}={values[name]!r} is not a regular "
-                               f"expression: {error}.", hint=f"For example {name}=.*loss.*") from None
+                               f"expression: {error}.", hint=f"For example {name}={example}") from None
     if str(values.get("mode", "")).upper() not in ("", "TRAIN", "EVAL", "GLOBAL"):
         raise InvalidInput(f"{rule} parameter mode={values['mode']!r} is not TRAIN, EVAL or GLOBAL.",
                            hint="Leave it empty (or GLOBAL) to watch both.")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from services.debugger import recording
-from services.debugger.models import DebuggerConfig, RuleConfig, RuleStatus
+from services.debugger.models import SYSTEM_SAMPLE_MS, DebuggerConfig, RuleConfig, RuleStatus
 from services.debugger.recording import JsonlTail
 from services.debugger.rules import (
     CATALOG,
@@ -125,13 +125,17 @@ class DebuggerSession:
         self._evaluate(final=True)
         return list(self.statuses.values())
 
-    def result_fields(self) -> dict[str, list[dict[str, Any]]]:
-        """``DebugRuleEvaluationStatuses`` / ``ProfilerRuleEvaluationStatuses`` as DescribeTrainingJob has them."""
+    def result_fields(self) -> dict[str, Any]:
+        """As DescribeTrainingJob has them: ``ProfilerConfig`` when the job was profiled (the Jobs page offers its
+        profiler report), ``DebugRuleEvaluationStatuses`` / ``ProfilerRuleEvaluationStatuses`` for a job with rules."""
+        fields: dict[str, Any] = {}
+        if self.config.profiler:
+            fields["ProfilerConfig"] = {"ProfilingIntervalInMilliseconds": SYSTEM_SAMPLE_MS}
         statuses = list(self.statuses.values())
-        if not statuses:  # DescribeTrainingJob has the fields only for a job with rules
-            return {}
-        return {"DebugRuleEvaluationStatuses": [s.as_api() for s in statuses if rule_kind(s.rule) == "debug"],
-                "ProfilerRuleEvaluationStatuses": [s.as_api() for s in statuses if rule_kind(s.rule) == "profiler"]}
+        if statuses:  # DescribeTrainingJob has the status fields only for a job with rules
+            fields["DebugRuleEvaluationStatuses"] = [s.as_api() for s in statuses if rule_kind(s.rule) == "debug"]
+            fields["ProfilerRuleEvaluationStatuses"] = [s.as_api() for s in statuses if rule_kind(s.rule) == "profiler"]
+        return fields
 
     # -- evaluation ------------------------------------------------------------------------------
 

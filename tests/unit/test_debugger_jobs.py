@@ -50,6 +50,7 @@ def test_a_flat_loss_is_stopped_by_loss_not_decreasing(home: Path) -> None:
     assert (job.status, job.secondary_status) == ("Stopped", "Stopped")
     assert job.failure_reason.startswith("Stopped by Debugger rule LossNotDecreasing: train_loss did not decrease")
     assert statuses(job)["LossNotDecreasing"]["RuleEvaluationStatus"] == "IssuesFound"
+    assert job.result["ProfilerConfig"] == {"ProfilingIntervalInMilliseconds": 500}  # the Jobs page offers its report
     folder = recording.debug_dir(home / "jobs" / "flat-loss")
     [status] = read_statuses(folder)
     assert status.fired_at_step == 5 and status.fired_at_seconds is not None
