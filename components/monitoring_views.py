@@ -83,8 +83,9 @@ def coverage_text(overview: MonitorOverview) -> str:
 def render_settings(monitor_type: str, facets: list[str], current: MonitorConfig, *, key: str) -> MonitorConfig:
     """The settings ``monitor_type`` reads (others keep ``current``'s values); defaults are Model Monitor's."""
     if monitor_type == "model-quality":
-        tolerance = st.number_input("Tolerance (a metric may fall this far below its baseline)", 0.0, 1.0,
-                                    current.tolerance, 0.01, key=f"{key}.tolerance")
+        tolerance = st.number_input("Tolerance (a score may fall this far below its training-time value; an error "
+                                    "such as rmse may rise by this share of it)", 0.0, 1.0, current.tolerance, 0.01,
+                                    key=f"{key}.tolerance")
         return MonitorConfig(**{**current.as_json(), "tolerance": tolerance, "facet_values": current.facet_values})
     if monitor_type == "bias-drift":
         return render_bias_settings(facets, current, key=key)
