@@ -41,8 +41,11 @@ class LabelsPort(Protocol):
 
     def import_labels(self, endpoint: str, filename: str, data: bytes, labeller: str = "import") -> ImportResult:
         """Labels from Model Monitor's ground-truth JSON lines, a CSV (``eventId`` or ``event_id`` and ``label``
-        columns) or a SageMaker Ground Truth output manifest (``source-ref``/``source`` with an event id and a
-        ``<job>`` label attribute plus ``<job>-metadata.class-name``). Unknown event ids are reported, not dropped."""
+        columns) or a SageMaker Ground Truth output manifest (a ``<job>`` label attribute plus
+        ``<job>-metadata.class-name``; the event id from the line's ``eventId``/``event_id``/``id``, else every
+        captured request whose text is the line's ``source``). A class may be given by its name ("positive" for 1).
+        Unknown event ids are reported, not dropped; unreadable lines and refused labels are listed by line or
+        event. ``InvalidInput`` for a file over 50 MB, not UTF-8, or without any line holding a label."""
         ...
 
     def export_labels(self, endpoint: str) -> bytes:
@@ -54,6 +57,7 @@ class LabelsPort(Protocol):
         ...
 
     def append_to_table(self, source: LabelSource, target: DataSource, text_column: str, label_column: str) -> int:
-        """Retrain with the new labels: append the labelled items (text, majority label) to a catalog table
-        (a new version of it), returning the rows appended. ``InvalidInput`` when the columns do not exist."""
+        """Retrain with the new labels: append the labelled items (text, majority label) the table does not hold yet
+        to a catalog table (a new version of it), returning the rows appended. ``InvalidInput`` when the columns do
+        not exist or do not fit, nothing is labelled, or every labelled row is in the table already."""
         ...
