@@ -411,8 +411,8 @@ def _mispredictions(params: dict[str, Any], outputs: Sequence[Mapping[str, Any]]
     if total < params["samples"]:
         return Finding(False, f"The misprediction check waits for {params['samples']} labels; {total} were recorded.")
     worst = max(seen, key=lambda c: wrong[c] / seen[c])
-    return Finding(False, f"Most mispredicted class: {worst!r}, {wrong[worst] / seen[worst]:.0%} of {seen[worst]} "
-                          f"labels (threshold_misprediction {params['threshold_misprediction']:g}).")
+    return Finding(False, f"No class above threshold_misprediction {params['threshold_misprediction']:g}: the most "
+                          f"mispredicted is {worst!r}, {wrong[worst] / seen[worst]:.0%} of its {seen[worst]} labels.")
 
 
 def _gradients(tensors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
