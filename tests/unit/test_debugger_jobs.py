@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from services.debugger import recording
 from services.debugger.hook import Hook, summarize, sums
 from services.debugger.models import DebuggerConfig, RuleConfig
-from services.debugger.session import read_statuses, script_environment
+from services.debugger.session import DebuggerSession, read_statuses, script_environment
 from services.models import Job
 from tests.helpers.cli import in_process_cli, ok, refused
 from tests.helpers.debugger import (
@@ -123,6 +124,28 @@ def test_a_script_records_through_the_hook(home: Path) -> None:
     sample = json.loads(system[0])
     assert set(sample) == {"seconds", "cpu", "memory_percent", "rss_mb", "read_mb", "write_mb"}
     assert len(sample["cpu"]) == os.cpu_count() and sample["rss_mb"] > 10
+
+
+def test_a_session_starts_every_rule_in_progress_and_ends_each_one(tmp_path: Path) -> None:
+    """rules.json says InProgress from the start; at the end a rule with nothing wrong is NoIssuesFound and one whose
+    tensors cannot be read (labels and predictions of different lengths) Error; neither stops the job."""
+    rules = (RuleConfig("LossNotDecreasing", {"num_steps": "1"}), RuleConfig("ClassImbalance"))
+    stops: list[str] = []
+    session = DebuggerSession(tmp_path, DebuggerConfig(rules, profiler=False), time.monotonic(), stops.append)
+    folder = recording.debug_dir(tmp_path)
+    session.start()
+    try:
+        assert [s.status for s in read_statuses(folder)] == ["InProgress", "InProgress"]
+        (tmp_path / "metrics.jsonl").write_text("".join(
+            json.dumps({"name": "train:loss", "value": 1 / (i + 1), "step": i, "seconds": i}) + "\n" for i in range(3)))
+        Hook(folder).record_predictions([0, 1], [0], step=2)
+    finally:
+        ended = {s.configuration_name: s for s in session.finish()}
+    assert ended["LossNotDecreasing"].status == "NoIssuesFound"
+    assert ended["ClassImbalance"].status == "Error"
+    assert ended["ClassImbalance"].details == ("The recorded series cannot be read: step 2 has 2 labels but 1 "
+                                               "predictions.")
+    assert [s.status for s in read_statuses(folder)] == ["NoIssuesFound", "Error"] and stops == []
 
 
 def test_a_tail_reads_only_complete_new_lines(tmp_path: Path) -> None:
