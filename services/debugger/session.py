@@ -46,7 +46,7 @@ from services.debugger.rules import (
 
 EVALUATE_SECONDS = 1.0
 MAX_POINTS = 200_000
-MAX_OUTPUT_RECORDS = 50  # of at most recording.MAX_OUTPUT_VALUES values each: a few MB of Python objects
+MAX_OUTPUT_RECORDS = 50  # of at most recording.MAX_OUTPUT_VALUES values each: under ~40 MB
 HOOK_DIR = "debug-hook"
 HOOK_MODULE = "debug_hook.py"  # scripts: ``from debug_hook import Hook``
 GRADIENT_RULES = ("VanishingGradient", "ExplodingTensor")
