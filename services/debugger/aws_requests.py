@@ -31,6 +31,7 @@ RULE_IMAGE_ACCOUNTS = {
 }
 AWS_PROFILER_RULES = ("CPUBottleneck",)  # of models.PROFILER_RULES, the ones SageMaker has built in
 LOCAL_ONLY_RULES = ("LowCPUUtilization", "MemoryUsage")
+LOCAL_ONLY_PARAMETERS = {"Overtraining": ("tensor_regex",)}  # SageMaker's Overtraining reads the losses collection
 HOOK_COLLECTIONS = {"LossNotDecreasing": "losses", "VanishingGradient": "gradients"}  # save_interval 500
 REPORT_RULE = "ProfilerReport"
 
@@ -57,6 +58,10 @@ def rule_configuration(rule: RuleConfig, image: str, stop_job: str = "", job_nam
         raise InvalidInput(f"SageMaker Debugger has no built-in rule {rule.rule}; the workbench evaluates it "
                            "only on local jobs.", hint="On AWS pick CPUBottleneck; the profiler report shows CPU "
                                                        "and memory use.")
+    local_only = [name for name in LOCAL_ONLY_PARAMETERS.get(rule.rule, ()) if name in rule.parameters]
+    if local_only:
+        raise InvalidInput(f"SageMaker's {rule.rule} rule has no parameter {local_only[0]}; the workbench reads it "
+                           "only on local jobs.", hint=f"Leave {local_only[0]} out on AWS.")
     parameters = {str(k): str(v) for k, v in rule.parameters.items()} | {"rule_to_invoke": rule.rule}
     if stop_job:
         parameters["action_json"] = stop_training_action(stop_job)

@@ -207,6 +207,9 @@ def test_an_unknown_job_is_not_found(debugger: AwsDebugger) -> None:
 def test_rule_parameters_are_checked_as_locally_before_the_request() -> None:
     with pytest.raises(InvalidInput):
         debugger_parameters(DebuggerConfig(rules=(RuleConfig("Overfit", {"patience": "many"}),)), "job", REGION, "s3://b/")
+    with pytest.raises(InvalidInput, match="SageMaker's Overtraining rule has no parameter tensor_regex"):
+        debugger_parameters(DebuggerConfig(rules=(RuleConfig("Overtraining", {"tensor_regex": "val.*"}),)), "job", REGION,
+                            "s3://b/")
 
 
 def test_a_stalled_training_rule_that_stops_names_its_job_as_the_prefix_to_stop() -> None:
