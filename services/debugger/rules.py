@@ -299,7 +299,7 @@ def overtraining(params: dict[str, Any], data: Recorded) -> Finding | None:
 
 
 def stalled_training(params: dict[str, Any], data: Recorded) -> Finding | None:
-    """No new step (metric point or tensor) for ``threshold`` seconds."""
+    """No new metric point for ``threshold`` seconds (counted from the job's start until the first one)."""
     times = [float(p.get("seconds") or 0.0) for p in data.scalars]
     last = max(times, default=0.0)
     quiet = data.now - last
