@@ -10,10 +10,11 @@ axes, and writes into ``<artifact>/onnx/``:
   (by default) its weights dynamically quantised to INT8 per channel (``quantize_graph``), which cuts
   single-review latency by about 2.5× again and the file from 90 MB to 23 MB;
 * ``tokenizer.json``: the fast (Rust ``tokenizers``) tokenizer the model was trained with;
-* ``manifest.json``: classes, problem type, text columns, sequence length, the graph's input and
-  output names, versions, whether the graph is quantised, and the largest probability difference
-  from PyTorch found when checking (``max_abs_difference`` for the served graph,
-  ``float_max_abs_difference`` for the float graph it was made from).
+* ``tfidf/``: the model's text-tfidf part, when its ``combination`` uses one (``text_ensemble``);
+* ``manifest.json``: classes, problem type, text columns, sequence length, the ``combination`` (TF-IDF
+  weight and class offsets, applied after the graph), the graph's input and output names, versions,
+  whether the graph is quantised, and the largest probability difference from PyTorch found when checking
+  (``max_abs_difference`` for the served graph, ``float_max_abs_difference`` for the float graph it was made from).
 
 The encoder is traced with eager attention: ONNX Runtime fuses that pattern, not PyTorch's SDPA one.
 Before anything is published the exported model scores a few texts of different lengths, alone and
@@ -46,6 +47,7 @@ from typing import Any
 
 from services.errors import InternalError, InvalidInput
 from services.training.algorithms.base import PREDICTOR_FILE, loader_name
+from services.training.algorithms.text_ensemble import TFIDF_FOLDER
 
 MINILM_LOADER = "text-minilm"  # its name in base.LOADERS
 ONNX_FOLDER = "onnx"
@@ -95,7 +97,7 @@ def source_files(folder: Path) -> list[Path]:
     """The files the export is made from (their newest change dates the export)."""
     folder = Path(folder)
     files = [folder / PREDICTOR_FILE, folder / "minilm.json", folder / "head.safetensors"]
-    files += [path for sub in ("encoder", "tokenizer") for path in sorted((folder / sub).glob("*")) if path.is_file()]
+    files += [path for sub in ("encoder", "tokenizer", TFIDF_FOLDER) for path in sorted((folder / sub).glob("*")) if path.is_file()]
     return [path for path in files if path.exists()]
 
 
@@ -145,6 +147,8 @@ def _write_export(predictor: Any, staging: Path, quantize: bool) -> dict[str, An
     trace_graph(predictor.model, predictor.tokenizer, staging / MODEL_FILE)
     fused = fuse_graph(staging / MODEL_FILE, predictor.model.encoder.config)
     (staging / TOKENIZER_FILE).write_text(predictor.tokenizer.backend_tokenizer.to_str())
+    if predictor.tfidf is not None:  # the text-tfidf part the combination uses (served beside the graph)
+        predictor.tfidf.save(staging / TFIDF_FOLDER)
     manifest = _manifest(predictor.config, fused)
     (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
     manifest["float_max_abs_difference"] = manifest["max_abs_difference"] = check_parity(predictor, staging)
@@ -244,6 +248,7 @@ def _manifest(config: dict[str, Any], fused: bool) -> dict[str, Any]:
     return {"format": FORMAT_VERSION, "problem_type": config["problem_type"], "classes": list(config["classes"]),
             "text_columns": list(config["text_columns"]), "max_seq_length": int(config["max_seq_length"]),
             "base_model": config.get("base_model", ""), "fine_tuned": bool(config["fine_tuned"]),
+            "combination": dict(config.get("combination") or {}),
             "inputs": list(INPUT_NAMES), "output": OUTPUT_NAME, "fused": fused, "quantized": False, "opset": OPSET,
             "torch_version": torch.__version__, "onnxruntime_version": onnxruntime.__version__,
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

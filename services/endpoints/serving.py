@@ -6,6 +6,8 @@ How each kind of saved model is served:
   see ``onnx_export``; INT8 weights unless prepared with ``--float``) with the Rust ``tokenizers``
   tokenizer; neither torch nor transformers is imported. A model that was not prepared (or changed
   since) is refused with a hint to prepare it. One review is one unpadded sequence of its own length.
+  A model trained with a TF-IDF part and class offsets (``text_ensemble``) combines the graph's probabilities
+  with its text-tfidf model's (scored as a text-tfidf endpoint scores) exactly as the PyTorch predictor does.
 * everything else through its own loader: text-tfidf, xgboost and linear-learner pipelines with
   joblib/scikit-learn; Autopilot pipelines likewise; AutoGluon ensembles with AutoGluon (slow to import).
   A text-tfidf pipeline is scored in plain NumPy (``tfidf_scoring``), else called step by step (``text_shortcut``),
@@ -58,6 +60,7 @@ from services.endpoints import onnx_export
 from services.endpoints.tfidf_scoring import tfidf_logistic_scorer
 from services.errors import InvalidInput
 from services.explain.shap_text import MASK_TOKEN, MAX_TEXT_CHARS, partition_values, word_tokenizer
+from services.training.algorithms import text_ensemble
 from services.training.algorithms.base import load_predictor
 
 REGRESSION = "Regression"
@@ -239,8 +242,10 @@ class OnnxTextModel(TextExplaining):
     text_model = True
     framework = "pytorch"
 
-    def __init__(self, session: Any, tokenizer: Any, manifest: dict[str, Any]) -> None:
+    def __init__(self, session: Any, tokenizer: Any, manifest: dict[str, Any], tfidf: FrameModel | None = None) -> None:
         self.session, self.tokenizer, self.manifest = session, tokenizer, manifest
+        self.combination = text_ensemble.Combination.from_config(manifest.get("combination"))
+        self.tfidf = tfidf  # the text-tfidf part when the combination uses one
         self.problem_type = str(manifest["problem_type"])
         self.classes = [str(name) for name in manifest["classes"]]
         self.input_columns = [str(name) for name in manifest["text_columns"]]
@@ -265,7 +270,10 @@ class OnnxTextModel(TextExplaining):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(folder / onnx_export.MODEL_FILE), options, providers=["CPUExecutionProvider"],
                                                disabled_optimizers=list(onnx_export.DISABLED_RUNTIME_FUSIONS))
-        return cls(session, tokenizer, manifest)
+        tfidf = None
+        if text_ensemble.Combination.from_config(manifest.get("combination")).uses_tfidf:
+            tfidf = FrameModel(load_predictor(folder / text_ensemble.TFIDF_FOLDER), "text-tfidf")
+        return cls(session, tokenizer, manifest, tfidf)
 
     def texts(self, instances: list[Any]) -> list[str]:
         return [instance_text(instance, self.input_columns, i) for i, instance in enumerate(instances)]
@@ -283,7 +291,10 @@ class OnnxTextModel(TextExplaining):
             rows = order[start:start + ONNX_BATCH]
             ids, mask = padded([encodings[i] for i in rows])
             probabilities[rows] = self.session.run([onnx_export.OUTPUT_NAME], {"input_ids": ids, "attention_mask": mask})[0]
-        return probabilities
+        if self.combination == text_ensemble.Combination():
+            return probabilities
+        tfidf = self.tfidf.text_probabilities(texts) if self.tfidf is not None else None
+        return text_ensemble.combine(probabilities, tfidf, self.combination)  # as MiniLMPredictor combines them
 
 
 def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -159,14 +159,8 @@ def probability_function(predictor: Predictor, columns: list[str]) -> Callable[[
 
 
 def _minilm_probabilities(predictor: Any) -> Callable[[Any], np.ndarray]:
-    import torch
-
-    from services.training.algorithms.text_minilm import THREADS, TextRows, predict_probabilities
-
-    def probabilities(texts: Any) -> np.ndarray:
-        torch.set_num_threads(THREADS)
-        rows = TextRows([str(t) for t in texts], None, predictor.tokenizer, predictor.config["max_seq_length"])
-        return predict_probabilities(predictor.model, rows, MINILM_BATCH)
+    def probabilities(texts: Any) -> np.ndarray:  # the network combined with its TF-IDF part and offsets, if any
+        return predictor.text_probabilities([str(t) for t in texts], MINILM_BATCH)  # type: ignore[no-any-return]
 
     return probabilities
 

@@ -1,5 +1,6 @@
 """text-minilm on a tiny set of generated reviews: fine-tuning, the frozen route's feature group,
-saving and loading offline. Kept small (1 epoch, 32 tokens) so the file runs in well under a minute."""
+saving and loading offline, the combination with a TF-IDF part and class offsets (trained, saved, explained and
+served through ONNX alike). Kept small (1 epoch, 32 tokens) so the file runs in well under a minute."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from services.endpoints import onnx_export
+from services.endpoints.serving import load_serving_model
 from services.errors import InvalidInput
+from services.explain.shap_text import probability_function
 from services.registry import Services
 from services.training.algorithms import minilm_features as features
 from services.training.algorithms import text_minilm
 from services.training.algorithms.base import Dataset, load_predictor
 from services.training.algorithms.dataset import prepare_dataset
+from services.training.algorithms.text_ensemble import TFIDF_FOLDER, Combination
 from tests.helpers.data import tiny_reviews
 from tests.helpers.recording import RecordingReporter
 
 FAST = {"epochs": "1", "batch_size": "8", "max_seq_length": "32"}
 SOURCE = {"_source_table": "demo.tiny_reviews", "_source_version": "3"}
+PROBABILITIES = ["probability_-1", "probability_0", "probability_1"]
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +70,46 @@ def test_fine_tuning_beats_chance_and_reports_each_step(fine_tuned: tuple[Any, R
     assert losses and losses[-1] == max(losses)
     assert any(name == "validation:loss" for name, _, _ in reporter.metrics)
     assert reporter.fractions[-1] == pytest.approx(1.0)
+
+
+def test_the_combination_is_chosen_on_validation_and_the_test_metrics_are_the_predictors(
+        fine_tuned: tuple[Any, RecordingReporter], dataset: Dataset) -> None:
+    result, reporter = fine_tuned
+    assert result.hyperparameters["tfidf_ensemble"] == "true" and result.hyperparameters["tune_class_offsets"] == "true"
+    assert any(line.startswith("TF-IDF part alone: test macro-F1") for line in reporter.logs)
+    chosen = [line for line in reporter.logs if line.startswith("Combination chosen on the")]
+    combination = result.predictor.combination
+    assert len(chosen) == 1 and f"TF-IDF weight {combination.tfidf_weight:g}" in chosen[0]
+    assert len(combination.log_offsets) == 3
+    assert (result.predictor.tfidf is not None) == combination.uses_tfidf
+    scored = result.predictor.predict_frame(dataset.test)
+    assert result.metrics["accuracy"] == pytest.approx((scored["predicted_label"] == dataset.test["sentiment"].astype(str)).mean())
+
+
+def test_a_combined_model_explains_and_serves_through_onnx_as_it_scores(
+        fine_tuned: tuple[Any, RecordingReporter], dataset: Dataset, tmp_path: Path) -> None:
+    trained = fine_tuned[0].predictor
+    tfidf = text_minilm.fit_tfidf_part(text_minilm.prepare_text(dataset, text_minilm.parse_options({})), dataset,
+                                       RecordingReporter())
+    combination = Combination(0.5, [0.4, -0.3, 0.0])
+    config = trained.config | {"combination": combination.as_config()}
+    with pytest.raises(InvalidInput, match="TF-IDF model is missing"):
+        text_minilm.MiniLMPredictor(trained.model, trained.tokenizer, config)
+    combined = text_minilm.MiniLMPredictor(trained.model, trained.tokenizer, config, tfidf)
+    texts = dataset.test["review_body"].tolist()
+    expected = combined.predict_frame(dataset.test)[PROBABILITIES].to_numpy()
+    alone = text_minilm.MiniLMPredictor(trained.model, trained.tokenizer, trained.config | {"combination": {}})
+    assert not np.allclose(expected, alone.text_probabilities(texts), atol=1e-3)  # the combination changes the answers
+    assert np.allclose(probability_function(combined, ["review_body"])(texts), expected)  # SHAP explains the same function
+
+    combined.save(tmp_path / "model")
+    manifest = onnx_export.export_minilm(tmp_path / "model", quantize=False)  # refuses an export that scores differently
+    assert manifest["combination"] == combination.as_config()
+    assert (onnx_export.onnx_folder(tmp_path / "model") / TFIDF_FOLDER / "model.joblib").is_file()
+    served = load_serving_model(tmp_path / "model")
+    assert np.allclose(served.text_probabilities(texts), expected, atol=onnx_export.TOLERANCE)  # type: ignore[attr-defined]
+    loaded = load_predictor(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.predict_frame(dataset.test), combined.predict_frame(dataset.test))
 
 
 def test_saved_fine_tuned_predictor_loads_offline_with_identical_predictions(
