@@ -316,3 +316,30 @@ def test_a_non_negative_target_adds_the_poisson_lightgbm_second() -> None:
     configs = model_configs(10, non_negative_target=True)
     assert configs[1][1]["objective"] == "poisson" and configs[0] == model_configs(10)[0]
     assert all("objective" not in settings for _, settings in model_configs(10))
+
+
+def test_a_count_target_is_fitted_transformed_refit_and_predicted_in_its_own_units(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.training.autopilot import ensembling
+
+    monkeypatch.setattr(ensembling, "REFIT_MARGIN", 0.0)  # refit whatever time is left (timing is bench_autopilot's)
+    rng = np.random.default_rng(3)
+    hours = rng.integers(0, 24, 2000)
+    temperature = rng.uniform(0, 30, 2000)
+    profile = 1 + 8 * np.exp(-((hours - 17) ** 2) / 6.0)
+    frame = pd.DataFrame({"hour": hours, "temperature": temperature,
+                          "count": rng.poisson(5 * profile * (0.2 + temperature / 10)).astype(float)})
+    prepared = prepare_data(frame, "count")
+    recorder = Recorder()
+    search = run_ensembling(prepared, objectives.OBJECTIVES["MSE"], 8, 2, tmp_path / "autogluon", recorder)
+    predictor = search.predictor
+    assert predictor.target_transform in {"sqrt", "log1p"}, recorder.lines  # type: ignore[attr-defined]
+    assert search.definition["target_transform"] == predictor.target_transform  # type: ignore[attr-defined]
+    assert predictor.model_name == f"{search.best.name}_FULL"  # type: ignore[attr-defined]
+    assert all(not c.name.endswith("_FULL") for c in search.candidates)  # refits have no validation score
+    test = prepared.dataset.test
+    predicted = predictor.predict_frame(test)["predicted_label"].to_numpy()
+    truth = test["count"].to_numpy()
+    assert abs(predicted.mean() - truth.mean()) < 0.25 * truth.mean()  # in counts (square roots would be ~4x less)
+    predictor.save(tmp_path / "saved")
+    np.testing.assert_array_equal(load_predictor(tmp_path / "saved").predict_frame(test)["predicted_label"], predicted)

@@ -220,14 +220,24 @@ def _sources(engine: str) -> str:
     return "\n\n".join(inspect.getsource(function) for function in functions)
 
 
+# A target transform as notebook code: the label fitted on, and predictions back in the target's units.
+TRANSFORM_CODE = {"": ("label", "predicted"), "sqrt": ("np.sqrt(label)", "np.square(np.clip(predicted, 0.0, None))"),
+                  "log1p": ("np.log1p(label)", "np.expm1(predicted)")}
+
+
 def _autogluon_code(definition: dict[str, Any]) -> str:
     generator = ("AutoMLPipelineFeatureGenerator(vectorizer=CountVectorizer(min_df=30, ngram_range=(1, 1), "
                  "max_features=2000, dtype=np.uint8))" if definition["light_text_features"]
                  else "AutoMLPipelineFeatureGenerator()")
+    fitted_label, back = TRANSFORM_CODE[definition.get("target_transform", "")]
+    refit = ("# Refit the best model on training + validation rows, as the job did before saving it\n"
+             'predictor.refit_full(model="best", set_best_to_refit_full=True)\n'
+             if definition.get("refit_full") else "")
     return (
         "import tempfile\n\nfrom autogluon.features.generators import AutoMLPipelineFeatureGenerator\n"
         "from autogluon.tabular import TabularPredictor\nfrom sklearn.feature_extraction.text import CountVectorizer\n\n"
-        "def table(rows):\n    return expand_dates(rows[FEATURES], DATE_COLUMNS).assign(**{TARGET: rows[TARGET].to_numpy()})\n\n"
+        "def table(rows):\n    label = rows[TARGET].to_numpy()\n"
+        f"    return expand_dates(rows[FEATURES], DATE_COLUMNS).assign(**{{TARGET: {fitted_label}}})\n\n"
         'train, validation, test = (table(splits[name]) for name in ("train", "validation", "test"))\n'
         f"predictor = TabularPredictor(label=TARGET, problem_type={definition['problem_type']!r}, "
         f"eval_metric={definition['eval_metric']!r},\n"
@@ -239,7 +249,9 @@ def _autogluon_code(definition: dict[str, Any]) -> str:
         f"              feature_generator={generator}, ag_args_fit={definition['ag_args_fit']!r},\n"
         f"              fit_weighted_ensemble={definition['fit_weighted_ensemble']!r}, dynamic_stacking=False"
         f"{', use_bag_holdout=True' if definition['presets'] == 'best_quality' else ''})\n"
-        "truth = test[TARGET].to_numpy()\npredicted = predictor.predict(test.drop(columns=[TARGET])).to_numpy()\n"
+        f"{refit}"
+        'truth = splits["test"][TARGET].to_numpy()\npredicted = predictor.predict(test.drop(columns=[TARGET])).to_numpy()\n'
+        f"predicted = {back}\n"
         "positive_probability = (predictor.predict_proba(test.drop(columns=[TARGET]))[POSITIVE].to_numpy()\n"
         "                        if POSITIVE is not None else None)\npredictor.leaderboard(silent=True)")
 

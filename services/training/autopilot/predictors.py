@@ -16,6 +16,7 @@ import pandas as pd
 
 from services.errors import InvalidInput
 from services.training.algorithms.base import PREDICTOR_FILE, write_predictor_manifest
+from services.training.autopilot import transforms
 from services.training.autopilot.features import expand_dates
 from services.training.autopilot.objectives import REGRESSION
 
@@ -79,18 +80,23 @@ class PipelinePredictor(_FramePredictor):
 
 
 class AutoGluonPredictor(_FramePredictor):
-    """One model of an AutoGluon-Tabular predictor (``model_name``, e.g. WeightedEnsemble_L2)."""
+    """One model of an AutoGluon-Tabular predictor (``model_name``, e.g. WeightedEnsemble_L2_FULL).
 
-    def __init__(self, predictor: Any, model_name: str, **fields: Any) -> None:
+    A regression model fitted on a transformed target (``target_transform``, see autopilot/transforms.py)
+    has its predictions turned back into the target's units here, so callers always get those.
+    """
+
+    def __init__(self, predictor: Any, model_name: str, target_transform: str = "", **fields: Any) -> None:
         super().__init__(**fields)
         self.predictor = predictor
         self.model_name = model_name
+        self.target_transform = target_transform
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         features = self.features(frame)
         labels = self.predictor.predict(features, model=self.model_name)
         if self.problem_type == REGRESSION:
-            return self.output(labels.to_numpy(dtype=float), None)
+            return self.output(transforms.inverse(self.target_transform, labels.to_numpy(dtype=float)), None)
         probabilities = self.predictor.predict_proba(features, model=self.model_name)
         ordered = probabilities[self.classes].to_numpy(dtype=float)
         return self.output(labels.astype(str).to_numpy(), ordered)
@@ -99,8 +105,8 @@ class AutoGluonPredictor(_FramePredictor):
         """A deployment clone holding only this model (and what it depends on), plus the manifest."""
         folder.mkdir(parents=True, exist_ok=True)
         self.predictor.clone_for_deployment(str(folder / AUTOGLUON_FOLDER), model=self.model_name, dirs_exist_ok=True)
-        write_predictor_manifest(folder, "autogluon",
-                                 model_name=self.model_name, **self.manifest())
+        write_predictor_manifest(folder, "autogluon", model_name=self.model_name,
+                                 target_transform=self.target_transform, **self.manifest())
 
 
 def load_pipeline_predictor(folder: Path) -> PipelinePredictor:
@@ -117,8 +123,9 @@ def load_autogluon_predictor(folder: Path) -> AutoGluonPredictor:
 
     manifest = _manifest(folder)
     model_name = manifest.pop("model_name")
+    target_transform = manifest.pop("target_transform", "")  # models saved before transforms had none
     predictor = TabularPredictor.load(str(folder / AUTOGLUON_FOLDER), verbosity=0, require_py_version_match=False)
-    return AutoGluonPredictor(predictor, model_name, **manifest)
+    return AutoGluonPredictor(predictor, model_name, target_transform, **manifest)
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
