@@ -3,6 +3,8 @@ CatBoost and XGBoost, stacked by its weighted ensemble. Each model AutoGluon tra
 
 Presets by budget: measured on this machine (2 cores, 120 s), ``medium_quality`` beat
 ``best_quality`` clearly because bagging does not fit in the time; bagging pays from ~10 minutes.
+Under that, the best candidate is refit on training + validation rows when the time left allows it, and a
+regression target may be fitted transformed (``transforms``, chosen on validation).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ BASE_MODELS: list[tuple[str, dict[str, Any]]] = [
 # For a non-negative regression target (counts, amounts): LightGBM with a Poisson loss, second in line, a
 # different view for the weighted ensemble (predictions stay non-negative, errors grow with the level). On the
 # bike-sharing counts alone it scored about like squared-error LightGBM (0.91 vs 0.90-0.92 of a default
-# HistGradientBoosting's test RMSE), while LightGBM on log1p of the target lost (0.93-1.02): no log transform.
+# HistGradientBoosting's test RMSE). Whether the target itself is better fitted transformed (square root, log1p) is
+# decided per job on validation (transforms.py).
 NON_NEGATIVE_MODELS: list[tuple[str, dict[str, Any]]] = [
     ("GBM", {"objective": "poisson", "ag_args": {"name_suffix": "Poisson"}}),
 ]
@@ -85,17 +88,21 @@ def run_ensembling(prepared: PreparedData, objective: Objective, time_limit: flo
                    folder: Path, reporter: Reporter, preset: str = "") -> SearchResult:
     """Fit AutoGluon within ``time_limit`` seconds; candidates are its models scored on the validation split.
 
-    A regression target may be fitted transformed (chosen on validation, see transforms.py). Without bagging,
-    the best candidate is then refit on training + validation rows when the time left allows it (AutoGluon's
-    refit_full, the same models and iterations on 15 percentage points more rows); that refit is the model
-    saved, its candidate keeps the validation score of the model it was refit from.
+    A regression target may be fitted transformed (chosen on validation, see transforms.py). For regression
+    without bagging, the best candidate is then refit on training + validation rows when the time left allows
+    it (AutoGluon's refit_full, the same models and iterations on 15 percentage points more rows); that refit
+    is the model saved, its candidate keeps the validation score of the model it was refit from.
+    Classifiers are not refit: AutoGluon calibrates their decision threshold (F1 and the like) on the
+    validation rows for the models as fitted there.
     """
     started = time.monotonic()
     data = prepared.dataset
     transform = _target_transform(prepared, objective, reporter)
     configs = model_configs(max_candidates, non_negative_target(prepared))
     preset = preset or preset_for(time_limit)
-    fit_seconds = fit_budget(time_limit - (time.monotonic() - started), preset)
+    refits = refit_planned(data.problem_type, preset)
+    fit_seconds = time_limit - (time.monotonic() - started)
+    fit_seconds *= 1.0 - REFIT_SHARE if refits else 1.0
     fit_args = _fit_arguments(configs, max_candidates, fit_seconds, preset)
     reporter.log(f"AutoGluon: preset {fit_args['presets']}, models {[name_of(k, s) for k, s in configs]}, "
                  f"time limit {fit_args['time_limit']:.0f} s of {time_limit:.0f} s")
@@ -110,7 +117,12 @@ def run_ensembling(prepared: PreparedData, objective: Objective, time_limit: flo
     for step, candidate in enumerate(candidates):
         if candidate.objective_value is not None:
             reporter.metric(objective.name, candidate.objective_value, step)
-    deployed = _refit(predictor, candidates[0].name, preset, time_limit - (time.monotonic() - started), reporter)
+    deployed = candidates[0].name
+    if refits:
+        deployed = _refit(predictor, deployed, time_limit - (time.monotonic() - started), reporter)
+    for candidate in candidates if data.problem_type == objectives.REGRESSION else []:  # in the leaderboard, MLflow
+        candidate.params["target_transform"] = transform or "none"
+    candidates[0].params["saved_as"] = deployed
     best = AutoGluonPredictor(predictor, deployed, transform, problem_type=data.problem_type, classes=data.classes,
                               feature_columns=data.feature_columns, date_columns=prepared.date_columns,
                               algorithm="autogluon")
@@ -119,9 +131,10 @@ def run_ensembling(prepared: PreparedData, objective: Objective, time_limit: flo
     return SearchResult("ENSEMBLING", candidates, best, definition)
 
 
-def fit_budget(seconds: float, preset: str) -> float:
-    """The seconds AutoGluon's fit gets: without bagging, REFIT_SHARE is kept back for the refit."""
-    return seconds if preset == "best_quality" else seconds * (1.0 - REFIT_SHARE)
+def refit_planned(problem_type: str, preset: str) -> bool:
+    """Whether the best candidate is to be refit on training + validation rows (REFIT_SHARE kept for it): for
+    regression without bagging (bagged models already trained on every row but their fold's)."""
+    return problem_type == objectives.REGRESSION and preset != "best_quality"
 
 
 def _target_transform(prepared: PreparedData, objective: Objective, reporter: Reporter) -> str:
@@ -135,11 +148,9 @@ def _target_transform(prepared: PreparedData, objective: Objective, reporter: Re
     return chosen
 
 
-def _refit(predictor: Any, best: str, preset: str, seconds_left: float, reporter: Reporter) -> str:
+def _refit(predictor: Any, best: str, seconds_left: float, reporter: Reporter) -> str:
     """Refit ``best`` (and its ensemble's members) on training + validation rows when the time left holds the
-    estimate (their fit time x the row ratio x REFIT_MARGIN); the name of the model to deploy."""
-    if preset == "best_quality":
-        return best  # bagged models already trained on every row but their fold's
+    estimate (their fit time x REFIT_MARGIN); the name of the model to deploy."""
     board = predictor.leaderboard(silent=True).set_index("model")
     estimate = float(board.loc[best, "fit_time"] or 0.0) * REFIT_MARGIN
     if estimate > max(seconds_left, 0.0):
