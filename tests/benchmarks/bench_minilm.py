@@ -20,7 +20,8 @@ change a hyperparameter). Exits 1 when the fine-tuned model misses a target.
 
 Measured on this split (11,439 / 1,272 / 3,178 rows), the same fine-tuned probabilities combined offline exactly as the
 code does: 1 epoch 0.683 alone (neutral 0.454) → 0.709 with the TF-IDF part and class offsets (neutral 0.549);
-2 epochs (``--hp epochs=2``) 0.702 alone (neutral 0.501) → 0.715 (neutral 0.542); text-tfidf 0.669. The 0.72 target
+2 epochs (``--hp epochs=2``) 0.702 alone (neutral 0.501) → 0.715 (neutral 0.542; 0.712 through fit() itself in a
+process started before the grid search replaced the coordinate one); text-tfidf 0.669. The 0.72 target
 is not met yet. Training took 2,040 s (1 epoch) and 2,300 s (2 epochs) at load averages 3–9 on the 2 cores; at the
 quiet moments' ~1.2 s per step, 1 epoch is ~9 minutes and 2 epochs ~17 minutes idle.
 """
