@@ -18,8 +18,7 @@ from components.score_views import label_name
 from components.services import get_services, show_error
 from components.state import hand_off, keep, restore
 from services.errors import ServiceError
-from services.labels.importing import MAX_IMPORT_BYTES
-from services.labels.models import QUEUE_ORDERS, LabelSource
+from services.labels.models import MAX_IMPORT_BYTES, QUEUE_ORDERS, LabelSource
 from services.models import DataSource
 
 ensure_app_navigation("pages/label.py")

@@ -15,7 +15,7 @@ from typing import Any
 
 from services.errors import InvalidInput
 from services.labels.ground_truth import atomic_write
-from services.labels.importing import MAX_IMPORT_BYTES
+from services.labels.models import MAX_IMPORT_BYTES
 from services.paths import readable_path, writable_path
 
 COMMANDS = ("labels",)

@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.errors import InvalidInput
+from services.labels.models import MAX_IMPORT_BYTES
 
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
 ID_FIELDS = ("eventId", "event_id", "id")
 CSV_ID_COLUMNS = ("eventId", "event_id")
 CSV_LABEL_COLUMNS = ("label", "groundTruth")

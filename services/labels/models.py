@@ -19,6 +19,7 @@ from typing import Any
 QUEUE_ORDERS = ("uncertainty", "random")  # uncertainty: the lowest top probability first
 GROUND_TRUTH_DATABASE = "monitoring"
 EVENT_VERSION = "0"
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a label file is read up to this size (the page reads an upload no further)
 
 
 @dataclass(frozen=True)
