@@ -5,6 +5,7 @@ hook; plus the recording pieces (incremental reads, the system sampler, the hook
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -230,3 +231,22 @@ def test_the_cli_refuses_bad_rules_before_any_job(flags: list[str], message: str
     err = refused(cli, "train-script", "--entry-point", "train.py", "--source-dir", str(tmp_path), *flags)
     assert message in err
     assert not (tmp_path / "workspace" / "jobs").exists() or not any((tmp_path / "workspace" / "jobs").iterdir())
+
+
+def test_torch_gradient_sums_match_the_plain_ones_and_reuse_one_buffer() -> None:
+    torch = pytest.importorskip("torch")
+    from services.debugger.hook import gradient_sums
+
+    generator = torch.Generator().manual_seed(0)
+    grads = [torch.randn(300, 7, generator=generator), torch.randn(5, generator=generator) * 1e-6, torch.zeros(0),
+             torch.tensor([1.0, float("inf")])]
+    hook = Hook()
+    scratch = hook._scratch_for(grads)
+    fast = gradient_sums(grads, scratch)
+    assert hook._scratch_for(grads[:2]) is scratch and scratch.numel() == 2100
+    plain = [sums(g) for g in grads if g.numel()]
+    assert len(fast) == 3 and [f[5] for f in fast] == [p[5] for p in plain]
+    for got, expected in zip(fast[:2], plain[:2], strict=True):
+        assert got[:5] == pytest.approx(expected[:5], rel=1e-5, abs=1e-12)
+    assert fast[2][4] == float("inf") and not math.isfinite(fast[2][1])
+    assert gradient_sums(grads) == fast  # without a buffer: the same sums
