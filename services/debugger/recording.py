@@ -25,7 +25,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +91,16 @@ def record_predictions(split: str, labels: Iterable[Any], predictions: Iterable[
         for kind, values in (("labels", truth), ("predictions", predicted))])
 
 
-def record_split_predictions(predictor: Any, frame: Any, target: str, step: int, split: str = "validation") -> None:
-    """When ClassImbalance asked for predictions (else nothing, not even the scoring): score ``frame`` with the
-    trained ``predictor`` (its ``predict_frame``) and record the labels in ``target`` with the predicted labels."""
+def record_split_predictions(predictor: Any, frame: Any, target: str, step: int, split: str = "validation",
+                             predicted: Sequence[Any] | None = None) -> None:
+    """When ClassImbalance asked for predictions (else nothing, not even the scoring): record the labels in
+    ``target`` with the predicted labels — ``predicted`` when the fit already made them (one per row of ``frame``),
+    else ``frame`` scored by the trained ``predictor`` (its ``predict_frame``)."""
     if output_dir() is None or "predictions" not in collections_wanted() or len(frame) == 0:
         return
-    scored = predictor.predict_frame(frame.head(MAX_OUTPUT_VALUES))
-    record_predictions(split, frame[target].head(MAX_OUTPUT_VALUES), scored["predicted_label"], step)
+    if predicted is None or len(predicted) != len(frame):
+        predicted = list(predictor.predict_frame(frame.head(MAX_OUTPUT_VALUES))["predicted_label"])
+    record_predictions(split, frame[target].head(MAX_OUTPUT_VALUES), list(predicted)[:MAX_OUTPUT_VALUES], step)
 
 
 def _plain(value: Any) -> Any:

@@ -86,7 +86,8 @@ def _train(ctx: JobContext, request: TrainingRequest) -> None:
     with job_run(ctx.settings, request.experiment, ctx.name, _tags(ctx, request)) as mlflow_run:
         fit = algorithm.fit(data, _fit_hyperparameters(ctx, request), reporter)
         if data.classes:  # Debugger's ClassImbalance: the validation split's predictions at the last step
-            record_split_predictions(fit.predictor, data.validation, data.target, max((p[2] for p in reporter.points), default=0))
+            record_split_predictions(fit.predictor, data.validation, data.target, max((p[2] for p in reporter.points), default=0),
+                                     predicted=fit.validation_predictions)
         ctx.secondary("Uploading", "Saving and registering the model")
         run_id = mlflow_run.info.run_id
         record = _register(ctx, request, data, fit, algorithm.framework, run_id)

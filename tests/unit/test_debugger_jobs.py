@@ -250,3 +250,22 @@ def test_torch_gradient_sums_match_the_plain_ones_and_reuse_one_buffer() -> None
         assert got[:5] == pytest.approx(expected[:5], rel=1e-5, abs=1e-12)
     assert fast[2][4] == float("inf") and not math.isfinite(fast[2][1])
     assert gradient_sums(grads) == fast  # without a buffer: the same sums
+
+
+def test_split_predictions_the_fit_made_are_recorded_without_scoring_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    class Unscorable:
+        def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+            raise AssertionError("scored again")
+
+    monkeypatch.setenv(recording.OUTPUT_ENV, str(tmp_path))
+    monkeypatch.setenv(recording.COLLECTIONS_ENV, "labels,predictions")
+    frame = pd.DataFrame({"y": [1, 0, 1]})
+    recording.record_split_predictions(Unscorable(), frame, "y", 4, predicted=["1", "1", "0"])
+    lines = [json.loads(line) for line in (tmp_path / recording.PREDICTIONS).read_text().splitlines()]
+    assert [(r["name"], r["step"], r["values"]) for r in lines] == [
+        ("validation/labels", 4, [1, 0, 1]), ("validation/predictions", 4, ["1", "1", "0"])]
+    with pytest.raises(AssertionError, match="scored again"):  # predictions for other rows: scored as before
+        recording.record_split_predictions(Unscorable(), frame, "y", 4, predicted=["1"])

@@ -86,6 +86,13 @@ def test_the_combination_is_chosen_on_validation_and_the_test_metrics_are_the_pr
     assert result.metrics["accuracy"] == pytest.approx((scored["predicted_label"] == dataset.test["sentiment"].astype(str)).mean())
 
 
+def test_the_validation_predictions_made_for_the_combination_are_the_predictors(
+        fine_tuned: tuple[Any, RecordingReporter], dataset: Dataset) -> None:
+    result, _ = fine_tuned  # Debugger's ClassImbalance records these instead of scoring the split again
+    scored = result.predictor.predict_frame(dataset.validation)
+    assert result.validation_predictions == list(scored["predicted_label"]) and len(dataset.validation) > 0
+
+
 def test_a_combined_model_explains_and_serves_through_onnx_as_it_scores(
         fine_tuned: tuple[Any, RecordingReporter], dataset: Dataset, tmp_path: Path) -> None:
     trained = fine_tuned[0].predictor

@@ -91,6 +91,9 @@ class FitResult:
     confusion_matrix: list[list[int]] | None = None  # rows = true class, columns = predicted, order = classes
     feature_importance: dict[str, float] = field(default_factory=dict)
     hyperparameters: dict[str, str] = field(default_factory=dict)  # the values actually used
+    # The predicted class of each validation row, in order, when the fit computed them anyway (text-minilm, for its
+    # combination): Debugger's ClassImbalance records these instead of scoring the split again.
+    validation_predictions: list[str] | None = None
 
 
 class Algorithm(Protocol):

@@ -511,10 +511,13 @@ class MiniLMAlgorithm:
         summary = train_classifier(run)
         reporter.log("Training finished: " + ", ".join(f"{k} {v:g}" for k, v in summary.items()))
         tfidf = fit_tfidf_part(prepared, data, reporter) if options.tfidf_ensemble else None
-        combination = choose_combination(model, rows[1], prepared, tfidf, options, reporter)
+        combination, validation = choose_combination(model, rows[1], prepared, tfidf, options, reporter)
         config = _predictor_config(data, prepared, options) | {"combination": combination.as_config()}
         predictor = MiniLMPredictor(model, tokenizer, config, tfidf)
-        return _fit_result(predictor, rows[2], prepared.test[1], options)
+        result = _fit_result(predictor, rows[2], prepared.test[1], options)
+        if validation is not None:
+            result.validation_predictions = [predictor.classes[i] for i in validation.argmax(axis=1)]
+        return result
 
 
 def _model_rows(prepared: PreparedText, options: MiniLMOptions, hyperparameters: Mapping[str, str],
@@ -562,12 +565,13 @@ def fit_tfidf_part(prepared: PreparedText, data: Dataset, reporter: Reporter) ->
 
 
 def choose_combination(model: MiniLMClassifier, validation: Rows, prepared: PreparedText, tfidf: Any,
-                       options: MiniLMOptions, reporter: Reporter) -> ensemble.Combination:
-    """The TF-IDF weight and class offsets that do best on the validation split (``text_ensemble``)."""
+                       options: MiniLMOptions, reporter: Reporter) -> tuple[ensemble.Combination, np.ndarray | None]:
+    """The TF-IDF weight and class offsets that do best on the validation split (``text_ensemble``), and the
+    validation rows' probabilities combined with them (None without validation rows)."""
     labels = prepared.validation[2]
     if len(labels) == 0:
         reporter.log("No validation rows: MiniLM's probabilities are used as they are.")
-        return ensemble.Combination()
+        return ensemble.Combination(), None
     minilm = predict_probabilities(model, validation)
     tfidf_part = tfidf_probabilities(tfidf, prepared.validation[1]) if tfidf is not None else None
     combination = ensemble.choose_combination(labels, minilm, tfidf_part, options.tune_class_offsets)
@@ -577,7 +581,7 @@ def choose_combination(model: MiniLMClassifier, validation: Rows, prepared: Prep
     reporter.log(f"Combination chosen on the {len(labels)} validation rows: TF-IDF weight {combination.tfidf_weight:g}, "
                  f"class log offsets {combination.log_offsets or 'none'}; validation macro-F1 {before:.4f} (MiniLM alone) "
                  f"-> {after:.4f} (as tuned on it, so optimistic)")
-    return combination
+    return combination, combined
 
 
 def _require_classification(data: Dataset) -> None:
