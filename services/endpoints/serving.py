@@ -69,9 +69,11 @@ MAX_EXPLAIN_CHARS = MAX_TEXT_CHARS
 EXPLAIN_MAX_EVALS = 300
 EXPLAIN_BATCH = 64
 ONNX_BATCH = 32
-# ONNX Runtime leaves one core to the HTTP loop and the rest of the machine: on 2 cores one thread scored a 60-word
-# review 0.3-0.6 ms faster than two did, and 8 concurrent clients got the same throughput (198 vs 196/s).
-ONNX_THREADS = max(1, min(4, (os.cpu_count() or 1) - 1))
+# ONNX Runtime's threads: every core (at most 4). Its idle threads spin between the parallel parts of one Run but
+# stop at the Run's end (``force_spinning_stop``), so between requests they leave the cores to the HTTP loop and the
+# batcher. On 2 cores a 60-word review through the INT8 graph: 3.2 ms with two spinning threads, 4.5 ms with one,
+# 4.7 ms with two that sleep (a sleeping thread is woken for each of the graph's ~80 parallel parts).
+ONNX_THREADS = max(1, min(4, os.cpu_count() or 1))
 SCALARS = (str, int, float, bool, type(None))
 
 
@@ -265,9 +267,10 @@ class OnnxTextModel(TextExplaining):
         options.intra_op_num_threads = ONNX_THREADS
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle ONNX Runtime threads sleep instead of spinning: spinning took the cores the HTTP loop and the
-        # batcher need (2 cores shared with the server and, in a workbench, with everything else).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Threads spin only inside a Run: spinning between requests took the cores the HTTP loop and the batcher
+        # need (2 cores shared with the server and, in a workbench, with everything else).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         session = onnxruntime.InferenceSession(str(folder / onnx_export.MODEL_FILE), options, providers=["CPUExecutionProvider"],
                                                disabled_optimizers=list(onnx_export.DISABLED_RUNTIME_FUSIONS))
         tfidf = None
