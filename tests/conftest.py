@@ -13,6 +13,7 @@ that do list that folder as a root of their own.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -32,6 +33,17 @@ from tests.helpers.workspace import close_services, copy_empty_mlflow_store, cop
 if TYPE_CHECKING:
     from xdist.remote import Producer
     from xdist.scheduler import LoadScopeScheduling
+
+
+@pytest.fixture(scope="session", autouse=True)
+def streamlit_components_scanned_once() -> None:
+    """Every new AppTest scans the metadata of every installed package for Streamlit components (about 0.8 s each on
+    this machine, a few minutes over the page tests); the installed packages do not change during a session, so
+    the first scan's result serves every AppTest."""
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 @pytest.fixture(scope="session", autouse=True)

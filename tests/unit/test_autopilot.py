@@ -190,7 +190,7 @@ def test_tuning_tries_each_algorithm_and_the_best_round_trips(tuned: tuple[Prepa
 def test_tuning_stops_at_its_time_limit(tmp_path: Path) -> None:
     prepared = prepare_data(diabetes_frame(), "target")
     objective = objectives.resolve_objective("", prepared.dataset.problem_type)
-    search = run_tuning(prepared, objective, 12, 500, tmp_path, Recorder())
+    search = run_tuning(prepared, objective, 6, 500, tmp_path, Recorder())
     assert 1 <= len(search.candidates) < 500  # the limit, not the candidate count, ended it (its time: bench_autopilot)
     assert search.predictor.predict_frame(prepared.dataset.test)["predicted_label"].dtype.kind == "f"
 
@@ -260,8 +260,10 @@ def test_autopilot_job_end_to_end(tmp_path: Path, tmp_path_factory: pytest.TempP
     reviews_frame(400).to_csv(data, index=False)
     copy_empty_mlflow_store(tmp_path_factory, tmp_path / "home")
     services = build_services(settings_for_tests(home=tmp_path / "home", seed_on_start=False))
+    # Two candidates: LightGBM and the weighted ensemble. A third would add CatBoost, which on these separable rows
+    # keeps improving its log-loss and so boosts until its time cap (about 23 of the 30 s).
     request = AutopilotRequest(source=DataSource(path=str(data)), target="recommended", mode="ENSEMBLING",
-                               max_runtime_seconds=30, max_candidates=3)
+                               max_runtime_seconds=30, max_candidates=2)
     name = services.training.start_autopilot_job(request)
     job = services.jobs.wait_for_job(name, timeout_seconds=180)  # its wall time is bench_autopilot's figure
     assert job.status == "Completed", services.jobs.job_logs(name)
@@ -274,7 +276,7 @@ def test_autopilot_job_end_to_end(tmp_path: Path, tmp_path_factory: pytest.TempP
     assert result["problem_type"] == "BinaryClassification" and result["mode"] == "ENSEMBLING"
     assert result["objective"]["name"] == "F1" and job.metrics["F1"] == result["objective"]["value"]
     candidates = services.training.list_candidates(name)
-    assert 1 <= len(candidates) <= 3 and candidates[0].name == result["best_candidate"]
+    assert 1 <= len(candidates) <= 2 and candidates[0].name == result["best_candidate"]
     assert candidates[0].model_id == job.model_id
     for path in [*result["insights"].values(), *result["notebooks"].values()]:
         assert Path(path).exists()
