@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from services.errors import InternalError, InvalidInput
-from services.training.algorithms.base import PREDICTOR_FILE, loader_name
+from services.training.algorithms.manifest import PREDICTOR_FILE, loader_name
 from services.training.algorithms.text_ensemble import TFIDF_FOLDER
 
 MINILM_LOADER = "text-minilm"  # its name in base.LOADERS

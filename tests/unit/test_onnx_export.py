@@ -223,4 +223,20 @@ def test_prepare_fails_with_one_error_line_and_skips_other_models(tmp_path: Path
     done = run_prepare(tmp_path / "tfidf")
     assert done.returncode == 0 and "nothing to prepare" in done.stdout
     assert not onnx_export.onnx_folder(tmp_path / "tfidf").exists()
+    assert_prepared_without_data_libraries(tmp_path / "tfidf")
     shutil.rmtree(tmp_path / "tfidf")
+
+
+def assert_prepared_without_data_libraries(folder: Path) -> None:
+    """Every deploy runs the preparation first: for a model with nothing to prepare it reads the manifest and
+    stops, without importing pandas (0.7 s of the 0.9 s it took before every endpoint could start)."""
+    script = textwrap.dedent(f"""
+        import json, sys
+        from services.endpoints.prepare import main
+        code = main([{str(folder)!r}])
+        print(json.dumps({{"code": code, "pandas": "pandas" in sys.modules}}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=server_environment())
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "pandas": False}

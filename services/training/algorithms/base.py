@@ -25,17 +25,8 @@ import pandas as pd
 
 from services.errors import InvalidInput
 from services.models import ModelRecord
+from services.training.algorithms.manifest import LOADERS, PREDICTOR_FILE, loader_name
 
-PREDICTOR_FILE = "predictor.json"
-# Every loader a predictor.json may name: name -> our function (imported only when a model needs it).
-LOADERS = {
-    "sklearn": "services.training.algorithms.common:load_sklearn_predictor",
-    "text-minilm": "services.training.algorithms.text_minilm:load_minilm_predictor",
-    "autopilot-pipeline": "services.training.autopilot.predictors:load_pipeline_predictor",
-    "autogluon": "services.training.autopilot.predictors:load_autogluon_predictor",
-    "script-joblib": "services.training.script_mode:load_script_predictor",
-    "script-unscorable": "services.training.script_mode:refuse_scoring",
-}
 SCRIPT_LOADERS = frozenset({"script-joblib", "script-unscorable"})
 SCRIPT_ORIGIN = "script"
 IN_PROCESS_HINT = "Score it through an endpoint (Deploy) or a batch transform job; both load it in a process of its own."
@@ -123,20 +114,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise InvalidInput(f"{path} is not a JSON object.", hint="Register the model again.")
     return manifest
-
-
-def loader_name(manifest: Mapping[str, Any]) -> str:
-    """The name of the manifest's loader: a name in ``LOADERS``, or an older file's ``module:function`` when
-    it is one of ours. ``InvalidInput`` for anything else: a model file never picks which code runs."""
-    loader = manifest.get("loader")
-    if isinstance(loader, str) and loader in LOADERS:
-        return loader
-    for name, function in LOADERS.items():
-        if loader == function:
-            return name
-    raise InvalidInput(f"predictor.json names the loader {loader!r}, which is not one this workbench knows, "
-                       "so the model is not loaded.",
-                       hint=f"A model's predictor.json may name only one of: {', '.join(LOADERS)}.")
 
 
 def made_by_a_script(manifest: Mapping[str, Any]) -> bool:
