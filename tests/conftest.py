@@ -47,6 +47,23 @@ def streamlit_components_scanned_once() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def botocore_models_read_once() -> None:
+    """Every botocore session of the test process reads the service models through the workbench's shared loader
+    (``service_model_loader``), as the sessions ``make_session`` builds do. moto sets boto3's default session aside
+    for each test, so the sessions of ``boto3.client(...)`` in tests, and awswrangler's, read SageMaker's model and
+    the endpoint rules from disk again otherwise: about 20 ms per file, half the time of an aws test module."""
+    import botocore.loaders
+    import botocore.session
+
+    from services.aws.session import service_model_loader
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        return botocore.loaders.create_loader(search_path_string) if search_path_string else service_model_loader()
+
+    botocore.session.create_loader = create_loader  # type: ignore[assignment]
+
+
+@pytest.fixture(scope="session", autouse=True)
 def import_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every test's tmp_path may be read from and written to, as if listed in WORKBENCH_IMPORT_ROOTS."""
     base = tmp_path_factory.getbasetemp().resolve()
