@@ -2,8 +2,9 @@
 
 Subclasses provide three class-scoped fixtures: ``debugger`` (the port), ``watched_job`` (a finished training job
 that had LossNotDecreasing configured, which found an issue on its flat loss ``train_loss``, and a profile) and
-``plain_job`` (a finished job without Debugger). Locally both are real script jobs run by the job worker's
-``run_job`` in this process; the aws subclass (tests/contract, added with the aws adapter) answers from moto.
+``plain_job`` (a finished job without rules and with the profiler off). Locally both are real script jobs run by the
+job worker's ``run_job`` in this process; the aws subclass (tests/contract, added with the aws adapter) answers from
+moto.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ class TestLocalDebugger(DebuggerContract):
     @pytest.fixture(scope="class")
     @classmethod
     def plain_job(cls, home: Path) -> str:
-        job = run_script(home, "plain", "print('loss=0.5')\n", None)
+        # Every local job is profiled unless it turns the profiler off (SageMaker's DisableProfiler): a plain job
+        # that lived past the first 500 ms sample had system samples and a profile. It outlives one on purpose.
+        job = run_script(home, "plain", "import time\ntime.sleep(1.2)\nprint('loss=0.5')\n", DebuggerConfig(profiler=False))
         assert job.status == "Completed", job.failure_reason
         return job.name
 
