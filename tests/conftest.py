@@ -42,8 +42,7 @@ def streamlit_components_scanned_once() -> None:
     the first scan's result serves every AppTest."""
     from streamlit.components.v2 import manifest_scanner
 
-    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
-        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+    manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,7 +50,8 @@ def botocore_models_read_once() -> None:
     """Every botocore session of the test process reads the service models through the workbench's shared loader
     (``service_model_loader``), as the sessions ``make_session`` builds do. moto sets boto3's default session aside
     for each test, so the sessions of ``boto3.client(...)`` in tests, and awswrangler's, read SageMaker's model and
-    the endpoint rules from disk again otherwise: about 20 ms per file, half the time of an aws test module."""
+    the endpoint rules from disk again otherwise: about 20 ms per file, half the time of an aws test module. (This
+    replaces the shared default session ``create_lake_bucket`` used to set up, which only its tests got.)"""
     import botocore.loaders
     import botocore.session
 

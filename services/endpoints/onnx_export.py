@@ -49,7 +49,7 @@ from services.errors import InternalError, InvalidInput
 from services.training.algorithms.manifest import PREDICTOR_FILE, loader_name
 from services.training.algorithms.text_ensemble import TFIDF_FOLDER
 
-MINILM_LOADER = "text-minilm"  # its name in base.LOADERS
+MINILM_LOADER = "text-minilm"  # its name in manifest.LOADERS
 ONNX_FOLDER = "onnx"
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"

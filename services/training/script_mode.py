@@ -328,7 +328,7 @@ def parse_metrics(patterns: Mapping[str, re.Pattern[str]], line: str) -> list[tu
 
 # -- the registered model's predictor ---------------------------------------------------------------
 
-SCRIPT_LOADER = "script-joblib"  # names in base.LOADERS
+SCRIPT_LOADER = "script-joblib"  # names in manifest.LOADERS
 UNSCORABLE_LOADER = "script-unscorable"
 JOBLIB_FILE = "model.joblib"
 

@@ -34,25 +34,10 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def share_service_models() -> None:
-    """Inside ``mock_aws()`` (which sets boto3's default session aside): a default session whose botocore reads the
-    service models through the workbench's shared loader, as every session ``make_session`` builds does, instead of
-    reading them again for each test."""
-    import boto3
-    import botocore.session
-
-    from services.aws.session import service_model_loader
-
-    core = botocore.session.get_session()
-    core.register_component("data_loader", service_model_loader())
-    boto3.setup_default_session(botocore_session=core)
-
-
 def create_lake_bucket() -> None:
-    """Inside ``mock_aws()``: share the service models (``share_service_models``) and create the settings' bucket."""
+    """Inside ``mock_aws()``: create the settings' bucket."""
     import boto3
 
-    share_service_models()
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
 
 

@@ -30,7 +30,7 @@ ALGORITHMS = {
     "text-minilm": "services.training.algorithms.text_minilm:MiniLMAlgorithm",
 }
 
-SKLEARN_LOADER = "sklearn"  # in base.LOADERS
+SKLEARN_LOADER = "sklearn"  # in manifest.LOADERS
 MODEL_FILE = "model.joblib"
 PICKLED_NAMES = (fill_text,)  # pipelines pickled before the split look fill_text up here
 

@@ -59,7 +59,7 @@ from services.training.algorithms.hyperparameters import Hyperparameter, hyperpa
 from services.training.algorithms.metrics import classification_metrics
 from services.training.problem_type import label_strings
 
-LOADER = "text-minilm"  # in base.LOADERS
+LOADER = "text-minilm"  # in manifest.LOADERS
 CONFIG_FILE = "minilm.json"
 HEAD_FILE = "head.safetensors"
 THREADS = 2
