@@ -23,7 +23,7 @@ SUGGESTED_HYPERPARAMETERS = {
     "xgboost": {"num_round": "100", "max_depth": "6", "eta": "0.3", "subsample": "1", "early_stopping_rounds": "10"},
     "linear-learner": {"epochs": "15", "learning_rate": "0.01", "mini_batch_size": "100", "wd": "0", "l1": "0"},
     "text-tfidf": {"word_ngrams": "2", "class_balancing": "true", "min_count": "2"},
-    "text-minilm": {"fine_tune": "true", "epochs": "1", "learning_rate": "1e-4", "batch_size": "32", "max_seq_length": "128"},
+    "text-minilm": {"fine_tune": "true", "epochs": "2", "learning_rate": "1e-4", "batch_size": "16", "max_seq_length": "160"},
 }
 OBJECTIVES = {
     "BinaryClassification": ("F1", "Accuracy", "BalancedAccuracy", "AUC", "Precision", "Recall"),

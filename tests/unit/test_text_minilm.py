@@ -5,12 +5,14 @@ served through ONNX alike). Kept small (1 epoch, 32 tokens) so the file runs in 
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from services.endpoints import onnx_export
 from services.endpoints.serving import load_serving_model
@@ -56,9 +58,41 @@ def test_bad_hyperparameters_are_invalid_input() -> None:
 
 
 def test_defaults_depend_on_fine_tuning_and_private_names_are_skipped() -> None:
-    assert text_minilm.parse_options(SOURCE).learning_rate == 1e-4
+    tuned = text_minilm.parse_options(SOURCE)
+    assert (tuned.learning_rate, tuned.epochs, tuned.batch_size, tuned.max_seq_length) == (1e-4, 2, 16, 160)
+    assert tuned.freeze_word_embeddings
     head = text_minilm.parse_options({"fine_tune": "false"})
     assert (head.learning_rate, head.epochs, head.batch_size, head.max_seq_length) == (1e-2, 10, 32, 128)
+    assert text_minilm.parse_options({"batch_size": "64", "max_seq_length": "96"}).batch_size == 64
+
+
+def test_the_best_evaluation_is_the_higher_macro_f1_even_at_a_higher_loss() -> None:
+    module = torch.nn.Linear(2, 2)
+    stopper = text_minilm.EarlyStopping(module, patience=2)
+    assert not stopper.should_stop(text_minilm.Evaluation(f1_macro=0.676, loss=0.387), step=715)
+    with torch.no_grad():
+        module.weight.add_(1.0)
+    later = module.weight.detach().clone()
+    assert not stopper.should_stop(text_minilm.Evaluation(f1_macro=0.688, loss=0.439), step=1430)
+    assert not stopper.should_stop(text_minilm.Evaluation(f1_macro=0.688, loss=0.500), step=2145)  # tie: not better
+    assert stopper.should_stop(text_minilm.Evaluation(f1_macro=0.600, loss=0.100), step=2860)
+    with torch.no_grad():
+        module.weight.zero_()
+    stopper.restore_best()
+    assert stopper.best_step == 1430 and torch.equal(module.weight, later)
+
+
+def test_fine_tuning_keeps_the_pretrained_word_embeddings_unless_asked(dataset: Dataset,
+                                                                       fine_tuned: tuple[Any, RecordingReporter]) -> None:
+    pretrained = features.load_encoder().embeddings
+    tuned = fine_tuned[0].predictor.model.encoder.embeddings
+    assert torch.equal(tuned.word_embeddings.weight, pretrained.word_embeddings.weight)
+    assert not torch.equal(tuned.LayerNorm.weight, pretrained.LayerNorm.weight)  # the rest was fine-tuned
+    small = replace(dataset, train=dataset.train.head(16))
+    unfrozen = text_minilm.MiniLMAlgorithm().fit(small, FAST | {"freeze_word_embeddings": "false", "tfidf_ensemble": "false",
+                                                                 "learning_rate": "3e-4"}, RecordingReporter())
+    words = unfrozen.predictor.model.encoder.embeddings.word_embeddings.weight
+    assert not torch.equal(words, pretrained.word_embeddings.weight)
 
 
 def test_fine_tuning_beats_chance_and_reports_each_step(fine_tuned: tuple[Any, RecordingReporter]) -> None:
@@ -69,6 +103,7 @@ def test_fine_tuning_beats_chance_and_reports_each_step(fine_tuned: tuple[Any, R
     losses = [step or 0 for name, _, step in reporter.metrics if name == "train:loss"]
     assert losses and losses[-1] == max(losses)
     assert any(name == "validation:loss" for name, _, _ in reporter.metrics)
+    assert any(name == "validation:f1_macro" for name, _, _ in reporter.metrics)
     assert reporter.fractions[-1] == pytest.approx(1.0)
 
 
