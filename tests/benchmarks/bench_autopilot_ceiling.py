@@ -48,7 +48,8 @@ def models() -> dict[str, Any]:
         return lambda x, y: model.fit(x, y).predict
 
     return {"lightgbm-63": light(2200), "lightgbm-15": light(6000, num_leaves=15, min_data_in_leaf=2, lambda_l2=1),
-            "catboost-8": fitted(CatBoostRegressor(iterations=3000, learning_rate=0.05, depth=8, verbose=0, thread_count=2)),
+            "catboost-8": fitted(CatBoostRegressor(iterations=3000, learning_rate=0.05, depth=8, verbose=0, thread_count=2,
+                                                   allow_writing_files=False)),
             "xgboost-8": fitted(XGBRegressor(n_estimators=2000, learning_rate=0.02, max_depth=8, subsample=0.8,
                                              colsample_bytree=0.8, n_jobs=2, tree_method="hist"))}
 
