@@ -21,6 +21,10 @@ diabetes set (baseline: limit + 5 s). They were wall-clock assertions in the uni
 machine they are figures to watch, not pass/fail checks.
 
 Run: `.venv/bin/python tests/benchmarks/bench_autopilot.py [--budget 120] [--only limits|bike|adult]`.
+
+The 0.80 target is not met (0.829-0.843 in the last runs), and bench_autopilot_ceiling.py shows why: LightGBM, CatBoost
+and XGBoost hand-tuned on this split, fitted without a time limit under three target transforms and averaged in every
+combination of up to five, reach 0.827 at best even when the combination is picked by its test score.
 """
 
 from __future__ import annotations
