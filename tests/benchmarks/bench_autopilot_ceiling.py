@@ -29,7 +29,7 @@ from services.training.autopilot import objectives, transforms  # noqa: E402
 from services.training.autopilot.features import expand_dates  # noqa: E402
 from services.training.autopilot.prepare import prepare_data  # noqa: E402
 from services.training.data import read_file  # noqa: E402
-from tests.benchmarks.bench_autopilot import SEED, SETS, TARGET_RMSE_RATIO, baseline_score, input_file  # noqa: E402
+from tests.helpers.autopilot_sets import SEED, SETS, TARGET_RMSE_RATIO, baseline_score, input_file  # noqa: E402
 
 LIGHTGBM = {"objective": "regression", "learning_rate": 0.02, "num_leaves": 63, "min_data_in_leaf": 5,
             "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8, "verbosity": -1, "num_threads": 2}

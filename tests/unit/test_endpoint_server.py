@@ -229,12 +229,19 @@ def test_shadow_predictions_are_captured_compared_and_never_returned(text_server
     assert agreed == sum(a["predicted_label"] == b["predicted_label"] for a, b in zip(live, shadow))
     assert after["shadow"] is True and after["latency_ms"]["p50"] is not None
     assert text_server.stats()["variants"]["A"]["agreement"] is None
-    wait_until(lambda: sum(1 for p, r in capture_records(text_server.capture_dir) if p.parts[-6] == "Shadow"
-                           and r["captureData"]["endpointOutput"]["observedContentType"] == "text/csv") >= len(texts))
-    captured = {r["captureData"]["endpointInput"]["data"]: r["captureData"]["endpointOutput"]["data"]
-                for p, r in capture_records(text_server.capture_dir) if p.parts[-6] == "Shadow"}
-    for text, want in zip(texts, shadow):
-        assert captured[json.dumps({"instances": [text]})] == f"{want['predicted_label']},{want['probability']!r}\n"
+    requests = [json.dumps({"instances": [text]}) for text in texts]
+    # wait for these requests' records: earlier tests on this server (which xdist varies) leave text/csv records too
+    wait_until(lambda: set(requests) <= set(shadow_csv_outputs(text_server.capture_dir)))
+    captured = shadow_csv_outputs(text_server.capture_dir)
+    for request, want in zip(requests, shadow):
+        assert captured[request] == f"{want['predicted_label']},{want['probability']!r}\n"
+
+
+def shadow_csv_outputs(folder: Path) -> dict[str, str]:
+    """The shadow variant's captured text/csv answers by the request they answered."""
+    return {r["captureData"]["endpointInput"]["data"]: r["captureData"]["endpointOutput"]["data"]
+            for p, r in capture_records(folder) if p.parts[-6] == "Shadow"
+            and r["captureData"]["endpointOutput"]["observedContentType"] == "text/csv"}
 
 
 def test_capture_files_follow_sagemaker_format(text_server: Server) -> None:
