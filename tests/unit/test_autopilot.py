@@ -7,7 +7,8 @@ the training port and a worker process like the app's.
 from __future__ import annotations
 
 import json
-import sys
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from services.training.autopilot.ensembling import model_configs, preset_for, ru
 from services.training.autopilot.features import column_kinds, find_date_columns
 from services.training.autopilot.insights import model_insights, permutation_importance
 from services.training.autopilot.leaderboard import SearchResult
-from services.training.autopilot.notebooks import write_notebooks, write_snapshot
+from services.training.autopilot.notebooks import ensure_kernel, write_notebooks, write_snapshot
 from services.training.autopilot.prepare import PreparedData, prepare_data
 from services.training.autopilot.tuning import run_tuning
 from tests.helpers.workspace import copy_empty_mlflow_store, settings_for_tests
@@ -221,18 +222,13 @@ def run_notebook(path: Path) -> object:
     """Execute a notebook top to bottom in its folder with this interpreter's kernel."""
     import nbclient
     import nbformat
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-    try:
-        KernelSpecManager().get_kernel_spec("python3")
-    except NoSuchKernel:  # a fresh venv without kernelspecs: install ipykernel's into it
-        from ipykernel.kernelspec import install
-
-        install(prefix=sys.prefix)
+    ensure_kernel()
     notebook = nbformat.read(str(path), as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="notebook-run-") as scratch:  # the candidate's AutoGluon folder goes too
+        client.execute(env=dict(os.environ) | {"TMPDIR": scratch})
     return notebook
 
 

@@ -44,3 +44,15 @@ def test_notebooks_run_once_and_ship_with_their_data(tmp_path: Path, monkeypatch
     with pytest.raises(InvalidInput, match="more than a download takes") as refused:
         bundle_bytes(bundle)
     assert str(bundle) in refused.value.hint
+
+
+def test_what_a_notebook_leaves_in_its_temporary_folder_goes_when_the_run_ends(tmp_path: Path) -> None:
+    """The candidate notebook fits AutoGluon into ``tempfile.mkdtemp()``; a bundle built per job must not leave it."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'import tempfile, pathlib\nfolder = pathlib.Path(tempfile.mkdtemp(prefix="autopilot-candidate-"))\n'
+        '(folder / "model.pkl").write_bytes(b"weights")\nprint(folder)')])
+    nbformat.write(notebook, str(tmp_path / "candidate.ipynb"))
+    executed = notebooks.execute_notebook(tmp_path / "candidate.ipynb", tmp_path / "executed")
+    printed = nbformat.read(str(executed), as_version=4).cells[0].outputs[0]["text"].strip()
+    assert printed.startswith("/") and "autopilot-candidate-" in printed
+    assert not Path(printed).exists()

@@ -14,6 +14,7 @@ import fcntl
 import inspect
 import os
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,8 @@ def bundle_bytes(bundle: Path) -> bytes:
 
 def execute_notebook(path: Path, folder: Path) -> Path:
     """Run ``path`` in its own folder (where ``data/`` is) and save it with its outputs into ``folder``. A failing
-    cell keeps its error as its output and the rest still run, as "Run all" would show them."""
+    cell keeps its error as its output and the rest still run, as "Run all" would show them. The kernel's temporary
+    files (the candidate notebook fits AutoGluon into a temporary folder) go into a folder removed after the run."""
     import nbclient
     import nbformat
 
@@ -104,7 +106,9 @@ def execute_notebook(path: Path, folder: Path) -> Path:
     notebook = nbformat.read(str(path), as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3", allow_errors=True,
                                      resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env={name: os.environ[name] for name in KERNEL_ENVIRONMENT if name in os.environ})
+    environment = {name: os.environ[name] for name in KERNEL_ENVIRONMENT if name in os.environ}
+    with tempfile.TemporaryDirectory(prefix="notebook-run-") as scratch:
+        client.execute(env=environment | {"TMPDIR": scratch})
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(folder / path.name))
     return folder / path.name
