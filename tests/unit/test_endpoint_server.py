@@ -230,7 +230,7 @@ def test_shadow_predictions_are_captured_compared_and_never_returned(text_server
     assert after["shadow"] is True and after["latency_ms"]["p50"] is not None
     assert text_server.stats()["variants"]["A"]["agreement"] is None
     requests = [json.dumps({"instances": [text]}) for text in texts]
-    # wait for these requests' records: earlier tests on this server (which xdist varies) leave text/csv records too
+    # wait for these requests' own records: the earlier tests of this module leave text/csv records on this server too
     wait_until(lambda: set(requests) <= set(shadow_csv_outputs(text_server.capture_dir)))
     captured = shadow_csv_outputs(text_server.capture_dir)
     for request, want in zip(requests, shadow):
